@@ -1,0 +1,212 @@
+"""What every lifetime-value model shares: parameters as attributes, JSON round-trips, and the
+reading of a customer summary given as a table or as one record.
+
+A *record* is one customer: a mapping of field -> scalar, a pydantic model or any object with the
+fields as attributes. Predictions for a record are plain floats; for a table they are numpy arrays
+aligned with the table's rows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, TypeAlias, TypeVar
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from clientmodel.errors import ArgumentError, DataError, describe_rows
+from clientmodel.ltv._fitting import FitReport
+from clientmodel.tables import read_table
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ParametricModel",
+    "Prediction",
+    "SummaryData",
+    "check_btyd",
+    "output",
+    "positive",
+    "read_summary",
+]
+
+#: Version of the ``to_dict`` layout; bumped when it changes incompatibly.
+FORMAT_VERSION = 1
+
+M = TypeVar("M", bound="ParametricModel")
+
+#: A prediction: a float for one record, an array aligned with the rows for a table.
+Prediction: TypeAlias = "float | NDArray[np.float64]"
+
+
+def positive(instance: Any, attribute: attrs.Attribute[float], value: float) -> None:
+    """attrs validator: a model parameter must be a finite number > 0."""
+    if not isinstance(value, (int, float, np.floating, np.integer)) or not (
+        math.isfinite(value) and value > 0
+    ):
+        raise ArgumentError(
+            f"{type(instance).__name__} parameter {attribute.name}={value!r} must be a finite "
+            "number > 0",
+            field=attribute.name,
+        )
+
+
+class ParametricModel:
+    """Mixin for attrs models whose parameter attributes are listed in ``PARAMS``."""
+
+    PARAMS: ClassVar[tuple[str, ...]] = ()
+    fit_report: FitReport | None
+
+    @property
+    def params(self) -> dict[str, float]:
+        """The parameters as a plain dict, named as in the paper."""
+        return {name: float(getattr(self, name)) for name in self.PARAMS}
+
+    @property
+    def log_likelihood(self) -> float:
+        """Total log-likelihood at the fitted parameters (raises for a model built by hand)."""
+        if self.fit_report is None:
+            raise ArgumentError(
+                f"this {type(self).__name__} was built from parameters, not fitted; "
+                "call .log_likelihood_of(data) or fit it first",
+                field="fit_report",
+            )
+        return self.fit_report.log_likelihood
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-safe description: model name, format version, parameters, fit report.
+
+        Examples
+        --------
+        >>> from clientmodel.ltv import BGNBD
+        >>> BGNBD(r=0.24, alpha=4.4, a=0.79, b=2.43).to_dict()["params"]
+        {'r': 0.24, 'alpha': 4.4, 'a': 0.79, 'b': 2.43}
+        """
+        from clientmodel import __version__
+
+        return {
+            "model": type(self).__name__,
+            "format_version": FORMAT_VERSION,
+            "library_version": __version__,
+            "params": self.params,
+            "fit_report": None if self.fit_report is None else self.fit_report.to_dict(),
+        }
+
+    @classmethod
+    def from_dict(cls: type[M], data: Mapping[str, Any]) -> M:
+        """Rebuild a model from :meth:`to_dict` output (e.g. read back from a database)."""
+        name = data.get("model")
+        if name != cls.__name__:
+            raise ArgumentError(
+                f"this dict describes a {name!r} model, not {cls.__name__}", field="model"
+            )
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ArgumentError(
+                f"format_version {version!r} is not supported (this library reads "
+                f"{FORMAT_VERSION})",
+                field="format_version",
+            )
+        params = data.get("params", {})
+        missing = [p for p in cls.PARAMS if p not in params]
+        if missing:
+            raise ArgumentError(f"params lack {missing}", field="params")
+        report = data.get("fit_report")
+        return cls(  # type: ignore[call-arg]
+            **{p: float(params[p]) for p in cls.PARAMS},
+            fit_report=None if report is None else FitReport.from_dict(report),
+        )
+
+
+@attrs.frozen
+class SummaryData:
+    """Summary columns as float arrays plus whether they came from a single record."""
+
+    columns: dict[str, NDArray[np.float64]]
+    record: bool
+
+    def __getitem__(self, name: str) -> NDArray[np.float64]:
+        return self.columns[name]
+
+    def __len__(self) -> int:
+        return len(next(iter(self.columns.values())))
+
+
+def _as_record(summary: Any) -> Mapping[str, Any] | None:
+    if hasattr(summary, "model_dump"):  # pydantic
+        dumped: Mapping[str, Any] = summary.model_dump()
+        return dumped
+    if attrs.has(type(summary)):
+        return attrs.asdict(summary)
+    if (
+        isinstance(summary, Mapping)
+        and summary
+        and all(np.ndim(v) == 0 and not isinstance(v, (list, tuple)) for v in summary.values())
+    ):
+        return summary
+    return None
+
+
+def read_summary(
+    summary: Any,
+    required: Sequence[str],
+    *,
+    columns: Mapping[str, str] | None = None,
+    counts: Sequence[str] = (),
+    optional: Sequence[str] = (),
+) -> SummaryData:
+    """Read the named summary columns from a table or a single record.
+
+    ``columns`` renames: ``{"frequency": "x", "recency": "t_x"}`` reads the caller's ``x`` as
+    ``frequency``. ``counts`` must be whole numbers >= 0. Optional columns missing from the input
+    are left out of the result.
+    """
+    rename = dict(columns or {})
+    record = _as_record(summary)
+    source = {k: [v] for k, v in record.items()} if record is not None else summary
+    table = read_table(source, name="summary")
+    if table.n_rows == 0:
+        raise DataError("summary is empty: it needs at least one customer row")
+    out: dict[str, NDArray[np.float64]] = {}
+    for name in (*required, *optional):
+        col = rename.get(name, name)
+        if name in optional and col not in table.columns:
+            continue
+        numbers = table.numbers(col, kind="count" if name in counts else "float")
+        out[name] = numbers.astype(np.float64)
+    return SummaryData(out, record is not None)
+
+
+def check_btyd(data: SummaryData, *, recency: str = "recency") -> None:
+    """Validate (frequency, recency, T): counts >= 0, 0 <= recency <= T, recency = 0 if x = 0."""
+    x, tx, t = data["frequency"], data[recency], data["T"]
+    problems = [
+        (tx < 0, f"{recency} < 0", f"{recency} is time from first to last purchase, >= 0"),
+        (t < 0, "T < 0", "T is time from first purchase to as_of, >= 0"),
+        (tx > t * (1 + 1e-9) + 1e-12, f"{recency} > T", f"{recency} must not exceed T"),
+        (
+            (x == 0) & (tx > 0),
+            f"frequency == 0 with {recency} > 0",
+            f"with no repeat purchase, {recency} = 0",
+        ),
+    ]
+    for mask, what, rule in problems:
+        if mask.any():
+            rows = np.flatnonzero(mask)
+            shown = [
+                {"frequency": float(x[i]), recency: float(tx[i]), "T": float(t[i])}
+                for i in rows[:5]
+            ]
+            raise DataError(
+                f"summary has {len(rows)} row(s) with {what}: {describe_rows(rows, shown)}; {rule}",
+                field=recency,
+                rows=rows[:5].tolist(),
+            )
+
+
+def output(values: NDArray[np.float64], data: SummaryData) -> Prediction:
+    """A float for a record, the array for a table."""
+    if data.record:
+        return float(values[0])
+    return values

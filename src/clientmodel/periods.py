@@ -1,0 +1,218 @@
+"""Time units, durations in units, calendar windows and ``as_of`` handling.
+
+There is no hidden clock in clientmodel: anything that depends on "now" takes ``as_of``, and
+:func:`as_of_value` turns what the caller passed into one wall-clock instant in the timezone of
+the data it is compared with.
+
+Units
+-----
+``D`` day, ``W`` week (7 days), ``M`` month, ``Q`` quarter, ``Y`` year (long names such as
+``"week"`` are accepted too). Durations are measured in days and divided by the unit's length;
+months, quarters and years use the mean Gregorian lengths (30.436875, 91.310625 and 365.2425
+days), so a duration is a real number of units however the calendar falls. Calendar windows
+("the last 3 months as of 31 March") are a different question and use
+:func:`dateutil.relativedelta.relativedelta`, which follows the calendar.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal, cast
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from dateutil.relativedelta import relativedelta
+from numpy.typing import NDArray
+
+from clientmodel.errors import ArgumentError
+
+__all__ = [
+    "UNIT_DAYS",
+    "Unit",
+    "as_of_value",
+    "duration_in_units",
+    "parse_unit",
+    "period_start",
+    "relative_delta",
+    "window_start",
+]
+
+Unit = Literal["D", "W", "M", "Q", "Y"]
+
+#: Length of each unit in days (mean Gregorian lengths for months, quarters and years).
+UNIT_DAYS: dict[str, float] = {
+    "D": 1.0,
+    "W": 7.0,
+    "M": 365.2425 / 12,
+    "Q": 365.2425 / 4,
+    "Y": 365.2425,
+}
+
+_ALIASES = {
+    "d": "D", "day": "D", "days": "D",
+    "w": "W", "week": "W", "weeks": "W",
+    "m": "M", "month": "M", "months": "M",
+    "q": "Q", "quarter": "Q", "quarters": "Q",
+    "y": "Y", "year": "Y", "years": "Y",
+}  # fmt: skip
+
+_US_PER_DAY = 86_400_000_000
+
+
+def parse_unit(unit: str, *, field: str = "unit") -> Unit:
+    """Normalise a unit name to one of ``D W M Q Y``.
+
+    Examples
+    --------
+    >>> parse_unit("weeks")
+    'W'
+    """
+    key = _ALIASES.get(str(unit).strip().lower()) if isinstance(unit, str) else None
+    if key is None:
+        raise ArgumentError(
+            f"{field}={unit!r} is not a time unit; use one of D, W, M, Q, Y "
+            "(or day, week, month, quarter, year)",
+            field=field,
+        )
+    return cast(Unit, key)
+
+
+def duration_in_units(delta: NDArray[Any], unit: str) -> NDArray[np.float64]:
+    """Convert ``timedelta64`` durations to (fractional) units.
+
+    Examples
+    --------
+    >>> duration_in_units(np.array([14], dtype="timedelta64[D]"), "W")
+    array([2.])
+    """
+    u = parse_unit(unit)
+    days = delta.astype("timedelta64[us]").astype(np.int64) / _US_PER_DAY
+    return np.asarray(days / UNIT_DAYS[u], dtype=np.float64)
+
+
+def as_of_value(as_of: Any, *, tz: str | None, field: str = "as_of") -> np.datetime64:
+    """Turn the caller's ``as_of`` into a wall-clock ``datetime64[us]`` in the data's timezone.
+
+    ``tz`` is the reference timezone of the data (``None`` for calendar dates). The result is the
+    last instant that counts: anything at or before it has happened. Accepted: a ``date`` (the
+    end of that day, so everything on that date has happened), a timezone-aware
+    ``datetime``, or an ISO 8601 string of either. A naive datetime is accepted only when the data
+    has a timezone, and is read in it.
+
+    Examples
+    --------
+    >>> as_of_value("1997-09-30", tz=None)
+    np.datetime64('1997-09-30T23:59:59.999999')
+    """
+    value = as_of
+    if isinstance(value, np.datetime64):
+        value = value.astype("datetime64[us]").item()
+    if isinstance(value, str):
+        try:
+            text = value.strip()
+            value = (
+                dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
+            )
+        except ValueError as exc:
+            raise ArgumentError(
+                f"{field}={as_of!r} is not an ISO 8601 date or timestamp "
+                "(e.g. '2024-03-31' or '2024-03-31T18:00:00+00:00')",
+                field=field,
+            ) from exc
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            if tz is None:
+                raise ArgumentError(
+                    f"{field}={as_of!r} is a naive datetime; give it a timezone or pass a date",
+                    field=field,
+                )
+            return np.datetime64(value, "us")
+        if tz is not None:
+            value = value.astimezone(_tzinfo(tz))
+        return np.datetime64(value.replace(tzinfo=None), "us")
+    if isinstance(value, dt.date):
+        # A date means "as of the end of that day".
+        end = np.datetime64(value, "D") + np.timedelta64(1, "D")
+        last: np.datetime64 = end.astype("datetime64[us]") - np.timedelta64(1, "us")
+        return last
+    raise ArgumentError(
+        f"{field} must be a date, a timezone-aware datetime or an ISO 8601 string; "
+        f"got {type(as_of).__name__}",
+        field=field,
+    )
+
+
+def _tzinfo(tz: str) -> dt.tzinfo:
+    if tz.upper() == "UTC":
+        return dt.timezone.utc
+    if tz.startswith(("UTC+", "UTC-")):
+        sign = 1 if tz[3] == "+" else -1
+        hours, _, minutes = tz[4:].partition(":")
+        return dt.timezone(sign * dt.timedelta(hours=int(hours), minutes=int(minutes or 0)))
+    return ZoneInfo(tz)
+
+
+def relative_delta(amount: int, unit: str) -> relativedelta:
+    """A calendar-aware step of ``amount`` units (months follow the calendar, e.g. 31 Jan + 1M).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> dt.date(2024, 1, 31) + relative_delta(1, "M")
+    datetime.date(2024, 2, 29)
+    """
+    u = parse_unit(unit)
+    if u == "D":
+        return relativedelta(days=amount)
+    if u == "W":
+        return relativedelta(weeks=amount)
+    if u == "M":
+        return relativedelta(months=amount)
+    if u == "Q":
+        return relativedelta(months=3 * amount)
+    return relativedelta(years=amount)
+
+
+def window_start(as_of: dt.datetime | dt.date, window: relativedelta) -> dt.datetime | dt.date:
+    """Start of the calendar window of length ``window`` that ends at ``as_of``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from dateutil.relativedelta import relativedelta
+    >>> window_start(dt.date(2024, 3, 31), relativedelta(months=1))
+    datetime.date(2024, 2, 29)
+    """
+    if window.normalized() != window or any(
+        v < 0 for v in (window.years, window.months, window.days, window.hours)
+    ):
+        raise ArgumentError(f"window={window!r} must be a positive, normalised relativedelta")
+    start: dt.datetime | dt.date = as_of - window
+    return start
+
+
+def period_start(values: NDArray[Any], unit: str) -> NDArray[np.datetime64]:
+    """Truncate wall-clock timestamps to the start of their calendar period.
+
+    Weeks start on Monday (ISO 8601); months, quarters and years on their first day.
+
+    Examples
+    --------
+    >>> period_start(np.array(["2024-05-17"], dtype="datetime64[D]"), "Q")
+    array(['2024-04-01'], dtype='datetime64[D]')
+    """
+    u = parse_unit(unit)
+    days = values.astype("datetime64[D]")
+    if u == "D":
+        return days
+    if u == "W":
+        # 1970-01-01 was a Thursday: shift so that weeks start on Monday.
+        n = days.astype(np.int64)
+        return (n - (n + 3) % 7).astype("datetime64[D]")
+    months = values.astype("datetime64[M]")
+    if u == "M":
+        return months.astype("datetime64[D]")
+    if u == "Q":
+        m = months.astype(np.int64)
+        return (m - m % 3).astype("datetime64[M]").astype("datetime64[D]")
+    return values.astype("datetime64[Y]").astype("datetime64[D]")

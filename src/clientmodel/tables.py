@@ -1,0 +1,433 @@
+"""The one door for tabular input and output.
+
+Every table-facing function in clientmodel reads its input through :func:`read_table` and hands its
+result back through :meth:`Table.result`, so all of them accept the same kinds of input and return
+the same kind of frame the caller passed in:
+
+* pandas, polars and pyarrow tables (anything narwhals understands eagerly) -> same kind back;
+* a plain mapping of column name -> sequence or numpy array -> a ``dict`` of numpy arrays back.
+
+Columns are pulled out as numpy arrays (the heavy numerics run there) with checks that name the
+column, show the first offending values with their row positions and say what is accepted.
+
+Timestamps
+----------
+Calendar days matter (purchases on the same day are merged), so timestamps are handed to the
+numerics as *wall-clock* ``datetime64[us]`` values in one reference timezone:
+
+* a timezone-aware column keeps its own timezone (a purchase at 23:30 in Shanghai stays on that
+  Shanghai day);
+* a naive datetime column is rejected unless the caller names ``tz``;
+* a date column (no time of day) is a calendar date and needs no timezone;
+* Python ``datetime`` objects with differing offsets are converted to UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import attrs
+import narwhals.stable.v2 as nw
+import numpy as np
+from numpy.typing import NDArray
+
+from clientmodel.errors import ArgumentError, DataError, describe_rows
+
+__all__ = ["Table", "Timestamps", "read_table"]
+
+Kind = Literal["frame", "mapping"]
+NumericKind = Literal["float", "int", "count"]
+
+
+@attrs.frozen
+class Timestamps:
+    """A timestamp column as wall-clock ``datetime64[us]`` values in one reference timezone.
+
+    ``tz`` is the IANA name (or UTC offset string) of that timezone, or ``None`` for a column of
+    calendar dates.
+    """
+
+    values: NDArray[np.datetime64]
+    tz: str | None
+
+
+def _bad(column: str, mask: NDArray[np.bool_], values: Any, what: str, accepted: str) -> DataError:
+    rows = np.flatnonzero(mask)
+    shown = [_plain(values[i]) for i in rows[:5]]
+    return DataError(
+        f"column {column!r} has {len(rows)} {what}: {describe_rows(rows, shown)}"
+        + (f" (and {len(rows) - 5} more)" if len(rows) > 5 else "")
+        + f"; {accepted}",
+        field=column,
+        rows=rows[:5].tolist(),
+    )
+
+
+def _plain(value: Any) -> Any:
+    """A numpy scalar as its Python value, so messages read 'q' rather than np.str_('q')."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _zone(tz: str) -> dt.tzinfo:
+    if tz.upper() == "UTC":
+        return dt.timezone.utc
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ArgumentError(
+            f"tz={tz!r} is not a known timezone; pass an IANA name such as 'UTC' or 'Europe/Paris'",
+            field="tz",
+        ) from exc
+
+
+@attrs.frozen
+class Table:
+    """A validated view of the caller's table.
+
+    Build it with :func:`read_table`. ``kind`` says how results go back: as the caller's kind of
+    frame (``"frame"``) or as a dict of numpy arrays (``"mapping"``).
+    """
+
+    kind: Kind
+    columns: tuple[str, ...]
+    n_rows: int
+    _frame: nw.DataFrame[Any] | None = attrs.field(alias="frame")
+    _mapping: Mapping[str, Any] | None = attrs.field(alias="mapping")
+    name: str = "table"
+
+    # ----------------------------------------------------------------- structure checks
+    def require(self, *names: str) -> None:
+        """Raise a :class:`DataError` listing every required column that is missing.
+
+        Examples
+        --------
+        >>> t = read_table({"customer_id": [1], "timestamp": ["2024-01-01"]})
+        >>> t.require("customer_id", "timestamp")
+        """
+        missing = [n for n in names if n not in self.columns]
+        if missing:
+            raise DataError(
+                f"{self.name} is missing required column(s) {missing}; "
+                f"it has {list(self.columns)}. Name the right columns with the function's "
+                "column arguments (e.g. customer='id').",
+                field=missing[0],
+            )
+
+    # ----------------------------------------------------------------- raw access
+    def raw(self, column: str) -> NDArray[Any]:
+        """The column as a numpy array with no conversion beyond what numpy does."""
+        self.require(column)
+        if self._mapping is not None:
+            value = self._mapping[column]
+            arr = np.asarray(value)
+            if arr.ndim != 1:
+                arr = np.empty(len(value), dtype=object)
+                arr[:] = list(value)
+            return arr
+        assert self._frame is not None
+        return cast("NDArray[Any]", self._frame.get_column(column).to_numpy())
+
+    def dtype(self, column: str) -> Any:
+        """The narwhals dtype of a frame column, or the numpy dtype of a mapping column."""
+        self.require(column)
+        if self._frame is not None:
+            return self._frame.schema[column]
+        return self.raw(column).dtype
+
+    def _nulls(self, column: str, arr: NDArray[Any]) -> NDArray[np.bool_]:
+        if self._frame is not None:
+            return cast("NDArray[np.bool_]", self._frame.get_column(column).is_null().to_numpy())
+        if arr.dtype.kind in "fc":
+            return np.asarray(np.isnan(arr), dtype=bool)
+        if arr.dtype.kind in "mM":
+            return np.asarray(np.isnat(arr), dtype=bool)
+        if arr.dtype.kind == "O":
+            return np.fromiter(
+                (v is None or (isinstance(v, float) and v != v) for v in arr),
+                dtype=bool,
+                count=len(arr),
+            )
+        return np.zeros(len(arr), dtype=bool)
+
+    # ----------------------------------------------------------------- typed access
+    def ids(self, column: str) -> NDArray[Any]:
+        """An identifier column (any hashable values), rejecting nulls."""
+        arr = self.raw(column)
+        nulls = self._nulls(column, arr)
+        if nulls.any():
+            raise _bad(column, nulls, arr, "null id(s)", "every row needs an id")
+        return arr
+
+    def numbers(
+        self,
+        column: str,
+        *,
+        kind: NumericKind = "float",
+        allow_null: bool = False,
+        min_value: float | None = None,
+    ) -> NDArray[Any]:
+        """A numeric column as float64 (``kind="float"``) or int64 (``"int"``/``"count"``).
+
+        Strings are parsed; anything unparseable, non-finite or (unless ``allow_null``) null is
+        reported with its rows. ``"count"`` also requires whole numbers >= 0.
+
+        Examples
+        --------
+        >>> read_table({"x": ["1.5", 2]}).numbers("x")
+        array([1.5, 2. ])
+        """
+        arr = self.raw(column)
+        nulls = self._nulls(column, arr)
+        if nulls.any() and not allow_null:
+            raise _bad(column, nulls, arr, "null value(s)", "fill or drop them first")
+        if arr.dtype.kind in "biuf":
+            out = arr.astype(np.float64)
+        else:
+            out = np.full(len(arr), np.nan)
+            unparseable = np.zeros(len(arr), dtype=bool)
+            for i, v in enumerate(arr):
+                if nulls[i]:
+                    continue
+                try:
+                    out[i] = float(v)
+                except (TypeError, ValueError):
+                    unparseable[i] = True
+            if unparseable.any():
+                raise _bad(column, unparseable, arr, "value(s) that are not numbers", "use numbers")
+        bad = ~np.isfinite(out) & ~nulls
+        if bad.any():
+            raise _bad(column, bad, arr, "non-finite value(s)", "use finite numbers")
+        if min_value is not None:
+            low = (out < min_value) & ~nulls
+            if low.any():
+                raise _bad(column, low, arr, f"value(s) below {min_value}", f"use >= {min_value}")
+        if kind == "float":
+            return out
+        frac = (out != np.round(out)) & ~nulls
+        if frac.any():
+            raise _bad(column, frac, arr, "non-integer value(s)", "use whole numbers")
+        if kind == "count":
+            neg = (out < 0) & ~nulls
+            if neg.any():
+                raise _bad(column, neg, arr, "negative count(s)", "counts are >= 0")
+        if allow_null and nulls.any():
+            return out
+        return out.astype(np.int64)
+
+    def timestamps(self, column: str, *, tz: str | None = None) -> Timestamps:
+        """A timestamp or date column as wall-clock values in one reference timezone.
+
+        Naive datetimes are rejected unless ``tz`` names the timezone they are in; aware ones keep
+        their own timezone (``tz`` then converts them). Nulls are rejected with their rows.
+
+        Examples
+        --------
+        >>> read_table({"t": ["2024-01-31", "2024-02-01"]}).timestamps("t").values
+        array(['2024-01-31T00:00:00.000000', '2024-02-01T00:00:00.000000'],
+              dtype='datetime64[us]')
+        """
+        self.require(column)
+        if self._frame is not None:
+            return self._frame_timestamps(column, tz)
+        return _sequence_timestamps(column, self.raw(column), tz)
+
+    def _frame_timestamps(self, column: str, tz: str | None) -> Timestamps:
+        assert self._frame is not None
+        series = self._frame.get_column(column)
+        nulls = series.is_null().to_numpy()
+        if nulls.any():
+            raise _bad(
+                column, nulls, series.to_list(), "null timestamp(s)", "every row needs a time"
+            )
+        dtype = series.dtype
+        if dtype == nw.Date:
+            values = series.to_numpy().astype("datetime64[us]")
+            return Timestamps(values, None)
+        if dtype == nw.Datetime:
+            col_tz = cast("nw.Datetime", dtype).time_zone
+            if col_tz is None:
+                if tz is None:
+                    raise DataError(
+                        f"column {column!r} holds naive timestamps (no timezone); pass tz='...' "
+                        "to say which timezone they are in, or use timezone-aware timestamps",
+                        field=column,
+                    )
+                _zone(tz)
+                return Timestamps(series.cast(nw.Datetime("us")).to_numpy(), tz)
+            if tz is not None and tz != col_tz:
+                _zone(tz)
+                series = series.dt.convert_time_zone(tz)
+                col_tz = tz
+            naive = series.dt.replace_time_zone(None).cast(nw.Datetime("us"))
+            return Timestamps(naive.to_numpy(), col_tz)
+        return _sequence_timestamps(column, np.asarray(series.to_list(), dtype=object), tz)
+
+    # ----------------------------------------------------------------- output
+    def result(self, columns: Mapping[str, Any], *, tz: str | None = None) -> Any:
+        """Hand a result back as the caller's kind of table.
+
+        ``columns`` maps names to equal-length numpy arrays. ``datetime64`` columns are
+        wall-clock values; when ``tz`` is given they are made aware in that timezone on frames.
+        """
+        if self.kind == "mapping" or self._frame is None:
+            return {k: np.asarray(v) for k, v in columns.items()}
+        backend = nw.get_native_namespace(self._frame)
+        out = nw.from_dict({k: np.asarray(v) for k, v in columns.items()}, backend=backend)
+        if tz is not None:
+            out = out.with_columns(
+                nw.col(k).dt.replace_time_zone(tz)
+                for k, v in columns.items()
+                if np.asarray(v).dtype.kind == "M"
+            )
+        return out.to_native()
+
+
+def _sequence_timestamps(column: str, arr: NDArray[Any], tz: str | None) -> Timestamps:
+    """Timestamps from a plain sequence: numpy datetimes, date/datetime objects or ISO strings."""
+    if arr.dtype.kind == "M":
+        nat = np.isnat(arr)
+        if nat.any():
+            raise _bad(column, nat, arr, "null timestamp(s)", "every row needs a time")
+        values = arr.astype("datetime64[us]")
+        is_dates = bool((values == values.astype("datetime64[D]")).all()) and arr.dtype == np.dtype(
+            "datetime64[D]"
+        )
+        if is_dates:
+            return Timestamps(values, None)
+        if tz is None:
+            raise DataError(
+                f"column {column!r} holds naive numpy datetimes; pass tz='...' to say which "
+                "timezone they are in",
+                field=column,
+            )
+        _zone(tz)
+        return Timestamps(values, tz)
+    items = arr.tolist()
+    if all(isinstance(v, str) for v in items):
+        try:  # the fast path: plain ISO dates such as '2024-01-31'
+            if all(len(v) == 10 for v in items):
+                return Timestamps(
+                    np.array(items, dtype="datetime64[D]").astype("datetime64[us]"), None
+                )
+        except ValueError:
+            pass
+    parsed: list[dt.datetime | dt.date | None] = []
+    bad = np.zeros(len(items), dtype=bool)
+    for i, v in enumerate(items):
+        if isinstance(v, str):
+            try:
+                v = dt.datetime.fromisoformat(v.strip())
+                if v.tzinfo is None and v.time() == dt.time(0) and len(items[i].strip()) <= 10:
+                    v = v.date()
+            except ValueError:
+                bad[i] = True
+                parsed.append(None)
+                continue
+        if isinstance(v, (dt.date, dt.datetime)):
+            parsed.append(v)
+        else:
+            bad[i] = True
+            parsed.append(None)
+    if bad.any():
+        raise _bad(
+            column,
+            bad,
+            items,
+            "value(s) that are not timestamps",
+            "use ISO 8601 dates or timezone-aware timestamps (e.g. '2024-01-31T10:00:00+00:00')",
+        )
+    datetimes = [v for v in parsed if isinstance(v, dt.datetime)]
+    if not datetimes:  # calendar dates only
+        return Timestamps(np.array(parsed, dtype="datetime64[D]").astype("datetime64[us]"), None)
+    naive = np.array([isinstance(v, dt.datetime) and v.tzinfo is None for v in parsed])
+    if naive.any() and tz is None:
+        raise _bad(
+            column,
+            naive,
+            items,
+            "naive timestamp(s) (no timezone)",
+            "pass tz='...' to say which timezone they are in, or use aware timestamps",
+        )
+    zone = _zone(tz) if tz is not None else None
+    offsets = {v.utcoffset() for v in datetimes if v.tzinfo is not None}
+    if zone is not None:
+        ref_name: str = cast(str, tz)
+    elif len(offsets) == 1 and len({v.tzinfo for v in datetimes}) == 1:
+        ref_name = str(datetimes[0].tzinfo)
+        zone = datetimes[0].tzinfo
+    else:
+        ref_name, zone = "UTC", dt.timezone.utc
+    assert zone is not None
+    wall = []
+    for v in parsed:
+        if not isinstance(v, dt.datetime):
+            v = dt.datetime(v.year, v.month, v.day, tzinfo=zone)  # type: ignore[union-attr]
+        elif v.tzinfo is None:
+            v = v.replace(tzinfo=zone)
+        wall.append(v.astimezone(zone).replace(tzinfo=None))
+    return Timestamps(np.array(wall, dtype="datetime64[us]"), ref_name)
+
+
+def read_table(data: Any, *, name: str = "table") -> Table:
+    """Open the caller's table for reading.
+
+    Parameters
+    ----------
+    data:
+        A pandas or polars DataFrame, a pyarrow Table, or a mapping of column name to a sequence
+        or 1-d numpy array (all of the same length).
+    name:
+        How error messages call this table (e.g. ``"transactions"``).
+
+    Examples
+    --------
+    >>> t = read_table({"customer_id": ["a", "b"], "amount": [1.0, 2.5]})
+    >>> t.kind, t.n_rows, t.columns
+    ('mapping', 2, ('customer_id', 'amount'))
+    """
+    if isinstance(data, Mapping):
+        lengths = {}
+        for key, value in data.items():
+            if not isinstance(key, str):
+                raise DataError(f"{name} column names must be strings, got {key!r}", field=str(key))
+            if isinstance(value, (str, bytes)) or not hasattr(value, "__len__"):
+                raise DataError(
+                    f"{name} column {key!r} must be a sequence or 1-d array, "
+                    f"got {type(value).__name__}",
+                    field=key,
+                )
+            lengths[key] = len(value)
+        if len(set(lengths.values())) > 1:
+            raise DataError(
+                f"{name} columns have different lengths: {lengths}; every column needs one value "
+                "per row",
+            )
+        n = next(iter(lengths.values()), 0)
+        return Table("mapping", tuple(data), n, frame=None, mapping=data, name=name)
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        raise DataError(
+            f"{name} must be a DataFrame or a mapping of column -> values, got a "
+            f"{type(data).__name__}; for a list of records build a dict of columns first",
+        )
+    try:
+        frame = nw.from_native(data, eager_only=True)
+    except TypeError as exc:
+        lazy = _lazy(data)
+        if lazy is not None:
+            frame = lazy.collect()
+        else:
+            raise DataError(
+                f"{name} must be a pandas/polars DataFrame, a pyarrow Table or a mapping of "
+                f"column -> values; got {type(data).__module__}.{type(data).__name__}",
+            ) from exc
+    return Table("frame", tuple(frame.columns), len(frame), frame=frame, mapping=None, name=name)
+
+
+def _lazy(data: Any) -> nw.LazyFrame[Any] | None:
+    try:
+        return nw.from_native(data)  # type: ignore[no-any-return]
+    except TypeError:
+        return None
