@@ -1,0 +1,198 @@
+"""MEDDPICC completeness of a deal, from the deal's notes and its buying committee.
+
+MEDDPICC (Metrics, Economic buyer, Decision criteria, Decision process, Paper process, Identify
+pain, Champion, Competition) is the qualification checklist that grew out of PTC's MEDDIC
+(Dick Dunkel and Jack Napoli, 1996). Each of the eight elements is a yes/no:
+
+* the six note fields of :class:`~clientmodel.accounts.models.DealContext` (``metrics``,
+  ``decision_criteria``, ``decision_process``, ``paper_process``, ``pain``, ``competition``) are
+  known when they hold non-blank text;
+* **economic buyer**: an active contact holds the ``economic_buyer`` role on the deal (or on its
+  account) and is not a detractor;
+* **champion**: an active contact holds the ``champion`` role and is a supporter.
+
+The score is the share of elements known, $\\text{score} = \\frac{1}{8} \\sum_i \\mathbb{1}[
+\\text{element}_i]$, optionally weighted.
+
+**As a funnel stage entry criterion.** :meth:`Meddpicc.to_dict` is a plain dict of booleans plus
+``score`` and ``complete``; put it into the deal record under ``"meddpicc"`` and a
+:mod:`clientmodel.rules` predicate such as ``meddpicc.score >= 0.75 and meddpicc.champion`` can
+read it. :meth:`Meddpicc.to_record` gives the same fields as flat keys (``meddpicc_score``,
+``meddpicc_champion``, ...) for rule engines without nested fields. Or call
+:func:`meets_meddpicc` directly from a stage guard.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import attrs
+
+from clientmodel.accounts._common import check_node, committee
+from clientmodel.accounts.graph import ATTR_RECORD, KIND_DEAL
+from clientmodel.errors import ArgumentError
+
+__all__ = ["ELEMENTS", "Meddpicc", "meddpicc", "meets_meddpicc"]
+
+#: The eight elements, in MEDDPICC order.
+ELEMENTS: tuple[str, ...] = (
+    "metrics",
+    "economic_buyer",
+    "decision_criteria",
+    "decision_process",
+    "paper_process",
+    "pain",
+    "champion",
+    "competition",
+)
+
+
+@attrs.frozen
+class Meddpicc:
+    """Which MEDDPICC elements are known for a deal, and the completeness score.
+
+    Examples
+    --------
+    >>> m = Meddpicc("d1", dict.fromkeys(ELEMENTS, True), 1.0)
+    >>> m.complete, m.missing
+    (True, ())
+    """
+
+    deal: str
+    elements: Mapping[str, bool]
+    score: float
+
+    @property
+    def complete(self) -> bool:
+        """Every element is known."""
+        return all(self.elements.values())
+
+    @property
+    def missing(self) -> tuple[str, ...]:
+        """The elements still unknown, in MEDDPICC order."""
+        return tuple(e for e in ELEMENTS if not self.elements[e])
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain dict (booleans per element, ``score``, ``complete``) for rules and JSON.
+
+        Examples
+        --------
+        >>> Meddpicc("d1", dict.fromkeys(ELEMENTS, False), 0.0).to_dict()["score"]
+        0.0
+        """
+        return {
+            "deal": self.deal,
+            **{e: bool(self.elements[e]) for e in ELEMENTS},
+            "score": float(self.score),
+            "complete": self.complete,
+        }
+
+    def to_record(self, prefix: str = "meddpicc_") -> dict[str, Any]:
+        """The :meth:`to_dict` fields as flat, prefixed keys, to merge into a deal record.
+
+        Examples
+        --------
+        >>> m = Meddpicc("d1", dict.fromkeys(ELEMENTS, True), 1.0)
+        >>> m.to_record()["meddpicc_score"]
+        1.0
+        """
+        return {f"{prefix}{k}": v for k, v in self.to_dict().items() if k != "deal"}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Meddpicc:
+        """Rebuild from :meth:`to_dict` output.
+
+        Examples
+        --------
+        >>> m = Meddpicc("d1", dict.fromkeys(ELEMENTS, True), 1.0)
+        >>> Meddpicc.from_dict(m.to_dict()) == m
+        True
+        """
+        return cls(str(data["deal"]), {e: bool(data[e]) for e in ELEMENTS}, float(data["score"]))
+
+
+def _known(text: str | None) -> bool:
+    return text is not None and bool(text.strip())
+
+
+def meddpicc(graph: Any, deal: str, *, weights: Mapping[str, float] | None = None) -> Meddpicc:
+    """MEDDPICC completeness of a deal.
+
+    Parameters
+    ----------
+    graph:
+        A graph from :func:`~clientmodel.accounts.build_graph` holding the deal.
+    deal:
+        The deal id.
+    weights:
+        Optional weight per element (default equal weights); the score is the weighted share of
+        known elements.
+
+    Examples
+    --------
+    >>> from clientmodel.accounts import Account, Contact, DealContext, RoleAssignment, build_graph
+    >>> g = build_graph(
+    ...     [Account(id="acme", name="Acme")],
+    ...     [Contact(id="c1", name="Dana", account_ids=("acme",))],
+    ...     roles=[RoleAssignment(contact_id="c1", role="champion", deal_id="d1",
+    ...                           stance="supporter")],
+    ...     deals=[DealContext(id="d1", account_id="acme", metrics="save 2h/day")],
+    ... )
+    >>> m = meddpicc(g, "d1")
+    >>> m.score, m.missing[:2]
+    (0.25, ('economic_buyer', 'decision_criteria'))
+    """
+    deal = check_node(graph, deal, (KIND_DEAL,), "deal")
+    record = graph.nodes[deal][ATTR_RECORD]
+    seats = committee(graph, deal)
+    elements = {
+        "metrics": _known(record.metrics),
+        "economic_buyer": any(
+            s.role == "economic_buyer" and s.stance != "detractor" for s in seats
+        ),
+        "decision_criteria": _known(record.decision_criteria),
+        "decision_process": _known(record.decision_process),
+        "paper_process": _known(record.paper_process),
+        "pain": _known(record.pain),
+        "champion": any(s.role == "champion" and s.stance == "supporter" for s in seats),
+        "competition": _known(record.competition),
+    }
+    if weights is None:
+        w = dict.fromkeys(ELEMENTS, 1.0)
+    else:
+        unknown = sorted(set(weights) - set(ELEMENTS))
+        bad = {k: v for k, v in weights.items() if not (isinstance(v, (int, float)) and v >= 0)}
+        if unknown or bad or sum(weights.values()) <= 0:
+            raise ArgumentError(
+                f"weights must map elements of {list(ELEMENTS)} to non-negative numbers with a "
+                f"positive total; unknown: {unknown}, bad: {bad}",
+                field="weights",
+            )
+        w = {e: float(weights.get(e, 0.0)) for e in ELEMENTS}
+    score = sum(w[e] for e in ELEMENTS if elements[e]) / sum(w.values())
+    return Meddpicc(deal, elements, score)
+
+
+def meets_meddpicc(
+    graph: Any, deal: str, *, threshold: float = 0.75, require: tuple[str, ...] = ()
+) -> bool:
+    """Stage-gate predicate: score at least ``threshold`` and every element in ``require`` known.
+
+    Examples
+    --------
+    >>> from clientmodel.accounts import Account, DealContext, build_graph
+    >>> g = build_graph([Account(id="acme", name="Acme")],
+    ...                 deals=[DealContext(id="d1", account_id="acme")])
+    >>> meets_meddpicc(g, "d1", threshold=0.5)
+    False
+    """
+    if not 0.0 <= threshold <= 1.0:
+        raise ArgumentError(f"threshold={threshold!r} must be in [0, 1]", field="threshold")
+    unknown = [e for e in require if e not in ELEMENTS]
+    if unknown:
+        raise ArgumentError(
+            f"require names unknown elements {unknown}; use {list(ELEMENTS)}", field="require"
+        )
+    m = meddpicc(graph, deal)
+    return m.score >= threshold and all(m.elements[e] for e in require)
