@@ -1,0 +1,457 @@
+"""Records of the sales funnel: stages, pipelines, leads, deals and their stage changes.
+
+Every record is a frozen pydantic v2 model that forbids unknown fields: it validates at the
+boundary, serialises to JSON and publishes a JSON Schema (``Deal.model_json_schema()``).
+Datetimes must carry a timezone; money is a ``Decimal`` with an ISO 4217 currency code.
+
+A :class:`Pipeline` is an ordered list of :class:`Stage` records plus the allowed moves between
+them, exposed as a :class:`networkx.DiGraph` (:meth:`Pipeline.graph`). Validation guarantees that
+stage ids are unique, that won/lost stages are absorbing unless the pipeline allows reopening, and
+that every open stage can reach a closed stage.
+
+A :class:`Deal` carries its own append-only stage history (:class:`StageChange` records); the
+functions of :mod:`clientmodel.funnel.transitions` return new deals and never mutate one.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+from decimal import Decimal
+from functools import cached_property
+from typing import Any, Literal
+
+import networkx as nx  # type: ignore[import-untyped]
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
+
+__all__ = [
+    "FORECAST_CATEGORIES",
+    "LEAD_STATUSES",
+    "STAGE_KINDS",
+    "Deal",
+    "FieldValue",
+    "ForecastCategory",
+    "Lead",
+    "LeadStatus",
+    "Pipeline",
+    "Stage",
+    "StageChange",
+    "StageKind",
+]
+
+StageKind = Literal["open", "won", "lost"]
+#: The kinds of stage: open stages hold live deals, won and lost stages close them.
+STAGE_KINDS: tuple[str, ...] = StageKind.__args__  # type: ignore[attr-defined]
+
+ForecastCategory = Literal["pipeline", "best_case", "commit", "closed", "omitted"]
+#: Forecast categories, least to most certain, then closed and omitted.
+FORECAST_CATEGORIES: tuple[str, ...] = ForecastCategory.__args__  # type: ignore[attr-defined]
+
+LeadStatus = Literal["new", "working", "qualified", "disqualified", "converted"]
+#: Lead statuses.
+LEAD_STATUSES: tuple[str, ...] = LeadStatus.__args__  # type: ignore[attr-defined]
+
+#: A JSON scalar a deal or lead field may hold (used by entry criteria and scores).
+FieldValue = str | int | float | bool | None
+
+_CONFIG = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
+_Id = Field(min_length=1, max_length=200)
+
+
+class Stage(BaseModel):
+    """One stage of a pipeline.
+
+    Attributes
+    ----------
+    id:
+        Stable identifier.
+    name:
+        Display name.
+    order:
+        Position in the funnel (lower comes first); unique within a pipeline.
+    kind:
+        ``"open"``, ``"won"`` or ``"lost"``.
+    probability:
+        The stage's default win probability (the "stage default" probability layer).
+    forecast_category:
+        ``pipeline``, ``best_case``, ``commit``, ``closed`` or ``omitted``. Defaults to
+        ``closed`` for won stages, ``omitted`` for lost stages and ``pipeline`` otherwise.
+    required_fields:
+        Deal fields (attributes or keys of ``Deal.fields``) that must be filled to enter.
+    entry_rules:
+        :mod:`clientmodel.rules` predicates a deal must satisfy to enter, given as text or as
+        ``Rule`` objects (stored as their text, so the stage stays JSON-clean).
+    stale_after_days:
+        A deal sitting longer than this in the stage is stalled (see ``hygiene.stalled``).
+
+    Examples
+    --------
+    >>> Stage(id="proposal", name="Proposal", order=3, probability=0.4).forecast_category
+    'pipeline'
+    """
+
+    model_config = _CONFIG
+
+    id: str = _Id
+    name: str
+    order: int
+    kind: StageKind = "open"
+    probability: float = Field(default=0.0, ge=0.0, le=1.0)
+    forecast_category: ForecastCategory | None = None
+    required_fields: tuple[str, ...] = ()
+    entry_rules: tuple[str, ...] = ()
+    stale_after_days: float | None = Field(default=None, gt=0)
+
+    @field_validator("entry_rules", mode="before")
+    @classmethod
+    def _rules_as_text(cls, value: Any) -> Any:
+        # Rules are stored as text so stages stay JSON-clean; a Rule object is printed back.
+        if isinstance(value, (str, BaseModel)):
+            value = (value,)
+        if not isinstance(value, (list, tuple)):
+            return value
+        if not any(isinstance(v, BaseModel) for v in value):
+            return value
+        rules = importlib.import_module("clientmodel.rules")
+        return tuple(rules.to_text(v) if isinstance(v, BaseModel) else v for v in value)
+
+    @model_validator(mode="after")
+    def _defaults(self) -> Stage:
+        if self.forecast_category is None:
+            cat = {"won": "closed", "lost": "omitted"}.get(self.kind, "pipeline")
+            object.__setattr__(self, "forecast_category", cat)
+        fixed = {"won": 1.0, "lost": 0.0}.get(self.kind)
+        if fixed is not None and self.probability != fixed:
+            if "probability" in self.model_fields_set:
+                raise ValueError(
+                    f"a {self.kind} stage has probability {fixed}; got {self.probability}"
+                )
+            object.__setattr__(self, "probability", fixed)
+        return self
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the stage closes a deal (won or lost)."""
+        return self.kind != "open"
+
+
+class Pipeline(BaseModel):
+    """An ordered set of stages and the moves allowed between them.
+
+    ``moves`` lists the allowed ``(from, to)`` stage pairs. When it is ``None`` every open stage
+    may move to any other stage (forward, back, or to a closed stage). Moves out of a won/lost
+    stage are only allowed when ``allow_reopen`` is true; with ``allow_reopen`` and no explicit
+    moves, a closed deal may reopen into any open stage.
+
+    Examples
+    --------
+    >>> p = Pipeline(id="sales", name="Sales", stages=(
+    ...     Stage(id="lead", name="Lead", order=1, probability=0.1),
+    ...     Stage(id="won", name="Won", order=2, kind="won"),
+    ...     Stage(id="lost", name="Lost", order=3, kind="lost")))
+    >>> sorted(p.graph().successors("lead"))
+    ['lost', 'won']
+    """
+
+    model_config = _CONFIG
+
+    id: str = _Id
+    name: str
+    stages: tuple[Stage, ...] = Field(min_length=2)
+    moves: tuple[tuple[str, str], ...] | None = None
+    allow_reopen: bool = False
+    require_lost_reason: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> Pipeline:
+        ids = [s.id for s in self.stages]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"stage ids must be unique; repeated: {dupes}")
+        orders = [s.order for s in self.stages]
+        if len(set(orders)) != len(orders):
+            raise ValueError(f"stage orders must be unique; got {orders}")
+        kinds = {s.kind for s in self.stages}
+        if "open" not in kinds or kinds == {"open"}:
+            raise ValueError("a pipeline needs at least one open stage and one won or lost stage")
+        known = set(ids)
+        closed = {s.id for s in self.stages if s.is_closed}
+        if self.moves is not None:
+            unknown = sorted({x for m in self.moves for x in m if x not in known})
+            if unknown:
+                raise ValueError(f"moves name unknown stage(s) {unknown}; stages are {ids}")
+            loops = sorted({a for a, b in self.moves if a == b})
+            if loops:
+                raise ValueError(f"a stage cannot move to itself: {loops}")
+            out_of_closed = sorted({(a, b) for a, b in self.moves if a in closed})
+            if out_of_closed and not self.allow_reopen:
+                raise ValueError(
+                    f"won/lost stages are absorbing: moves {out_of_closed} leave a closed stage; "
+                    "set allow_reopen=True to allow reopening"
+                )
+            bad = sorted({(a, b) for a, b in self.moves if a in closed and b in closed})
+            if bad:
+                raise ValueError(f"moves {bad} go from a closed stage to a closed stage")
+        graph = self._build_graph()
+        stuck = [
+            s.id
+            for s in self.stages
+            if not s.is_closed and not (nx.descendants(graph, s.id) & closed)
+        ]
+        if stuck:
+            raise ValueError(f"open stage(s) {stuck} cannot reach a won or lost stage")
+        return self
+
+    def _build_graph(self) -> nx.DiGraph:
+        graph: nx.DiGraph = nx.DiGraph(pipeline=self.id)
+        for s in sorted(self.stages, key=lambda s: s.order):
+            graph.add_node(s.id, stage=s, kind=s.kind, order=s.order)
+        if self.moves is not None:
+            graph.add_edges_from(self.moves)
+        else:
+            for a in self.stages:
+                for b in self.stages:
+                    if a.id == b.id:
+                        continue
+                    if not a.is_closed or (self.allow_reopen and not b.is_closed):
+                        graph.add_edge(a.id, b.id)
+        return graph
+
+    @cached_property
+    def _graph(self) -> nx.DiGraph:
+        return self._build_graph()
+
+    @cached_property
+    def _by_id(self) -> dict[str, Stage]:
+        return {s.id: s for s in self.stages}
+
+    def graph(self) -> nx.DiGraph:
+        """The allowed moves as a new :class:`networkx.DiGraph` (node attr ``stage``, ``kind``).
+
+        Examples
+        --------
+        >>> from clientmodel.datasets.deals import standard_pipeline
+        >>> standard_pipeline().graph().has_edge("qualified", "won")
+        True
+        """
+        return self._graph.copy()
+
+    def stage(self, stage_id: str) -> Stage:
+        """The stage with this id (``KeyError`` if unknown).
+
+        Examples
+        --------
+        >>> from clientmodel.datasets.deals import standard_pipeline
+        >>> standard_pipeline().stage("won").kind
+        'won'
+        """
+        return self._by_id[stage_id]
+
+    def has_stage(self, stage_id: str) -> bool:
+        """Whether the pipeline has a stage with this id."""
+        return stage_id in self._by_id
+
+    def allows(self, from_stage: str, to_stage: str) -> bool:
+        """Whether the move ``from_stage -> to_stage`` is an edge of the pipeline graph."""
+        return bool(self._graph.has_edge(from_stage, to_stage))
+
+    @property
+    def ordered(self) -> tuple[Stage, ...]:
+        """Stages sorted by ``order``."""
+        return tuple(sorted(self.stages, key=lambda s: s.order))
+
+    @property
+    def open_stages(self) -> tuple[str, ...]:
+        """Ids of the open stages in funnel order."""
+        return tuple(s.id for s in self.ordered if not s.is_closed)
+
+    @property
+    def won_stages(self) -> tuple[str, ...]:
+        """Ids of the won stages in order."""
+        return tuple(s.id for s in self.ordered if s.kind == "won")
+
+    @property
+    def lost_stages(self) -> tuple[str, ...]:
+        """Ids of the lost stages in order."""
+        return tuple(s.id for s in self.ordered if s.kind == "lost")
+
+
+class StageChange(BaseModel):
+    """One entry of a deal's stage history: the deal entered ``to_stage`` at ``at``.
+
+    ``from_stage`` is ``None`` for the first entry (the deal was created in ``to_stage``).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> StageChange(at=dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc), to_stage="lead").from_stage
+    """
+
+    model_config = _CONFIG
+
+    at: AwareDatetime
+    from_stage: str | None = None
+    to_stage: str = _Id
+    actor: str | None = None
+    reason: str | None = None
+
+
+class Lead(BaseModel):
+    """A lead before qualification: where it came from, its status and qualification notes.
+
+    ``fields`` holds the qualification fields (BANT: budget, authority, need, timeline; or
+    MEDDPICC notes) and anything else entry criteria may test.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> Lead(id="L1", source="webinar", company="Acme",
+    ...      created_at=dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc)).status
+    'new'
+    """
+
+    model_config = _CONFIG
+
+    id: str = _Id
+    source: str
+    company: str
+    created_at: AwareDatetime
+    status: LeadStatus = "new"
+    contact_name: str | None = None
+    contact_title: str | None = None
+    email: str | None = None
+    owner: str | None = None
+    fields: dict[str, FieldValue] = Field(default_factory=dict)
+
+
+def _check_currency(value: str) -> str:
+    if len(value) != 3 or not value.isalpha() or not value.isupper():
+        raise ValueError(f"currency must be an ISO 4217 code such as 'USD'; got {value!r}")
+    return value
+
+
+class Deal(BaseModel):
+    """A deal (opportunity) moving through a pipeline, with its append-only stage history.
+
+    ``stage`` is the current stage and must equal the last history entry's ``to_stage``; the
+    history starts with ``from_stage=None``, chains ``from_stage`` to the previous ``to_stage``
+    and never goes back in time. ``fields`` holds any further attributes entry criteria, scores
+    and group-bys may use (e.g. ``source``, ``segment``, BANT/MEDDPICC fields).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from decimal import Decimal
+    >>> t0 = dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc)
+    >>> d = Deal(id="D1", pipeline_id="sales", account_id="A1", owner="ana",
+    ...          amount=Decimal("12000"), currency="EUR", stage="lead",
+    ...          history=(StageChange(at=t0, to_stage="lead"),))
+    >>> d.created_at == t0, d.is_closed
+    (True, False)
+    """
+
+    model_config = _CONFIG
+
+    id: str = _Id
+    pipeline_id: str = _Id
+    account_id: str = _Id
+    owner: str
+    name: str | None = None
+    amount: Decimal = Field(ge=0)
+    currency: str = "USD"
+    stage: str = _Id
+    history: tuple[StageChange, ...] = Field(min_length=1)
+    closed: Literal["won", "lost"] | None = None
+    expected_close: dt.date | None = None
+    lost_reason: str | None = None
+    won_reason: str | None = None
+    last_open_stage: str | None = None
+    next_follow_up: AwareDatetime | None = None
+    probability_override: float | None = Field(default=None, ge=0.0, le=1.0)
+    source: str | None = None
+    fields: dict[str, FieldValue] = Field(default_factory=dict)
+
+    _check_currency = field_validator("currency")(_check_currency)
+
+    @model_validator(mode="after")
+    def _check_history(self) -> Deal:
+        if self.history[0].from_stage is not None:
+            raise ValueError("the first stage change must have from_stage=None (deal created)")
+        for i in range(1, len(self.history)):
+            prev, cur = self.history[i - 1], self.history[i]
+            if cur.from_stage != prev.to_stage:
+                raise ValueError(
+                    f"history[{i}].from_stage={cur.from_stage!r} does not follow "
+                    f"history[{i - 1}].to_stage={prev.to_stage!r}"
+                )
+            if cur.at < prev.at:
+                raise ValueError(
+                    f"history[{i}].at={cur.at.isoformat()} is before history[{i - 1}].at="
+                    f"{prev.at.isoformat()}; the stage history cannot go back in time"
+                )
+        if self.history[-1].to_stage != self.stage:
+            raise ValueError(
+                f"stage={self.stage!r} but the last history entry entered "
+                f"{self.history[-1].to_stage!r}"
+            )
+        return self
+
+    @property
+    def created_at(self) -> dt.datetime:
+        """When the deal entered its first stage."""
+        return self.history[0].at
+
+    @property
+    def stage_entered_at(self) -> dt.datetime:
+        """When the deal entered its current stage."""
+        return self.history[-1].at
+
+    @property
+    def is_closed(self) -> bool:
+        """Whether the deal is won or lost."""
+        return self.closed is not None
+
+    @property
+    def closed_at(self) -> dt.datetime | None:
+        """When the deal was closed, or ``None`` while it is open."""
+        return self.history[-1].at if self.closed is not None else None
+
+    def field(self, name: str) -> Any:
+        """A deal attribute or, failing that, an entry of ``fields`` (``None`` when absent).
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> t0 = dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc)
+        >>> d = Deal(id="D1", pipeline_id="p", account_id="A", owner="o", amount=1, stage="s",
+        ...          history=(StageChange(at=t0, to_stage="s"),), fields={"budget": 5000})
+        >>> d.field("owner"), d.field("budget"), d.field("nothing")
+        ('o', 5000, None)
+        """
+        if name in type(self).model_fields and name != "fields":
+            return getattr(self, name)
+        return self.fields.get(name)
+
+    def record(self) -> dict[str, Any]:
+        """The flat mapping entry criteria are evaluated on: attributes merged with ``fields``.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> t0 = dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc)
+        >>> d = Deal(id="D1", pipeline_id="p", account_id="A", owner="o", amount=1, stage="s",
+        ...          history=(StageChange(at=t0, to_stage="s"),), fields={"budget": 5000})
+        >>> d.record()["budget"], d.record()["owner"]
+        (5000, 'o')
+        """
+        out: dict[str, Any] = {k: getattr(self, k) for k in type(self).model_fields}
+        del out["fields"], out["history"]
+        out.update(self.fields)
+        return out

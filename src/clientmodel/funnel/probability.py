@@ -1,0 +1,264 @@
+r"""Win probability in layers: manual override, learned, stage default.
+
+Every :class:`Probability` says which layer produced it:
+
+``override``
+    the deal's ``probability_override`` (a rep's or manager's judgement) wins over everything;
+``score``
+    a naive-Bayes score over deal fields trained on closed deals (:func:`fit_naive_bayes`), with
+    per-feature contributions so a rep can see why;
+``chain``
+    the absorbing-Markov-chain win probability of the deal's current stage
+    (:mod:`clientmodel.funnel.markov`);
+``stage_default``
+    the stage's configured ``probability``;
+``closed``
+    won deals are 1, lost deals 0.
+
+The naive-Bayes score (Hand & Yu 2001, "Idiot's Bayes — not so stupid after all?", *Int. Stat.
+Review* 69(3)) treats each categorical feature as independent given the outcome, so the log-odds
+of winning add up:
+
+.. math::
+    \log\frac{P(\text{won}\mid x)}{P(\text{lost}\mid x)} = \log\frac{n_\text{won}}{n_\text{lost}}
+    + \sum_f \log\frac{P(x_f\mid\text{won})}{P(x_f\mid\text{lost})},
+    \qquad P(v\mid c) = \frac{n_{cv} + \alpha}{n_c + \alpha K_f},
+
+with Laplace smoothing :math:`\alpha` and :math:`K_f` the number of values of feature :math:`f`
+seen in training plus one for "unseen". Each summand is that feature's contribution.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+from pydantic import BaseModel, ConfigDict, Field
+
+from clientmodel.errors import ArgumentError, DataError
+from clientmodel.funnel.markov import AbsorbingChain
+from clientmodel.funnel.models import Deal, Pipeline
+
+__all__ = [
+    "LAYERS",
+    "Layer",
+    "NaiveBayesScore",
+    "Probability",
+    "deal_probability",
+    "fit_naive_bayes",
+]
+
+Layer = Literal["override", "score", "chain", "stage_default", "closed"]
+#: The probability layers, highest precedence first.
+LAYERS: tuple[str, ...] = Layer.__args__  # type: ignore[attr-defined]
+
+_UNSEEN = "\x00unseen"
+
+
+class Probability(BaseModel):
+    """A deal's win probability and the layer that produced it.
+
+    ``contributions`` holds the per-feature log-odds contributions of the ``score`` layer
+    (``"prior"`` is the base rate), empty for other layers.
+
+    Examples
+    --------
+    >>> Probability(deal_id="D1", value=0.4, layer="stage_default", stage="proposal").layer
+    'stage_default'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    deal_id: str
+    value: float = Field(ge=0.0, le=1.0)
+    layer: Layer
+    stage: str
+    contributions: dict[str, float] = Field(default_factory=dict)
+
+
+def _feature(deal: Deal, name: str) -> str:
+    if name == "stage":  # the last open stage, so closed deals train on where they were
+        value: Any = deal.last_open_stage if deal.is_closed else deal.stage
+    else:
+        value = deal.field(name)
+    return "missing" if value is None else str(value)
+
+
+@attrs.frozen
+class NaiveBayesScore:
+    """A fitted categorical naive-Bayes win score (see the module docstring for the maths).
+
+    ``counts[feature][value]`` is ``[n_won, n_lost]`` among training deals; ``n_won``/``n_lost``
+    the class sizes. Build it with :func:`fit_naive_bayes`.
+
+    Examples
+    --------
+    >>> from clientmodel.datasets.deals import make_deals
+    >>> data = make_deals(300, seed=1)
+    >>> nb = fit_naive_bayes(data.deals, features=["source", "stage"])
+    >>> 0.0 < nb.predict(data.deals[0])[0] < 1.0
+    True
+    """
+
+    features: tuple[str, ...]
+    counts: dict[str, dict[str, list[int]]]
+    n_won: int
+    n_lost: int
+    alpha: float
+
+    def _log_ratio(self, feature: str, value: str) -> float:
+        table = self.counts[feature]
+        k = len(table) + 1
+        won, lost = table.get(value, [0, 0])
+        p_won = (won + self.alpha) / (self.n_won + self.alpha * k)
+        p_lost = (lost + self.alpha) / (self.n_lost + self.alpha * k)
+        return math.log(p_won / p_lost)
+
+    def contributions(self, deal: Deal) -> dict[str, float]:
+        """Log-odds contribution of the prior and of each feature for this deal.
+
+        Examples
+        --------
+        >>> from clientmodel.datasets.deals import make_deals
+        >>> data = make_deals(200, seed=1)
+        >>> nb = fit_naive_bayes(data.deals, features=["source"])
+        >>> sorted(nb.contributions(data.deals[0]))
+        ['prior', 'source']
+        """
+        out = {"prior": math.log(self.n_won / self.n_lost)}
+        for f in self.features:
+            out[f] = self._log_ratio(f, _feature(deal, f))
+        return out
+
+    def predict(self, deal: Deal) -> tuple[float, dict[str, float]]:
+        """Win probability and the contributions behind it.
+
+        Examples
+        --------
+        >>> from clientmodel.datasets.deals import make_deals
+        >>> data = make_deals(200, seed=1)
+        >>> p, why = fit_naive_bayes(data.deals, features=["source"]).predict(data.deals[0])
+        >>> round(1 / (1 + math.exp(-sum(why.values()))), 12) == round(p, 12)
+        True
+        """
+        parts = self.contributions(deal)
+        z = sum(parts.values())
+        # logistic without overflow for large |z|
+        p = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
+        return p, parts
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe parameters; :meth:`from_dict` rebuilds the score."""
+        return {
+            "features": list(self.features),
+            "counts": {f: {v: list(c) for v, c in t.items()} for f, t in self.counts.items()},
+            "n_won": self.n_won,
+            "n_lost": self.n_lost,
+            "alpha": self.alpha,
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> NaiveBayesScore:
+        """Rebuild from :meth:`to_dict` output.
+
+        Examples
+        --------
+        >>> from clientmodel.datasets.deals import make_deals
+        >>> nb = fit_naive_bayes(make_deals(100, seed=1).deals, features=["owner"])
+        >>> NaiveBayesScore.from_dict(nb.to_dict()) == nb
+        True
+        """
+        return cls(
+            features=tuple(data["features"]),
+            counts={
+                f: {v: [int(c[0]), int(c[1])] for v, c in t.items()}
+                for f, t in data["counts"].items()
+            },
+            n_won=int(data["n_won"]),
+            n_lost=int(data["n_lost"]),
+            alpha=float(data["alpha"]),
+        )
+
+
+def fit_naive_bayes(
+    deals: Sequence[Deal], *, features: Sequence[str], alpha: float = 1.0
+) -> NaiveBayesScore:
+    """Train a naive-Bayes win score on the closed deals among ``deals``.
+
+    ``features`` are deal attributes or ``fields`` keys, read as categories (``None`` is the
+    category ``"missing"``); the special feature ``"stage"`` is the deal's last open stage.
+
+    Examples
+    --------
+    >>> from clientmodel.datasets.deals import make_deals
+    >>> nb = fit_naive_bayes(make_deals(200, seed=4).deals, features=["source", "segment"])
+    >>> nb.features
+    ('source', 'segment')
+    """
+    if alpha <= 0 or not math.isfinite(alpha):
+        raise ArgumentError(f"alpha must be > 0; got {alpha}", field="alpha")
+    if not features:
+        raise ArgumentError("name at least one feature", field="features")
+    closed = [d for d in deals if d.is_closed]
+    n_won = sum(d.closed == "won" for d in closed)
+    n_lost = len(closed) - n_won
+    if n_won == 0 or n_lost == 0:
+        raise DataError(
+            f"naive Bayes needs won and lost deals to learn from; got {n_won} won and "
+            f"{n_lost} lost among {len(deals)} deals",
+            field="closed",
+        )
+    counts: dict[str, dict[str, list[int]]] = {}
+    for f in features:
+        table: dict[str, list[int]] = {}
+        for d in closed:
+            cell = table.setdefault(_feature(d, f), [0, 0])
+            cell[0 if d.closed == "won" else 1] += 1
+        counts[f] = table
+    return NaiveBayesScore(tuple(features), counts, n_won, n_lost, float(alpha))
+
+
+def deal_probability(
+    deal: Deal,
+    pipeline: Pipeline,
+    *,
+    chain: AbsorbingChain | None = None,
+    score: NaiveBayesScore | None = None,
+) -> Probability:
+    """The deal's win probability from the highest layer available.
+
+    Precedence: closed outcome, manual override, naive-Bayes ``score``, Markov ``chain``, then
+    the stage default.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from clientmodel.datasets.deals import standard_pipeline
+    >>> from clientmodel.funnel.transitions import open_deal
+    >>> p = standard_pipeline()
+    >>> d = open_deal("D1", p, at=dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc),
+    ...               account_id="A", owner="o", amount=10)
+    >>> deal_probability(d, p).value, deal_probability(d, p).layer
+    (0.1, 'stage_default')
+    >>> deal_probability(d.model_copy(update={"probability_override": 0.3}), p).layer
+    'override'
+    """
+    if deal.is_closed:
+        value = 1.0 if deal.closed == "won" else 0.0
+        return Probability(deal_id=deal.id, value=value, layer="closed", stage=deal.stage)
+    if deal.probability_override is not None:
+        return Probability(
+            deal_id=deal.id, value=deal.probability_override, layer="override", stage=deal.stage
+        )
+    if score is not None:
+        value, parts = score.predict(deal)
+        return Probability(
+            deal_id=deal.id, value=value, layer="score", stage=deal.stage, contributions=parts
+        )
+    if chain is not None and deal.stage in chain.states:
+        value = min(1.0, max(0.0, chain.win_probability(deal.stage)))
+        return Probability(deal_id=deal.id, value=value, layer="chain", stage=deal.stage)
+    value = pipeline.stage(deal.stage).probability
+    return Probability(deal_id=deal.id, value=value, layer="stage_default", stage=deal.stage)
