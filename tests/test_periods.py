@@ -1,0 +1,80 @@
+"""Units, as_of and calendar windows."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from clientmodel.errors import ArgumentError
+from clientmodel.periods import (
+    UNIT_DAYS,
+    as_of_value,
+    duration_in_units,
+    parse_unit,
+    period_start,
+    relative_delta,
+    window_start,
+)
+
+
+@pytest.mark.parametrize(("name", "unit"), [("d", "D"), ("weeks", "W"), ("Month", "M"),
+                                            ("quarter", "Q"), ("Y", "Y")])  # fmt: skip
+def test_unit_aliases(name, unit):
+    assert parse_unit(name) == unit
+
+
+def test_unknown_unit_is_an_argument_error_naming_the_choices():
+    with pytest.raises(ArgumentError, match="D, W, M, Q, Y"):
+        parse_unit("fortnight")
+
+
+def test_durations():
+    days = np.array([7, 365], dtype="timedelta64[D]")
+    assert duration_in_units(days, "W").tolist() == [1.0, 365 / 7]
+    assert duration_in_units(days, "Y")[1] == pytest.approx(365 / 365.2425)
+    assert UNIT_DAYS["M"] * 12 == pytest.approx(365.2425)
+
+
+def test_as_of_date_means_the_end_of_that_day():
+    assert str(as_of_value(dt.date(2024, 2, 29), tz=None)) == "2024-02-29T23:59:59.999999"
+    assert str(as_of_value("2024-02-29", tz="UTC")) == "2024-02-29T23:59:59.999999"
+
+
+def test_as_of_aware_datetime_is_read_in_the_datas_timezone():
+    at = dt.datetime(2024, 1, 1, 16, 0, tzinfo=dt.timezone.utc)
+    assert str(as_of_value(at, tz="Asia/Shanghai")) == "2024-01-02T00:00:00.000000"
+
+
+@pytest.mark.parametrize("bad", ["yesterday", 42, dt.datetime(2024, 1, 1)])
+def test_bad_as_of(bad):
+    with pytest.raises(ArgumentError, match="as_of"):
+        as_of_value(bad, tz=None)
+
+
+def test_calendar_windows_follow_the_calendar():
+    assert dt.date(2024, 1, 31) + relative_delta(1, "M") == dt.date(2024, 2, 29)
+    assert window_start(dt.date(2024, 3, 31), relative_delta(1, "M")) == dt.date(2024, 2, 29)
+    assert window_start(dt.date(2024, 3, 31), relative_delta(1, "Q")) == dt.date(2023, 12, 31)
+    with pytest.raises(ArgumentError):
+        window_start(dt.date(2024, 3, 31), relative_delta(-1, "M"))
+
+
+@given(st.dates(dt.date(1990, 1, 1), dt.date(2100, 1, 1)), st.sampled_from("DWMQY"))
+def test_period_start_is_the_first_day_of_the_period(day, unit):
+    start = period_start(np.array([day], dtype="datetime64[D]"), unit)[0].astype(dt.date)
+    assert start <= day
+    if unit == "W":
+        assert start.weekday() == 0
+        assert (day - start).days < 7
+    elif unit == "M":
+        assert start == day.replace(day=1)
+    elif unit == "Q":
+        assert start == dt.date(day.year, 3 * ((day.month - 1) // 3) + 1, 1)
+    elif unit == "Y":
+        assert start == dt.date(day.year, 1, 1)
+    else:
+        assert start == day
