@@ -31,7 +31,9 @@ def test_same_seed_same_log():
 
 def test_mean_repeat_purchases_match_the_closed_form():
     params = {"r": 0.5, "alpha": 6.0, "a": 1.5, "b": 3.0}
-    log = make_transactions(40_000, seed=11, params=params, acquisition_weeks=20, observation_weeks=60)
+    log = make_transactions(
+        40_000, seed=11, params=params, acquisition_weeks=20, observation_weeks=60
+    )
     # Count every row (no same-day merging) and measure T exactly, as the process does.
     s = summarize(log, as_of="2025-02-23", unit="W", tz="UTC", merge=None)
     expected = bgnbd_expected_repeats(s["T"], **params)
@@ -49,7 +51,9 @@ def test_spend_mean_matches_gamma_gamma():
 
 def test_frames_carry_utc_timestamps():
     assert str(make_transactions(5, seed=1, frame="pandas")["timestamp"].dt.tz) == "UTC"
-    assert make_transactions(5, seed=1, frame="polars").schema["timestamp"] == pl.Datetime("us", "UTC")
+    assert make_transactions(5, seed=1, frame="polars").schema["timestamp"] == pl.Datetime(
+        "us", "UTC"
+    )
 
 
 @pytest.mark.parametrize(

@@ -212,18 +212,10 @@ def _read_log(
         raise DataError("transactions is empty: it needs at least one row", field=customer)
     if merge is not None:
         parse_unit(merge, field="merge")
-    ids = table.ids(customer)
-    try:
-        customers, codes = np.unique(ids, return_inverse=True)
-    except TypeError as exc:
-        raise DataError(
-            f"column {customer!r} mixes id types that cannot be ordered (e.g. numbers and "
-            "strings); use one type for customer ids",
-            field=customer,
-        ) from exc
+    codes, customers = table.factorize(customer)
     stamps = table.timestamps(time, tz=tz)
     amounts = table.numbers(amount) if amount else None
-    return _Log(customers, codes.astype(np.int64), stamps.values, amounts, stamps.tz, time)
+    return _Log(customers, codes, stamps.values, amounts, stamps.tz, time)
 
 
 def _period_key(times: NDArray[np.datetime64], merge: str | None) -> NDArray[np.datetime64]:
@@ -238,7 +230,10 @@ def _customer_stats(
     """Per-customer statistics over the kept rows (vectorised: sort once, reduce at breaks)."""
     rows = keep & log.purchase
     codes, times = log.codes[rows], log.times[rows]
-    refund_only = np.setdiff1d(np.unique(log.codes[keep]), np.unique(codes))
+    n = len(log.customers)
+    refund_only = np.flatnonzero(
+        (np.bincount(log.codes[keep], minlength=n) > 0) & (np.bincount(codes, minlength=n) == 0)
+    )
     if len(refund_only):
         raise DataError(
             f"{len(refund_only)} customer(s) have refunds (negative amounts) but no purchase in "
@@ -249,8 +244,9 @@ def _customer_stats(
     if len(codes) == 0:
         raise DataError("no purchase falls in the window: the summary would be empty")
     key = _period_key(times, merge)
-    order = np.lexsort((times, codes))
-    codes, key, times = codes[order], key[order], times[order]
+    order = _sort_order(codes, times)
+    if order is not None:
+        codes, key, times = codes[order], key[order], times[order]
     new_period = np.r_[True, (codes[1:] != codes[:-1]) | (key[1:] != key[:-1])]
     p_start = np.flatnonzero(new_period)
     p_codes, p_key = codes[p_start], key[p_start]
@@ -260,18 +256,19 @@ def _customer_stats(
     orders = np.diff(np.r_[c_first, len(p_codes)])
     first_key, last_key = p_key[c_first], p_key[c_last]
     end_key = _period_key(np.array([end]), merge)[0]
-    row_last = np.r_[np.flatnonzero(np.r_[codes[1:] != codes[:-1], True])]
+    row_last = np.flatnonzero(np.r_[codes[1:] != codes[:-1], True])
+    c_first_row = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
     out: dict[str, NDArray[Any]] = {
         "customer": log.customers[p_codes[c_first]],
         "frequency": (orders - 1).astype(np.int64),
         "recency": duration_in_units(last_key - first_key, unit),
         "T": duration_in_units(end_key - first_key, unit),
         "orders": orders.astype(np.int64),
-        "first_purchase": times[np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])],
-        "last_purchase": times[row_last],
+        "first_purchase": _as_dates(times[c_first_row], log.tz),
+        "last_purchase": _as_dates(times[row_last], log.tz),
     }
     if log.amounts is not None:
-        amounts = log.amounts[rows][order]
+        amounts = log.amounts[rows] if order is None else log.amounts[rows][order]
         p_value = np.add.reduceat(amounts, p_start)
         total = np.add.reduceat(p_value, c_first)
         repeat = total - p_value[c_first]
@@ -281,6 +278,19 @@ def _customer_stats(
         net = np.bincount(log.codes[keep], weights=log.amounts[keep], minlength=len(log.customers))
         out["revenue"] = net[members]
     return out
+
+
+def _as_dates(times: NDArray[Any], tz: str | None) -> NDArray[Any]:
+    # A log without a timezone holds calendar dates: hand them back as dates, not naive datetimes.
+    return times if tz is not None else times.astype("datetime64[D]")
+
+
+def _sort_order(codes: NDArray[np.int64], times: NDArray[Any]) -> NDArray[np.intp] | None:
+    """Order by customer then time; ``None`` when the log is already in that order (common)."""
+    same = codes[1:] == codes[:-1]
+    if np.all(codes[1:] >= codes[:-1]) and np.all(times[1:][same] >= times[:-1][same]):
+        return None
+    return np.lexsort((times, codes))
 
 
 def _plain(value: Any) -> Any:

@@ -1,0 +1,237 @@
+"""Audiences: named customer groups defined by rule predicates over any columns.
+
+An audience is a name and a :mod:`clientmodel.rules` predicate, e.g.
+``Audience("vip_at_risk", "r <= 2 and m >= 4")``, evaluated on a table (one boolean column per
+audience) or on one record (the list of audiences it belongs to). Unlike segments, audiences may
+overlap; :func:`audience_overlap` counts the customers shared by every pair.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from clientmodel.errors import ArgumentError
+from clientmodel.tables import read_table
+
+__all__ = ["Audience", "AudienceOverlap", "audience_overlap", "audience_table", "audiences_of"]
+
+_FORMAT = 1
+
+
+def _rules() -> Any:
+    # Imported lazily: segments sits beside rules, and rules may be absent in a slim install.
+    return importlib.import_module("clientmodel.rules")
+
+
+@attrs.frozen
+class Audience:
+    """A named rule. ``rule`` is rule text or a parsed :class:`clientmodel.rules.Rule`.
+
+    Examples
+    --------
+    >>> Audience("big_spenders", "monetary >= 500").name
+    'big_spenders'
+    """
+
+    name: str
+    rule: Any
+
+    def __attrs_post_init__(self) -> None:
+        if not isinstance(self.name, str) or not self.name:
+            raise ArgumentError(
+                f"audience name must be a non-empty string, got {self.name!r}", field="name"
+            )
+
+    def parsed(self) -> Any:
+        """The rule as a parsed :class:`clientmodel.rules.Rule`.
+
+        Examples
+        --------
+        >>> Audience("x", "r >= 4").parsed()  # doctest: +SKIP
+        """
+        if isinstance(self.rule, str):
+            return _rules().parse(self.rule)
+        return self.rule
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form with the rule as text.
+
+        Examples
+        --------
+        >>> Audience("x", "r >= 4").to_dict()
+        {'name': 'x', 'rule': 'r >= 4'}
+        """
+        text = self.rule if isinstance(self.rule, str) else _rules().to_text(self.rule)
+        return {"name": self.name, "rule": text}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Audience:
+        """Rebuild from :meth:`to_dict` output.
+
+        Examples
+        --------
+        >>> Audience.from_dict({"name": "x", "rule": "r >= 4"}).rule
+        'r >= 4'
+        """
+        return cls(str(data["name"]), data["rule"])
+
+
+def _audiences(audiences: Sequence[Audience] | Mapping[str, Any]) -> list[Audience]:
+    if isinstance(audiences, Mapping):
+        out = [Audience(str(k), v) for k, v in audiences.items()]
+    else:
+        out = list(audiences)
+        if not all(isinstance(a, Audience) for a in out):
+            raise ArgumentError(
+                "audiences must be Audience objects or a mapping of name -> rule",
+                field="audiences",
+            )
+    names = [a.name for a in out]
+    dup = sorted({n for n in names if names.count(n) > 1})
+    if dup:
+        raise ArgumentError(f"audience names must be unique; repeated: {dup}", field="audiences")
+    return out
+
+
+def _membership(table: Any, audiences: list[Audience], as_of: Any) -> NDArray[np.bool_]:
+    rules = _rules()
+    n = read_table(table, name="table").n_rows
+    out = np.zeros((n, len(audiences)), dtype=bool)
+    for j, a in enumerate(audiences):
+        col = rules.evaluate_table(a.parsed(), table, as_of=as_of)
+        if not isinstance(col, np.ndarray):
+            col = col.to_numpy()
+        out[:, j] = np.asarray(col, dtype=bool)
+    return out
+
+
+def audience_table(
+    table: Any,
+    audiences: Sequence[Audience] | Mapping[str, Any],
+    *,
+    as_of: Any = None,
+    customer: str | None = "customer_id",
+) -> Any:
+    """One boolean column per audience for every row of ``table`` (caller's kind of table).
+
+    Parameters
+    ----------
+    table:
+        Any columns the rules refer to (RFM scores, lifecycle stage, tags, LTV, ...).
+    audiences:
+        :class:`Audience` objects, or a mapping of name -> rule text / Rule.
+    as_of:
+        Passed to the rules (for date comparisons).
+    customer:
+        Customer column copied to the output when present.
+
+    Examples
+    --------
+    >>> t = {"customer_id": [1, 2], "r": [5, 1]}
+    >>> audience_table(t, {"recent": "r >= 4"})["recent"].tolist()  # doctest: +SKIP
+    [True, False]
+    """
+    auds = _audiences(audiences)
+    t = read_table(table, name="table")
+    member = _membership(table, auds, as_of)
+    cols: dict[str, Any] = {}
+    if customer is not None and customer in t.columns:
+        cols[customer] = t.raw(customer)
+    for j, a in enumerate(auds):
+        cols[a.name] = member[:, j]
+    return t.result(cols)
+
+
+def audiences_of(
+    record: Any,
+    audiences: Sequence[Audience] | Mapping[str, Any],
+    *,
+    as_of: Any = None,
+) -> list[str]:
+    """Names of the audiences one record belongs to, in the given order.
+
+    Examples
+    --------
+    >>> audiences_of({"r": 5}, {"recent": "r >= 4", "lapsed": "r <= 2"})  # doctest: +SKIP
+    ['recent']
+    """
+    rules = _rules()
+    return [
+        a.name for a in _audiences(audiences) if rules.evaluate(a.parsed(), record, as_of=as_of)
+    ]
+
+
+@attrs.frozen
+class AudienceOverlap:
+    """Pairwise overlap counts between audiences.
+
+    ``counts[i, j]`` is the number of rows in both audience ``i`` and ``j``; the diagonal holds
+    each audience's size.
+
+    Examples
+    --------
+    >>> o = AudienceOverlap(("a", "b"), np.array([[3, 1], [1, 2]]), 5)
+    >>> float(o.jaccard()[0, 1])
+    0.25
+    """
+
+    names: tuple[str, ...]
+    counts: NDArray[np.int64]
+    n_rows: int
+
+    def jaccard(self) -> NDArray[np.float64]:
+        """Jaccard similarity of every pair: both / either (1 on the diagonal of non-empty ones).
+
+        Examples
+        --------
+        >>> AudienceOverlap(("a",), np.array([[0]]), 4).jaccard().tolist()
+        [[0.0]]
+        """
+        size = np.diag(self.counts).astype(np.float64)
+        union = size[:, None] + size[None, :] - self.counts
+        out: NDArray[np.float64] = np.divide(
+            self.counts, union, out=np.zeros(self.counts.shape), where=union > 0
+        )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form.
+
+        Examples
+        --------
+        >>> AudienceOverlap(("a",), np.array([[2]]), 4).to_dict()["counts"]
+        [[2]]
+        """
+        return {
+            "model": "AudienceOverlap",
+            "format": _FORMAT,
+            "names": list(self.names),
+            "counts": self.counts.tolist(),
+            "n_rows": self.n_rows,
+        }
+
+
+def audience_overlap(
+    table: Any,
+    audiences: Sequence[Audience] | Mapping[str, Any],
+    *,
+    as_of: Any = None,
+) -> AudienceOverlap:
+    """Count the rows shared by every pair of audiences.
+
+    Examples
+    --------
+    >>> t = {"r": [5, 4, 1]}
+    >>> audience_overlap(t, {"hi": "r >= 4", "top": "r >= 5"}).counts.tolist()  # doctest: +SKIP
+    [[2, 1], [1, 1]]
+    """
+    auds = _audiences(audiences)
+    member = _membership(table, auds, as_of).astype(np.int64)
+    counts = member.T @ member
+    return AudienceOverlap(tuple(a.name for a in auds), counts, int(member.shape[0]))

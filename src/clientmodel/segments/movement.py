@@ -1,0 +1,237 @@
+"""Migration between two dates: how customers move between segments or lifecycle stages.
+
+A migration matrix $N_{ij}$ counts the customers labelled $i$ at the first date and $j$ at the
+second; each cell also lists its customers, so a campaign can target, say, everyone who went
+from *Champions* to *At Risk*. Customers present at only one date are labelled ``absent`` at the
+other (e.g. customers acquired between the two dates move ``absent -> New``).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from clientmodel.errors import ArgumentError, DataError
+from clientmodel.tables import read_table
+
+__all__ = ["ABSENT", "Migration", "migration", "migration_between"]
+
+#: Label of customers missing from one of the two tables.
+ABSENT = "absent"
+_FORMAT = 1
+
+
+@attrs.frozen
+class Migration:
+    """A migration matrix with the members of every cell.
+
+    Attributes
+    ----------
+    labels_from, labels_to:
+        Row labels (first date) and column labels (second date).
+    counts:
+        ``counts[i, j]`` customers labelled ``labels_from[i]`` then ``labels_to[j]``.
+    members:
+        ``members[(from, to)]``: the customers of a non-empty cell, sorted.
+
+    Examples
+    --------
+    >>> m = migration({"customer_id": [1, 2], "label": ["a", "b"]},
+    ...               {"customer_id": [1, 2], "label": ["b", "b"]})
+    >>> m.count("a", "b"), m.members[("a", "b")]
+    (1, [1])
+    """
+
+    labels_from: tuple[str, ...]
+    labels_to: tuple[str, ...]
+    counts: NDArray[np.int64]
+    members: dict[tuple[str, str], list[Any]]
+
+    def count(self, source: str, target: str) -> int:
+        """Customers that moved from ``source`` to ``target`` (0 for unknown labels).
+
+        Examples
+        --------
+        >>> m = migration({"customer_id": [1], "label": ["a"]}, {"customer_id": [1],
+        ...               "label": ["a"]})
+        >>> m.count("a", "a"), m.count("a", "zzz")
+        (1, 0)
+        """
+        return len(self.members.get((source, target), []))
+
+    def shares(self) -> NDArray[np.float64]:
+        """Row-normalised matrix: share of each first-date label moving to each label.
+
+        Examples
+        --------
+        >>> m = migration({"customer_id": [1, 2], "label": ["a", "a"]},
+        ...               {"customer_id": [1, 2], "label": ["a", "b"]})
+        >>> m.shares().tolist()
+        [[0.5, 0.5]]
+        """
+        totals = self.counts.sum(axis=1, keepdims=True).astype(np.float64)
+        out: NDArray[np.float64] = np.divide(
+            self.counts, totals, out=np.zeros(self.counts.shape), where=totals > 0
+        )
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form (members as lists of ``[from, to, [ids]]``).
+
+        Examples
+        --------
+        >>> m = migration({"customer_id": ["x"], "label": ["a"]},
+        ...               {"customer_id": ["x"], "label": ["b"]})
+        >>> m.to_dict()["members"]
+        [['a', 'b', ['x']]]
+        """
+        return {
+            "model": "Migration",
+            "format": _FORMAT,
+            "labels_from": list(self.labels_from),
+            "labels_to": list(self.labels_to),
+            "counts": self.counts.tolist(),
+            "members": [[a, b, list(v)] for (a, b), v in self.members.items()],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Migration:
+        """Rebuild from :meth:`to_dict` output.
+
+        Examples
+        --------
+        >>> m = migration({"customer_id": ["x"], "label": ["a"]},
+        ...               {"customer_id": ["x"], "label": ["b"]})
+        >>> Migration.from_dict(m.to_dict()).count("a", "b")
+        1
+        """
+        return cls(
+            tuple(data["labels_from"]),
+            tuple(data["labels_to"]),
+            np.array(data["counts"], dtype=np.int64).reshape(
+                len(data["labels_from"]), len(data["labels_to"])
+            ),
+            {(a, b): list(v) for a, b, v in data["members"]},
+        )
+
+
+def _labels(table: Any, customer: str, label: str, name: str) -> tuple[NDArray[Any], Any]:
+    t = read_table(table, name=name)
+    t.require(customer, label)
+    ids = t.ids(customer)
+    labels = np.asarray([str(v) for v in t.ids(label)], dtype=object)
+    uniq, counts = np.unique(ids, return_counts=True)
+    if (counts > 1).any():
+        dup = uniq[counts > 1][:5].tolist()
+        raise DataError(
+            f"{name} has customers listed more than once in {customer!r}: {dup}; each customer "
+            "needs one label",
+            field=customer,
+        )
+    return ids, labels
+
+
+def _order(labels: NDArray[Any], order: Sequence[str] | None) -> tuple[str, ...]:
+    present = {str(v) for v in labels}
+    if order is None:
+        return tuple(sorted(present))
+    first = [str(v) for v in order if str(v) in present]
+    return tuple(first + sorted(present - set(first)))
+
+
+def migration(
+    before: Any,
+    after: Any,
+    *,
+    customer: str = "customer_id",
+    label: str = "label",
+    order: Sequence[str] | None = None,
+) -> Migration:
+    """Migration matrix between two labelled tables (one label per customer in each).
+
+    Parameters
+    ----------
+    before, after:
+        Tables with a customer column and a label column (segment, stage, ...).
+    customer, label:
+        Column names, the same in both tables.
+    order:
+        Preferred order of the labels (e.g. :data:`~clientmodel.segments.lifecycle.STAGES`);
+        labels not listed follow alphabetically.
+
+    Examples
+    --------
+    >>> m = migration({"customer_id": [1, 2], "label": ["new", "new"]},
+    ...               {"customer_id": [1, 3], "label": ["repeat", "new"]})
+    >>> m.labels_from, m.labels_to
+    (('absent', 'new'), ('absent', 'new', 'repeat'))
+    """
+    ids_a, lab_a = _labels(before, customer, label, "before")
+    ids_b, lab_b = _labels(after, customer, label, "after")
+    all_ids = np.unique(np.concatenate([ids_a, ids_b]))
+    full_a = np.full(len(all_ids), ABSENT, dtype=object)
+    full_b = np.full(len(all_ids), ABSENT, dtype=object)
+    full_a[np.searchsorted(all_ids, ids_a)] = lab_a
+    full_b[np.searchsorted(all_ids, ids_b)] = lab_b
+    rows = _order(full_a, order)
+    cols = _order(full_b, order)
+    rmap = {v: i for i, v in enumerate(rows)}
+    cmap = {v: i for i, v in enumerate(cols)}
+    ri = np.fromiter((rmap[v] for v in full_a), dtype=np.int64, count=len(full_a))
+    ci = np.fromiter((cmap[v] for v in full_b), dtype=np.int64, count=len(full_b))
+    counts = np.bincount(ri * len(cols) + ci, minlength=len(rows) * len(cols)).reshape(
+        len(rows), len(cols)
+    )
+    members: dict[tuple[str, str], list[Any]] = {}
+    order_idx = np.lexsort((ri * len(cols) + ci,))
+    cells = (ri * len(cols) + ci)[order_idx]
+    bounds = np.flatnonzero(np.r_[True, cells[1:] != cells[:-1], True])
+    for s, e in itertools.pairwise(bounds):
+        c = int(cells[s])
+        key = (rows[c // len(cols)], cols[c % len(cols)])
+        members[key] = [_plain(v) for v in all_ids[order_idx[s:e]]]
+    return Migration(rows, cols, counts.astype(np.int64), members)
+
+
+def _plain(v: Any) -> Any:
+    return v.item() if isinstance(v, np.generic) else v
+
+
+def migration_between(
+    transactions: Any,
+    *,
+    start: Any,
+    end: Any,
+    classify: Callable[[Any, Any], Any],
+    customer: str = "customer_id",
+    label: str = "stage",
+    order: Sequence[str] | None = None,
+) -> Migration:
+    """Classify the same transaction log at two dates and return the migration between them.
+
+    ``classify(transactions, as_of)`` returns a table with ``customer`` and ``label`` columns,
+    e.g. ``lambda log, d: lifecycle_stages(log, as_of=d)``.
+
+    Examples
+    --------
+    >>> from clientmodel.segments.lifecycle import lifecycle_stages, STAGES
+    >>> log = {"customer_id": ["a", "b"], "timestamp": ["2024-01-10", "2024-05-10"]}
+    >>> m = migration_between(log, start="2024-01-31", end="2024-05-31",
+    ...                       classify=lambda t, d: lifecycle_stages(t, as_of=d), order=STAGES)
+    >>> m.members[("new", "at_risk")], m.members[("absent", "new")]
+    (['a'], ['b'])
+    """
+    if start == end:
+        raise ArgumentError("start and end must differ", field="end")
+    return migration(
+        classify(transactions, start),
+        classify(transactions, end),
+        customer=customer,
+        label=label,
+        order=order,
+    )
