@@ -60,6 +60,7 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 # An infinite horizon is cut where the discount kernel falls below exp(-_TAIL).
 _TAIL = 40.0
 _GLAG_NODES = 64
+_NEAR_INTEGER = 5e-3
 
 
 def _periods_per_year(unit: str) -> float:
@@ -176,6 +177,19 @@ def _continuous_numeric(
 
 def _g(s: float, z: Array) -> Array:
     """``z**s U(s, s, z) = E[z / (z + G)]`` with ``G ~ Gamma(s, 1)``, in [0, 1]."""
+    n = round(s)
+    if n >= 1 and 0 < abs(s - n) < _NEAR_INTEGER:
+        # scipy's U(a, a, z) is wrong for a within ~1e-3 of an integer (even by orders of
+        # magnitude) but right at the integer and 5e-3 away: interpolate quadratically in s.
+        h = _NEAR_INTEGER
+        lo, mid, hi = (_g_direct(v, z) for v in (n - h, float(n), n + h))
+        u = (s - n) / h
+        out: Array = mid + u * (hi - lo) / 2.0 + u * u * (hi - 2.0 * mid + lo) / 2.0
+        return np.clip(out, 0.0, 1.0)
+    return _g_direct(s, z)
+
+
+def _g_direct(s: float, z: Array) -> Array:
     with np.errstate(all="ignore"):
         out = np.exp(s * np.log(z)) * special.hyperu(s, s, z)
     bad = ~np.isfinite(out)
