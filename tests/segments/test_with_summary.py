@@ -38,9 +38,7 @@ def test_rfm_and_lifecycle_from_summarize():
     from clientmodel.transactions import summarize
 
     log = _log()
-    summary = summarize(
-        log, as_of="1997-12-31", unit="D", amount="amount", after_as_of="exclude"
-    )
+    summary = summarize(log, as_of="1997-12-31", unit="D", amount="amount", after_as_of="exclude")
     direct = rfm_values(log, as_of="1997-12-31")
     via = rfm_from_summary(summary, unit="D")
     np.testing.assert_array_equal(via["customer_id"], direct["customer_id"])
