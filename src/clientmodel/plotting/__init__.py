@@ -6,17 +6,28 @@ figure's axes) and returns that :class:`matplotlib.axes.Axes`.
 """
 
 from clientmodel.plotting._mpl import MissingDependencyError
+from clientmodel.plotting.funnel import plot_forecast_fan, plot_funnel
 from clientmodel.plotting.ltv import (
     plot_calibration_holdout,
     plot_frequency_histogram,
     plot_p_alive_matrix,
     plot_tracking,
 )
+from clientmodel.plotting.segments import (
+    plot_cohort_retention,
+    plot_rfm_heatmap,
+    plot_segment_sizes,
+)
 
 __all__ = [
     "MissingDependencyError",
     "plot_calibration_holdout",
+    "plot_cohort_retention",
+    "plot_forecast_fan",
     "plot_frequency_histogram",
+    "plot_funnel",
     "plot_p_alive_matrix",
+    "plot_rfm_heatmap",
+    "plot_segment_sizes",
     "plot_tracking",
 ]
