@@ -170,7 +170,7 @@ def _demo_customers(ctx: dict[str, Any]) -> None:
 
 
 def _demo_lifetime_value(ctx: dict[str, Any]) -> None:
-    from clientmodel.ltv import BGNBD
+    from clientmodel.ltv import BGNBD, GammaGamma, clv
 
     summary = ctx["summary"]
     model = BGNBD.fit(summary)
@@ -185,6 +185,38 @@ def _demo_lifetime_value(ctx: dict[str, Any]) -> None:
         f"expected purchases next 13 weeks: {np.sum(next_quarter):,.0f}"
     )
     ctx["bgnbd"] = model
+    spend = GammaGamma.fit(summary)
+    value = np.atleast_1d(clv(model, spend, summary, horizon=52.0, discount_rate=0.10, margin=0.3))
+    top = np.sort(value)[::-1][: max(1, len(value) // 10)]
+    print(
+        f"12-month CLV at 30% margin, 10% a year: total {value.sum():,.0f}; the top 10% of "
+        f"customers hold {top.sum() / value.sum():.0%} of it"
+    )
+    ctx["clv"] = value
+
+
+def _demo_segments(ctx: dict[str, Any]) -> None:
+    from collections import Counter
+
+    from clientmodel.rules import evaluate_table
+    from clientmodel.segments import fit_rfm, lifecycle_from_summary, rfm_from_summary
+
+    summary = ctx["summary"]
+    values = rfm_from_summary(summary, unit="W")
+    scored = fit_rfm(values).score(values, segments="default")
+    counts = Counter(scored["segment"].tolist()).most_common(4)
+    print("RFM segments: " + ", ".join(f"{name} {n:,}" for name, n in counts) + ", ...")
+    # A dict summary holds wall-clock UTC times (numpy has no timezone): say so.
+    stages = lifecycle_from_summary(summary, as_of=_DEMO_AS_OF, model=ctx["bgnbd"], tz="UTC")
+    shares = Counter(stages["stage"].tolist())
+    total = sum(shares.values())
+    print(
+        "lifecycle (P(alive) windows): "
+        + ", ".join(f"{s} {n / total:.0%}" for s, n in shares.most_common())
+    )
+    rule = 'segment in ["Champions", "Loyal"] and clv >= 20'
+    audience = evaluate_table(rule, {"segment": scored["segment"], "clv": ctx["clv"]})
+    print(f"audience `{rule}`: {int(np.sum(audience)):,} customers")
 
 
 def _demo_funnel(ctx: dict[str, Any]) -> None:
@@ -229,6 +261,7 @@ def _demo_accounts(ctx: dict[str, Any]) -> None:
 _DEMO_SECTIONS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
     ("Customers: transaction log -> customer summary", _demo_customers),
     ("Lifetime value and churn", _demo_lifetime_value),
+    ("Segments, lifecycle and audiences", _demo_segments),
     ("Sales funnel", _demo_funnel),
     ("Account graph", _demo_accounts),
 ]
