@@ -7,6 +7,13 @@ the same kind of frame the caller passed in:
 * pandas, polars and pyarrow tables (anything narwhals understands eagerly) -> same kind back;
 * a plain mapping of column name -> sequence or numpy array -> a ``dict`` of numpy arrays back.
 
+Functions without a lazy face collect a lazy frame (dask, duckdb, a polars ``LazyFrame``, ...)
+and treat it as the eager frame it becomes. The aggregations that run on the caller's engine
+(the customer summary, RFM inputs, cohort tables) read it through :func:`read_lazy` instead:
+a :class:`LazyTable` checks columns and types from the schema alone, builds narwhals
+expressions (:class:`LazyTimestamps` turns a timestamp column into integer day numbers and
+microseconds that every engine computes alike) and hands back the engine's own lazy frame.
+
 Columns are pulled out as numpy arrays (the heavy numerics run there) with checks that name the
 column, show the first offending values with their row positions and say what is accepted.
 
@@ -36,7 +43,15 @@ from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 
-__all__ = ["Table", "Timestamps", "read_table"]
+__all__ = [
+    "LazyTable",
+    "LazyTimestamps",
+    "Table",
+    "Timestamps",
+    "is_lazy",
+    "read_lazy",
+    "read_table",
+]
 
 Kind = Literal["frame", "mapping"]
 NumericKind = Literal["float", "int", "count"]
@@ -485,3 +500,298 @@ def _pd_factorize(native: Any) -> tuple[NDArray[Any], Any]:
             "strings); use one type of id",
             field=str(native.name),
         ) from exc
+
+
+# --------------------------------------------------------------------------------------- lazy
+
+
+def is_lazy(data: Any) -> bool:
+    """Whether ``data`` is a lazy frame narwhals understands (dask, duckdb, polars lazy, ...).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> is_lazy(pl.LazyFrame({"x": [1]})), is_lazy(pl.DataFrame({"x": [1]})), is_lazy({"x": [1]})
+    (True, False, False)
+    """
+    if isinstance(data, (Mapping, Sequence, nw.DataFrame)):
+        return False
+    if isinstance(data, nw.LazyFrame):
+        return True
+    deps = nw.dependencies
+    if deps.is_pandas_dataframe(data) or deps.is_polars_dataframe(data):
+        return False  # the common eager inputs, answered without building a narwhals frame
+    if deps.is_pyarrow_table(data):
+        return False
+    try:
+        frame = nw.from_native(data)
+    except TypeError:
+        return False
+    return isinstance(frame, nw.LazyFrame)
+
+
+_US_PER_DAY = 86_400_000_000
+
+
+def _civil_days(year: nw.Expr, month: nw.Expr, day: nw.Expr) -> nw.Expr:
+    """Days since 1970-01-01 of a proleptic Gregorian date, in integer arithmetic only.
+
+    H. Hinnant's ``days_from_civil``: every engine computes it alike (no engine-specific date
+    arithmetic), exactly, for years >= 1.
+    """
+    y, m, d = (e.cast(nw.Int64) for e in (year, month, day))
+    y = y - (m <= 2).cast(nw.Int64)
+    era = y // 400
+    yoe = y - era * 400
+    shifted = nw.when(m > 2).then(m - 3).otherwise(m + 9)
+    doy = (153 * shifted + 2) // 5 + d - 1
+    doe = yoe * 365 + yoe // 4 - yoe // 100 + doy
+    return era * 146097 + doe - 719468
+
+
+@attrs.frozen
+class LazyTimestamps:
+    """A timestamp column of a lazy frame as wall-clock expressions in one reference timezone.
+
+    ``wall`` is the naive wall-clock ``Datetime`` expression (a ``Date`` expression for a column
+    of calendar dates, then ``tz`` is ``None``), following the rules of :class:`Timestamps`.
+
+    Examples
+    --------
+    >>> import datetime as dt, polars as pl
+    >>> lf = pl.LazyFrame({"t": [dt.datetime(2024, 1, 2, 6, tzinfo=dt.timezone.utc)]})
+    >>> ts = read_lazy(lf).timestamps("t")
+    >>> ts.tz, nw.from_native(lf).select(ts.days()).collect().item()
+    ('UTC', 19724)
+    """
+
+    wall: nw.Expr
+    tz: str | None
+    is_date: bool
+
+    def days(self) -> nw.Expr:
+        """Whole days since 1970-01-01 of the wall-clock time (``Int64``)."""
+        w = self.wall
+        return _civil_days(w.dt.year(), w.dt.month(), w.dt.day())
+
+    def micros(self) -> nw.Expr:
+        """Wall-clock microseconds since 1970-01-01 (``Int64``)."""
+        days = self.days() * _US_PER_DAY
+        if self.is_date:
+            return days
+        w = self.wall
+        return (
+            days
+            + w.dt.hour().cast(nw.Int64) * 3_600_000_000
+            + w.dt.minute().cast(nw.Int64) * 60_000_000
+            + w.dt.second().cast(nw.Int64) * 1_000_000
+            + w.dt.microsecond().cast(nw.Int64)
+        )
+
+    def output(self, expr: nw.Expr) -> nw.Expr:
+        """A wall-clock expression (e.g. an aggregate of ``wall``) as the result's type.
+
+        Calendar dates come back as ``Date``; times as aware datetimes in ``tz``, as
+        :meth:`Table.result` hands them back.
+        """
+        if self.tz is None:
+            return expr.cast(nw.Date)
+        return expr.dt.replace_time_zone(self.tz)
+
+
+@attrs.frozen
+class LazyTable:
+    """A validated view of the caller's lazy frame: columns and types, no data read.
+
+    Build it with :func:`read_lazy`. The frame is a narwhals ``LazyFrame``; build expressions
+    on it and hand the result back with :meth:`result`, which returns the engine's own lazy
+    frame (a dask DataFrame for dask, a relation for duckdb, ...).
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> t = read_lazy(pl.LazyFrame({"customer_id": ["a"], "amount": [1.5]}))
+    >>> t.columns
+    ('customer_id', 'amount')
+    """
+
+    frame: nw.LazyFrame[Any]
+    schema: Mapping[str, Any]
+    name: str = "table"
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """Column names, in order."""
+        return tuple(self.schema)
+
+    def require(self, *names: str) -> None:
+        """Raise a :class:`DataError` listing every required column that is missing.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> read_lazy(pl.LazyFrame({"x": [1]})).require("x")
+        """
+        missing = [n for n in names if n not in self.schema]
+        if missing:
+            raise DataError(
+                f"{self.name} is missing required column(s) {missing}; "
+                f"it has {list(self.schema)}. Name the right columns with the function's "
+                "column arguments (e.g. customer='id').",
+                field=missing[0],
+            )
+
+    def numeric(self, column: str) -> nw.Expr:
+        """A numeric column as a ``Float64`` expression; other types are rejected by name.
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> t = read_lazy(pl.LazyFrame({"x": [1, 2]}))
+        >>> t.frame.select(t.numeric("x").sum()).collect().item()
+        3.0
+        """
+        self.require(column)
+        dtype = self.schema[column]
+        if not dtype.is_numeric():
+            raise DataError(
+                f"column {column!r} of the lazy {self.name} has type {dtype}, not a number; "
+                "cast it to a numeric type on the engine first",
+                field=column,
+            )
+        return nw.col(column).cast(nw.Float64)
+
+    def timestamps(self, column: str, *, tz: str | None = None) -> LazyTimestamps:
+        """A ``Datetime`` or ``Date`` column as wall-clock expressions (as :class:`Timestamps`).
+
+        Naive datetimes need ``tz``; aware ones keep their timezone unless ``tz`` converts them.
+        Strings are not parsed on the engine: cast them to timestamps first.
+
+        Examples
+        --------
+        >>> import datetime as dt, polars as pl
+        >>> t = read_lazy(pl.LazyFrame({"d": [dt.date(1970, 1, 3)]}))
+        >>> ts = t.timestamps("d")
+        >>> ts.tz, t.frame.select(ts.micros()).collect().item()
+        (None, 172800000000)
+        """
+        self.require(column)
+        dtype = self.schema[column]
+        col = nw.col(column)
+        if dtype == nw.Date:
+            return LazyTimestamps(col, None, is_date=True)
+        if dtype != nw.Datetime:
+            raise DataError(
+                f"column {column!r} of the lazy {self.name} has type {dtype}; a lazy frame needs "
+                "a Date or Datetime column (parse strings to timestamps on the engine first)",
+                field=column,
+            )
+        col_tz = cast("nw.Datetime", dtype).time_zone
+        if col_tz is None:
+            if tz is None:
+                raise DataError(
+                    f"column {column!r} holds naive timestamps (no timezone); pass tz='...' "
+                    "to say which timezone they are in, or use timezone-aware timestamps",
+                    field=column,
+                )
+            _zone(tz)
+            return LazyTimestamps(col, tz, is_date=False)
+        if tz is not None and tz != col_tz:
+            _zone(tz)
+            col = col.dt.convert_time_zone(tz)
+            col_tz = tz
+        return LazyTimestamps(col.dt.replace_time_zone(None), col_tz, is_date=False)
+
+    def check(
+        self,
+        *,
+        ids: Sequence[str] = (),
+        times: Sequence[str] = (),
+        numbers: Sequence[str] = (),
+        counts: Mapping[str, nw.Expr] | None = None,
+    ) -> dict[str, int]:
+        """Check the data with one aggregate query on the engine; return the extra ``counts``.
+
+        Nulls in ``ids`` / ``times`` / ``numbers`` and non-finite ``numbers`` raise a
+        :class:`DataError` naming the column, how many rows and (when the engine can show them)
+        a few of those rows; an empty frame raises too. ``counts`` maps names to boolean
+        expressions whose ``True`` rows are counted and returned (with ``"rows"``, the total).
+
+        Examples
+        --------
+        >>> import polars as pl
+        >>> t = read_lazy(pl.LazyFrame({"c": ["a", "b"], "x": [1.0, -2.0]}))
+        >>> t.check(ids=["c"], numbers=["x"], counts={"negative": nw.col("x") < 0})
+        {'rows': 2, 'negative': 1}
+        """
+        problems: dict[str, tuple[nw.Expr, str, str, str]] = {}
+        for kind, cols in (("id", ids), ("timestamp", times), ("value", numbers)):
+            for c in cols:
+                problems[f"null {c}"] = (
+                    nw.col(c).is_null(),
+                    c,
+                    f"null {kind}(s)",
+                    "fill or drop them first" if kind == "value" else f"every row needs a {kind}",
+                )
+        for c in numbers:
+            problems[f"nonfinite {c}"] = (
+                ~self.numeric(c).is_finite(),
+                c,
+                "non-finite value(s)",
+                "use finite numbers",
+            )
+        extra = dict(counts or {})
+        exprs = [nw.len().alias("rows")]
+        exprs += [m.cast(nw.Int64).sum().alias(k) for k, (m, *_) in problems.items()]
+        exprs += [m.cast(nw.Int64).sum().alias(k) for k, m in extra.items()]
+        row = self.frame.select(*exprs).collect().rows(named=True)[0]
+        found = {k: int(v or 0) for k, v in row.items()}
+        if found["rows"] == 0:
+            raise DataError(f"{self.name} is empty: it needs at least one row")
+        for key, (mask, column, what, accepted) in problems.items():
+            if found[key]:
+                raise DataError(
+                    f"column {column!r} of the lazy {self.name} has {found[key]} {what}"
+                    f"{self.sample(mask)}; {accepted}",
+                    field=column,
+                )
+        return {"rows": found["rows"], **{k: found[k] for k in extra}}
+
+    def sample(self, mask: nw.Expr, n: int = 5) -> str:
+        """A few rows where ``mask`` holds, as text for an error message ('' if none show)."""
+        try:
+            rows = self.frame.filter(mask).head(n).collect().rows(named=True)
+        except Exception:  # pragma: no cover - only decorates an error message
+            return ""
+        return f", e.g. {[{k: _plain(v) for k, v in r.items()} for r in rows]}" if rows else ""
+
+    def result(self, frame: nw.LazyFrame[Any]) -> Any:
+        """Hand a lazy result back as the engine's own lazy frame (nothing is computed)."""
+        return frame.to_native()
+
+
+def read_lazy(data: Any, *, name: str = "table") -> LazyTable:
+    """Open the caller's lazy frame for building expressions on its engine.
+
+    Parameters
+    ----------
+    data:
+        A lazy frame narwhals understands: a dask DataFrame, a duckdb relation, a polars
+        ``LazyFrame``, a PySpark DataFrame, ...
+    name:
+        How error messages call this table.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> read_lazy(pl.LazyFrame({"x": [1.0]}), name="summary").schema
+    {'x': Float64}
+    """
+    if not is_lazy(data):
+        raise DataError(
+            f"{name} must be a lazy frame (dask, duckdb, polars LazyFrame, ...); got "
+            f"{type(data).__module__}.{type(data).__name__}"
+        )
+    frame = data if isinstance(data, nw.LazyFrame) else nw.from_native(data)
+    schema = dict(frame.collect_schema())
+    return LazyTable(frame, schema, name)

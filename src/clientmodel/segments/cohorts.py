@@ -11,6 +11,10 @@ $$ \\text{retention}_{c,p} = \\frac{\\#\\{\\text{customers of } c
 Cells that lie after the period of ``as_of`` have not been observed and are ``NaN`` (not 0): a
 young cohort has fewer observed periods. Retention in period 0 is 1 by construction. The period
 containing ``as_of`` is observed only up to ``as_of`` (it may be partial).
+
+A lazy log (dask, duckdb, polars ``LazyFrame``) is aggregated on its engine: only the
+cohort x period cells are collected. On dask the log is first shuffled by customer and each
+partition's cells are counted in memory, then added up.
 """
 
 from __future__ import annotations
@@ -23,8 +27,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError
-from clientmodel.periods import parse_unit
+from clientmodel.periods import as_of_value, parse_unit
 from clientmodel.segments._history import read_history
+from clientmodel.tables import LazyTable, LazyTimestamps, is_lazy, read_lazy
 
 __all__ = ["CohortTable", "cohort_table", "period_index"]
 
@@ -211,19 +216,21 @@ def cohort_table(
     ([[1, 1], [1, 0]], [[5.0, 7.0], [3.0, 0.0]])
     """
     u = parse_unit(unit)
+    if is_lazy(transactions):
+        return _cohort_table_lazy(
+            read_lazy(transactions, name="transactions"),
+            as_of=as_of,
+            unit=u,
+            customer=customer,
+            time=time,
+            amount=amount,
+            tz=tz,
+        )
     hist = read_history(
         transactions, as_of=as_of, customer=customer, time=time, amount=amount, tz=tz
     )
     if hist.n_customers == 0:
-        empty = np.zeros((0, 0), dtype=np.int64)
-        return CohortTable(
-            u,
-            np.zeros(0, dtype="datetime64[D]"),
-            np.zeros(0, dtype=np.int64),
-            empty,
-            empty.astype(np.float64),
-            empty.astype(bool),
-        )
+        return _empty(u)
     idx = period_index(hist.day, u)
     first_idx = period_index(hist.first_day(), u)
     cohort_ids, cust_cohort = np.unique(first_idx, return_inverse=True)
@@ -248,4 +255,117 @@ def cohort_table(
         active.astype(np.int64),
         revenue.astype(np.float64),
         observed,
+    )
+
+
+def _empty(u: str) -> CohortTable:
+    empty = np.zeros((0, 0), dtype=np.int64)
+    return CohortTable(
+        u,
+        np.zeros(0, dtype="datetime64[D]"),
+        np.zeros(0, dtype=np.int64),
+        empty,
+        empty.astype(np.float64),
+        empty.astype(bool),
+    )
+
+
+# --------------------------------------------------------------------------------------- lazy
+
+
+def _lazy_period_index(ts: LazyTimestamps, u: str) -> Any:
+    """:func:`period_index` as a narwhals expression."""
+    import narwhals.stable.v2 as nw
+
+    if u == "D":
+        return ts.days()
+    if u == "W":
+        return (ts.days() + 3) // 7
+    months = (ts.wall.dt.year().cast(nw.Int64) - 1970) * 12 + ts.wall.dt.month().cast(nw.Int64) - 1
+    return {"M": months, "Q": months // 3, "Y": months // 12}[u]
+
+
+def _cells(frame: Any) -> Any:
+    """Cohort x period cells (``_first``, ``_p``, ``_active``, ``_revenue``) of rows
+    (``_c``, ``_p``, ``_v``) holding whole customers."""
+    import narwhals.stable.v2 as nw
+
+    return (
+        frame.group_by("_c", "_p")
+        .agg(nw.col("_v").sum())
+        .with_columns(nw.col("_p").min().over("_c").alias("_first"))
+        .group_by("_first", "_p")
+        .agg(nw.len().alias("_active"), nw.col("_v").sum().alias("_revenue"))
+    )
+
+
+def _partition_cells(part: Any) -> Any:
+    """The cells of one customer-shuffled pandas partition (runs on dask workers)."""
+    import narwhals.stable.v2 as nw
+
+    return _cells(nw.from_native(part, eager_only=True)).to_native()
+
+
+def _cohort_table_lazy(
+    table: LazyTable,
+    *,
+    as_of: Any,
+    unit: str,
+    customer: str,
+    time: str,
+    amount: str | None,
+    tz: str | None,
+) -> CohortTable:
+    import narwhals.stable.v2 as nw
+
+    table.require(customer, time, *([amount] if amount else []))
+    ts = table.timestamps(time, tz=tz)
+    value = table.numeric(amount) if amount else nw.lit(0.0)
+    cutoff = as_of_value(as_of, tz=ts.tz)
+    literal = cutoff.astype("datetime64[D]" if ts.is_date else "datetime64[us]").item()
+    table.check(ids=[customer], times=[time], numbers=[amount] if amount else [])
+    rows = table.frame.filter(ts.wall <= nw.lit(literal)).select(
+        nw.col(customer).alias("_c"),
+        _lazy_period_index(ts, unit).alias("_p"),
+        value.alias("_v"),
+    )
+    native = rows.to_native()
+    if nw.dependencies.is_dask_dataframe(native):
+        # dask cannot run the window after a split_out group-by: shuffle, count, add up.
+        import pandas as pd
+
+        meta = pd.DataFrame(
+            {
+                "_first": pd.Series(dtype="int64"),
+                "_p": pd.Series(dtype="int64"),
+                "_active": pd.Series(dtype="int64"),
+                "_revenue": pd.Series(dtype="float64"),
+            }
+        )
+        shuffled = native.shuffle(on="_c", npartitions=native.npartitions)
+        found = nw.from_native(
+            shuffled.map_partitions(_partition_cells, meta=meta).compute(), eager_only=True
+        )
+    else:
+        found = _cells(rows).collect()
+    first = found.get_column("_first").to_numpy().astype(np.int64)
+    period = found.get_column("_p").to_numpy().astype(np.int64)
+    active = found.get_column("_active").to_numpy().astype(np.int64)
+    revenue = found.get_column("_revenue").to_numpy().astype(np.float64)
+    if not len(first):
+        return _empty(unit)
+    cohort_ids, cohort_of = np.unique(first, return_inverse=True)
+    cohort_of = cohort_of.reshape(-1)
+    asof_idx = int(
+        period_index(np.array([cutoff.astype("datetime64[D]").astype(np.int64)]), unit)[0]
+    )
+    n_c, n_p = len(cohort_ids), int(asof_idx - cohort_ids.min()) + 1
+    offset = period - first
+    cells = np.zeros((n_c, n_p), dtype=np.int64)
+    money = np.zeros((n_c, n_p), dtype=np.float64)
+    np.add.at(cells, (cohort_of, offset), active)
+    np.add.at(money, (cohort_of, offset), revenue)
+    observed = np.arange(n_p)[None, :] <= (asof_idx - cohort_ids)[:, None]
+    return CohortTable(
+        unit, _index_start(cohort_ids, unit), cells[:, 0].copy(), cells, money, observed
     )

@@ -33,6 +33,11 @@ of never splitting equal values, unlike ``pandas.qcut`` on ranks, which breaks t
 
 **Fixed edges.** Business thresholds ("more than 30 days is not recent") are passed as edges,
 per dimension, with the same semantics.
+
+**Lazy frames.** :func:`rfm_values` and :func:`rfm_from_summary` accept a lazy frame (dask,
+duckdb, polars ``LazyFrame``) and return the engine's lazy frame (rows in the engine's order);
+:func:`fit_rfm` on a lazy frame counts each dimension's distinct values on the engine and takes
+the exact quantiles from those counts, so only the distinct values are collected.
 """
 
 from __future__ import annotations
@@ -48,7 +53,7 @@ from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.segments._history import read_history
-from clientmodel.tables import read_table
+from clientmodel.tables import LazyTable, is_lazy, read_lazy, read_table
 
 __all__ = [
     "DIMENSIONS",
@@ -116,6 +121,16 @@ def rfm_values(
     ([11, 6], [2, 1], [15.0, 7.0])
     """
     kind = _monetary_kind(monetary)
+    if is_lazy(transactions):
+        return _rfm_values_lazy(
+            read_lazy(transactions, name="transactions"),
+            as_of=as_of,
+            customer=customer,
+            time=time,
+            amount=amount,
+            monetary=kind,
+            tz=tz,
+        )
     hist = read_history(
         transactions, as_of=as_of, customer=customer, time=time, amount=amount, tz=tz
     )
@@ -159,6 +174,10 @@ def rfm_from_summary(
 
     kind = _monetary_kind(monetary)
     days = UNIT_DAYS[parse_unit(unit)]
+    if is_lazy(summary):
+        return _rfm_from_summary_lazy(
+            read_lazy(summary, name="summary"), days=days, customer=customer, monetary=kind
+        )
     table = read_table(summary, name="summary")
     table.require(customer, "recency", "T")
     rec = table.numbers("recency", min_value=0.0)
@@ -591,8 +610,10 @@ def fit_rfm(
         raise ArgumentError(
             f"fixed has unknown dimension(s) {unknown}; use {list(DIMENSIONS)}", field="fixed"
         )
-    table = read_table(values, name="values")
     cols = dict(zip(DIMENSIONS, (recency, frequency, monetary), strict=True))
+    if is_lazy(values):
+        return _fit_rfm_lazy(read_lazy(values, name="values"), k, cols, fixed)
+    table = read_table(values, name="values")
     needed = [cols[d] for d in DIMENSIONS if d not in fixed]
     table.require(*needed)
     if needed and table.n_rows == 0:
@@ -666,3 +687,158 @@ def rf_grid(
         sums, counts, out=np.full((k, k), np.nan), where=counts > 0
     )
     return out
+
+
+# --------------------------------------------------------------------------------------- lazy
+
+
+def _rfm_values_lazy(
+    table: LazyTable,
+    *,
+    as_of: Any,
+    customer: str,
+    time: str,
+    amount: str,
+    monetary: Monetary,
+    tz: str | None,
+) -> Any:
+    """:func:`rfm_values` as narwhals group-bys on the caller's engine."""
+    import narwhals.stable.v2 as nw
+
+    from clientmodel.periods import as_of_value
+
+    table.require(customer, time, amount)
+    ts = table.timestamps(time, tz=tz)
+    value = table.numeric(amount)
+    cutoff = as_of_value(as_of, tz=ts.tz)
+    literal = cutoff.astype("datetime64[D]" if ts.is_date else "datetime64[us]").item()
+    table.check(ids=[customer], times=[time], numbers=[amount])
+    as_of_day = int(cutoff.astype("datetime64[D]").astype(np.int64))
+    days = (
+        table.frame.filter(ts.wall <= nw.lit(literal))
+        .select(nw.col(customer), ts.days().alias("_day"), value.alias("_v"))
+        .group_by(customer, "_day")
+        .agg(nw.col("_v").sum())
+    )
+    people = days.group_by(customer).agg(
+        nw.len().alias("frequency"), nw.col("_day").max().alias("_last"), nw.col("_v").sum()
+    )
+    orders = nw.col("frequency").cast(nw.Int64)
+    spend = nw.col("_v") if monetary == "total" else nw.col("_v") / orders.cast(nw.Float64)
+    return table.result(
+        people.select(
+            nw.col(customer),
+            (as_of_day - nw.col("_last")).cast(nw.Int64).alias("recency"),
+            orders.alias("frequency"),
+            spend.alias("monetary"),
+        )
+    )
+
+
+def _rfm_from_summary_lazy(
+    table: LazyTable, *, days: float, customer: str, monetary: Monetary
+) -> Any:
+    """:func:`rfm_from_summary` as column expressions on the caller's engine."""
+    import narwhals.stable.v2 as nw
+
+    table.require(customer, "recency", "T")
+    rec, big_t = table.numeric("recency"), table.numeric("T")
+    numbers = ["recency", "T"]
+    if "n_orders" in table.schema:
+        orders = nw.col("n_orders").cast(nw.Int64)
+        numbers.append("n_orders")
+    else:
+        table.require("frequency")
+        orders = nw.col("frequency").cast(nw.Int64) + 1
+        numbers.append("frequency")
+    if "revenue" in table.schema:
+        total = table.numeric("revenue")
+        numbers.append("revenue")
+    else:
+        table.require("monetary_value")
+        total = table.numeric("monetary_value") * (orders - 1).cast(nw.Float64)
+        numbers.append("monetary_value")
+    since = big_t - rec
+    found = table.check(
+        ids=[customer],
+        numbers=numbers,
+        counts={"late": since < -1e-9, "negative": (rec < 0) | (big_t < 0)},
+    )
+    if found["negative"] or found["late"]:
+        raise DataError(
+            f"summary has {found['negative']} row(s) with recency or T < 0 and "
+            f"{found['late']} with recency > T (last purchase after as_of); recency and T must "
+            "be >= 0 and share one as_of",
+            field="recency",
+        )
+    value = total if monetary == "total" else total / orders.cast(nw.Float64)
+    return table.result(
+        table.frame.select(
+            nw.col(customer),
+            (nw.when(since > 0).then(since).otherwise(0.0) * days).alias("recency"),
+            orders.alias("frequency"),
+            value.alias("monetary"),
+        )
+    )
+
+
+def _inverted_cdf(values: NDArray[Any], counts: NDArray[np.int64], k: int) -> tuple[float, ...]:
+    """``np.quantile(..., method="inverted_cdf")`` of the data the distinct values stand for.
+
+    Uses numpy's own index rule on ``n = counts.sum()`` rows without expanding them.
+    """
+    n = int(counts.sum())
+    probs = np.arange(1, k) / k
+    virtual = n * probs - 1
+    previous = np.floor(virtual)
+    index = np.where(virtual - previous > 0, previous + 1, previous)
+    index = np.clip(index, 0, n - 1).astype(np.int64)
+    position = np.searchsorted(np.cumsum(counts), index, side="right")
+    return tuple(float(values[i]) for i in position)
+
+
+def _fit_rfm_lazy(
+    table: LazyTable, k: int, cols: dict[str, str], fixed: Mapping[str, Sequence[float]]
+) -> RFMScorer:
+    """:func:`fit_rfm` from each dimension's distinct values and counts, counted on the engine."""
+    import narwhals.stable.v2 as nw
+
+    edges: dict[str, tuple[float, ...]] = {}
+    methods: list[str] = []
+    n = 0
+    for dim in DIMENSIONS:
+        if dim in fixed:
+            edges[dim] = _edges(fixed[dim], k, dim)
+            methods.append("fixed")
+            continue
+        col = cols[dim]
+        value = table.numeric(col)
+        found = (
+            table.frame.select(value.alias("_v"))
+            .group_by("_v")
+            .agg(nw.len().alias("_n"))
+            .sort("_v", nulls_last=True)
+            .collect()
+        )
+        values = found.get_column("_v").to_numpy().astype(np.float64)
+        counts = found.get_column("_n").to_numpy().astype(np.int64)
+        bad = ~np.isfinite(values) | ((values < 0) if dim != "monetary" else False)
+        if bad.any() or not len(values):
+            raise DataError(
+                f"column {col!r} of the lazy values has {int(counts[bad].sum())} null, "
+                "non-finite" + (" or negative" if dim != "monetary" else "") + " value(s)"
+                if len(values)
+                else f"cannot fit RFM quantiles on an empty table ({col!r})",
+                field=col,
+            )
+        edges[dim] = _inverted_cdf(values, counts, k)
+        methods.append("quantile")
+        n = int(counts.sum())
+    return RFMScorer(
+        k,
+        edges["recency"],
+        edges["frequency"],
+        edges["monetary"],
+        (methods[0], methods[1], methods[2]),
+        n,
+    )
