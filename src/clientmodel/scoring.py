@@ -351,7 +351,6 @@ def _stand_in(part: Any, plan: ScoringPlan) -> Any:
         "recency": 0.0,
         "T": 1.0,
         "orders": 1,
-        "n_orders": 1,
         "monetary_value": 0.0,
         "revenue": 0.0,
     }

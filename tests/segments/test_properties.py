@@ -186,7 +186,7 @@ def test_lifecycle_from_summary_matches_reference(rows):
     summary = pl.DataFrame(
         {
             "customer_id": ids,
-            "n_orders": [len(hist[c]) for c in ids],
+            "orders": [len(hist[c]) for c in ids],
             "first_purchase": [hist[c][0] for c in ids],
             "last_purchase": [hist[c][-1] for c in ids],
         }

@@ -55,7 +55,7 @@ def test_rfm_from_summary_matches_log():
         "frequency": [1, 0, 0],
         "recency": [60.0, 0.0, 0.0],
         "T": [90.0, 45.0, 11.0],
-        "n_orders": [2, 1, 1],
+        "orders": [2, 1, 1],
         "revenue": [35.0, 8.0, 30.0],
     }
     out = rfm_from_summary(summary, unit="D")

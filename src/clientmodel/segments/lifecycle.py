@@ -434,7 +434,7 @@ def lifecycle_from_summary(
 ) -> Any:
     """Lifecycle stages from a customer summary (:func:`clientmodel.transactions.summarize`).
 
-    Uses ``first_purchase``, ``last_purchase`` and ``n_orders`` (or ``frequency + 1``). A
+    Uses ``first_purchase``, ``last_purchase`` and ``orders`` (or ``frequency + 1``). A
     summary has no purchase history, so **reactivated is never assigned** (those customers show
     as repeat; use :func:`lifecycle_stages` on the log for it), and in cadence mode the usual gap
     is the *mean* gap ``(last - first) / (orders - 1)`` instead of the median. With ``model``,
@@ -442,7 +442,7 @@ def lifecycle_from_summary(
 
     Examples
     --------
-    >>> s = {"customer_id": ["a", "b"], "n_orders": [3, 1],
+    >>> s = {"customer_id": ["a", "b"], "orders": [3, 1],
     ...      "first_purchase": ["2024-01-02", "2024-06-20"],
     ...      "last_purchase": ["2024-06-01", "2024-06-20"]}
     >>> lifecycle_from_summary(s, as_of="2024-06-30")["stage"].tolist()
@@ -459,8 +459,8 @@ def lifecycle_from_summary(
     cutoff = as_of_value(as_of, tz=first_ts.tz)
     first = first_ts.values.astype("datetime64[D]").astype(np.int64)
     last = last_ts.values.astype("datetime64[D]").astype(np.int64)
-    if "n_orders" in table.columns:
-        orders = table.numbers("n_orders", kind="count", min_value=1)
+    if "orders" in table.columns:
+        orders = table.numbers("orders", kind="count", min_value=1)
     else:
         table.require("frequency")
         orders = table.numbers("frequency", kind="count") + 1

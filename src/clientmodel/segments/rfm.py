@@ -158,8 +158,8 @@ def rfm_from_summary(
 
     The summary's ``recency`` is *first to last* purchase and ``T`` *first purchase to as_of*,
     both in ``unit``; RFM recency is ``T - recency`` converted to days. Frequency is
-    ``n_orders`` (or ``frequency + 1``); monetary is ``revenue`` (total) or
-    ``revenue / n_orders`` (mean); without ``revenue``, ``monetary_value * frequency`` is used as
+    ``orders`` (or ``frequency + 1``); monetary is ``revenue`` (total) or
+    ``revenue / orders`` (mean); without ``revenue``, ``monetary_value * frequency`` is used as
     the total spend on repeat orders.
 
     Examples
@@ -191,8 +191,8 @@ def rfm_from_summary(
             field="recency",
             rows=np.flatnonzero(bad)[:5].tolist(),
         )
-    if "n_orders" in table.columns:
-        orders = table.numbers("n_orders", kind="count")
+    if "orders" in table.columns:
+        orders = table.numbers("orders", kind="count")
     else:
         table.require("frequency")
         orders = table.numbers("frequency", kind="count") + 1
@@ -744,9 +744,9 @@ def _rfm_from_summary_lazy(
     table.require(customer, "recency", "T")
     rec, big_t = table.numeric("recency"), table.numeric("T")
     numbers = ["recency", "T"]
-    if "n_orders" in table.schema:
-        orders = nw.col("n_orders").cast(nw.Int64)
-        numbers.append("n_orders")
+    if "orders" in table.schema:
+        orders = nw.col("orders").cast(nw.Int64)
+        numbers.append("orders")
     else:
         table.require("frequency")
         orders = nw.col("frequency").cast(nw.Int64) + 1
