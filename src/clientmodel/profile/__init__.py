@@ -1,0 +1,216 @@
+"""Consumer profiles: identities, events, tags, channel codes, interest and intent, owners.
+
+The person-centred core of private-domain customer management. Every record is a frozen pydantic
+model; every operation is a pure function returning new records.
+
+Modules:
+
+* :mod:`~clientmodel.profile.models` -- :class:`Profile`, :class:`Event`, tags and tag groups,
+  staff relationships, channel codes;
+* :mod:`~clientmodel.profile.identifiers` -- identifier kinds, normalisation, hashing;
+* :mod:`~clientmodel.profile.resolution` -- identity resolution: records -> resolved profiles,
+  with limits, explanations and unmerge;
+* :mod:`~clientmodel.profile.tags` -- add / remove / expire tags (exclusive and open groups);
+* :mod:`~clientmodel.profile.relationships` -- staff relationships, follow-up, private notes;
+* :mod:`~clientmodel.profile.channels` -- channel codes, staff assignment, attribution;
+* :mod:`~clientmodel.profile.activity` -- folding events: counters, interest, intent, rule tags;
+* :mod:`~clientmodel.profile.table` -- the same over an event table (millions of rows);
+* :mod:`~clientmodel.profile.merge` -- traits and merging profiles;
+* :mod:`~clientmodel.profile.ownership` -- reassigning the customers of staff who leave;
+* :mod:`~clientmodel.profile.privacy` -- consent, contactability, redaction.
+
+Examples
+--------
+>>> import datetime as dt
+>>> from clientmodel import profile as cp
+>>> t = dt.datetime(2024, 5, 1, 12, tzinfo=dt.timezone.utc)
+>>> p = cp.Profile(profile_id="p1")
+>>> e = cp.Event(event_id="e1", type="add_to_cart", channel="mini_program", timestamp=t,
+...              topics=("skincare",))
+>>> p, _ = cp.apply(p, [e], as_of=t)
+>>> p.activity.interest, round(p.activity.intent, 3)
+({'skincare': 5.0}, 0.632)
+"""
+
+from clientmodel.profile.activity import (
+    DEFAULT_INTENT_WEIGHTS,
+    DEFAULT_INTEREST_WEIGHTS,
+    ActivityConfig,
+    apply,
+    evaluate_tag_rules,
+    event_entries,
+    intent_at,
+    interest_at,
+    rule_record,
+)
+from clientmodel.profile.channels import (
+    Assignment,
+    AssignmentState,
+    CodeJoin,
+    assign_staff,
+    join_via_code,
+    record_touch,
+    sources_table,
+    touch_of,
+)
+from clientmodel.profile.identifiers import (
+    Identifier,
+    IdentifierKind,
+    hash_identifier,
+    is_blocked,
+    normalize_email,
+    normalize_phone,
+)
+from clientmodel.profile.merge import (
+    TRAIT_STRATEGIES,
+    MergeConflict,
+    MergeResult,
+    TraitStrategy,
+    merge_profiles,
+    set_traits,
+)
+from clientmodel.profile.models import (
+    CHANNELS,
+    EVENT_FIELDS,
+    EVENT_TYPES,
+    FOLLOW_UP_STATES,
+    TAG_SOURCES,
+    Activity,
+    ChannelCode,
+    Consent,
+    Event,
+    Note,
+    PoolMember,
+    Profile,
+    StaffRelationship,
+    TagAssignment,
+    TagCatalog,
+    TagGroup,
+    Touch,
+    Trait,
+)
+from clientmodel.profile.ownership import (
+    Move,
+    ReassignmentPlan,
+    StaffMember,
+    reassign,
+    transfer,
+)
+from clientmodel.profile.privacy import (
+    PERSONAL_TRAITS,
+    can_contact,
+    contactable_channels,
+    redact,
+    set_consent,
+)
+from clientmodel.profile.relationships import (
+    add_note,
+    end_relationship,
+    set_follow_up,
+    start_relationship,
+)
+
+# Identity resolution: records carrying identifiers -> resolved profiles.
+from clientmodel.profile.resolution import Resolution, resolve, resolve_table, unmerge
+from clientmodel.profile.resolution_results import (
+    IdentifierStatus,
+    IdentifierUse,
+    Link,
+    ProfileExplanation,
+    Refusal,
+    ResolvedProfile,
+)
+from clientmodel.profile.resolution_rules import (
+    DEFAULT_RULES,
+    IdentityConfig,
+    IdentityRecord,
+    KindRule,
+)
+from clientmodel.profile.table import FoldedEvents, events_to_table, fold_events
+from clientmodel.profile.tags import TagChange, add_tag, expire_tags, remove_tag, tags_of
+
+__all__ = [
+    "CHANNELS",
+    "DEFAULT_INTENT_WEIGHTS",
+    "DEFAULT_INTEREST_WEIGHTS",
+    "DEFAULT_RULES",
+    "EVENT_FIELDS",
+    "EVENT_TYPES",
+    "FOLLOW_UP_STATES",
+    "PERSONAL_TRAITS",
+    "TAG_SOURCES",
+    "TRAIT_STRATEGIES",
+    "Activity",
+    "ActivityConfig",
+    "Assignment",
+    "AssignmentState",
+    "ChannelCode",
+    "CodeJoin",
+    "Consent",
+    "Event",
+    "FoldedEvents",
+    "Identifier",
+    "IdentifierKind",
+    "IdentifierStatus",
+    "IdentifierUse",
+    "IdentityConfig",
+    "IdentityRecord",
+    "KindRule",
+    "Link",
+    "MergeConflict",
+    "MergeResult",
+    "Move",
+    "Note",
+    "PoolMember",
+    "Profile",
+    "ProfileExplanation",
+    "ReassignmentPlan",
+    "Refusal",
+    "Resolution",
+    "ResolvedProfile",
+    "StaffMember",
+    "StaffRelationship",
+    "TagAssignment",
+    "TagCatalog",
+    "TagChange",
+    "TagGroup",
+    "Touch",
+    "Trait",
+    "TraitStrategy",
+    "add_note",
+    "add_tag",
+    "apply",
+    "assign_staff",
+    "can_contact",
+    "contactable_channels",
+    "end_relationship",
+    "evaluate_tag_rules",
+    "event_entries",
+    "events_to_table",
+    "expire_tags",
+    "fold_events",
+    "hash_identifier",
+    "intent_at",
+    "interest_at",
+    "is_blocked",
+    "join_via_code",
+    "merge_profiles",
+    "normalize_email",
+    "normalize_phone",
+    "reassign",
+    "record_touch",
+    "redact",
+    "remove_tag",
+    "resolve",
+    "resolve_table",
+    "rule_record",
+    "set_consent",
+    "set_follow_up",
+    "set_traits",
+    "sources_table",
+    "start_relationship",
+    "tags_of",
+    "touch_of",
+    "transfer",
+    "unmerge",
+]

@@ -1,0 +1,331 @@
+"""The identity-resolution engine: a vectorised graph pass and a limit-aware sequential pass.
+
+The **specification** is the sequential pass (:func:`sequential`): records are taken in canonical
+order; each record offers its joining, non-blocked identifiers from the highest priority down, and
+each one either
+
+* is new: the record's profile claims it, unless that would break the kind's limit;
+* belongs to the record's own profile already: nothing to do;
+* belongs to another profile: the two profiles merge, unless the merged profile would break a
+  limit. A refused merge (or claim) drops that identifier *of this record* from matching; it stays
+  on the record's profile and the refusal is reported.
+
+Profiles only grow, so a refused merge could never happen later either, and every profile keeps
+every limit at every step.
+
+The **fast path** (:func:`resolve_arrays`) gets the same answer at scale. Records and identifier
+keys form a bipartite graph whose connected components
+(``scipy.sparse.csgraph.connected_components``) bound every profile. In a component where no
+limited ``(kind, scope)`` has more distinct values than its limit, no check can ever fail, so the
+sequential pass would simply join everything: the component *is* the profile. Only the components
+that could break a limit go through the sequential pass, which is plain Python on those records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import attrs
+import numpy as np
+import scipy.sparse as sp
+from numpy.typing import NDArray
+from scipy.sparse.csgraph import connected_components
+
+from clientmodel.profile._resolution_input import Prepared, sorted_unique
+
+MATCHED, BLOCKED, NOT_JOINING, REFUSED = 0, 1, 2, 3
+
+
+@attrs.frozen(eq=False)
+class RuleArrays:
+    """Per-kind rules as arrays indexed by kind index (``limit``/``window`` 0 = none)."""
+
+    priority: NDArray[np.int64]
+    joins: NDArray[np.bool_]
+    limit: NDArray[np.int64]
+    window: NDArray[np.int64]
+
+
+@attrs.frozen
+class RawRefusal:
+    """A refused claim or merge, by record/key index (``owner`` -1 for a refused claim)."""
+
+    record: int
+    key: int
+    owner: int
+    kind: int
+    scope: str | None
+    limit: int
+    window: int
+    count: int
+    conflicting: tuple[int, ...]
+
+
+@attrs.frozen
+class RawLink:
+    """Record ``record`` joined the profile holding ``key``, which record ``owner`` brought."""
+
+    record: int
+    key: int
+    owner: int
+
+
+@attrs.frozen(eq=False)
+class Outcome:
+    """Per record: the index of its profile's first record and of its component's first record;
+    per row: a status; and the refusals."""
+
+    record_label: NDArray[np.int64]
+    record_component: NDArray[np.int64]
+    row_status: NDArray[np.int8]
+    refusals: tuple[RawRefusal, ...]
+
+
+def initial_status(prep: Prepared, rules: RuleArrays) -> NDArray[np.int8]:
+    """Row statuses before any matching: blocked, not joining, or (provisionally) matched."""
+    status = np.full(len(prep.row_key), MATCHED, dtype=np.int8)
+    blocked = prep.key_blocked[prep.row_key]
+    status[blocked] = BLOCKED
+    status[~blocked & ~rules.joins[prep.key_kind[prep.row_key]]] = NOT_JOINING
+    return status
+
+
+def components(prep: Prepared, active: NDArray[np.bool_]) -> NDArray[np.int64]:
+    """Per record, the index of the first record of its connected component.
+
+    Nodes are the records and the keys of active rows; each active row is an edge. Rows are
+    sorted by record, so the record-to-key adjacency is built directly in CSR form.
+    """
+    n_rec = prep.n_records
+    if not n_rec:
+        return np.empty(0, dtype=np.int64)
+    rows_r = prep.row_record[active]
+    rows_k = prep.row_key[active]
+    present = np.zeros(len(prep.key_kind), dtype=bool)
+    present[rows_k] = True
+    key_node = np.cumsum(present, dtype=np.int64) - 1 + n_rec
+    n = n_rec + int(present.sum())
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    indptr[1 : n_rec + 1] = np.cumsum(np.bincount(rows_r, minlength=n_rec))
+    indptr[n_rec + 1 :] = indptr[n_rec]
+    graph = sp.csr_matrix(
+        (np.ones(len(rows_r), dtype=np.int8), key_node[rows_k], indptr), shape=(n, n)
+    )
+    _, labels = connected_components(graph, directed=False)
+    labels = labels[:n_rec].astype(np.int64)
+    first = np.full(int(labels.max()) + 1, n_rec, dtype=np.int64)
+    np.minimum.at(first, labels, np.arange(n_rec, dtype=np.int64))
+    return first[labels]
+
+
+def suspect_components(
+    prep: Prepared,
+    rules: RuleArrays,
+    active: NDArray[np.bool_],
+    component: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Components where some limited ``(kind, scope)`` has more distinct values than its limit."""
+    keys = prep.row_key[active]
+    limited = rules.limit[prep.key_kind[keys]] > 0
+    if not limited.any():
+        return np.empty(0, dtype=np.int64)
+    keys = keys[limited]
+    comps = component[prep.row_record[active][limited]]
+    n_keys = max(len(prep.key_kind), 1)
+    pairs = sorted_unique(comps * n_keys + keys)
+    pc, pk = pairs // n_keys, pairs % n_keys
+    kind = prep.key_kind[pk].astype(np.int64)
+    scope = prep.key_scope_code[pk]
+    order = np.lexsort((scope, kind, pc))
+    pc, kind, scope = pc[order], kind[order], scope[order]
+    starts = np.flatnonzero(
+        np.concatenate(
+            ([True], (pc[1:] != pc[:-1]) | (kind[1:] != kind[:-1]) | (scope[1:] != scope[:-1]))
+        )
+    )
+    sizes = np.diff(np.append(starts, len(pc)))
+    over = sizes > rules.limit[kind[starts]]
+    return sorted_unique(pc[starts[over]])
+
+
+def resolve_arrays(prep: Prepared, rules: RuleArrays, *, fast: bool = True) -> Outcome:
+    """Resolve prepared records; ``fast=False`` runs the sequential pass on everything."""
+    status = initial_status(prep, rules)
+    active = status == MATCHED
+    component = components(prep, active)
+    label = component.copy()
+    if fast:
+        suspects = suspect_components(prep, rules, active, component)
+        records = np.flatnonzero(np.isin(component, suspects))
+    else:
+        records = np.arange(prep.n_records, dtype=np.int64)
+    refusals: tuple[RawRefusal, ...] = ()
+    if len(records):
+        result = sequential(prep, rules, records, active, trace=False)
+        label[records] = result.labels
+        status[result.refused_rows] = REFUSED
+        refusals = result.refusals
+    return Outcome(label, component, status, refusals)
+
+
+@attrs.frozen(eq=False)
+class SequentialResult:
+    """What :func:`sequential` found for the records it was given."""
+
+    labels: NDArray[np.int64]
+    refused_rows: NDArray[np.int64]
+    refusals: tuple[RawRefusal, ...]
+    links: tuple[RawLink, ...]
+
+
+def key_order(prep: Prepared, rules: RuleArrays, keys: Sequence[int]) -> dict[int, int]:
+    """Rank of each key in processing order: priority, kind, scope, value, hashed.
+
+    Built from the values themselves, never from key numbering, so it is input-order free.
+    """
+
+    def sort_key(k: int) -> tuple[int, int, str, str, bool]:
+        kind = int(prep.key_kind[k])
+        scope = prep.key_scope[k]
+        return (
+            int(rules.priority[kind]),
+            kind,
+            "" if scope is None else str(scope),
+            str(prep.key_value[k]),
+            bool(prep.key_hashed[k]),
+        )
+
+    return {k: i for i, k in enumerate(sorted(set(keys), key=sort_key))}
+
+
+def _max_in_window(times: list[int], window: int) -> int:
+    """The most values first seen within less than ``window`` of each other."""
+    times = sorted(times)
+    best, lo = 0, 0
+    for hi, t in enumerate(times):
+        while t - times[lo] >= window:
+            lo += 1
+        best = max(best, hi - lo + 1)
+    return best
+
+
+Group = tuple[int, str]
+State = dict[Group, dict[int, int]]
+
+
+def sequential(
+    prep: Prepared,
+    rules: RuleArrays,
+    records: NDArray[np.int64],
+    active: NDArray[np.bool_],
+    *,
+    trace: bool,
+) -> SequentialResult:
+    """The limit-aware pass over ``records`` (sorted, whole components) and their active rows."""
+    bounds = prep.row_bounds()
+    starts, ends = bounds[records], bounds[records + 1]
+    lengths = ends - starts
+    rows = np.repeat(starts - np.concatenate(([0], np.cumsum(lengths)[:-1])), lengths) + np.arange(
+        int(lengths.sum())
+    )
+    rows = rows[active[rows]]
+    row_rec = prep.row_record[rows].tolist()
+    row_keys = prep.row_key[rows].tolist()
+    by_record: dict[int, list[tuple[int, int]]] = {}
+    for row, r, k in zip(rows.tolist(), row_rec, row_keys, strict=True):
+        by_record.setdefault(r, []).append((row, k))
+    keys_used = row_keys
+    rank = key_order(prep, rules, keys_used)
+    key_kind = prep.key_kind
+    key_scope = prep.key_scope
+    limit = rules.limit.tolist()
+    window = rules.window.tolist()
+    priority = rules.priority.tolist()
+    times = prep.record_times[records]
+    stamps = np.where(np.isnat(times), 0, times.astype(np.int64)).tolist()
+    ticks = dict(zip(records.tolist(), stamps, strict=True))
+
+    parent: dict[int, int] = {}
+    state: dict[int, State] = {}
+    owner: dict[int, int] = {}
+    refused_rows: list[int] = []
+    refusals: list[RawRefusal] = []
+    links: list[RawLink] = []
+
+    def find(x: int) -> int:
+        root = x
+        while parent[root] != root:
+            root = parent[root]
+        while parent[x] != root:
+            parent[x], x = root, parent[x]
+        return root
+
+    def group_order(g: Group) -> tuple[int, int, str]:
+        return (priority[g[0]], g[0], g[1])
+
+    def violation(
+        groups: list[tuple[Group, dict[int, int]]],
+    ) -> tuple[Group, int, tuple[int, ...]] | None:
+        for g, vals in sorted(groups, key=lambda item: group_order(item[0])):
+            lim, win = limit[g[0]], window[g[0]]
+            if len(vals) <= lim:
+                continue
+            count = _max_in_window(list(vals.values()), win) if win else len(vals)
+            if count > lim:
+                return g, count, tuple(sorted(vals, key=rank.__getitem__))
+        return None
+
+    def refuse(
+        r: int, row: int, key: int, o: int, found: tuple[Group, int, tuple[int, ...]]
+    ) -> None:
+        (kind, scope), count, values = found
+        refused_rows.append(row)
+        refusals.append(
+            RawRefusal(r, key, o, kind, scope or None, limit[kind], window[kind], count, values)
+        )
+
+    for r in records.tolist():
+        parent[r] = r
+        t = ticks[r]
+        for row, key in sorted(by_record.get(r, ()), key=lambda item: rank[item[1]]):
+            a = find(r)
+            o = owner.get(key)
+            if o is None:
+                kind = int(key_kind[key])
+                if limit[kind]:
+                    scope = key_scope[key]
+                    g: Group = (kind, "" if scope is None else str(scope))
+                    sa = state.setdefault(a, {})
+                    vals = sa.get(g, {})
+                    found = violation([(g, {**vals, key: t})])
+                    if found is not None:
+                        refuse(r, row, key, -1, found)
+                        continue
+                    sa.setdefault(g, {})[key] = t
+                owner[key] = r
+                continue
+            b = find(o)
+            if a == b:
+                continue
+            sa, sb = state.get(a, {}), state.get(b, {})
+            shared = [(g, {**sa[g], **sb[g]}) for g in sa.keys() & sb.keys()]
+            found = violation(shared)
+            if found is not None:
+                refuse(r, row, key, o, found)
+                continue
+            lo, hi = (a, b) if a < b else (b, a)
+            parent[hi] = lo
+            merged = state.pop(hi, {})
+            target = state.setdefault(lo, {})
+            for g, vals in merged.items():
+                target.setdefault(g, {}).update(vals)
+            if trace:
+                links.append(RawLink(r, key, o))
+
+    labels = np.array([find(r) for r in records.tolist()], dtype=np.int64)
+    return SequentialResult(
+        labels,
+        np.asarray(refused_rows, dtype=np.int64),
+        tuple(refusals),
+        tuple(links),
+    )

@@ -1,0 +1,446 @@
+"""Channel codes ("live QR codes"): staff assignment, joining via a code, source attribution.
+
+A newcomer who scans a :class:`~clientmodel.profile.models.ChannelCode` gets the code's tags,
+starts a relationship with a staff member chosen from the code's pool, and has the code recorded
+as first-touch / last-touch source.
+
+Staff assignment is **deterministic** and keeps no hidden state: the caller passes the code's
+:class:`AssignmentState` (today's count per staff member, the code's running totals, the
+round-robin cursor and the current load per staff member) and receives the updated state with the
+choice. Strategies:
+
+* ``round_robin`` -- members take turns in pool order, starting at the cursor;
+* ``least_loaded`` -- the member with the fewest current customers (``state.loads``), ties in
+  pool order;
+* ``weighted`` -- the member with the smallest ``(assigned_by_this_code + 1) / weight``, ties in
+  pool order, so that over time member ``i`` receives a share ``w_i / sum(w)``.
+
+Members who reached ``daily_limit`` newcomers today (a calendar day in the code's timezone) are
+skipped; when all are full, the newcomer goes to the spare staff member with the fewest newcomers
+today (ties in list order). If there is no spare staff, a :class:`~clientmodel.errors.DataError`
+says so rather than over-filling anybody. A scan outside the code's validity window is refused.
+
+Attribution: the **first touch** is the earliest event (by time, then event id) that came through a
+channel code or campaign, the **last touch** the latest; both are order-independent and feed
+:func:`clientmodel.segments.acquisition_value` through :func:`sources_table`.
+
+Examples
+--------
+>>> import datetime as dt
+>>> from clientmodel.profile.models import ChannelCode, Event, Profile
+>>> code = ChannelCode(code_id="spring", staff=("s1", "s2"), tags=("fair",))
+>>> t = dt.datetime(2024, 5, 1, 10, tzinfo=dt.timezone.utc)
+>>> e = Event(event_id="e1", type="scan_code", channel="wecom", timestamp=t,
+...           channel_code="spring")
+>>> joined = join_via_code(Profile(profile_id="p1"), e, code, AssignmentState(code_id="spring"))
+>>> joined.staff_id, sorted(joined.profile.tag_ids), joined.profile.first_touch.source
+('s1', ['fair'], 'spring')
+>>> joined.state.cursor
+1
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from clientmodel.errors import ArgumentError, DataError
+from clientmodel.profile._common import aware, coerce, zone
+from clientmodel.profile.models import ChannelCode, Event, Profile, TagCatalog, Touch
+from clientmodel.profile.relationships import start_relationship
+from clientmodel.profile.tags import TagChange, add_tag
+
+__all__ = [
+    "Assignment",
+    "AssignmentState",
+    "CodeJoin",
+    "assign_staff",
+    "join_via_code",
+    "record_touch",
+    "sources_table",
+    "touch_of",
+]
+
+
+class AssignmentState(BaseModel):
+    """The assignment state of one channel code (JSON-safe; store it next to the code).
+
+    Attributes
+    ----------
+    code_id:
+        The code this state belongs to.
+    day:
+        The calendar day (code timezone) that ``today`` counts.
+    today:
+        Newcomers per staff member on ``day`` (pool and spare staff).
+    totals:
+        Newcomers per staff member through this code so far (used by ``weighted``).
+    cursor:
+        Index into the pool where ``round_robin`` looks first.
+    loads:
+        Current customers per staff member (used by ``least_loaded``); seed it from your own
+        data. Each assignment adds one to the chosen member.
+
+    Examples
+    --------
+    >>> AssignmentState(code_id="spring", loads={"s1": 120, "s2": 80}).loads["s2"]
+    80
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    code_id: str
+    day: dt.date | None = None
+    today: dict[str, int] = Field(default_factory=dict)
+    totals: dict[str, int] = Field(default_factory=dict)
+    cursor: int = Field(default=0, ge=0)
+    loads: dict[str, int] = Field(default_factory=dict)
+
+
+@attrs.frozen
+class Assignment:
+    """The staff member chosen for a newcomer and the code's updated state.
+
+    ``spare`` is true when every pool member was at the daily limit and a spare took over.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> code = ChannelCode(code_id="c", staff=("s1",))
+    >>> a = assign_staff(code, AssignmentState(code_id="c"),
+    ...                  dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc))
+    >>> a.staff_id, a.spare, a.state.today
+    ('s1', False, {'s1': 1})
+    """
+
+    staff_id: str
+    state: AssignmentState
+    spare: bool
+
+
+@attrs.frozen
+class CodeJoin:
+    """What joining via a channel code did.
+
+    Attributes
+    ----------
+    profile:
+        The updated profile (tags, relationship, attribution).
+    changes:
+        The tag changes.
+    staff_id:
+        The staff member the newcomer now belongs to.
+    state:
+        The code's updated assignment state (unchanged when ``reused``).
+    reused:
+        True when the customer already had an active relationship with a staff member of the
+        code's pool or spare list: that relationship is kept and no slot is used.
+    spare:
+        True when a spare staff member took the newcomer.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> code = ChannelCode(code_id="c", staff=("s1",))
+    >>> e = Event(event_id="e1", type="scan_code", channel="wecom", channel_code="c",
+    ...           timestamp=dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc))
+    >>> j = join_via_code(Profile(profile_id="p"), e, code, AssignmentState(code_id="c"))
+    >>> j.staff_id, j.reused, j.profile.owners
+    ('s1', False, ('s1',))
+    """
+
+    profile: Profile
+    changes: list[TagChange]
+    staff_id: str
+    state: AssignmentState
+    reused: bool
+    spare: bool
+
+
+def _day(code: ChannelCode, at: dt.datetime) -> dt.date:
+    return at.astimezone(zone(code.timezone)).date()
+
+
+def assign_staff(code: ChannelCode, state: AssignmentState, at: dt.datetime) -> Assignment:
+    """Choose the staff member for one newcomer through ``code`` at ``at``.
+
+    Parameters
+    ----------
+    code:
+        The channel code (pool, strategy, daily limit, spare staff).
+    state:
+        The code's current :class:`AssignmentState`.
+    at:
+        When the newcomer arrived (decides the "day" of the daily limit). Assignments must come
+        in time order at the resolution of days: a day earlier than ``state.day`` is refused.
+
+    Returns
+    -------
+    Assignment
+        The chosen staff id and the new state.
+
+    Raises
+    ------
+    DataError
+        When every pool member is at the daily limit and there is no spare staff, or when
+        ``at`` falls on a day before ``state.day``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> code = ChannelCode(code_id="c", staff=("s1", "s2"), strategy="least_loaded")
+    >>> t = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    >>> assign_staff(code, AssignmentState(code_id="c", loads={"s1": 5, "s2": 3}), t).staff_id
+    's2'
+    """
+    at = aware(at, "at")
+    if state.code_id != code.code_id:
+        raise ArgumentError(
+            f"state belongs to code {state.code_id!r}, not {code.code_id!r}", field="state"
+        )
+    day = _day(code, at)
+    if state.day is not None and day < state.day:
+        raise DataError(
+            f"channel code {code.code_id!r}: assignment on {day.isoformat()} comes after the "
+            f"state of {state.day.isoformat()}; assign newcomers in time order",
+            field="at",
+        )
+    today = dict(state.today) if state.day == day else {}
+    members = [m.staff_id for m in code.staff]
+    limit = code.daily_limit
+    open_idx = [i for i, s in enumerate(members) if limit is None or today.get(s, 0) < limit]
+    cursor = state.cursor % len(members)
+    spare = False
+    if open_idx:
+        if code.strategy == "round_robin":
+            chosen_idx = min(open_idx, key=lambda i: (i - cursor) % len(members))
+            cursor = (chosen_idx + 1) % len(members)
+        elif code.strategy == "least_loaded":
+            chosen_idx = min(open_idx, key=lambda i: (state.loads.get(members[i], 0), i))
+        else:
+            weights = [m.weight for m in code.staff]
+            chosen_idx = min(
+                open_idx, key=lambda i: ((state.totals.get(members[i], 0) + 1) / weights[i], i)
+            )
+        chosen = members[chosen_idx]
+    else:
+        if not code.spare_staff:
+            raise DataError(
+                f"channel code {code.code_id!r}: every pool member reached the daily limit of "
+                f"{limit} on {day.isoformat()} and the code has no spare staff; add spare staff "
+                "or raise daily_limit",
+                field="daily_limit",
+            )
+        spares = list(code.spare_staff)
+        chosen = min(spares, key=lambda s: (today.get(s, 0), spares.index(s)))
+        spare = True
+    today[chosen] = today.get(chosen, 0) + 1
+    totals = dict(state.totals)
+    totals[chosen] = totals.get(chosen, 0) + 1
+    loads = dict(state.loads)
+    loads[chosen] = loads.get(chosen, 0) + 1
+    new_state = AssignmentState(
+        code_id=code.code_id,
+        day=day,
+        today=dict(sorted(today.items())),
+        totals=dict(sorted(totals.items())),
+        cursor=cursor,
+        loads=dict(sorted(loads.items())),
+    )
+    return Assignment(staff_id=chosen, state=new_state, spare=spare)
+
+
+def touch_of(event: Event) -> Touch | None:
+    """The attribution touch an event carries (``None`` without channel code or campaign).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> e = Event(event_id="e1", type="view", channel="web", campaign="618",
+    ...           timestamp=dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc))
+    >>> touch_of(e).source
+    '618'
+    """
+    if event.channel_code is None and event.campaign is None:
+        return None
+    return Touch(
+        at=event.timestamp,
+        event_id=event.event_id,
+        channel=event.channel,
+        channel_code=event.channel_code,
+        campaign=event.campaign,
+        staff_id=event.staff_id,
+    )
+
+
+def _merge_touch(profile: Profile, first: Touch | None, last: Touch | None) -> Profile:
+    new_first, new_last = profile.first_touch, profile.last_touch
+    if first is not None and (new_first is None or first.sort_key() < new_first.sort_key()):
+        new_first = first
+    if last is not None and (new_last is None or last.sort_key() > new_last.sort_key()):
+        new_last = last
+    if new_first is profile.first_touch and new_last is profile.last_touch:
+        return profile
+    return profile.model_copy(update={"first_touch": new_first, "last_touch": new_last})
+
+
+def record_touch(profile: Profile, event: Event | Any) -> Profile:
+    """Update first-touch / last-touch attribution with one event (order-independent).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> t = dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)
+    >>> p = record_touch(Profile(profile_id="p"), Event(event_id="b", type="view",
+    ...                  channel="web", campaign="618", timestamp=t))
+    >>> p = record_touch(p, Event(event_id="a", type="view", channel="web", campaign="spring",
+    ...                  timestamp=t - dt.timedelta(days=30)))
+    >>> p.first_touch.source, p.last_touch.source
+    ('spring', '618')
+    """
+    event = coerce(Event, event, "event", "event")
+    touch = touch_of(event)
+    if touch is None:
+        return profile
+    return _merge_touch(profile, touch, touch)
+
+
+def join_via_code(
+    profile: Profile,
+    event: Event | Any,
+    code: ChannelCode,
+    state: AssignmentState,
+    *,
+    catalog: TagCatalog | None = None,
+) -> CodeJoin:
+    """Apply a "joined via channel code" event: tags, staff relationship, attribution.
+
+    The event's ``channel_code`` must name ``code``, and the code must be valid at the event's
+    time. Fold the same event with :func:`clientmodel.profile.activity.apply` as well to count
+    it; this function does the code's side effects only. Joining twice through the same code
+    changes nothing the second time.
+
+    Parameters
+    ----------
+    profile:
+        The customer's profile.
+    event:
+        The join / scan event (an :class:`Event` or a mapping).
+    code:
+        The channel code scanned.
+    state:
+        The code's assignment state.
+    catalog:
+        Tag groups for the code's tags (exclusive groups replace, unknown tags refused).
+
+    Returns
+    -------
+    CodeJoin
+
+    Raises
+    ------
+    DataError
+        The code was not valid at the event's time, the pool was full without spare staff, or a
+        code tag is unknown to an enforced catalog.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> code = ChannelCode(code_id="c", staff=("s1",), daily_limit=1, spare_staff=("boss",))
+    >>> t = dt.datetime(2024, 5, 1, 10, tzinfo=dt.timezone.utc)
+    >>> st = AssignmentState(code_id="c")
+    >>> ev = lambda i: Event(event_id=f"e{i}", type="scan_code", channel="wecom",
+    ...                      timestamp=t, channel_code="c")
+    >>> a = join_via_code(Profile(profile_id="p1"), ev(1), code, st)
+    >>> b = join_via_code(Profile(profile_id="p2"), ev(2), code, a.state)
+    >>> a.staff_id, b.staff_id, b.spare
+    ('s1', 'boss', True)
+    """
+    event = coerce(Event, event, "event", "event")
+    if event.channel_code != code.code_id:
+        raise ArgumentError(
+            f"event {event.event_id!r} came through channel code {event.channel_code!r}, not "
+            f"{code.code_id!r}; pass the code the event names",
+            field="channel_code",
+        )
+    at = event.timestamp
+    if not code.is_valid_at(at):
+        window = (
+            f"{code.valid_from.isoformat() if code.valid_from else '-inf'} to "
+            f"{code.valid_until.isoformat() if code.valid_until else '+inf'}"
+        )
+        raise DataError(
+            f"channel code {code.code_id!r} is not valid at {at.isoformat()} (event "
+            f"{event.event_id!r}); it is valid from {window} (end excluded)",
+            field="channel_code",
+        )
+    candidates = [m.staff_id for m in code.staff] + list(code.spare_staff)
+    existing = [s for s in profile.owners if s in candidates]
+    if existing:
+        staff_id = min(existing, key=candidates.index)
+        new_state, reused, spare = state, True, False
+    else:
+        chosen = assign_staff(code, state, at)
+        staff_id, new_state, reused, spare = chosen.staff_id, chosen.state, False, chosen.spare
+    changes: list[TagChange] = []
+    new = profile
+    for tag in code.tags:
+        if tag in new.tag_ids:
+            continue
+        new, ch = add_tag(
+            new, tag, at=at, source="channel_code", assigned_by=code.code_id, catalog=catalog
+        )
+        changes.extend(ch)
+    if not reused:
+        new = start_relationship(new, staff_id, at=at, how="code_scan", channel_code=code.code_id)
+    touch = Touch(
+        at=at,
+        event_id=event.event_id,
+        channel=event.channel,
+        channel_code=code.code_id,
+        campaign=event.campaign or code.campaign,
+        staff_id=staff_id,
+    )
+    new = _merge_touch(new, touch, touch)
+    return CodeJoin(
+        profile=new,
+        changes=changes,
+        staff_id=staff_id,
+        state=new_state,
+        reused=reused,
+        spare=spare,
+    )
+
+
+def sources_table(
+    profiles: Iterable[Profile],
+    *,
+    touch: Literal["first", "last"] = "first",
+    default: str = "organic",
+    customer: str = "customer_id",
+    source: str = "source",
+) -> dict[str, Any]:
+    """One row per profile with its attribution source, for ``segments.acquisition_value``.
+
+    The source is the touch's channel code, else its campaign, else its channel; profiles
+    without a touch get ``default``.
+
+    Examples
+    --------
+    >>> sources_table([Profile(profile_id="p1")])
+    {'customer_id': array(['p1'], dtype=object), 'source': array(['organic'], dtype=object)}
+    """
+    if touch not in ("first", "last"):
+        raise ArgumentError(f"touch={touch!r} must be 'first' or 'last'", field="touch")
+    ids: list[str] = []
+    labels: list[str] = []
+    for p in profiles:
+        t = p.first_touch if touch == "first" else p.last_touch
+        ids.append(p.profile_id)
+        labels.append(default if t is None else t.source)
+    return {customer: np.array(ids, dtype=object), source: np.array(labels, dtype=object)}

@@ -1,0 +1,1020 @@
+r"""The table face: folding a whole event table into per-profile counters, scores and rule tags.
+
+:func:`fold_events` computes, for millions of events at once, what
+:func:`clientmodel.profile.activity.apply` computes for one profile from scratch -- with the same
+formulas (see :mod:`clientmodel.profile.activity`), the same field names and the same rule
+semantics, so the two faces agree (a property test checks it):
+
+* one row per event, or one row per (event, topic) when an event has several topics: rows that
+  share an ``event_id`` are one event (counted once) and must agree on everything but the topic;
+  exact duplicate rows are dropped, so replaying rows changes nothing;
+* ``profiles``: one row per profile with ``n_events``, ``first_seen``, ``last_seen``,
+  ``intent``, ``n_<type>``, ``last_seen_<type>``, ``sum_<type>``, ``n_via_<channel>``,
+  ``last_seen_via_<channel>``, the top topic and its score, and first/last-touch attribution;
+* ``interest``: one row per (profile, topic) with the decayed interest score;
+* ``tags``: one row per (profile, tag) that the tag rules give.
+
+The heavy work is numpy on integer codes (``bincount``, ``ufunc.at``, one sort for the
+(profile, topic) pairs); event-filter predicates of aggregate rules run through
+:func:`clientmodel.rules.evaluate_table` on the rows inside the rule's window only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+import attrs
+import narwhals.stable.v2 as nw
+import numpy as np
+from numpy.typing import NDArray
+
+from clientmodel.errors import ArgumentError, DataError, describe_rows
+from clientmodel.periods import as_of_value
+from clientmodel.profile._common import aware, rules_module, zone
+from clientmodel.profile._rulesupport import PreparedRule, field_default, prepare_rules
+from clientmodel.profile.activity import ActivityConfig, _check_windows, event_entries
+from clientmodel.profile.models import RESERVED_TRAIT_PREFIXES, Event, TagCatalog
+from clientmodel.tables import Table, read_table
+
+__all__ = ["FoldedEvents", "events_to_table", "fold_events"]
+
+_US_PER_DAY = 86_400_000_000
+_US_PER_HOUR = 3_600_000_000
+_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_OFFSET = re.compile(r"(?:UTC)?([+-])(\d{1,2}):?(\d{2})?")
+_EPOCH = dt.datetime(1970, 1, 1)
+_UNIT_MAX_DAYS = {"D": 1, "W": 7, "M": 31, "Q": 92, "Y": 366}
+_I64_MIN = np.iinfo(np.int64).min
+_I64_MAX = np.iinfo(np.int64).max
+
+
+@attrs.frozen
+class FoldedEvents:
+    """What :func:`fold_events` returns: three tables of the caller's kind.
+
+    Attributes
+    ----------
+    profiles:
+        One row per profile: counters, intent, top topic, attribution.
+    interest:
+        One row per (profile, topic): ``profile_id``, ``topic``, ``interest``.
+    tags:
+        One row per (profile, tag) given by the tag rules: ``profile_id``, ``tag``.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> t = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    >>> out = fold_events({"profile_id": ["a"], "event_id": ["1"], "type": ["view"],
+    ...                    "channel": ["app"], "timestamp": [t]}, as_of=t,
+    ...                   rules={"seen": "n_view >= 1"})
+    >>> out.tags["profile_id"].tolist(), out.tags["tag"].tolist()
+    (['a'], ['seen'])
+    """
+
+    profiles: Any
+    interest: Any
+    tags: Any
+
+
+# ----------------------------------------------------------------------------- column access
+def _native_frame(events: Any) -> Any:
+    try:
+        return nw.from_native(events, eager_only=True)
+    except TypeError:
+        return nw.from_native(events).lazy().collect()
+
+
+def _int_codes(arr: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """Codes of integer ids: a direct lookup when their range is compact, else a sort."""
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int64), arr[:0]
+    lo, hi = int(arr.min()), int(arr.max())
+    span = hi - lo + 1
+    if span <= 4 * len(arr) + 1_000_000:
+        shifted = (arr - lo).astype(np.int64)
+        present = np.zeros(span, dtype=bool)
+        present[shifted] = True
+        lookup = np.cumsum(present, dtype=np.int64) - 1
+        return lookup[shifted], (np.flatnonzero(present) + lo).astype(arr.dtype)
+    uniques, inverse = np.unique(arr, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64), uniques
+
+
+def _null_mask(raw: NDArray[Any]) -> NDArray[np.bool_]:
+    if raw.dtype.kind == "O":
+        is_none: NDArray[np.bool_] = np.asarray(raw == None, dtype=bool)  # noqa: E711
+        is_nan: NDArray[np.bool_] = np.asarray(raw != raw, dtype=bool)
+        return np.logical_or(is_none, is_nan)
+    if raw.dtype.kind == "f":
+        return np.asarray(np.isnan(raw))
+    if raw.dtype.kind in "mM":
+        return np.asarray(np.isnat(raw))
+    return np.zeros(len(raw), dtype=bool)
+
+
+def _factorize(
+    frame: Any, table: Table, column: str, *, nullable: bool
+) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """Codes into the sorted distinct values (``-1`` for nulls), hash- or range-based.
+
+    Integer ids use a direct lookup; text uses the frame library's own hashing (``factorize``
+    for pandas, ``unique`` + ``replace_strict`` for polars); other frames rank.
+    """
+    table.require(column)
+    if frame is None:
+        raw = table.raw(column)
+        nulls = _null_mask(raw)
+        if raw.dtype.kind in "iu":
+            codes, uniques = _int_codes(raw)
+        else:
+            codes = np.full(len(raw), -1, dtype=np.int64)
+            uniques = np.array([], dtype=object)
+            if (~nulls).any():
+                try:
+                    uniques, inverse = np.unique(raw[~nulls], return_inverse=True)
+                except TypeError:
+                    raise DataError(
+                        f"column {column!r} mixes value types that cannot be ordered (e.g. "
+                        "numbers and text); use one type",
+                        field=column,
+                    ) from None
+                codes[~nulls] = inverse.reshape(-1)
+    else:
+        series = frame.get_column(column)
+        nulls = series.is_null().to_numpy().astype(bool)
+        impl = frame.implementation
+        if series.dtype.is_integer() and not nulls.any():
+            codes, uniques = _int_codes(series.to_numpy())
+        elif impl.is_pandas():
+            import pandas as pd
+
+            pd_codes, pd_uniques = pd.factorize(series.to_native(), sort=True)
+            codes = np.asarray(pd_codes, dtype=np.int64)
+            uniques = np.asarray(pd_uniques, dtype=object)
+        elif impl.is_polars():
+            import polars as pl
+
+            native = series.to_native()
+            distinct = native.drop_nulls().unique().sort()
+            codes = (
+                native.replace_strict(
+                    distinct,
+                    pl.int_range(len(distinct), eager=True),
+                    default=-1,
+                    return_dtype=pl.Int64,
+                )
+                .fill_null(-1)
+                .to_numpy()
+                .astype(np.int64)
+            )
+            uniques = distinct.to_numpy().astype(object)
+        else:
+            ranks = series.rank(method="dense").to_numpy().astype(np.float64)
+            codes = np.where(np.isnan(ranks), 0, ranks).astype(np.int64) - 1
+            raw = series.to_numpy()
+            uniques = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=object)
+            uniques[codes[~nulls]] = raw[~nulls]
+    if not nullable and nulls.any():
+        rows = np.flatnonzero(nulls)
+        raise DataError(
+            f"column {column!r} has {len(rows)} null value(s): "
+            f"{describe_rows(rows, [None] * len(rows))}; every row needs a value",
+            field=column,
+            rows=rows[:5].tolist(),
+        )
+    return codes, uniques
+
+
+def _int_duplicated(arr: NDArray[Any]) -> NDArray[np.bool_]:
+    if len(arr) == 0:
+        return np.zeros(0, dtype=bool)
+    lo, hi = int(arr.min()), int(arr.max())
+    if hi - lo + 1 <= 4 * len(arr) + 1_000_000:
+        shifted = (arr - lo).astype(np.int64)
+        counts = np.bincount(shifted, minlength=hi - lo + 1)
+        if counts.max() <= 1:
+            return np.zeros(len(arr), dtype=bool)
+        return np.asarray(counts[shifted] > 1)
+    codes, uniques = _int_codes(arr)
+    return np.asarray(np.bincount(codes, minlength=len(uniques))[codes] > 1)
+
+
+def _duplicated(frame: Any, table: Table, column: str) -> NDArray[np.bool_]:
+    """Rows whose id appears more than once (hash- or range-based)."""
+    if frame is None:
+        raw = table.raw(column)
+        if raw.dtype.kind in "iu":
+            return _int_duplicated(raw)
+        codes, uniques = _factorize(None, table, column, nullable=False)
+        return np.asarray(np.bincount(codes, minlength=len(uniques))[codes] > 1)
+    series = frame.get_column(column)
+    if series.dtype.is_integer() and not series.is_null().any():
+        return _int_duplicated(series.to_numpy())
+    nulls = series.is_null().to_numpy().astype(bool)
+    if nulls.any():
+        rows = np.flatnonzero(nulls)
+        raise DataError(
+            f"column {column!r} has {len(rows)} null value(s): "
+            f"{describe_rows(rows, [None] * len(rows))}; every event needs an id",
+            field=column,
+            rows=rows[:5].tolist(),
+        )
+    return np.asarray(series.is_duplicated().to_numpy(), dtype=bool)
+
+
+def _text_order(values: NDArray[Any]) -> NDArray[np.int64]:
+    """Rank of each value in text order (ids compare as text, as on the record face)."""
+    _, inverse = np.unique(np.asarray([str(v) for v in values.tolist()]), return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64)
+
+
+def _check_names(uniques: NDArray[Any], column: str, what: str, codes: NDArray[np.int64]) -> None:
+    bad = [i for i, v in enumerate(uniques) if not (isinstance(v, str) and _NAME.fullmatch(v))]
+    if bad:
+        rows = np.flatnonzero(np.isin(codes, bad))
+        raise DataError(
+            f"column {column!r} has {what}(s) that are not lower-case snake_case names: "
+            f"{describe_rows(rows, [uniques[codes[r]] for r in rows])}; use names such as "
+            "'add_to_cart' or 'mini_program'",
+            field=column,
+            rows=rows[:5].tolist(),
+        )
+
+
+# ----------------------------------------------------------------------------- grouped maths
+def _group_max(keys: NDArray[np.int64], values: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    out = np.full(n, _I64_MIN, dtype=np.int64)
+    np.maximum.at(out, keys, values)
+    return out
+
+
+def _group_min(keys: NDArray[np.int64], values: NDArray[np.int64], n: int) -> NDArray[np.int64]:
+    out = np.full(n, _I64_MAX, dtype=np.int64)
+    np.minimum.at(out, keys, values)
+    return out
+
+
+def _as_times(us: NDArray[np.int64], missing: NDArray[np.bool_]) -> NDArray[np.datetime64]:
+    out = us.astype("datetime64[us]")
+    out[missing] = np.datetime64("NaT")
+    return out
+
+
+def _tzinfo(name: str) -> dt.tzinfo:
+    try:
+        return zone(name)
+    except ValueError:
+        m = _OFFSET.fullmatch(name.strip())
+        if m is None:
+            raise DataError(f"timezone {name!r} of the timestamps is not understood") from None
+        sign = 1 if m.group(1) == "+" else -1
+        delta = dt.timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
+        return dt.timezone(sign * delta)
+
+
+def _offsets_us(us: NDArray[np.int64], tz: dt.tzinfo, *, from_wall: bool) -> Any:
+    """UTC offset (microseconds) of each value: wall-clock values in ``tz`` or UTC instants."""
+    fixed = tz.utcoffset(None)
+    if fixed is not None:
+        return int(fixed // dt.timedelta(microseconds=1))
+    if len(us) == 0:
+        return 0
+    hours, inverse = np.unique(us // _US_PER_HOUR, return_inverse=True)
+    offs = np.empty(len(hours), dtype=np.int64)
+    for i, h in enumerate(hours.tolist()):
+        moment = _EPOCH + dt.timedelta(hours=h)
+        if from_wall:
+            off = moment.replace(tzinfo=tz).utcoffset()
+        else:
+            off = moment.replace(tzinfo=dt.timezone.utc).astimezone(tz).utcoffset()
+        offs[i] = 0 if off is None else off // dt.timedelta(microseconds=1)
+    return offs[inverse.reshape(-1)]
+
+
+def _wall(us: NDArray[np.int64], tz: dt.tzinfo) -> NDArray[np.datetime64]:
+    """UTC instants as naive wall-clock ``datetime64[us]`` in ``tz`` (NaT kept)."""
+    nat = us == np.iinfo(np.int64).min
+    shifted = us.copy()
+    shifted[~nat] += _offsets_us(us[~nat], tz, from_wall=False)
+    out = shifted.astype("datetime64[us]")
+    out[nat] = np.datetime64("NaT")
+    return np.asarray(out, dtype="datetime64[us]")
+
+
+def _decay(age_days: NDArray[np.float64], half_life: float) -> NDArray[np.float64]:
+    return np.asarray(np.exp2(-age_days / half_life), dtype=np.float64)
+
+
+# ----------------------------------------------------------------------------- main
+def fold_events(
+    events: Any,
+    *,
+    as_of: dt.datetime,
+    config: ActivityConfig | None = None,
+    rules: Mapping[str, Any] | None = None,
+    catalog: TagCatalog | None = None,
+    profiles: Any = None,
+    profile: str = "profile_id",
+    event_id: str = "event_id",
+    type: str = "type",
+    channel: str = "channel",
+    time: str = "timestamp",
+    topic: str = "topic",
+    value: str = "value",
+    tz: str | None = None,
+) -> FoldedEvents:
+    """Fold an event table into per-profile counters, interest, intent and rule tags.
+
+    Parameters
+    ----------
+    events:
+        A pandas/polars DataFrame, pyarrow Table or mapping of columns with one row per event
+        (or per event and topic). Required columns: ``profile``, ``event_id``, ``type``,
+        ``channel``, ``time`` (timezone-aware). Optional: ``topic`` (null for none), ``value``,
+        ``channel_code``, ``campaign``, ``staff_id``; any further columns are event properties
+        that rules may test.
+    as_of:
+        The moment of the fold (timezone-aware); every event must be at or before it.
+    config:
+        Half-lives and weights (:class:`~clientmodel.profile.activity.ActivityConfig`).
+    rules:
+        ``{tag: rule}`` as for :func:`~clientmodel.profile.activity.apply`.
+    catalog:
+        Tag groups: in an exclusive group the first rule (mapping order) that holds wins.
+    profiles:
+        Optional table of profile fields (traits, one row per profile, keyed by the ``profile``
+        column) for rules that test them; its profiles without events get rows too.
+    profile, event_id, type, channel, time, topic, value:
+        Column names.
+    tz:
+        Timezone of naive timestamps, if the column has no timezone.
+
+    Returns
+    -------
+    FoldedEvents
+        ``profiles``, ``interest`` and ``tags`` tables, of the caller's kind.
+
+    Raises
+    ------
+    DataError
+        Missing columns, null ids or times, an event after ``as_of``, rows of one event that
+        disagree, or type/channel values that are not snake_case names.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> t = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
+    >>> ev = {"profile_id": ["a", "a", "b"], "event_id": ["1", "2", "3"],
+    ...       "type": ["view", "add_to_cart", "view"], "channel": ["app", "app", "web"],
+    ...       "timestamp": [t, t, t - dt.timedelta(days=30)],
+    ...       "topic": ["golf", "golf", None]}
+    >>> out = fold_events(ev, as_of=t)
+    >>> out.profiles["n_view"].tolist(), out.interest["interest"].tolist()
+    ([1, 1], [6.0])
+    >>> out.profiles["intent"].round(3).tolist()
+    [0.632, 0.0]
+    """
+    cfg = ActivityConfig() if config is None else config
+    moment = aware(as_of, "as_of")
+    prepared = prepare_rules(rules)
+    _check_windows(prepared, cfg)
+    tbl = read_table(events, name="events")
+    tbl.require(profile, event_id, type, channel, time)
+    stamps = tbl.timestamps(time, tz=tz)
+    if stamps.tz is None:
+        raise DataError(
+            f"column {time!r} holds calendar dates; events need timezone-aware timestamps",
+            field=time,
+        )
+    wall_us = stamps.values.astype("datetime64[us]").astype(np.int64)
+    t_us = wall_us - _offsets_us(wall_us, _tzinfo(stamps.tz), from_wall=True)
+    a_us = int(as_of_value(moment, tz="UTC").astype("datetime64[us]").astype(np.int64))
+    late = t_us > a_us
+    if late.any():
+        rows = np.flatnonzero(late)
+        raise DataError(
+            f"column {time!r} has {len(rows)} event(s) after as_of={moment.isoformat()}: "
+            f"{describe_rows(rows, [str(stamps.values[r]) for r in rows])} ({stamps.tz}); fold "
+            "events up to "
+            "as_of only",
+            field=time,
+            rows=rows[:5].tolist(),
+        )
+    frame = _native_frame(events) if tbl.kind == "frame" else None
+    p_codes, p_ids = _factorize(frame, tbl, profile, nullable=False)
+    ty_codes, ty_names = _factorize(frame, tbl, type, nullable=False)
+    ch_codes, ch_names = _factorize(frame, tbl, channel, nullable=False)
+    _check_names(ty_names, type, "event type", ty_codes)
+    _check_names(ch_names, channel, "channel", ch_codes)
+    if topic in tbl.columns:
+        tp_codes, tp_names = _factorize(frame, tbl, topic, nullable=True)
+    else:
+        tp_codes, tp_names = np.full(tbl.n_rows, -1, dtype=np.int64), np.array([], dtype=object)
+    vals = (
+        tbl.numbers(value, allow_null=True) if value in tbl.columns else np.full(tbl.n_rows, np.nan)
+    )
+    optional: dict[str, tuple[NDArray[np.int64], NDArray[Any]]] = {}
+    for name in ("channel_code", "campaign", "staff_id"):
+        if name in tbl.columns:
+            optional[name] = _factorize(frame, tbl, name, nullable=True)
+
+    # ---- profile universe (events and the optional profiles table)
+    extra_profiles: dict[str, NDArray[Any]] = {}
+    if profiles is not None:
+        p_codes, p_ids, extra_profiles = _join_profiles(profiles, profile, p_codes, p_ids)
+    n_p = len(p_ids)
+
+    # ---- one row per event: replayed rows and rows of multi-topic events
+    n = tbl.n_rows
+    e_codes = np.arange(n, dtype=np.int64)  # an event's code: its first row
+    tbl.require(event_id)
+    dup = _duplicated(frame, tbl, event_id) if n else np.zeros(0, dtype=bool)
+    if dup.any():
+        sub = np.flatnonzero(dup)
+        _, first, inverse = np.unique(
+            _text_order(tbl.raw(event_id)[sub]), return_index=True, return_inverse=True
+        )
+        e_codes[sub] = sub[first][inverse.reshape(-1)]
+        checks = [(profile, p_codes), (type, ty_codes), (channel, ch_codes), (time, t_us)]
+        checks += [(k, v[0]) for k, v in optional.items()]
+        for name, arr in checks:
+            bad = arr[sub] != arr[e_codes[sub]]
+            if bad.any():
+                rows = sub[bad]
+                raise DataError(
+                    f"rows that share an event_id must be the same event, but column {name!r} "
+                    f"differs: {describe_rows(rows, [str(tbl.raw(event_id)[r]) for r in rows])} "
+                    "(event ids shown)",
+                    field=name,
+                    rows=rows[:5].tolist(),
+                )
+        vf = vals[e_codes[sub]]
+        bad = ~((vals[sub] == vf) | (np.isnan(vals[sub]) & np.isnan(vf)))
+        if bad.any():
+            rows = sub[bad]
+            raise DataError(
+                f"rows that share an event_id must be the same event, but column {value!r} "
+                f"differs: {describe_rows(rows, [str(tbl.raw(event_id)[r]) for r in rows])}",
+                field=value,
+                rows=rows[:5].tolist(),
+            )
+        event_rows = np.flatnonzero(e_codes == np.arange(n))
+        # a repeated (event, topic) pair counts once for interest
+        pair = e_codes[sub] * (len(tp_names) + 1) + (tp_codes[sub] + 1)
+        _, first_pair = np.unique(pair, return_index=True)
+        keep = np.ones(n, dtype=bool)
+        keep[sub] = False
+        keep[sub[first_pair]] = True
+        topic_rows = np.flatnonzero(keep & (tp_codes >= 0))
+    else:
+        event_rows = e_codes
+        topic_rows = np.flatnonzero(tp_codes >= 0)
+
+    ep = p_codes[event_rows]
+    et = t_us[event_rows]
+    ety = ty_codes[event_rows]
+    ech = ch_codes[event_rows]
+    ev = vals[event_rows]
+    n_ty, n_ch = len(ty_names), len(ch_names)
+
+    # ---- counters
+    key_t = ep * n_ty + ety
+    counts_t = np.bincount(key_t, minlength=n_p * n_ty).reshape(n_p, n_ty)
+    last_t = _group_max(key_t, et, n_p * n_ty).reshape(n_p, n_ty)
+    n_events = counts_t.sum(axis=1)
+    seen = n_events > 0
+    last_seen = last_t.max(axis=1) if n_ty else np.full(n_p, _I64_MIN)
+    first_seen = _group_min(ep, et, n_p)
+    has_v = ~np.isnan(ev)
+    sums_t = np.bincount(key_t[has_v], weights=ev[has_v], minlength=n_p * n_ty).reshape(n_p, n_ty)
+    key_c = ep * n_ch + ech
+    counts_c = np.bincount(key_c, minlength=n_p * n_ch).reshape(n_p, n_ch)
+    last_c = _group_max(key_c, et, n_p * n_ch).reshape(n_p, n_ch)
+
+    # ---- intent
+    w_int = np.array([cfg.intent_weight(str(t)) for t in ty_names], dtype=np.float64)
+    wi = w_int[ety]
+    nz = np.flatnonzero(wi > 0)
+    age_i = (a_us - et[nz]) / _US_PER_DAY
+    intent_mass = np.bincount(
+        ep[nz], weights=wi[nz] * _decay(age_i, cfg.intent_half_life_days), minlength=n_p
+    )
+
+    # ---- interest per (profile, topic)
+    w_interest = np.array([cfg.interest_weight(str(t)) for t in ty_names], dtype=np.float64)
+    w_rows = w_interest[ty_codes[topic_rows]]
+    topic_rows = topic_rows[w_rows > 0]  # weight 0 adds nothing, as on the record face
+    contrib = w_rows[w_rows > 0] * _decay(
+        (a_us - t_us[topic_rows]) / _US_PER_DAY, cfg.interest_half_life_days
+    )
+    ip, it, scores, top_topic, top_score = _interest(
+        p_codes[topic_rows], tp_codes[topic_rows], contrib, n_p, tp_names
+    )
+
+    # ---- attribution touches
+    touch_cols = _touches(optional, tbl.raw(event_id), event_rows, ep, et, ech, ch_names, n_p)
+
+    # ---- assemble the profiles table
+    cols: dict[str, Any] = {
+        profile: p_ids,
+        "n_events": n_events,
+        "first_seen": _as_times(first_seen, ~seen),
+        "last_seen": _as_times(last_seen, ~seen),
+        "intent": -np.expm1(-intent_mass),
+        "intent_mass": intent_mass,
+        "top_topic": top_topic,
+        "top_interest": top_score,
+    }
+    type_order = np.argsort(ty_names.astype(str))
+    for j in type_order:
+        name = str(ty_names[j])
+        cols[f"n_{name}"] = counts_t[:, j]
+        cols[f"last_seen_{name}"] = _as_times(last_t[:, j], counts_t[:, j] == 0)
+        cols[f"sum_{name}"] = sums_t[:, j]
+    for j in np.argsort(ch_names.astype(str)):
+        name = str(ch_names[j])
+        cols[f"n_via_{name}"] = counts_c[:, j]
+        cols[f"last_seen_via_{name}"] = _as_times(last_c[:, j], counts_c[:, j] == 0)
+    cols.update(touch_cols)
+
+    # ---- rule tags
+    tag_p, tag_names = _rule_tags(
+        prepared,
+        catalog,
+        cols,
+        extra_profiles,
+        interest=(ip, it, scores, tp_names),
+        events_arrays={
+            "rows": np.arange(n),
+            "event_codes": e_codes,
+            "profile_codes": p_codes,
+            "event_rows": event_rows,
+            "t_us": t_us,
+            "values": vals,
+            "columns": tbl.columns,
+        },
+        events=events,
+        tbl=tbl,
+        names={
+            "profile": profile,
+            "event_id": event_id,
+            "type": type,
+            "channel": channel,
+            "time": time,
+            "topic": topic,
+            "value": value,
+        },
+        a_us=a_us,
+        moment=moment,
+        n_p=n_p,
+        p_ids=p_ids,
+        n_events_ids=n,
+    )
+    out_profiles = tbl.result(cols, tz="UTC")
+    interest = tbl.result(
+        {profile: p_ids[ip], "topic": tp_names[it].astype(object), "interest": scores}
+    )
+    tags = tbl.result({profile: p_ids[tag_p], "tag": np.asarray(tag_names, dtype=object)})
+    return FoldedEvents(profiles=out_profiles, interest=interest, tags=tags)
+
+
+_DENSE_LIMIT = 64_000_000  # profile x topic cells summed densely; beyond that, sort
+
+
+def _interest(
+    pc: NDArray[np.int64],
+    tc: NDArray[np.int64],
+    contrib: NDArray[np.float64],
+    n_p: int,
+    tp_names: NDArray[Any],
+) -> tuple[
+    NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[Any], NDArray[np.float64]
+]:
+    """Interest per (profile, topic) pair that has events, and each profile's top topic.
+
+    Ties for the top topic go to the first topic in sorted order.
+    """
+    n_tp = max(len(tp_names), 1)
+    top_topic = np.full(n_p, None, dtype=object)
+    top_score = np.zeros(n_p)
+    key = pc * n_tp + tc
+    if n_p * n_tp <= _DENSE_LIMIT:
+        dense = np.bincount(key, weights=contrib, minlength=n_p * n_tp)
+        exists = np.bincount(key, minlength=n_p * n_tp) > 0
+        cells = np.flatnonzero(exists)
+        scores = np.asarray(dense[cells], dtype=np.float64)
+        ip, it = cells // n_tp, cells % n_tp
+        if len(cells):
+            grid = np.where(exists, dense, -np.inf).reshape(n_p, n_tp)
+            best = np.argmax(grid, axis=1)
+            has = exists.reshape(n_p, n_tp).any(axis=1)
+            top_topic[has] = tp_names[best[has]]
+            top_score[has] = grid[has, best[has]]
+        return ip.astype(np.int64), it.astype(np.int64), scores, top_topic, top_score
+    uniq, inverse = np.unique(key, return_inverse=True)
+    scores = np.asarray(
+        np.bincount(inverse.reshape(-1), weights=contrib, minlength=len(uniq)), dtype=np.float64
+    )
+    ip = np.asarray(uniq // n_tp, dtype=np.int64)
+    it = np.asarray(uniq % n_tp, dtype=np.int64)
+    if len(uniq):
+        order = np.lexsort((it, -scores, ip))
+        firsts = order[np.r_[True, np.diff(ip[order]) != 0]]
+        top_topic[ip[firsts]] = tp_names[it[firsts]]
+        top_score[ip[firsts]] = scores[firsts]
+    return ip, it, scores, top_topic, top_score
+
+
+def _join_profiles(
+    profiles: Any, profile: str, p_codes: NDArray[np.int64], p_ids: NDArray[Any]
+) -> tuple[NDArray[np.int64], NDArray[Any], dict[str, NDArray[Any]]]:
+    """Add the profiles of a profiles table to the universe, and its columns as fields."""
+    ptbl = read_table(profiles, name="profiles")
+    ptbl.require(profile)
+    pid_col = ptbl.ids(profile)
+    try:
+        all_ids = np.unique(np.concatenate([p_ids.astype(object), pid_col.astype(object)]))
+    except TypeError:
+        raise DataError(
+            f"profile ids of the events and the profiles table are of different types; use one "
+            f"type for {profile!r}",
+            field=profile,
+        ) from None
+    p_codes = np.searchsorted(all_ids, p_ids.astype(object))[p_codes]
+    order = np.searchsorted(all_ids, pid_col.astype(object))
+    if len(np.unique(order)) != len(order):
+        raise DataError(f"profiles table has repeated {profile!r} values", field=profile)
+    extra: dict[str, NDArray[Any]] = {}
+    for col in ptbl.columns:
+        if col == profile:
+            continue
+        if col.startswith(RESERVED_TRAIT_PREFIXES) or col == "events":
+            raise DataError(
+                f"profiles table column {col!r} would shadow a field computed from the events "
+                f"(prefixes {list(RESERVED_TRAIT_PREFIXES)}); rename it",
+                field=col,
+            )
+        try:
+            raw = ptbl.raw(col)
+        except ValueError:  # a mapping column of lists of different lengths
+            values = list(profiles[col])
+            raw = np.empty(len(values), dtype=object)
+            for i, v in enumerate(values):
+                raw[i] = v
+        if raw.dtype.kind == "f":
+            full = np.full(len(all_ids), np.nan)
+        elif raw.dtype.kind == "M":
+            full = np.full(len(all_ids), np.datetime64("NaT"), dtype=raw.dtype)
+        else:
+            full = np.full(len(all_ids), None, dtype=object)
+        full[order] = raw
+        extra[col] = full
+    return p_codes, all_ids, extra
+
+
+def _touches(
+    optional: Mapping[str, tuple[NDArray[np.int64], NDArray[Any]]],
+    raw_ids: NDArray[Any],
+    event_rows: NDArray[np.int64],
+    ep: NDArray[np.int64],
+    et: NDArray[np.int64],
+    ech: NDArray[np.int64],
+    ch_names: NDArray[Any],
+    n_p: int,
+) -> dict[str, NDArray[Any]]:
+    """First and last touch per profile: by time, then event id (as text), like the record face.
+
+    Columns come only when the table has ``channel_code`` or ``campaign``.
+    """
+    code = optional.get("channel_code")
+    camp = optional.get("campaign")
+    out: dict[str, NDArray[Any]] = {}
+    if code is None and camp is None:
+        return out
+    for prefix in ("first_touch", "last_touch"):
+        for part in ("source", "channel", "code", "campaign"):
+            out[f"{prefix}_{part}"] = np.full(n_p, None, dtype=object)
+    cc = code[0][event_rows] if code is not None else np.full(len(event_rows), -1)
+    cp = camp[0][event_rows] if camp is not None else np.full(len(event_rows), -1)
+    idx = np.flatnonzero((cc >= 0) | (cp >= 0))
+    if not len(idx):
+        return out
+    order = idx[np.lexsort((_text_order(raw_ids[event_rows[idx]]), et[idx], ep[idx]))]
+    ps = ep[order]
+    starts = np.r_[True, np.diff(ps) != 0]
+    ends = np.r_[np.diff(ps) != 0, True]
+    for prefix, sel in (("first_touch", order[starts]), ("last_touch", order[ends])):
+        prof = ep[sel]
+        code_vals = np.full(len(sel), None, dtype=object)
+        camp_vals = np.full(len(sel), None, dtype=object)
+        if code is not None:
+            has = cc[sel] >= 0
+            code_vals[has] = code[1][cc[sel][has]]
+        if camp is not None:
+            has = cp[sel] >= 0
+            camp_vals[has] = camp[1][cp[sel][has]]
+        chan_vals = ch_names[ech[sel]].astype(object)
+        source = chan_vals.copy()
+        has_camp = camp_vals != None  # noqa: E711 (elementwise)
+        source[has_camp] = camp_vals[has_camp]
+        has_code = code_vals != None  # noqa: E711 (elementwise)
+        source[has_code] = code_vals[has_code]
+        out[f"{prefix}_source"][prof] = source
+        out[f"{prefix}_channel"][prof] = chan_vals
+        out[f"{prefix}_code"][prof] = code_vals
+        out[f"{prefix}_campaign"][prof] = camp_vals
+    return out
+
+
+_TEXT_FIELDS = frozenset(
+    {"profile_id", "event_id", "type", "channel", "topic", "channel_code", "campaign", "staff_id"}
+)
+_PROFILE_TEXT_FIELDS = frozenset(
+    {"profile_id"}
+    | {
+        f"{p}_{part}"
+        for p in ("first_touch", "last_touch")
+        for part in ("source", "channel", "code", "campaign")
+    }
+)
+
+
+def _rule_frame(
+    columns: Mapping[str, Any], backend: Any, text: frozenset[str] = frozenset()
+) -> Any:
+    """Columns as a frame of ``backend`` with explicit dtypes (all-null text stays text).
+
+    ``backend`` is the caller's frame library; for a mapping, polars when it is installed. Without
+    either the mapping goes to :mod:`clientmodel.rules` as it is.
+    """
+    if backend is None:
+        try:
+            import polars  # noqa: F401
+
+            backend = "polars"
+        except ImportError:  # pragma: no cover - polars is a test dependency
+            return dict(columns)
+    schema: dict[str, Any] = {}
+    data: dict[str, Any] = {}
+    for name, values in columns.items():
+        arr = np.asarray(values)
+        kind = arr.dtype.kind
+        if name in text:  # text fields: nulls may have come back as NaN (an all-null column)
+            schema[name] = nw.String()
+            data[name] = [
+                None if v is None or (isinstance(v, float) and v != v) else str(v)
+                for v in arr.tolist()
+            ]
+        elif kind == "M":
+            schema[name] = nw.Datetime("us")
+            data[name] = arr.astype("datetime64[us]")
+        elif kind == "b":
+            schema[name] = nw.Boolean()
+            data[name] = arr
+        elif kind in "iu":
+            schema[name] = nw.Int64()
+            data[name] = arr.astype(np.int64)
+        elif kind == "f":
+            schema[name] = nw.Float64()
+            data[name] = arr.astype(np.float64)
+        elif kind in "US" or (
+            kind == "O" and all(v is None or isinstance(v, str) for v in arr.tolist())
+        ):
+            schema[name] = nw.String()
+            data[name] = [None if v is None else str(v) for v in arr.tolist()]
+        else:  # lists, dates, mixed objects: let the backend infer them
+            schema[name] = None
+            data[name] = [v.tolist() if isinstance(v, np.ndarray) else v for v in arr.tolist()]
+    if any(v is None for v in schema.values()):
+        return nw.from_dict(data, backend=backend).to_native()
+    return nw.from_dict(data, schema=schema, backend=backend).to_native()
+
+
+def _event_frame(
+    predicate: Any,
+    rows: NDArray[np.int64],
+    tbl: Table,
+    names: Mapping[str, str],
+    t_us: NDArray[np.int64],
+    values: NDArray[np.float64],
+    as_of_tz: dt.tzinfo,
+) -> dict[str, Any]:
+    """The event fields a predicate reads, for ``rows``, as plain columns under rule names."""
+    n = rules_module()
+    wanted = {node.field for node, _ in n.iter_nodes(predicate) if hasattr(node, "field")}
+    source = {
+        "profile_id": names["profile"],
+        "event_id": names["event_id"],
+        "type": names["type"],
+        "channel": names["channel"],
+        "topic": names["topic"],
+    }
+    cols: dict[str, Any] = {}
+    for field in sorted(wanted):
+        if field == "timestamp":
+            cols[field] = _wall(t_us[rows], as_of_tz)
+        elif field == "value":
+            cols[field] = values[rows]
+        elif field in source or field in tbl.columns:
+            col = source.get(field, field)
+            if col not in tbl.columns:
+                cols[field] = np.full(len(rows), None, dtype=object)
+                continue
+            raw = tbl.raw(col)[rows]
+            cols[field] = raw
+        else:
+            cols[field] = np.full(len(rows), None, dtype=object)
+    if not cols:
+        cols["__row"] = np.arange(len(rows))
+    return cols
+
+
+def _rule_tags(
+    prepared: tuple[PreparedRule, ...],
+    catalog: TagCatalog | None,
+    cols: Mapping[str, Any],
+    extra_profiles: Mapping[str, NDArray[Any]],
+    *,
+    interest: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[Any]],
+    events_arrays: Mapping[str, Any],
+    events: Any,
+    tbl: Table,
+    names: Mapping[str, str],
+    a_us: int,
+    moment: dt.datetime,
+    n_p: int,
+    p_ids: NDArray[Any],
+    n_events_ids: int,
+) -> tuple[NDArray[np.int64], list[str]]:
+    if not prepared:
+        return np.array([], dtype=np.int64), []
+    rules = rules_module()
+    backend = nw.get_native_namespace(_native_frame(events)) if tbl.kind == "frame" else None
+    as_of_tz = moment.tzinfo
+    assert as_of_tz is not None
+    ip, it, scores, tp_names = interest
+    e_codes = events_arrays["event_codes"]
+    p_codes = events_arrays["profile_codes"]
+    t_us = events_arrays["t_us"]
+    values = events_arrays["values"]
+    event_profile = np.zeros(n_events_ids, dtype=np.int64)
+    event_profile[e_codes] = p_codes
+    event_value = np.full(n_events_ids, np.nan)
+    event_value[e_codes[events_arrays["event_rows"]]] = values[events_arrays["event_rows"]]
+    holds: dict[str, NDArray[np.bool_]] = {}
+    for rule in prepared:
+        features: dict[str, Any] = {}
+        for field in sorted(rule.fields):
+            if field in extra_profiles:
+                features[field] = extra_profiles[field]
+            elif field in cols:
+                features[field] = cols[field]
+            elif field == "profile_id":
+                features[field] = p_ids
+            elif field.startswith("interest_"):
+                arr = np.zeros(n_p)
+                match = np.flatnonzero(tp_names == field[len("interest_") :])
+                if len(match):
+                    sel = it == match[0]
+                    arr[ip[sel]] = scores[sel]
+                features[field] = arr
+            else:
+                default = field_default(field)
+                if default is None:
+                    features[field] = np.full(n_p, np.datetime64("NaT"), dtype="datetime64[us]")
+                    if not field.startswith(("last_seen", "first_seen")):
+                        features[field] = np.full(n_p, None, dtype=object)
+                else:
+                    features[field] = np.full(n_p, default)
+        for agg in rule.aggregates:
+            window = agg.window
+            if window is None or window[0] != "last":
+                features[agg.name] = np.zeros(n_p) if agg.func == "sum" else np.zeros(n_p, int)
+                continue
+            horizon = (window[1] * _UNIT_MAX_DAYS[window[2]] + 2) * _US_PER_DAY
+            rows = np.flatnonzero(t_us > a_us - horizon)
+            if agg.predicate is not None and len(rows):
+                frame = _rule_frame(
+                    _event_frame(agg.predicate, rows, tbl, names, t_us, values, as_of_tz),
+                    backend,
+                    _TEXT_FIELDS,
+                )
+                hit = np.asarray(
+                    rules.evaluate_table(agg.predicate, frame, as_of=moment), dtype=bool
+                )
+                rows = rows[hit]
+            matched = np.zeros(n_events_ids, dtype=bool)
+            matched[e_codes[rows]] = True
+            ev_idx = np.flatnonzero(matched)
+            if agg.func == "count":
+                features[agg.name] = np.bincount(event_profile[ev_idx], minlength=n_p)
+            else:
+                if agg.value_field == "value":
+                    amounts = event_value[ev_idx]
+                elif agg.value_field in tbl.columns:
+                    per_row = tbl.numbers(str(agg.value_field), allow_null=True)
+                    by_event = np.full(n_events_ids, np.nan)
+                    by_event[e_codes] = per_row
+                    amounts = by_event[ev_idx]
+                else:
+                    amounts = np.full(len(ev_idx), np.nan)
+                ok = ~np.isnan(amounts)
+                features[agg.name] = np.bincount(
+                    event_profile[ev_idx][ok], weights=amounts[ok], minlength=n_p
+                )
+        if not features:
+            features["__row"] = np.arange(n_p)
+        for key, arr in features.items():
+            if isinstance(arr, np.ndarray) and arr.dtype.kind == "M":
+                features[key] = _wall(arr.astype("datetime64[us]").astype(np.int64), as_of_tz)
+        holds[rule.tag] = np.asarray(
+            rules.evaluate_table(
+                rule.rule, _rule_frame(features, backend, _PROFILE_TEXT_FIELDS), as_of=moment
+            ),
+            dtype=bool,
+        )
+    out_p: list[NDArray[np.int64]] = []
+    out_t: list[str] = []
+    taken: dict[str, NDArray[np.bool_]] = {}
+    for rule in prepared:
+        h = holds[rule.tag]
+        group = catalog.group_of(rule.tag) if catalog is not None else None
+        if group is not None and group.exclusive:
+            already = taken.setdefault(group.group_id, np.zeros(n_p, dtype=bool))
+            given = h & ~already
+            already |= h
+        else:
+            given = h
+        idx = np.flatnonzero(given)
+        out_p.append(idx)
+        out_t.extend([rule.tag] * len(idx))
+    if not out_p:
+        return np.array([], dtype=np.int64), []
+    p_all = np.concatenate(out_p)
+    order = (
+        np.lexsort((np.asarray(out_t, dtype=object).astype(str), p_all)) if len(p_all) else p_all
+    )
+    return p_all[order], [out_t[i] for i in order]
+
+
+def events_to_table(
+    events: Iterable[Event | Mapping[str, Any]],
+    *,
+    profile_id: str | None = None,
+    frame: Literal["dict", "pandas", "polars"] = "dict",
+) -> Any:
+    """Events as a table for :func:`fold_events`: one row per (event, topic).
+
+    ``profile_id`` fills events that carry none. Properties become columns (missing ones null).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> e = Event(event_id="e1", type="view", channel="web", topics=("a", "b"),
+    ...           timestamp=dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc))
+    >>> t = events_to_table([e], profile_id="p1")
+    >>> t["event_id"], t["topic"]
+    (['e1', 'e1'], ['a', 'b'])
+    """
+    rows: list[dict[str, Any]] = []
+    for i, e in enumerate(events):
+        if not isinstance(e, Event):
+            e = Event.model_validate(dict(e))
+        pid = e.profile_id or profile_id
+        if pid is None:
+            raise DataError(
+                f"event {e.event_id!r} (row {i}) has no profile_id; pass profile_id=",
+                field="profile_id",
+                rows=[i],
+            )
+        for entry in event_entries(e):
+            entry["profile_id"] = pid
+            rows.append(entry)
+    names: list[str] = []
+    for r in rows:
+        for k in r:
+            if k not in names:
+                names.append(k)
+    data = {k: [r.get(k) for r in rows] for k in names}
+    if frame == "dict":
+        return data
+    if frame == "pandas":
+        import pandas as pd
+
+        out = pd.DataFrame(data)
+        if "timestamp" in out:
+            out["timestamp"] = pd.to_datetime(out["timestamp"], utc=True)
+        return out
+    if frame == "polars":
+        import polars as pl
+
+        return (
+            pl.DataFrame(data).with_columns(pl.col("timestamp").dt.convert_time_zone("UTC"))
+            if rows
+            else pl.DataFrame(data)
+        )
+    raise ArgumentError(f"frame={frame!r} must be 'dict', 'pandas' or 'polars'", field="frame")
