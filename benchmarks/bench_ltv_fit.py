@@ -1,16 +1,21 @@
 """Fit and scoring speed of the continuous-time transaction models.
 
-clientmodel's path (compressed histories, analytic gradient for BG/NBD) against the baseline a
-user would write without it: a per-customer BG/NBD (and Pareto/NBD) log-likelihood minimised with
-``scipy.optimize.minimize`` and no compression. (``lifetimes`` is not installed here; it needs an
-older pandas/numpy stack.) Run: ``python benchmarks/bench_ltv_fit.py``.
+clientmodel's path (compressed histories; analytic gradients and Hessians with a trust-region
+Newton method for BG/NBD and Pareto/NBD) against two baselines in the same run: the code a user
+would write without it (a per-customer BG/NBD and Pareto/NBD log-likelihood minimised with
+``scipy.optimize.minimize``, no compression), and lifetimes 0.11 from its own environment when it
+exists (see ``_lifetimes.py``). Against lifetimes each fit runs ``--repeat`` times in fresh
+processes, the two libraries taking turns, so that the medians and the peak memory (the growth of
+the resident set during the fit) compare. Run: ``python benchmarks/bench_ltv_fit.py``.
 """
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 
+import _lifetimes
 import numpy as np
 import pandas as pd
 from scipy import optimize, special
@@ -92,7 +97,7 @@ def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     return out, time.perf_counter() - start
 
 
-def main() -> None:
+def main(repeat: int = 3) -> None:
     cdnow = pd.read_csv(DATA / "cdnow_customers_summary_with_transactions.csv")
     cols = {"frequency": "x", "recency": "t_x"}
     x, tx, T = (cdnow[c].to_numpy(float) for c in ("x", "t_x", "T"))
@@ -154,6 +159,128 @@ def main() -> None:
         f"{pfit.log_likelihood - ll_base:+.3f}"
     )
 
+    if _lifetimes.available():
+        compare_with_lifetimes(big, pdata, repeat)
+    else:
+        print("\nlifetimes environment not found: see benchmarks/_lifetimes.py to compare with it")
+
+
+# Peak memory of a job: the growth of the resident set's high-water mark during the fit. On Linux
+# writing "5" to /proc/self/clear_refs resets VmHWM to the current resident set, so the peak
+# belongs to the fit alone (ru_maxrss cannot be reset: it would include loading the data).
+# Elsewhere tracemalloc's peak is the fallback (it sees numpy's buffers, not the interpreter's).
+_MEMORY = """
+def _status_mib(field):
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024.0
+    raise KeyError(field)
+
+def reset_peak():
+    global _BASE, _METHOD
+    try:
+        with open("/proc/self/clear_refs", "w") as fh:
+            fh.write("5")
+        _BASE, _METHOD = _status_mib("VmRSS"), "VmHWM"
+    except OSError:
+        import tracemalloc
+        tracemalloc.start()
+        _BASE, _METHOD = 0.0, "tracemalloc"
+
+def peak_growth_mib():
+    if _METHOD == "VmHWM":
+        return _status_mib("VmHWM") - _BASE
+    import tracemalloc
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return peak
+"""
+
+_FIT_JOB = """
+{imports}
+x, tx, T = data["frequency"], data["recency"], data["T"]
+reset_peak()
+start = time.perf_counter()
+{fit}
+seconds = time.perf_counter() - start
+peak = peak_growth_mib()
+print(json.dumps({{"seconds": seconds, "peak_mib": peak, "memory": _METHOD, "params": params}}))
+"""
+
+_JOBS = {
+    ("clientmodel", "BG/NBD"): (
+        "from clientmodel.ltv import BGNBD",
+        "m = BGNBD.fit({'frequency': x, 'recency': tx, 'T': T}); params = m.params",
+    ),
+    ("lifetimes", "BG/NBD"): (
+        "from lifetimes import BetaGeoFitter",
+        "m = BetaGeoFitter().fit(x, tx, T); "
+        "params = {k: float(m.params_[k]) for k in ('r', 'alpha', 'a', 'b')}",
+    ),
+    ("clientmodel", "Pareto/NBD"): (
+        "from clientmodel.ltv import ParetoNBD",
+        "m = ParetoNBD.fit({'frequency': x, 'recency': tx, 'T': T}); params = m.params",
+    ),
+    ("lifetimes", "Pareto/NBD"): (
+        "from lifetimes import ParetoNBDFitter",
+        "m = ParetoNBDFitter().fit(x, tx, T); "
+        "params = {k: float(m.params_[k]) for k in ('r', 'alpha', 's', 'beta')}",
+    ),
+}
+
+_TARGETS = {"BG/NBD": 20.0, "Pareto/NBD": 50.0}
+
+
+def compare_with_lifetimes(  # type: ignore[no-untyped-def]
+    bg_data: dict[str, np.ndarray], pareto_data: dict[str, np.ndarray], repeat: int
+):
+    """Each fit ``repeat`` times in fresh processes, the libraries taking turns; medians compare.
+
+    Both libraries' estimates are scored with clientmodel's ``log_likelihood_of`` on the same
+    data (lifetimes' own ``_negative_log_likelihood_`` is on another scale), so the difference
+    says which found the higher likelihood.
+    """
+    print(f"\n== against lifetimes 0.11, each fit in a fresh process, {repeat} run(s) each")
+    models = {"BG/NBD": BGNBD, "Pareto/NBD": ParetoNBD}
+    for model, data in (("BG/NBD", bg_data), ("Pareto/NBD", pareto_data)):
+        runs: dict[str, list[dict]] = {"clientmodel": [], "lifetimes": []}
+        for _ in range(repeat):
+            for lib in ("clientmodel", "lifetimes"):
+                imports, fit = _JOBS[(lib, model)]
+                python = _lifetimes.LIFETIMES_PYTHON if lib == "lifetimes" else None
+                job = _MEMORY + _FIT_JOB.format(imports=imports, fit=fit)
+                runs[lib].append(_lifetimes.run(job, data, python=python))
+        summary = {}
+        for lib, results in runs.items():
+            params = results[0]["params"]
+            ll = models[model](**params).log_likelihood_of(data)
+            seconds = [r["seconds"] for r in results]
+            peak = float(np.median([r["peak_mib"] for r in results]))
+            summary[lib] = (float(np.median(seconds)), peak, ll)
+            shown = ", ".join(f"{k}={v:.4f}" for k, v in params.items())
+            print(
+                f"{model:10s} {lib:12s} {len(data['T']):>9,} customers: "
+                f"median {summary[lib][0]:7.2f} s (runs {', '.join(f'{v:.2f}' for v in seconds)}), "
+                f"peak +{peak:7.1f} MiB ({results[0]['memory']}), LL={ll:.3f}  [{shown}]"
+            )
+        (ours_s, ours_m, ours_ll), (ref_s, ref_m, ref_ll) = (
+            summary["clientmodel"],
+            summary["lifetimes"],
+        )
+        ratio = ref_s / ours_s
+        print(
+            f"{model:10s} speed-up {ratio:.1f}x (target >= {_TARGETS[model]:.0f}x: "
+            f"{'met' if ratio >= _TARGETS[model] else 'NOT met'}), "
+            f"LL difference {ours_ll - ref_ll:+.3g} (ours - lifetimes, both by clientmodel), "
+            f"peak memory {ours_m:.1f} vs {ref_m:.1f} MiB "
+            f"({ref_m / max(ours_m, 0.1):.1f}x less)"
+        )
+
 
 if __name__ == "__main__":
-    main()
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--repeat", type=int, default=3, help="fresh-process runs of each fit against lifetimes"
+    )
+    main(parser.parse_args().repeat)

@@ -3,16 +3,18 @@
 A model hands :func:`maximize` a function of the log-parameters that returns the *total* weighted
 log-likelihood and, where the maths gives it, its gradient with respect to the log-parameters.
 Optimising on the log scale keeps every parameter positive without bounds the optimiser could
-stick to. The fit report carries the standard errors from the observed information (the Hessian
-of the log-likelihood, by central differences of the gradient) and confidence intervals built on
-the log scale, so they never cross zero.
+stick to. A model that also gives the Hessian (see :class:`Objective`) is fitted by a trust-region
+Newton method, which needs a handful of evaluations; otherwise L-BFGS-B and BFGS work from the
+gradient. The fit report carries the standard errors from the observed information (the analytic
+Hessian, or central differences of the gradient) and confidence intervals built on the log
+scale, so they never cross zero.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import numpy as np
@@ -21,7 +23,7 @@ from scipy import optimize, stats
 
 from clientmodel.errors import ConvergenceError
 
-__all__ = ["FitReport", "LogLikelihood", "compress", "maximize"]
+__all__ = ["FitReport", "Hessian", "LogLikelihood", "Objective", "compress", "maximize"]
 
 #: f(log_params) -> (total log-likelihood, gradient w.r.t. log_params or None)
 LogLikelihood = Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64] | None]]
@@ -125,7 +127,9 @@ def compress(
     """Collapse identical rows into distinct rows with summed weights.
 
     A likelihood evaluated on the distinct histories with their counts equals the one on every
-    customer, and costs time in proportion to the distinct histories only.
+    customer, and costs time in proportion to the distinct histories only. The distinct rows come
+    out in lexicographic order (first column first) and each weight is the sum of its rows'
+    weights taken in row order.
 
     Examples
     --------
@@ -137,6 +141,137 @@ def compress(
     w = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
     if n == 0:
         return tuple(c[:0] for c in columns), w[:0]
+    maybe = [_column_codes(np.asarray(c)) for c in columns]
+    coded = [cc for cc in maybe if cc is not None]
+    sizes = [len(values) for values, _ in coded]
+    if len(coded) < len(columns) or math.prod(sizes) >= 2**62:
+        return _compress_lexsort(columns, w)
+    # One int64 key per row whose order is the lexicographic order of the rows.
+    key = coded[0][1].astype(np.int64)
+    for (_, codes), size in zip(coded[1:], sizes[1:], strict=True):
+        key *= size
+        key += codes
+    unit = weights is None or bool(np.all(w == 1.0))
+    if unit:
+        # Counts only: a sort of the keys gives the distinct keys and the size of each run.
+        ordered = key
+        ordered.sort()
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        distinct = ordered[starts]
+        summed = np.diff(np.append(starts, n)).astype(np.float64)
+    else:
+        # Sum each run in the same (stable, row) order as a lexicographic sort would.
+        order = np.argsort(key, kind="stable")
+        ordered = key[order]
+        new = np.empty(n, dtype=bool)
+        new[0] = True
+        np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+        starts = np.flatnonzero(new)
+        distinct = ordered[starts]
+        summed = np.add.reduceat(w[order], starts)
+    # Decode the distinct keys back into the columns' values.
+    out: list[NDArray[Any]] = []
+    rest = distinct
+    for (values, _), size in zip(reversed(coded), reversed(sizes), strict=True):
+        rest, code = np.divmod(rest, size)
+        out.append(values[code])
+    return tuple(reversed(out)), summed
+
+
+# Odd 64-bit multipliers for multiplicative hashing of float bit patterns (fixed: deterministic).
+_HASH_MULTIPLIERS = (
+    np.uint64(0x9E3779B97F4A7C15),
+    np.uint64(0xC2B2AE3D27D4EB4F),
+    np.uint64(0x165667B19E3779F9),
+    np.uint64(0xD6E8FEB86659FD93),
+)
+_HASH_MAX_DISTINCT = 1024
+
+
+def _column_codes(c: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.integer[Any]]] | None:
+    """Sorted candidate values of a column and each row's index into them (``None``: unsupported).
+
+    The candidate values include every value of the column (integer columns may include absent
+    values in between, which never show up in the result).
+    """
+    kind = c.dtype.kind
+    if kind == "b":
+        return np.array([False, True]), c.astype(np.int64)
+    if kind in "iu":
+        lo, hi = c.min(), c.max()
+        if int(hi) - int(lo) < max(2 * len(c), 1024):
+            values = np.arange(int(lo), int(hi) + 1).astype(c.dtype)
+            return values, (c - lo).astype(np.int64)
+        values, inverse = np.unique(c, return_inverse=True)
+        return values, inverse.reshape(-1).astype(np.int64)
+    if kind != "f" or c.ndim != 1 or bool(np.isnan(c).any()):
+        return None
+    if c.dtype == np.float64:
+        # Distinct values from a sample first; a value it missed fails the hash's check.
+        step = max(1, len(c) // _SAMPLE)
+        values = np.unique(c[::step])
+        codes = _hash_codes(c, values)
+        if codes is None and step > 1:
+            values = np.unique(c)
+            codes = _hash_codes(c, values)
+        if codes is not None:
+            return values, codes
+    else:
+        values = np.unique(c)
+    return values, np.searchsorted(values, c).astype(np.int64)
+
+
+_SAMPLE = 1 << 16
+_CHUNK = 1 << 15  # rows hashed at a time: the temporaries stay in cache
+
+
+def _hash_codes(c: NDArray[Any], values: NDArray[Any]) -> NDArray[np.int32] | None:
+    """Row -> index into ``values`` by a collision-free multiplicative hash of the bit patterns.
+
+    Cheaper than a binary search per row when there are few distinct values. Every code is
+    checked against the row's value, so ``None`` (fall back) is returned when a value is not
+    among ``values`` (or is ``-0.0`` where ``values`` holds ``0.0``) or no collision-free
+    multiplier is found.
+    """
+    m = len(values)
+    if m > _HASH_MAX_DISTINCT:
+        return None
+    bits = min(20, 2 * max(1, math.ceil(math.log2(m))) + 2)
+    shift = np.uint64(64 - bits)
+    known = values.view(np.uint64)
+    for mult in _HASH_MULTIPLIERS:
+        slots = (known * mult) >> shift
+        if len(np.unique(slots)) == m:
+            break
+    else:
+        return None
+    table = np.zeros(1 << bits, dtype=np.int32)
+    table[slots] = np.arange(m, dtype=np.int32)
+    n = len(c)
+    codes = np.empty(n, dtype=np.int32)
+    raw = c.view(np.uint64)
+    hashed = np.empty(min(n, _CHUNK), dtype=np.uint64)
+    back = np.empty(min(n, _CHUNK), dtype=c.dtype)
+    for lo in range(0, n, _CHUNK):
+        hi = min(n, lo + _CHUNK)
+        h, b = hashed[: hi - lo], back[: hi - lo]
+        np.multiply(raw[lo:hi], mult, out=h)
+        np.right_shift(h, shift, out=h)
+        np.take(table, h, out=codes[lo:hi])
+        np.take(values, codes[lo:hi], out=b)
+        if not np.array_equal(b, c[lo:hi]):
+            return None
+    return codes
+
+
+def _compress_lexsort(
+    columns: Sequence[NDArray[Any]], w: NDArray[np.float64]
+) -> tuple[tuple[NDArray[Any], ...], NDArray[np.float64]]:
+    """:func:`compress` by a lexicographic sort of the rows (any dtypes, NaN included)."""
+    n = len(columns[0])
     order = np.lexsort(columns[::-1])
     sorted_cols = [c[order] for c in columns]
     new = np.zeros(n, dtype=bool)
@@ -176,6 +311,12 @@ def _hessian(f: LogLikelihood, x: NDArray[np.float64]) -> NDArray[np.float64]:
     return sym
 
 
+_Method = Literal["trust-exact", "L-BFGS-B", "BFGS"]
+
+#: f(log_params) -> Hessian of the total log-likelihood w.r.t. the log-parameters
+Hessian = Callable[[NDArray[np.float64]], NDArray[np.float64]]
+
+
 def maximize(
     loglik: LogLikelihood,
     *,
@@ -187,6 +328,7 @@ def maximize(
     confidence_level: float = 0.95,
     model: str = "model",
     max_iterations: int = 2000,
+    hessian: Hessian | None = None,
 ) -> tuple[dict[str, float], FitReport]:
     """Maximise a log-likelihood over positive parameters, trying several starts.
 
@@ -203,12 +345,17 @@ def maximize(
     penalizer:
         L2 penalty ``penalizer * sum(theta**2)`` subtracted from the log-likelihood (shrinks
         runaway parameters on small or degenerate data).
+    hessian:
+        Optional analytic Hessian of the log-likelihood w.r.t. the log-parameters. With it each
+        start is first run by a trust-region Newton method (few evaluations near the optimum),
+        and the standard errors use it instead of differences of the gradient.
 
     Returns
     -------
     The estimates (natural scale) and a :class:`FitReport`. Raises :class:`ConvergenceError`
     when no start reaches a finite optimum with a small gradient.
     """
+    scale = max(n_observations, 1.0)  # per-customer scale keeps tolerances meaningful
 
     def objective(z: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
         if np.any(np.abs(z) > _LOG_BOUND):
@@ -222,25 +369,33 @@ def maximize(
             grad = grad - penalizer * 2.0 * theta**2
         if not np.isfinite(value) or not np.all(np.isfinite(grad)):
             return 1e300, np.zeros_like(z)
-        scale = max(n_observations, 1.0)  # per-customer scale keeps tolerances meaningful
         return -value / scale, -grad / scale
 
+    def objective_hessian(z: NDArray[np.float64]) -> NDArray[np.float64]:
+        assert hessian is not None
+        hess = hessian(z)
+        if penalizer:
+            hess = hess - np.diag(penalizer * 4.0 * np.exp(2.0 * z))
+        if not np.all(np.isfinite(hess)):
+            raise _NonFiniteHessian
+        out: NDArray[np.float64] = -hess / scale
+        return out
+
+    methods: tuple[_Method, ...] = (
+        ("trust-exact", "L-BFGS-B", "BFGS") if hessian is not None else ("L-BFGS-B", "BFGS")
+    )
     best: optimize.OptimizeResult | None = None
     best_method = ""
     attempts: list[str] = []
     for start in starts:
         x0 = np.log(np.asarray(start, dtype=np.float64))
-        for method in ("L-BFGS-B", "BFGS"):
-            with np.errstate(all="ignore"):
-                res = optimize.minimize(
-                    objective,
-                    x0,
-                    jac=True,
-                    method=method,
-                    options={"maxiter": max_iterations, "gtol": 1e-9}
-                    if method == "BFGS"
-                    else {"maxiter": max_iterations, "ftol": 1e-15, "gtol": 1e-10},
-                )
+        for method in methods:
+            try:
+                with np.errstate(all="ignore"):
+                    res = _minimize(objective, objective_hessian, x0, method, max_iterations)
+            except (_NonFiniteHessian, np.linalg.LinAlgError, ValueError) as exc:
+                attempts.append(f"{method} from {list(map(float, start))}: {exc!r}")
+                continue
             ok = bool(
                 np.isfinite(res.fun) and res.fun < 1e299 and np.all(np.abs(res.x) < _LOG_BOUND)
             )
@@ -260,22 +415,26 @@ def maximize(
             + "; ".join(attempts[-4:])
         )
     z = np.asarray(best.x, dtype=np.float64)
+    polish_steps = 0
+    if hessian is not None:
+        with np.errstate(all="ignore"):
+            z, polish_steps = _newton_polish(objective, objective_hessian, z)
     theta = np.exp(z)
     with np.errstate(all="ignore"):
-        value = float(loglik(z)[0])
-        hess = _hessian(loglik, z)
+        value, grad_at = loglik(z)
+        hess = _hessian(loglik, z) if hessian is None else hessian(z)
         if penalizer:
             hess = hess - np.diag(penalizer * 4.0 * theta**2)
     se, ci = _uncertainty(hess, z, names, confidence_level)
-    grad = _gradient(loglik, z)
+    grad = _numeric_gradient(loglik, z) if grad_at is None else np.asarray(grad_at)
     if penalizer:
         grad = grad - penalizer * 2.0 * theta**2
     estimates = {n: float(t) for n, t in zip(names, theta, strict=True)}
     report = FitReport(
-        log_likelihood=value,
+        log_likelihood=float(value),
         n_observations=float(n_observations),
         n_distinct=int(n_distinct),
-        iterations=int(best.nit),
+        iterations=int(best.nit) + polish_steps,
         gradient_norm=float(np.linalg.norm(grad)),
         converged=True,
         method=best_method,
@@ -287,6 +446,129 @@ def maximize(
         message=str(best.message),
     )
     return estimates, report
+
+
+def _newton_polish(
+    objective: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
+    hessian: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    z: NDArray[np.float64],
+    max_steps: int = 3,
+) -> tuple[NDArray[np.float64], int]:
+    """Plain Newton steps from a converged point while they shrink the gradient.
+
+    A trust-region method judges steps by the change of the objective, which stalls once that
+    change is below rounding (parameters then agree to about the square root of the machine
+    precision); a Newton step judged by the gradient takes them the rest of the way. A step is
+    kept only if the Hessian is positive definite there, the gradient norm at least halves and
+    the objective does not rise beyond rounding.
+    """
+    f, g = objective(z)
+    steps = 0
+    for _ in range(max_steps):
+        try:
+            h = hessian(z)
+            np.linalg.cholesky(h)
+            step = np.linalg.solve(h, -g)
+        except (np.linalg.LinAlgError, _NonFiniteHessian):
+            break
+        trial = z + step
+        f_new, g_new = objective(trial)
+        if not (
+            np.isfinite(f_new)
+            and f_new <= f + 1e-13 * max(1.0, abs(f))
+            and np.linalg.norm(g_new) <= 0.5 * np.linalg.norm(g)
+        ):
+            break
+        z, f, g = trial, f_new, g_new
+        steps += 1
+    return z, steps
+
+
+class Objective:
+    """A log-likelihood whose value, gradient and Hessian can be evaluated together.
+
+    ``evaluate(theta, order)`` takes the *natural* parameters and returns the total
+    log-likelihood with, for ``order`` 1 and 2, its gradient and Hessian w.r.t. the
+    log-parameters (``None`` for what was not asked). :meth:`loglik` and :meth:`hessian` are what
+    :func:`maximize` takes. They share the evaluation at the last point: once the Hessian has
+    been asked for at a point (a Newton method asks at every point), later points are evaluated
+    with it straight away; a gradient method, which never asks, only pays for gradients.
+    """
+
+    def __init__(
+        self,
+        evaluate: Callable[
+            [NDArray[np.float64], int],
+            tuple[float, NDArray[np.float64] | None, NDArray[np.float64] | None],
+        ],
+    ):
+        self._evaluate = evaluate
+        self._z: NDArray[np.float64] | None = None
+        self._order = 0
+        self._value = 0.0
+        self._grad: NDArray[np.float64] | None = None
+        self._hess: NDArray[np.float64] | None = None
+        self._eager = False
+
+    def _at(self, z: NDArray[np.float64], order: int) -> None:
+        if self._z is None or not np.array_equal(z, self._z) or self._order < order:
+            order = 2 if self._eager else order
+            self._value, self._grad, self._hess = self._evaluate(np.exp(z), order)
+            self._z = np.array(z, dtype=np.float64)
+            self._order = order
+
+    def loglik(self, z: NDArray[np.float64]) -> tuple[float, NDArray[np.float64] | None]:
+        """Total log-likelihood and its gradient at the log-parameters ``z``."""
+        self._at(z, 1)
+        return self._value, self._grad
+
+    def hessian(self, z: NDArray[np.float64]) -> NDArray[np.float64]:
+        """Hessian of the total log-likelihood at the log-parameters ``z``."""
+        self._eager = True
+        self._at(z, 2)
+        if self._hess is None:
+            raise _NonFiniteHessian("no Hessian was evaluated")
+        return self._hess
+
+
+class _NonFiniteHessian(ArithmeticError):
+    """The analytic Hessian is not finite at an accepted point: leave Newton to the others."""
+
+
+def _minimize(
+    objective: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
+    hessian: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    x0: NDArray[np.float64],
+    method: _Method,
+    max_iterations: int,
+) -> optimize.OptimizeResult:
+    res: optimize.OptimizeResult
+    if method == "trust-exact":
+        res = optimize.minimize(
+            objective,
+            x0,
+            jac=True,
+            hess=hessian,
+            method=method,
+            options={"maxiter": min(max_iterations, 200), "gtol": 1e-10},
+        )
+    elif method == "BFGS":
+        res = optimize.minimize(
+            objective,
+            x0,
+            jac=True,
+            method=method,
+            options={"maxiter": max_iterations, "gtol": 1e-9},
+        )
+    else:
+        res = optimize.minimize(
+            objective,
+            x0,
+            jac=True,
+            method=method,
+            options={"maxiter": max_iterations, "ftol": 1e-15, "gtol": 1e-10},
+        )
+    return res
 
 
 def _uncertainty(

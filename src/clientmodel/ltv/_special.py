@@ -10,7 +10,7 @@ integral over the beta-distributed dropout probability is used instead.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from numpy.typing import NDArray
@@ -188,3 +188,304 @@ def log_pareto_tail(tau: Any, r: float, alpha: float, s: float, beta: float, x: 
             )
     result: Array = out
     return result
+
+
+# The Gauss series of 2F1(1, b; c; z) is summed directly up to this z (at most about 200 terms
+# with the second derivatives); beyond it scipy's evaluation (which transforms the argument) is
+# used, with the parameter derivatives by differences.
+_SERIES_MAX_Z = 0.7
+_SERIES_BLOCK = 8
+_SERIES_MAX_TERMS = 4096
+_SERIES_TOL = 1e-17
+
+
+class Hyp1Second(NamedTuple):
+    """Second derivatives of ``log 2F1(1, b; c; z)``."""
+
+    bb: Array
+    bc: Array
+    cc: Array
+    bz: Array
+    cz: Array
+    zz: Array
+
+
+class Hyp1(NamedTuple):
+    """``F = 2F1(1, b; c; z)``, the first derivatives of ``log F`` and optionally the second."""
+
+    f: Array
+    b: Array
+    c: Array
+    z: Array
+    second: Hyp1Second | None = None
+
+
+def hyp2f1_one(b: Any, c: Any, z: Any, *, second: bool = False) -> Hyp1:
+    """``F = 2F1(1, b; c; z)`` and the derivatives of ``log F`` w.r.t. ``b``, ``c`` and ``z``.
+
+    For ``0 < b < c`` and ``0 <= z < 1`` (the case of the Pareto/NBD tail integral) the terms
+    ``t_n = (b)_n / (c)_n z^n`` of the Gauss series are positive and fall at least like
+    ``z^n``, and so do their derivatives::
+
+        dt_n/db = t_n S_n,   S_n = sum_{k<n} 1/(b+k)     d2t_n/db2 = t_n (S_n^2 - S2_n)
+        dt_n/dc = -t_n R_n,  R_n = sum_{k<n} 1/(c+k)     d2t_n/dc2 = t_n (R_n^2 + R2_n)
+        dt_n/dz = n t_n / z                              d2t_n/dz2 = n (n-1) t_n / z^2
+
+    (``S2``, ``R2``: sums of squares), so all of them are summed without cancellation until the
+    remaining tails are below 1e-17 of ``F`` (``F >= 1``). For ``z`` above ``_SERIES_MAX_Z``
+    (slow convergence) ``F`` and its ``z`` derivatives come from ``scipy.special.hyp2f1``, using
+    ``dF/dz = (b/c) 2F1(2, b+1; c+1; z)`` and ``d2F/dz2 = 2 b (b+1) / (c (c+1)) 2F1(3, b+2;
+    c+2; z)``, and the ``b`` and ``c`` derivatives are five-point differences.
+
+    Returns a :class:`Hyp1` of arrays of the broadcast shape: ``F``, ``dlogF/db``, ``dlogF/dc``,
+    ``dlogF/dz`` and, with ``second=True``, the second derivatives of ``log F``.
+    """
+    b, c, z = np.broadcast_arrays(_f(b), _f(c), _f(z))
+    shape = z.shape
+    b, c, z = b.ravel(), c.ravel(), z.ravel()
+    n_out = 10 if second else 4
+    direct = z <= _SERIES_MAX_Z
+    if direct.all():
+        parts = _hyp_one_series(b, c, z, second)
+    else:
+        parts = [np.empty(z.shape) for _ in range(n_out)]
+        near = _hyp_one_series(b[direct], c[direct], z[direct], second)
+        far = ~direct
+        distant = _hyp_one_far(b[far], c[far], z[far], second)
+        for dst, a, d in zip(parts, near, distant, strict=True):
+            dst[direct] = a
+            dst[far] = d
+    f, d_b, d_c, d_z, *rest = (v.reshape(shape) for v in parts)
+    return Hyp1(f, d_b, d_c, d_z, Hyp1Second(*rest) if second else None)
+
+
+def _hyp_one_series(b: Array, c: Array, z: Array, second: bool) -> list[Array]:
+    n_el = len(z)
+    n_acc = 10 if second else 4
+    res = [np.ones(n_el)] + [np.zeros(n_el) for _ in range(n_acc - 1)]
+    active = np.arange(n_el)
+    bb, cc, zz = b, c, z
+    acc = [np.array(v) for v in res]
+    t, u, sb, sc = np.ones(n_el), np.zeros(n_el), np.zeros(n_el), np.zeros(n_el)
+    sbb, scc = np.zeros(n_el), np.zeros(n_el)
+    n = 0
+    while active.size:
+        for _ in range(_SERIES_BLOCK):
+            ib = 1.0 / (bb + n)
+            ic = 1.0 / (cc + n)
+            ratio = (bb + n) * ic
+            u_prev = u
+            u = t * ratio  # C_{n+1} z^n
+            t = u * zz  # C_{n+1} z^(n+1)
+            sb += ib
+            sc += ic
+            n += 1
+            acc[0] += t
+            acc[1] += t * sb
+            acc[2] -= t * sc
+            nu = n * u
+            acc[3] += nu
+            if second:
+                sbb += ib * ib
+                scc += ic * ic
+                acc[4] += t * (sb * sb - sbb)
+                acc[5] -= t * sb * sc
+                acc[6] += t * (sc * sc + scc)
+                acc[7] += nu * sb
+                acc[8] -= nu * sc
+                acc[9] += (n * (n - 1.0)) * (u_prev * ratio)  # C_{n+1} z^(n-1)
+        # Each later term is at most z times the one before it: bound what is left of every sum.
+        room = 1.0 - zz
+        grow = n + 2.0 + sb + sc
+        tail = t * grow / (room * room)
+        if second:
+            tail = tail * grow / room
+        done = (tail <= _SERIES_TOL * acc[0]) | (n >= _SERIES_MAX_TERMS)
+        if done.any():
+            idx = active[done]
+            for dst, src in zip(res, acc, strict=True):
+                dst[idx] = src[done]
+            keep = ~done
+            active = active[keep]
+            acc = [v[keep] for v in acc]
+            bb, cc, zz, t, u, sb, sc, sbb, scc = (
+                v[keep] for v in (bb, cc, zz, t, u, sb, sc, sbb, scc)
+            )
+    f = res[0]
+    lb, lc, lz = res[1] / f, res[2] / f, res[3] / f
+    out = [f, lb, lc, lz]
+    if second:
+        out += [
+            res[4] / f - lb * lb,
+            res[5] / f - lb * lc,
+            res[6] / f - lc * lc,
+            res[7] / f - lb * lz,
+            res[8] / f - lc * lz,
+            res[9] / f - lz * lz,
+        ]
+    return out
+
+
+def _hyp_one_far(b: Array, c: Array, z: Array, second: bool) -> list[Array]:
+    """Large ``z``: scipy's 2F1 with exact ``z`` derivatives, differences in ``b`` and ``c``.
+
+    Five-point differences (error of order ``h^4``) along ``b``, along ``c`` and along the
+    diagonal ``b + c`` (which keeps ``c - b``), whose second differences give the mixed one:
+    ``f_bc = (f_dd - f_bb - f_cc) / 2``.
+    """
+    n_out = 10 if second else 4
+    if b.size == 0:
+        return [b] * n_out
+
+    def at(db: Any, dc: Any, with_z: bool = second) -> tuple[Array, Array]:
+        bb, cc = b + db, c + dc
+        f = special.hyp2f1(1.0, bb, cc, z)
+        lz = bb / cc * special.hyp2f1(2.0, bb + 1.0, cc + 1.0, z) / f if with_z else f
+        return np.log(f), lz
+
+    with np.errstate(all="ignore"):
+        h = 5e-3 * np.minimum(b, c - b)  # keeps every shifted point inside 0 < b < c
+        log_f, lz = at(0.0, 0.0, True)
+        f = np.exp(log_f)
+        lines = [(1.0, 0.0), (0.0, 1.0), (1.0, 1.0)] if second else [(1.0, 0.0), (0.0, 1.0)]
+        first_f, first_lz, second_f = [], [], []
+        for ub, uc in lines:
+            (f1, z1), (f2, z2), (g1, y1), (g2, y2) = (
+                at(k * ub * h, k * uc * h) for k in (1.0, 2.0, -1.0, -2.0)
+            )
+            first_f.append((8.0 * (f1 - g1) - (f2 - g2)) / (12.0 * h))
+            first_lz.append((8.0 * (z1 - y1) - (z2 - y2)) / (12.0 * h))
+            second_f.append((16.0 * (f1 + g1) - (f2 + g2) - 30.0 * log_f) / (12.0 * h * h))
+        out = [f, first_f[0], first_f[1], lz]
+        if second:
+            f_zz = 2.0 * b * (b + 1.0) / (c * (c + 1.0)) * special.hyp2f1(3.0, b + 2.0, c + 2.0, z)
+            out += [
+                second_f[0],
+                (second_f[2] - second_f[0] - second_f[1]) / 2.0,
+                second_f[1],
+                first_lz[0],
+                first_lz[1],
+                f_zz / f - lz * lz,
+            ]
+    return out
+
+
+class ParetoTail(NamedTuple):
+    """``log I`` per element, its gradient ``(4, ...)`` and Hessian ``(4, 4, ...)`` w.r.t.
+    ``(r, alpha, s, beta)`` (``None`` when not asked for)."""
+
+    log: Array
+    grad: Array | None = None
+    hess: Array | None = None
+
+
+def pareto_tail(
+    tau: Any, x: Any, r: float, alpha: float, s: float, beta: float, *, order: int = 0
+) -> ParetoTail:
+    """:func:`log_pareto_tail` with its gradient (``order >= 1``) and Hessian (``order == 2``).
+
+    ``I = integral_tau^inf (alpha+u)^-(r+x) (beta+u)^-(s+1) du`` with ``m = r + s + x`` is, for
+    ``alpha >= beta`` (``z = (alpha-beta)/(alpha+tau)``)::
+
+        I = (alpha+tau)^-(r+x) (beta+tau)^-s / m * 2F1(1, r+x; m+1; z)
+
+    and for ``alpha < beta`` (``z = (beta-alpha)/(beta+tau)``)::
+
+        I = (alpha+tau)^-(r+x-1) (beta+tau)^-(s+1) / m * 2F1(1, s+1; m+1; z)
+
+    (substitute ``v = (alpha+tau)/(alpha+u)``, resp. with ``beta``, then apply Euler's
+    transformation). The 2F1 parameters ``(b, c)`` are ``(r+x, m+1)``, resp. ``(s+1, m+1)``:
+    linear in ``r`` and ``s``, while ``alpha`` and ``beta`` enter through ``z``; the chain rule
+    over :func:`hyp2f1_one` gives the derivatives. ``alpha == beta`` gives ``z = 0``, ``F = 1``.
+    """
+    tau, x = np.broadcast_arrays(_f(tau), _f(x))
+    m = r + s + x
+    la = np.log(alpha + tau)
+    lb = np.log(beta + tau)
+    ia, ib = 1.0 / (alpha + tau), 1.0 / (beta + tau)
+    zero = np.zeros(m.shape)
+    if alpha >= beta:
+        z = (alpha - beta) * ia
+        hb, hc = r + x, m + 1.0
+        base = -np.log(m) - (r + x) * la - s * lb
+        pa, pb = r + x, s  # powers of (alpha+tau), (beta+tau) in the prefactor
+        z_a, z_b = (beta + tau) * ia * ia, -ia
+        z_aa, z_ab, z_bb = -2.0 * (beta + tau) * ia**3, ia * ia, zero
+        jb = (1.0, 0.0, 0.0, 0.0)  # d(2F1 b)/d(r, alpha, s, beta)
+    else:
+        z = (beta - alpha) * ib
+        hb, hc = np.full(m.shape, s + 1.0), m + 1.0
+        base = -np.log(m) - (r + x - 1.0) * la - (s + 1.0) * lb
+        pa, pb = r + x - 1.0, s + 1.0
+        z_a, z_b = -ib, (alpha + tau) * ib * ib
+        z_aa, z_ab, z_bb = zero, ib * ib, -2.0 * (alpha + tau) * ib**3
+        jb = (0.0, 0.0, 1.0, 0.0)
+    if order < 1:
+        f = np.empty(z.shape)
+        near = z <= _SERIES_MAX_Z
+        f[near] = _hyp_one_value(hb[near], hc[near], z[near])
+        far = ~near
+        if far.any():
+            f[far] = special.hyp2f1(1.0, hb[far], hc[far], z[far])
+        with np.errstate(divide="ignore"):
+            return ParetoTail(base + np.log(f))
+    hyp = hyp2f1_one(hb, hc, z, second=order >= 2)
+    value = base + np.log(hyp.f)
+    one = np.ones(m.shape)
+    vb = np.stack([v * one for v in jb])
+    vc = np.stack([one, zero, one, zero])  # c = m + 1 moves with r and s
+    vz = np.stack([zero, z_a, zero, z_b])
+    base_grad = np.stack([-1.0 / m - la, -pa * ia, -1.0 / m - lb, -pb * ib])
+    grad = base_grad + hyp.b * vb + hyp.c * vc + hyp.z * vz
+    if order < 2:
+        return ParetoTail(value, grad)
+    d2 = hyp.second
+    assert d2 is not None
+
+    def sym(p: Array, q: Array) -> Array:
+        outer: Array = p[:, None] * q[None, :]
+        return outer + np.swapaxes(outer, 0, 1)
+
+    hess = (
+        d2.bb * (vb[:, None] * vb[None, :])
+        + d2.cc * (vc[:, None] * vc[None, :])
+        + d2.zz * (vz[:, None] * vz[None, :])
+        + d2.bc * sym(vb, vc)
+        + d2.bz * sym(vb, vz)
+        + d2.cz * sym(vc, vz)
+    )
+    inv_m2 = 1.0 / (m * m)
+    for i in (0, 2):
+        for j in (0, 2):
+            hess[i, j] += inv_m2
+    hess[0, 1] -= ia
+    hess[1, 0] -= ia
+    hess[2, 3] -= ib
+    hess[3, 2] -= ib
+    hess[1, 1] += pa * ia * ia + hyp.z * z_aa
+    hess[3, 3] += pb * ib * ib + hyp.z * z_bb
+    hess[1, 3] += hyp.z * z_ab
+    hess[3, 1] += hyp.z * z_ab
+    return ParetoTail(value, grad, hess)
+
+
+def _hyp_one_value(b: Array, c: Array, z: Array) -> Array:
+    """The Gauss series of ``2F1(1, b; c; z)`` alone (``0 < b < c``, ``0 <= z <= 0.7``)."""
+    f = np.ones(z.shape)
+    t = np.ones(z.shape)
+    n = 0
+    active = np.arange(z.size)
+    out = np.empty(z.shape)
+    bb, cc, zz = b, c, z
+    while active.size:
+        for _ in range(_SERIES_BLOCK):
+            t = t * (bb + n) / (cc + n) * zz
+            f += t
+            n += 1
+        done = (t <= _SERIES_TOL * f * (1.0 - zz)) | (n >= _SERIES_MAX_TERMS)
+        if done.any():
+            out[active[done]] = f[done]
+            keep = ~done
+            active = active[keep]
+            bb, cc, zz, f, t = (v[keep] for v in (bb, cc, zz, f, t))
+    return out

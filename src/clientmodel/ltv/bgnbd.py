@@ -10,6 +10,7 @@ purchase, from the first) and ``T`` (time from the first purchase to the end of 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
@@ -30,7 +31,7 @@ from clientmodel.ltv._base import (
     positive,
     read_summary,
 )
-from clientmodel.ltv._fitting import FitReport, compress, maximize
+from clientmodel.ltv._fitting import FitReport, Objective, compress, maximize
 
 __all__ = ["BGNBD"]
 
@@ -61,38 +62,45 @@ def _fit_data(
         )
     check_btyd(data)
     x, tx, t = data["frequency"], data["recency"], data["T"]
+    given: Array | None
+    kept: NDArray[np.intp] | None = None  # original row numbers, when rows were dropped
     if weights is None or isinstance(weights, str):
-        w = data.columns.get("weights", np.ones(len(x)))
+        given = data.columns.get("weights")
     else:
-        w = np.asarray(weights, dtype=np.float64).reshape(-1)
-        if len(w) != len(x):
+        given = np.asarray(weights, dtype=np.float64).reshape(-1)
+        if len(given) != len(x):
             raise ArgumentError(
-                f"weights has {len(w)} value(s) but the summary has {len(x)} row(s); give one "
-                "weight per row",
+                f"weights has {len(given)} value(s) but the summary has {len(x)} row(s); give "
+                "one weight per row",
                 field="weights",
             )
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        rows = np.flatnonzero(bad)
+    if given is not None:
+        bad = ~np.isfinite(given) | (given < 0)
+        if bad.any():
+            rows = np.flatnonzero(bad)
+            raise DataError(
+                f"weights has {len(rows)} invalid value(s): "
+                f"{describe_rows(rows, given[rows].tolist())}; weights are counts of customers, "
+                "finite and >= 0",
+                field="weights",
+                rows=rows.tolist(),
+            )
+        keep = given > 0
+        if not keep.any():
+            raise DataError("every weight is 0: there is nothing to fit", field="weights")
+        if not keep.all():  # rows of weight 0 carry nothing: drop them before compressing
+            kept = np.flatnonzero(keep)
+            x, tx, t, given = x[kept], tx[kept], t[kept], given[kept]
+    if not (x > 0).any():
+        rows = (np.arange(len(x)) if kept is None else kept)[:5]
         raise DataError(
-            f"weights has {len(rows)} invalid value(s): {describe_rows(rows, w[rows].tolist())}; "
-            "weights are counts of customers, finite and >= 0",
-            field="weights",
-            rows=rows.tolist(),
-        )
-    keep = w > 0
-    if not keep.any():
-        raise DataError("every weight is 0: there is nothing to fit", field="weights")
-    if not (x[keep] > 0).any():
-        rows = np.flatnonzero(keep)[:5]
-        raise DataError(
-            f"every customer has frequency 0 (e.g. {describe_rows(rows, x[rows].tolist())}): "
+            f"every customer has frequency 0 (e.g. {describe_rows(rows, x[:5].tolist())}): "
             f"{model} cannot separate purchase rate from dropout without repeat purchases; "
             "use a longer observation period or a summary that includes repeat buyers",
             field="frequency",
             rows=rows.tolist(),
         )
-    (cx, ctx, ct), cw = compress(x[keep], tx[keep], t[keep], weights=w[keep])
+    (cx, ctx, ct), cw = compress(x, tx, t, weights=given)
     return cx, ctx, ct, cw
 
 
@@ -104,7 +112,180 @@ def _factorize(x: Array, tx: Array, t: Array) -> Factors:
     ux, ix = np.unique(x, return_inverse=True)
     utx, itx = np.unique(tx, return_inverse=True)
     ut, it = np.unique(t, return_inverse=True)
-    return ux, ix, utx, itx, ut, it
+    return ux, ix.reshape(-1), utx, itx.reshape(-1), ut, it.reshape(-1)
+
+
+def _wsum(a: NDArray[Any], b: NDArray[Any]) -> float:
+    """``sum(a * b)`` without BLAS (whose threads stall on a busy machine for such short work)."""
+    return float(np.einsum("i,i->", a, b))
+
+
+class _BGData:
+    """Weighted histories laid out for repeated evaluation of the BG/NBD (MBG/NBD) likelihood.
+
+    With ``k = x + shift``, a row with ``k = 0`` (a BG/NBD customer without repeat purchases) has
+    one likelihood term, which depends on ``T`` only: those rows are summed per distinct ``T``.
+    Every other ("mixed") row keeps its own entry, but whatever depends on ``x`` or ``t_x`` alone
+    is summed per distinct value once, here, so that an evaluation touches each mixed row only
+    for the part that depends on its combination of ``x``, ``t_x`` and ``T``.
+    """
+
+    __slots__ = (
+        "it_m",
+        "itx_m",
+        "ix_m",
+        "k_u",
+        "t_u",
+        "total",
+        "tx_u",
+        "w0_t",
+        "w_m",
+        "w_tx",
+        "w_x",
+        "wm_x",
+        "wx_tx",
+        "x_m",
+        "x_u",
+    )
+
+    def __init__(self, x: Array, tx: Array, t: Array, w: Array, shift: int, factors: Factors):
+        x_u, ix, tx_u, itx, t_u, it = factors
+        self.x_u, self.tx_u, self.t_u = x_u, tx_u, t_u
+        self.k_u = x_u + shift
+        self.total = float(np.sum(w))
+        self.w_x = np.bincount(ix, weights=w, minlength=len(x_u))
+        single = (x + shift) == 0
+        self.w0_t = np.bincount(it[single], weights=w[single], minlength=len(t_u))
+        mixed = ~single
+        self.w_m, self.x_m = w[mixed], x[mixed]
+        self.ix_m, self.itx_m, self.it_m = ix[mixed], itx[mixed], it[mixed]
+        self.wm_x = np.bincount(self.ix_m, weights=self.w_m, minlength=len(x_u))
+        self.w_tx = np.bincount(self.itx_m, weights=self.w_m, minlength=len(tx_u))
+        self.wx_tx = np.bincount(self.itx_m, weights=self.w_m * self.x_m, minlength=len(tx_u))
+
+
+def _bg_eval(theta: Array, d: _BGData, order: int) -> tuple[float, Array | None, Array | None]:
+    """Total log-likelihood and, for ``order`` >= 1 / 2, its gradient / Hessian w.r.t. log-params.
+
+    A mixed row's likelihood is ``c(x) + l2 + softplus(l1 - l2)`` with (FHL 2005, eq. 6)::
+
+        c  = log Gamma(r+x) - log Gamma(r) + r log alpha
+        l1 = log B(a, b+k) - log B(a, b) - (r+x) log(alpha+T)        (still alive at T)
+        l2 = log B(a+1, b+k-1) - log B(a, b) - (r+x) log(alpha+t_x)  (dropped out after t_x)
+
+    so ``l1 - l2 = log((b+k-1)/a) - (r+x) log((alpha+T)/(alpha+t_x))``. Writing ``pi`` for the
+    posterior weight of the first term, ``sigmoid(l1 - l2)``, the gradient is
+    ``grad c + pi grad l1 + (1-pi) grad l2`` and the Hessian
+    ``hess c + pi hess l1 + (1-pi) hess l2 + pi (1-pi) (grad l1 - grad l2)(grad l1 - grad l2)'``;
+    on the log scale ``H_z = diag(theta) H diag(theta) + diag(theta * g)``.
+    """
+    r, alpha, a, b = (float(v) for v in theta)
+    dg, tg = special.digamma, _trigamma
+    k_u = d.k_u
+    has2 = k_u > 0
+    km1 = np.where(has2, k_u - 1.0, 0.0)
+    lat_t = np.log(alpha + d.t_u)
+    lat_tx = np.log(alpha + d.tx_u)
+    b1_u = special.betaln(a, b + k_u) - special.betaln(a, b)
+    # log B(a+1, b+k-1) - log B(a, b) = b1 - log((b+k-1)/a), defined for k > 0 only.
+    gap_u = np.log(b + km1) - math.log(a)
+    c_u = special.gammaln(r + d.x_u) - special.gammaln(r) + r * math.log(alpha)
+    rx_tx = r * d.w_tx + d.wx_tx  # sum of w (r + x) per distinct t_x over mixed rows
+    # Mixed rows: only l1 - l2 needs the row's own (x, t_x, T).
+    p = r + d.x_m
+    dl = lat_t[d.it_m] - lat_tx[d.itx_m]  # log((alpha+T)/(alpha+t_x)) >= 0
+    delta = gap_u[d.ix_m] - p * dl
+    e = np.exp(-np.abs(delta))
+    soft = np.maximum(delta, 0.0) + np.log1p(e)
+    b2_sum = _wsum(d.wm_x, np.where(has2, b1_u - gap_u, 0.0))
+    value = (
+        _wsum(d.w_x, c_u)
+        - r * _wsum(d.w0_t, lat_t)
+        + b2_sum
+        - _wsum(rx_tx, lat_tx)
+        + _wsum(d.w_m, soft)
+    )
+    if order < 1:
+        return value, None, None
+    pi = np.where(delta >= 0, 1.0, e) / (1.0 + e)
+    wpi = d.w_m * pi
+    inv_t = 1.0 / (alpha + d.t_u)
+    inv_tx = 1.0 / (alpha + d.tx_u)
+    row_inv_t = inv_t[d.it_m]
+    row_inv_tx = inv_tx[d.itx_m]
+    di = row_inv_t - row_inv_tx  # <= 0
+    n_x = len(d.x_u)
+    pi_x = np.bincount(d.ix_m, weights=wpi, minlength=n_x)
+    rest_x = d.wm_x - pi_x
+    d_ab = float(dg(a + b))
+    d_abk = dg(a + b + k_u)
+    b1a = d_ab - d_abk
+    b1b = dg(b + k_u) - d_abk - float(dg(b)) + d_ab
+    gap_b = 1.0 / (b + km1)  # d(l1 - l2)/db; d(l1 - l2)/da = -1/a
+    g = np.array(
+        [
+            _wsum(d.w_x, dg(r + d.x_u) - float(dg(r)) + math.log(alpha))
+            - _wsum(d.w0_t, lat_t)
+            - _wsum(d.w_tx, lat_tx)
+            - _wsum(wpi, dl),
+            r * d.total / alpha
+            - r * _wsum(d.w0_t, inv_t)
+            - _wsum(rx_tx, inv_tx)
+            - _wsum(wpi, p * di),
+            _wsum(d.wm_x, b1a) + float(np.sum(rest_x)) / a,
+            _wsum(d.wm_x, b1b) - _wsum(rest_x, np.where(has2, gap_b, 0.0)),
+        ]
+    )
+    grad = g * theta
+    if order < 2:
+        return value, grad, None
+    v = wpi * (np.where(delta >= 0, e, 1.0) / (1.0 + e))  # w pi (1 - pi), without cancelling
+    v_x = np.bincount(d.ix_m, weights=v, minlength=n_x)
+    v_dl = v * dl
+    v_pdi = v * p * di
+    vdl_x = np.bincount(d.ix_m, weights=v_dl, minlength=n_x)
+    vpdi_x = np.bincount(d.ix_m, weights=v_pdi, minlength=n_x)
+    gb = np.where(has2, gap_b, 0.0)
+    t_ab = float(tg(a + b))
+    t_abk = tg(a + b + k_u)
+    b1aa = t_ab - t_abk
+    b1bb = tg(b + k_u) - t_abk - float(tg(b)) + t_ab
+    b2bb = np.where(has2, tg(b + km1) - t_abk - float(tg(b)) + t_ab, 0.0)
+    h = np.empty((4, 4))
+    h[0, 0] = _wsum(d.w_x, tg(r + d.x_u) - float(tg(r))) + _wsum(v_dl, dl)
+    h[0, 1] = (
+        d.total / alpha
+        - _wsum(d.w0_t, inv_t)
+        - _wsum(d.w_tx, inv_tx)
+        - _wsum(wpi, di)
+        + _wsum(v_dl, p * di)
+    )
+    h[1, 1] = (
+        -r * d.total / alpha**2
+        + r * _wsum(d.w0_t, inv_t**2)
+        + _wsum(rx_tx, inv_tx**2)
+        + _wsum(wpi * p, di * (row_inv_t + row_inv_tx))
+        + _wsum(v_pdi, p * di)
+    )
+    h[0, 2] = float(np.sum(vdl_x)) / a
+    h[0, 3] = -_wsum(vdl_x, gb)
+    h[1, 2] = float(np.sum(vpdi_x)) / a
+    h[1, 3] = -_wsum(vpdi_x, gb)
+    h[2, 2] = (
+        _wsum(d.wm_x, b1aa)
+        + float(np.sum(rest_x)) * float(tg(a + 1.0) - tg(a))
+        + float(np.sum(v_x)) / a**2
+    )
+    h[2, 3] = _wsum(d.wm_x, b1aa) - _wsum(v_x, gb) / a
+    h[3, 3] = _wsum(pi_x, b1bb) + _wsum(rest_x, b2bb) + _wsum(v_x, gb**2)
+    il = np.tril_indices(4, -1)
+    h[il] = h.T[il]
+    hess = h * np.outer(theta, theta) + np.diag(g * theta)
+    return value, grad, hess
+
+
+def _trigamma(v: Any) -> Any:
+    return special.polygamma(1, v)
 
 
 def _bg_loglik(
@@ -124,44 +305,10 @@ def _bg_loglik(
         L = Gamma(r+x) alpha^r / Gamma(r) * [ B(a, b+k)/B(a, b) (alpha+T)^-(r+x)
               + [k > 0] B(a+1, b+k-1)/B(a, b) (alpha+t_x)^-(r+x) ]
 
-    The gradient is with respect to the log-parameters. Special functions are evaluated once
-    per distinct ``x`` (and logs once per distinct ``t_x`` and ``T``), then gathered per row.
+    The gradient is with respect to the log-parameters (see :func:`_bg_eval`).
     """
-    r, alpha, a, b = theta
-    ux, ix, utx, itx, ut, it = _factorize(x, tx, t) if factors is None else factors
-    uk = ux + shift
-    has2_u = uk > 0
-    lat_u = np.log(alpha + ut)
-    latx_u = np.log(alpha + utx)
-    bab = special.betaln(a, b)
-    common_u = special.gammaln(r + ux) - special.gammaln(r) + r * np.log(alpha)
-    b1_u = special.betaln(a, b + uk) - bab
-    with np.errstate(all="ignore"):
-        b2_u = np.where(has2_u, special.betaln(a + 1, b + uk - 1) - bab, -np.inf)
-    rx = (r + ux)[ix]
-    lat = lat_u[it]
-    latx = latx_u[itx]
-    l1 = b1_u[ix] - rx * lat
-    l2 = b2_u[ix] - rx * latx
-    lse = np.logaddexp(l1, l2)
-    value = float(np.dot(w, common_u[ix] + lse))
-    if not gradient:
-        return value, None
-    w1 = np.exp(l1 - lse)
-    w2 = 1.0 - w1
-    dg = special.digamma
-    d_ab = dg(a + b)
-    d_abk = dg(a + b + uk)
-    with np.errstate(all="ignore"):
-        d_b2_u = np.where(has2_u, dg(b + uk - 1), 0.0) - d_abk - dg(b) + d_ab
-    d_a1_u = d_ab - d_abk
-    d_a2_u = np.where(has2_u, dg(a + 1) - dg(a) + d_a1_u, 0.0)
-    d_b1_u = dg(b + uk) - d_abk - dg(b) + d_ab
-    d_r = (dg(r + ux) - dg(r) + np.log(alpha))[ix] - w1 * lat - w2 * latx
-    d_alpha = r / alpha - rx * (w1 / (alpha + t) + w2 / (alpha + tx))
-    d_a = w1 * d_a1_u[ix] + w2 * d_a2_u[ix]
-    d_b = w1 * d_b1_u[ix] + w2 * d_b2_u[ix]
-    grad = np.array([np.dot(w, d) for d in (d_r, d_alpha, d_a, d_b)]) * theta
+    data = _BGData(x, tx, t, w, shift, _factorize(x, tx, t) if factors is None else factors)
+    value, grad, _ = _bg_eval(np.asarray(theta, dtype=np.float64), data, 1 if gradient else 0)
     return value, grad
 
 
@@ -225,10 +372,8 @@ class _BetaGeometricFamily(ParametricModel):
         """
         x, tx, t, w = _fit_data(summary, weights, columns, cls.__name__)
         shift = cls._SHIFT
-        factors = _factorize(x, tx, t)
-
-        def loglik(z: Array) -> tuple[float, Array | None]:
-            return _bg_loglik(np.exp(z), x, tx, t, w, shift, factors=factors)
+        data = _BGData(x, tx, t, w, shift, _factorize(x, tx, t))
+        objective = Objective(lambda theta, order: _bg_eval(theta, data, order))
 
         scale = float(np.average(t, weights=w)) or 1.0
         default = [
@@ -238,13 +383,14 @@ class _BetaGeometricFamily(ParametricModel):
             [0.1, scale * 5, 2.0, 5.0],
         ]
         estimates, report = maximize(
-            loglik,
+            objective.loglik,
             names=cls.PARAMS,
             starts=default if starts is None else starts,
             n_observations=float(w.sum()),
             n_distinct=len(x),
             penalizer=penalizer,
             model=cls.__name__,
+            hessian=objective.hessian,
         )
         return cls(**estimates, fit_report=report)  # type: ignore[call-arg]
 

@@ -10,8 +10,9 @@ in a stable, log-space form (see :mod:`clientmodel.ltv._special`).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import attrs
 import numpy as np
@@ -22,8 +23,15 @@ from typing_extensions import Self
 from clientmodel.errors import ArgumentError
 from clientmodel.ltv import _special
 from clientmodel.ltv._base import ParametricModel, Prediction, SummaryData, output, positive
-from clientmodel.ltv._fitting import FitReport, maximize
-from clientmodel.ltv.bgnbd import _check_count, _check_time, _fit_data, _read, _sim_setup
+from clientmodel.ltv._fitting import FitReport, Objective, maximize
+from clientmodel.ltv.bgnbd import (
+    _check_count,
+    _check_time,
+    _fit_data,
+    _read,
+    _sim_setup,
+    _wsum,
+)
 
 __all__ = ["ParetoNBD"]
 
@@ -33,21 +41,165 @@ Array = NDArray[np.float64]
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
 
 
-def _pareto_terms(theta: Array, x: Array, tx: Array, t: Array) -> tuple[Array, Array, Array]:
-    """Per-row log-likelihood pieces: (common log factor, log alive term, log dead term).
+class _ParetoData:
+    """Histories laid out for repeated evaluation of the Pareto/NBD likelihood.
+
+    The tail integrals ``I(tau)`` (see :func:`clientmodel.ltv._special.pareto_tail`) depend on
+    the row only through ``(x, tau)`` with ``tau`` = ``t_x`` or ``T``; there are far fewer
+    distinct such pairs than rows (times come in whole days, frequencies are small), so the
+    hypergeometric work is done once per pair and gathered.
+    """
+
+    __slots__ = (
+        "i_low",
+        "i_up",
+        "it",
+        "ix",
+        "n_pairs",
+        "pair_tau",
+        "pair_x",
+        "t_u",
+        "total",
+        "w",
+        "w_x",
+        "x",
+        "x_u",
+    )
+
+    def __init__(self, x: Array, tx: Array, t: Array, w: Array):
+        n = len(x)
+        self.x, self.w = x, w
+        self.x_u, ix = np.unique(x, return_inverse=True)
+        self.ix = ix.reshape(-1)
+        self.t_u, it = np.unique(t, return_inverse=True)
+        self.it = it.reshape(-1)
+        tau_u, itau = np.unique(np.concatenate([tx, t]), return_inverse=True)
+        key = np.concatenate([self.ix, self.ix]).astype(np.int64) * len(tau_u) + itau.reshape(-1)
+        pairs, ipair = np.unique(key, return_inverse=True)
+        ipair = ipair.reshape(-1)
+        self.pair_x = self.x_u[pairs // len(tau_u)]
+        self.pair_tau = tau_u[pairs % len(tau_u)]
+        self.n_pairs = len(pairs)
+        self.i_up, self.i_low = ipair[:n], ipair[n:]
+        self.w_x = np.bincount(self.ix, weights=w, minlength=len(self.x_u))
+        self.total = float(np.sum(w))
+
+
+class _Rows(NamedTuple):
+    common: Array  # log Gamma(r+x) - log Gamma(r) + r log alpha + s log beta
+    alive: Array  # log of (alpha+T)^-(r+x) (beta+T)^-s
+    dead: Array  # log of s (I(t_x) - I(T))
+    gap: Array  # log(I(T) / I(t_x)), clipped at 0
+    tail: _special.ParetoTail  # log I per pair, with its gradient / Hessian when asked
+
+
+def _pareto_rows(theta: Array, d: _ParetoData, order: int) -> _Rows:
+    """The per-row pieces of the likelihood and the pairs' tail integrals.
 
     ``L = Gamma(r+x) alpha^r beta^s / Gamma(r) * [ (alpha+T)^-(r+x) (beta+T)^-s
     + s * integral_{t_x}^{T} (alpha+u)^-(r+x) (beta+u)^-(s+1) du ]``: the first bracket term is
-    "alive at T", the second "died at some u in (t_x, T]".
+    "alive at T", the second "died at some u in (t_x, T]", ``s (I(t_x) - I(T))``.
     """
     r, alpha, s, beta = (float(v) for v in theta)
-    common = special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha) + s * np.log(beta)
-    alive = -(r + x) * np.log(alpha + t) - s * np.log(beta + t)
-    upper = _special.log_pareto_tail(tx, r, alpha, s, beta, x)
-    lower = _special.log_pareto_tail(t, r, alpha, s, beta, x)
+    tail = _special.pareto_tail(d.pair_tau, d.pair_x, r, alpha, s, beta, order=order)
+    common = (
+        special.gammaln(r + d.x_u) - special.gammaln(r) + r * math.log(alpha) + s * math.log(beta)
+    )[d.ix]
+    alive = -(r + d.x) * np.log(alpha + d.t_u)[d.it] - s * np.log(beta + d.t_u)[d.it]
+    upper = tail.log[d.i_up]
+    gap = np.minimum(tail.log[d.i_low] - upper, 0.0)
     with np.errstate(divide="ignore"):
-        dead = np.log(s) + upper + np.log(-np.expm1(np.minimum(lower - upper, 0.0)))
-    return common, alive, dead
+        dead = math.log(s) + upper + np.log(-np.expm1(gap))
+    return _Rows(common, alive, dead, gap, tail)
+
+
+def _pareto_terms(theta: Array, x: Array, tx: Array, t: Array) -> tuple[Array, Array, Array]:
+    """Per-row (common log factor, log alive term, log dead term); see :func:`_pareto_rows`."""
+    rows = _pareto_rows(theta, _ParetoData(x, tx, t, np.ones(len(x))), 0)
+    return rows.common, rows.alive, rows.dead
+
+
+def _pareto_loglik(
+    theta: Array, d: _ParetoData, order: int
+) -> tuple[float, Array | None, Array | None]:
+    """Total weighted log-likelihood, and its gradient / Hessian w.r.t. the log-parameters.
+
+    A row's ``log L = common + log(e^A + e^D)`` (``A``: alive, ``D``: dead). With ``p`` the
+    posterior probability of "alive at T", the gradient is ``g_c + p g_A + (1-p) g_D`` and the
+    Hessian ``H_c + p H_A + (1-p) H_D + p (1-p) (g_A - g_D)(g_A - g_D)'``. In terms of
+    ``U = log I(t_x)``, ``L = log I(T)`` and ``rho = e^(L-U)``::
+
+        g_D = e_s / s + G,  G = (g_U - rho g_L) / (1 - rho)
+        H_D = -e_s e_s' / s^2 + (M_U - rho M_L) / (1 - rho) - G G',  M = H + g g'
+
+    The rows' weights are summed per pair (for the tail pieces), per ``T`` or per ``x`` before
+    they meet the pieces' derivatives. On the log scale ``H_z = diag(theta) H diag(theta) +
+    diag(theta * g)``.
+    """
+    r, alpha, s, beta = (float(v) for v in theta)
+    rows = _pareto_rows(theta, d, order)
+    alive, dead = rows.alive, rows.dead
+    hi = np.maximum(alive, dead)
+    e = np.exp(-np.abs(alive - dead))
+    value = _wsum(d.w, rows.common + hi + np.log1p(e))
+    if order < 1:
+        return value, None, None
+    tail_grad = rows.tail.grad
+    assert tail_grad is not None
+    first = alive >= dead
+    p_alive = np.where(first, 1.0, e) / (1.0 + e)
+    p_dead = np.where(first, e, 1.0) / (1.0 + e)  # not 1 - p_alive: no cancellation
+    w_alive = d.w * p_alive
+    w_dead = d.w * p_dead
+    with np.errstate(divide="ignore"):
+        c_up = np.where(rows.gap < 0.0, 1.0 / -np.expm1(rows.gap), 0.0)  # 1 / (1 - rho)
+    c_low = c_up * np.exp(rows.gap)  # rho / (1 - rho)
+    per_pair = np.bincount(d.i_up, weights=w_dead * c_up, minlength=d.n_pairs) - np.bincount(
+        d.i_low, weights=w_dead * c_low, minlength=d.n_pairs
+    )
+    n_t = len(d.t_u)
+    wa_t = np.bincount(d.it, weights=w_alive, minlength=n_t)
+    wax_t = np.bincount(d.it, weights=w_alive * d.x, minlength=n_t)
+    la_t, lb_t = np.log(alpha + d.t_u), np.log(beta + d.t_u)
+    ia_t, ib_t = 1.0 / (alpha + d.t_u), 1.0 / (beta + d.t_u)
+    dg = special.digamma
+    g = np.einsum("ij,j->i", tail_grad, per_pair) + np.array(
+        [
+            _wsum(d.w_x, dg(r + d.x_u) - float(dg(r)))
+            + d.total * math.log(alpha)
+            - _wsum(wa_t, la_t),
+            d.total * r / alpha - r * _wsum(wa_t, ia_t) - _wsum(wax_t, ia_t),
+            d.total * math.log(beta) - _wsum(wa_t, lb_t) + float(np.sum(w_dead)) / s,
+            d.total * s / beta - s * _wsum(wa_t, ib_t),
+        ]
+    )
+    if order < 2:
+        return value, g * theta, None
+    tail_hess = rows.tail.hess
+    assert tail_hess is not None
+    tg = special.polygamma
+    h = np.einsum("ijn,n->ij", tail_hess, per_pair) + np.einsum(
+        "in,jn,n->ij", tail_grad, tail_grad, per_pair
+    )
+    h[0, 0] += _wsum(d.w_x, tg(1, r + d.x_u) - float(tg(1, r)))
+    h[0, 1] += d.total / alpha - _wsum(wa_t, ia_t)
+    h[1, 1] += -d.total * r / alpha**2 + _wsum(r * wa_t + wax_t, ia_t * ia_t)
+    h[2, 3] += d.total / beta - _wsum(wa_t, ib_t)
+    h[3, 3] += -d.total * s / beta**2 + s * _wsum(wa_t, ib_t * ib_t)
+    h[2, 2] -= float(np.sum(w_dead)) / s**2
+    h[1, 0], h[3, 2] = h[0, 1], h[2, 3]
+    # Row by row: -(1-p) G G' and p (1-p) (g_A - g_D)(g_A - g_D)'.
+    big_g = tail_grad[:, d.i_up] * c_up - tail_grad[:, d.i_low] * c_low
+    delta = -big_g
+    delta[0] -= la_t[d.it]
+    delta[1] -= (r + d.x) * ia_t[d.it]
+    delta[2] -= lb_t[d.it] + 1.0 / s
+    delta[3] -= s * ib_t[d.it]
+    h += np.einsum("in,jn,n->ij", delta, delta, w_alive * p_dead) - np.einsum(
+        "in,jn,n->ij", big_g, big_g, w_dead
+    )
+    hess = h * np.outer(theta, theta) + np.diag(g * theta)
+    return value, g * theta, hess
 
 
 @attrs.frozen(kw_only=True)
@@ -89,8 +241,10 @@ class ParetoNBD(ParametricModel):
         """Fit by maximum likelihood on the compressed customer summary.
 
         Parameters are as for :meth:`clientmodel.ltv.bgnbd.BGNBD.fit`; ``starts`` are
-        ``[r, alpha, s, beta]``. The gradient is taken numerically (the derivatives of the
-        hypergeometric terms with respect to their parameters have no convenient closed form).
+        ``[r, alpha, s, beta]``. The gradient and the Hessian are analytic: the hypergeometric
+        terms and their derivatives with respect to their parameters are summed as series (see
+        :func:`clientmodel.ltv._special.hyp2f1_one`), once per distinct ``(x, t_x)`` and
+        ``(x, T)``, and a trust-region Newton method needs only a handful of evaluations.
 
         Examples
         --------
@@ -101,9 +255,9 @@ class ParetoNBD(ParametricModel):
         """
         x, tx, t, w = _fit_data(summary, weights, columns, cls.__name__)
 
-        def loglik(z: Array) -> tuple[float, Array | None]:
-            common, alive, dead = _pareto_terms(np.exp(z), x, tx, t)
-            return float(np.dot(w, common + np.logaddexp(alive, dead))), None
+        data = _ParetoData(x, tx, t, w)
+
+        objective = Objective(lambda theta, order: _pareto_loglik(theta, data, order))
 
         scale = float(np.average(t, weights=w)) or 1.0
         default = [
@@ -113,13 +267,14 @@ class ParetoNBD(ParametricModel):
             [0.1, scale * 5, 2.0, scale * 5],
         ]
         estimates, report = maximize(
-            loglik,
+            objective.loglik,
             names=cls.PARAMS,
             starts=default if starts is None else starts,
             n_observations=float(w.sum()),
             n_distinct=len(x),
             penalizer=penalizer,
             model=cls.__name__,
+            hessian=objective.hessian,
         )
         return cls(**estimates, fit_report=report)
 
@@ -152,8 +307,7 @@ class ParetoNBD(ParametricModel):
             w = read_summary(summary, ("weights",), columns={"weights": weights})["weights"]
         else:
             w = np.asarray(weights, dtype=np.float64).reshape(-1)
-        common, alive, dead = _pareto_terms(self._theta(), x, tx, t)
-        return float(np.dot(w, common + np.logaddexp(alive, dead)))
+        return _pareto_loglik(self._theta(), _ParetoData(x, tx, t, w), 0)[0]
 
     def _posterior(self, data: SummaryData) -> tuple[Array, Array, Array]:
         """P(alive at T) and the posterior gamma parameters (r + x, alpha + T) of lambda."""
