@@ -29,6 +29,7 @@ __all__ = [
     "output",
     "positive",
     "read_summary",
+    "read_weights",
 ]
 
 #: Version of the ``to_dict`` layout; bumped when it changes incompatibly.
@@ -174,8 +175,49 @@ def read_summary(
         if name in optional and col not in table.columns:
             continue
         numbers = table.numbers(col, kind="count" if name in counts else "float")
-        out[name] = numbers.astype(np.float64)
+        out[name] = numbers.astype(np.float64, copy=False)
     return SummaryData(out, record is not None)
+
+
+def read_weights(
+    summary: Any,
+    data: SummaryData,
+    weights: str | Any | None,
+    columns: Mapping[str, str] | None = None,
+) -> NDArray[np.float64] | None:
+    """Caller-given weights (customers per row, e.g. the donations data), validated.
+
+    ``weights`` is a column name, an array with one value per row, or ``None`` to use a
+    ``weights`` column read into ``data`` if there is one. Returns ``None`` when there are no
+    weights (every row counts once). Weights must be finite and >= 0.
+    """
+    n = len(data)
+    w: NDArray[np.float64] | None
+    if weights is None:
+        w = data.columns.get("weights")
+    elif isinstance(weights, str):
+        rename = {**(columns or {}), "weights": weights}
+        w = read_summary(summary, ("weights",), columns=rename)["weights"]
+    else:
+        w = np.asarray(weights, dtype=np.float64).reshape(-1)
+        if len(w) != n:
+            raise ArgumentError(
+                f"weights has {len(w)} value(s) but the summary has {n} row(s); give one weight "
+                "per row",
+                field="weights",
+            )
+    if w is None:
+        return None
+    bad = ~np.isfinite(w) | (w < 0)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        raise DataError(
+            f"weights has {len(rows)} invalid value(s): {describe_rows(rows, w[rows].tolist())}; "
+            "weights are counts of customers, finite and >= 0",
+            field="weights",
+            rows=rows[:5].tolist(),
+        )
+    return w
 
 
 def check_btyd(data: SummaryData, *, recency: str = "recency") -> None:

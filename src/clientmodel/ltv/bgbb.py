@@ -36,6 +36,7 @@ from clientmodel.ltv._base import (
     output,
     positive,
     read_summary,
+    read_weights,
 )
 from clientmodel.ltv._fitting import FitReport, compress, maximize
 
@@ -87,39 +88,6 @@ def _read(
     data = read_summary(summary, _SUMMARY, columns=columns, counts=_SUMMARY, optional=optional)
     _check_bgbb(data)
     return data
-
-
-def _weights_of(
-    summary: Any,
-    data: SummaryData,
-    weights: str | ArrayLike | None,
-    columns: Mapping[str, str] | None,
-) -> Array:
-    n = len(data)
-    if weights is None:
-        w = data.columns.get("weights", np.ones(n))
-    elif isinstance(weights, str):
-        w = read_summary(summary, ("weights",), columns={**(columns or {}), "weights": weights})[
-            "weights"
-        ]
-    else:
-        w = np.asarray(weights, dtype=np.float64).reshape(-1)
-        if len(w) != n:
-            raise ArgumentError(
-                f"weights has {len(w)} value(s) but the summary has {n} row(s); give one weight "
-                "per row",
-                field="weights",
-            )
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        raise DataError(
-            f"weights has {len(rows)} invalid value(s): {describe_rows(rows, w[rows].tolist())}; "
-            "weights are counts of customers, finite and >= 0",
-            field="weights",
-            rows=rows[:5].tolist(),
-        )
-    return w
 
 
 def _row_loglik(
@@ -269,16 +237,9 @@ class BGBB(ParametricModel):
         >>> BGBB.fit(sim).fit_report.converged
         True
         """
-        rename = dict(columns or {})
-        if isinstance(weights, str):
-            rename["weights"] = weights
-            data = _read(summary, rename, optional=("weights",))
-            if "weights" not in data.columns:
-                read_summary(summary, ("weights",), columns=rename)  # raises: missing column
-            w = _weights_of(summary, data, None, rename)
-        else:
-            data = _read(summary, rename, optional=("weights",))
-            w = _weights_of(summary, data, weights, rename)
+        data = _read(summary, columns, optional=("weights",))
+        given = read_weights(summary, data, weights, columns)
+        w = np.ones(len(data)) if given is None else given
         x, tx, n = data["frequency"], data["recency"], data["n"]
         keep = w > 0
         if not keep.any():
@@ -335,7 +296,8 @@ class BGBB(ParametricModel):
         -1.1673
         """
         data = _read(summary, columns)
-        w = _weights_of(summary, data, weights, columns)
+        given = read_weights(summary, data, weights, columns)
+        w = np.ones(len(data)) if given is None else given
         ll, _ = _row_loglik(self._theta(), data["frequency"], data["recency"], data["n"], False)
         return float(np.dot(w, ll))
 

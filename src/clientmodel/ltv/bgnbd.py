@@ -30,6 +30,7 @@ from clientmodel.ltv._base import (
     output,
     positive,
     read_summary,
+    read_weights,
 )
 from clientmodel.ltv._fitting import FitReport, Objective, compress, maximize
 
@@ -52,39 +53,14 @@ def _fit_data(
     model: str,
 ) -> tuple[Array, Array, Array, Array]:
     """Read, validate and compress (frequency, recency, T) with weights for a fit."""
-    rename = dict(columns or {})
-    if isinstance(weights, str):
-        rename["weights"] = weights
-        data = read_summary(summary, (*_SUMMARY, "weights"), columns=rename, counts=("frequency",))
-    else:
-        data = read_summary(
-            summary, _SUMMARY, columns=rename, counts=("frequency",), optional=("weights",)
-        )
+    data = read_summary(
+        summary, _SUMMARY, columns=columns, counts=("frequency",), optional=("weights",)
+    )
     check_btyd(data)
     x, tx, t = data["frequency"], data["recency"], data["T"]
-    given: Array | None
     kept: NDArray[np.intp] | None = None  # original row numbers, when rows were dropped
-    if weights is None or isinstance(weights, str):
-        given = data.columns.get("weights")
-    else:
-        given = np.asarray(weights, dtype=np.float64).reshape(-1)
-        if len(given) != len(x):
-            raise ArgumentError(
-                f"weights has {len(given)} value(s) but the summary has {len(x)} row(s); give "
-                "one weight per row",
-                field="weights",
-            )
+    given = read_weights(summary, data, weights, columns)
     if given is not None:
-        bad = ~np.isfinite(given) | (given < 0)
-        if bad.any():
-            rows = np.flatnonzero(bad)
-            raise DataError(
-                f"weights has {len(rows)} invalid value(s): "
-                f"{describe_rows(rows, given[rows].tolist())}; weights are counts of customers, "
-                "finite and >= 0",
-                field="weights",
-                rows=rows.tolist(),
-            )
         keep = given > 0
         if not keep.any():
             raise DataError("every weight is 0: there is nothing to fit", field="weights")

@@ -39,6 +39,7 @@ from clientmodel.ltv._base import (
     output,
     positive,
     read_summary,
+    read_weights,
 )
 from clientmodel.ltv._fitting import FitReport, compress, maximize
 
@@ -321,11 +322,9 @@ class ShiftedBetaGeometric(ParametricModel):
         >>> ShiftedBetaGeometric.fit_tenures(data).fit_report.converged
         True
         """
-        rename = dict(columns or {})
-        if isinstance(weights, str):
-            rename["weights"] = weights
-        data = _read_tenures(summary, rename, require_churned=True)
-        w = _weight_column(summary, data, weights, rename)
+        data = _read_tenures(summary, columns, require_churned=True)
+        given = read_weights(summary, data, weights, columns)
+        w = np.ones(len(data)) if given is None else given
         return cls._fit_rows(data["renewals"], data["churned"], w, penalizer, starts)
 
     def log_likelihood_of(self, survivors: Any) -> float:
@@ -358,11 +357,9 @@ class ShiftedBetaGeometric(ParametricModel):
         >>> round(m.log_likelihood_of_tenures({"renewals": 0, "churned": True}), 4)
         -0.9854
         """
-        rename = dict(columns or {})
-        if isinstance(weights, str):
-            rename["weights"] = weights
-        data = _read_tenures(summary, rename, require_churned=True)
-        w = _weight_column(summary, data, weights, rename)
+        data = _read_tenures(summary, columns, require_churned=True)
+        given = read_weights(summary, data, weights, columns)
+        w = np.ones(len(data)) if given is None else given
         theta = np.array([self.alpha, self.beta])
         return _sbg_loglik(theta, data["renewals"], data["churned"], w, gradient=False)[0]
 
@@ -613,34 +610,3 @@ class ShiftedBetaGeometric(ParametricModel):
         lasted = np.where(churned, renewals, k + 1)
         counts = np.array([(lasted >= t).sum() for t in range(k + 1)], dtype=np.int64)
         return counts
-
-
-def _weight_column(
-    summary: Any,
-    data: SummaryData,
-    weights: str | ArrayLike | None,
-    columns: Mapping[str, str],
-) -> Array:
-    n = len(data)
-    if isinstance(weights, str):
-        w = read_summary(summary, ("weights",), columns=columns)["weights"]
-    elif weights is None:
-        w = data.columns.get("weights", np.ones(n))
-    else:
-        w = np.asarray(weights, dtype=np.float64).reshape(-1)
-        if len(w) != n:
-            raise ArgumentError(
-                f"weights has {len(w)} value(s) but the table has {n} row(s); give one weight "
-                "per row",
-                field="weights",
-            )
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        raise DataError(
-            f"weights has {len(rows)} invalid value(s): {describe_rows(rows, w[rows].tolist())}; "
-            "weights are counts of customers, finite and >= 0",
-            field="weights",
-            rows=rows[:5].tolist(),
-        )
-    return w
