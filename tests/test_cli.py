@@ -22,7 +22,14 @@ LOG = (
 def test_demo_runs_every_section(capsys):
     assert main(["demo", "--seed", "3"]) == 0
     out = capsys.readouterr().out
-    for title in ("Customers", "Lifetime value", "Segments", "Sales funnel", "Account graph"):
+    for title in (
+        "Customers",
+        "Lifetime value",
+        "Segments",
+        "Consumer profiles",
+        "Sales funnel",
+        "Account graph",
+    ):
         assert f"== {title}" in out
 
 

@@ -219,6 +219,39 @@ def _demo_segments(ctx: dict[str, Any]) -> None:
     print(f"audience `{rule}`: {int(np.sum(audience)):,} customers")
 
 
+def _demo_profiles(ctx: dict[str, Any]) -> None:
+    from collections import Counter
+
+    from clientmodel.datasets.consumers import make_consumers
+    from clientmodel.profile import fold_events, resolve_table
+
+    data = make_consumers(300, seed=ctx["seed"])
+    ids = data.identifiers
+    # The dataset's numpy times are wall-clock UTC (numpy has no timezone): say so.
+    resolution = resolve_table(ids, tz="UTC")
+    records = resolution.records_table()
+    person = dict(zip(ids["record_id"].tolist(), ids["person_id"].tolist(), strict=True))
+    people: dict[Any, set[Any]] = {}
+    for rec, prof in zip(
+        records["record_id"].tolist(), records["profile_id"].tolist(), strict=True
+    ):
+        people.setdefault(prof, set()).add(person[rec])
+    mixed = sum(len(p) > 1 for p in people.values())
+    print(
+        f"{resolution.n_records:,} identifier records of {len(set(person.values()))} people -> "
+        f"{resolution.n_profiles} profiles; profiles mixing two people: {mixed}; merges refused "
+        f"by identifier limits: {len(resolution.refusals)}"
+    )
+    folded = fold_events(data.events, as_of=data.as_of, tz="UTC").profiles
+    intent = np.asarray(folded["intent"], dtype=np.float64)
+    topics = Counter(t for t in folded["top_topic"].tolist() if t is not None).most_common(3)
+    print(
+        f"{len(data.events['event_id']):,} events folded into {len(intent)} profiles; "
+        f"high intent (>= 0.6): {np.mean(intent >= 0.6):.0%}; top interests: "
+        + ", ".join(f"{t} {n}" for t, n in topics)
+    )
+
+
 def _demo_funnel(ctx: dict[str, Any]) -> None:
     from clientmodel.datasets.deals import make_deals
     from clientmodel.funnel import conversion, fit_chain
@@ -262,6 +295,7 @@ _DEMO_SECTIONS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
     ("Customers: transaction log -> customer summary", _demo_customers),
     ("Lifetime value and churn", _demo_lifetime_value),
     ("Segments, lifecycle and audiences", _demo_segments),
+    ("Consumer profiles", _demo_profiles),
     ("Sales funnel", _demo_funnel),
     ("Account graph", _demo_accounts),
 ]
