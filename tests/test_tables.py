@@ -131,3 +131,40 @@ def test_errors_have_stable_codes_and_json_form():
     assert payload["rows"] == [0, 1, 2, 3, 4]  # the first few only
     assert isinstance(error, ValueError)
     assert describe_rows(range(7), "abcdefg").endswith("(and 2 more)")
+
+
+def test_a_nan_among_string_ids_is_a_null_not_the_text_nan():
+    table = read_table({"c": ["a", float("nan"), "b"]})
+    assert table.raw("c")[1] != table.raw("c")[1]  # still the float NaN
+    with pytest.raises(DataError, match=r"null id.*row 1"):
+        table.ids("c")
+    with pytest.raises(DataError, match="mixes id types"):
+        read_table({"c": ["1", 1]}).factorize("c")  # not silently the one customer '1'
+    assert read_table({"c": ["a", "b"]}).raw("c").dtype.kind == "U"  # plain strings stay fast
+
+
+def test_naive_numpy_datetimes_say_which_tz_to_pass_and_offsets_read_back():
+    from clientmodel.transactions import summarize
+
+    log = {"customer_id": ["a", "a"],
+           "timestamp": ["2024-01-01T23:30:00+08:00", "2024-01-05T10:00:00+08:00"]}  # fmt: skip
+    summary = summarize(log, as_of="2024-02-01")
+    assert summary["first_purchase"].dtype == np.dtype("datetime64[us]")  # naive wall clock
+    with pytest.raises(DataError, match=r"pass tz=.*'UTC\+08:00'.*built from") as info:
+        read_table(summary).timestamps("first_purchase")
+    assert info.value.field == "first_purchase"
+    # The log's timezone is a fixed offset; that name is accepted back.
+    stamps = read_table(summary).timestamps("first_purchase", tz="UTC+08:00")
+    assert str(stamps.values[0]) == "2024-01-01T23:30:00.000000"
+    with pytest.raises(ArgumentError, match="UTC offset"):
+        read_table(summary).timestamps("first_purchase", tz="Mars/Olympus")
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow"])
+def test_offset_strings_come_back_aware_in_that_offset(kind):
+    table = read_table(make(kind, {"t": ["2024-01-01T23:30:00+08:00"]}))
+    stamps = table.timestamps("t")
+    assert stamps.tz == "UTC+08:00"
+    back = read_table(table.result({"t": stamps.values}, tz=stamps.tz)).timestamps("t")
+    assert str(back.values[0]) == "2024-01-01T23:30:00.000000"  # the same wall clock, aware
+    assert back.tz in {"UTC+08:00", "Etc/GMT-8", "+08:00"}  # each engine's name for it

@@ -34,7 +34,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, cast
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfoNotFoundError
 
 import attrs
 import narwhals.stable.v2 as nw
@@ -42,6 +42,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError, DataError, describe_rows
+from clientmodel.periods import _tzinfo
 
 __all__ = [
     "LazyTable",
@@ -87,15 +88,32 @@ def _plain(value: Any) -> Any:
 
 
 def _zone(tz: str) -> dt.tzinfo:
-    if tz.upper() == "UTC":
-        return dt.timezone.utc
+    # periods reads the same names (IANA, 'UTC', and offsets 'UTC+08:00' as Timestamps.tz gives).
     try:
-        return ZoneInfo(tz)
+        return _tzinfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise ArgumentError(
-            f"tz={tz!r} is not a known timezone; pass an IANA name such as 'UTC' or 'Europe/Paris'",
+            f"tz={tz!r} is not a known timezone; pass an IANA name such as 'UTC' or "
+            "'Europe/Paris', or a UTC offset such as 'UTC+08:00'",
             field="tz",
         ) from exc
+
+
+def _naive(column: str, what: str, *, result: bool = False) -> DataError:
+    """The error for wall-clock times read without ``tz``, saying what ``tz`` to pass."""
+    origin = (
+        " clientmodel hands timestamps back in a dict result this way: pass the timezone of the "
+        "timestamps the result was built from (the tz= given then, or the timezone those "
+        "timestamps carried; UTC if they carried different offsets)."
+        if result
+        else ""
+    )
+    return DataError(
+        f"column {column!r} holds {what} (no timezone); pass tz='...' naming the timezone they "
+        "are wall-clock times in (an IANA name such as 'UTC' or 'Europe/Paris', or an offset "
+        f"such as 'UTC+08:00'), or use timezone-aware timestamps.{origin}",
+        field=column,
+    )
 
 
 @attrs.frozen
@@ -133,11 +151,24 @@ class Table:
 
     # ----------------------------------------------------------------- raw access
     def raw(self, column: str) -> NDArray[Any]:
-        """The column as a numpy array with no conversion beyond what numpy does."""
+        """The column as a numpy array with no conversion beyond what numpy does.
+
+        A sequence mixing strings with other values (a float NaN, a number) stays an object
+        array: numpy would turn NaN into the string ``'nan'`` and hide the null.
+
+        Examples
+        --------
+        >>> read_table({"c": ["a", float("nan")]}).raw("c")
+        array(['a', nan], dtype=object)
+        """
         self.require(column)
         if self._mapping is not None:
             value = self._mapping[column]
             arr = np.asarray(value)
+            if arr.dtype.kind in "US" and not isinstance(value, np.ndarray):
+                text = str if arr.dtype.kind == "U" else bytes
+                if not all(isinstance(v, text) for v in value):
+                    arr = np.asarray(value, dtype=object)
             if arr.ndim != 1:
                 arr = np.empty(len(value), dtype=object)
                 arr[:] = list(value)
@@ -300,11 +331,7 @@ class Table:
             col_tz = cast("nw.Datetime", dtype).time_zone
             if col_tz is None:
                 if tz is None:
-                    raise DataError(
-                        f"column {column!r} holds naive timestamps (no timezone); pass tz='...' "
-                        "to say which timezone they are in, or use timezone-aware timestamps",
-                        field=column,
-                    )
+                    raise _naive(column, "naive timestamps")
                 _zone(tz)
                 return Timestamps(series.cast(nw.Datetime("us")).to_numpy(), tz)
             if tz is not None and tz != col_tz:
@@ -337,7 +364,10 @@ class Table:
         if dates:
             out = out.with_columns(nw.col(k).cast(nw.Date) for k in dates)
         if tz is not None and stamps:
-            out = out.with_columns(nw.col(k).dt.replace_time_zone(tz) for k in stamps)
+            # A fixed offset 'UTC+08:00' is '+08:00' to the engines (polars and pyarrow refuse
+            # the former).
+            zone = tz[3:] if tz.startswith(("UTC+", "UTC-")) else tz
+            out = out.with_columns(nw.col(k).dt.replace_time_zone(zone) for k in stamps)
         return out.to_native()
 
 
@@ -354,11 +384,7 @@ def _sequence_timestamps(column: str, arr: NDArray[Any], tz: str | None) -> Time
         if is_dates:
             return Timestamps(values, None)
         if tz is None:
-            raise DataError(
-                f"column {column!r} holds naive numpy datetimes; pass tz='...' to say which "
-                "timezone they are in",
-                field=column,
-            )
+            raise _naive(column, "naive numpy datetimes", result=True)
         _zone(tz)
         return Timestamps(values, tz)
     items = arr.tolist()
@@ -588,6 +614,24 @@ class LazyTimestamps:
             + w.dt.microsecond().cast(nw.Int64)
         )
 
+    def at_or_before(self, end: np.datetime64) -> nw.Expr:
+        """Whether each row's wall-clock time is at or before ``end``.
+
+        ``end`` is a wall-clock ``datetime64`` in :attr:`tz`, such as
+        :func:`clientmodel.periods.as_of_value` gives; for calendar dates its day counts.
+
+        Examples
+        --------
+        >>> import datetime as dt, polars as pl
+        >>> lf = pl.LazyFrame({"d": [dt.date(2024, 1, 1), dt.date(2024, 1, 3)]})
+        >>> t = read_lazy(lf)
+        >>> kept = t.frame.filter(t.timestamps("d").at_or_before(np.datetime64("2024-01-02T12:00")))
+        >>> len(kept.collect())
+        1
+        """
+        unit = "datetime64[D]" if self.is_date else "datetime64[us]"
+        return self.wall <= nw.lit(end.astype(unit).item())
+
     def output(self, expr: nw.Expr) -> nw.Expr:
         """A wall-clock expression (e.g. an aggregate of ``wall``) as the result's type.
 
@@ -689,11 +733,7 @@ class LazyTable:
         col_tz = cast("nw.Datetime", dtype).time_zone
         if col_tz is None:
             if tz is None:
-                raise DataError(
-                    f"column {column!r} holds naive timestamps (no timezone); pass tz='...' "
-                    "to say which timezone they are in, or use timezone-aware timestamps",
-                    field=column,
-                )
+                raise _naive(column, "naive timestamps")
             _zone(tz)
             return LazyTimestamps(col, tz, is_date=False)
         if tz is not None and tz != col_tz:

@@ -388,13 +388,6 @@ def _lazy_period_key(ts: LazyTimestamps, merge: str | None) -> nw.Expr:
     return day - (ordinal - start)
 
 
-def _end_literal(end: np.datetime64, ts: LazyTimestamps) -> Any:
-    """``as_of`` as a Python literal comparable with the wall-clock column."""
-    if ts.is_date:
-        return end.astype("datetime64[D]").item()
-    return end.astype("datetime64[us]").item()
-
-
 def _key_value(end: np.datetime64, merge: str | None) -> int:
     """The period key of ``as_of`` as the same integer :func:`_lazy_period_key` gives."""
     key = _period_key(np.array([end]), merge)[0]
@@ -438,7 +431,7 @@ def _summarize_lazy(
     ts = table.timestamps(time, tz=tz)
     value = table.numeric(amount) if amount else None
     end = as_of_value(as_of, tz=ts.tz)
-    kept = ts.wall <= nw.lit(_end_literal(end, ts))
+    kept = ts.at_or_before(end)
     refund = value < 0 if value is not None else nw.lit(False)
     counts = {"after": ~kept, "purchases": kept & ~refund, "refunds": kept & refund}
     found = table.check(

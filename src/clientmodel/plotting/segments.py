@@ -153,8 +153,6 @@ def plot_cohort_retention(
     )
     ax.set_xlabel(f"Periods since acquisition ({cohorts.unit})")
     ax.set_ylabel("Acquisition cohort (customers)")
-    for (i, j), v in np.ndenumerate(grid):
-        if np.isfinite(v):
-            ax.text(j, i, f"{v:.0%}", ha="center", va="center", fontsize=7)
+    _annotate(ax, grid, ".0%")
     ax.set_title(title if title is not None else "Cohort retention")
     return ax

@@ -3,7 +3,8 @@
 Every segments function that starts from a transaction log goes through :func:`read_history`:
 it reads the caller's table once, keeps the purchases up to ``as_of`` and merges purchases made
 by one customer on one calendar day into one order (the convention of
-:func:`clientmodel.transactions.summarize` with ``merge="D"``).
+:func:`clientmodel.transactions.summarize` with ``merge="D"``). The functions with a lazy face
+read a lazy log through :func:`read_lazy_history`, which makes the same checks on the engine.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ import datetime as dt
 from typing import Any
 
 import attrs
+import narwhals.stable.v2 as nw
 import numpy as np
 from dateutil.relativedelta import relativedelta
 from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError
 from clientmodel.periods import as_of_value, parse_unit, relative_delta
-from clientmodel.tables import Table, read_table
+from clientmodel.tables import LazyTable, LazyTimestamps, Table, read_lazy, read_table
 
 __all__: list[str] = []
 
@@ -84,15 +86,17 @@ def read_history(
     table = read_table(transactions, name="transactions")
     cols = [customer, time] + ([amount] if amount is not None else [])
     table.require(*cols)
-    ids_raw = table.ids(customer)
+    all_codes, uniques = table.factorize(customer)
     stamps = table.timestamps(time, tz=tz)
     cutoff = as_of_value(as_of, tz=stamps.tz)
     keep = stamps.values <= cutoff
     money: _F64 = (
         table.numbers(amount, kind="float") if amount is not None else np.zeros(table.n_rows)
     )
-    ids, inverse = np.unique(ids_raw[keep], return_inverse=True)
-    code = inverse.astype(np.int64).ravel()
+    # Customers whose every purchase is after as_of are left out: renumber the rest.
+    present = np.bincount(all_codes[keep], minlength=len(uniques)) > 0
+    ids = uniques[present]
+    code = (np.cumsum(present) - 1)[all_codes[keep]].astype(np.int64)
     day = stamps.values[keep].astype("datetime64[D]").astype(np.int64)
     money = money[keep]
     # Merge same-day purchases of a customer: one key per (customer, day).
@@ -112,6 +116,43 @@ def read_history(
         row_amount = np.zeros(0)
     as_of_day = int(cutoff.astype("datetime64[D]").astype(np.int64))
     return History(ids, row_customer, row_day, row_amount, as_of_day, table)
+
+
+@attrs.frozen
+class LazyHistory:
+    """The purchases of a lazy log up to ``as_of``, validated, as expressions on its engine.
+
+    ``purchases`` is the caller's frame filtered to rows at or before ``as_of``; ``times`` and
+    ``value`` (the amount as ``Float64``, 0 without an amount column) are expressions on it;
+    ``as_of_day`` is the day of ``as_of`` (days since 1970-01-01).
+    """
+
+    purchases: nw.LazyFrame[Any]
+    times: LazyTimestamps
+    value: nw.Expr
+    as_of_day: int
+    table: LazyTable
+
+
+def read_lazy_history(
+    transactions: Any,
+    *,
+    as_of: Any,
+    customer: str,
+    time: str,
+    amount: str | None,
+    tz: str | None,
+) -> LazyHistory:
+    """:func:`read_history`'s checks for a lazy log: one aggregate query, no data collected."""
+    table = read_lazy(transactions, name="transactions")
+    table.require(customer, time, *([amount] if amount else []))
+    times = table.timestamps(time, tz=tz)
+    value = table.numeric(amount) if amount else nw.lit(0.0)
+    cutoff = as_of_value(as_of, tz=times.tz)
+    table.check(ids=[customer], times=[time], numbers=[amount] if amount else [])
+    as_of_day = int(cutoff.astype("datetime64[D]").astype(np.int64))
+    purchases = table.frame.filter(times.at_or_before(cutoff))
+    return LazyHistory(purchases, times, value, as_of_day, table)
 
 
 def as_delta(value: Any, *, field: str) -> relativedelta:

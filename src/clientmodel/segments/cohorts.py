@@ -27,9 +27,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError
-from clientmodel.periods import as_of_value, parse_unit
-from clientmodel.segments._history import read_history
-from clientmodel.tables import LazyTable, LazyTimestamps, is_lazy, read_lazy
+from clientmodel.periods import parse_unit
+from clientmodel.segments._history import LazyHistory, read_history, read_lazy_history
+from clientmodel.tables import LazyTimestamps, is_lazy
 
 __all__ = ["CohortTable", "cohort_table", "period_index"]
 
@@ -217,15 +217,10 @@ def cohort_table(
     """
     u = parse_unit(unit)
     if is_lazy(transactions):
-        return _cohort_table_lazy(
-            read_lazy(transactions, name="transactions"),
-            as_of=as_of,
-            unit=u,
-            customer=customer,
-            time=time,
-            amount=amount,
-            tz=tz,
+        lazy = read_lazy_history(
+            transactions, as_of=as_of, customer=customer, time=time, amount=amount, tz=tz
         )
+        return _cohort_table_lazy(lazy, unit=u, customer=customer)
     hist = read_history(
         transactions, as_of=as_of, customer=customer, time=time, amount=amount, tz=tz
     )
@@ -306,28 +301,13 @@ def _partition_cells(part: Any) -> Any:
     return _cells(nw.from_native(part, eager_only=True)).to_native()
 
 
-def _cohort_table_lazy(
-    table: LazyTable,
-    *,
-    as_of: Any,
-    unit: str,
-    customer: str,
-    time: str,
-    amount: str | None,
-    tz: str | None,
-) -> CohortTable:
+def _cohort_table_lazy(lazy: LazyHistory, *, unit: str, customer: str) -> CohortTable:
     import narwhals.stable.v2 as nw
 
-    table.require(customer, time, *([amount] if amount else []))
-    ts = table.timestamps(time, tz=tz)
-    value = table.numeric(amount) if amount else nw.lit(0.0)
-    cutoff = as_of_value(as_of, tz=ts.tz)
-    literal = cutoff.astype("datetime64[D]" if ts.is_date else "datetime64[us]").item()
-    table.check(ids=[customer], times=[time], numbers=[amount] if amount else [])
-    rows = table.frame.filter(ts.wall <= nw.lit(literal)).select(
+    rows = lazy.purchases.select(
         nw.col(customer).alias("_c"),
-        _lazy_period_index(ts, unit).alias("_p"),
-        value.alias("_v"),
+        _lazy_period_index(lazy.times, unit).alias("_p"),
+        lazy.value.alias("_v"),
     )
     native = rows.to_native()
     if nw.dependencies.is_dask_dataframe(native):
@@ -356,9 +336,7 @@ def _cohort_table_lazy(
         return _empty(unit)
     cohort_ids, cohort_of = np.unique(first, return_inverse=True)
     cohort_of = cohort_of.reshape(-1)
-    asof_idx = int(
-        period_index(np.array([cutoff.astype("datetime64[D]").astype(np.int64)]), unit)[0]
-    )
+    asof_idx = int(period_index(np.array([lazy.as_of_day], dtype=np.int64), unit)[0])
     n_c, n_p = len(cohort_ids), int(asof_idx - cohort_ids.min()) + 1
     offset = period - first
     cells = np.zeros((n_c, n_p), dtype=np.int64)

@@ -52,7 +52,7 @@ import pydantic
 from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.segments._history import read_history
+from clientmodel.segments._history import LazyHistory, read_history, read_lazy_history
 from clientmodel.tables import LazyTable, is_lazy, read_lazy, read_table
 
 __all__ = [
@@ -122,15 +122,10 @@ def rfm_values(
     """
     kind = _monetary_kind(monetary)
     if is_lazy(transactions):
-        return _rfm_values_lazy(
-            read_lazy(transactions, name="transactions"),
-            as_of=as_of,
-            customer=customer,
-            time=time,
-            amount=amount,
-            monetary=kind,
-            tz=tz,
+        lazy = read_lazy_history(
+            transactions, as_of=as_of, customer=customer, time=time, amount=amount, tz=tz
         )
+        return _rfm_values_lazy(lazy, customer=customer, monetary=kind)
     hist = read_history(
         transactions, as_of=as_of, customer=customer, time=time, amount=amount, tz=tz
     )
@@ -692,31 +687,14 @@ def rf_grid(
 # --------------------------------------------------------------------------------------- lazy
 
 
-def _rfm_values_lazy(
-    table: LazyTable,
-    *,
-    as_of: Any,
-    customer: str,
-    time: str,
-    amount: str,
-    monetary: Monetary,
-    tz: str | None,
-) -> Any:
+def _rfm_values_lazy(lazy: LazyHistory, *, customer: str, monetary: Monetary) -> Any:
     """:func:`rfm_values` as narwhals group-bys on the caller's engine."""
     import narwhals.stable.v2 as nw
 
-    from clientmodel.periods import as_of_value
-
-    table.require(customer, time, amount)
-    ts = table.timestamps(time, tz=tz)
-    value = table.numeric(amount)
-    cutoff = as_of_value(as_of, tz=ts.tz)
-    literal = cutoff.astype("datetime64[D]" if ts.is_date else "datetime64[us]").item()
-    table.check(ids=[customer], times=[time], numbers=[amount])
-    as_of_day = int(cutoff.astype("datetime64[D]").astype(np.int64))
     days = (
-        table.frame.filter(ts.wall <= nw.lit(literal))
-        .select(nw.col(customer), ts.days().alias("_day"), value.alias("_v"))
+        lazy.purchases.select(
+            nw.col(customer), lazy.times.days().alias("_day"), lazy.value.alias("_v")
+        )
         .group_by(customer, "_day")
         .agg(nw.col("_v").sum())
     )
@@ -725,10 +703,10 @@ def _rfm_values_lazy(
     )
     orders = nw.col("frequency").cast(nw.Int64)
     spend = nw.col("_v") if monetary == "total" else nw.col("_v") / orders.cast(nw.Float64)
-    return table.result(
+    return lazy.table.result(
         people.select(
             nw.col(customer),
-            (as_of_day - nw.col("_last")).cast(nw.Int64).alias("recency"),
+            (lazy.as_of_day - nw.col("_last")).cast(nw.Int64).alias("recency"),
             orders.alias("frequency"),
             spend.alias("monetary"),
         )
