@@ -377,3 +377,19 @@ def test_probabilities_monotonicity_and_faces(params, history, t):
 def test_to_dict_round_trip_is_exact(params):
     m = BGBB(alpha=params[0], beta=params[1], gamma=params[2], delta=params[3])
     assert BGBB.from_dict(json.loads(json.dumps(m.to_dict()))) == m
+
+
+def test_survival_sum_closed_form_meets_the_direct_sum():
+    # Horizons beyond 64 periods use the closed form (once per distinct (t, g, d)); it must
+    # agree with the term-by-term sum, for g on both sides of and at the removable g = 1.
+    from clientmodel.ltv._discrete import survival_sum
+
+    t = np.arange(60, 70)
+    for g in (0.657, 1.0, 1.0 + 1e-6, 3.2):
+        d = np.array([2.783, 8.783, 2.783])
+        got = survival_sum(t[:, None], g, d[None, :])
+        k = np.arange(1, 70)[:, None]
+        terms = np.exp(special.betaln(g, d[None, :] + k) - special.betaln(g, d[None, :]))
+        direct = np.cumsum(terms, axis=0)[t - 1]
+        np.testing.assert_allclose(got, direct, rtol=1e-11)
+        assert got[-1, 0] == got[-1, 2]

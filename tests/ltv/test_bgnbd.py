@@ -16,6 +16,8 @@ from scipy import integrate, special
 
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.ltv.bgnbd import BGNBD, _bg_eval, _bg_loglik, _BGData, _factorize
+from clientmodel.ltv.mbgnbd import MBGNBD
+from clientmodel.ltv.pareto_nbd import ParetoNBD
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CDNOW = pd.read_csv(DATA / "cdnow_customers_summary_with_transactions.csv")
@@ -401,3 +403,37 @@ def test_standard_errors_match_the_spread_of_estimates_across_simulations():
     spread = np.std(np.array(logs), axis=0, ddof=1)
     reported = np.sqrt(np.mean(np.square(ses), axis=0))
     np.testing.assert_allclose(spread / reported, 1.0, atol=0.3)
+
+
+@pytest.mark.parametrize(
+    "model", [PUBLISHED, ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)]
+)
+def test_log_likelihood_of_checks_weights_like_fit(model):
+    head = CDNOW.head(4).assign(n=[1.0, 2.0, 0.0, 3.0])
+    by_name = model.log_likelihood_of(head, columns=COLS, weights="n")
+    by_array = model.log_likelihood_of(head, columns=COLS, weights=head["n"].to_numpy())
+    rows = model.log_likelihood_of(head.loc[head.index.repeat(head["n"].astype(int))], columns=COLS)
+    assert by_name == pytest.approx(by_array, rel=1e-12)
+    assert by_name == pytest.approx(rows, rel=1e-12)
+    with pytest.raises(DataError, match="weights"):
+        model.log_likelihood_of(head, columns=COLS, weights=[1.0, np.nan, 1.0, 1.0])
+    with pytest.raises(DataError, match="weights"):
+        model.log_likelihood_of(head, columns=COLS, weights=[1.0, -1.0, 1.0, 1.0])
+    with pytest.raises(ArgumentError, match="weights"):
+        model.log_likelihood_of(head, columns=COLS, weights=[1.0, 1.0])
+
+
+def test_table_predictions_equal_record_predictions_with_repeated_histories():
+    # Predictions are computed once per distinct (x, T) and gathered back: shuffled duplicates
+    # must still get exactly their own record's value.
+    rng = np.random.default_rng(5)
+    table = CDNOW.head(30).iloc[rng.integers(0, 30, 200)].reset_index(drop=True)
+    for model in (PUBLISHED, MBGNBD(**PUBLISHED.params)):
+        expected = model.expected_purchases(table, 26.0, columns=COLS)
+        later = model.p_alive(table, horizon=10.0, columns=COLS)
+        pmf = model.p_purchases(table, 1, 26.0, columns=COLS)
+        for i in (0, 57, 199):
+            record = {"frequency": table.x[i], "recency": table.t_x[i], "T": table["T"][i]}
+            assert expected[i] == pytest.approx(model.expected_purchases(record, 26.0), rel=1e-12)
+            assert later[i] == pytest.approx(model.p_alive(record, horizon=10.0), rel=1e-12)
+            assert pmf[i] == pytest.approx(model.p_purchases(record, 1, 26.0), rel=1e-12)

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from scipy import special
 
 from clientmodel.errors import ConvergenceError
-from clientmodel.ltv._fitting import FitReport, Objective, compress, maximize
+from clientmodel.ltv._fitting import FitReport, Objective, compress, distinct_rows, maximize
 
 RNG = np.random.default_rng(20261123)
 DATA = RNG.exponential(scale=1 / 2.5, size=400)
@@ -267,3 +267,15 @@ def test_objective_evaluates_once_per_point():
     )
     assert report.converged
     assert 0 < len(calls) < 20  # Newton: a handful of points, each evaluated once
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.sampled_from([0.0, 1.5, -2.0, 7.25])), max_size=40))
+def test_distinct_rows_gather_back_every_row(rows):
+    x = np.array([r[0] for r in rows], dtype=np.int64)
+    t = np.array([r[1] for r in rows], dtype=np.float64)
+    (ux, ut), index = distinct_rows(x, t)
+    np.testing.assert_array_equal(ux[index], x)
+    np.testing.assert_array_equal(ut[index], t)
+    assert len(ux) == len(set(rows))
+    assert list(zip(ux.tolist(), ut.tolist(), strict=True)) == sorted(set(rows))

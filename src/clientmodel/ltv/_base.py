@@ -26,6 +26,8 @@ __all__ = [
     "Prediction",
     "SummaryData",
     "check_btyd",
+    "check_n_customers",
+    "non_negative",
     "output",
     "positive",
     "read_summary",
@@ -184,17 +186,16 @@ def read_weights(
     data: SummaryData,
     weights: str | Any | None,
     columns: Mapping[str, str] | None = None,
-) -> NDArray[np.float64] | None:
+) -> NDArray[np.float64]:
     """Caller-given weights (customers per row, e.g. the donations data), validated.
 
     ``weights`` is a column name, an array with one value per row, or ``None`` to use a
-    ``weights`` column read into ``data`` if there is one. Returns ``None`` when there are no
-    weights (every row counts once). Weights must be finite and >= 0.
+    ``weights`` column read into ``data`` if there is one, else 1 for every row. Weights must
+    be finite and >= 0.
     """
     n = len(data)
-    w: NDArray[np.float64] | None
     if weights is None:
-        w = data.columns.get("weights")
+        w = data.columns.get("weights", np.ones(n))
     elif isinstance(weights, str):
         rename = {**(columns or {}), "weights": weights}
         w = read_summary(summary, ("weights",), columns=rename)["weights"]
@@ -206,8 +207,6 @@ def read_weights(
                 "per row",
                 field="weights",
             )
-    if w is None:
-        return None
     bad = ~np.isfinite(w) | (w < 0)
     if bad.any():
         rows = np.flatnonzero(bad)
@@ -245,6 +244,29 @@ def check_btyd(data: SummaryData, *, recency: str = "recency") -> None:
                 field=recency,
                 rows=rows[:5].tolist(),
             )
+
+
+def non_negative(value: Any, name: str, accepted: str = "a finite number >= 0") -> float:
+    """A real number (not a bool) that is finite and >= 0, else ``ArgumentError`` naming it.
+
+    ``accepted`` completes the message ``"{name}={value!r} must be ..."``.
+    """
+    if (
+        not isinstance(value, (int, float, np.integer, np.floating))
+        or isinstance(value, bool)
+        or not (math.isfinite(value) and value >= 0)
+    ):
+        raise ArgumentError(f"{name}={value!r} must be {accepted}", field=name)
+    return float(value)
+
+
+def check_n_customers(n_customers: Any) -> int:
+    """The ``n_customers`` of a ``simulate``: a whole number >= 1."""
+    if not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
+        raise ArgumentError(
+            f"n_customers={n_customers!r} must be a whole number >= 1", field="n_customers"
+        )
+    return int(n_customers)
 
 
 def output(values: NDArray[np.float64], data: SummaryData) -> Prediction:

@@ -25,6 +25,8 @@ from numpy.typing import NDArray
 from scipy import special
 
 from clientmodel.errors import ArgumentError
+from clientmodel.ltv._base import non_negative
+from clientmodel.ltv._fitting import distinct_rows
 
 __all__: list[str] = []
 
@@ -95,10 +97,15 @@ def survival_sum(t: Any, g: Any, d: Any) -> Array:
     ``-d (G / h) exprel(G)`` it has the right limit ``d (psi(1+d+t) - psi(1+d))`` at ``g = 1``.
     """
     t, g, d = np.broadcast_arrays(_f(t), _f(g), _f(d))
-    big, g_over_h = _log_gamma_ratio(t, g - 1.0, d)
-    with np.errstate(all="ignore"):
-        out: Array = np.where(t > 0, -d * g_over_h * special.exprel(big), 0.0)
-    short = (t > 0) & (t <= _DIRECT)
+    out: Array = np.zeros(t.shape)
+    long = t > _DIRECT
+    if long.any():
+        # Few distinct (t, g, d) among many rows (g, d come from a handful of histories).
+        (tl, gl, dl), index = distinct_rows(t[long], g[long], d[long])
+        big, g_over_h = _log_gamma_ratio(tl, gl - 1.0, dl)
+        with np.errstate(all="ignore"):
+            out[long] = (-dl * g_over_h * special.exprel(big))[index]
+    short = (t > 0) & ~long
     if short.any():
         # Few terms: the running product (d)_k / (g + d)_k summed directly is exact to rounding.
         ts, gs, ds = t[short], g[short], d[short]
@@ -188,10 +195,4 @@ def check_whole_array(values: Any, name: str, *, minimum: int = 0) -> NDArray[np
 
 def check_rate(rate: Any) -> float:
     """A per-period discount rate: finite and >= 0."""
-    ok = isinstance(rate, (int, float, np.integer, np.floating)) and not isinstance(rate, bool)
-    if not ok or not (math.isfinite(float(rate)) and float(rate) >= 0):
-        raise ArgumentError(
-            f"discount_rate={rate!r} must be a finite rate >= 0 per period (0.1 for 10%)",
-            field="discount_rate",
-        )
-    return float(rate)
+    return non_negative(rate, "discount_rate", "a finite rate >= 0 per period (0.1 for 10%)")

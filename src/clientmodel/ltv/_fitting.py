@@ -23,7 +23,15 @@ from scipy import optimize, stats
 
 from clientmodel.errors import ConvergenceError
 
-__all__ = ["FitReport", "Hessian", "LogLikelihood", "Objective", "compress", "maximize"]
+__all__ = [
+    "FitReport",
+    "Hessian",
+    "LogLikelihood",
+    "Objective",
+    "compress",
+    "distinct_rows",
+    "maximize",
+]
 
 #: f(log_params) -> (total log-likelihood, gradient w.r.t. log_params or None)
 LogLikelihood = Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64] | None]]
@@ -179,6 +187,30 @@ def compress(
         rest, code = np.divmod(rest, size)
         out.append(values[code])
     return tuple(reversed(out)), summed
+
+
+def distinct_rows(*columns: NDArray[Any]) -> tuple[tuple[NDArray[Any], ...], NDArray[np.intp]]:
+    """Distinct rows (in lexicographic order) and each row's index into them.
+
+    Predictions that depend on a row only through a few of its columns are computed once per
+    distinct combination and gathered back with the index.
+
+    Examples
+    --------
+    >>> (x, t), index = distinct_rows(np.array([2, 1, 2]), np.array([5.0, 5.0, 5.0]))
+    >>> x.tolist(), t.tolist(), index.tolist()
+    ([1, 2], [5.0, 5.0], [1, 0, 1])
+    """
+    n = len(columns[0])
+    order = np.lexsort(columns[::-1])
+    ordered = [c[order] for c in columns]
+    new = np.zeros(n, dtype=bool)
+    new[:1] = True
+    for c in ordered:
+        new[1:] |= c[1:] != c[:-1]
+    index = np.empty(n, dtype=np.intp)
+    index[order] = np.cumsum(new) - 1
+    return tuple(c[new] for c in ordered), index
 
 
 # Odd 64-bit multipliers for multiplicative hashing of float bit patterns (fixed: deterministic).

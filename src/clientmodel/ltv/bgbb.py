@@ -33,12 +33,13 @@ from clientmodel.ltv._base import (
     ParametricModel,
     Prediction,
     SummaryData,
+    check_n_customers,
     output,
     positive,
     read_summary,
     read_weights,
 )
-from clientmodel.ltv._fitting import FitReport, compress, maximize
+from clientmodel.ltv._fitting import FitReport, compress, distinct_rows, maximize
 
 __all__ = ["BGBB"]
 
@@ -145,17 +146,6 @@ def _row_loglik(
     return ll, grads
 
 
-def _unique_rows(x: Array, tx: Array, n: Array) -> tuple[Array, Array, Array, NDArray[np.intp]]:
-    """Distinct (x, t_x, n) rows and the row -> distinct index (predictions on big tables)."""
-    order = np.lexsort((n, tx, x))
-    xs, ts, ns = x[order], tx[order], n[order]
-    new = np.ones(len(x), dtype=bool)
-    new[1:] = (xs[1:] != xs[:-1]) | (ts[1:] != ts[:-1]) | (ns[1:] != ns[:-1])
-    idx = np.empty(len(x), dtype=np.intp)
-    idx[order] = np.cumsum(new) - 1
-    return xs[new], ts[new], ns[new], idx
-
-
 @attrs.frozen(kw_only=True)
 class BGBB(ParametricModel):
     """BG/BB model: beta-Bernoulli transactions, beta-geometric dropout, in discrete time.
@@ -238,8 +228,7 @@ class BGBB(ParametricModel):
         True
         """
         data = _read(summary, columns, optional=("weights",))
-        given = read_weights(summary, data, weights, columns)
-        w = np.ones(len(data)) if given is None else given
+        w = read_weights(summary, data, weights, columns)
         x, tx, n = data["frequency"], data["recency"], data["n"]
         keep = w > 0
         if not keep.any():
@@ -296,8 +285,7 @@ class BGBB(ParametricModel):
         -1.1673
         """
         data = _read(summary, columns)
-        given = read_weights(summary, data, weights, columns)
-        w = np.ones(len(data)) if given is None else given
+        w = read_weights(summary, data, weights, columns)
         ll, _ = _row_loglik(self._theta(), data["frequency"], data["recency"], data["n"], False)
         return float(np.dot(w, ll))
 
@@ -310,7 +298,7 @@ class BGBB(ParametricModel):
         / L``; given alive, ``p ~ Beta(alpha+x, beta+n-x)`` and ``theta ~ Beta(gamma, delta+n)``.
         """
         x, tx, n = data["frequency"], data["recency"], data["n"]
-        ux, utx, un, idx = _unique_rows(x, tx, n)
+        (ux, utx, un), idx = distinct_rows(x, tx, n)
         ll, _ = _row_loglik(self._theta(), ux, utx, un, False)
         a, b, g, d = self.alpha, self.beta, self.gamma, self.delta
         first = (
@@ -567,11 +555,7 @@ class BGBB(ParametricModel):
         >>> sorted(sim)
         ['frequency', 'n', 'recency']
         """
-        if not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
-            raise ArgumentError(
-                f"n_customers={n_customers!r} must be a whole number >= 1", field="n_customers"
-            )
-        size = int(n_customers)
+        size = check_n_customers(n_customers)
         opportunities = _discrete.check_whole_array(n, "n")
         try:
             opportunities = np.broadcast_to(opportunities, (size,)).copy()

@@ -27,12 +27,14 @@ from clientmodel.ltv._base import (
     Prediction,
     SummaryData,
     check_btyd,
+    check_n_customers,
+    non_negative,
     output,
     positive,
     read_summary,
     read_weights,
 )
-from clientmodel.ltv._fitting import FitReport, Objective, compress, maximize
+from clientmodel.ltv._fitting import FitReport, Objective, compress, distinct_rows, maximize
 
 __all__ = ["BGNBD"]
 
@@ -60,13 +62,12 @@ def _fit_data(
     x, tx, t = data["frequency"], data["recency"], data["T"]
     kept: NDArray[np.intp] | None = None  # original row numbers, when rows were dropped
     given = read_weights(summary, data, weights, columns)
-    if given is not None:
-        keep = given > 0
-        if not keep.any():
-            raise DataError("every weight is 0: there is nothing to fit", field="weights")
-        if not keep.all():  # rows of weight 0 carry nothing: drop them before compressing
-            kept = np.flatnonzero(keep)
-            x, tx, t, given = x[kept], tx[kept], t[kept], given[kept]
+    keep = given > 0
+    if not keep.any():
+        raise DataError("every weight is 0: there is nothing to fit", field="weights")
+    if not keep.all():  # rows of weight 0 carry nothing: drop them before compressing
+        kept = np.flatnonzero(keep)
+        x, tx, t, given = x[kept], tx[kept], t[kept], given[kept]
     if not (x > 0).any():
         rows = (np.arange(len(x)) if kept is None else kept)[:5]
         raise DataError(
@@ -388,19 +389,14 @@ class _BetaGeometricFamily(ParametricModel):
         """
         data = _read(summary, columns)
         x, tx, t = data["frequency"], data["recency"], data["T"]
-        if weights is None:
-            w = np.ones(len(x))
-        elif isinstance(weights, str):
-            w = read_summary(summary, ("weights",), columns={"weights": weights})["weights"]
-        else:
-            w = np.asarray(weights, dtype=np.float64).reshape(-1)
+        w = read_weights(summary, data, weights, columns)
         theta = np.array([self.r, self.alpha, self.a, self.b])
         return _bg_loglik(theta, x, tx, t, w, self._SHIFT, gradient=False)[0]
 
     # -- predictions -------------------------------------------------------------------------
 
-    def _posterior(self, data: SummaryData) -> tuple[Array, Array, Array, Array]:
-        """P(alive at T) and the posterior (r, alpha, b) of an alive customer."""
+    def _p_alive(self, data: SummaryData) -> Array:
+        """P(alive at T) of each row."""
         x, tx, t = data["frequency"], data["recency"], data["T"]
         k = x + self._SHIFT
         with np.errstate(all="ignore"):
@@ -410,8 +406,15 @@ class _BetaGeometricFamily(ParametricModel):
                 + (self.r + x) * (np.log(self.alpha + t) - np.log(self.alpha + tx))
             )
         log_odds = np.where(k > 0, log_odds, -np.inf)
-        alive = np.exp(-np.logaddexp(0.0, log_odds))
-        return alive, self.r + x, self.alpha + t, self.b + k
+        alive: Array = np.exp(-np.logaddexp(0.0, log_odds))
+        return alive
+
+    def _alive_params(self, data: SummaryData) -> tuple[Array, Array, Array, NDArray[np.intp]]:
+        """Posterior ``(r + x, alpha + T, b + k)`` of an alive customer per distinct ``(x, T)``,
+        and the row -> pair index: a prediction for an alive customer depends on nothing else,
+        so its special functions are evaluated once per pair (far fewer than rows)."""
+        (x, t), index = distinct_rows(data["frequency"], data["T"])
+        return self.r + x, self.alpha + t, self.b + x + self._SHIFT, index
 
     def _new(self) -> SummaryData:
         zero = np.zeros(1)
@@ -438,9 +441,10 @@ class _BetaGeometricFamily(ParametricModel):
                 f"horizon={horizon!r} must be a finite number >= 0", field="horizon"
             )
         data = _read(summary, columns)
-        alive, r, alpha, b = self._posterior(data)
+        alive = self._p_alive(data)
         if horizon > 0:
-            alive = alive * _special.bg_alive_survival(horizon, r, alpha, self.a, b)
+            r, alpha, b, index = self._alive_params(data)
+            alive = alive * _special.bg_alive_survival(horizon, r, alpha, self.a, b)[index]
         return output(alive, data)
 
     def churn_risk(
@@ -475,8 +479,8 @@ class _BetaGeometricFamily(ParametricModel):
         """
         _check_time(t, "t")
         data = _read(summary, columns)
-        alive, r, alpha, b = self._posterior(data)
-        values = alive * _special.bg_alive_expected(t, r, alpha, self.a, b)
+        r, alpha, b, index = self._alive_params(data)
+        values = self._p_alive(data) * _special.bg_alive_expected(t, r, alpha, self.a, b)[index]
         return output(values, data)
 
     def expected_purchases_path(
@@ -496,11 +500,11 @@ class _BetaGeometricFamily(ParametricModel):
         for v in ts:
             _check_time(float(v), "times")
         data = _read(summary, columns)
-        alive, r, alpha, b = self._posterior(data)
+        r, alpha, b, index = self._alive_params(data)
         values = _special.bg_alive_expected(
             ts[None, :], r[:, None], alpha[:, None], self.a, b[:, None]
         )
-        path: NDArray[np.float64] = alive[:, None] * values
+        path: NDArray[np.float64] = self._p_alive(data)[:, None] * values[index]
         return path
 
     def expected_purchases_new(self, t: ArrayLike) -> Prediction:
@@ -519,8 +523,10 @@ class _BetaGeometricFamily(ParametricModel):
         if not np.all(np.isfinite(ts) & (ts >= 0)):
             raise ArgumentError(f"t={t!r} must be finite and >= 0", field="t")
         new = self._new()
-        alive, r, alpha, b = self._posterior(new)
-        values = alive[0] * _special.bg_alive_expected(ts, r[0], alpha[0], self.a, b[0])
+        r, alpha, b, _ = self._alive_params(new)
+        values = self._p_alive(new)[0] * _special.bg_alive_expected(
+            ts, r[0], alpha[0], self.a, b[0]
+        )
         return float(values) if values.ndim == 0 else values
 
     def p_purchases(
@@ -540,8 +546,9 @@ class _BetaGeometricFamily(ParametricModel):
         _check_count(n)
         _check_time(t, "t")
         data = _read(summary, columns)
-        alive, r, alpha, b = self._posterior(data)
-        pmf = _special.bg_alive_pmf(n, t, r, alpha, self.a, b)
+        alive = self._p_alive(data)
+        r, alpha, b, index = self._alive_params(data)
+        pmf = _special.bg_alive_pmf(n, t, r, alpha, self.a, b)[index]
         values = alive * pmf + (1.0 - alive) * float(n == 0)
         return output(np.clip(values, 0.0, 1.0), data)
 
@@ -558,7 +565,8 @@ class _BetaGeometricFamily(ParametricModel):
         _check_count(n)
         _check_time(t, "t")
         new = self._new()
-        alive, r, alpha, b = self._posterior(new)
+        alive = self._p_alive(new)
+        r, alpha, b, _ = self._alive_params(new)
         pmf = _special.bg_alive_pmf(n, t, r, alpha, self.a, b)
         return float(np.clip(alive * pmf + (1.0 - alive) * float(n == 0), 0.0, 1.0)[0])
 
@@ -606,11 +614,7 @@ class _BetaGeometricFamily(ParametricModel):
 def _sim_setup(
     n_customers: int, T: ArrayLike, seed: int | np.random.Generator | None, holdout: float
 ) -> tuple[int, Array, np.random.Generator]:
-    if not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
-        raise ArgumentError(
-            f"n_customers={n_customers!r} must be a whole number >= 1", field="n_customers"
-        )
-    n = int(n_customers)
+    n = check_n_customers(n_customers)
     times = np.broadcast_to(np.asarray(T, dtype=np.float64), (n,)).copy()
     if not np.all(np.isfinite(times) & (times >= 0)):
         raise ArgumentError("T must be finite and >= 0 (one value or one per customer)", field="T")
@@ -620,8 +624,7 @@ def _sim_setup(
 
 
 def _check_time(t: float, name: str) -> None:
-    if not isinstance(t, (int, float, np.integer, np.floating)) or not (np.isfinite(t) and t >= 0):
-        raise ArgumentError(f"{name}={t!r} must be a finite number >= 0", field=name)
+    non_negative(t, name)
 
 
 def _check_count(n: int) -> None:

@@ -46,7 +46,7 @@ from numpy.typing import NDArray
 from scipy import special
 
 from clientmodel.errors import ArgumentError
-from clientmodel.ltv._base import Prediction, _as_record, read_summary
+from clientmodel.ltv._base import Prediction, _as_record, non_negative, read_summary
 from clientmodel.periods import UNIT_DAYS, parse_unit
 from clientmodel.tables import read_table
 
@@ -68,17 +68,9 @@ def _periods_per_year(unit: str) -> float:
 
 
 def _check_rate(discount_rate: float) -> float:
-    if (
-        not isinstance(discount_rate, (int, float, np.integer, np.floating))
-        or isinstance(discount_rate, bool)
-        or not (math.isfinite(discount_rate) and discount_rate >= 0)
-    ):
-        raise ArgumentError(
-            f"discount_rate={discount_rate!r} must be a finite annual rate >= 0 (0.1 for 10% a "
-            "year)",
-            field="discount_rate",
-        )
-    return float(discount_rate)
+    return non_negative(
+        discount_rate, "discount_rate", "a finite annual rate >= 0 (0.1 for 10% a year)"
+    )
 
 
 def discount_factor(
@@ -227,13 +219,9 @@ def _spend(spend_model: Any, summary: Any, columns: Mapping[str, str] | None, n:
     if isinstance(spend_model, (int, float, np.integer, np.floating)) and not isinstance(
         spend_model, bool
     ):
-        value = float(spend_model)
-        if not (math.isfinite(value) and value >= 0):
-            raise ArgumentError(
-                f"spend_model={spend_model!r}: a constant spend per purchase must be finite and "
-                ">= 0",
-                field="spend_model",
-            )
+        value = non_negative(
+            spend_model, "spend_model", "finite and >= 0 (a constant spend per purchase)"
+        )
         return np.full(n, value)
     method = getattr(spend_model, "expected_spend", None)
     if method is None:
@@ -418,17 +406,11 @@ def clv(
 
 
 def _check_margin(margin: float) -> float:
-    if (
-        not isinstance(margin, (int, float, np.integer, np.floating))
-        or isinstance(margin, bool)
-        or not (math.isfinite(margin) and margin >= 0)
-    ):
-        raise ArgumentError(
-            f"margin={margin!r} must be a finite number >= 0 (the share of spend that is profit; "
-            "1.0 for revenue)",
-            field="margin",
-        )
-    return float(margin)
+    return non_negative(
+        margin,
+        "margin",
+        "a finite number >= 0 (the share of spend that is profit; 1.0 for revenue)",
+    )
 
 
 def clv_table(

@@ -105,10 +105,6 @@ def _check_int(value: Any, name: str, minimum: int) -> int:
     return int(value)
 
 
-def _n_rows(summary: Any) -> int:
-    return read_table(summary, name="summary").n_rows
-
-
 def _column_or_array(
     summary: Any, value: str | ArrayLike, name: str, n: int, *, count: bool
 ) -> Array:

@@ -36,9 +36,11 @@ from clientmodel.ltv._base import (
     ParametricModel,
     Prediction,
     SummaryData,
+    check_n_customers,
     output,
     positive,
     read_summary,
+    read_weights,
 )
 from clientmodel.ltv._fitting import FitReport, compress, maximize
 
@@ -68,39 +70,6 @@ def _read(
             rows=rows[:5].tolist(),
         )
     return data
-
-
-def _weights(
-    summary: Any,
-    data: SummaryData,
-    weights: str | ArrayLike | None,
-    columns: Mapping[str, str] | None,
-) -> Array:
-    n = len(data)
-    if weights is None:
-        w = data.columns.get("weights", np.ones(n))
-    elif isinstance(weights, str):
-        w = read_summary(summary, ("weights",), columns={**(columns or {}), "weights": weights})[
-            "weights"
-        ]
-    else:
-        w = np.asarray(weights, dtype=np.float64).reshape(-1)
-        if len(w) != n:
-            raise ArgumentError(
-                f"weights has {len(w)} value(s) but the summary has {n} row(s); give one weight "
-                "per row",
-                field="weights",
-            )
-    bad = ~np.isfinite(w) | (w < 0)
-    if bad.any():
-        rows = np.flatnonzero(bad)
-        raise DataError(
-            f"weights has {len(rows)} invalid value(s): {describe_rows(rows, w[rows].tolist())}; "
-            "weights are counts of customers, finite and >= 0",
-            field="weights",
-            rows=rows[:5].tolist(),
-        )
-    return w
 
 
 #: Per-likelihood constants: distinct x and their total weights, per-row ``w x`` and ``x zbar``,
@@ -300,15 +269,8 @@ class GammaGamma(ParametricModel):
         >>> GammaGamma.fit(sim).fit_report.converged
         True
         """
-        rename = dict(columns or {})
-        if isinstance(weights, str):
-            rename["weights"] = weights
-            data = _read(summary, rename, optional=("weights",))
-            if "weights" not in data.columns:
-                read_summary(summary, ("weights",), columns=rename)  # raises: missing column
-        else:
-            data = _read(summary, rename, optional=("weights",))
-        w = _weights(summary, data, None if isinstance(weights, str) else weights, rename)
+        data = _read(summary, columns, optional=("weights",))
+        w = read_weights(summary, data, weights, columns)
         x, m = data["frequency"], data["monetary_value"]
         keep = (x > 0) & (w > 0)
         if not keep.any():
@@ -360,7 +322,7 @@ class GammaGamma(ParametricModel):
         -3.5513
         """
         data = _read(summary, columns)
-        w = _weights(summary, data, weights, columns)
+        w = read_weights(summary, data, weights, columns)
         x, m = data["frequency"], data["monetary_value"]
         keep = x > 0
         theta = np.array([self.p, self.q, self.gamma])
@@ -436,11 +398,7 @@ class GammaGamma(ParametricModel):
         >>> sorted(sim), float(sim["monetary_value"][2])
         (['frequency', 'monetary_value'], 0.0)
         """
-        if not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
-            raise ArgumentError(
-                f"n_customers={n_customers!r} must be a whole number >= 1", field="n_customers"
-            )
-        n = int(n_customers)
+        n = check_n_customers(n_customers)
         try:
             freq_f = np.broadcast_to(np.asarray(frequency, dtype=np.float64), (n,)).copy()
         except ValueError as exc:

@@ -22,7 +22,14 @@ from typing_extensions import Self
 
 from clientmodel.errors import ArgumentError
 from clientmodel.ltv import _special
-from clientmodel.ltv._base import ParametricModel, Prediction, SummaryData, output, positive
+from clientmodel.ltv._base import (
+    ParametricModel,
+    Prediction,
+    SummaryData,
+    output,
+    positive,
+    read_weights,
+)
 from clientmodel.ltv._fitting import FitReport, Objective, maximize
 from clientmodel.ltv.bgnbd import (
     _check_count,
@@ -299,14 +306,7 @@ class ParetoNBD(ParametricModel):
         """
         data = _read(summary, columns)
         x, tx, t = data["frequency"], data["recency"], data["T"]
-        if weights is None:
-            w = np.ones(len(x))
-        elif isinstance(weights, str):
-            from clientmodel.ltv._base import read_summary
-
-            w = read_summary(summary, ("weights",), columns={"weights": weights})["weights"]
-        else:
-            w = np.asarray(weights, dtype=np.float64).reshape(-1)
+        w = read_weights(summary, data, weights, columns)
         return _pareto_loglik(self._theta(), _ParetoData(x, tx, t, w), 0)[0]
 
     def _posterior(self, data: SummaryData) -> tuple[Array, Array, Array]:

@@ -36,6 +36,8 @@ from clientmodel.ltv._base import (
     ParametricModel,
     Prediction,
     SummaryData,
+    check_n_customers,
+    non_negative,
     output,
     positive,
     read_summary,
@@ -323,8 +325,7 @@ class ShiftedBetaGeometric(ParametricModel):
         True
         """
         data = _read_tenures(summary, columns, require_churned=True)
-        given = read_weights(summary, data, weights, columns)
-        w = np.ones(len(data)) if given is None else given
+        w = read_weights(summary, data, weights, columns)
         return cls._fit_rows(data["renewals"], data["churned"], w, penalizer, starts)
 
     def log_likelihood_of(self, survivors: Any) -> float:
@@ -358,8 +359,7 @@ class ShiftedBetaGeometric(ParametricModel):
         -0.9854
         """
         data = _read_tenures(summary, columns, require_churned=True)
-        given = read_weights(summary, data, weights, columns)
-        w = np.ones(len(data)) if given is None else given
+        w = read_weights(summary, data, weights, columns)
         theta = np.array([self.alpha, self.beta])
         return _sbg_loglik(theta, data["renewals"], data["churned"], w, gradient=False)[0]
 
@@ -423,16 +423,10 @@ class ShiftedBetaGeometric(ParametricModel):
         >>> m.expected_survivors(1000, 3).round(1).tolist()
         [1000.0, 626.7, 473.8, 388.0]
         """
-        ok = isinstance(cohort_size, (int, float, np.integer, np.floating)) and not isinstance(
-            cohort_size, bool
-        )
-        if not ok or not (np.isfinite(cohort_size) and cohort_size >= 0):
-            raise ArgumentError(
-                f"cohort_size={cohort_size!r} must be a finite number >= 0", field="cohort_size"
-            )
+        size = non_negative(cohort_size, "cohort_size")
         k = _discrete.check_whole(periods, "periods")
         curve = np.asarray(self.survival(np.arange(k + 1)), dtype=np.float64)
-        out: Array = float(cohort_size) * curve
+        out: Array = size * curve
         return out
 
     def expected_lifetime(self) -> float:
@@ -572,12 +566,8 @@ class ShiftedBetaGeometric(ParametricModel):
         >>> sorted(sim)
         ['churned', 'renewals']
         """
-        if not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
-            raise ArgumentError(
-                f"n_customers={n_customers!r} must be a whole number >= 1", field="n_customers"
-            )
+        size = check_n_customers(n_customers)
         k = _discrete.check_whole(periods, "periods")
-        size = int(n_customers)
         rng = np.random.default_rng(seed)
         theta = rng.beta(self.alpha, self.beta, size=size)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
