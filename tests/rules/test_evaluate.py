@@ -248,6 +248,22 @@ def test_windows_move_with_as_of_and_nothing_is_cached():
     assert answers == [False, True, True, True, False, True]
 
 
+def test_window_bounds_are_shared_only_by_the_same_wall_clock_as_of():
+    # Bounds are kept per as_of; equal instants shown at other offsets must not share them.
+    noon = dt.datetime(2024, 3, 31, 12, tzinfo=UTC)
+    same_instant = noon.astimezone(dt.timezone(dt.timedelta(hours=2)))
+    naive = {"t": dt.datetime(2024, 3, 31, 13)}  # wall-clock time in the as_of's timezone
+    assert not evaluate("t within last 1 day", naive, as_of=noon)
+    assert evaluate("t within last 1 day", naive, as_of=same_instant)
+    # The repeated hour at the end of summer time: one wall-clock time, two instants.
+    paris = ZoneInfo("Europe/Paris")
+    first = dt.datetime(2024, 10, 27, 2, 30, tzinfo=paris)
+    second = first.replace(fold=1)
+    record = {"t": dt.datetime(2024, 10, 27, 0, 45, tzinfo=UTC)}
+    assert evaluate("t within next 1 day", record, as_of=first)
+    assert not evaluate("t within next 1 day", record, as_of=second)
+
+
 def test_as_of_is_required_and_checked():
     with pytest.raises(RuleError, match="pass as_of"):
         evaluate("d within last 3 days", {"d": AS_OF})

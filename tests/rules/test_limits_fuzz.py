@@ -142,6 +142,24 @@ def test_rules_built_in_python_respect_the_hard_ceiling():
             call()
 
 
+def test_limits_are_checked_per_call_and_per_rule_object():
+    # The tree is walked once per rule object; every call still checks its own limits, and a
+    # changed copy of a checked rule is walked afresh.
+    rule = Not(rule=Not(rule=IsNull(field="a")))
+    assert evaluate(rule, {}) is True
+    with pytest.raises(RuleError, match="deeper than the limit of 2"):
+        evaluate(rule, {}, limits=Limits(max_depth=2))
+    with pytest.raises(RuleError, match="more than the limit of 2 nodes"):
+        evaluate(rule, {}, limits=Limits(max_nodes=2))
+    deep = rule
+    for _ in range(HARD_MAX_DEPTH):
+        deep = Not(rule=deep)
+    copy = rule.model_copy(update={"rule": deep})
+    with pytest.raises(RuleError, match=f"deeper than the limit of {HARD_MAX_DEPTH}"):
+        evaluate(copy, {})
+    assert evaluate(rule, {}) is True
+
+
 def test_the_deepest_allowed_rule_works_even_on_a_short_stack():
     roomy = Limits(max_depth=HARD_MAX_DEPTH, max_length=100_000)
     text = "not (" * (HARD_MAX_DEPTH // 2 - 1) + "a = 1" + ")" * (HARD_MAX_DEPTH // 2 - 1)

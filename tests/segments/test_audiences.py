@@ -48,6 +48,30 @@ def test_table_record_and_overlap_by_hand():
     np.testing.assert_allclose(ov.jaccard()[0, 1], 1 / 3)
 
 
+def test_lazy_tables_are_collected_once_and_answer_like_eager_ones():
+    pl = pytest.importorskip("polars")
+    out = audience_table(pl.LazyFrame(TABLE), AUDIENCES)
+    assert isinstance(out, pl.DataFrame)
+    assert out["customer_id"].to_list() == TABLE["customer_id"]
+    assert out["lapsed_big"].to_list() == [False, False, True, False]
+    ov = audience_overlap(pl.LazyFrame(TABLE), AUDIENCES)
+    np.testing.assert_array_equal(ov.counts, [[2, 1, 0], [1, 2, 1], [0, 1, 1]])
+
+
+def test_rules_given_as_trees_or_json():
+    from clientmodel import rules
+
+    tree = rules.parse("r <= 2 and m >= 4")
+    as_json = json.loads(rules.rule_to_json(tree))
+    for rule in (tree, as_json):
+        audience = Audience("lapsed_big", rule)
+        assert audience.parsed() == tree
+        assert audience.to_dict() == {"name": "lapsed_big", "rule": "r <= 2 and m >= 4"}
+        out = audience_table(TABLE, [audience])
+        assert out["lapsed_big"].tolist() == [False, False, True, False]
+        assert audiences_of({"r": 1, "m": 5}, [audience]) == ["lapsed_big"]
+
+
 def test_overlap_object_and_names():
     ov = AudienceOverlap(("a", "b"), np.array([[2, 2], [2, 4]]), 6)
     # a is inside b: |a & b| / |a | b| = 2 / 4.

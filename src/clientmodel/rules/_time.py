@@ -8,13 +8,15 @@ time in the timezone of the other side.
 
 Windows. For ``N`` units and ``as_of`` ``A`` (months, quarters and years follow the calendar with
 :func:`clientmodel.periods.relative_delta`): ``last`` is ``A - N < t <= A``, ``next`` is
-``A < t <= A + N`` and ``older`` is ``t <= A - N``. Bounds are computed from the ``as_of`` of each
-call; nothing is cached, so an event that leaves a window stops counting at once.
+``A < t <= A + N`` and ``older`` is ``t <= A - N``. Bounds depend on ``as_of`` and the window
+alone, so each is computed once per ``as_of``; an event stops counting as soon as ``as_of`` moves
+past its window.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 import attrs
@@ -98,12 +100,7 @@ def epoch_us(value: dt.datetime) -> int:
 def _shift(value: Any, amount: int, unit: str, sign: int) -> Any:
     """``value +/- amount units``, or ``None`` when that falls off the calendar."""
     try:
-        delta: Any = (
-            dt.timedelta(days=amount * (7 if unit == "W" else 1))
-            if unit in ("D", "W")
-            else relative_delta(amount, unit)
-        )
-        return value + delta if sign > 0 else value - delta
+        return value + relative_delta(sign * amount, unit)
     except (OverflowError, ValueError):
         return None
 
@@ -130,8 +127,24 @@ def instant_window(direction: str, amount: int, unit: str, as_of: AsOf) -> Windo
     return window(direction, amount, unit, as_of.instant)
 
 
+def windows(as_of: AsOf) -> Windows:
+    """The window bounds of one ``as_of``, shared by every call with that ``as_of``.
+
+    Two ``as_of`` share bounds only when they show the same wall-clock time in the same timezone
+    at the same UTC offset: equal instants in other zones have other calendar bounds.
+    """
+    at = as_of.instant
+    wall = None if at is None else (at.replace(tzinfo=None), at.tzinfo, at.utcoffset())
+    return _windows(as_of, wall)
+
+
+@functools.lru_cache(maxsize=256)
+def _windows(as_of: AsOf, wall: Any) -> Windows:
+    return Windows(as_of)
+
+
 class Windows:
-    """The bounds of windows for one ``as_of``, computed once per window and call."""
+    """The bounds of windows for one ``as_of``, each computed once (see :func:`windows`)."""
 
     def __init__(self, as_of: AsOf) -> None:
         self.as_of = as_of
@@ -165,17 +178,6 @@ class Windows:
         if bounds.empty:
             return False
         return (bounds.low is None or v > bounds.low) and (bounds.high is None or v <= bounds.high)
-
-
-def in_window(value: dt.date, direction: str, amount: int, unit: str, as_of: AsOf) -> bool:
-    """Whether a date or datetime lies in the window (record face).
-
-    Examples
-    --------
-    >>> in_window(dt.date(2024, 3, 2), "last", 30, "D", AsOf(dt.date(2024, 3, 31), None))
-    True
-    """
-    return Windows(as_of).contains(value, direction, amount, unit)
 
 
 def temporal_pair(value: dt.date, literal: dt.date) -> tuple[Any, Any]:

@@ -27,7 +27,7 @@ import narwhals.stable.v2 as nw
 from clientmodel.errors import RuleError
 from clientmodel.rules import _time
 from clientmodel.rules._time import AsOf
-from clientmodel.rules.evaluate import needs_as_of
+from clientmodel.rules.evaluate import prepare
 from clientmodel.rules.nodes import (
     And,
     Between,
@@ -45,7 +45,6 @@ from clientmodel.rules.nodes import (
     StringTest,
     Within,
 )
-from clientmodel.rules.parser import as_rule
 from clientmodel.rules.schema import FieldType, check, read_schema, resolve
 
 __all__ = ["Compiler", "Scope", "compile", "raise_problems"]
@@ -362,14 +361,7 @@ def compile(rule: Any, schema: Any, *, as_of: Any = None, limits: Limits | None 
     >>> nw.from_native(df).select(expr.alias("hit"))["hit"].to_list()
     [True, True, False]
     """
-    parsed = as_rule(rule, limits=limits)
-    moment = _time.read_as_of(as_of)
-    if moment is None and needs_as_of(parsed) is not None:
-        raise RuleError(
-            f"the rule tests {needs_as_of(parsed)!r} against a window relative to as_of; "
-            "pass as_of=",
-            field=needs_as_of(parsed),
-        )
+    parsed, moment = prepare(rule, as_of, limits)
     types = read_schema(schema)
     raise_problems(check(parsed, types))
     return Compiler(Scope(types), moment).expr(parsed)

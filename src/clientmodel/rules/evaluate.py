@@ -45,6 +45,7 @@ from clientmodel.rules.nodes import (
     Within,
     iter_nodes,
     literal_kind,
+    per_rule,
 )
 from clientmodel.rules.parser import as_rule
 from clientmodel.rules.printer import to_text
@@ -56,6 +57,7 @@ __all__ = [
     "lookup",
     "needs_as_of",
     "normalise",
+    "prepare",
     "value_kind",
 ]
 
@@ -70,10 +72,12 @@ class _Null:
 NULL: Any = _Null()
 _MISSING: Any = object()
 _LISTS = (list, tuple, set, frozenset)
+#: Exact types that :func:`normalise` returns unchanged (the common case, checked first).
+_PLAIN = frozenset({str, int, bool, list, tuple, dict, set, frozenset, dt.date, dt.datetime})
 
 
 def _get(obj: Any, key: str) -> Any:
-    if isinstance(obj, Mapping):
+    if type(obj) is dict or isinstance(obj, Mapping):
         return obj.get(key, _MISSING)
     if isinstance(obj, BaseModel):
         cls = type(obj)
@@ -125,6 +129,8 @@ def normalise(value: Any) -> Any:
     >>> normalise(np.int64(3)), normalise(None)
     (3, NULL)
     """
+    if type(value) in _PLAIN:
+        return value
     if value is None or value is NULL:
         return NULL
     name = type(value).__name__
@@ -232,7 +238,7 @@ class _Evaluator:
 
     def __init__(self, as_of: AsOf | None) -> None:
         self.as_of = as_of
-        self.windows = None if as_of is None else _time.Windows(as_of)
+        self.windows = None if as_of is None else _time.windows(as_of)
 
     def run(self, node: Rule, record: Any) -> bool:
         kind = node.kind
@@ -321,6 +327,7 @@ class _Evaluator:
         return _compare(total, node.op, node.value)
 
 
+@per_rule
 def needs_as_of(rule: Rule) -> str | None:
     """The first field whose test needs ``as_of`` (a window), or ``None``.
 
@@ -336,7 +343,14 @@ def needs_as_of(rule: Rule) -> str | None:
     return None
 
 
-def _prepare(rule: Any, as_of: Any, limits: Limits | None) -> tuple[Rule, AsOf | None]:
+def prepare(rule: Any, as_of: Any, limits: Limits | None) -> tuple[Rule, AsOf | None]:
+    """The parsed rule and the read ``as_of``; RuleError when a window test gets no ``as_of``.
+
+    Examples
+    --------
+    >>> prepare("r >= 4", "2024-03-31", None)[1].day
+    datetime.date(2024, 3, 31)
+    """
     parsed = as_rule(rule, limits=limits)
     moment = _time.read_as_of(as_of)
     if moment is None:
@@ -375,7 +389,7 @@ def evaluate(rule: Any, record: Any, *, as_of: Any = None, limits: Limits | None
     ...          as_of=dt.date(2024, 3, 31))
     True
     """
-    parsed, moment = _prepare(rule, as_of, limits)
+    parsed, moment = prepare(rule, as_of, limits)
     try:
         return _Evaluator(moment).run(parsed, record)
     except RecursionError:  # pragma: no cover - depth is limited far below the stack
@@ -396,7 +410,7 @@ def failing_clauses(
     ...                 {"amount": 500, "source": "partner"})
     ['amount >= 10000']
     """
-    parsed, moment = _prepare(rule, as_of, limits)
+    parsed, moment = prepare(rule, as_of, limits)
     clauses = parsed.rules if isinstance(parsed, And) else (parsed,)
     ev = _Evaluator(moment)
     return [to_text(c) for c in clauses if not ev.run(c, record)]

@@ -14,11 +14,13 @@ or ``between`` are of one kind (numbers, strings, booleans or dates/datetimes).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import math
-from collections.abc import Iterator
+import weakref
+from collections.abc import Callable, Iterator
 from decimal import Decimal
-from typing import Annotated, Any, Literal, TypeAlias
+from typing import Annotated, Any, Literal, TypeAlias, TypeVar, cast
 
 from pydantic import (
     BaseModel,
@@ -62,6 +64,7 @@ __all__ = [
     "check_limits",
     "iter_nodes",
     "literal_kind",
+    "per_rule",
     "rule_from_json",
     "rule_to_json",
 ]
@@ -317,7 +320,19 @@ class HasTag(_FieldNode):
         return _check_text(value)
 
 
-class HasAnyTags(_FieldNode):
+class _TagsTest(_FieldNode):
+    """The shared shape of ``has any tags`` and ``has all tags``."""
+
+    field: str = "tags"
+    tags: tuple[str, ...] = Field(min_length=1)
+
+    @field_validator("tags")
+    @classmethod
+    def _text_ok(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(_check_text(v) for v in value)
+
+
+class HasAnyTags(_TagsTest):
     """``has any tags ["a", "b"]``: at least one of ``tags`` is present.
 
     Examples
@@ -327,16 +342,9 @@ class HasAnyTags(_FieldNode):
     """
 
     kind: Literal["has_any_tags"] = "has_any_tags"
-    field: str = "tags"
-    tags: tuple[str, ...] = Field(min_length=1)
-
-    @field_validator("tags")
-    @classmethod
-    def _text_ok(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_check_text(v) for v in value)
 
 
-class HasAllTags(_FieldNode):
+class HasAllTags(_TagsTest):
     """``has all tags ["a", "b"]``: every one of ``tags`` is present.
 
     Examples
@@ -346,13 +354,6 @@ class HasAllTags(_FieldNode):
     """
 
     kind: Literal["has_all_tags"] = "has_all_tags"
-    field: str = "tags"
-    tags: tuple[str, ...] = Field(min_length=1)
-
-    @field_validator("tags")
-    @classmethod
-    def _text_ok(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        return tuple(_check_text(v) for v in value)
 
 
 class RelativeWindow(_Node):
@@ -511,6 +512,7 @@ _NODE_TYPES = (
     Or,
     Not,
 )
+_NODE_SET = frozenset(_NODE_TYPES)  # exact-type test first: isinstance on models is slow
 
 
 class Limits(BaseModel):
@@ -554,28 +556,69 @@ def iter_nodes(rule: Rule) -> Iterator[tuple[Rule, int]]:
         stack.extend((child, depth + 1) for child in reversed(_children(node)))
 
 
+_T = TypeVar("_T")
+
+
+def per_rule(fn: Callable[[Rule], _T]) -> Callable[[Rule], _T]:
+    """Cache ``fn(rule)`` for as long as that rule object lives (nodes are immutable).
+
+    For facts every call would otherwise re-derive by walking the whole tree (its depth and size,
+    whether it needs ``as_of``). The cache is keyed by the object's identity, so it never hashes
+    a (possibly deep) tree, and an entry goes away with its rule.
+
+    Examples
+    --------
+    >>> size = per_rule(lambda rule: sum(1 for _ in iter_nodes(rule)))
+    >>> size(Not(rule=IsNull(field="a")))
+    2
+    """
+    memo: dict[int, tuple[weakref.ref[Any], _T]] = {}
+
+    @functools.wraps(fn)
+    def cached(rule: Rule) -> _T:
+        key = id(rule)
+        hit = memo.get(key)
+        if hit is not None and hit[0]() is rule:
+            return hit[1]
+        value = fn(rule)
+        memo[key] = (weakref.ref(rule, lambda _: memo.pop(key, None)), value)
+        return value
+
+    return cached
+
+
+@per_rule
+def _extent(rule: Rule) -> tuple[int, int]:
+    """The depth and the node count of a rule."""
+    depth = count = 0
+    for _, level in iter_nodes(rule):
+        depth = max(depth, level)
+        count += 1
+    return depth, count
+
+
 def check_limits(rule: Any, limits: Limits | None = None) -> Rule:
     """Check that ``rule`` is a Rule within ``limits`` (depth, node count); return it.
 
-    Without ``limits`` only the hard depth ceiling applies (rules built in Python).
+    Without ``limits`` only the hard depth ceiling applies (rules built in Python). The tree is
+    walked once per rule object, so checking the same rule on every call costs next to nothing.
 
     Examples
     --------
     >>> check_limits(IsNull(field="a")).kind
     'is_null'
     """
-    if not isinstance(rule, _NODE_TYPES):
+    if type(rule) not in _NODE_SET and not isinstance(rule, _NODE_TYPES):
         raise RuleError(
             f"expected a rule (text or a clientmodel.rules node), got {type(rule).__name__}"
         )
     max_depth = HARD_MAX_DEPTH if limits is None else limits.max_depth
-    max_nodes = None if limits is None else limits.max_nodes
-    for count, (_, depth) in enumerate(iter_nodes(rule), start=1):
-        if depth > max_depth:
-            raise RuleError(f"rule is nested deeper than the limit of {max_depth} levels")
-        if max_nodes is not None and count > max_nodes:
-            raise RuleError(f"rule has more than the limit of {max_nodes} nodes")
-    return rule
+    depth, count = _extent(rule)
+    if depth > max_depth:
+        raise RuleError(f"rule is nested deeper than the limit of {max_depth} levels")
+    if limits is not None and count > limits.max_nodes:
+        raise RuleError(f"rule has more than the limit of {limits.max_nodes} nodes")
+    return cast("Rule", rule)
 
 
 def rule_to_json(rule: Rule) -> str:

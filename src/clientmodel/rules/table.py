@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from clientmodel.errors import ArgumentError, DataError, RuleError
 from clientmodel.rules._time import AsOf
 from clientmodel.rules.compiler import _OPS, Compiler, Scope, raise_problems
-from clientmodel.rules.evaluate import _Evaluator, _prepare
+from clientmodel.rules.evaluate import _Evaluator, prepare
 from clientmodel.rules.nodes import And, EventAggregate, Limits, Not, Or, Rule, Within
 from clientmodel.rules.schema import FieldType, check, read_schema, resolve
 
@@ -438,7 +438,7 @@ def evaluate_table(
     >>> evaluate_table("r >= 4", {"r": [5, 1]})
     array([ True, False])
     """
-    parsed, moment = _prepare(rule, as_of, limits)
+    parsed, moment = prepare(rule, as_of, limits)
     if isinstance(table, Mapping):
         frame = _mapping_frame(table)
         if frame is None:

@@ -8,25 +8,22 @@ overlap; :func:`audience_overlap` counts the customers shared by every pair.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
+import narwhals.stable.v2 as nw
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel import rules
 from clientmodel.errors import ArgumentError
-from clientmodel.tables import read_table
+from clientmodel.rules.parser import as_rule
+from clientmodel.tables import is_lazy, read_table
 
 __all__ = ["Audience", "AudienceOverlap", "audience_overlap", "audience_table", "audiences_of"]
 
 _FORMAT = 1
-
-
-def _rules() -> Any:
-    # Imported lazily: segments sits beside rules, and rules may be absent in a slim install.
-    return importlib.import_module("clientmodel.rules")
 
 
 @attrs.frozen
@@ -48,16 +45,15 @@ class Audience:
                 f"audience name must be a non-empty string, got {self.name!r}", field="name"
             )
 
-    def parsed(self) -> Any:
-        """The rule as a parsed :class:`clientmodel.rules.Rule`.
+    def parsed(self) -> rules.Rule:
+        """The rule as a parsed :class:`clientmodel.rules.Rule` (from text, a Rule or its JSON).
 
         Examples
         --------
-        >>> Audience("x", "r >= 4").parsed()  # doctest: +SKIP
+        >>> Audience("x", "r >= 4").parsed().kind
+        'compare'
         """
-        if isinstance(self.rule, str):
-            return _rules().parse(self.rule)
-        return self.rule
+        return as_rule(self.rule)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form with the rule as text.
@@ -67,7 +63,7 @@ class Audience:
         >>> Audience("x", "r >= 4").to_dict()
         {'name': 'x', 'rule': 'r >= 4'}
         """
-        text = self.rule if isinstance(self.rule, str) else _rules().to_text(self.rule)
+        text = self.rule if isinstance(self.rule, str) else rules.to_text(self.parsed())
         return {"name": self.name, "rule": text}
 
     @classmethod
@@ -99,15 +95,17 @@ def _audiences(audiences: Sequence[Audience] | Mapping[str, Any]) -> list[Audien
     return out
 
 
-def _membership(table: Any, audiences: list[Audience], as_of: Any) -> NDArray[np.bool_]:
-    rules = _rules()
-    n = read_table(table, name="table").n_rows
-    out = np.zeros((n, len(audiences)), dtype=bool)
+def _eager(table: Any) -> Any:
+    """A lazy frame collected once (audiences are counted in memory); other tables as given."""
+    return nw.from_native(table).collect().to_native() if is_lazy(table) else table
+
+
+def _membership(
+    table: Any, n_rows: int, audiences: list[Audience], as_of: Any
+) -> NDArray[np.bool_]:
+    out = np.zeros((n_rows, len(audiences)), dtype=bool)
     for j, a in enumerate(audiences):
-        col = rules.evaluate_table(a.parsed(), table, as_of=as_of)
-        if not isinstance(col, np.ndarray):
-            col = col.to_numpy()
-        out[:, j] = np.asarray(col, dtype=bool)
+        out[:, j] = np.asarray(rules.evaluate_table(a.rule, table, as_of=as_of), dtype=bool)
     return out
 
 
@@ -134,12 +132,13 @@ def audience_table(
     Examples
     --------
     >>> t = {"customer_id": [1, 2], "r": [5, 1]}
-    >>> audience_table(t, {"recent": "r >= 4"})["recent"].tolist()  # doctest: +SKIP
+    >>> audience_table(t, {"recent": "r >= 4"})["recent"].tolist()
     [True, False]
     """
     auds = _audiences(audiences)
+    table = _eager(table)
     t = read_table(table, name="table")
-    member = _membership(table, auds, as_of)
+    member = _membership(table, t.n_rows, auds, as_of)
     cols: dict[str, Any] = {}
     if customer is not None and customer in t.columns:
         cols[customer] = t.raw(customer)
@@ -158,13 +157,10 @@ def audiences_of(
 
     Examples
     --------
-    >>> audiences_of({"r": 5}, {"recent": "r >= 4", "lapsed": "r <= 2"})  # doctest: +SKIP
+    >>> audiences_of({"r": 5}, {"recent": "r >= 4", "lapsed": "r <= 2"})
     ['recent']
     """
-    rules = _rules()
-    return [
-        a.name for a in _audiences(audiences) if rules.evaluate(a.parsed(), record, as_of=as_of)
-    ]
+    return [a.name for a in _audiences(audiences) if rules.evaluate(a.rule, record, as_of=as_of)]
 
 
 @attrs.frozen
@@ -228,10 +224,12 @@ def audience_overlap(
     Examples
     --------
     >>> t = {"r": [5, 4, 1]}
-    >>> audience_overlap(t, {"hi": "r >= 4", "top": "r >= 5"}).counts.tolist()  # doctest: +SKIP
+    >>> audience_overlap(t, {"hi": "r >= 4", "top": "r >= 5"}).counts.tolist()
     [[2, 1], [1, 1]]
     """
     auds = _audiences(audiences)
-    member = _membership(table, auds, as_of).astype(np.int64)
+    table = _eager(table)
+    n_rows = read_table(table, name="table").n_rows
+    member = _membership(table, n_rows, auds, as_of).astype(np.int64)
     counts = member.T @ member
     return AudienceOverlap(tuple(a.name for a in auds), counts, int(member.shape[0]))
