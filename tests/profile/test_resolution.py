@@ -200,6 +200,15 @@ def test_time_window_limit_counts_values_first_seen_close_together() -> None:
     assert "first seen within 7 days" in ref.reason
 
 
+def test_time_window_needs_timestamps_on_the_records_it_counts() -> None:
+    cfg = IdentityConfig().with_rule("cookie_id", limit=2, window=dt.timedelta(days=7))
+    with pytest.raises(DataError, match=r"1 record\(s\) without a timestamp carry \['cookie_id'\]"):
+        resolve([rec("a", ("cookie_id", "c1"), t=0), rec("b", ("cookie_id", "c2"))], cfg)
+    # blocked values are never counted, so they need no timestamp
+    res = resolve([rec("a", ("cookie_id", "c1"), t=0), rec("b", ("cookie_id", "null"))], cfg)
+    assert res.n_profiles == 2
+
+
 def test_the_same_limit_without_window_refuses_both() -> None:
     res = resolve(cookie_records(), IdentityConfig().with_rule("cookie_id", limit=2))
     assert status(res, "c", "cookie_id", "c3") == "refused"

@@ -230,3 +230,43 @@ def test_unmerge_keeps_the_frame_kind() -> None:
     res = resolve_table(frame).unmerge(record=1)
     assert isinstance(res.records_table(), pd.DataFrame)
     assert res.records_table()["profile_id"].tolist() == [2]
+
+
+def test_record_ids_must_be_non_blank_and_of_one_type() -> None:
+    # the record face refuses these too, so both faces agree
+    kinds, values = ["device_id"] * 3, ["d1", "d2", "d3"]
+    for table in (
+        {"record_id": ["", "b", "  "], "kind": kinds, "value": values},
+        pl.DataFrame({"record_id": ["", "b", "  "], "kind": kinds, "value": values}),
+    ):
+        with pytest.raises(DataError, match=r"2 blank record id\(s\): row 0: '', row 2: '  '"):
+            resolve_table(table)
+    for ids in ([1, "1", 2], [1.0, 2.0, 3.0], [True, False, True]):
+        with pytest.raises(DataError, match=r"record_id (mixes id types|holds float|holds bool)"):
+            resolve_table({"record_id": ids, "kind": kinds, "value": values})
+    with pytest.raises(DataError, match=r"null id\(s\): row 1"):
+        resolve_table(pl.DataFrame({"record_id": ["a", None, "c"], "kind": kinds, "value": values}))
+
+
+def test_nan_in_a_list_column_is_a_null_not_the_text_nan() -> None:
+    nan = float("nan")
+    # a NaN value is refused like None (as "nan" it would pass as a silent placeholder)
+    with pytest.raises(DataError, match=r"1 null value\(s\): row 1 \(record 'b'\)"):
+        resolve_table({"record_id": ["a", "b"], "kind": ["email"] * 2, "value": ["x@y.io", nan]})
+    # a NaN scope is no scope (not an app called "nan")
+    res = resolve_table(
+        {
+            "record_id": ["a", "b"],
+            "kind": ["wechat_openid", "device_id"],
+            "value": ["o1", "d1"],
+            "scope": ["wx1", nan],
+        }
+    )
+    assert res.identifiers_table()["scope"].tolist() == ["wx1", None]
+
+
+def test_a_lazy_frame_is_collected() -> None:
+    lazy = pl.LazyFrame({"record_id": ["a", "b"], "kind": ["member_id"] * 2, "value": ["M", "M"]})
+    res = resolve_table(lazy)
+    assert res == resolve_table(lazy.collect())
+    assert isinstance(res.records_table(), pl.DataFrame)

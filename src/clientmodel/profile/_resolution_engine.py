@@ -23,7 +23,7 @@ that could break a limit go through the sequential pass, which is plain Python o
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import attrs
 import numpy as np
@@ -31,7 +31,8 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
-from clientmodel.profile._resolution_input import Prepared, sorted_unique
+from clientmodel.errors import DataError
+from clientmodel.profile._resolution_input import KINDS, Prepared, sorted_unique
 
 MATCHED, BLOCKED, NOT_JOINING, REFUSED = 0, 1, 2, 3
 
@@ -148,10 +149,36 @@ def suspect_components(
     return sorted_unique(pc[starts[over]])
 
 
+def check_windows(prep: Prepared, rules: RuleArrays, active: NDArray[np.bool_]) -> None:
+    """Refuse records without a timestamp whose active rows have a windowed limit."""
+    windowed = rules.window > 0
+    if not windowed.any():
+        return
+    untimed = (
+        active
+        & windowed[prep.key_kind[prep.row_key]]
+        & np.isnat(prep.record_times)[prep.row_record]
+    )
+    if untimed.any():
+        bad = np.unique(prep.row_record[untimed])
+        kinds = sorted({KINDS[k].value for k in prep.key_kind[prep.row_key[untimed]]})
+        raise DataError(
+            f"{len(bad)} record(s) without a timestamp carry {kinds} identifiers, whose limits "
+            f"have a time window: records {prep.record_ids[bad[:5]].tolist()!r}"
+            + (f" (and {len(bad) - 5} more)" if len(bad) > 5 else "")
+            + "; give those records timestamps, or drop the window from the rule",
+            field="timestamp",
+        )
+
+
 def resolve_arrays(prep: Prepared, rules: RuleArrays, *, fast: bool = True) -> Outcome:
-    """Resolve prepared records; ``fast=False`` runs the sequential pass on everything."""
+    """Resolve prepared records; ``fast=False`` runs the sequential pass on everything.
+
+    Raises a :class:`DataError` for records a windowed limit cannot count (no timestamp).
+    """
     status = initial_status(prep, rules)
     active = status == MATCHED
+    check_windows(prep, rules, active)
     component = components(prep, active)
     label = component.copy()
     if fast:
@@ -178,24 +205,42 @@ class SequentialResult:
     links: tuple[RawLink, ...]
 
 
-def key_order(prep: Prepared, rules: RuleArrays, keys: Sequence[int]) -> dict[int, int]:
-    """Rank of each key in processing order: priority, kind, scope, value, hashed.
+#: Processing order of an identifier: priority, kind, scope (``""`` for none), value, hashed.
+SortKey = tuple[int, int, str, str, bool]
+
+
+def sort_key(
+    priority: Sequence[int], kind: int, scope: str | None, value: str, hashed: bool
+) -> SortKey:
+    """The processing-order sort key of one identifier (``priority`` is indexed by kind)."""
+    return (priority[kind], kind, scope or "", value, hashed)
+
+
+def sort_keys(prep: Prepared, rules: RuleArrays, keys: Iterable[int]) -> dict[int, SortKey]:
+    """The processing-order sort key of each (distinct) key.
 
     Built from the values themselves, never from key numbering, so it is input-order free.
+    Reads the key arrays once for all keys (much faster than key by key).
     """
-
-    def sort_key(k: int) -> tuple[int, int, str, str, bool]:
-        kind = int(prep.key_kind[k])
-        scope = prep.key_scope[k]
-        return (
-            int(rules.priority[kind]),
-            kind,
-            "" if scope is None else str(scope),
-            str(prep.key_value[k]),
-            bool(prep.key_hashed[k]),
+    wanted = np.unique(np.fromiter(keys, dtype=np.int64))
+    priority = rules.priority.tolist()
+    return {
+        key: sort_key(priority, k, sc, v, h)
+        for key, k, sc, v, h in zip(
+            wanted.tolist(),
+            prep.key_kind[wanted].tolist(),
+            prep.key_scope[wanted].tolist(),
+            prep.key_value[wanted].tolist(),
+            prep.key_hashed[wanted].tolist(),
+            strict=True,
         )
+    }
 
-    return {k: i for i, k in enumerate(sorted(set(keys), key=sort_key))}
+
+def key_order(prep: Prepared, rules: RuleArrays, keys: Iterable[int]) -> dict[int, int]:
+    """Rank of each (distinct) key in processing order (see :func:`sort_keys`)."""
+    order = sort_keys(prep, rules, keys)
+    return {k: i for i, k in enumerate(sorted(order, key=order.__getitem__))}
 
 
 def _max_in_window(times: list[int], window: int) -> int:

@@ -32,7 +32,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel.errors import ClientModelError, DataError
+from clientmodel.errors import ClientModelError, DataError, describe_rows
 from clientmodel.profile.identifiers import (
     _CLEAN_EMAIL,
     _CLEAN_HASH,
@@ -292,7 +292,12 @@ def clean_pairs(
     return out
 
 
-def _id_array(ids: Sequence[Any], field: str) -> NDArray[Any]:
+def id_array(ids: Sequence[Any], field: str) -> NDArray[Any]:
+    """Distinct record ids as an ``int64`` array (all integers) or an object array (all strings).
+
+    Any other mix of types (numbers and strings, floats, booleans) is refused: ids of one type
+    order and compare the same way on both faces.
+    """
     kinds = {type(v) for v in ids}
     if kinds <= {int}:
         try:
@@ -301,27 +306,25 @@ def _id_array(ids: Sequence[Any], field: str) -> NDArray[Any]:
             raise DataError(
                 f"{field} has integers beyond 64 bits; use strings", field=field
             ) from exc
+    if not kinds <= {str}:
+        found = sorted(k.__name__ for k in kinds)
+        what = f"mixes id types {found}" if len(found) > 1 else f"holds {found[0]} ids"
+        raise DataError(
+            f"{field} {what}; use one type of record id (all strings or all integers)",
+            field=field,
+        )
     out = np.empty(len(ids), dtype=object)
     out[:] = list(ids)
     return out
 
 
-def rank_ids(ids: NDArray[Any], field: str, arrow: Any = None) -> NDArray[np.int64]:
-    """The rank of each (distinct) record id in sorted order; ids must be of one orderable type.
+def rank_ids(ids: NDArray[Any], arrow: Any = None) -> NDArray[np.int64]:
+    """The rank of each distinct record id (from :func:`id_array`) in sorted order.
 
-    ``arrow`` (the same ids as an arrow array) lets pyarrow sort strings, much faster than numpy.
+    ``arrow`` (the same string ids as an arrow array) lets pyarrow sort them, much faster than
+    numpy.
     """
-    strings = False
-    if ids.dtype == object:
-        kinds = {type(v) for v in ids.tolist()}
-        if not (kinds <= {str} or kinds <= {int}):
-            raise DataError(
-                f"{field} mixes id types {sorted(k.__name__ for k in kinds)}; use one type of "
-                "record id (all strings or all integers)",
-                field=field,
-            )
-        strings = kinds <= {str}
-    if arrow is not None and strings:
+    if arrow is not None and ids.dtype == object:
         pc = importlib.import_module("pyarrow.compute")
         order = np.asarray(pc.sort_indices(arrow).to_numpy(), dtype=np.int64)
     else:
@@ -418,10 +421,10 @@ def from_records(
             row_record.append(i)
             row_key.append(key_index.setdefault(k, len(key_index)))
     keys, key_hashed, key_blocked = key_arrays(key_index, extra)
-    ids = _id_array([r.record_id for r in records], "record_id")
+    ids = id_array([r.record_id for r in records], "record_id")
     return canonical(
         ids,
-        rank_ids(ids, "record_id"),
+        rank_ids(ids),
         times,
         "UTC",  # record timestamps are aware: kept as UTC wall-clock times
         keys,
@@ -482,22 +485,41 @@ def from_table(
         t.require(timestamp)
     use_scope = scope is not None and scope in t.columns
     use_time = timestamp is not None and timestamp in t.columns
-    frame = nw.from_native(table, eager_only=True) if t.kind == "frame" else None
+    # the eager frame read_table built (a lazy input is collected); None for a mapping.
+    # Series (not numpy arrays) let columns go to arrow without a copy through Python objects.
+    frame = t._frame
     backend = None if frame is None else nw.get_native_namespace(frame)
 
     def column(name: str) -> Any:
         return frame.get_column(name) if frame is not None else t.raw(name)
 
-    # record ids -> codes sorted by id (so the code is the id's rank)
-    rid = t.ids(record)
-    if rid.dtype.kind in "iu":
+    # record ids -> codes; each distinct id's rank is the canonical tie-break
+    rid = column(record)
+    if frame is not None and rid.dtype.is_integer():
+        rid = rid.to_numpy()
+    if isinstance(rid, np.ndarray) and rid.dtype.kind in "iu":
+        if rid.dtype == np.uint64 and len(rid) and int(rid.max()) > np.iinfo(np.int64).max:
+            raise DataError(f"{record} has integers beyond 64 bits; use strings", field=record)
         rec_ids, rec_code = unique_inverse(rid.astype(np.int64))
         id_rank = np.arange(len(rec_ids), dtype=np.int64)
     else:
         coded_ids = encode(rid)
+        if (coded_ids.codes < 0).any():
+            t.ids(record)  # raises, naming the null rows
         rec_code = coded_ids.codes
-        rec_ids = _id_array(coded_ids.uniques.tolist(), record)
-        id_rank = rank_ids(rec_ids, record, coded_ids.arrow)
+        rec_ids = id_array(coded_ids.uniques.tolist(), record)
+        id_rank = rank_ids(rec_ids, coded_ids.arrow)
+        if rec_ids.dtype == object:
+            blank = np.flatnonzero([not v.strip() for v in rec_ids.tolist()])
+            if len(blank):
+                bad = np.flatnonzero(np.isin(rec_code, blank))
+                raise DataError(
+                    f"column {record!r} has {len(bad)} blank record id(s): "
+                    f"{describe_rows(bad, rec_ids[rec_code[bad]])}; "
+                    "every row needs a non-empty record id",
+                    field=record,
+                    rows=bad[:5].tolist(),
+                )
 
     def record_of_row(i: int) -> Any:
         v = rec_ids[rec_code[i]]

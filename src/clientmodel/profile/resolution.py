@@ -81,9 +81,6 @@ __all__ = ["Resolution", "resolve", "resolve_table", "unmerge"]
 
 _FORMAT = "clientmodel.identity_resolution/1"
 
-#: Processing order of an identifier: priority, kind, scope, value, hashed.
-SortKey = tuple[int, int, str, str, bool]
-
 
 @attrs.frozen(eq=False, repr=False)
 class Resolution:
@@ -237,30 +234,15 @@ class Resolution:
         return _plain_id(self._profile_ids[self._record_profile[self._index_of(record_id)]])
 
     # ------------------------------------------------------------------ identifiers
-    def _keys(self, keys: Iterable[int]) -> dict[int, tuple[SortKey, IdentTuple]]:
-        """Sort key (processing order) and ``(kind, scope, value, hashed)`` of some keys.
-
-        Reads the key arrays once for all of them (much faster than key by key).
-        """
-        wanted = np.unique(np.fromiter(keys, dtype=np.int64))
-        prep = self._prep
-        kind_idx = prep.key_kind[wanted].tolist()
-        scopes = prep.key_scope[wanted].tolist()
-        values = prep.key_value[wanted].tolist()
-        hashed = prep.key_hashed[wanted].tolist()
+    def _keys(self, keys: Iterable[int]) -> dict[int, tuple[engine.SortKey, IdentTuple]]:
+        """Sort key (processing order) and ``(kind, scope, value, hashed)`` of some keys."""
         names = [k.value for k in prepare.KINDS]
-        priority = [self.config.rules[k].priority for k in prepare.KINDS]
-        return {
-            key: (
-                (priority[k], k, sc or "", v, h),
-                (names[k], None if sc is None else str(sc), str(v), bool(h)),
-            )
-            for key, k, sc, v, h in zip(
-                wanted.tolist(), kind_idx, scopes, values, hashed, strict=True
-            )
-        }
+        order = engine.sort_keys(self._prep, self.config._arrays(), keys)
+        return {key: (sk, (names[sk[1]], sk[2] or None, sk[3], sk[4])) for key, sk in order.items()}
 
-    def _identifiers(self, info: Mapping[int, tuple[SortKey, IdentTuple]]) -> dict[int, Identifier]:
+    def _identifiers(
+        self, info: Mapping[int, tuple[engine.SortKey, IdentTuple]]
+    ) -> dict[int, Identifier]:
         return {key: _ident_of(t) for key, (_, t) in info.items()}
 
     def _profile_records(self, p: int) -> NDArray[np.int64]:
@@ -276,7 +258,7 @@ class Resolution:
         p: int,
         records: NDArray[np.int64],
         rows: NDArray[np.int64],
-        info: Mapping[int, tuple[SortKey, IdentTuple]],
+        info: Mapping[int, tuple[engine.SortKey, IdentTuple]],
         idents: Mapping[int, Identifier],
     ) -> ResolvedProfile:
         prep = self._prep
@@ -548,7 +530,7 @@ class Resolution:
         config = IdentityConfig.model_validate(data["config"])
         tz = data.get("tz")
         recs = list(data["records"])
-        ids = prepare._id_array([r["record_id"] for r in recs], "record_id")
+        ids = prepare.id_array([r["record_id"] for r in recs], "record_id")
         times = np.array(
             [
                 np.datetime64(r["timestamp"], "us") if r.get("timestamp") else prepare._NAT
@@ -570,7 +552,7 @@ class Resolution:
         keys, key_hashed, key_blocked = prepare.key_arrays(key_index, config._blocked())
         prep = prepare.canonical(
             ids,
-            prepare.rank_ids(ids, "record_id"),
+            prepare.rank_ids(ids),
             times,
             tz,
             keys,
@@ -649,9 +631,7 @@ class Resolution:
 
 
 def _build(prep: prepare.Prepared, config: IdentityConfig, backend: Any = None) -> Resolution:
-    rules = config._arrays()
-    _check_windows(prep, config, rules)
-    outcome = engine.resolve_arrays(prep, rules)
+    outcome = engine.resolve_arrays(prep, config._arrays())
     return Resolution(
         config,
         prep=prep,
@@ -679,27 +659,6 @@ def _refusals(prep: prepare.Prepared, raw: Sequence[engine.RawRefusal]) -> tuple
         )
         for r in raw
     )
-
-
-def _check_windows(
-    prep: prepare.Prepared, config: IdentityConfig, rules: engine.RuleArrays
-) -> None:
-    windowed = rules.window > 0
-    if not windowed.any():
-        return
-    status = engine.initial_status(prep, rules)
-    rows = (status == engine.MATCHED) & windowed[prep.key_kind[prep.row_key]]
-    untimed = np.isnat(prep.record_times)[prep.row_record] & rows
-    if untimed.any():
-        bad = np.unique(prep.row_record[untimed])
-        kinds = sorted({prepare.KINDS[k].value for k in prep.key_kind[prep.row_key[untimed]]})
-        raise DataError(
-            f"{len(bad)} record(s) without a timestamp carry {kinds} identifiers, whose limits "
-            f"have a time window: records {prep.record_ids[bad[:5]].tolist()!r}"
-            + (f" (and {len(bad) - 5} more)" if len(bad) > 5 else "")
-            + "; give those records timestamps, or drop the window from the rule",
-            field="timestamp",
-        )
 
 
 def resolve(
@@ -957,17 +916,13 @@ def unmerge(
     kept_refusals = [r for r in res._refusals if r.record_id not in affected_ids]
     new_refusals = list(_refusals(sub, outcome.refusals))
     order = {rid: i for i, rid in enumerate(new_prep.record_ids.tolist())}
-    priority = {k.value: res.config.rules[k].priority for k in prepare.KINDS}
     kind_index = {k.value: i for i, k in enumerate(prepare.KINDS)}
+    priority = rules.priority.tolist()
     refusals = sorted(
         kept_refusals + new_refusals,
         key=lambda r: (
             order[r.record_id],
-            priority[r.ident[0]],
-            kind_index[r.ident[0]],
-            r.ident[1] or "",
-            r.ident[2],
-            r.ident[3],
+            engine.sort_key(priority, kind_index[r.ident[0]], r.ident[1], r.ident[2], r.ident[3]),
         ),
     )
     return Resolution(

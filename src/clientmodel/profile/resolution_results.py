@@ -362,12 +362,12 @@ class ResolvedProfile:
     def matched(self) -> tuple[Identifier, ...]:
         """The identifiers used for matching on this profile.
 
-            Examples
-            --------
-            >>> from clientmodel.profile.resolution import resolve
+        Examples
+        --------
+        >>> from clientmodel.profile.resolution import resolve
         >>> res = resolve([{"record_id": "a", "identifiers": [("phone", "null")]}])
-            >>> res.profiles()[0].matched
-            ()
+        >>> res.profiles()[0].matched
+        ()
         """
         return tuple(
             i
