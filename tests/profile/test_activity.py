@@ -66,6 +66,21 @@ def test_intent_by_hand():
     assert intent_at(p, AS_OF + 7 * DAY) == pytest.approx(1 - math.exp(-0.5), rel=1e-12)
 
 
+def test_one_decay_and_intent_formula_for_floats_and_columns():
+    # the record face calls the kernel per event, the table face on columns: same numbers
+    import numpy as np
+
+    from clientmodel.profile._common import decay, intent_score
+
+    ages = [0.0, 0.3, 7.0, 29.9, 400.0]
+    column = decay(np.array(ages), 7.0)
+    assert column.tolist() == [decay(a, 7.0) for a in ages]
+    assert decay(7.0, 7.0) == 0.5
+    masses = [0.0, 1e-12, 1.0, 50.0]
+    assert intent_score(np.array(masses)).tolist() == [intent_score(m) for m in masses]
+    assert intent_score(1e-12) == pytest.approx(1e-12, rel=1e-9)  # no cancellation near 0
+
+
 def test_configured_half_life_and_weights():
     cfg = ActivityConfig(interest_half_life_days=10, interest_weights={"view": 3.0})
     p, _ = apply(Profile(profile_id="p"), [ev(1, "view", 20, ("a",))], as_of=AS_OF, config=cfg)

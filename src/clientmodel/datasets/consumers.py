@@ -21,6 +21,15 @@ The story behind :func:`make_consumers`:
 
 ``truth`` tells what the data was drawn from (favourite topic, activity rate, who is who behind
 every identifier record), so interest scores and identity resolution can be checked against it.
+
+Timestamps
+----------
+Every time is UTC. In the numpy columns (``events``, ``identifiers`` and the ``"dict"`` tables)
+they are *naive* ``datetime64[us]`` wall-clock UTC values, because numpy has no timezones: table
+functions refuse naive times unless told their timezone, so pass ``tz="UTC"`` with them
+(``fold_events(d.events, as_of=d.as_of, tz="UTC")``). The ``"pandas"`` and ``"polars"`` tables
+and the :class:`~clientmodel.profile.models.Event` records carry the UTC timezone themselves and
+need no ``tz``.
 """
 
 from __future__ import annotations
@@ -88,12 +97,13 @@ class ConsumerDataset:
         Tag groups: ``source`` (open), ``lifecycle`` and ``tier`` (exclusive), ``interest`` (open).
     events:
         The event table as numpy columns: ``profile_id``, ``event_id``, ``type``, ``channel``,
-        ``timestamp`` (UTC ``datetime64[us]``), ``topic`` (``None`` when none), ``value``
-        (``NaN`` when none), ``channel_code`` and ``campaign`` (``None`` when none). One row per
-        (event, topic).
+        ``timestamp`` (naive ``datetime64[us]`` in UTC: pass ``tz="UTC"``), ``topic``
+        (``None`` when none), ``value`` (``NaN`` when none), ``channel_code`` and ``campaign``
+        (``None`` when none). One row per (event, topic).
     identifiers:
         The identifier records in long form: ``record_id``, ``kind``, ``value``, ``scope``,
-        ``timestamp`` and the truth ``person_id``.
+        ``timestamp`` (naive ``datetime64[us]`` in UTC, as in ``events``) and the truth
+        ``person_id``.
     truth:
         ``person_id``, ``favourite_topic``, ``rate`` (events per day) and ``joined_via``.
 
@@ -116,14 +126,20 @@ class ConsumerDataset:
     truth: dict[str, NDArray[Any]]
 
     def events_table(self, frame: Literal["dict", "pandas", "polars"] = "dict") -> Any:
-        """The events as a table (``dict``: numpy columns, timestamps naive UTC, so pass
-        ``tz="UTC"``; ``pandas`` / ``polars``: timezone-aware UTC, missing values null).
+        """The events as a table.
+
+        ``"dict"``: the numpy columns of ``events``, timestamps naive UTC -- pass ``tz="UTC"``
+        to the function reading them; ``"pandas"`` / ``"polars"``: timestamps timezone-aware
+        UTC, missing values null.
 
         Examples
         --------
+        >>> from clientmodel.profile import fold_events
         >>> d = make_consumers(20, seed=1)
         >>> sorted(d.events_table())[:3]
         ['campaign', 'channel', 'channel_code']
+        >>> folded = fold_events(d.events_table(), as_of=d.as_of, tz="UTC")  # naive UTC
+        >>> folded = fold_events(d.events_table("polars"), as_of=d.as_of)  # aware: no tz
         """
         return _frame(self.events, frame, time="timestamp")
 

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Iterable, Mapping
-from typing import Any
+import math
+from collections.abc import Mapping
+from typing import Any, overload
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import BaseModel, ValidationError
 
 from clientmodel.errors import ArgumentError, DataError
@@ -62,6 +65,31 @@ def days_between(earlier: dt.datetime, later: dt.datetime) -> float:
     return (later - earlier).total_seconds() / _SECONDS_PER_DAY
 
 
+@overload
+def decay(age_days: float, half_life: float) -> float: ...
+@overload
+def decay(age_days: NDArray[Any], half_life: float) -> NDArray[np.float64]: ...
+def decay(age_days: Any, half_life: float) -> Any:
+    """The decay factor :math:`2^{-a/h}` of interest and intent scores after ``age_days``.
+
+    The one formula of both faces: the record face calls it on floats (per event, and to move
+    stored scores forward), the table face on whole numpy columns. Both compute ``2.0 ** x``
+    (C ``pow``), so the two faces agree to the last bit.
+    """
+    return 2.0 ** (-age_days / half_life)
+
+
+@overload
+def intent_score(mass: float) -> float: ...
+@overload
+def intent_score(mass: NDArray[Any]) -> NDArray[np.float64]: ...
+def intent_score(mass: Any) -> Any:
+    """The intent score :math:`1 - e^{-S}` of a decayed high-intent mass ``S`` (float or array)."""
+    if isinstance(mass, np.ndarray):
+        return -np.expm1(-mass)
+    return -math.expm1(-mass)
+
+
 def short_validation(exc: ValidationError) -> str:
     """The first few pydantic errors as one line (locations and messages, never raw input)."""
     parts = []
@@ -85,16 +113,6 @@ def coerce(model: type[BaseModel], value: Any, what: str, field: str) -> Any:
         f"{what} must be a {model.__name__} or a mapping of its fields, got {type(value).__name__}",
         field=field,
     )
-
-
-def as_list(value: Any, what: str) -> list[Any]:
-    """An iterable argument as a list (a lone mapping or model is refused: pass a list)."""
-    if isinstance(value, (str, bytes, Mapping, BaseModel)) or not isinstance(value, Iterable):
-        raise ArgumentError(
-            f"{what} must be a list (or other iterable) of records, got {type(value).__name__}",
-            field=what,
-        )
-    return list(value)
 
 
 def rules_module() -> Any:

@@ -24,6 +24,8 @@ from clientmodel.errors import ArgumentError, RuleError
 from clientmodel.profile._common import rules_module
 
 AGG_PREFIX = "__agg"
+#: The most days one calendar unit of a rule window spans.
+_UNIT_MAX_DAYS = {"D": 1, "W": 7, "M": 31, "Q": 92, "Y": 366}
 
 
 @attrs.frozen
@@ -153,3 +155,12 @@ def field_default(name: str) -> Any:
     if name.startswith(("sum_", "interest_")) or name == "intent":
         return 0.0
     return None
+
+
+def window_days(window: tuple[str, int, str]) -> int:
+    """The most days an aggregate's window ``(direction, amount, unit)`` spans (a bound).
+
+    ``within last 2 M`` spans at most 62 days: what a profile must keep, and how far back the
+    faces look before the exact window test of :mod:`clientmodel.rules`.
+    """
+    return window[1] * _UNIT_MAX_DAYS[window[2]]

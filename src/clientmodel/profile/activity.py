@@ -45,8 +45,19 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.profile._common import aware, days_between, rules_module, short_validation
-from clientmodel.profile._rulesupport import PreparedRule, field_default, prepare_rules
+from clientmodel.profile._common import (
+    aware,
+    days_between,
+    decay,
+    rules_module,
+    short_validation,
+)
+from clientmodel.profile._rulesupport import (
+    PreparedRule,
+    field_default,
+    prepare_rules,
+    window_days,
+)
 from clientmodel.profile.channels import touch_of
 from clientmodel.profile.models import (
     CHANNELS,
@@ -160,10 +171,6 @@ class ActivityConfig(BaseModel):
 _DEFAULT_CONFIG = ActivityConfig()
 
 
-def _decay(days: float, half_life: float) -> float:
-    return float(2.0 ** (-days / half_life))
-
-
 def _events(profile: Profile, events: Any, as_of: dt.datetime) -> list[Event]:
     if isinstance(events, (Event, Mapping, str, bytes)) or not isinstance(events, Iterable):
         raise ArgumentError(
@@ -237,7 +244,7 @@ def _fold(
     intent = activity.intent_mass
     if activity.as_of is not None and activity.as_of != as_of:
         gap = days_between(activity.as_of, as_of)
-        f, f_i = _decay(gap, h), _decay(gap, h_i)
+        f, f_i = decay(gap, h), decay(gap, h_i)
         interest = {k: v * f for k, v in interest.items()}
         intent *= f_i
     counts_t = dict(activity.counts_by_type)
@@ -251,12 +258,12 @@ def _fold(
         if e.topics:
             w = cfg.interest_weight(e.type)
             if w:
-                c = w * _decay(age, h)
+                c = w * decay(age, h)
                 for topic in e.topics:
                     interest[topic] = interest.get(topic, 0.0) + c
         wi = cfg.intent_weight(e.type)
         if wi:
-            intent += wi * _decay(age, h_i)
+            intent += wi * decay(age, h_i)
         counts_t[e.type] = counts_t.get(e.type, 0) + 1
         counts_c[e.channel] = counts_c.get(e.channel, 0) + 1
         t = e.timestamp
@@ -408,16 +415,13 @@ def apply(
     return _apply_rules(out, prepared, as_of, catalog)
 
 
-_UNIT_MAX_DAYS = {"D": 1, "W": 7, "M": 31, "Q": 92, "Y": 366}
-
-
 def _check_windows(prepared: tuple[PreparedRule, ...], cfg: ActivityConfig) -> None:
     for rule in prepared:
         for agg in rule.aggregates:
             if agg.window is None or agg.window[0] == "older":
                 problem = "without a 'within last ...' window"
             elif agg.window[0] == "last":
-                days = agg.window[1] * _UNIT_MAX_DAYS[agg.window[2]]
+                days = window_days(agg.window)
                 if days <= cfg.history_days:
                     continue
                 problem = f"over up to {days:g} days"
@@ -468,11 +472,10 @@ def _aggregate_value(
     count = 0
     total: list[float] = []
     if agg.window is not None:
-        direction, amount, unit = agg.window
-        if direction != "last":  # "next": no event lies after as_of
+        if agg.window[0] != "last":  # "next": no event lies after as_of
             return 0 if agg.func == "count" else 0.0
         # a cheap, conservative cut before the exact window test of clientmodel.rules
-        horizon = as_of - dt.timedelta(days=amount * _UNIT_MAX_DAYS[unit] + 2)
+        horizon = as_of - dt.timedelta(days=window_days(agg.window) + 2)
         events = tuple(e for e in events if e.timestamp > horizon)
     for e in events:
         entries = event_entries(e)

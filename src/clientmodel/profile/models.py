@@ -40,7 +40,7 @@ from pydantic import (
     model_validator,
 )
 
-from clientmodel.profile._common import zone
+from clientmodel.profile._common import intent_score, zone
 from clientmodel.profile.identifiers import Identifier
 
 __all__ = [
@@ -161,11 +161,6 @@ def _check_name(value: str, what: str) -> str:
             "'add_to_cart' or 'mini_program' (letters, digits, '_', at most 64 characters)"
         )
     return value
-
-
-def _aware(value: dt.datetime | None, what: str) -> None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise ValueError(f"{what} must be timezone-aware")
 
 
 # ----------------------------------------------------------------------------------- events
@@ -775,7 +770,7 @@ class Activity(BaseModel):
     @property
     def intent(self) -> float:
         """The intent score :math:`1 - e^{-S}` at ``as_of`` (0 before any high-intent action)."""
-        return -math.expm1(-self.intent_mass)
+        return intent_score(self.intent_mass)
 
 
 class Profile(BaseModel):

@@ -33,8 +33,13 @@ from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.periods import as_of_value
-from clientmodel.profile._common import aware, rules_module, zone
-from clientmodel.profile._rulesupport import PreparedRule, field_default, prepare_rules
+from clientmodel.profile._common import aware, decay, intent_score, rules_module, zone
+from clientmodel.profile._rulesupport import (
+    PreparedRule,
+    field_default,
+    prepare_rules,
+    window_days,
+)
 from clientmodel.profile.activity import ActivityConfig, _check_windows, event_entries
 from clientmodel.profile.models import RESERVED_TRAIT_PREFIXES, Event, TagCatalog
 from clientmodel.tables import Table, read_table
@@ -46,7 +51,6 @@ _US_PER_HOUR = 3_600_000_000
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _OFFSET = re.compile(r"(?:UTC)?([+-])(\d{1,2}):?(\d{2})?")
 _EPOCH = dt.datetime(1970, 1, 1)
-_UNIT_MAX_DAYS = {"D": 1, "W": 7, "M": 31, "Q": 92, "Y": 366}
 _I64_MIN = np.iinfo(np.int64).min
 _I64_MAX = np.iinfo(np.int64).max
 
@@ -178,15 +182,20 @@ def _factorize(
             raw = series.to_numpy()
             uniques = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=object)
             uniques[codes[~nulls]] = raw[~nulls]
-    if not nullable and nulls.any():
+    if not nullable:
+        _refuse_nulls(column, nulls, "every row needs a value")
+    return codes, uniques
+
+
+def _refuse_nulls(column: str, nulls: NDArray[np.bool_], accepted: str) -> None:
+    if nulls.any():
         rows = np.flatnonzero(nulls)
         raise DataError(
             f"column {column!r} has {len(rows)} null value(s): "
-            f"{describe_rows(rows, [None] * len(rows))}; every row needs a value",
+            f"{describe_rows(rows, [None] * len(rows))}; {accepted}",
             field=column,
             rows=rows[:5].tolist(),
         )
-    return codes, uniques
 
 
 def _int_duplicated(arr: NDArray[Any]) -> NDArray[np.bool_]:
@@ -214,15 +223,7 @@ def _duplicated(frame: Any, table: Table, column: str) -> NDArray[np.bool_]:
     series = frame.get_column(column)
     if series.dtype.is_integer() and not series.is_null().any():
         return _int_duplicated(series.to_numpy())
-    nulls = series.is_null().to_numpy().astype(bool)
-    if nulls.any():
-        rows = np.flatnonzero(nulls)
-        raise DataError(
-            f"column {column!r} has {len(rows)} null value(s): "
-            f"{describe_rows(rows, [None] * len(rows))}; every event needs an id",
-            field=column,
-            rows=rows[:5].tolist(),
-        )
+    _refuse_nulls(column, series.is_null().to_numpy().astype(bool), "every event needs an id")
     return np.asarray(series.is_duplicated().to_numpy(), dtype=bool)
 
 
@@ -303,10 +304,6 @@ def _wall(us: NDArray[np.int64], tz: dt.tzinfo) -> NDArray[np.datetime64]:
     out = shifted.astype("datetime64[us]")
     out[nat] = np.datetime64("NaT")
     return np.asarray(out, dtype="datetime64[us]")
-
-
-def _decay(age_days: NDArray[np.float64], half_life: float) -> NDArray[np.float64]:
-    return np.asarray(np.exp2(-age_days / half_life), dtype=np.float64)
 
 
 # ----------------------------------------------------------------------------- main
@@ -431,7 +428,6 @@ def fold_events(
     # ---- one row per event: replayed rows and rows of multi-topic events
     n = tbl.n_rows
     e_codes = np.arange(n, dtype=np.int64)  # an event's code: its first row
-    tbl.require(event_id)
     dup = _duplicated(frame, tbl, event_id) if n else np.zeros(0, dtype=bool)
     if dup.any():
         sub = np.flatnonzero(dup)
@@ -501,14 +497,14 @@ def fold_events(
     nz = np.flatnonzero(wi > 0)
     age_i = (a_us - et[nz]) / _US_PER_DAY
     intent_mass = np.bincount(
-        ep[nz], weights=wi[nz] * _decay(age_i, cfg.intent_half_life_days), minlength=n_p
+        ep[nz], weights=wi[nz] * decay(age_i, cfg.intent_half_life_days), minlength=n_p
     )
 
     # ---- interest per (profile, topic)
     w_interest = np.array([cfg.interest_weight(str(t)) for t in ty_names], dtype=np.float64)
     w_rows = w_interest[ty_codes[topic_rows]]
     topic_rows = topic_rows[w_rows > 0]  # weight 0 adds nothing, as on the record face
-    contrib = w_rows[w_rows > 0] * _decay(
+    contrib = w_rows[w_rows > 0] * decay(
         (a_us - t_us[topic_rows]) / _US_PER_DAY, cfg.interest_half_life_days
     )
     ip, it, scores, top_topic, top_score = _interest(
@@ -524,7 +520,7 @@ def fold_events(
         "n_events": n_events,
         "first_seen": _as_times(first_seen, ~seen),
         "last_seen": _as_times(last_seen, ~seen),
-        "intent": -np.expm1(-intent_mass),
+        "intent": intent_score(intent_mass),
         "intent_mass": intent_mass,
         "top_topic": top_topic,
         "top_interest": top_score,
@@ -549,24 +545,20 @@ def fold_events(
         extra_profiles,
         interest=(ip, it, scores, tp_names),
         events_arrays={
-            "rows": np.arange(n),
             "event_codes": e_codes,
             "profile_codes": p_codes,
             "event_rows": event_rows,
             "t_us": t_us,
             "values": vals,
-            "columns": tbl.columns,
         },
-        events=events,
+        backend=None if frame is None else nw.get_native_namespace(frame),
         tbl=tbl,
         names={
             "profile": profile,
             "event_id": event_id,
             "type": type,
             "channel": channel,
-            "time": time,
             "topic": topic,
-            "value": value,
         },
         a_us=a_us,
         moment=moment,
@@ -841,7 +833,7 @@ def _rule_tags(
     *,
     interest: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[Any]],
     events_arrays: Mapping[str, Any],
-    events: Any,
+    backend: Any,
     tbl: Table,
     names: Mapping[str, str],
     a_us: int,
@@ -853,7 +845,6 @@ def _rule_tags(
     if not prepared:
         return np.array([], dtype=np.int64), []
     rules = rules_module()
-    backend = nw.get_native_namespace(_native_frame(events)) if tbl.kind == "frame" else None
     as_of_tz = moment.tzinfo
     assert as_of_tz is not None
     ip, it, scores, tp_names = interest
@@ -895,7 +886,7 @@ def _rule_tags(
             if window is None or window[0] != "last":
                 features[agg.name] = np.zeros(n_p) if agg.func == "sum" else np.zeros(n_p, int)
                 continue
-            horizon = (window[1] * _UNIT_MAX_DAYS[window[2]] + 2) * _US_PER_DAY
+            horizon = (window_days(window) + 2) * _US_PER_DAY  # a cut, as on the record face
             rows = np.flatnonzero(t_us > a_us - horizon)
             if agg.predicate is not None and len(rows):
                 frame = _rule_frame(
