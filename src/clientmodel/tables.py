@@ -49,6 +49,7 @@ __all__ = [
     "LazyTimestamps",
     "Table",
     "Timestamps",
+    "integer_codes",
     "is_lazy",
     "read_lazy",
     "read_table",
@@ -183,6 +184,17 @@ class Table:
             return self._frame.schema[column]
         return self.raw(column).dtype
 
+    def nulls(self, column: str) -> NDArray[np.bool_]:
+        """Which rows of a column are null (``None``, NaN, NaT or the frame's null).
+
+        Examples
+        --------
+        >>> read_table({"c": ["a", None, float("nan")]}).nulls("c").tolist()
+        [False, True, True]
+        """
+        self.require(column)
+        return self._nulls(column, self.raw(column) if self._frame is None else np.empty(0))
+
     def _nulls(self, column: str, arr: NDArray[Any]) -> NDArray[np.bool_]:
         if self._frame is not None:
             return cast("NDArray[np.bool_]", self._frame.get_column(column).is_null().to_numpy())
@@ -224,6 +236,8 @@ class Table:
             if series.null_count():
                 self.ids(column)  # raises, naming the null rows
             native = series.to_native()
+            if series.dtype.is_integer():
+                return integer_codes(series.to_numpy())
             if nw.dependencies.is_pandas_series(native):
                 codes, found = _pd_factorize(native)
                 return codes.astype(np.int64), np.asarray(found)
@@ -232,6 +246,8 @@ class Table:
             first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
             return codes, series[first.tolist()].to_numpy()
         ids = self.ids(column)
+        if ids.dtype.kind in "iu":
+            return integer_codes(ids)
         try:
             uniques, inverse = np.unique(ids, return_inverse=True)
         except TypeError as exc:
@@ -513,6 +529,31 @@ def _lazy(data: Any) -> nw.LazyFrame[Any] | None:
         return nw.from_native(data)  # type: ignore[no-any-return]
     except TypeError:
         return None
+
+
+def integer_codes(arr: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    """Integer ids as codes into their sorted distinct values.
+
+    A direct lookup when the ids span a compact range (no sort, no hashing), else a sort.
+
+    Examples
+    --------
+    >>> codes, uniques = integer_codes(np.array([7, 3, 7, 5]))
+    >>> codes.tolist(), uniques.tolist()
+    ([2, 0, 2, 1], [3, 5, 7])
+    """
+    if len(arr) == 0:
+        return np.zeros(0, dtype=np.int64), arr[:0]
+    lo, hi = int(arr.min()), int(arr.max())
+    span = hi - lo + 1
+    if span <= 4 * len(arr) + 1_000_000:
+        shifted = (arr - lo).astype(np.int64)
+        present = np.zeros(span, dtype=bool)
+        present[shifted] = True
+        lookup = np.cumsum(present, dtype=np.int64) - 1
+        return lookup[shifted], (np.flatnonzero(present) + lo).astype(arr.dtype)
+    uniques, inverse = np.unique(arr, return_inverse=True)
+    return inverse.reshape(-1).astype(np.int64), uniques
 
 
 def _pd_factorize(native: Any) -> tuple[NDArray[Any], Any]:

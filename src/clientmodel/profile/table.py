@@ -42,7 +42,7 @@ from clientmodel.profile._rulesupport import (
 )
 from clientmodel.profile.activity import ActivityConfig, _check_windows, event_entries
 from clientmodel.profile.models import RESERVED_TRAIT_PREFIXES, Event, TagCatalog
-from clientmodel.tables import Table, read_table
+from clientmodel.tables import Table, integer_codes, read_table
 
 __all__ = ["FoldedEvents", "events_to_table", "fold_events"]
 
@@ -92,48 +92,22 @@ def _native_frame(events: Any) -> Any:
         return nw.from_native(events).lazy().collect()
 
 
-def _int_codes(arr: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[Any]]:
-    """Codes of integer ids: a direct lookup when their range is compact, else a sort."""
-    if len(arr) == 0:
-        return np.zeros(0, dtype=np.int64), arr[:0]
-    lo, hi = int(arr.min()), int(arr.max())
-    span = hi - lo + 1
-    if span <= 4 * len(arr) + 1_000_000:
-        shifted = (arr - lo).astype(np.int64)
-        present = np.zeros(span, dtype=bool)
-        present[shifted] = True
-        lookup = np.cumsum(present, dtype=np.int64) - 1
-        return lookup[shifted], (np.flatnonzero(present) + lo).astype(arr.dtype)
-    uniques, inverse = np.unique(arr, return_inverse=True)
-    return inverse.reshape(-1).astype(np.int64), uniques
-
-
-def _null_mask(raw: NDArray[Any]) -> NDArray[np.bool_]:
-    if raw.dtype.kind == "O":
-        is_none: NDArray[np.bool_] = np.asarray(raw == None, dtype=bool)  # noqa: E711
-        is_nan: NDArray[np.bool_] = np.asarray(raw != raw, dtype=bool)
-        return np.logical_or(is_none, is_nan)
-    if raw.dtype.kind == "f":
-        return np.asarray(np.isnan(raw))
-    if raw.dtype.kind in "mM":
-        return np.asarray(np.isnat(raw))
-    return np.zeros(len(raw), dtype=bool)
-
-
 def _factorize(
     frame: Any, table: Table, column: str, *, nullable: bool
 ) -> tuple[NDArray[np.int64], NDArray[Any]]:
-    """Codes into the sorted distinct values (``-1`` for nulls), hash- or range-based.
+    """Codes into the sorted distinct values; ``-1`` for nulls where ``nullable``.
 
-    Integer ids use a direct lookup; text uses the frame library's own hashing (``factorize``
-    for pandas, ``unique`` + ``replace_strict`` for polars); other frames rank.
+    Columns that must not hold nulls go through :meth:`Table.factorize`; the nullable ones use the
+    same integer lookup (:func:`~clientmodel.tables.integer_codes`) or the frame's own hashing.
     """
+    if not nullable:
+        return table.factorize(column)
     table.require(column)
     if frame is None:
         raw = table.raw(column)
-        nulls = _null_mask(raw)
+        nulls = table.nulls(column)
         if raw.dtype.kind in "iu":
-            codes, uniques = _int_codes(raw)
+            codes, uniques = integer_codes(raw)
         else:
             codes = np.full(len(raw), -1, dtype=np.int64)
             uniques = np.array([], dtype=object)
@@ -152,7 +126,7 @@ def _factorize(
         nulls = series.is_null().to_numpy().astype(bool)
         impl = frame.implementation
         if series.dtype.is_integer() and not nulls.any():
-            codes, uniques = _int_codes(series.to_numpy())
+            codes, uniques = integer_codes(series.to_numpy())
         elif impl.is_pandas():
             import pandas as pd
 
@@ -182,8 +156,6 @@ def _factorize(
             raw = series.to_numpy()
             uniques = np.empty(int(codes.max()) + 1 if len(codes) else 0, dtype=object)
             uniques[codes[~nulls]] = raw[~nulls]
-    if not nullable:
-        _refuse_nulls(column, nulls, "every row needs a value")
     return codes, uniques
 
 
@@ -208,7 +180,7 @@ def _int_duplicated(arr: NDArray[Any]) -> NDArray[np.bool_]:
         if counts.max() <= 1:
             return np.zeros(len(arr), dtype=bool)
         return np.asarray(counts[shifted] > 1)
-    codes, uniques = _int_codes(arr)
+    codes, uniques = integer_codes(arr)
     return np.asarray(np.bincount(codes, minlength=len(uniques))[codes] > 1)
 
 
