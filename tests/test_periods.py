@@ -78,3 +78,36 @@ def test_period_start_is_the_first_day_of_the_period(day, unit):
         assert start == dt.date(day.year, 1, 1)
     else:
         assert start == day
+
+
+def test_timezone_reads_every_spelling_of_a_fixed_offset_and_refuses_nonsense():
+    import datetime as dt
+
+    from clientmodel.errors import ArgumentError
+    from clientmodel.periods import timezone
+
+    eight = dt.timezone(dt.timedelta(hours=8))
+    assert timezone("UTC+08:00") == timezone("+08:00") == timezone("+0800") == eight
+    assert timezone("-05:30") == dt.timezone(-dt.timedelta(hours=5, minutes=30))
+    assert timezone("z") is dt.timezone.utc
+    for bad in ("Mars/Olympus", "", "+99:99"):
+        with pytest.raises(ArgumentError, match="not a known timezone"):
+            timezone(bad)
+
+
+def test_a_pyarrow_fixed_offset_column_summarises_with_an_aware_as_of():
+    import datetime as dt
+
+    import pyarrow as pa
+
+    from clientmodel.transactions import summarize
+
+    stamps = pa.array(
+        [dt.datetime(2024, 1, 1, 9), dt.datetime(2024, 1, 8, 9)], pa.timestamp("us", tz="+08:00")
+    )
+    log = pa.table({"customer_id": ["a", "a"], "timestamp": stamps})
+    as_of = dt.datetime(2024, 1, 15, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    out = summarize(log, as_of=as_of, unit="D")
+    # First purchase 1 January, last 8 January, as_of 15 January (all +08:00): by hand.
+    assert out["recency"].to_pylist() == [7.0]
+    assert out["T"].to_pylist() == [14.0]

@@ -17,8 +17,9 @@ days), so a duration is a real number of units however the calendar falls. Calen
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any, Literal, cast
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from dateutil.relativedelta import relativedelta
@@ -34,6 +35,7 @@ __all__ = [
     "parse_unit",
     "period_start",
     "relative_delta",
+    "timezone",
     "window_start",
 ]
 
@@ -128,7 +130,7 @@ def as_of_value(as_of: Any, *, tz: str | None, field: str = "as_of") -> np.datet
                 )
             return np.datetime64(value, "us")
         if tz is not None:
-            value = value.astimezone(_tzinfo(tz))
+            value = value.astimezone(timezone(tz))
         return np.datetime64(value.replace(tzinfo=None), "us")
     if isinstance(value, dt.date):
         # A date means "as of the end of that day".
@@ -142,14 +144,41 @@ def as_of_value(as_of: Any, *, tz: str | None, field: str = "as_of") -> np.datet
     )
 
 
-def _tzinfo(tz: str) -> dt.tzinfo:
-    if tz.upper() == "UTC":
+_OFFSET = re.compile(r"(?:UTC)?([+-])(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
+
+
+def timezone(tz: str) -> dt.tzinfo:
+    """The timezone a name stands for: an IANA name, ``"UTC"``/``"Z"`` or a fixed UTC offset.
+
+    Offsets may be written ``"UTC+08:00"`` (as :class:`clientmodel.tables.Timestamps` reports
+    them) or ``"+08:00"`` (as pyarrow and polars name them). Anything else is an
+    :class:`~clientmodel.errors.ArgumentError` (a ``ValueError``).
+
+    Examples
+    --------
+    >>> timezone("UTC+08:00") == timezone("+08:00")
+    True
+    >>> timezone("Europe/Paris").key
+    'Europe/Paris'
+    """
+    name = tz.strip() if isinstance(tz, str) else ""
+    if name.upper() in ("UTC", "Z"):
         return dt.timezone.utc
-    if tz.startswith(("UTC+", "UTC-")):
-        sign = 1 if tz[3] == "+" else -1
-        hours, _, minutes = tz[4:].partition(":")
-        return dt.timezone(sign * dt.timedelta(hours=int(hours), minutes=int(minutes or 0)))
-    return ZoneInfo(tz)
+    offset = _OFFSET.fullmatch(name)
+    try:
+        if offset is not None:
+            sign = 1 if offset.group(1) == "+" else -1
+            hours, minutes = int(offset.group(2)), int(offset.group(3) or 0)
+            return dt.timezone(sign * dt.timedelta(hours=hours, minutes=minutes))
+        if name:
+            return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        pass
+    raise ArgumentError(
+        f"tz={tz!r} is not a known timezone; pass an IANA name such as 'UTC' or "
+        "'Europe/Paris', or a UTC offset such as 'UTC+08:00'",
+        field="tz",
+    )
 
 
 def relative_delta(amount: int, unit: str) -> relativedelta:

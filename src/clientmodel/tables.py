@@ -34,15 +34,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, cast
-from zoneinfo import ZoneInfoNotFoundError
 
 import attrs
 import narwhals.stable.v2 as nw
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel.errors import ArgumentError, DataError, describe_rows
-from clientmodel.periods import _tzinfo
+from clientmodel.errors import DataError, describe_rows
+from clientmodel.periods import timezone
 
 __all__ = [
     "LazyTable",
@@ -86,18 +85,6 @@ def _bad(column: str, mask: NDArray[np.bool_], values: Any, what: str, accepted:
 def _plain(value: Any) -> Any:
     """A numpy scalar as its Python value, so messages read 'q' rather than np.str_('q')."""
     return value.item() if isinstance(value, np.generic) else value
-
-
-def _zone(tz: str) -> dt.tzinfo:
-    # periods reads the same names (IANA, 'UTC', and offsets 'UTC+08:00' as Timestamps.tz gives).
-    try:
-        return _tzinfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ArgumentError(
-            f"tz={tz!r} is not a known timezone; pass an IANA name such as 'UTC' or "
-            "'Europe/Paris', or a UTC offset such as 'UTC+08:00'",
-            field="tz",
-        ) from exc
 
 
 def _naive(column: str, what: str, *, result: bool = False) -> DataError:
@@ -348,10 +335,10 @@ class Table:
             if col_tz is None:
                 if tz is None:
                     raise _naive(column, "naive timestamps")
-                _zone(tz)
+                timezone(tz)
                 return Timestamps(series.cast(nw.Datetime("us")).to_numpy(), tz)
             if tz is not None and tz != col_tz:
-                _zone(tz)
+                timezone(tz)
                 series = series.dt.convert_time_zone(tz)
                 col_tz = tz
             naive = series.dt.replace_time_zone(None).cast(nw.Datetime("us"))
@@ -401,7 +388,7 @@ def _sequence_timestamps(column: str, arr: NDArray[Any], tz: str | None) -> Time
             return Timestamps(values, None)
         if tz is None:
             raise _naive(column, "naive numpy datetimes", result=True)
-        _zone(tz)
+        timezone(tz)
         return Timestamps(values, tz)
     items = arr.tolist()
     if all(isinstance(v, str) for v in items):
@@ -449,7 +436,7 @@ def _sequence_timestamps(column: str, arr: NDArray[Any], tz: str | None) -> Time
             "naive timestamp(s) (no timezone)",
             "pass tz='...' to say which timezone they are in, or use aware timestamps",
         )
-    zone = _zone(tz) if tz is not None else None
+    zone = timezone(tz) if tz is not None else None
     offsets = {v.utcoffset() for v in datetimes if v.tzinfo is not None}
     if zone is not None:
         ref_name: str = cast(str, tz)
@@ -775,10 +762,10 @@ class LazyTable:
         if col_tz is None:
             if tz is None:
                 raise _naive(column, "naive timestamps")
-            _zone(tz)
+            timezone(tz)
             return LazyTimestamps(col, tz, is_date=False)
         if tz is not None and tz != col_tz:
-            _zone(tz)
+            timezone(tz)
             col = col.dt.convert_time_zone(tz)
             col_tz = tz
         return LazyTimestamps(col.dt.replace_time_zone(None), col_tz, is_date=False)

@@ -7,29 +7,22 @@ import importlib
 import math
 from collections.abc import Mapping
 from typing import Any, overload
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ValidationError
 
 from clientmodel.errors import ArgumentError, DataError
+from clientmodel.periods import timezone
 
 _SECONDS_PER_DAY = 86_400.0
 
 
 def zone(tz: str) -> dt.tzinfo:
-    """The tzinfo of an IANA name (``"UTC"`` accepted in any case)."""
+    """The tzinfo of a timezone name (:func:`clientmodel.periods.timezone`), for validators."""
     if not isinstance(tz, str):
         raise ValueError(f"timezone {tz!r} is not an IANA timezone name")
-    if tz.upper() == "UTC":
-        return dt.timezone.utc
-    try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise ValueError(
-            f"timezone {tz!r} is not a known IANA timezone (e.g. 'Asia/Shanghai', 'UTC')"
-        ) from exc
+    return timezone(tz)  # an ArgumentError, a ValueError, for an unknown name
 
 
 def aware(value: Any, field: str) -> dt.datetime:

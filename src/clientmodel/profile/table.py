@@ -32,8 +32,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError, DataError, describe_rows
-from clientmodel.periods import as_of_value
-from clientmodel.profile._common import aware, decay, intent_score, rules_module, zone
+from clientmodel.periods import as_of_value, timezone
+from clientmodel.profile._common import aware, decay, intent_score, rules_module
 from clientmodel.profile._rulesupport import (
     PreparedRule,
     field_default,
@@ -49,7 +49,6 @@ __all__ = ["FoldedEvents", "events_to_table", "fold_events"]
 _US_PER_DAY = 86_400_000_000
 _US_PER_HOUR = 3_600_000_000
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
-_OFFSET = re.compile(r"(?:UTC)?([+-])(\d{1,2}):?(\d{2})?")
 _EPOCH = dt.datetime(1970, 1, 1)
 _I64_MIN = np.iinfo(np.int64).min
 _I64_MAX = np.iinfo(np.int64).max
@@ -239,14 +238,9 @@ def _as_times(us: NDArray[np.int64], missing: NDArray[np.bool_]) -> NDArray[np.d
 
 def _tzinfo(name: str) -> dt.tzinfo:
     try:
-        return zone(name)
-    except ValueError:
-        m = _OFFSET.fullmatch(name.strip())
-        if m is None:
-            raise DataError(f"timezone {name!r} of the timestamps is not understood") from None
-        sign = 1 if m.group(1) == "+" else -1
-        delta = dt.timedelta(hours=int(m.group(2)), minutes=int(m.group(3) or 0))
-        return dt.timezone(sign * delta)
+        return timezone(name)
+    except ArgumentError:
+        raise DataError(f"timezone {name!r} of the timestamps is not understood") from None
 
 
 def _offsets_us(us: NDArray[np.int64], tz: dt.tzinfo, *, from_wall: bool) -> Any:

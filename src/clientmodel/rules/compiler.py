@@ -20,11 +20,11 @@ import functools
 import operator
 from collections.abc import Callable, Mapping
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import narwhals.stable.v2 as nw
 
-from clientmodel.errors import RuleError
+from clientmodel.errors import ArgumentError, RuleError
+from clientmodel.periods import timezone
 from clientmodel.rules import _time
 from clientmodel.rules._time import AsOf
 from clientmodel.rules.evaluate import prepare
@@ -249,19 +249,9 @@ class Compiler:
 
 def _zone(tz: str) -> dt.tzinfo | None:
     """A column's timezone, or ``None`` when it cannot be read."""
-    if tz.upper() in ("UTC", "Z"):
-        return dt.timezone.utc
-    text = tz[3:] if tz.upper().startswith(("UTC+", "UTC-")) else tz
-    if text[:1] in ("+", "-"):
-        hours, _, minutes = text[1:].partition(":")
-        try:
-            delta = dt.timedelta(hours=int(hours), minutes=int(minutes or 0))
-            return dt.timezone(delta if text[0] == "+" else -delta)
-        except ValueError:
-            return None
     try:
-        return ZoneInfo(tz)
-    except (ZoneInfoNotFoundError, ValueError):
+        return timezone(tz)
+    except ArgumentError:
         return None
 
 
