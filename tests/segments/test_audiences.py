@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 
 import numpy as np
@@ -18,11 +17,6 @@ from clientmodel.segments.audiences import (
     audiences_of,
 )
 
-needs_rules = pytest.mark.skipif(
-    importlib.util.find_spec("clientmodel.rules") is None,
-    reason="clientmodel.rules is not available yet",
-)
-
 TABLE = {
     "customer_id": ["a", "b", "c", "d"],
     "r": [5, 4, 1, 2],
@@ -32,7 +26,6 @@ TABLE = {
 AUDIENCES = {"recent": "r >= 4", "big": "m >= 4", "lapsed_big": "r <= 2 and m >= 4"}
 
 
-@needs_rules
 def test_table_record_and_overlap_by_hand():
     out = audience_table(pd.DataFrame(TABLE), AUDIENCES)
     assert out["recent"].tolist() == [True, True, False, False]
@@ -84,35 +77,7 @@ def test_overlap_object_and_names():
         audience_table(TABLE, [Audience("x", "r >= 1"), Audience("x", "r >= 2")])
 
 
-class _FakeRules:
-    """Stand-in for clientmodel.rules covering the contract the audiences use.
-
-    Rules are Python comparisons over the record's fields; only the glue around them
-    (membership columns, record lists, overlap counts) is under test here.
-    """
-
-    @staticmethod
-    def parse(text):
-        return ("rule", text)
-
-    @staticmethod
-    def to_text(rule):
-        return rule[1]
-
-    @staticmethod
-    def evaluate(rule, record, *, as_of=None):
-        return bool(eval(rule[1], {}, dict(record)))  # test-only stand-in
-
-    @classmethod
-    def evaluate_table(cls, rule, table, *, as_of=None):
-        frame = pd.DataFrame(table)
-        return pd.Series([cls.evaluate(rule, row) for row in frame.to_dict("records")])
-
-
-def test_glue_with_a_stand_in_rules_module(monkeypatch):
-    import sys
-
-    monkeypatch.setitem(sys.modules, "clientmodel.rules", _FakeRules)
+def test_glue_by_hand_on_a_mapping():
     out = audience_table(TABLE, AUDIENCES)
     assert out["customer_id"].tolist() == TABLE["customer_id"]
     assert out["recent"].tolist() == [True, True, False, False]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import math
 from collections.abc import Mapping
 from typing import Any, overload
@@ -106,14 +105,3 @@ def coerce(model: type[BaseModel], value: Any, what: str, field: str) -> Any:
         f"{what} must be a {model.__name__} or a mapping of its fields, got {type(value).__name__}",
         field=field,
     )
-
-
-def rules_module() -> Any:
-    """``clientmodel.rules``, imported lazily (profile sits beside rules)."""
-    try:
-        return importlib.import_module("clientmodel.rules")
-    except ImportError as exc:  # pragma: no cover - rules ships with the package
-        raise ArgumentError(
-            "rule-based tags need clientmodel.rules, which could not be imported: " + str(exc),
-            field="rules",
-        ) from exc

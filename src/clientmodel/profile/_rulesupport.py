@@ -13,15 +13,15 @@ of its entries matches (an event with topics ``a`` and ``b`` is one event "where
 from __future__ import annotations
 
 import functools
-import importlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 import attrs
 from pydantic import BaseModel
 
+from clientmodel import rules as rules_lang
 from clientmodel.errors import ArgumentError, RuleError
-from clientmodel.profile._common import rules_module
+from clientmodel.rules import nodes
 
 AGG_PREFIX = "__agg"
 #: The most days one calendar unit of a rule window spans.
@@ -49,19 +49,13 @@ class PreparedRule:
     fields: frozenset[str]
 
 
-def _import_nodes() -> Any:
-    rules_module()
-    return importlib.import_module("clientmodel.rules.nodes")
-
-
 def _as_rule(rule: Any) -> Any:
-    rules = rules_module()
     if isinstance(rule, str):
-        return rules.parse(rule)
+        return rules_lang.parse(rule)
     if isinstance(rule, BaseModel):
         return rule
     if isinstance(rule, Mapping):
-        return _import_nodes().rule_from_json(dict(rule))
+        return nodes.rule_from_json(dict(rule))
     raise ArgumentError(
         f"a tag rule must be rule text, a clientmodel.rules rule or its JSON dict; got "
         f"{type(rule).__name__}",
@@ -102,7 +96,7 @@ def _prepare_text(tag: str, text: str) -> PreparedRule:
 
 
 def _prepare_one(tag: str, parsed: Any) -> PreparedRule:
-    n = _import_nodes()
+    n = nodes
     aggs: list[AggSpec] = []
     rewritten = _rewrite(parsed, aggs, n)
     fields = frozenset(

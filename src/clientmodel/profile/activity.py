@@ -49,7 +49,6 @@ from clientmodel.profile._common import (
     aware,
     days_between,
     decay,
-    rules_module,
     short_validation,
 )
 from clientmodel.profile._rulesupport import (
@@ -69,6 +68,7 @@ from clientmodel.profile.models import (
     Touch,
 )
 from clientmodel.profile.tags import TagChange, add_tag, remove_tag
+from clientmodel.rules import evaluate as evaluate_rule
 
 __all__ = [
     "DEFAULT_INTENT_WEIGHTS",
@@ -598,7 +598,7 @@ def evaluate_tag_rules(
 def _holds(
     profile: Profile, prepared: tuple[PreparedRule, ...], as_of: dt.datetime
 ) -> dict[str, bool]:
-    evaluate = rules_module().evaluate
+    evaluate = evaluate_rule
     fields: set[str] = set()
     for rule in prepared:
         fields |= rule.fields

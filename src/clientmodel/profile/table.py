@@ -31,9 +31,10 @@ import narwhals.stable.v2 as nw
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel import rules as rules_lang
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.periods import as_of_value, timezone
-from clientmodel.profile._common import aware, decay, intent_score, rules_module
+from clientmodel.profile._common import aware, decay, intent_score
 from clientmodel.profile._rulesupport import (
     PreparedRule,
     field_default,
@@ -762,7 +763,7 @@ def _event_frame(
     as_of_tz: dt.tzinfo,
 ) -> dict[str, Any]:
     """The event fields a predicate reads, for ``rows``, as plain columns under rule names."""
-    n = rules_module()
+    n = rules_lang
     wanted = {node.field for node, _ in n.iter_nodes(predicate) if hasattr(node, "field")}
     source = {
         "profile_id": names["profile"],
@@ -810,7 +811,7 @@ def _rule_tags(
 ) -> tuple[NDArray[np.int64], list[str]]:
     if not prepared:
         return np.array([], dtype=np.int64), []
-    rules = rules_module()
+    rules = rules_lang
     as_of_tz = moment.tzinfo
     assert as_of_tz is not None
     ip, it, scores, tp_names = interest
