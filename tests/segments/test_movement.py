@@ -87,3 +87,15 @@ def test_rfm_segment_migration_with_fixed_scorer():
         ("Potential Loyalist", "At Risk"): ["x"],
         ("New", "Hibernating"): ["y"],
     }
+
+
+def test_migration_from_a_bad_description_is_a_clear_error():
+    from clientmodel.errors import ArgumentError
+    from clientmodel.segments import Migration
+
+    with pytest.raises(ArgumentError, match="lacks 'counts'"):
+        Migration.from_dict({"labels_from": ["a"], "labels_to": ["b"], "members": []})
+    with pytest.raises(ArgumentError, match="inconsistent"):
+        Migration.from_dict(
+            {"labels_from": ["a"], "labels_to": ["b"], "counts": [1, 2], "members": []}
+        )

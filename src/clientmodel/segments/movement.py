@@ -110,14 +110,21 @@ class Migration:
         >>> Migration.from_dict(m.to_dict()).count("a", "b")
         1
         """
-        return cls(
-            tuple(data["labels_from"]),
-            tuple(data["labels_to"]),
-            np.array(data["counts"], dtype=np.int64).reshape(
-                len(data["labels_from"]), len(data["labels_to"])
-            ),
-            {(a, b): list(v) for a, b, v in data["members"]},
-        )
+        try:
+            return cls(
+                tuple(data["labels_from"]),
+                tuple(data["labels_to"]),
+                np.array(data["counts"], dtype=np.int64).reshape(
+                    len(data["labels_from"]), len(data["labels_to"])
+                ),
+                {(a, b): list(v) for a, b, v in data["members"]},
+            )
+        except KeyError as exc:
+            raise ArgumentError(f"migration description lacks {exc}", field=str(exc)) from exc
+        except ValueError as exc:  # counts that do not fit the labels
+            raise ArgumentError(
+                f"migration description is inconsistent: {exc}", field="counts"
+            ) from exc
 
 
 def _labels(table: Any, customer: str, label: str, name: str) -> tuple[NDArray[Any], Any]:
