@@ -58,6 +58,10 @@ __all__ = ["calibration_holdout", "distinct_histories", "summarize"]
 AfterAsOf = Literal["error", "exclude"]
 
 
+class _EmptyWindow(DataError):
+    """No purchase falls in the window (a partition may legitimately have none)."""
+
+
 def summarize(
     transactions: Any,
     *,
@@ -284,7 +288,7 @@ def _customer_stats(
             field="amount",
         )
     if len(codes) == 0:
-        raise DataError("no purchase falls in the window: the summary would be empty")
+        raise _EmptyWindow("no purchase falls in the window: the summary would be empty")
     key = _period_key(times, merge)
     order = _sort_order(codes, times)
     if order is not None:
@@ -445,7 +449,7 @@ def _summarize_lazy(
             field=time,
         )
     if found["purchases"] == 0:
-        raise DataError("no purchase falls in the window: the summary would be empty")
+        raise _EmptyWindow("no purchase falls in the window: the summary would be empty")
     if found["refunds"]:
         _check_refunds(table, customer, kept, value)
     excluding = bool(found["after"])  # only with after_as_of="exclude"
@@ -581,8 +585,8 @@ def _summarize_partition(part: Any, options: dict[str, Any], end: np.datetime64)
         return _summarize_partition(_stand_in_log(part, end, options), options, end).iloc[:0]
     try:
         return summarize(part, **options)
-    except DataError as exc:
-        if options["after_as_of"] == "exclude" and str(exc).startswith("no purchase falls"):
+    except _EmptyWindow:
+        if options["after_as_of"] == "exclude":
             # every row of these customers is after as_of: none of them is in the summary
             stand_in = _stand_in_log(part, end, options)
             return _summarize_partition(stand_in, options, end).iloc[:0]
