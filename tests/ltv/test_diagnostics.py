@@ -334,3 +334,10 @@ def test_many_distinct_holdout_lengths_match_per_customer_calls():
         for row in frame.itertuples()
     ]
     assert few.total_expected == pytest.approx(sum(five), rel=1e-12)
+
+
+def test_a_result_rebuilt_from_an_incomplete_dict_names_the_missing_field():
+    from clientmodel.ltv.diagnostics import Tracking
+
+    with pytest.raises(ArgumentError, match="lacks 'expected_cumulative'"):
+        Tracking.from_dict({"times": [1.0], "actual_cumulative": [2.0]})

@@ -88,6 +88,11 @@ class _Result:
         """Rebuild a result written by :meth:`to_dict`."""
         values: dict[str, Any] = {}
         for f in attrs.fields(cls):  # type: ignore[arg-type]
+            if f.name not in data:
+                raise ArgumentError(
+                    f"{cls.__name__} description lacks {f.name!r}; pass what to_dict() wrote",
+                    field=f.name,
+                )
             v = data[f.name]
             if f.name in cls._ARRAYS:
                 v = np.asarray(_unplain(v), dtype=np.float64)
@@ -166,6 +171,13 @@ class CalibrationHoldout(_Result):
 
     ``frequency[k]`` is the calibration frequency of group ``k``; the last group is
     ``max_frequency`` *or more*. Empty groups have NaN means.
+
+    Examples
+    --------
+    >>> ch = CalibrationHoldout(np.array([0.0, 1.0]), np.array([3.0, 1.0]), np.array([0.2, 1.0]),
+    ...                         np.array([0.3, 0.9]), 1)
+    >>> CalibrationHoldout.from_dict(ch.to_dict()).table()["expected"].tolist()
+    [0.3, 0.9]
     """
 
     _ARRAYS = ("frequency", "n_customers", "actual", "expected")
@@ -271,6 +283,11 @@ class HoldoutMetrics(_Result):
     """Per-customer accuracy of the conditional expectations on the holdout period.
 
     ``correlation`` is ``None`` when either side is constant.
+
+    Examples
+    --------
+    >>> HoldoutMetrics(10, 40.0, 44.0, 0.5, 0.8, 0.7).bias
+    0.1
     """
 
     n_customers: int
@@ -331,6 +348,13 @@ class FrequencyHistogram(_Result):
 
     ``chi_square = sum (observed - expected)**2 / expected`` with ``degrees_of_freedom`` = bins
     - 1 - parameters; ``p_value`` is ``None`` when there are no degrees of freedom left.
+
+    Examples
+    --------
+    >>> h = FrequencyHistogram(np.array([0.0, 1.0]), np.array([6.0, 4.0]), np.array([5.0, 5.0]),
+    ...                        0.4, 0, None)
+    >>> h.table()["observed"].tolist(), h.to_dict()["p_value"]
+    ([6.0, 4.0], None)
     """
 
     _ARRAYS = ("n", "observed", "expected")
@@ -427,6 +451,12 @@ class Tracking(_Result):
 
     ``times`` are calendar times in the model's unit from ``origin``; incremental values are the
     differences between consecutive times (the first one counts from the origin).
+
+    Examples
+    --------
+    >>> tr = Tracking(np.array([1.0, 2.0]), np.array([3.0, 5.0]), np.array([2.5, 5.5]))
+    >>> tr.actual_incremental.tolist(), tr.expected_incremental.tolist()
+    ([3.0, 2.0], [2.5, 3.0])
     """
 
     _ARRAYS = ("times", "actual_cumulative", "expected_cumulative")
@@ -567,6 +597,13 @@ class PredictionMatrix(_Result):
     ``values[i, j]`` is for ``frequency[i]`` and ``recency[j]``; the ``frequency = 0`` row repeats
     the single value of a customer with no repeat purchase (recency has no meaning there), and
     cells with ``recency > T`` are NaN.
+
+    Examples
+    --------
+    >>> pm = PredictionMatrix(np.array([0.0, 1.0]), np.array([0.0, 5.0]),
+    ...                       np.array([[1.0, 1.0], [0.2, 0.9]]), "p_alive", 10.0, None)
+    >>> pm.table()["value"].tolist()
+    [1.0, 1.0, 0.2, 0.9]
     """
 
     _ARRAYS = ("frequency", "recency", "values")
