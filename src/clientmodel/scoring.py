@@ -102,7 +102,7 @@ def _as_of_text(value: Any) -> str | None:
 class ScoringPlan:
     """The scores to compute for every customer and the fitted models that compute them.
 
-    Parameters
+    Attributes
     ----------
     model:
         A fitted transaction model (``BGNBD``, ``MBGNBD`` or ``ParetoNBD``): adds ``p_alive``

@@ -636,7 +636,7 @@ def _check_count(n: int) -> None:
 class BGNBD(_BetaGeometricFamily):
     """BG/NBD model (Fader, Hardie & Lee 2005): gamma purchase rates, beta-geometric dropout.
 
-    Parameters
+    Attributes
     ----------
     r, alpha:
         Shape and rate of the gamma distribution of purchase rates (time in the summary's unit).

@@ -31,7 +31,7 @@ class MBGNBD(_BetaGeometricFamily):
     and ``P(alive) = 1 / (1 + a/(b+x) ((alpha+T)/(alpha+t_x))**(r+x))``. Every method of
     :class:`~clientmodel.ltv.bgnbd.BGNBD` is available with the same meaning.
 
-    Parameters
+    Attributes
     ----------
     r, alpha:
         Shape and rate of the gamma distribution of purchase rates.

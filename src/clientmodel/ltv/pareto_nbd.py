@@ -213,7 +213,7 @@ def _pareto_loglik(
 class ParetoNBD(ParametricModel):
     """Pareto/NBD model: Poisson purchases while alive, exponential lifetimes, gamma mixing.
 
-    Parameters
+    Attributes
     ----------
     r, alpha:
         Shape and rate of the gamma distribution of purchase rates ``lambda``.
