@@ -47,7 +47,7 @@ from clientmodel.accounts import (
     warm_paths,
 )
 from clientmodel.datasets.accounts import make_accounts
-from clientmodel.errors import DataError
+from clientmodel.errors import ArgumentError, DataError
 
 from .conftest import EMAIL, PHONE, bad, check_bad, keep, marked, unknown_ids
 
@@ -61,6 +61,7 @@ XFAIL: dict[str, str] = {
     "coverage-from_dict-roles-text": "leaks TypeError: string indices must be integers, not 'str'",
     "coverage-from_dict-unknown-status": "accepted, returns CommitteeCoverage(deal='A0-D00', ro...",
     "coverage-graph-int": "leaks TypeError: argument of type 'int' is not iterable",
+    "coverage-role-suggests": "accepted, returns CommitteeCoverage(deal='A0-D00', roles=(RoleCo...",
     "coverage-unknown-required-role": "accepted, returns CommitteeCoverage(deal='A0-D00', roles...",
     "decayed_strength-text": "leaks TypeError: '<=' not supported between instances of 'float'...",
     "decayed_strengths-nan": "rows () lack [1]: strengths must be in [0, 1]; got [nan]",
@@ -70,7 +71,10 @@ XFAIL: dict[str, str] = {
     "hop-from_dict-unknown-kind": "accepted, returns Hop(source='a', target='b', kind='likes',...",
     "influence-from_dict-score-text": "leaks ValueError: could not convert string to float: 'high'",
     "influence-from_dict-scores-dict": "accepted, returns Influence(account='A0', scores=(('C',...",
+    "influence-negative-tol": "ConvergenceError raised, expected ArgumentError",
     "influence-weights-list": "leaks TypeError: cannot convert dictionary update sequence eleme...",
+    "influence-zero-max_iter": "ConvergenceError raised, expected ArgumentError",
+    "influence_table-accounts-text": "ArgumentError does not name ('A0',): field='accounts' acc...",
     "intropath-from_dict-hops-int": "leaks TypeError: 'int' object is not iterable",
     "meddpicc-elements-read-only": "no error; did not raise TypeError",
     "meddpicc-from_dict-score-disagrees": "accepted, returns Meddpicc(deal='A0-D00', elements={...",
@@ -79,6 +83,7 @@ XFAIL: dict[str, str] = {
     "nodes_of_kind-unknown-kind": "accepted, returns []",
     "personrisk-from_dict-cut-text": "leaks ValueError: not enough values to unpack (expected 3...",
     "personrisk-from_dict-missing": "leaks KeyError: 'person'",
+    "power_map-alpha-text": "leaks TypeError: '<' not supported between instances of 'float' an...",
     "powermap-from_dict-stance-share-list": "leaks AttributeError: 'list' object has no attribu...",
     "powermap-share-read-only": "no error; did not raise TypeError",
     "render_org_chart-int": "leaks AttributeError: 'int' object has no attribute 'nodes'",
@@ -340,8 +345,18 @@ CASES = [
     bad("influence-unknown-account", lambda: influence(GRAPH, "nope"), ("account", "nope")),
     bad("influence-alpha-above-1", lambda: influence(GRAPH, ACCOUNT, alpha=1.5), "alpha"),
     bad("influence-alpha-nan", lambda: influence(GRAPH, ACCOUNT, alpha=math.nan), "alpha"),
-    bad("influence-zero-max_iter", lambda: influence(GRAPH, ACCOUNT, max_iter=0), "max_iter"),
-    bad("influence-negative-tol", lambda: influence(GRAPH, ACCOUNT, tol=-1.0), "tol"),
+    bad(
+        "influence-zero-max_iter",
+        lambda: influence(GRAPH, ACCOUNT, max_iter=0),
+        "max_iter",
+        exc=ArgumentError,
+    ),
+    bad(
+        "influence-negative-tol",
+        lambda: influence(GRAPH, ACCOUNT, tol=-1.0),
+        "tol",
+        exc=ArgumentError,
+    ),
     bad(
         "influence-weights-list",
         lambda: influence(GRAPH, ACCOUNT, seniority_weights=[1, 2]),
@@ -360,7 +375,7 @@ CASES = [
     bad(
         "influence_table-accounts-text",
         lambda: influence_table(GRAPH, accounts=ACCOUNT),
-        "accounts",
+        ["accounts", ACCOUNT],
     ),
     bad(
         "influence_table-unknown-account",
@@ -471,6 +486,17 @@ CASES = [
         "decayed_strengths-text",
         lambda: decayed_strengths(["a"], [1], half_life=DAY90),
         "strengths",
+    ),
+    bad("coverage-none-deal", lambda: committee_coverage(GRAPH, None, as_of=AS_OF), "deal"),
+    bad("coverage-none-as_of", lambda: committee_coverage(GRAPH, DEAL, as_of=None), "as_of"),
+    bad(
+        "coverage-role-suggests",
+        lambda: committee_coverage(GRAPH, DEAL, as_of=AS_OF, required_roles=["champoin"]),
+        ["required_roles", "did you mean"],
+    ),
+    bad("power_map-alpha-text", lambda: power_map(GRAPH, DEAL, alpha="high"), "alpha"),
+    bad(
+        "threading-window-none", lambda: threading(GRAPH, DEAL, as_of=AS_OF, window=None), "window"
     ),
     # --- committee tables
     bad(

@@ -9,6 +9,8 @@ Cases marked xfail(strict) do not hold today.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -31,6 +33,8 @@ XFAIL: dict[str, str] = {
     "jsonl-text-amount": "('line 2',) not in: error [bad_data]: column 'amount' has 1 value(s)...",
     "nan-amount": "('line 4',) not in: error [bad_data]: column 'amount' has 1 non-finite value...",
     "not-utf8": "leaks UnicodeDecodeError: 'utf-8' codec can't decode byte 0xe9 in position 81:...",
+    "process-jsonl-not-object": "exit 1; traceback ending AttributeError: 'list' object has no...",
+    "process-not-utf8": "exit 1; traceback ending UnicodeDecodeError: 'utf-8' codec can't decod...",
     "ragged-row-long": "('line 4',) not in: error [bad_data]: transactions column names must be...",
     "ragged-row-short": "exit code 0; stdout 'customer_id,frequency,recency,T,orders,first_purc...",
     "text-amount": "('line 4',) not in: error [bad_data]: column 'amount' has 1 value(s) that a...",
@@ -171,6 +175,33 @@ def test_cli_bad_input(tmp_path, monkeypatch, capsys, content, name, args, names
     assert_private(err, out)
 
 
+SUBPROCESS = [
+    pytest.param(None, "--as-of", id="process-missing-file"),
+    pytest.param(GOOD.replace("b,", "\xe9,").encode("latin-1"), "utf-8", id="process-not-utf8"),
+    pytest.param(jsonl(ROW, "[1, 2]").encode(), "line 2", id="process-jsonl-not-object"),
+]
+
+
+@pytest.mark.parametrize(("content", "wanted"), marked(SUBPROCESS, XFAIL))
+def test_cli_process(tmp_path, content, wanted):
+    """The installed entry point as a person runs it: exit 2, one line, no traceback."""
+    path = tmp_path / ("log.jsonl" if content and content.startswith(b"{") else "log.csv")
+    if content is not None:
+        path.write_bytes(content)
+    args = [str(path), "--as-of", "2024-06-30"] if wanted != "--as-of" else [str(path)]
+    proc = subprocess.run(
+        [sys.executable, "-m", "clientmodel", "summarize", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    last = (proc.stderr.strip().splitlines() or [""])[-1]
+    assert proc.returncode == 2, f"exit {proc.returncode}; traceback ending {last[:80]}"
+    assert "Traceback" not in proc.stderr, last
+    assert wanted.lower() in proc.stderr.lower(), proc.stderr[-300:]
+
+
 # --- nothing lost ------------------------------------------------------------------------------
 
 
@@ -234,4 +265,4 @@ def test_cli_nothing_lost(tmp_path, monkeypatch, capsys, check):
 
 
 def test_xfail_ids_name_cases():
-    assert unknown_ids(XFAIL, CASES, KEPT) == []
+    assert unknown_ids(XFAIL, CASES, KEPT, SUBPROCESS) == []

@@ -39,6 +39,8 @@ XFAIL: dict[str, str] = {
     "make_stage_events-text-n": "leaks TypeError: '<' not supported between instances of 'str'...",
     "make_transactions-1e19-n": "leaks ValueError: Maximum allowed dimension exceeded",
     "make_transactions-float-seed": "leaks TypeError: SeedSequence expects int or sequence of i...",
+    "make_transactions-frame-suggests": "ArgumentError does not name ('did you mean',): field='...",
+    "make_transactions-none-n": "leaks TypeError: '<' not supported between instances of 'NoneT...",
     "make_transactions-params-list": "leaks AttributeError: 'list' object has no attribute 'items'",
     "make_transactions-params-missing-key": "leaks KeyError: 'alpha'",
     "make_transactions-start-text": 'leaks ValueError: Error parsing datetime string "january"...',
@@ -48,6 +50,7 @@ XFAIL: dict[str, str] = {
     "numbers-count-1e19": "leaks RuntimeWarning: invalid value encountered in cast",
     "numbers-int-1e19": "leaks RuntimeWarning: invalid value encountered in cast",
     "numbers-unknown-kind": "accepted, returns array([1])",
+    "parse_unit-suggests": "ArgumentError does not name ('did you mean',): field='unit' unit='w...",
     "period_start-text-values": 'leaks ValueError: Error parsing datetime string "x" at position 0',
     "read_table-2d-column": "accepted, returns Table(kind='mapping', columns=('a',), n_rows=2,...",
     "read_table-duplicate-columns": "leaks DuplicateError: Expected unique column names, got: -...",
@@ -137,6 +140,12 @@ CASES = [
     bad("make_consumers-zero-staff", lambda: make_consumers(5, seed=1, n_staff=0), "n_staff"),
     bad("make_consumers-negative-days", lambda: make_consumers(5, seed=1, days=-3), "days"),
     bad("standard_pipeline-empty-id", lambda: standard_pipeline(pipeline_id=""), "pipeline_id"),
+    bad(
+        "make_transactions-frame-suggests",
+        lambda: make_transactions(10, seed=1, frame="panda"),
+        ["frame", "did you mean"],
+    ),
+    bad("make_transactions-none-n", lambda: make_transactions(None, seed=1), "n_customers"),
     # --- tables: the one door
     bad("read_table-int", lambda: tables.read_table(5), ("data", "table")),
     bad("read_table-none", lambda: tables.read_table(None), ("data", "table")),
@@ -280,6 +289,7 @@ CASES = [
     bad("integer_codes-floats", lambda: tables.integer_codes(np.array([1.5, 2.0])), "arr"),
     bad("integer_codes-2d", lambda: tables.integer_codes(np.zeros((2, 2), dtype=np.int64)), "arr"),
     # --- periods
+    bad("parse_unit-suggests", lambda: periods.parse_unit("wek"), ["unit", "did you mean"]),
     bad("parse_unit-unknown", lambda: periods.parse_unit("fortnight"), "unit"),
     bad("parse_unit-int", lambda: periods.parse_unit(7), "unit"),
     bad(

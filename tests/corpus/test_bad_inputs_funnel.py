@@ -106,6 +106,8 @@ XFAIL: dict[str, str] = {
     "unmet_criteria-int-record": "accepted, returns []",
     "unmet_criteria-stage-text": "leaks AttributeError: 'str' object has no attribute 'required...",
     "velocity-nan-window": "leaks ValueError: cannot convert float NaN to integer",
+    "weighted_pipeline-by-suggests": "accepted, returns [Rollup(currency='USD', group='missing'...",
+    "weighted_pipeline-none": "leaks TypeError: 'NoneType' object is not iterable",
     "win_rates-negative-window": "accepted, returns {'owner': array([], dtype=object), 'closed'...",
 }
 
@@ -477,6 +479,14 @@ CASES = [
         "deal_probability-chain-text", lambda: deal_probability(DEAL, PIPE, chain="markov"), "chain"
     ),
     bad("deal_probability-deal-int", lambda: deal_probability(5, PIPE), "deal"),
+    bad("weighted_pipeline-none", lambda: weighted_pipeline(None, PIPE), "deals"),
+    bad(
+        "weighted_pipeline-by-suggests",
+        lambda: weighted_pipeline(DEALS, PIPE, by="forecast_categry"),
+        ["by", "did you mean"],
+    ),
+    bad("close-outcome-suggests", lambda: close(DEAL, "wonn", T1, PIPE), ["outcome", "won"]),
+    bad("move-none-stage", lambda: move(DEAL, None, T1, PIPE), ("to_stage", "stage")),
     # --- forecasts and hygiene
     bad("simulate-text-seed", lambda: sim(seed="abc"), "seed"),
     bad("simulate-zero-draws", lambda: sim(n_draws=0), "n_draws"),

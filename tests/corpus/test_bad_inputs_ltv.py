@@ -13,7 +13,7 @@ import math
 import numpy as np
 import pytest
 
-from clientmodel.errors import DataError
+from clientmodel.errors import ArgumentError, DataError
 from clientmodel.ltv import (
     BGBB,
     BGNBD,
@@ -32,9 +32,12 @@ from .conftest import PHONE, bad, check_bad, keep, marked, unknown_ids
 
 XFAIL: dict[str, str] = {
     "clv-horizon-1e300": "leaks ValueError: Maximum allowed size exceeded",
+    "clv-method-suggests": "ArgumentError does not name ('did you mean',): field='method' metho...",
     "clv-none-model": "leaks AttributeError: 'NoneType' object has no attribute 'expected_purch...",
     "clv_table-duplicate-customer": "accepted, returns {'customer_id': array(['a', 'a', 'c'], d...",
     "expected-1e308-t": "accepted, returns array([1.02423631e+62, 1.11000738e+62, 2.08008251e+62])",
+    "fit-nan-penalizer": "ConvergenceError raised, expected ArgumentError",
+    "fit-negative-penalizer": "ConvergenceError raised, expected ArgumentError",
     "fit-short-starts": "ConvergenceError does not name ('starts',): field=None BGNBD fit did n...",
     "fit-text-starts": "leaks ValueError: could not convert string to float: 'a'",
     "fit-text-weights": "leaks ValueError: could not convert string to float: 'a'",
@@ -50,6 +53,7 @@ XFAIL: dict[str, str] = {
     "p_alive-1e19-frequency": "leaks RuntimeWarning: invalid value encountered in cast",
     "p_alive-columns-list": "leaks ValueError: dictionary update sequence element #0 has length...",
     "p_alive-text-horizon": "leaks TypeError: ufunc 'isfinite' not supported for the input type...",
+    "p_purchases-1e19-n": "accepted, returns array([0., 0., 0.])",
     "path-text-times": "leaks ValueError: could not convert string to float: 'a'",
     "plan-from_dict-list": "leaks AttributeError: 'list' object has no attribute 'get'",
     "plan-from_dict-text-horizon": "leaks ValueError: could not convert string to float: 'year'",
@@ -227,8 +231,18 @@ CASES = [
     bad("fit-text-weights", lambda: BGNBD.fit(summary(), weights=["a", "b", "c"]), "weights"),
     bad("fit-negative-weights", lambda: BGNBD.fit(summary(), weights=[1, -1, 1]), "weights"),
     bad("fit-short-weights", lambda: BGNBD.fit(summary(), weights=[1, 1]), "weights"),
-    bad("fit-negative-penalizer", lambda: BGNBD.fit(summary(), penalizer=-1.0), "penalizer"),
-    bad("fit-nan-penalizer", lambda: BGNBD.fit(summary(), penalizer=math.nan), "penalizer"),
+    bad(
+        "fit-negative-penalizer",
+        lambda: BGNBD.fit(summary(), penalizer=-1.0),
+        "penalizer",
+        exc=ArgumentError,
+    ),
+    bad(
+        "fit-nan-penalizer",
+        lambda: BGNBD.fit(summary(), penalizer=math.nan),
+        "penalizer",
+        exc=ArgumentError,
+    ),
     bad("fit-text-starts", lambda: BGNBD.fit(summary(), starts=[["a", 1, 1, 1]]), "starts"),
     bad("fit-short-starts", lambda: BGNBD.fit(summary(), starts=[[1.0, 1.0]]), "starts"),
     bad(
@@ -327,6 +341,20 @@ CASES = [
         lambda: discounted_purchases(BG, summary(), horizon=math.inf, discount_rate=0.1),
         "horizon",
     ),
+    bad(
+        "clv-method-suggests",
+        lambda: clv(BG, GG, summary(), horizon=52, discount_rate=0.1, method="discret"),
+        ["method", "did you mean"],
+    ),
+    bad(
+        "clv-none-horizon",
+        lambda: clv(BG, GG, summary(), horizon=None, discount_rate=0.1),
+        "horizon",
+    ),
+    bad("clv-none-summary", lambda: clv(BG, GG, None, horizon=52, discount_rate=0.1), "summary"),
+    bad("p_alive-summary-list-of-dicts", lambda: BG.p_alive([{"frequency": 1}]), "summary"),
+    bad("expected-complex-t", lambda: BG.expected_purchases(summary(), t=1 + 2j), "t"),
+    bad("p_purchases-1e19-n", lambda: BG.p_purchases(summary(), n=10**19, t=4), "n"),
     # --- from_dict of fitted models and reports
     bad("from_dict-text-param", lambda: BGNBD.from_dict(with_params(r="abc")), "r"),
     bad("from_dict-negative-param", lambda: BGNBD.from_dict(with_params(alpha=-4.0)), "alpha"),

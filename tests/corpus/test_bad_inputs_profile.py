@@ -24,6 +24,7 @@ from .conftest import EMAIL, PHONE, assert_private, bad, check_bad, keep, marked
 
 XFAIL: dict[str, str] = {
     "apply-duplicate-event-ids": "accepted, returns (Profile(profile_id='c1', identifiers=(Iden...",
+    "can_contact-none-profile": "leaks AttributeError: 'NoneType' object has no attribute 'cons...",
     "contactable-profile-dict": "leaks AttributeError: 'dict' object has no attribute 'consent'",
     "evaluate-events-strings": "accepted, returns True",
     "evaluate-record-int": "accepted, returns False",
@@ -35,6 +36,7 @@ XFAIL: dict[str, str] = {
     "hash_identifier-not-identifier": "leaks AttributeError: 'tuple' object has no attribute 'h...",
     "intent_at-config-dict": "accepted, returns 0.0",
     "iter_nodes-not-rule": "accepted, returns [(5, 1)]",
+    "merge-default-suggests": "ArgumentError does not name ('did you mean',): field='default' s...",
     "merge_profiles-dicts": "leaks AttributeError: 'dict' object has no attribute 'profile_id'",
     "merge_profiles-strategy-map-list": "leaks ValueError: dictionary update sequence element #...",
     "normalize_email-no-domain": "clear identifier 'zhang.wei@qq' leaked: email value 'zhang.we...",
@@ -57,7 +59,11 @@ XFAIL: dict[str, str] = {
     "resolve-none": "leaks TypeError: 'NoneType' object is not iterable",
     "resolve_table-bad-phone": "clear identifier '13800138000' leaked: column 'value' has 1 mal...",
     "rule_record-fields-text": "leaks TypeError: 'int' object is not iterable",
+    "set_consent-status-suggests": "ArgumentError does not name ('did you mean',): field='statu...",
     "set_traits-list": "leaks AttributeError: 'list' object has no attribute 'items'",
+    "set_traits-none": "leaks AttributeError: 'NoneType' object has no attribute 'items'",
+    "sources_table-touch-suggests": "ArgumentError does not name ('did you mean',): field='touc...",
+    "start_relationship-how-suggests": "ArgumentError does not name ('did you mean',): field='h...",
     "tags_of-profile-int": "leaks AttributeError: 'int' object has no attribute 'tags'",
     "traits-read-only": "no error; did not raise any of (TypeError, AttributeError)",
     "transfer-move-dict": "leaks AttributeError: 'dict' object has no attribute 'profile_id'",
@@ -487,6 +493,29 @@ CASES = [
         lambda: cp.evaluate_tag_rules(PROFILE, {"x": "city =="}, as_of=T),
         ("x", "rule"),
     ),
+    bad(
+        "set_consent-status-suggests",
+        lambda: cp.set_consent(PROFILE, "sms", "grantd", at=T),
+        ["status", "did you mean"],
+    ),
+    bad(
+        "start_relationship-how-suggests",
+        lambda: cp.start_relationship(PROFILE, "s01", at=T, how="code-scan"),
+        ["how", "did you mean"],
+    ),
+    bad(
+        "merge-default-suggests",
+        lambda: cp.merge_profiles([PROFILE, OTHER], default="lates"),
+        ["default", "did you mean"],
+    ),
+    bad(
+        "sources_table-touch-suggests",
+        lambda: cp.sources_table([PROFILE], touch="frist"),
+        ["touch", "did you mean"],
+    ),
+    bad("set_traits-none", lambda: cp.set_traits(PROFILE, None, at=T), "values"),
+    bad("add_tag-none-at", lambda: cp.add_tag(PROFILE, "vip", at=None), "at"),
+    bad("can_contact-none-profile", lambda: cp.can_contact(None, "sms", T), "profile"),
     # --- the rules language
     bad("parse-int", lambda: rules.parse(5), "text", exc=RuleError),
     bad(
