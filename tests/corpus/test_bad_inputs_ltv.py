@@ -31,6 +31,7 @@ from clientmodel.scoring import ScoringPlan, score, score_batches
 from .conftest import PHONE, bad, check_bad, keep, marked, unknown_ids
 
 XFAIL: dict[str, str] = {
+    "bgbb-from_dict-text": "leaks ValueError: could not convert string to float: 'x'",
     "clv-horizon-1e300": "leaks ValueError: Maximum allowed size exceeded",
     "clv-method-suggests": "ArgumentError does not name ('did you mean',): field='method' metho...",
     "clv-none-model": "leaks AttributeError: 'NoneType' object has no attribute 'expected_purch...",
@@ -399,6 +400,25 @@ CASES = [
             {**SBG.to_dict(), "params": {"alpha": "x", "beta": 1.0}}
         ),
         "alpha",
+    ),
+    bad(
+        "bgbb-from_dict-text",
+        lambda: BGBB.from_dict(
+            {**BB.to_dict(), "params": {**BB.to_dict()["params"], "delta": "x"}}
+        ),
+        "delta",
+    ),
+    bad(
+        "mbgnbd-from_dict-missing-params",
+        lambda: MBGNBD.from_dict({"model": "MBGNBD", "format_version": 1}),
+        "params",
+    ),
+    bad(
+        "pareto-from_dict-negative",
+        lambda: ParetoNBD.from_dict(
+            {"model": "ParetoNBD", "params": {"r": 1.0, "alpha": 1.0, "s": -1.0, "beta": 1.0}}
+        ),
+        "s",
     ),
     # --- scoring plans
     bad("plan-negative-horizon", lambda: ScoringPlan(model=BG, horizon=-52), "horizon"),
