@@ -735,35 +735,19 @@ def _summarize_lazy(
     after_as_of: str,
 ) -> Any:
     """:func:`summarize` as narwhals expressions on the caller's engine (see the module notes)."""
-    table.require(customer, time, *([amount] if amount else []))
     parse_unit(unit)
     if merge is not None:
         parse_unit(merge, field="merge")
-    if after_as_of not in ("error", "exclude"):
-        raise ArgumentError(
-            f"after_as_of={after_as_of!r}; use 'error' or 'exclude'", field="after_as_of"
-        )
-    ts = table.timestamps(time, tz=tz)
-    value = table.numeric(amount) if amount else None
-    end = as_of_value(as_of, tz=ts.tz)
-    kept = ts.at_or_before(end)
-    refund = value < 0 if value is not None else nw.lit(False)
-    counts = {"after": ~kept, "purchases": kept & ~refund, "refunds": kept & refund}
-    found = table.check(
-        ids=[customer], times=[time], numbers=[amount] if amount else [], counts=counts
+    log = _read_lazy_log(
+        table,
+        as_of=as_of,
+        customer=customer,
+        time=time,
+        amount=amount,
+        tz=tz,
+        after_as_of=after_as_of,
     )
-    if found["after"] and after_as_of == "error":
-        raise DataError(
-            f"{found['after']} transaction(s) fall after as_of={as_of!r}"
-            f"{table.sample(~kept)}; pass a later as_of, or after_as_of='exclude' to leave them "
-            "out (counted per customer)",
-            field=time,
-        )
-    if found["purchases"] == 0:
-        raise _EmptyWindow("no purchase falls in the window: the summary would be empty")
-    if found["refunds"]:
-        _check_refunds(table, customer, kept, value)
-    excluding = bool(found["after"])  # only with after_as_of="exclude"
+    ts, value, kept, end, excluding = log.times, log.value, log.kept, log.end, log.excluding
     if nw.dependencies.is_dask_dataframe(table.frame.to_native()):
         return _summarize_dask(
             table.frame.to_native(),
@@ -875,6 +859,62 @@ def _summarize_lazy(
     elif after_as_of == "exclude":
         out.append(nw.lit(0, nw.Int64).alias("excluded_after_as_of"))
     return table.result(people.select(*out))
+
+
+@attrs.frozen
+class _LazyLog:
+    """A lazy log checked under the module's rules (one aggregate query, nothing collected).
+
+    ``kept`` marks the rows at or before ``as_of``; ``value`` is the amount (``None`` without an
+    amount column); ``excluding`` says whether some rows are after ``as_of`` (then excluded).
+    """
+
+    table: LazyTable
+    times: LazyTimestamps
+    value: nw.Expr | None
+    kept: nw.Expr
+    end: np.datetime64
+    excluding: bool
+
+
+def _read_lazy_log(
+    table: LazyTable,
+    *,
+    as_of: Any,
+    customer: str,
+    time: str,
+    amount: str | None,
+    tz: str | None,
+    after_as_of: Any,
+) -> _LazyLog:
+    after_as_of = _policy(after_as_of, "after_as_of")
+    if tz is not None:
+        timezone(tz)
+    table.require(customer, time, *([amount] if amount else []))
+    ts = table.timestamps(time, tz=tz)
+    value = table.numeric(amount) if amount else None
+    end = as_of_value(as_of, tz=ts.tz)
+    kept = ts.at_or_before(end)
+    refund = value < 0 if value is not None else nw.lit(False)
+    counts = {"after": ~kept, "purchases": kept & ~refund, "refunds": kept & refund}
+    found = table.check(
+        ids=[customer], times=[time], numbers=[amount] if amount else [], counts=counts
+    )
+    if found["after"] and after_as_of == "error":
+        raise DataError(
+            f"{found['after']} transaction(s) fall after as_of={as_of!r}"
+            f"{table.sample(~kept)}; pass a later as_of, or after_as_of='exclude' to leave them "
+            "out (counted per customer)",
+            field=time,
+        )
+    if found["purchases"] == 0:
+        raise _EmptyWindow(
+            f"no purchase falls at or before as_of={as_of!r}: the history would be empty",
+            field=time,
+        )
+    if found["refunds"]:
+        _check_refunds(table, customer, kept, value)
+    return _LazyLog(table, ts, value, kept, end, bool(found["after"]))
 
 
 def _summarize_dask(ddf: Any, *, end: np.datetime64, **options: Any) -> Any:

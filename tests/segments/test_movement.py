@@ -49,7 +49,7 @@ def test_lifecycle_migration_between_dates():
         log,
         start="2024-01-31",
         end="2024-05-31",
-        classify=lambda t, d: lifecycle_stages(t, as_of=d),
+        classify=lambda t, d: lifecycle_stages(t, as_of=d, after_as_of="exclude"),
         order=STAGES,
     )
     # At 01-31 a and b are new; at 05-31 a (142 days) is at risk, b bought again (repeat)
@@ -76,7 +76,7 @@ def test_rfm_segment_migration_with_fixed_scorer():
     }
 
     def segments(t, d):
-        return scorer.score(rfm_values(t, as_of=d), segments="default")
+        return scorer.score(rfm_values(t, as_of=d, after_as_of="exclude"), segments="default")
 
     m = migration_between(
         log, start="2024-01-31", end="2024-04-30", classify=segments, label="segment"

@@ -222,14 +222,16 @@ def migration_between(
     """Classify the same transaction log at two dates and return the migration between them.
 
     ``classify(transactions, as_of)`` returns a table with ``customer`` and ``label`` columns,
-    e.g. ``lambda log, d: lifecycle_stages(log, as_of=d)``.
+    e.g. ``lambda log, d: lifecycle_stages(log, as_of=d, after_as_of="exclude")`` (the log
+    runs past ``start``, so its later rows are left out at the first date).
 
     Examples
     --------
     >>> from clientmodel.segments.lifecycle import lifecycle_stages, STAGES
     >>> log = {"customer_id": ["a", "b"], "timestamp": ["2024-01-10", "2024-05-10"]}
     >>> m = migration_between(log, start="2024-01-31", end="2024-05-31",
-    ...                       classify=lambda t, d: lifecycle_stages(t, as_of=d), order=STAGES)
+    ...     classify=lambda t, d: lifecycle_stages(t, as_of=d, after_as_of="exclude"),
+    ...     order=STAGES)
     >>> m.members[("new", "at_risk")], m.members[("absent", "new")]
     (['a'], ['b'])
     """
