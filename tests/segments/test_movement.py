@@ -93,9 +93,25 @@ def test_migration_from_a_bad_description_is_a_clear_error():
     from clientmodel.errors import ArgumentError
     from clientmodel.segments import Migration
 
-    with pytest.raises(ArgumentError, match="lacks 'counts'"):
+    with pytest.raises(ArgumentError, match=r"missing key.*'counts'"):
         Migration.from_dict({"labels_from": ["a"], "labels_to": ["b"], "members": []})
     with pytest.raises(ArgumentError, match="inconsistent"):
         Migration.from_dict(
             {"labels_from": ["a"], "labels_to": ["b"], "counts": [1, 2], "members": []}
         )
+
+
+def test_migration_from_dict_checks_members_against_counts():
+    from clientmodel.errors import ArgumentError
+    from clientmodel.segments import Migration
+
+    good = {"labels_from": ["a"], "labels_to": ["b"], "counts": [[1]], "members": [["a", "b", [7]]]}
+    assert Migration.from_dict(good).count("a", "b") == 1
+    with pytest.raises(ArgumentError, match=r"counts\[0\]\[0\] = 2"):
+        Migration.from_dict({**good, "counts": [[2]]})
+    with pytest.raises(ArgumentError, match=r"Migration\.members\[0\]"):
+        Migration.from_dict({**good, "members": [["a", "zzz", [7]]]})
+    with pytest.raises(ArgumentError, match=r"Migration\.counts\[0\]\[0\]"):
+        Migration.from_dict({**good, "counts": [["one"]]})
+    with pytest.raises(ArgumentError, match="must be a mapping"):
+        Migration.from_dict([good])

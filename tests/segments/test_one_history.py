@@ -269,6 +269,35 @@ def test_from_dict_refuses_bad_shapes_naming_the_key_path():
             CohortTable.from_dict({**good, key: value})
 
 
+def test_from_dict_of_scorer_map_and_audience_name_the_key_path():
+    from clientmodel.segments import Audience, RFMScorer, SegmentMap
+
+    scorer = RFMScorer.fixed(k=2, recency=[30], frequency=[1], monetary=[9]).to_dict()
+    for change, where in [
+        ({"k": "two"}, r"RFMScorer\.k"),
+        ({"edges": [1, 2]}, r"RFMScorer\.edges"),
+        ({"edges": {**scorer["edges"], "monetary": ["x"]}}, r"RFMScorer\.edges\.monetary\[0\]"),
+        ({"methods": {**scorer["methods"], "recency": "guess"}}, r"RFMScorer\.methods\.recency"),
+        ({"n_fitted": -1}, r"RFMScorer\.n_fitted"),
+    ]:
+        with pytest.raises(ArgumentError, match=where):
+            RFMScorer.from_dict({**scorer, **change})
+    smap = {"k": 2, "segments": [{"name": "all", "r": [1, 2], "f": [1, 2]}]}
+    assert SegmentMap.from_dict(smap).names == ("all",)
+    for change, where in [
+        ({"segments": {"name": "all"}}, r"SegmentMap\.segments"),
+        ({"segments": [{"name": "all", "r": "1-2", "f": [1, 2]}]}, r"segments\[0\]\.r"),
+        ({"segments": [{"r": [1, 2], "f": [1, 2]}]}, r"segments\[0\]"),
+        ({"k": 2.5}, r"SegmentMap\.k"),
+    ]:
+        with pytest.raises(ArgumentError, match=where):
+            SegmentMap.from_dict({**smap, **change})
+    with pytest.raises(ArgumentError, match=r"Audience\.rule"):
+        Audience.from_dict({"name": "x", "rule": 5})
+    with pytest.raises(ArgumentError, match="missing key"):
+        Audience.from_dict({"name": "x"})
+
+
 def test_cohort_rows_in_the_callers_kind():
     frame = pd.DataFrame({"customer_id": [1, 2], "timestamp": ["2024-01-05", "2024-02-01"]})
     rows = cohort_table(frame, as_of="2024-02-29").rows()

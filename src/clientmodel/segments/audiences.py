@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel import rules
+from clientmodel._validation import check_mapping, check_text, key_path
 from clientmodel.errors import ArgumentError
 from clientmodel.rules.parser import as_rule
 from clientmodel.tables import is_lazy, read_table
@@ -75,7 +76,19 @@ class Audience:
         >>> Audience.from_dict({"name": "x", "rule": "r >= 4"}).rule
         'r >= 4'
         """
-        return cls(str(data["name"]), data["rule"])
+        path = "Audience"
+        check_mapping(data, path, required=["name", "rule"], optional=[])
+        name = check_text(data["name"], key_path(path, "name"))
+        rule = data["rule"]
+        if not isinstance(rule, (str, Mapping)):
+            raise ArgumentError(
+                f"{path}.rule must be rule text or a rule's JSON mapping, got "
+                f"{type(rule).__name__}",
+                field=key_path(path, "rule"),
+            )
+        audience = cls(name, rule)
+        audience.parsed()  # a rule that does not parse is refused now, not at first use
+        return audience
 
 
 def _audiences(audiences: Sequence[Audience] | Mapping[str, Any]) -> list[Audience]:

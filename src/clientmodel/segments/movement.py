@@ -16,6 +16,13 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import (
+    check_integer,
+    check_mapping,
+    check_sequence,
+    check_text,
+    key_path,
+)
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.tables import read_table
 
@@ -110,21 +117,61 @@ class Migration:
         >>> Migration.from_dict(m.to_dict()).count("a", "b")
         1
         """
-        try:
-            return cls(
-                tuple(data["labels_from"]),
-                tuple(data["labels_to"]),
-                np.array(data["counts"], dtype=np.int64).reshape(
-                    len(data["labels_from"]), len(data["labels_to"])
-                ),
-                {(a, b): list(v) for a, b, v in data["members"]},
+        path = "Migration"
+        check_mapping(
+            data,
+            path,
+            required=["labels_from", "labels_to", "counts", "members"],
+            optional=["model", "format"],
+        )
+        rows = tuple(
+            check_text(v, key_path(path, "labels_from", i), allow_blank=True)
+            for i, v in enumerate(
+                check_sequence(data["labels_from"], key_path(path, "labels_from"))
             )
-        except KeyError as exc:
-            raise ArgumentError(f"migration description lacks {exc}", field=str(exc)) from exc
-        except ValueError as exc:  # counts that do not fit the labels
+        )
+        cols = tuple(
+            check_text(v, key_path(path, "labels_to", i), allow_blank=True)
+            for i, v in enumerate(check_sequence(data["labels_to"], key_path(path, "labels_to")))
+        )
+        grid = check_sequence(data["counts"], key_path(path, "counts"))
+        if len(grid) != len(rows) or any(
+            not isinstance(r, Sequence) or isinstance(r, str) or len(r) != len(cols) for r in grid
+        ):
             raise ArgumentError(
-                f"migration description is inconsistent: {exc}", field="counts"
-            ) from exc
+                f"{path}.counts is inconsistent: it must be {len(rows)} rows of {len(cols)} "
+                "counts (one per label pair)",
+                field=key_path(path, "counts"),
+            )
+        counts = np.array(
+            [
+                [
+                    check_integer(v, key_path(path, "counts", i, j), minimum=0)
+                    for j, v in enumerate(r)
+                ]
+                for i, r in enumerate(grid)
+            ],
+            dtype=np.int64,
+        ).reshape(len(rows), len(cols))
+        members: dict[tuple[str, str], list[Any]] = {}
+        for n, cell in enumerate(check_sequence(data["members"], key_path(path, "members"))):
+            where = key_path(path, "members", n)
+            parts = check_sequence(cell, where)
+            if len(parts) != 3 or parts[0] not in rows or parts[1] not in cols:
+                raise ArgumentError(
+                    f"{where} must be [from, to, [ids]] with labels from labels_from and labels_to",
+                    field=where,
+                )
+            members[(parts[0], parts[1])] = check_sequence(parts[2], key_path(where, 2))
+        for i, a in enumerate(rows):
+            for j, b in enumerate(cols):
+                if len(members.get((a, b), [])) != counts[i, j]:
+                    raise ArgumentError(
+                        f"{path} is inconsistent: counts[{i}][{j}] = {counts[i, j]} but cell "
+                        f"({a!r}, {b!r}) lists {len(members.get((a, b), []))} member(s)",
+                        field=key_path(path, "counts", i, j),
+                    )
+        return cls(rows, cols, counts, members)
 
 
 def _labels(table: Any, customer: str, label: str, name: str) -> tuple[NDArray[Any], Any]:

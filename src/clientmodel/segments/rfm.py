@@ -58,6 +58,14 @@ import numpy as np
 import pydantic
 from numpy.typing import NDArray
 
+from clientmodel._validation import (
+    check_choice,
+    check_integer,
+    check_mapping,
+    check_number,
+    check_sequence,
+    key_path,
+)
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.periods import UNIT_DAYS, parse_unit
 from clientmodel.tables import LazyTable, is_lazy, read_lazy, read_table
@@ -382,26 +390,39 @@ class RFMScorer:
         >>> RFMScorer.from_dict(d).monetary
         (9.0,)
         """
-        if data.get("model") != "RFMScorer" or data.get("format") != _FORMAT:
+        path = "RFMScorer"
+        check_mapping(
+            data, path, required=["k", "edges", "methods"], optional=["model", "format", "n_fitted"]
+        )
+        if data.get("model", "RFMScorer") != "RFMScorer" or data.get("format", _FORMAT) != _FORMAT:
             raise ArgumentError(
                 f"not an RFMScorer description (model={data.get('model')!r}, "
                 f"format={data.get('format')!r}); expected model='RFMScorer', format={_FORMAT}",
-                field="model",
+                field=key_path(path, "model"),
             )
-        try:
-            k = _check_k(data["k"])
-            edges = data["edges"]
-            methods = data["methods"]
-            return cls(
-                k,
-                _edges(edges["recency"], k, "recency"),
-                _edges(edges["frequency"], k, "frequency"),
-                _edges(edges["monetary"], k, "monetary"),
-                (methods["recency"], methods["frequency"], methods["monetary"]),
-                int(data.get("n_fitted", 0)),
+        k = check_integer(data["k"], key_path(path, "k"), minimum=2, maximum=9)
+        edges = check_mapping(data["edges"], key_path(path, "edges"), required=DIMENSIONS)
+        methods = check_mapping(data["methods"], key_path(path, "methods"), required=DIMENSIONS)
+        cuts = {}
+        for dim in DIMENSIONS:
+            where = key_path(path, "edges", dim)
+            values = check_sequence(edges[dim], where)
+            cuts[dim] = _edges(
+                [check_number(v, key_path(where, i)) for i, v in enumerate(values)], k, where
             )
-        except KeyError as exc:
-            raise ArgumentError(f"RFMScorer description lacks {exc}", field=str(exc)) from exc
+        kinds = tuple(
+            check_choice(methods[d], key_path(path, "methods", d), ("quantile", "fixed"))
+            for d in DIMENSIONS
+        )
+        n_fitted = check_integer(data.get("n_fitted", 0), key_path(path, "n_fitted"), minimum=0)
+        return cls(
+            k,
+            cuts["recency"],
+            cuts["frequency"],
+            cuts["monetary"],
+            (kinds[0], kinds[1], kinds[2]),
+            n_fitted,
+        )
 
     # ------------------------------------------------------------------ inspection
     def score_ranges(self) -> dict[str, list[dict[str, Any]]]:
