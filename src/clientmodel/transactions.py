@@ -354,8 +354,10 @@ def _history(log: _Rows, *, refund_only: str) -> CustomerHistory:
             field=log.time,
         )
     purchase = amounts >= 0 if amounts is not None else np.ones(len(codes), dtype=bool)
-    buyer = np.bincount(codes[purchase], minlength=n) > 0
-    refunders = (np.bincount(codes, minlength=n) > 0) & ~buyer
+    every = bool(purchase.all())  # the common case: no refund, no copies of the rows
+    seen = np.bincount(codes, minlength=n) > 0
+    buyer = seen if every else np.bincount(codes[purchase], minlength=n) > 0
+    refunders = seen & ~buyer
     n_refund_only = int(refunders.sum())
     if n_refund_only and refund_only == "error":
         shown = [mask_identifier(_plain(c)) for c in customers[refunders][:5]]
@@ -379,19 +381,23 @@ def _history(log: _Rows, *, refund_only: str) -> CustomerHistory:
         n = len(customers)
     money = amounts if amounts is not None else np.zeros(len(codes))
     period = _period_number(times, merge)
+    buy_codes = codes if every else codes[purchase]
+    buy_times = times.view(np.int64) if every else times.view(np.int64)[purchase]
     first_period, last_period, order_customer, order_period = _orders(
-        codes[purchase], period[purchase], n
+        buy_codes, period if every else period[purchase], n
     )
     orders = np.bincount(order_customer, minlength=n).astype(np.int64)
-    stamp = times.view(np.int64)
     first = np.full(n, np.iinfo(np.int64).max)
     last = np.full(n, np.iinfo(np.int64).min)
-    np.minimum.at(first, codes[purchase], stamp[purchase])
-    np.maximum.at(last, codes[purchase], stamp[purchase])
+    np.minimum.at(first, buy_codes, buy_times)
+    np.maximum.at(last, buy_codes, buy_times)
+    del buy_codes, buy_times
     revenue = _sums(codes, money, n)
-    refunds = _sums(codes[~purchase], money[~purchase], n)
-    in_first = purchase & (period == first_period[codes])
-    first_value = _sums(codes[in_first], money[in_first], n)
+    refunds = np.zeros(n) if every else _sums(codes[~purchase], money[~purchase], n)
+    in_first = period == first_period[codes]
+    if not every:
+        in_first &= purchase
+    first_value = _sums(codes[in_first], money[in_first], n) if log.amount else np.zeros(n)
     if log.amount is not None:
         _check_sums(revenue, refunds, log.amount, customers)
     return CustomerHistory(
@@ -439,21 +445,33 @@ def _orders(
 ) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """Distinct (customer, period) pairs, sorted, and each customer's first and last period.
 
-    One sort of a single int64 key (customer code times the span of periods plus the period)
-    instead of a lexsort of two keys; the lexsort only when that key would overflow.
+    One in-place sort of a single packed key (the customer code in the high bits, the period's
+    offset in the low bits; 32-bit when it fits) instead of a lexsort of two keys: the log can
+    arrive in any order. Memory is touched as little as possible (few, small temporaries).
     """
     low = int(period.min())
-    span = int(period.max()) - low + 1
-    if span * n < 2**62:
-        key = np.sort(codes * span + (period - low))
-        pairs = key[np.r_[True, key[1:] != key[:-1]]]
-        order_customer, order_period = np.divmod(pairs, span)
-        order_period += low
-    else:
+    bits = (int(period.max()) - low).bit_length()
+    width = bits + max(n - 1, 1).bit_length()
+    if width > 62:  # periods of microseconds over a long span: two keys
         order = np.lexsort((period, codes))
         c, p = codes[order], period[order]
         new = np.r_[True, (c[1:] != c[:-1]) | (p[1:] != p[:-1])]
         order_customer, order_period = c[new], p[new]
+    else:
+        kind = np.int32 if width <= 31 else np.int64
+        key = codes.astype(kind)
+        np.left_shift(key, bits, out=key)
+        offset = np.subtract(period, low, dtype=np.int64).astype(kind, copy=False)
+        np.bitwise_or(key, offset, out=key)
+        del offset
+        key.sort()
+        new = np.empty(len(key), dtype=bool)
+        new[0] = True
+        np.not_equal(key[1:], key[:-1], out=new[1:])
+        pairs = key[new]
+        del key, new
+        order_customer = (pairs >> bits).astype(np.int64)
+        order_period = (pairs & ((1 << bits) - 1)).astype(np.int64) + low
     starts = np.flatnonzero(np.r_[True, order_customer[1:] != order_customer[:-1]])
     ends = np.r_[starts[1:], len(order_customer)] - 1
     return (
