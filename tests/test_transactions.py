@@ -237,3 +237,32 @@ def test_matches_a_plain_python_oracle(rows, kind):
         assert row["recency"] == rec
         assert row["T"] == t
         assert row["monetary_value"] == pytest.approx(mv)
+
+
+@pytest.mark.parametrize("session", ["UTC", "America/New_York", "Asia/Shanghai"])
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "UTC+08:00"])
+def test_duckdb_in_any_session_time_zone_gives_the_in_memory_summary(session, tz):
+    duckdb = pytest.importorskip("duckdb")
+    stamps = pd.to_datetime(["2024-01-01 07:00", "2024-01-10 23:30", "2024-01-10 01:00"])
+    log = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "timestamp": stamps.tz_localize("Asia/Shanghai"),
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    # In memory, in Shanghai days: a first bought on 1 January (30 days before 31 January),
+    # b on 10 January (21 days). A UTC session used to say 31 and 22 (UTC days).
+    expected = summarize(log, as_of="2024-01-31", amount="amount")
+    assert expected["T"].tolist() == [30.0, 21.0]
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone='{session}'")
+    relation = con.from_df(log)
+    got = summarize(relation, as_of="2024-01-31", amount="amount", tz=tz).order("customer_id")
+    frame = got.df()
+    assert frame["T"].tolist() == [30.0, 21.0]
+    assert frame["recency"].tolist() == [9.0, 0.0]
+    first = pd.to_datetime(frame["first_purchase"]).dt.tz_convert("UTC")
+    assert first.tolist() == expected["first_purchase"].dt.tz_convert("UTC").tolist()
+    with pytest.raises(DataError, match="pass tz="):
+        summarize(relation, as_of="2024-01-31", amount="amount")

@@ -59,6 +59,7 @@ digits (engines add in their own order) and timestamps keep the engine's time un
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal
 
@@ -765,7 +766,9 @@ def _summarize_lazy(
         tz=tz,
         after_as_of=after_as_of,
     )
-    ts, value, kept, end, excluding = log.times, log.value, log.kept, log.end, log.excluding
+    table, ts, value, kept = log.table, log.times, log.value, log.kept
+    end, excluding = log.end, log.excluding
+    output = ts.output if log.duckdb_zone is None else (lambda expr: expr)
     if nw.dependencies.is_dask_dataframe(table.frame.to_native()):
         return _summarize_dask(
             table.frame.to_native(),
@@ -863,8 +866,8 @@ def _summarize_lazy(
         _lazy_duration(nw.col("_last") - nw.col("_first"), unit, merge).alias("recency"),
         _lazy_duration(end_key - nw.col("_first"), unit, merge).alias("T"),
         nw.col("orders"),
-        ts.output(nw.col("_fp")).alias("first_purchase"),
-        ts.output(nw.col("_lp")).alias("last_purchase"),
+        output(nw.col("_fp")).alias("first_purchase"),
+        output(nw.col("_lp")).alias("last_purchase"),
     ]
     if value is not None:
         repeat = (nw.col("_total") - nw.col("_first_value")) / frequency.cast(nw.Float64)
@@ -876,7 +879,10 @@ def _summarize_lazy(
         out.append(nw.col("excluded_after_as_of"))
     elif after_as_of == "exclude":
         out.append(nw.lit(0, nw.Int64).alias("excluded_after_as_of"))
-    return table.result(people.select(*out))
+    result = table.result(people.select(*out))
+    if log.duckdb_zone is not None:  # wall clock back to instants, in SQL (see _duckdb_wall_clock)
+        result = _duckdb_instants(result, log.duckdb_zone, ("first_purchase", "last_purchase"))
+    return result
 
 
 @attrs.frozen
@@ -893,6 +899,7 @@ class _LazyLog:
     kept: nw.Expr
     end: np.datetime64
     excluding: bool
+    duckdb_zone: str | None = None
 
 
 def _read_lazy_log(
@@ -909,6 +916,9 @@ def _read_lazy_log(
     if tz is not None:
         timezone(tz)
     table.require(customer, time, *([amount] if amount else []))
+    converted = _duckdb_wall_clock(table, time, tz)
+    duckdb_zone = tz if converted is not table else None
+    table = converted
     ts = table.timestamps(time, tz=tz)
     value = table.numeric(amount) if amount else None
     end = as_of_value(as_of, tz=ts.tz)
@@ -932,7 +942,58 @@ def _read_lazy_log(
         )
     if found["refunds"]:
         _check_refunds(table, customer, kept, value)
-    return _LazyLog(table, ts, value, kept, end, bool(found["after"]))
+    return _LazyLog(table, ts, value, kept, end, bool(found["after"]), duckdb_zone)
+
+
+def _duckdb_wall_clock(table: LazyTable, time: str, tz: str | None) -> LazyTable:
+    """A duckdb relation whose aware ``time`` column is read as wall-clock time in ``tz``.
+
+    duckdb keeps a timestamp's time zone in the connection, not in the data: the same relation
+    gives other calendar days in a UTC session than in a +08:00 one. So ``tz`` must say which
+    zone's days count, and the column is converted to that zone's wall clock on the engine
+    (duckdb's ``timezone()``), whatever the session's zone: the answer is the in-memory one.
+    """
+    native = table.frame.to_native()
+    dtype = table.schema[time]
+    if not nw.dependencies.is_duckdb_relation(native) or dtype != nw.Datetime:
+        return table
+    if getattr(dtype, "time_zone", None) is None:
+        return table
+    if tz is None:
+        raise DataError(
+            f"column {time!r} of the duckdb relation is a TIMESTAMP WITH TIME ZONE, whose zone "
+            "duckdb keeps in the connection, not the data: pass tz='...' naming the time zone "
+            "whose calendar days count (e.g. tz='Asia/Shanghai' or tz='UTC')",
+            field=time,
+        )
+    zone = timezone(tz)
+    name = time.replace('"', '""')
+    if isinstance(zone, dt.timezone):  # a fixed offset, which duckdb's timezone() does not know
+        minutes = int((zone.utcoffset(None) or dt.timedelta(0)).total_seconds() // 60)
+        wall = f"timezone('UTC', \"{name}\") + INTERVAL ({minutes}) MINUTE"
+    else:
+        wall = f"timezone('{tz}', \"{name}\")"
+    columns = ", ".join(
+        f'{wall} AS "{name}"' if c == time else '"' + c.replace('"', '""') + '"'
+        for c in native.columns
+    )
+    return read_lazy(native.project(columns), name=table.name)
+
+
+def _duckdb_instants(relation: Any, tz: str, columns: Sequence[str]) -> Any:
+    """Wall-clock ``columns`` of a duckdb relation (times in ``tz``) back as TIMESTAMPTZ."""
+    zone = timezone(tz)
+    parts = []
+    for c in relation.columns:
+        name = '"' + c.replace('"', '""') + '"'
+        if c not in columns:
+            parts.append(name)
+        elif isinstance(zone, dt.timezone):
+            minutes = int((zone.utcoffset(None) or dt.timedelta(0)).total_seconds() // 60)
+            parts.append(f"timezone('UTC', {name} - INTERVAL ({minutes}) MINUTE) AS {name}")
+        else:
+            parts.append(f"timezone('{tz}', {name}) AS {name}")
+    return relation.project(", ".join(parts))
 
 
 def _summarize_dask(ddf: Any, *, end: np.datetime64, **options: Any) -> Any:

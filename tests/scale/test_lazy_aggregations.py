@@ -65,7 +65,7 @@ def test_polars_lazy_summary(log, merge):
 
 def test_duckdb_relation_summary(log):
     duckdb = pytest.importorskip("duckdb")
-    got = summarize(duckdb.from_df(log), as_of=AS_OF, unit="W", amount="amount")
+    got = summarize(duckdb.from_df(log), as_of=AS_OF, unit="W", amount="amount", tz="UTC")
     assert isinstance(got, duckdb.DuckDBPyRelation)
     expected = summarize(log, as_of=AS_OF, unit="W", amount="amount")
     frame = got.df()
