@@ -11,6 +11,7 @@ from clientmodel.segments.acquisition import acquisition_value
 from clientmodel.segments.audiences import (
     Audience,
     AudienceOverlap,
+    audience_changes,
     audience_overlap,
     audience_table,
     audiences_of,
@@ -46,6 +47,7 @@ __all__ = [
     "Segment",
     "SegmentMap",
     "acquisition_value",
+    "audience_changes",
     "audience_overlap",
     "audience_table",
     "audiences_of",
