@@ -294,6 +294,7 @@ class RFMScore(pydantic.BaseModel):
     m: int
     code: str
     segment: str | None = None
+    score: float | None = None
 
 
 @attrs.frozen
@@ -479,6 +480,7 @@ class RFMScorer:
         frequency: str = "orders",
         monetary: str = "monetary",
         segments: Any = None,
+        weights: Sequence[float] | None = None,
     ) -> Any:
         """Score a table of RFM values; the caller's kind of table comes back.
 
@@ -493,10 +495,14 @@ class RFMScorer:
         segments:
             Optional :class:`~clientmodel.segments.segment_map.SegmentMap` (or ``"default"``):
             adds a ``segment`` column.
+        weights:
+            Weights ``(w_r, w_f, w_m)`` of the combined ``score`` column
+            $w_r r + w_f f + w_m m$; by default the plain sum $r + f + m$ (3 to 3k).
 
         Returns
         -------
-        Columns ``<customer>``, ``r``, ``f``, ``m`` (int8 scores), ``rfm`` (e.g. ``"543"``) and
+        Columns ``<customer>``, ``r``, ``f``, ``m`` (int8 scores), ``rfm`` (e.g. ``"543"``),
+        ``score`` (the combined numeric score) and
         ``segment`` when a map is given.
 
         Examples
@@ -517,6 +523,7 @@ class RFMScorer:
         if customer is not None and customer in table.columns:
             cols[customer] = table.raw(customer)
         cols.update({"r": r, "f": f, "m": m, "rfm": self._codes(r, f, m)})
+        cols["score"] = _combined(r, f, m, weights)
         if segments is not None:
             cols["segment"] = _segment_map(segments, self.k).assign(r, f, m)
         return table.result(cols)
@@ -545,6 +552,7 @@ class RFMScorer:
         frequency: str = "orders",
         monetary: str = "monetary",
         segments: Any = None,
+        weights: Sequence[float] | None = None,
     ) -> RFMScore:
         """Score one customer (a mapping, pydantic model or object with the value fields).
 
@@ -585,8 +593,25 @@ class RFMScorer:
         if segments is not None:
             seg = str(_segment_map(segments, self.k).assign(r, f, m)[0])
         return RFMScore(
-            r=int(r[0]), f=int(f[0]), m=int(m[0]), code=f"{r[0]}{f[0]}{m[0]}", segment=seg
+            r=int(r[0]),
+            f=int(f[0]),
+            m=int(m[0]),
+            code=f"{r[0]}{f[0]}{m[0]}",
+            segment=seg,
+            score=float(_combined(r, f, m, weights)[0]),
         )
+
+
+def _combined(
+    r: NDArray[np.int8], f: NDArray[np.int8], m: NDArray[np.int8], weights: Any
+) -> NDArray[Any]:
+    """The combined numeric score: r + f + m, or the weighted sum."""
+    if weights is None:
+        return r.astype(np.int64) + f + m
+    w = [check_number(v, f"weights[{i}]") for i, v in enumerate(check_sequence(weights, "weights"))]
+    if len(w) != 3:
+        raise ArgumentError(f"weights needs 3 numbers (R, F, M), got {len(w)}", field="weights")
+    return np.asarray(w[0] * r + w[1] * f + w[2] * m, dtype=np.float64)
 
 
 def _segment_map(segments: Any, k: int) -> Any:
