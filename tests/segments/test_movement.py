@@ -115,3 +115,13 @@ def test_migration_from_dict_checks_members_against_counts():
         Migration.from_dict({**good, "counts": [["one"]]})
     with pytest.raises(ArgumentError, match="must be a mapping"):
         Migration.from_dict([good])
+
+
+def test_mixed_id_kinds_between_the_two_tables_are_an_error():
+    from clientmodel.errors import DataError
+
+    with pytest.raises(DataError, match=r"before\['customer_id'\].*after\['customer_id'\]"):
+        migration(
+            {"customer_id": [1, 2], "label": ["a", "b"]},
+            {"customer_id": ["1", "2"], "label": ["a", "b"]},
+        )

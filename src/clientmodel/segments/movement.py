@@ -24,6 +24,7 @@ from clientmodel._validation import (
     key_path,
 )
 from clientmodel.errors import ArgumentError, DataError
+from clientmodel.segments._windows import same_ids
 from clientmodel.tables import read_table
 
 __all__ = ["ABSENT", "Migration", "migration", "migration_between"]
@@ -227,6 +228,7 @@ def migration(
     """
     ids_a, lab_a = _labels(before, customer, label, "before")
     ids_b, lab_b = _labels(after, customer, label, "after")
+    ids_a, ids_b = same_ids(ids_a, f"before[{customer!r}]", ids_b, f"after[{customer!r}]")
     all_ids = np.unique(np.concatenate([ids_a, ids_b]))
     full_a = np.full(len(all_ids), ABSENT, dtype=object)
     full_b = np.full(len(all_ids), ABSENT, dtype=object)
