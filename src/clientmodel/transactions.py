@@ -139,6 +139,8 @@ class CustomerHistory:
         Timezone of the wall-clock times (``None`` for a log of calendar dates).
     has_amount:
         Whether the log had an amount column.
+    amount_column:
+        Its name (``None`` without one).
     refund_only_excluded:
         Customers left out because all their rows in the window were refunds.
     table:
@@ -176,6 +178,7 @@ class CustomerHistory:
     has_amount: bool
     refund_only_excluded: int
     table: Table
+    amount_column: str | None = None
 
     @property
     def n_customers(self) -> int:
@@ -425,6 +428,7 @@ def _history(log: _Rows, *, refund_only: str) -> CustomerHistory:
         has_amount=log.amount is not None,
         refund_only_excluded=n_refund_only,
         table=log.table,
+        amount_column=log.amount,
     )
 
 

@@ -145,6 +145,13 @@ def test_overflowing_revenue_is_an_error_not_inf():
         summarize(log, as_of=AS_OF, amount="amount")
     with pytest.raises(DataError, match="float64's range"):
         rfm_values(log, as_of=AS_OF)
+    # Finite per customer, infinite once two customers are added up.
+    two = {"customer_id": ["a", "b"], "timestamp": ["2024-01-01", "2024-01-02"]}
+    two["amount"] = [1e308, 1e308]
+    with pytest.raises(DataError, match="float64's range"):
+        cohort_table(two, as_of=AS_OF, amount="amount")
+    with pytest.raises(DataError, match="float64's range"):
+        acquisition_value(two, {"customer_id": ["a", "b"], "source": ["x", "x"]}, as_of=AS_OF)
 
 
 def test_mismatched_id_kinds_name_both_columns():

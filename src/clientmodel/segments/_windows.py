@@ -92,3 +92,14 @@ def day_minus(days: _I64, delta: relativedelta) -> _I64:
         dtype=np.int64,
     )
     return out[inv.ravel()]
+
+
+def finite_sums(values: NDArray[np.float64], what: str, column: str | None) -> NDArray[np.float64]:
+    """Sums of amounts over many customers, refusing an overflow to infinity (1e308 + 1e308)."""
+    if not np.isfinite(values).all():
+        raise DataError(
+            f"{what} overflows: the amounts of column {column!r} add up beyond float64's range; "
+            "check them or rescale them (e.g. to thousands)",
+            field=column or "amount",
+        )
+    return values

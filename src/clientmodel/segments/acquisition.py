@@ -29,7 +29,7 @@ from numpy.typing import NDArray
 
 from clientmodel._validation import check_number
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.segments._windows import same_ids
+from clientmodel.segments._windows import finite_sums, same_ids
 from clientmodel.segments.cohorts import period_index
 from clientmodel.tables import read_table
 from clientmodel.transactions import AfterAsOf, CustomerHistory, customer_history
@@ -146,7 +146,12 @@ def acquisition_value(
     buyer_src = src_code[cust_pos]
     customers_n = np.bincount(src_code, minlength=n_s)
     buyers = np.bincount(buyer_src, minlength=n_s)
-    revenue = np.bincount(buyer_src, weights=hist.revenue, minlength=n_s)
+    with np.errstate(over="ignore", invalid="ignore"):
+        revenue = finite_sums(
+            np.bincount(buyer_src, weights=hist.revenue, minlength=n_s),
+            "revenue per source",
+            amount,
+        )
     cols: dict[str, Any] = {
         "source": names.astype(object),
         "customers": customers_n.astype(np.int64),

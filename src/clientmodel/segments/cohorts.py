@@ -34,6 +34,7 @@ from numpy.typing import NDArray
 from clientmodel._validation import check_mapping, check_sequence, key_path
 from clientmodel.errors import ArgumentError
 from clientmodel.periods import parse_unit
+from clientmodel.segments._windows import finite_sums
 from clientmodel.tables import LazyTimestamps, Table, is_lazy, read_lazy
 from clientmodel.transactions import (
     AfterAsOf,
@@ -377,7 +378,9 @@ def _row_cells(
     offset = np.maximum(period_index(day, unit) - first_idx[hist.row_customer], 0)
     cell = cust_cohort[hist.row_customer] * n_p + offset
     n = (int(cust_cohort.max()) + 1) * n_p
-    return np.asarray(np.bincount(cell, weights=hist.row_amount, minlength=n), dtype=np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = np.bincount(cell, weights=hist.row_amount, minlength=n)
+    return finite_sums(np.asarray(sums, dtype=np.float64), "cohort revenue", hist.amount_column)
 
 
 def _empty(u: str) -> CohortTable:
