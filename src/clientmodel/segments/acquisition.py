@@ -147,11 +147,8 @@ def acquisition_value(
     customers_n = np.bincount(src_code, minlength=n_s)
     buyers = np.bincount(buyer_src, minlength=n_s)
     with np.errstate(over="ignore", invalid="ignore"):
-        revenue = finite_sums(
-            np.bincount(buyer_src, weights=hist.revenue, minlength=n_s),
-            "revenue per source",
-            amount,
-        )
+        summed = np.bincount(buyer_src, weights=hist.revenue, minlength=n_s)
+    revenue = finite_sums(np.asarray(summed, dtype=np.float64), "revenue per source", amount)
     cols: dict[str, Any] = {
         "source": names.astype(object),
         "customers": customers_n.astype(np.int64),
