@@ -153,7 +153,11 @@ def rfm_values(
             after_as_of=after_as_of,
         )
         return _rfm_from_summary_lazy(
-            read_lazy(summary, name="summary"), days=1.0, customer=customer, monetary=kind
+            read_lazy(summary, name="summary"),
+            days=1.0,
+            customer=customer,
+            monetary=kind,
+            whole_days=True,
         )
     hist = customer_history(
         transactions,
@@ -757,7 +761,7 @@ def rf_grid(
 
 
 def _rfm_from_summary_lazy(
-    table: LazyTable, *, days: float, customer: str, monetary: Monetary
+    table: LazyTable, *, days: float, customer: str, monetary: Monetary, whole_days: bool = False
 ) -> Any:
     """:func:`rfm_from_summary` as column expressions on the caller's engine."""
     import narwhals.stable.v2 as nw
@@ -796,7 +800,11 @@ def _rfm_from_summary_lazy(
     return table.result(
         table.frame.select(
             nw.col(customer),
-            (nw.when(since > 0).then(since).otherwise(0.0) * days).alias("days_since_last"),
+            (
+                nw.when(since > 0).then(since).otherwise(0.0) * days
+                if not whole_days  # a log read by day: whole days, as the eager face gives
+                else since.cast(nw.Int64)
+            ).alias("days_since_last"),
             orders.alias("orders"),
             value.alias("monetary"),
         )
