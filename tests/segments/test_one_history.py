@@ -221,6 +221,16 @@ def test_record_face_refuses_bad_input():
         lifecycle_stage(["2024-01-01"], as_of=AS_OF, windows={"new": 3})  # type: ignore[arg-type]
 
 
+def test_windows_and_audiences_refuse_wrong_types():
+    from clientmodel.segments import audience_table
+
+    for kw in ({"cadence": "yes"}, {"cadence_min_orders": "3"}, {"p_alive_at_risk": "half"}):
+        with pytest.raises(ArgumentError, match=next(iter(kw))):
+            LifecycleWindows(**kw)
+    with pytest.raises(ArgumentError, match="audiences"):
+        audience_table({"r": [1]}, 5)
+
+
 def test_cadence_percentile_by_hand():
     # Gaps 10, 10 and 40 days; last purchase 2024-06-01 -> 29 days before as_of.
     log = {

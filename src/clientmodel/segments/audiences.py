@@ -109,7 +109,7 @@ def _audiences(audiences: Sequence[Audience] | Mapping[str, Any]) -> list[Audien
     if isinstance(audiences, Mapping):
         out = [Audience(str(k), v) for k, v in audiences.items()]
     else:
-        out = list(audiences)
+        out = check_sequence(audiences, "audiences")
         if not all(isinstance(a, Audience) for a in out):
             raise ArgumentError(
                 "audiences must be Audience objects or a mapping of name -> rule",

@@ -143,6 +143,18 @@ class LifecycleWindows:
     p_alive_churned: float = 0.1
 
     def __attrs_post_init__(self) -> None:
+        check_bool(self.cadence, "cadence")
+        check_integer(self.cadence_min_orders, "cadence_min_orders")
+        for name in (
+            "cadence_at_risk",
+            "cadence_dormant",
+            "cadence_churned",
+            "cadence_percentile",
+            "p_alive_at_risk",
+            "p_alive_dormant",
+            "p_alive_churned",
+        ):
+            check_number(getattr(self, name), name)
         spans = [_span(w) for w in (self.new, self.active, self.at_risk, self.dormant)]
         if not (spans[0] <= spans[1] < spans[2] < spans[3]):
             raise ArgumentError(
