@@ -136,6 +136,12 @@ def test_unknown_time_zone_refused_even_for_dates():
         summarize(log, as_of=AS_OF, tz="Mars/Olympus")
     with pytest.raises(ArgumentError, match="Mars/Olympus"):
         rfm_values(log, as_of=AS_OF, tz="Mars/Olympus")
+    from clientmodel.segments import lifecycle_from_summary
+
+    summary = {"customer_id": ["a"], "orders": [1], "first_purchase": ["2024-01-05"]}
+    summary["last_purchase"] = ["2024-01-05"]
+    with pytest.raises(ArgumentError, match="Mars/Olympus"):
+        lifecycle_from_summary(summary, as_of=AS_OF, tz="Mars/Olympus")
 
 
 def test_overflowing_revenue_is_an_error_not_inf():

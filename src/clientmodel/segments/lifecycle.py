@@ -553,10 +553,12 @@ def lifecycle_from_summary(
     >>> lifecycle_from_summary(s, as_of="2024-06-30")["stage"].tolist()
     ['repeat', 'new']
     """
-    from clientmodel.periods import as_of_value
+    from clientmodel.periods import as_of_value, timezone
     from clientmodel.tables import read_table
 
     windows = _windows(windows)
+    if tz is not None:
+        timezone(tz)  # refused even when the summary holds dates
     table = read_table(summary, name="summary")
     table.require(customer, "first_purchase", "last_purchase")
     first_ts = table.timestamps("first_purchase", tz=tz)
