@@ -556,7 +556,9 @@ def summarize(
         Purchases in the same calendar period of this unit count as one (``"D"`` by default);
         ``None`` counts every row as its own purchase.
     tz:
-        Timezone of naive timestamps (naive timestamps are rejected without it).
+        Timezone of naive timestamps (naive timestamps are rejected without it); with aware
+        timestamps, the zone whose calendar days count. Required for a duckdb
+        ``TIMESTAMP WITH TIME ZONE`` column, whose zone duckdb keeps in the connection.
     after_as_of:
         ``"error"`` (default) rejects transactions after ``as_of``; ``"exclude"`` leaves them out
         and reports how many per customer in an ``excluded_after_as_of`` column.
