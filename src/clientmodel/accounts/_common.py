@@ -65,8 +65,13 @@ def deal_account(graph: Any, deal: str) -> str:
 
 
 def committee(graph: Any, deal: str) -> list[Seat]:
-    """Active contacts with a role on the deal or on the deal's account (deal-level wins)."""
+    """Active contacts with a role on the deal or on the deal's account (deal-level wins).
+
+    A contact's stance on the deal, when it has a deal-level role, is its stance on every seat it
+    holds there (one person is not both a supporter and a detractor of one deal).
+    """
     seats: dict[tuple[str, str], Seat] = {}
+    deal_stance: dict[str, str] = {}
     account = deal_account(graph, deal)
     for scope in (account, deal):  # deal-level roles overwrite account-wide ones
         for u, _, data in graph.in_edges(scope, data=True):
@@ -74,7 +79,9 @@ def committee(graph: Any, deal: str) -> list[Seat]:
                 continue
             role = data[ATTR_ROLE]
             seats[(u, role)] = Seat(u, role, data[ATTR_STANCE], bool(data[ATTR_PRIMARY]))
-    return sorted(seats.values())
+            if scope == deal:
+                deal_stance[u] = data[ATTR_STANCE]
+    return sorted(s._replace(stance=deal_stance.get(s.contact, s.stance)) for s in seats.values())
 
 
 def engaged_by(

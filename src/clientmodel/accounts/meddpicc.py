@@ -15,11 +15,9 @@ The score is the share of elements known, $\\text{score} = \\frac{1}{8} \\sum_i 
 \\text{element}_i]$, optionally weighted.
 
 **As a funnel stage entry criterion.** :meth:`Meddpicc.to_dict` is a plain dict of booleans plus
-``score`` and ``complete``; put it into the deal record under ``"meddpicc"`` and a
-:mod:`clientmodel.rules` predicate such as ``meddpicc.score >= 0.75 and meddpicc.champion`` can
-read it. :meth:`Meddpicc.to_record` gives the same fields as flat keys (``meddpicc_score``,
-``meddpicc_champion``, ...) for rule engines without nested fields. Or call
-:func:`meets_meddpicc` directly from a stage guard.
+``score`` and ``complete``. A funnel ``Deal`` holds flat scalar ``fields`` only, so merge the
+:meth:`Meddpicc.to_record` keys (``meddpicc_score``, ``meddpicc_champion``, ...) into its fields
+and write the rule on them (``meddpicc_score >= 0.75``), or call :func:`meets_meddpicc` directly.
 """
 
 from __future__ import annotations

@@ -9,10 +9,13 @@ person-to-person tie) can cost three things:
   (:data:`~clientmodel.accounts.models.DECISION_ROLES`) of open deals that some active team
   member could reach through $G$ before and none can after.
 
-Reach can only break when $v$ is an *articulation point* (cut vertex) of $G$: a vertex whose
-removal disconnects its connected component (Hopcroft & Tarjan 1973, "Efficient algorithms for
-graph manipulation", CACM 16(6)). :func:`articulation_people` lists those people for an account,
-:func:`key_person_risk` reports the three losses for one person.
+A person who only *relays* reach breaks it when they are an *articulation point* (cut vertex)
+of $G$: a vertex whose removal disconnects its connected component (Hopcroft & Tarjan 1973,
+"Efficient algorithms for graph manipulation", CACM 16(6)); :func:`articulation_people` lists
+those people for an account. A team member is also a *source* of reach, so a leaf team member
+(the only seller who knows anyone there) breaks reach without being an articulation point;
+:func:`key_person_risk` therefore recomputes reach without the person and reports the three
+losses.
 """
 
 from __future__ import annotations

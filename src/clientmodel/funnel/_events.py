@@ -15,8 +15,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError, DataError, describe_rows
+from clientmodel.funnel._check import check_deals
 from clientmodel.funnel.models import Deal, Pipeline
-from clientmodel.periods import as_of_value
+from clientmodel.periods import as_of_value, timezone
 from clientmodel.tables import Table, read_table
 
 _US_PER_DAY = 86_400_000_000
@@ -116,14 +117,14 @@ class Events:
 
 
 def _columns_from_deals(
-    deals: Sequence[Deal],
+    deals: Sequence[Deal], zone: dt.tzinfo
 ) -> tuple[NDArray[Any], NDArray[Any], NDArray[np.int64]]:
     ids, stages, at = [], [], []
     for d in deals:
         for c in d.history:
             ids.append(d.id)
             stages.append(c.to_stage)
-            at.append(c.at.astimezone(dt.timezone.utc).replace(tzinfo=None))
+            at.append(c.at.astimezone(zone).replace(tzinfo=None))
     times = np.array(at, dtype="datetime64[us]").astype(np.int64)
     return np.array(ids, dtype=object), np.array(stages, dtype=object), times
 
@@ -168,6 +169,27 @@ def is_records(data: Any) -> bool:
     return isinstance(data, (list, tuple)) and (len(data) == 0 or isinstance(data[0], Deal))
 
 
+def check_as_of(as_of: Any, field: str = "as_of") -> Any:
+    """The one naive-time policy of the funnel and the accounts: a naive datetime is refused.
+
+    ``as_of`` may be a timezone-aware datetime, a date (the end of that day) or ISO 8601 text of
+    either; a datetime (or timestamp text) without a timezone is ambiguous and refused.
+    """
+    value = as_of
+    if isinstance(value, str) and len(value.strip()) > 10:
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return as_of  # as_of_value reports the malformed text
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        raise ArgumentError(
+            f"{field}={as_of!r} has no timezone; pass a timezone-aware datetime (e.g. "
+            "datetime(2024, 3, 31, tzinfo=timezone.utc)), a date or ISO text with an offset",
+            field=field,
+        )
+    return as_of
+
+
 def load(
     data: Any,
     *,
@@ -182,14 +204,21 @@ def load(
     require_as_of: bool = True,
 ) -> Events:
     """Read deals or an event table into sorted numpy columns, cut at ``as_of``."""
+    if as_of is not None:
+        check_as_of(as_of)
     if isinstance(data, Events):
         return _reuse(data, pipeline, won, lost, as_of)
     table: Table | None = None
     if is_records(data):
         if not data:
             raise DataError("no deals given; pass at least one Deal", field="deals")
-        ids, stage_vals, times = _columns_from_deals(data)
-        data_tz: str | None = "UTC"
+        if isinstance(pipeline, Pipeline):
+            check_deals(data, pipeline)
+        # Records carry aware instants: read them as wall-clock time in ``tz`` (UTC by default),
+        # so cohort periods and calendar cuts follow the caller's timezone.
+        data_tz: str | None = "UTC" if tz is None else tz
+        zone = dt.timezone.utc if tz is None else timezone(tz)
+        ids, stage_vals, times = _columns_from_deals(data, zone)
     else:
         table = read_table(data, name="stage events")
         table.require(deal, stage, time)
@@ -221,6 +250,13 @@ def load(
         )
     if cut is not None:
         keep = times <= cut
+        if len(keep) and not keep.any():
+            first = to_datetime64(np.array([times.min()]))[0]
+            raise DataError(
+                f"no stage event at or before as_of={as_of!r}: the first is at {first} "
+                f"({data_tz or 'wall clock'}); pass a later as_of",
+                field="as_of",
+            )
         ids, stage_codes, times = ids[keep], stage_codes[keep], times[keep]
     order, deal_ids, d = _sort(ids, times)
     s, t = stage_codes[order], times[order]

@@ -32,7 +32,9 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
+from clientmodel._validation import check_integer, check_number, check_seed
 from clientmodel.errors import ArgumentError
+from clientmodel.funnel._check import check_deals
 from clientmodel.funnel._events import load
 from clientmodel.funnel.history import _stays
 from clientmodel.funnel.markov import AbsorbingChain, fit_chain
@@ -77,15 +79,21 @@ class Rollup(BaseModel):
 
 
 class CategoryRollup(BaseModel):
-    """Forecast-category roll-up of one currency for a period, with the commit/best-case calls.
+    """Forecast-category roll-up of one currency for a period, with the cumulative calls.
+
+    The per-category sums (``closed``, ``commit``, ``best_case``, ``pipeline``, ``omitted``)
+    count each deal once. The calls are Salesforce's cumulative roll-ups: ``commit_call`` =
+    closed + commit, ``best_case_call`` = commit call + best case, ``open_pipeline_call`` =
+    best-case call + pipeline. Open deals without an expected close date belong to no period:
+    they are summed in ``no_close_date`` (``n_no_close_date`` deals) and in no call.
 
     Examples
     --------
     >>> from decimal import Decimal
     >>> z = Decimal(0)
     >>> CategoryRollup(currency="USD", closed=z, commit=z, best_case=z, pipeline=z, omitted=z,
-    ...                commit_call=z, best_case_call=z).currency
-    'USD'
+    ...                commit_call=z, best_case_call=z).open_pipeline_call
+    Decimal('0')
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -98,6 +106,9 @@ class CategoryRollup(BaseModel):
     omitted: Decimal
     commit_call: Decimal
     best_case_call: Decimal
+    open_pipeline_call: Decimal = Decimal(0)
+    no_close_date: Decimal = Decimal(0)
+    n_no_close_date: int = 0
 
 
 def _aware(value: dt.datetime, field: str) -> dt.datetime:
@@ -136,6 +147,7 @@ def weighted_pipeline(
     >>> all(r.weighted <= r.amount for r in rows)
     True
     """
+    deals = check_deals(deals, pipeline)
     sums: dict[tuple[str, str], list[Any]] = {}
     for d in deals:
         if d.is_closed:
@@ -167,7 +179,8 @@ def category_rollup(
     """Forecast-category roll-up for the period ``[start, end]`` (dates, inclusive), per currency.
 
     ``closed`` sums deals won in the period; the open categories sum open deals whose expected
-    close date falls in the period (or is missing).
+    close date falls in the period. Open deals without an expected close go to the explicit
+    ``no_close_date`` bucket (not to any period's categories or calls).
 
     Examples
     --------
@@ -179,10 +192,18 @@ def category_rollup(
     >>> r.commit_call == r.closed + r.commit
     True
     """
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise ArgumentError(
+                f"{name} must be a datetime.date; got {type(value).__name__} {value!r}",
+                field=name,
+            )
     if end < start:
         raise ArgumentError(f"end {end} is before start {start}", field="end")
-    keys = ("closed", "commit", "best_case", "pipeline", "omitted")
+    deals = check_deals(deals, pipeline)
+    keys = ("closed", "commit", "best_case", "pipeline", "omitted", "no_close_date")
     sums: dict[str, dict[str, Decimal]] = {}
+    undated: dict[str, int] = {}
     for d in deals:
         cell = sums.setdefault(d.currency, dict.fromkeys(keys, Decimal(0)))
         if d.is_closed:
@@ -190,19 +211,28 @@ def category_rollup(
             if d.closed == "won" and closed_at is not None and start <= closed_at.date() <= end:
                 cell["closed"] += d.amount
             continue
-        if d.expected_close is not None and not start <= d.expected_close <= end:
-            continue
         cat = str(pipeline.stage(d.stage).forecast_category)
-        cell["omitted" if cat == "closed" else cat] += d.amount
+        cat = "omitted" if cat == "closed" else cat
+        if d.expected_close is None:
+            # No date, no period: an explicit bucket instead of counting it in every period.
+            if cat != "omitted":
+                cell["no_close_date"] += d.amount
+                undated[d.currency] = undated.get(d.currency, 0) + 1
+            continue
+        if start <= d.expected_close <= end:
+            cell[cat] += d.amount
     out = []
     for currency, s in sorted(sums.items()):
         commit_call = s["closed"] + s["commit"]
+        best_case_call = commit_call + s["best_case"]
         out.append(
             CategoryRollup(
                 currency=currency,
                 **s,
                 commit_call=commit_call,
-                best_case_call=commit_call + s["best_case"],
+                best_case_call=best_case_call,
+                open_pipeline_call=best_case_call + s["pipeline"],
+                n_no_close_date=undated.get(currency, 0),
             )
         )
     return out
@@ -307,6 +337,7 @@ class BookingsForecast:
         >>> fc.quota_probability(2.0)
         0.5
         """
+        quota = check_number(quota, "quota")
         if self.draws is None:
             raise ArgumentError("this forecast was rebuilt from a dict and holds no draws")
         return float((self.draws.sum(axis=1) >= quota).mean())
@@ -390,9 +421,11 @@ def simulate_bookings(
     (3, True)
     """
     as_of = _aware(as_of, "as_of")
-    if periods < 1 or n_draws < 1 or n_paths < 1:
-        raise ArgumentError("periods, n_draws and n_paths must be >= 1")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    periods = check_integer(periods, "periods", minimum=1)
+    n_draws = check_integer(n_draws, "n_draws", minimum=1)
+    n_paths = check_integer(n_paths, "n_paths", minimum=1)
+    rng = check_seed(seed)
+    deals = check_deals(deals, pipeline)
     open_deals = [d for d in deals if not d.is_closed]
     currencies = sorted({d.currency for d in open_deals})
     if len(currencies) > 1:
@@ -489,6 +522,7 @@ def deals_as_of(deals: Sequence[Deal], pipeline: Pipeline, at: dt.datetime) -> l
     True
     """
     at = _aware(at, "at")
+    deals = check_deals(deals, pipeline)
     out = []
     for d in deals:
         if d.created_at > at:

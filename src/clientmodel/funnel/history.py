@@ -27,7 +27,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from clientmodel.funnel._events import Events, is_records, load
 from clientmodel.funnel.models import Deal, Pipeline
-from clientmodel.periods import UNIT_DAYS, parse_unit
+from clientmodel.periods import UNIT_DAYS, parse_unit, timezone
 
 #: A stage history read once (sorted numpy columns cut at ``as_of``); every analytics function
 #: accepts it in place of deals or an event table, so a large table is parsed and sorted once.
@@ -212,7 +212,7 @@ def time_in_stage(
     idx, end, is_open = _stays(ev)
     duration = (end - ev.at[idx]) / (_US_PER_DAY * UNIT_DAYS[u])
     if is_records(events):
-        utc = dt.timezone.utc
+        utc = dt.timezone.utc if ev.tz is None else timezone(ev.tz)
         entered = ev.at[idx].astype("datetime64[us]").tolist()
         left = end.astype("datetime64[us]").tolist()
         return [

@@ -17,19 +17,26 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from decimal import Decimal
+import math
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
 
 import networkx as nx  # type: ignore[import-untyped]
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     field_validator,
     model_validator,
 )
+
+from clientmodel.errors import RuleError
 
 __all__ = [
     "FORECAST_CATEGORIES",
@@ -37,6 +44,7 @@ __all__ = [
     "STAGE_KINDS",
     "Deal",
     "FieldValue",
+    "Fields",
     "ForecastCategory",
     "Lead",
     "LeadStatus",
@@ -44,6 +52,7 @@ __all__ = [
     "Stage",
     "StageChange",
     "StageKind",
+    "money",
 ]
 
 StageKind = Literal["open", "won", "lost"]
@@ -60,6 +69,60 @@ LEAD_STATUSES: tuple[str, ...] = LeadStatus.__args__  # type: ignore[attr-define
 
 #: A JSON scalar a deal or lead field may hold (used by entry criteria and scores).
 FieldValue = str | int | float | bool | None
+
+
+def _read_only(value: Mapping[str, FieldValue]) -> Mapping[str, FieldValue]:
+    # A copy behind a read-only view: a frozen record shares no mutable state with its input.
+    return MappingProxyType(dict(value))
+
+
+#: ``fields`` of a lead or deal: a read-only mapping that serialises as a JSON object.
+Fields = Annotated[
+    Mapping[str, FieldValue],
+    AfterValidator(_read_only),
+    PlainSerializer(dict, return_type=dict[str, FieldValue]),
+]
+
+
+def _no_fields() -> Mapping[str, FieldValue]:
+    return MappingProxyType({})
+
+
+def money(value: Any, *, field: str = "amount") -> Decimal:
+    """An exact ``Decimal`` amount from a Decimal, an int, a float or numeric text.
+
+    A float becomes the decimal of its shortest repr (``1234.56`` -> ``Decimal('1234.56')``,
+    not the binary expansion ``1234.559999...``). Text must be a plain number (``"12k"`` is
+    refused); NaN, infinities, booleans and negative amounts are refused with a ``ValueError``
+    naming ``field``.
+
+    Examples
+    --------
+    >>> money(1234.56), money("5000.00"), money(7)
+    (Decimal('1234.56'), Decimal('5000.00'), Decimal('7'))
+    """
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float, str)):
+        raise ValueError(
+            f"{field} must be a number or numeric text such as '12000.50'; "
+            f"got {type(value).__name__} {value!r}"
+        )
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{field} must be a finite amount; got {value!r}")
+        value = repr(value)
+    try:
+        out = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise ValueError(
+            f"{field}={value!r} is not a number; write the amount in digits, e.g. '12000' "
+            "rather than '12k'"
+        ) from None
+    if not out.is_finite():
+        raise ValueError(f"{field} must be a finite amount; got {value!r}")
+    if out < 0:
+        raise ValueError(f"{field} must be >= 0; got {value!r}")
+    return out
+
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 _Id = Field(min_length=1, max_length=200)
@@ -121,6 +184,18 @@ class Stage(BaseModel):
             return value
         rules = importlib.import_module("clientmodel.rules")
         return tuple(rules.to_text(v) if isinstance(v, BaseModel) else v for v in value)
+
+    @field_validator("entry_rules")
+    @classmethod
+    def _rules_parse(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # A malformed rule is refused when the stage is built, not at the first move.
+        rules = importlib.import_module("clientmodel.rules")
+        for i, text in enumerate(value):
+            try:
+                rules.parse(text)
+            except RuleError as exc:
+                raise ValueError(f"entry_rules[{i}] {text!r} is not a valid rule: {exc}") from None
+        return value
 
     @model_validator(mode="after")
     def _defaults(self) -> Stage:
@@ -199,6 +274,11 @@ class Pipeline(BaseModel):
             bad = sorted({(a, b) for a, b in self.moves if a in closed and b in closed})
             if bad:
                 raise ValueError(f"moves {bad} go from a closed stage to a closed stage")
+        if "won" not in kinds:
+            raise ValueError(
+                "a pipeline needs at least one won stage (kind='won'); stages are "
+                f"{[(s.id, s.kind) for s in self.stages]}"
+            )
         graph = self._build_graph()
         stuck = [
             s.id
@@ -207,6 +287,18 @@ class Pipeline(BaseModel):
         ]
         if stuck:
             raise ValueError(f"open stage(s) {stuck} cannot reach a won or lost stage")
+        open_ids = {s.id for s in self.stages if not s.is_closed}
+        unreachable = [
+            s.id for s in self.stages if s.is_closed and not (nx.ancestors(graph, s.id) & open_ids)
+        ]
+        won_ids = {s.id for s in self.stages if s.kind == "won"}
+        if won_ids <= set(unreachable):
+            raise ValueError(
+                f"no move reaches a won stage {sorted(won_ids)}; add a move into one, e.g. "
+                f"({self.ordered[0].id!r}, {sorted(won_ids)[0]!r})"
+            )
+        if unreachable:
+            raise ValueError(f"no move from an open stage reaches stage(s) {unreachable}")
         return self
 
     def _build_graph(self) -> nx.DiGraph:
@@ -328,7 +420,7 @@ class Lead(BaseModel):
     contact_title: str | None = None
     email: str | None = None
     owner: str | None = None
-    fields: dict[str, FieldValue] = Field(default_factory=dict)
+    fields: Fields = Field(default_factory=_no_fields)
 
 
 def _check_currency(value: str) -> str:
@@ -376,9 +468,27 @@ class Deal(BaseModel):
     next_follow_up: AwareDatetime | None = None
     probability_override: float | None = Field(default=None, ge=0.0, le=1.0)
     source: str | None = None
-    fields: dict[str, FieldValue] = Field(default_factory=dict)
+    fields: Fields = Field(default_factory=_no_fields)
 
     _check_currency = field_validator("currency")(_check_currency)
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _exact_amount(cls, value: Any) -> Any:
+        return money(value) if isinstance(value, float) else value
+
+    @field_validator("fields")
+    @classmethod
+    def _no_shadowing(cls, value: Mapping[str, FieldValue]) -> Mapping[str, FieldValue]:
+        # An attribute and a field of the same name would make entry criteria ambiguous
+        # (``amount >= 10000`` reading fields["amount"]): such a deal is refused.
+        clash = sorted(k for k in value if k in cls.model_fields)
+        if clash:
+            raise ValueError(
+                f"fields {clash} have the names of Deal attributes; set the attribute itself "
+                "or rename the field"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check_history(self) -> Deal:

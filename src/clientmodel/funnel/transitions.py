@@ -21,7 +21,11 @@ A forbidden change raises :class:`TransitionError` (a subclass of
 ``reopen_not_allowed``
     the pipeline does not allow reopening, or the deal is open;
 ``reason_required``
-    a deal is being lost without a reason and the pipeline requires one.
+    a deal is being lost without a reason and the pipeline requires one;
+``lead_converted``
+    the lead was already converted into a deal;
+``lead_disqualified``
+    the lead was disqualified.
 """
 
 from __future__ import annotations
@@ -32,11 +36,13 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from clientmodel._validation import validate_record
 from clientmodel.accounts.models import Account, Contact
-from clientmodel.errors import ArgumentError, InvalidTransition
-from clientmodel.funnel.models import Deal, Lead, Pipeline, Stage, StageChange
+from clientmodel.errors import ArgumentError, DataError, InvalidTransition
+from clientmodel.funnel._check import check_pipeline
+from clientmodel.funnel.models import Deal, Lead, Pipeline, Stage, StageChange, money
 
 __all__ = [
     "REASONS",
@@ -62,6 +68,8 @@ REASONS: tuple[str, ...] = (
     "deal_closed",
     "reopen_not_allowed",
     "reason_required",
+    "lead_converted",
+    "lead_disqualified",
 )
 
 
@@ -335,7 +343,7 @@ def open_deal(
     at: dt.datetime,
     account_id: str,
     owner: str,
-    amount: Decimal | int | str,
+    amount: Decimal | int | float | str,
     currency: str = "USD",
     stage: str | None = None,
     actor: str | None = None,
@@ -356,6 +364,7 @@ def open_deal(
     ...           amount="5000.00", currency="EUR").amount
     Decimal('5000.00')
     """
+    check_pipeline(pipeline)
     stage_id = stage or pipeline.open_stages[0]
     if not pipeline.has_stage(stage_id) or pipeline.stage(stage_id).is_closed:
         raise _reject(
@@ -363,16 +372,31 @@ def open_deal(
             f"a deal opens in an open stage of {pipeline.id!r} "
             f"({list(pipeline.open_stages)}); got {stage_id!r}",
         )
-    deal = Deal(
-        id=deal_id,
-        pipeline_id=pipeline.id,
-        account_id=account_id,
-        owner=owner,
-        amount=Decimal(amount),
-        currency=currency,
-        stage=stage_id,
-        history=(StageChange(at=at, to_stage=stage_id, actor=actor),),
-        **attributes,
+    try:
+        exact = money(amount)
+    except ValueError as exc:
+        raise DataError(f"deal {deal_id!r}: {exc}", field="amount") from None
+    try:
+        change = StageChange(at=at, to_stage=stage_id, actor=actor)
+    except ValidationError as exc:
+        raise ArgumentError(
+            f"deal {deal_id!r}: at must be a timezone-aware datetime; got {at!r}", field="at"
+        ) from exc
+    deal = validate_record(
+        Deal,
+        {
+            "id": deal_id,
+            "pipeline_id": pipeline.id,
+            "account_id": account_id,
+            "owner": owner,
+            "amount": exact,
+            "currency": currency,
+            "stage": stage_id,
+            "history": (change,),
+            **attributes,
+        },
+        field="deal",
+        record_id=deal_id if isinstance(deal_id, str) else None,
     )
     if check_criteria:
         failing = unmet_criteria(deal, pipeline.stage(stage_id), as_of=at)
@@ -482,7 +506,7 @@ def qualify(
     *,
     at: dt.datetime,
     deal_id: str,
-    amount: Decimal | int | str,
+    amount: Decimal | int | float | str,
     currency: str = "USD",
     owner: str | None = None,
     account_id: str | None = None,
@@ -508,10 +532,12 @@ def qualify(
     >>> q.lead.status, q.deal.source, q.account.name, q.contact.name
     ('converted', 'webinar', 'Acme', 'Jo Kim')
     """
+    lead = validate_record(Lead, lead, field="lead")
+    check_pipeline(pipeline)
     if lead.status in ("disqualified", "converted"):
         raise TransitionError(
             f"lead {lead.id!r} is {lead.status}; only new, working or qualified leads convert",
-            reason="deal_closed",
+            reason=f"lead_{lead.status}",
             field="status",
         )
     missing = [f"missing field {n!r}" for n in required if not _filled(lead.fields.get(n))]
