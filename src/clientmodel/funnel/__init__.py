@@ -10,6 +10,7 @@ probabilities and days to close, and forecasts.
 from __future__ import annotations
 
 from clientmodel.funnel.conversion import cohort_conversion, conversion
+from clientmodel.funnel.field_history import FieldChurn, field_churn, fields_as_of, update
 from clientmodel.funnel.forecast import (
     Backtest,
     BookingsForecast,
@@ -35,7 +36,9 @@ from clientmodel.funnel.models import (
     FORECAST_CATEGORIES,
     LEAD_STATUSES,
     STAGE_KINDS,
+    TRACKED_FIELDS,
     Deal,
+    FieldChange,
     Lead,
     Pipeline,
     Stage,
@@ -68,11 +71,14 @@ __all__ = [
     "LEAD_STATUSES",
     "REASONS",
     "STAGE_KINDS",
+    "TRACKED_FIELDS",
     "AbsorbingChain",
     "Backtest",
     "BookingsForecast",
     "CategoryRollup",
     "Deal",
+    "FieldChange",
+    "FieldChurn",
     "Flag",
     "Lead",
     "NaiveBayesScore",
@@ -93,6 +99,8 @@ __all__ = [
     "conversion",
     "deal_probability",
     "deals_as_of",
+    "field_churn",
+    "fields_as_of",
     "fit_chain",
     "fit_naive_bayes",
     "move",
@@ -112,6 +120,7 @@ __all__ = [
     "time_in_stage",
     "transition_counts",
     "unmet_criteria",
+    "update",
     "weighted_pipeline",
     "win_rates",
 ]

@@ -36,6 +36,7 @@ from clientmodel._validation import check_integer, check_number, check_seed
 from clientmodel.errors import ArgumentError
 from clientmodel.funnel._check import check_deals
 from clientmodel.funnel._events import load
+from clientmodel.funnel.field_history import fields_as_of
 from clientmodel.funnel.history import _stays
 from clientmodel.funnel.markov import AbsorbingChain, fit_chain
 from clientmodel.funnel.models import Deal, Pipeline
@@ -119,9 +120,16 @@ def _aware(value: dt.datetime, field: str) -> dt.datetime:
     return value
 
 
+def category_of(deal: Deal, pipeline: Pipeline) -> str:
+    """The deal's forecast category: its own override, else its stage's."""
+    if deal.forecast_category is not None:
+        return deal.forecast_category
+    return str(pipeline.stage(deal.stage).forecast_category)
+
+
 def _group(deal: Deal, pipeline: Pipeline, by: str) -> str:
     if by == "forecast_category":
-        return str(pipeline.stage(deal.stage).forecast_category)
+        return category_of(deal, pipeline)
     value = deal.field(by)
     return "missing" if value is None else str(value)
 
@@ -211,7 +219,7 @@ def category_rollup(
             if d.closed == "won" and closed_at is not None and start <= closed_at.date() <= end:
                 cell["closed"] += d.amount
             continue
-        cat = str(pipeline.stage(d.stage).forecast_category)
+        cat = category_of(d, pipeline)
         cat = "omitted" if cat == "closed" else cat
         if d.expected_close is None:
             # No date, no period: an explicit bucket instead of counting it in every period.
@@ -509,7 +517,12 @@ def _monte_carlo(
 
 
 def deals_as_of(deals: Sequence[Deal], pipeline: Pipeline, at: dt.datetime) -> list[Deal]:
-    """The deals as they stood at ``at``: histories cut at ``at``, later-created deals dropped.
+    """The deals as they stood at ``at``: nothing known later is kept.
+
+    Stage histories are cut at ``at``, every tracked field (amount, expected close, probability
+    override, forecast category, owner, ``fields.<key>``) is replayed from the field history to
+    its value at ``at`` (:func:`~clientmodel.funnel.field_history.fields_as_of`), and deals
+    created later are dropped.
 
     Examples
     --------
@@ -527,6 +540,7 @@ def deals_as_of(deals: Sequence[Deal], pipeline: Pipeline, at: dt.datetime) -> l
     for d in deals:
         if d.created_at > at:
             continue
+        d = fields_as_of(d, at)
         hist = tuple(c for c in d.history if c.at <= at)
         if len(hist) == len(d.history):
             out.append(d)

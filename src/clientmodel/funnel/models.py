@@ -42,7 +42,9 @@ __all__ = [
     "FORECAST_CATEGORIES",
     "LEAD_STATUSES",
     "STAGE_KINDS",
+    "TRACKED_FIELDS",
     "Deal",
+    "FieldChange",
     "FieldValue",
     "Fields",
     "ForecastCategory",
@@ -395,6 +397,97 @@ class StageChange(BaseModel):
     reason: str | None = None
 
 
+#: Deal attributes whose changes :func:`clientmodel.funnel.update` records in ``field_history``
+#: (``fields.<key>`` entries of ``Deal.fields`` are tracked too).
+TRACKED_FIELDS: tuple[str, ...] = (
+    "amount",
+    "expected_close",
+    "probability_override",
+    "forecast_category",
+    "owner",
+)
+
+FieldChangeValue = Decimal | dt.date | float | int | bool | str | None
+
+
+def tracked_value(name: str, value: Any) -> Any:
+    """``value`` in the type the tracked field ``name`` holds (``ValueError`` when it cannot be)."""
+    if value is None:
+        if name in ("amount", "owner"):
+            raise ValueError(f"{name} cannot be empty")
+        return None
+    if name == "amount":
+        return money(value)
+    if name == "expected_close":
+        if isinstance(value, dt.datetime):
+            raise ValueError(f"expected_close is a date, not a datetime; got {value!r}")
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"expected_close={value!r} is not an ISO date") from None
+        if not isinstance(value, dt.date):
+            raise ValueError(f"expected_close must be a date; got {type(value).__name__}")
+        return value
+    if name == "probability_override":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"probability_override must be a number in [0, 1]; got {value!r}")
+        if not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"probability_override must be in [0, 1]; got {value!r}")
+        return float(value)
+    if name == "forecast_category":
+        if value not in FORECAST_CATEGORIES:
+            raise ValueError(
+                f"forecast_category must be one of {list(FORECAST_CATEGORIES)}; got {value!r}"
+            )
+        return value
+    if name == "owner":
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"owner must be non-blank text; got {value!r}")
+        return value
+    if name.startswith("fields.") and len(name) > 7:
+        if not isinstance(value, (str, int, float, bool)):
+            raise ValueError(f"{name} must be a JSON scalar; got {type(value).__name__}")
+        return value
+    raise ValueError(
+        f"field {name!r} is not tracked; use one of {list(TRACKED_FIELDS)} or 'fields.<key>'"
+    )
+
+
+class FieldChange(BaseModel):
+    """One entry of a deal's field history (after Salesforce's OpportunityHistory).
+
+    ``field`` is one of :data:`TRACKED_FIELDS` or ``"fields.<key>"``; ``old`` and ``new`` are the
+    values before and after (``None`` for unset), in the field's own type.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> c = FieldChange(at=dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc), field="amount",
+    ...                 old="10000", new=12500.5, actor="ana")
+    >>> c.old, c.new
+    (Decimal('10000'), Decimal('12500.5'))
+    """
+
+    model_config = _CONFIG
+
+    at: AwareDatetime
+    field: str = _Id
+    old: FieldChangeValue = None
+    new: FieldChangeValue = None
+    actor: str | None = None
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _typed(self) -> FieldChange:
+        # JSON gives text for money and dates: read both values back in the field's type.
+        for side in ("old", "new"):
+            object.__setattr__(self, side, tracked_value(self.field, getattr(self, side)))
+        if self.old == self.new:
+            raise ValueError(f"a change of {self.field} needs a new value; got {self.new!r} twice")
+        return self
+
+
 class Lead(BaseModel):
     """A lead before qualification: where it came from, its status and qualification notes.
 
@@ -435,7 +528,14 @@ class Deal(BaseModel):
     ``stage`` is the current stage and must equal the last history entry's ``to_stage``; the
     history starts with ``from_stage=None``, chains ``from_stage`` to the previous ``to_stage``
     and never goes back in time. ``fields`` holds any further attributes entry criteria, scores
-    and group-bys may use (e.g. ``source``, ``segment``, BANT/MEDDPICC fields).
+    and group-bys may use (e.g. ``source``, ``segment``, BANT/MEDDPICC fields) as a read-only
+    mapping; a key with the name of an attribute is refused (attributes are never shadowed).
+
+    ``forecast_category`` overrides the stage's forecast category for this deal (``None``: the
+    stage's). ``field_history`` is the append-only history of the tracked fields
+    (:data:`TRACKED_FIELDS` and ``fields.<key>``), written by :func:`clientmodel.funnel.update`;
+    each change's ``old`` is the previous change's ``new`` and the last ``new`` is the current
+    value, so :func:`clientmodel.funnel.deals_as_of` can replay every field to a past date.
 
     Examples
     --------
@@ -469,6 +569,8 @@ class Deal(BaseModel):
     probability_override: float | None = Field(default=None, ge=0.0, le=1.0)
     source: str | None = None
     fields: Fields = Field(default_factory=_no_fields)
+    forecast_category: ForecastCategory | None = None
+    field_history: tuple[FieldChange, ...] = ()
 
     _check_currency = field_validator("currency")(_check_currency)
 
@@ -511,7 +613,45 @@ class Deal(BaseModel):
                 f"stage={self.stage!r} but the last history entry entered "
                 f"{self.history[-1].to_stage!r}"
             )
+        self._check_field_history()
         return self
+
+    def _check_field_history(self) -> None:
+        """Field changes go forward in time and chain: each ``old`` is the previous ``new``."""
+        last: dict[str, Any] = {}
+        for i, c in enumerate(self.field_history):
+            if c.at < self.created_at:
+                raise ValueError(f"field_history[{i}] is dated before the deal was created")
+            if i and c.at < self.field_history[i - 1].at:
+                raise ValueError(f"field_history[{i}].at goes back in time")
+            if c.field in last and c.old != last[c.field]:
+                raise ValueError(
+                    f"field_history[{i}].old={c.old!r} but the previous change of {c.field!r} "
+                    f"set {last[c.field]!r}"
+                )
+            last[c.field] = c.new
+        for name, value in last.items():
+            if value != self.tracked(name):
+                raise ValueError(
+                    f"the last change of {name!r} set {value!r} but the deal holds "
+                    f"{self.tracked(name)!r}"
+                )
+
+    def tracked(self, name: str) -> Any:
+        """The current value of a tracked field (an attribute or ``fields.<key>``).
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> t0 = dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc)
+        >>> d = Deal(id="D1", pipeline_id="p", account_id="A", owner="o", amount=1, stage="s",
+        ...          history=(StageChange(at=t0, to_stage="s"),), fields={"budget": 5})
+        >>> d.tracked("owner"), d.tracked("fields.budget")
+        ('o', 5)
+        """
+        if name.startswith("fields."):
+            return self.fields.get(name[7:])
+        return getattr(self, name)
 
     @property
     def created_at(self) -> dt.datetime:
@@ -562,6 +702,6 @@ class Deal(BaseModel):
         (5000, 'o')
         """
         out: dict[str, Any] = {k: getattr(self, k) for k in type(self).model_fields}
-        del out["fields"], out["history"]
+        del out["fields"], out["history"], out["field_history"]
         out.update(self.fields)
         return out
