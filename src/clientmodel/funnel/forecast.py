@@ -9,12 +9,16 @@ usual calls "commit" = closed won + commit and "best case" = commit call + best 
 *Monte Carlo bookings*: for each draw, each open deal is won with its probability
 :math:`p_i`; a won deal's close date is ``as_of`` plus a time to close drawn from the history:
 chain paths are simulated from the deal's stage with the fitted transition matrix and with
-sojourn times resampled from the observed completed stays of each stage (a semi-Markov
-bootstrap; exponential with the fitted mean when no stay is known), and the times of paths that
-end won form the pool. Bookings per period across draws give P10/P50/P90 and the probability of
-reaching a quota. Win draws and close times are drawn independently given the deal's probability,
-so any probability layer can drive the forecast; the time to close is measured from ``as_of``
-(the memoryless reading of the elapsed time in the current stage).
+sojourn times drawn from each stage's censoring-aware sojourn law (:class:`SojournLaw`:
+Kaplan & Meier 1958, "Nonparametric estimation from incomplete observations", *JASA* 53, on
+completed and still-open stays, with an exponential tail past the last completed stay;
+exponential with the chain's mean when no stay has completed), and the times of paths that end
+won form the pool. Resampling completed stays only would draw close dates too early on a young
+book, where the long stays are the ones still running. Bookings per period across draws give
+P10/P50/P90 and the probability of reaching a quota. Win draws and close times are drawn
+independently given the deal's probability, so any probability layer can drive the forecast; the
+time to close is measured from ``as_of`` (the memoryless reading of the elapsed time in the
+current stage).
 
 *Backtest*: cut every deal's history at a past date, fit the chain on what was known then,
 forecast the next periods and compare with the bookings that actually happened.
@@ -48,6 +52,7 @@ __all__ = [
     "BookingsForecast",
     "CategoryRollup",
     "Rollup",
+    "SojournLaw",
     "backtest",
     "category_rollup",
     "deals_as_of",
@@ -246,9 +251,70 @@ def category_rollup(
     return out
 
 
+@attrs.frozen
+class SojournLaw:
+    r"""A stage's sojourn distribution: Kaplan-Meier on its stays, with an exponential tail.
+
+    ``times`` are the distinct completed-stay durations (days) and ``cdf`` the Kaplan-Meier
+    :math:`\hat F(t) = 1 - \prod_{t_j \le t} (1 - d_j / n_j)` at each of them (``d_j`` stays
+    ending at :math:`t_j`, ``n_j`` stays still running just before it, open stays counting until
+    they are censored at ``as_of``). Mass beyond the last completed stay (the stays still running
+    past it) is drawn as that time plus an exponential with the censoring-aware mean
+    ``tail_mean`` (total time in stage / completed stays), the memoryless reading of the tail.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> law = SojournLaw.fit(np.array([1.0, 2.0, 3.0]), np.array([True, True, False]))
+    >>> law.times.tolist(), law.cdf.round(3).tolist()
+    ([1.0, 2.0], [0.333, 0.667])
+    """
+
+    times: NDArray[np.float64] = attrs.field(eq=False)
+    cdf: NDArray[np.float64] = attrs.field(eq=False)
+    tail_mean: float
+
+    @classmethod
+    def fit(cls, days: NDArray[np.float64], ended: NDArray[np.bool_]) -> SojournLaw:
+        """Kaplan-Meier on stays of ``days`` (``ended`` false where the stay is still open)."""
+        order = np.argsort(days, kind="stable")
+        d, e = days[order], ended[order]
+        times, first = np.unique(d, return_index=True)
+        at_risk = len(d) - first
+        events = np.add.reduceat(e.astype(np.float64), first) if len(d) else np.zeros(0)
+        surv = np.cumprod(1.0 - events / np.maximum(at_risk, 1))
+        keep = events > 0
+        exits = float(e.sum())
+        tail = float(d.sum() / exits) if exits else float("nan")
+        cdf: NDArray[np.float64] = np.asarray(1.0 - surv[keep], dtype=np.float64)
+        return cls(times[keep], cdf, tail)
+
+    def sample(self, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+        """``n`` draws by inverse-CDF sampling (exponential beyond the last completed stay)."""
+        u = rng.random(n)
+        idx = np.searchsorted(self.cdf, u, side="left")
+        inside = idx < len(self.times)
+        out = np.empty(n)
+        out[inside] = self.times[idx[inside]]
+        beyond = ~inside
+        if beyond.any():
+            last = float(self.times[-1]) if len(self.times) else 0.0
+            out[beyond] = last + rng.exponential(self.tail_mean, int(beyond.sum()))
+        return out
+
+    @property
+    def mean(self) -> float:
+        """Mean of the law (the tail's mass at its mean)."""
+        if not len(self.times):
+            return self.tail_mean
+        probs = np.diff(self.cdf, prepend=0.0)
+        rest = 1.0 - float(self.cdf[-1])
+        return float(probs @ self.times) + rest * (float(self.times[-1]) + self.tail_mean)
+
+
 def _pools(
     chain: AbsorbingChain,
-    samples: Mapping[str, NDArray[np.float64]],
+    samples: Mapping[str, SojournLaw],
     n_paths: int,
     rng: np.random.Generator,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
@@ -271,9 +337,9 @@ def _pools(
             st = state[i]
             for s in np.unique(st):
                 sel = i[st == s]
-                obs = samples.get(transient[s])
-                if obs is not None and obs.size:
-                    t[sel] += obs[rng.integers(0, obs.size, sel.size)]
+                law = samples.get(transient[s])
+                if law is not None:
+                    t[sel] += law.sample(rng, sel.size)
                 else:
                     mean = chain.sojourn_days[s]
                     t[sel] += rng.exponential(mean if np.isfinite(mean) else 0.0, sel.size)
@@ -292,7 +358,8 @@ def _pools(
     return np.concatenate(pools), np.asarray(offsets), np.asarray(sizes)
 
 
-def _stay_samples(history: Any, pipeline: Pipeline, as_of: dt.datetime) -> dict[str, Any]:
+def _stay_samples(history: Any, pipeline: Pipeline, as_of: dt.datetime) -> dict[str, SojournLaw]:
+    """A censoring-aware sojourn law per open stage with at least one completed stay."""
     ev = load(
         history, pipeline=pipeline, won=(), lost=(), as_of=as_of, deal="deal_id",
         stage="stage", time="entered_at", tz=None,
@@ -300,7 +367,12 @@ def _stay_samples(history: Any, pipeline: Pipeline, as_of: dt.datetime) -> dict[
     idx, end, is_open = _stays(ev)
     days = (end - ev.at[idx]) / _US_PER_DAY
     codes = ev.stage[idx]
-    return {s: days[(codes == i) & ~is_open] for i, s in enumerate(ev.layout.stages)}
+    out = {}
+    for i, s in enumerate(ev.layout.stages):
+        mine = codes == i
+        if (mine & ~is_open).any():
+            out[s] = SojournLaw.fit(days[mine], ~is_open[mine])
+    return out
 
 
 @attrs.frozen
@@ -412,8 +484,8 @@ def simulate_bookings(
     chain:
         A fitted :class:`AbsorbingChain` (paths for close times; the ``chain`` probability layer).
     history:
-        Deals or an event table whose completed stays give the sojourn samples; ``None`` draws
-        exponential sojourns with the chain's means.
+        Deals or an event table whose stays (completed and still open) give each stage's
+        Kaplan-Meier sojourn law; ``None`` draws exponential sojourns with the chain's means.
     probabilities:
         Optional ``deal_id -> probability`` overriding the probability layers.
 
