@@ -29,7 +29,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import numpy as np
@@ -38,7 +38,7 @@ from pydantic import BaseModel, ConfigDict
 
 from clientmodel._validation import check_integer, check_number, check_seed
 from clientmodel.errors import ArgumentError
-from clientmodel.funnel._check import check_deals
+from clientmodel.funnel._check import check_deal, check_deals
 from clientmodel.funnel._events import load
 from clientmodel.funnel.field_history import fields_as_of
 from clientmodel.funnel.history import _stays
@@ -51,10 +51,12 @@ __all__ = [
     "Backtest",
     "BookingsForecast",
     "CategoryRollup",
+    "DealCategory",
     "Rollup",
     "SojournLaw",
     "backtest",
     "category_rollup",
+    "deal_category",
     "deals_as_of",
     "simulate_bookings",
     "weighted_pipeline",
@@ -127,9 +129,50 @@ def _aware(value: dt.datetime, field: str) -> dt.datetime:
 
 def category_of(deal: Deal, pipeline: Pipeline) -> str:
     """The deal's forecast category: its own override, else its stage's."""
-    if deal.forecast_category is not None:
+    if deal.forecast_category is not None and not deal.is_closed:
         return deal.forecast_category
     return str(pipeline.stage(deal.stage).forecast_category)
+
+
+class DealCategory(BaseModel):
+    """A deal's forecast category and the layer it came from.
+
+    ``layer`` is ``closed`` (won deals are ``closed``, lost ones ``omitted``), ``override`` (the
+    deal's own ``forecast_category``, set by a rep or manager) or ``stage`` (the stage's).
+
+    Examples
+    --------
+    >>> DealCategory(deal_id="D1", category="commit", layer="override").layer
+    'override'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    deal_id: str
+    category: str
+    layer: Literal["closed", "override", "stage"]
+
+
+def deal_category(deal: Deal, pipeline: Pipeline) -> DealCategory:
+    """The forecast category a roll-up counts the deal in, with its layer.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from clientmodel.datasets.deals import standard_pipeline
+    >>> from clientmodel.funnel.transitions import open_deal
+    >>> p = standard_pipeline()
+    >>> d = open_deal("D1", p, at=dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc),
+    ...               account_id="A", owner="o", amount=10)
+    >>> deal_category(d, p).layer, deal_category(d.model_copy(
+    ...     update={"forecast_category": "commit"}), p).category
+    ('stage', 'commit')
+    """
+    deal = check_deal(deal, pipeline)
+    layer: Literal["closed", "override", "stage"] = (
+        "closed" if deal.is_closed else "override" if deal.forecast_category else "stage"
+    )
+    return DealCategory(deal_id=deal.id, category=category_of(deal, pipeline), layer=layer)
 
 
 def _group(deal: Deal, pipeline: Pipeline, by: str) -> str:
