@@ -9,6 +9,16 @@ probabilities and days to close, and forecasts.
 
 from __future__ import annotations
 
+from clientmodel.funnel.committee import (
+    NOTE_FIELDS,
+    CommitteeView,
+    GraphContext,
+    committee_view,
+    deal_context,
+    economic_buyer_engaged,
+    meddpicc_at_least,
+    with_deal,
+)
 from clientmodel.funnel.conversion import cohort_conversion, conversion
 from clientmodel.funnel.field_history import FieldChurn, field_churn, fields_as_of, update
 from clientmodel.funnel.forecast import (
@@ -47,6 +57,7 @@ from clientmodel.funnel.models import (
     Stage,
     StageChange,
 )
+from clientmodel.funnel.pipelines import by_pipeline
 from clientmodel.funnel.probability import (
     LAYERS,
     NaiveBayesScore,
@@ -57,6 +68,7 @@ from clientmodel.funnel.probability import (
 from clientmodel.funnel.rollup import CALLS, Adjustment, ForecastCall, forecast_call
 from clientmodel.funnel.transitions import (
     REASONS,
+    Guard,
     Qualified,
     TransitionError,
     close,
@@ -74,6 +86,7 @@ __all__ = [
     "FORECAST_CATEGORIES",
     "LAYERS",
     "LEAD_STATUSES",
+    "NOTE_FIELDS",
     "REASONS",
     "STAGE_KINDS",
     "TRACKED_FIELDS",
@@ -82,12 +95,15 @@ __all__ = [
     "Backtest",
     "BookingsForecast",
     "CategoryRollup",
+    "CommitteeView",
     "Deal",
     "DealCategory",
     "FieldChange",
     "FieldChurn",
     "Flag",
     "ForecastCall",
+    "GraphContext",
+    "Guard",
     "Lead",
     "NaiveBayesScore",
     "Pipeline",
@@ -102,18 +118,23 @@ __all__ = [
     "TransitionError",
     "Velocity",
     "backtest",
+    "by_pipeline",
     "category_rollup",
     "close",
     "cohort_conversion",
+    "committee_view",
     "conversion",
     "deal_category",
+    "deal_context",
     "deal_probability",
     "deals_as_of",
+    "economic_buyer_engaged",
     "field_churn",
     "fields_as_of",
     "fit_chain",
     "fit_naive_bayes",
     "forecast_call",
+    "meddpicc_at_least",
     "move",
     "open_deal",
     "overdue_follow_ups",
@@ -134,4 +155,5 @@ __all__ = [
     "update",
     "weighted_pipeline",
     "win_rates",
+    "with_deal",
 ]

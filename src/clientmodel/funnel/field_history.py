@@ -258,10 +258,15 @@ def field_churn(
         cell = cells.setdefault(
             key,
             {
-                "n_deals": 0, "close_date_pushes": 0, "days_pushed": 0, "close_date_pulls": 0,
-                "amount_changes": 0, "amount_increase": Decimal(0), "amount_decrease": Decimal(0),
+                "n_deals": 0,
+                "close_date_pushes": 0,
+                "days_pushed": 0,
+                "close_date_pulls": 0,
+                "amount_changes": 0,
+                "amount_increase": Decimal(0),
+                "amount_decrease": Decimal(0),
             },
-        )  # fmt: skip
+        )
         cell["n_deals"] += 1
         for c in d.field_history:
             if as_of is not None and c.at > as_of:

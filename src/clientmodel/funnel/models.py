@@ -155,6 +155,9 @@ class Stage(BaseModel):
         ``Rule`` objects (stored as their text, so the stage stays JSON-clean).
     stale_after_days:
         A deal sitting longer than this in the stage is stalled (see ``hygiene.stalled``).
+    guards:
+        Names of callable entry guards (plain functions given to ``move``/``open_deal`` as
+        ``guards={name: function}``); a stage stays JSON-clean by naming them only.
 
     Examples
     --------
@@ -173,6 +176,7 @@ class Stage(BaseModel):
     required_fields: tuple[str, ...] = ()
     entry_rules: tuple[str, ...] = ()
     stale_after_days: float | None = Field(default=None, gt=0)
+    guards: tuple[str, ...] = ()
 
     @field_validator("entry_rules", mode="before")
     @classmethod
@@ -227,6 +231,9 @@ class Pipeline(BaseModel):
     stage are only allowed when ``allow_reopen`` is true; with ``allow_reopen`` and no explicit
     moves, a closed deal may reopen into any open stage.
 
+    ``lost_reasons`` is the managed vocabulary of reasons to lose a deal (``None``: free text).
+    With a vocabulary, a lost reason is one of its entries or ``"other: <text>"``.
+
     Examples
     --------
     >>> p = Pipeline(id="sales", name="Sales", stages=(
@@ -245,6 +252,7 @@ class Pipeline(BaseModel):
     moves: tuple[tuple[str, str], ...] | None = None
     allow_reopen: bool = False
     require_lost_reason: bool = True
+    lost_reasons: tuple[str, ...] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Pipeline:
@@ -276,6 +284,13 @@ class Pipeline(BaseModel):
             bad = sorted({(a, b) for a, b in self.moves if a in closed and b in closed})
             if bad:
                 raise ValueError(f"moves {bad} go from a closed stage to a closed stage")
+        if self.lost_reasons is not None:
+            blank = [r for r in self.lost_reasons if not r.strip() or r.startswith("other")]
+            if blank or not self.lost_reasons:
+                raise ValueError(
+                    "lost_reasons is a non-empty vocabulary of non-blank reasons; 'other: <text>' "
+                    f"is always accepted and is not listed; got {list(self.lost_reasons)}"
+                )
         if "won" not in kinds:
             raise ValueError(
                 "a pipeline needs at least one won stage (kind='won'); stages are "

@@ -218,8 +218,11 @@ def forecast_call(
     latest: dict[tuple[str, str], Adjustment] = {}
     for i, a in enumerate(adj):
         if a.owner not in tree:
-            raise DataError(f"adjustments[{i}]: owner {a.owner!r} is not in the hierarchy",
-                            field="adjustments", rows=[i])  # fmt: skip
+            raise DataError(
+                f"adjustments[{i}]: owner {a.owner!r} is not in the hierarchy",
+                field="adjustments",
+                rows=[i],
+            )
         if a.by != a.owner and a.by not in _managers(tree, a.owner):
             raise DataError(
                 f"adjustments[{i}]: {a.by!r} is not {a.owner!r} or one of their managers "

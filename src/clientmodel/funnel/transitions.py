@@ -22,6 +22,9 @@ A forbidden change raises :class:`TransitionError` (a subclass of
     the pipeline does not allow reopening, or the deal is open;
 ``reason_required``
     a deal is being lost without a reason and the pipeline requires one;
+``unknown_lost_reason``
+    the pipeline manages a vocabulary of lost reasons and the reason is not in it (nor
+    ``"other: <text>"``);
 ``lead_converted``
     the lead was already converted into a deal;
 ``lead_disqualified``
@@ -32,13 +35,13 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from clientmodel._validation import validate_record
+from clientmodel._validation import did_you_mean, validate_record, validate_records
 from clientmodel.accounts.models import Account, Contact
 from clientmodel.errors import ArgumentError, DataError, InvalidTransition
 from clientmodel.funnel._check import check_pipeline
@@ -46,6 +49,7 @@ from clientmodel.funnel.models import Deal, Lead, Pipeline, Stage, StageChange, 
 
 __all__ = [
     "REASONS",
+    "Guard",
     "Qualified",
     "TransitionError",
     "close",
@@ -68,6 +72,7 @@ REASONS: tuple[str, ...] = (
     "deal_closed",
     "reopen_not_allowed",
     "reason_required",
+    "unknown_lost_reason",
     "lead_converted",
     "lead_disqualified",
 )
@@ -113,13 +118,53 @@ def _filled(value: Any) -> bool:
     return not (isinstance(value, str) and not value.strip())
 
 
+#: A callable stage guard: receives the deal and the caller's context; returns ``None`` or
+#: ``True`` to let the deal in, or a refusal reason (text, or ``False`` for a generic one).
+Guard = Callable[[Deal, Any], "str | bool | None"]
+
+
+def _run_guards(
+    record: Deal | Mapping[str, Any],
+    stage: Stage,
+    guards: Mapping[str, Guard] | None,
+    context: Any,
+) -> list[str]:
+    if not stage.guards:
+        return []
+    registry = guards or {}
+    missing = [g for g in stage.guards if g not in registry]
+    if missing:
+        raise ArgumentError(
+            f"stage {stage.id!r} names guard(s) {missing}; pass them as guards={{name: function}}"
+            f" (given: {sorted(registry)})",
+            field="guards",
+        )
+    if not isinstance(record, Deal):
+        raise ArgumentError(f"stage {stage.id!r} has guards: they need a Deal", field="record")
+    out = []
+    for name in stage.guards:
+        verdict = registry[name](record, context)
+        if verdict is None or verdict is True:
+            continue
+        why = "refused" if verdict is False else str(verdict)
+        out.append(f"guard {name!r}: {why}")
+    return out
+
+
 def unmet_criteria(
-    record: Deal | Mapping[str, Any], stage: Stage, *, as_of: Any = None
+    record: Deal | Mapping[str, Any],
+    stage: Stage,
+    *,
+    as_of: Any = None,
+    guards: Mapping[str, Guard] | None = None,
+    context: Any = None,
 ) -> list[str]:
     """The entry criteria of ``stage`` that ``record`` does not meet (empty when it may enter).
 
     Required fields come first (``"missing field 'budget'"``), then the text of every failing
-    top-level clause of each entry rule (from :func:`clientmodel.rules.failing_clauses`).
+    top-level clause of each entry rule (from :func:`clientmodel.rules.failing_clauses`), then
+    the refusals of the stage's callable guards (``"guard 'eb_engaged': <its reason>"``), each
+    called as ``guards[name](deal, context)``.
 
     Examples
     --------
@@ -135,11 +180,29 @@ def unmet_criteria(
 
         for rule in stage.entry_rules:
             out.extend(rules.failing_clauses(rule, data, as_of=as_of))
+    out.extend(_run_guards(record, stage, guards, context))
     return out
 
 
 def _reject(reason: str, message: str, *, failing: Sequence[str] = ()) -> TransitionError:
     return TransitionError(message, reason=reason, failing=failing, field="to_stage")
+
+
+def _check_lost_reason(pipeline: Pipeline, reason: str) -> None:
+    vocabulary = pipeline.lost_reasons
+    if vocabulary is None or reason in vocabulary:
+        return
+    head, _, text = reason.partition(":")
+    if head.strip() == "other" and text.strip():
+        return
+    err = TransitionError(
+        f"lost reason {reason!r} is not in pipeline {pipeline.id!r}'s vocabulary"
+        f"{did_you_mean(reason, vocabulary)}; use one of {list(vocabulary)} or "
+        "'other: <text>'",
+        reason="unknown_lost_reason",
+        field="reason",
+    )
+    raise err
 
 
 def _known(pipeline: Pipeline, deal: Deal, stage_id: str) -> Stage:
@@ -201,13 +264,16 @@ def move(
     actor: str | None = None,
     reason: str | None = None,
     check_criteria: bool = True,
+    guards: Mapping[str, Guard] | None = None,
+    context: Any = None,
 ) -> Deal:
     """Move an open deal to ``to_stage`` at time ``at``; return the new deal.
 
     Moving to a won/lost stage closes the deal (``reason`` becomes its won/lost reason). Raises
     :class:`TransitionError` with a reason code when the move is not allowed (see the module
     docstring); entry criteria of the target are checked on the deal's fields unless
-    ``check_criteria`` is false.
+    ``check_criteria`` is false. ``guards`` maps the target's guard names to functions called
+    as ``guard(deal, context)`` (see :func:`unmet_criteria`).
 
     Examples
     --------
@@ -241,8 +307,10 @@ def move(
             "reason_required",
             f"pipeline {pipeline.id!r} requires a reason to lose a deal; pass reason='...'",
         )
+    if target.kind == "lost" and _filled(reason):
+        _check_lost_reason(pipeline, str(reason))
     if check_criteria:
-        failing = unmet_criteria(deal, target, as_of=at)
+        failing = unmet_criteria(deal, target, as_of=at, guards=guards, context=context)
         if failing:
             raise _reject(
                 "criteria_unmet",
@@ -262,8 +330,13 @@ def close(
     reason: str | None = None,
     actor: str | None = None,
     stage: str | None = None,
+    guards: Mapping[str, Guard] | None = None,
+    context: Any = None,
 ) -> Deal:
     """Close a deal as won or lost (into ``stage``, or the pipeline's first stage of that kind).
+
+    A lost reason must come from the pipeline's ``lost_reasons`` vocabulary when it has one
+    (or be ``"other: <text>"``).
 
     Examples
     --------
@@ -289,7 +362,9 @@ def close(
             f"{list(candidates)}",
             field="stage",
         )
-    return move(deal, stage, at, pipeline, actor=actor, reason=reason)
+    return move(
+        deal, stage, at, pipeline, actor=actor, reason=reason, guards=guards, context=context
+    )
 
 
 def reopen(
@@ -348,6 +423,8 @@ def open_deal(
     stage: str | None = None,
     actor: str | None = None,
     check_criteria: bool = True,
+    guards: Mapping[str, Guard] | None = None,
+    context: Any = None,
     **attributes: Any,
 ) -> Deal:
     """Create a deal in ``stage`` (default: the first open stage), checking its entry criteria.
@@ -399,7 +476,9 @@ def open_deal(
         record_id=deal_id if isinstance(deal_id, str) else None,
     )
     if check_criteria:
-        failing = unmet_criteria(deal, pipeline.stage(stage_id), as_of=at)
+        failing = unmet_criteria(
+            deal, pipeline.stage(stage_id), as_of=at, guards=guards, context=context
+        )
         if failing:
             raise _reject(
                 "criteria_unmet",
@@ -498,6 +577,44 @@ class Qualified(BaseModel):
     deal: Deal
     account: Account
     contact: Contact | None = None
+    account_matched_by: Literal["domain", "name"] | None = None
+
+
+_SUFFIXES = {"inc", "incorporated", "ltd", "limited", "llc", "gmbh", "ag", "sa", "plc", "corp",
+             "corporation", "co", "company", "bv", "srl", "oy", "ab"}  # fmt: skip
+
+
+def _company_key(name: str) -> str:
+    """Casefolded words without punctuation or a trailing legal suffix ("Acme, Inc." -> "acme")."""
+    words = "".join(c if c.isalnum() else " " for c in name.casefold()).split()
+    while len(words) > 1 and words[-1] in _SUFFIXES:
+        words.pop()
+    return " ".join(words)
+
+
+def _match_account(
+    lead: Lead, accounts: Sequence[Account], match_on: Sequence[str]
+) -> tuple[Account | None, Literal["domain", "name"] | None]:
+    domain = None
+    if lead.email and "@" in lead.email:
+        domain = lead.email.rsplit("@", 1)[1].strip().casefold() or None
+    for how in match_on:
+        if how == "domain":
+            if domain is None:
+                continue
+            found = [a for a in accounts if a.domain and a.domain.casefold() == domain]
+        else:
+            key = _company_key(lead.company)
+            found = [a for a in accounts if _company_key(a.name) == key]
+        if len(found) > 1:
+            raise DataError(
+                f"lead {lead.id!r} matches {len(found)} accounts by {how}: "
+                f"{[a.id for a in found][:5]}; pass account_id= to choose",
+                field="accounts",
+            )
+        if found:
+            return found[0], "domain" if how == "domain" else "name"
+    return None, None
 
 
 def qualify(
@@ -513,8 +630,18 @@ def qualify(
     contact_id: str | None = None,
     required: Sequence[str] = (),
     stage: str | None = None,
+    accounts: Sequence[Account] = (),
+    match_on: Sequence[Literal["domain", "name"]] = ("domain", "name"),
 ) -> Qualified:
     """Convert a lead into a deal (and the account and contact records it implies).
+
+    The deal is linked to an existing account when one of ``accounts`` matches the lead, tried
+    in the order of ``match_on``: ``"domain"`` compares the domain of the lead's email with
+    ``Account.domain``, ``"name"`` compares company names casefolded without punctuation or a
+    trailing legal suffix (``"Acme, Inc."`` matches ``"ACME"``). More than one match is a
+    :class:`~clientmodel.errors.DataError`; ``account_id`` wins over matching; without a match a
+    new account ``acct-<lead id>`` is created. ``Qualified.account_matched_by`` says how it
+    was found.
 
     ``required`` names lead fields (e.g. BANT ``budget``, ``authority``, ``need``,
     ``timeline``) that must be filled; the first stage's entry criteria are checked on the lead's
@@ -551,8 +678,17 @@ def qualify(
     deal_owner = owner or lead.owner
     if deal_owner is None:
         raise ArgumentError(f"lead {lead.id!r} has no owner; pass owner='...'", field="owner")
-    acc_id = account_id or f"acct-{lead.id}"
-    account = Account(id=acc_id, name=lead.company)
+    unknown = [m for m in match_on if m not in ("domain", "name")]
+    if isinstance(match_on, str) or unknown:
+        raise ArgumentError(
+            f"match_on is a sequence of 'domain' and/or 'name'; got {match_on!r}", field="match_on"
+        )
+    known = validate_records(Account, accounts, field="accounts")
+    matched, how = (None, None) if account_id else _match_account(lead, known, match_on)
+    if account_id is not None:
+        matched = next((a for a in known if a.id == account_id), None)
+    acc_id = account_id or (matched.id if matched else f"acct-{lead.id}")
+    account = matched or Account(id=acc_id, name=lead.company)
     contact = None
     if lead.contact_name:
         contact = Contact(
@@ -578,4 +714,5 @@ def qualify(
         deal=deal,
         account=account,
         contact=contact,
+        account_matched_by=how,
     )
