@@ -149,20 +149,42 @@ def _sort(
     if ids.dtype.kind in "iu":
         key = ids.astype(np.int64)
         lo, hi = int(key.min()), int(key.max())
-        t_lo, t_span = int(times.min()), int(times.max()) - int(times.min()) + 1
-        if (hi - lo + 1) * t_span < 2**62:
-            # one integer key (deal, time) sorts faster than a two-key lexsort
-            order = np.argsort((key - lo) * t_span + (times - t_lo), kind="stable")
-        else:
-            order = np.lexsort((times, key))
+        order = _by_deal_then_time(key - lo, hi - lo + 1, times)
         sorted_ids = ids[order]
         new = np.ones(n, dtype=bool)
         new[1:] = sorted_ids[1:] != sorted_ids[:-1]
         codes = np.cumsum(new, dtype=np.int64) - 1
         return order.astype(np.int64), sorted_ids[new], codes
+    if ids.dtype.kind == "O" and all(isinstance(v, str) for v in ids):
+        # Sorting fixed-width text runs in C; sorting Python str objects compares in Python.
+        ids = ids.astype(str)
     deal_ids, inverse = np.unique(ids, return_inverse=True)
-    order = np.lexsort((times, inverse))  # stable: ties keep their input order
-    return order.astype(np.int64), deal_ids, inverse[order].astype(np.int64)
+    order = _by_deal_then_time(inverse.astype(np.int64), len(deal_ids), times)
+    return order.astype(np.int64), deal_ids.astype(object), inverse[order].astype(np.int64)
+
+
+def _by_deal_then_time(
+    deal: NDArray[np.int64], n_deals: int, times: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Stable argsort by (deal, time) through one integer key when it fits in 62 bits.
+
+    The key uses the finest time resolution (us, ms, s, min) that fits; a coarser one may tie two
+    events of one deal, so the result is checked against the exact times and a two-key lexsort
+    is used when the check fails.
+    """
+    t = times - int(times.min())
+    span = int(t.max()) + 1
+    for step in (1, 1_000, 1_000_000, 60_000_000):
+        if n_deals * (span // step + 1) < 2**62:
+            order = np.argsort(deal * (span // step + 1) + t // step, kind="stable")
+            if step == 1:
+                return order
+            d, ts = deal[order], times[order]
+            same = d[1:] == d[:-1]
+            if not (same & (ts[1:] < ts[:-1])).any():
+                return order
+            break
+    return np.lexsort((times, deal))
 
 
 def is_records(data: Any) -> bool:
