@@ -20,6 +20,7 @@ from clientmodel.funnel.committee import (
     with_deal,
 )
 from clientmodel.funnel.conversion import cohort_conversion, conversion
+from clientmodel.funnel.currency import ExchangeRates
 from clientmodel.funnel.field_history import FieldChurn, field_churn, fields_as_of, update
 from clientmodel.funnel.forecast import (
     Backtest,
@@ -98,6 +99,7 @@ __all__ = [
     "CommitteeView",
     "Deal",
     "DealCategory",
+    "ExchangeRates",
     "FieldChange",
     "FieldChurn",
     "Flag",

@@ -40,6 +40,7 @@ from clientmodel._validation import check_integer, check_number, check_seed
 from clientmodel.errors import ArgumentError
 from clientmodel.funnel._check import check_deal, check_deals
 from clientmodel.funnel._events import load
+from clientmodel.funnel.currency import ExchangeRates
 from clientmodel.funnel.field_history import fields_as_of
 from clientmodel.funnel.history import _stays
 from clientmodel.funnel.markov import AbsorbingChain, fit_chain
@@ -94,6 +95,8 @@ class CategoryRollup(BaseModel):
     closed + commit, ``best_case_call`` = commit call + best case, ``open_pipeline_call`` =
     best-case call + pipeline. Open deals without an expected close date belong to no period:
     they are summed in ``no_close_date`` (``n_no_close_date`` deals) and in no call.
+    ``converted_at`` is ``None`` when the amounts are in their own currency, else how they were
+    converted into ``currency``: ``"close_date"`` or the ISO date of a fixed conversion.
 
     Examples
     --------
@@ -117,6 +120,7 @@ class CategoryRollup(BaseModel):
     open_pipeline_call: Decimal = Decimal(0)
     no_close_date: Decimal = Decimal(0)
     n_no_close_date: int = 0
+    converted_at: str | None = None
 
 
 def _aware(value: dt.datetime, field: str) -> dt.datetime:
@@ -231,12 +235,20 @@ def category_rollup(
     *,
     start: dt.date,
     end: dt.date,
+    rates: ExchangeRates | None = None,
+    convert_at: Literal["close_date"] | dt.date = "close_date",
 ) -> list[CategoryRollup]:
     """Forecast-category roll-up for the period ``[start, end]`` (dates, inclusive), per currency.
 
     ``closed`` sums deals won in the period; the open categories sum open deals whose expected
     close date falls in the period. Open deals without an expected close go to the explicit
     ``no_close_date`` bucket (not to any period's categories or calls).
+
+    With ``rates`` (:class:`~clientmodel.funnel.currency.ExchangeRates`) every amount is
+    converted into ``rates.base`` and one roll-up comes back: at each deal's close date (when it
+    closed, else its expected close; ``end`` for a deal without one) with
+    ``convert_at="close_date"``, or at one fixed date. Converted sums are rounded to cents
+    (half-even) once, after summing.
 
     Examples
     --------
@@ -257,26 +269,52 @@ def category_rollup(
     if end < start:
         raise ArgumentError(f"end {end} is before start {start}", field="end")
     deals = check_deals(deals, pipeline)
+    if rates is not None and not isinstance(rates, ExchangeRates):
+        raise ArgumentError("rates must be an ExchangeRates record", field="rates")
+    if convert_at != "close_date" and (
+        not isinstance(convert_at, dt.date) or isinstance(convert_at, dt.datetime)
+    ):
+        raise ArgumentError(
+            f"convert_at is 'close_date' or a datetime.date; got {convert_at!r}", field="convert_at"
+        )
+
+    def amount(d: Deal) -> Decimal:
+        if rates is None:
+            return d.amount
+        if isinstance(convert_at, dt.date):
+            on = convert_at
+        else:
+            closed_at = d.closed_at
+            on = closed_at.date() if closed_at is not None else d.expected_close or end
+        return d.amount * rates.rate(d.currency, on)
+
     keys = ("closed", "commit", "best_case", "pipeline", "omitted", "no_close_date")
     sums: dict[str, dict[str, Decimal]] = {}
     undated: dict[str, int] = {}
     for d in deals:
-        cell = sums.setdefault(d.currency, dict.fromkeys(keys, Decimal(0)))
+        currency = d.currency if rates is None else rates.base
+        cell = sums.setdefault(currency, dict.fromkeys(keys, Decimal(0)))
         if d.is_closed:
             closed_at = d.closed_at
             if d.closed == "won" and closed_at is not None and start <= closed_at.date() <= end:
-                cell["closed"] += d.amount
+                cell["closed"] += amount(d)
             continue
         cat = category_of(d, pipeline)
         cat = "omitted" if cat == "closed" else cat
         if d.expected_close is None:
             # No date, no period: an explicit bucket instead of counting it in every period.
             if cat != "omitted":
-                cell["no_close_date"] += d.amount
-                undated[d.currency] = undated.get(d.currency, 0) + 1
+                cell["no_close_date"] += amount(d)
+                undated[currency] = undated.get(currency, 0) + 1
             continue
         if start <= d.expected_close <= end:
-            cell[cat] += d.amount
+            cell[cat] += amount(d)
+    converted = None
+    if rates is not None:
+        converted = convert_at if isinstance(convert_at, str) else convert_at.isoformat()
+        for cell in sums.values():
+            for k in keys:
+                cell[k] = cell[k].quantize(_CENT, rounding=ROUND_HALF_EVEN)
     out = []
     for currency, s in sorted(sums.items()):
         commit_call = s["closed"] + s["commit"]
@@ -289,6 +327,7 @@ def category_rollup(
                 best_case_call=best_case_call,
                 open_pipeline_call=best_case_call + s["pipeline"],
                 n_no_close_date=undated.get(currency, 0),
+                converted_at=converted,
             )
         )
     return out

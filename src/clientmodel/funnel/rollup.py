@@ -29,6 +29,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validato
 from clientmodel._validation import validate_records
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._check import check_deals
+from clientmodel.funnel.currency import ExchangeRates
 from clientmodel.funnel.forecast import category_rollup
 from clientmodel.funnel.models import Deal, Pipeline, money
 
@@ -75,7 +76,8 @@ class ForecastCall(BaseModel):
     manager, and ``*_layer`` says whether it is the computed number (``"deals"``) or an
     adjustment (``"adjustment"``, with ``adjusted_by``). ``closed`` is closed-won bookings in the
     period, ``no_close_date`` the open amount without an expected close (in no call).
-    ``attainment`` is ``closed / quota`` (``None`` without a quota).
+    ``attainment`` is ``closed / quota`` (``None`` without a quota); ``converted_at`` says how
+    amounts were converted into ``currency`` (``None``: not converted).
 
     Examples
     --------
@@ -109,6 +111,7 @@ class ForecastCall(BaseModel):
     adjusted_by: tuple[str, ...] = ()
     quota: Decimal | None = None
     attainment: float | None = None
+    converted_at: str | None = None
 
 
 def _tree(hierarchy: Mapping[str, str | None], owners: set[str]) -> dict[str, str | None]:
@@ -168,6 +171,8 @@ def forecast_call(
     adjustments: Sequence[Adjustment | Mapping[str, object]] = (),
     quotas: Mapping[str, Decimal | int | float | str] | None = None,
     as_of: dt.datetime | None = None,
+    rates: ExchangeRates | None = None,
+    convert_at: Literal["close_date"] | dt.date = "close_date",
 ) -> list[ForecastCall]:
     """The period's forecast call of every owner of ``hierarchy``, top-down (see module notes).
 
@@ -185,6 +190,10 @@ def forecast_call(
         Optional ``owner -> quota`` for the period.
     as_of:
         Ignore adjustments made after this instant.
+    rates, convert_at:
+        Convert deals of several currencies into ``rates.base`` (see
+        :func:`~clientmodel.funnel.forecast.category_rollup`); adjustments and quotas are in the
+        base currency. Without rates all deals must share one currency.
 
     Examples
     --------
@@ -202,7 +211,7 @@ def forecast_call(
     [('maria', '30000', '30000', 'deals'), ('ana', '50000', '30000', 'adjustment')]
     """
     deals = check_deals(deals, pipeline)
-    currencies = sorted({d.currency for d in deals})
+    currencies = sorted({d.currency for d in deals}) if rates is None else [rates.base]
     if len(currencies) > 1:
         raise DataError(
             f"deals are in several currencies {currencies}; a forecast call is in one currency",
@@ -261,7 +270,14 @@ def forecast_call(
     def solve(owner: str, level: int) -> ForecastCall:
         for child in sorted(children[owner]):
             solve(child, level + 1)
-        rows = category_rollup(by_owner.get(owner, []), pipeline, start=start, end=end)
+        rows = category_rollup(
+            by_owner.get(owner, []),
+            pipeline,
+            start=start,
+            end=end,
+            rates=rates,
+            convert_at=convert_at,
+        )
         own = rows[0] if rows else None
         kids = [results[c] for c in children[owner]]
         closed = (own.closed if own else zero) + sum((k.closed for k in kids), zero)
@@ -302,6 +318,9 @@ def forecast_call(
             adjusted_by=tuple(dict.fromkeys(by)),
             quota=q,
             attainment=None if q is None or q == 0 else float(closed / q),
+            converted_at=None
+            if rates is None
+            else (convert_at if isinstance(convert_at, str) else convert_at.isoformat()),
         )
         return results[owner]
 
