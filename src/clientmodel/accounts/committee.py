@@ -38,6 +38,7 @@ from clientmodel.accounts._common import (
     deal_account,
     engaged_by,
 )
+from clientmodel.accounts._serial import choice, form, items, text, texts
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_LAST_INTERACTION,
@@ -130,7 +131,12 @@ class RoleCoverage:
         >>> RoleCoverage.from_dict(r.to_dict()) == r
         True
         """
-        return cls(str(data["role"]), tuple(data["holders"]), tuple(data["engaged_holders"]))
+        d = form(data, "RoleCoverage", ("role", "holders", "engaged_holders"))
+        return cls(
+            text(d, "role", "RoleCoverage"),
+            texts(d, "holders", "RoleCoverage"),
+            texts(d, "engaged_holders", "RoleCoverage"),
+        )
 
 
 @attrs.frozen
@@ -201,12 +207,16 @@ class CommitteeCoverage:
         >>> CommitteeCoverage.from_dict(c.to_dict()) == c
         True
         """
+        name = "CommitteeCoverage"
+        keys = ("deal", "roles", "status", "supportive_key_players", "primary_contact")
+        d = form(data, name, keys)
+        status: Status = choice(d, "status", name, ("red", "amber", "green"))  # type: ignore[assignment]
         return cls(
-            str(data["deal"]),
-            tuple(RoleCoverage.from_dict(r) for r in data["roles"]),
-            data["status"],
-            tuple(data["supportive_key_players"]),
-            data["primary_contact"],
+            text(d, "deal", name),
+            items(d, "roles", name, lambda v, _: RoleCoverage.from_dict(v)),
+            status,
+            texts(d, "supportive_key_players", name),
+            text(d, "primary_contact", name, optional=True),
         )
 
 
@@ -258,11 +268,13 @@ class Threading:
         >>> Threading.from_dict(t.to_dict()) == t
         True
         """
+        name = "Threading"
+        d = form(data, name, ("deal", "engaged_contacts", "engaged_roles", "engaged_team"))
         return cls(
-            str(data["deal"]),
-            tuple(data["engaged_contacts"]),
-            tuple(data["engaged_roles"]),
-            tuple(data["engaged_team"]),
+            text(d, "deal", name),
+            texts(d, "engaged_contacts", name),
+            texts(d, "engaged_roles", name),
+            texts(d, "engaged_team", name),
         )
 
 

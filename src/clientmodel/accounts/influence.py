@@ -36,7 +36,9 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
+from clientmodel._validation import check_mapping, check_sequence, key_path
 from clientmodel.accounts._common import check_node, committee, deal_account
+from clientmodel.accounts._serial import a_number, a_text, form, items, number, row, text
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_SENIORITY,
@@ -116,7 +118,9 @@ class Influence:
         >>> Influence.from_dict(i.to_dict()) == i
         True
         """
-        return cls(str(data["account"]), tuple((str(c), float(s)) for c, s in data["scores"]))
+        d = form(data, "Influence", ("account", "scores"))
+        pairs = items(d, "scores", "Influence", lambda v, p: row(v, p, (a_text, a_number)))
+        return cls(text(d, "account", "Influence"), pairs)
 
 
 def _weights(seniority_weights: Mapping[str, float] | None) -> dict[str, float]:
@@ -363,12 +367,25 @@ class PowerMap:
         >>> PowerMap.from_dict(pm.to_dict()) == pm
         True
         """
+        name = "PowerMap"
+        d = form(data, name, ("deal", "account", "members", "committee_share", "stance_share"))
+
+        def roles(v: Any, p: str) -> tuple[str, ...]:
+            return tuple(a_text(r, f"{p}[{i}]") for i, r in enumerate(check_sequence(v, p)))
+
+        members = items(
+            d, "members", name, lambda v, p: row(v, p, (a_text, roles, a_text, a_number))
+        )
+        shares = check_mapping(d["stance_share"], key_path(name, "stance_share"))
         return cls(
-            str(data["deal"]),
-            str(data["account"]),
-            tuple((str(c), tuple(r), str(s), float(x)) for c, r, s, x in data["members"]),
-            float(data["committee_share"]),
-            {str(k): float(v) for k, v in data["stance_share"].items()},
+            text(d, "deal", name),
+            text(d, "account", name),
+            members,
+            number(d, "committee_share", name, minimum=0, maximum=1),
+            {
+                str(k): a_number(v, key_path(name, "stance_share", str(k)))
+                for k, v in shares.items()
+            },
         )
 
 

@@ -23,11 +23,13 @@ and write the rule on them (``meddpicc_score >= 0.75``), or call :func:`meets_me
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
 
 from clientmodel.accounts._common import check_node, committee
+from clientmodel.accounts._serial import flag, form, number, text
 from clientmodel.accounts.graph import ATTR_RECORD, KIND_DEAL
 from clientmodel.errors import ArgumentError
 
@@ -46,6 +48,11 @@ ELEMENTS: tuple[str, ...] = (
 )
 
 
+def _read_only(elements: Mapping[str, bool]) -> Mapping[str, bool]:
+    # Frozen all the way down: the result shares no mutable mapping with its caller.
+    return MappingProxyType(dict(elements))
+
+
 @attrs.frozen
 class Meddpicc:
     """Which MEDDPICC elements are known for a deal, and the completeness score.
@@ -58,7 +65,7 @@ class Meddpicc:
     """
 
     deal: str
-    elements: Mapping[str, bool]
+    elements: Mapping[str, bool] = attrs.field(converter=_read_only)
     score: float
 
     @property
@@ -107,7 +114,13 @@ class Meddpicc:
         >>> Meddpicc.from_dict(m.to_dict()) == m
         True
         """
-        return cls(str(data["deal"]), {e: bool(data[e]) for e in ELEMENTS}, float(data["score"]))
+        d = form(data, "Meddpicc", ("deal", *ELEMENTS, "score"))
+        elements = {e: flag(d, e, "Meddpicc") for e in ELEMENTS}
+        return cls(
+            text(d, "deal", "Meddpicc"),
+            elements,
+            number(d, "score", "Meddpicc", minimum=0, maximum=1),
+        )
 
 
 def _known(text: str | None) -> bool:

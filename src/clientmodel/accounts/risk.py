@@ -27,6 +27,7 @@ import attrs
 import networkx as nx  # type: ignore[import-untyped]
 
 from clientmodel.accounts._common import check_node, committee, person_graph
+from clientmodel.accounts._serial import a_number, a_text, flag, form, items, row, text
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_RECORD,
@@ -100,12 +101,22 @@ class PersonRisk:
         >>> PersonRisk.from_dict(r.to_dict()) == r
         True
         """
+        name = "PersonRisk"
+        keys = (
+            "person",
+            "articulation_point",
+            "relationships_cut",
+            "roles_uncovered",
+            "decision_makers_unreachable",
+        )
+        d = form(data, name, keys)
+        pair = (a_text, a_text)
         return cls(
-            str(data["person"]),
-            bool(data["articulation_point"]),
-            tuple((str(o), str(k), float(s)) for o, k, s in data["relationships_cut"]),
-            tuple((str(d), str(r)) for d, r in data["roles_uncovered"]),
-            tuple((str(d), str(c)) for d, c in data["decision_makers_unreachable"]),
+            text(d, "person", name),
+            flag(d, "articulation_point", name),
+            items(d, "relationships_cut", name, lambda v, p: row(v, p, (a_text, a_text, a_number))),
+            items(d, "roles_uncovered", name, lambda v, p: row(v, p, pair)),
+            items(d, "decision_makers_unreachable", name, lambda v, p: row(v, p, pair)),
         )
 
 

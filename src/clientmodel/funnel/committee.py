@@ -30,6 +30,7 @@ from clientmodel.accounts import (
     meddpicc,
     threading,
 )
+from clientmodel.accounts._serial import flag, form, text
 from clientmodel.accounts.graph import (
     ATTR_NAME,
     ATTR_RECORD,
@@ -206,19 +207,15 @@ class CommitteeView:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CommitteeView:
         """Rebuild from :meth:`to_dict` output."""
-        missing = [
-            k
-            for k in ("deal", "coverage", "threading", "meddpicc", "economic_buyer_engaged")
-            if k not in data
-        ]
-        if missing:
-            raise ArgumentError(f"CommitteeView is missing key(s) {missing}", field=missing[0])
+        name = "CommitteeView"
+        keys = ("deal", "coverage", "threading", "meddpicc", "economic_buyer_engaged")
+        d = form(data, name, keys)
         return cls(
-            str(data["deal"]),
-            CommitteeCoverage.from_dict(data["coverage"]),
-            Threading.from_dict(data["threading"]),
-            Meddpicc.from_dict(data["meddpicc"]),
-            bool(data["economic_buyer_engaged"]),
+            text(d, "deal", name),
+            CommitteeCoverage.from_dict(d["coverage"]),
+            Threading.from_dict(d["threading"]),
+            Meddpicc.from_dict(d["meddpicc"]),
+            flag(d, "economic_buyer_engaged", name),
         )
 
 

@@ -37,6 +37,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
 from clientmodel._validation import check_integer, check_number, check_seed
+from clientmodel.accounts._serial import a_number, form, integer, number, numbers, row, text, texts
 from clientmodel.errors import ArgumentError
 from clientmodel.funnel._check import check_deal, check_deals
 from clientmodel.funnel._events import load
@@ -528,16 +529,33 @@ class BookingsForecast:
         >>> BookingsForecast.from_dict(fc.to_dict()) == fc
         True
         """
-        q = data["total_quantiles"]
+        name = "BookingsForecast"
+        series = ("expected", "p10", "p50", "p90")
+        keys = ("currency", "period_starts", *series, "total_quantiles", "n_draws")
+        d = form(data, name, keys)
+        starts = texts(d, "period_starts", name)
+        values = {k: numbers(d, k, name) for k in series}
+        for k, v in values.items():
+            if len(v) != len(starts) - 1:
+                raise ArgumentError(
+                    f"{name}.{k} has {len(v)} values for {len(starts) - 1} periods",
+                    field=f"{name}.{k}",
+                )
+        q = row(d["total_quantiles"], f"{name}.total_quantiles", (a_number,) * 3)
+        if not q[0] <= q[1] <= q[2]:
+            raise ArgumentError(
+                f"{name}.total_quantiles must be P10 <= P50 <= P90; got {list(q)}",
+                field=f"{name}.total_quantiles",
+            )
         return cls(
-            currency=str(data["currency"]),
-            period_starts=tuple(data["period_starts"]),
-            expected=tuple(float(x) for x in data["expected"]),
-            p10=tuple(float(x) for x in data["p10"]),
-            p50=tuple(float(x) for x in data["p50"]),
-            p90=tuple(float(x) for x in data["p90"]),
-            total_quantiles=(float(q[0]), float(q[1]), float(q[2])),
-            n_draws=int(data["n_draws"]),
+            currency=text(d, "currency", name),
+            period_starts=starts,
+            expected=values["expected"],
+            p10=values["p10"],
+            p50=values["p50"],
+            p90=values["p90"],
+            total_quantiles=(q[0], q[1], q[2]),
+            n_draws=integer(d, "n_draws", name, minimum=1),
         )
 
 
@@ -759,7 +777,15 @@ class Backtest:
         >>> Backtest.from_dict(b.to_dict()) == b
         True
         """
-        return cls(**dict(data))
+        name = "Backtest"
+        floats = ("expected", "p10", "p50", "p90", "actual")
+        d = form(data, name, ("at", "end", "n_open", *floats))
+        return cls(
+            text(d, "at", name),
+            text(d, "end", name),
+            integer(d, "n_open", name, minimum=0),
+            *(number(d, k, name) for k in floats),
+        )
 
 
 def backtest(

@@ -29,6 +29,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import check_choice
+from clientmodel.accounts._serial import a_number, form, items, row, texts
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._events import Events, load
 from clientmodel.funnel.history import _durations_by_stage
@@ -173,16 +175,36 @@ class AbsorbingChain:
         >>> AbsorbingChain.from_dict(c.to_dict()).win_probability("a")
         0.2
         """
-        kinds = data["kinds"]
-        states = data["states"]
-        sojourn = [np.nan if v is None else v for v in data["sojourn_days"]]
+        name = "AbsorbingChain"
+        d = form(data, name, ("states", "kinds", "matrix", "counts", "sojourn_days"))
+        states = texts(d, "states", name)
+        kinds = items(d, "kinds", name, lambda v, p: check_choice(v, p, ("open", "won", "lost")))
+        if len(kinds) != len(states):
+            raise ArgumentError(f"{name}.kinds must have one kind per state", field=f"{name}.kinds")
+        square = (a_number,) * len(states)
+        matrix = items(d, "matrix", name, lambda v, p: row(v, p, square))
+        counts = items(d, "counts", name, lambda v, p: row(v, p, square))
+        for key, rows in (("matrix", matrix), ("counts", counts)):
+            if len(rows) != len(states):
+                raise ArgumentError(
+                    f"{name}.{key} must have one row per state ({len(states)}); got {len(rows)}",
+                    field=f"{name}.{key}",
+                )
+        n_open = kinds.count("open")
+        soj = items(d, "sojourn_days", name, lambda v, p: None if v is None else a_number(v, p))
+        if len(soj) != n_open:
+            raise ArgumentError(
+                f"{name}.sojourn_days must have one value per open state ({n_open})",
+                field=f"{name}.sojourn_days",
+            )
+        sojourn = [np.nan if v is None else v for v in soj]
         return solve_chain(
             states,
-            data["matrix"],
+            np.asarray(matrix, dtype=np.float64).reshape(len(states), len(states)),
             won=[s for s, k in zip(states, kinds, strict=True) if k == "won"],
             lost=[s for s, k in zip(states, kinds, strict=True) if k == "lost"],
             sojourn_days=sojourn,
-            counts=data["counts"],
+            counts=np.asarray(counts, dtype=np.float64).reshape(len(states), len(states)),
         )
 
 

@@ -44,7 +44,15 @@ from typing import Any, Literal
 import attrs
 from pydantic import BaseModel, ConfigDict, Field
 
-from clientmodel._validation import check_number, check_sequence, check_text
+from clientmodel._validation import (
+    check_integer,
+    check_mapping,
+    check_number,
+    check_sequence,
+    check_text,
+    key_path,
+)
+from clientmodel.accounts._serial import form, integer, number, row, texts
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._check import check_deal, check_deals
 from clientmodel.funnel.markov import AbsorbingChain
@@ -180,15 +188,25 @@ class NaiveBayesScore:
         >>> NaiveBayesScore.from_dict(nb.to_dict()) == nb
         True
         """
+        name = "NaiveBayesScore"
+        d = form(data, name, ("features", "counts", "n_won", "n_lost", "alpha"))
+        features = texts(d, "features", name)
+        tables = check_mapping(d["counts"], key_path(name, "counts"), required=features)
+        count = lambda v, p: check_integer(v, p, minimum=0)  # noqa: E731
+        counts = {}
+        for f in features:
+            path = key_path(name, "counts", f)
+            table = check_mapping(tables[f], path)
+            counts[f] = {
+                str(v): list(row(c, key_path(path, str(v)), (count, count)))
+                for v, c in table.items()
+            }
         return cls(
-            features=tuple(data["features"]),
-            counts={
-                f: {v: [int(c[0]), int(c[1])] for v, c in t.items()}
-                for f, t in data["counts"].items()
-            },
-            n_won=int(data["n_won"]),
-            n_lost=int(data["n_lost"]),
-            alpha=float(data["alpha"]),
+            features=features,
+            counts=counts,
+            n_won=integer(d, "n_won", name, minimum=1),
+            n_lost=integer(d, "n_lost", name, minimum=1),
+            alpha=number(d, "alpha", name, minimum=0, exclusive_minimum=True),
         )
 
 
