@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
+import networkx as nx  # type: ignore[import-untyped]
+
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_LAST_INTERACTION,
@@ -48,7 +50,22 @@ def check_window(window: Any, field: str = "window") -> dt.timedelta:
     return window
 
 
+def check_graph(graph: Any, field: str = "graph") -> Any:
+    """An account graph (a networkx graph from ``build_graph``), else an ArgumentError."""
+    if not isinstance(graph, nx.Graph):
+        raise ArgumentError(
+            f"{field} must be an account graph from build_graph; got {type(graph).__name__}",
+            field=field,
+        )
+    return graph
+
+
 def check_node(graph: Any, node: Any, kinds: tuple[str, ...], field: str) -> str:
+    check_graph(graph)
+    if not isinstance(node, str):
+        raise ArgumentError(
+            f"{field} must be a node id (text); got {type(node).__name__}", field=field
+        )
     if node not in graph or graph.nodes[node].get(NODE_KIND) not in kinds:
         raise ArgumentError(
             f"{field}={node!r} is not a {' or '.join(kinds)} in the graph",
@@ -106,8 +123,6 @@ def engaged_by(
 
 def person_graph(graph: Any, *, active_only: bool = True) -> Any:
     """Undirected simple graph of people; an edge keeps its strongest tie and that tie's kind."""
-    import networkx as nx  # type: ignore[import-untyped]
-
     g = nx.Graph()
     for n, data in graph.nodes(data=True):
         if data.get(NODE_KIND) in (KIND_CONTACT, KIND_TEAM) and (

@@ -32,6 +32,7 @@ from numpy.typing import NDArray
 from clientmodel._validation import check_choice, check_sequence, did_you_mean
 from clientmodel.accounts._common import (
     check_as_of,
+    check_graph,
     check_node,
     check_window,
     committee,
@@ -423,6 +424,7 @@ def committee_tables(graph: Any) -> tuple[dict[str, NDArray[Any]], dict[str, NDA
     >>> sorted(roles)
     ['contact_id', 'deal_id', 'role', 'stance']
     """
+    check_graph(graph)
     rows: list[tuple[str, str, str, str]] = []
     for deal in nodes_of_kind(graph, KIND_DEAL):
         deal_account(graph, deal)

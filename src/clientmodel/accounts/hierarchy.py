@@ -25,7 +25,7 @@ from typing import Any
 import attrs
 import networkx as nx  # type: ignore[import-untyped]
 
-from clientmodel.accounts._common import check_node
+from clientmodel.accounts._common import check_graph, check_node
 from clientmodel.accounts._serial import form, integer, money, text, texts
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
@@ -37,7 +37,7 @@ from clientmodel.accounts.graph import (
     KIND_ACCOUNT,
     nodes_of_kind,
 )
-from clientmodel.errors import DataError
+from clientmodel.errors import ArgumentError, DataError
 
 __all__ = ["AccountRollup", "account_rollup", "org_chart", "render_org_chart"]
 
@@ -93,6 +93,10 @@ def render_org_chart(chart: Any) -> str:
     ceo
       cto
     """
+    if not isinstance(chart, nx.DiGraph):
+        raise ArgumentError(
+            f"chart must be an org chart from org_chart; got {type(chart).__name__}", field="chart"
+        )
     lines: list[str] = []
 
     def walk(n: Any, depth: int) -> None:
@@ -203,6 +207,7 @@ def account_rollup(graph: Any) -> dict[str, AccountRollup]:
     >>> str(account_rollup(g)["grp"].total_open_pipeline)
     '150'
     """
+    check_graph(graph)
     accounts = nodes_of_kind(graph, KIND_ACCOUNT)
     parent: dict[str, str | None] = dict.fromkeys(accounts)
     children: dict[str, list[str]] = {a: [] for a in accounts}

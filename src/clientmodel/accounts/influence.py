@@ -27,6 +27,7 @@ detractors.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -36,8 +37,14 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_mapping, check_sequence, key_path
-from clientmodel.accounts._common import check_node, committee, deal_account
+from clientmodel._validation import (
+    check_integer,
+    check_mapping,
+    check_number,
+    check_sequence,
+    key_path,
+)
+from clientmodel.accounts._common import check_graph, check_node, committee, deal_account
 from clientmodel.accounts._serial import a_number, a_text, form, items, number, row, text
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
@@ -124,8 +131,19 @@ class Influence:
 
 
 def _weights(seniority_weights: Mapping[str, float] | None) -> dict[str, float]:
-    w = dict(DEFAULT_SENIORITY_WEIGHTS if seniority_weights is None else seniority_weights)
-    bad = {k: v for k, v in w.items() if not (isinstance(v, (int, float)) and v > 0)}
+    given = DEFAULT_SENIORITY_WEIGHTS if seniority_weights is None else seniority_weights
+    if not isinstance(given, Mapping):
+        raise ArgumentError(
+            f"seniority_weights maps seniorities {list(SENIORITIES)} to positive weights; got "
+            f"{type(given).__name__}",
+            field="seniority_weights",
+        )
+    w = dict(given)
+    bad = {
+        k: v
+        for k, v in w.items()
+        if isinstance(v, bool) or not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)
+    }
     missing = [s for s in SENIORITIES if s not in w]
     if bad or missing:
         raise ArgumentError(
@@ -137,6 +155,7 @@ def _weights(seniority_weights: Mapping[str, float] | None) -> dict[str, float]:
 
 
 def _check_alpha(alpha: float) -> float:
+    alpha = check_number(alpha, "alpha")
     if not 0.0 < alpha < 1.0:
         raise ArgumentError(f"alpha={alpha!r} must be in (0, 1)", field="alpha")
     return float(alpha)
@@ -246,12 +265,18 @@ def influence_table(
     >>> bool(abs(t["score"][t["account_id"] == "A0"].sum() - 1.0) < 1e-9)
     True
     """
+    check_graph(graph)
     alpha = _check_alpha(alpha)
+    tol = check_number(tol, "tol", minimum=0, exclusive_minimum=True)
+    max_iter = check_integer(max_iter, "max_iter", minimum=1)
     w = _weights(seniority_weights)
     if accounts is None:
         accounts = nodes_of_kind(graph, KIND_ACCOUNT)
     else:
-        accounts = [check_node(graph, a, (KIND_ACCOUNT,), "accounts") for a in accounts]
+        accounts = [
+            check_node(graph, a, (KIND_ACCOUNT,), "accounts")
+            for a in check_sequence(accounts, "accounts")
+        ]
     wanted = set(accounts)
     # one slot per (account, contact)
     slot: dict[tuple[str, str], int] = {}

@@ -28,6 +28,7 @@ from typing import Any
 
 import attrs
 
+from clientmodel._validation import check_number
 from clientmodel.accounts._common import check_node, committee
 from clientmodel.accounts._serial import flag, form, number, text
 from clientmodel.accounts.graph import ATTR_RECORD, KIND_DEAL
@@ -198,8 +199,12 @@ def meets_meddpicc(
     >>> meets_meddpicc(g, "d1", threshold=0.5)
     False
     """
-    if not 0.0 <= threshold <= 1.0:
-        raise ArgumentError(f"threshold={threshold!r} must be in [0, 1]", field="threshold")
+    threshold = check_number(threshold, "threshold", minimum=0, maximum=1)
+    if isinstance(require, str) or not isinstance(require, (tuple, list)):
+        raise ArgumentError(
+            f"require is a sequence of elements of {list(ELEMENTS)}; got {require!r}",
+            field="require",
+        )
     unknown = [e for e in require if e not in ELEMENTS]
     if unknown:
         raise ArgumentError(

@@ -45,6 +45,38 @@ def deal_problem(deal: Deal, pipeline: Pipeline) -> str | None:
     return None
 
 
+def deal_list(deals: Any, field: str = "deals") -> list[Deal]:
+    """A list of Deal records (no pipeline check), errors naming the first bad row."""
+    if isinstance(deals, (str, bytes, Deal)) or not isinstance(deals, Sequence):
+        raise ArgumentError(
+            f"{field} must be a list of Deal records; got {type(deals).__name__}", field=field
+        )
+    for i, d in enumerate(deals):
+        if not isinstance(d, Deal):
+            raise DataError(
+                f"{field}[{i}] is a {type(d).__name__}, not a Deal", field=field, rows=[i]
+            )
+    return list(deals)
+
+
+def aware(value: Any, field: str) -> Any:
+    """A timezone-aware datetime, else an ArgumentError naming ``field``."""
+    import datetime as dt
+
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise ArgumentError(
+            f"{field} must be a timezone-aware datetime; got {value!r}", field=field
+        )
+    return value
+
+
+def of_type(value: Any, kind: type, field: str, what: str) -> Any:
+    """``value`` if it is a ``kind`` (or None), else an ArgumentError saying what is wanted."""
+    if value is not None and not isinstance(value, kind):
+        raise ArgumentError(f"{field} must be {what}; got {type(value).__name__}", field=field)
+    return value
+
+
 def check_deal(deal: Any, pipeline: Pipeline, field: str = "deal") -> Deal:
     """One deal, checked against the pipeline (a :class:`DataError` naming it otherwise)."""
     check_pipeline(pipeline)

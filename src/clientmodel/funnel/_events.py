@@ -58,15 +58,20 @@ def layout(
     if isinstance(pipeline, Pipeline):
         ordered = pipeline.ordered
         return Layout(tuple(s.id for s in ordered), tuple(s.kind for s in ordered), True)
-    if isinstance(won, str) or isinstance(lost, str):
-        raise ArgumentError("won and lost are sequences of stage ids, e.g. won=('won',)")
+    for name, value in (("won", won), ("lost", lost)):
+        if isinstance(value, str) or not isinstance(value, (Sequence, set, frozenset)):
+            raise ArgumentError(
+                f"{name} is a sequence of stage ids, e.g. {name}=('{name}',); got {value!r}",
+                field=name,
+            )
     if pipeline is None:
         stages = tuple(sorted({str(s) for s in observed}))
         is_ordered = False
     else:
-        if isinstance(pipeline, str):
+        if isinstance(pipeline, str) or not isinstance(pipeline, Sequence):
             raise ArgumentError(
-                "pipeline is a Pipeline or a sequence of stage ids in funnel order, not a string",
+                "pipeline is a Pipeline or a sequence of stage ids in funnel order; got "
+                f"{type(pipeline).__name__}",
                 field="pipeline",
             )
         stages = tuple(str(s) for s in pipeline)

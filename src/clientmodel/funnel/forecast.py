@@ -36,10 +36,10 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
-from clientmodel._validation import check_integer, check_number, check_seed
+from clientmodel._validation import check_integer, check_number, check_seed, check_text
 from clientmodel.accounts._serial import a_number, form, integer, number, numbers, row, text, texts
 from clientmodel.errors import ArgumentError
-from clientmodel.funnel._check import check_deal, check_deals
+from clientmodel.funnel._check import check_deal, check_deals, of_type
 from clientmodel.funnel._events import load
 from clientmodel.funnel.currency import ExchangeRates
 from clientmodel.funnel.field_history import fields_as_of
@@ -209,6 +209,9 @@ def weighted_pipeline(
     True
     """
     deals = check_deals(deals, pipeline)
+    check_text(by, "by")
+    of_type(chain, AbsorbingChain, "chain", "an AbsorbingChain from fit_chain")
+    of_type(score, NaiveBayesScore, "score", "a NaiveBayesScore from fit_naive_bayes")
     sums: dict[tuple[str, str], list[Any]] = {}
     for d in deals:
         if d.is_closed:
@@ -606,6 +609,12 @@ def simulate_bookings(
     n_paths = check_integer(n_paths, "n_paths", minimum=1)
     rng = check_seed(seed)
     deals = check_deals(deals, pipeline)
+    if not isinstance(chain, AbsorbingChain):
+        raise ArgumentError(
+            f"chain must be an AbsorbingChain from fit_chain; got {type(chain).__name__}",
+            field="chain",
+        )
+    of_type(score, NaiveBayesScore, "score", "a NaiveBayesScore from fit_naive_bayes")
     open_deals = [d for d in deals if not d.is_closed]
     currencies = sorted({d.currency for d in open_deals})
     if len(currencies) > 1:
@@ -815,6 +824,7 @@ def backtest(
     True
     """
     at = _aware(at, "at")
+    smoothing = check_number(smoothing, "smoothing", minimum=0)
     past = deals_as_of(deals, pipeline, at)
     chain = fit_chain(past, as_of=at, pipeline=pipeline, smoothing=smoothing)
     fc = simulate_bookings(

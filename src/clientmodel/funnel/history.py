@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from clientmodel.funnel._check import deal_list
 from clientmodel.funnel._events import Events, is_records, load
 from clientmodel.funnel.models import Deal, Pipeline
 from clientmodel.periods import UNIT_DAYS, parse_unit, timezone
@@ -82,7 +83,7 @@ def stage_events(deals: Sequence[Deal]) -> dict[str, NDArray[Any]]:
     >>> sorted(ev)
     ['actor', 'deal_id', 'entered_at', 'from_stage', 'stage']
     """
-    rows = [(d.id, c) for d in deals for c in d.history]
+    rows = [(d.id, c) for d in deal_list(deals) for c in d.history]
     return {
         "deal_id": np.array([r[0] for r in rows], dtype=object),
         "stage": np.array([r[1].to_stage for r in rows], dtype=object),

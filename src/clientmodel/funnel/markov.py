@@ -29,7 +29,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_choice
+from clientmodel._validation import check_choice, check_number
 from clientmodel.accounts._serial import a_number, form, items, row, texts
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._events import Events, load
@@ -363,8 +363,7 @@ def fit_chain(
     >>> 0 < chain.win_probability("lead") < chain.win_probability("negotiation") < 1
     True
     """
-    if smoothing < 0 or not np.isfinite(smoothing):
-        raise ArgumentError(f"smoothing must be >= 0; got {smoothing}", field="smoothing")
+    smoothing = check_number(smoothing, "smoothing", minimum=0)
     ev = load(
         events, pipeline=pipeline, won=won, lost=lost, as_of=as_of, deal=deal, stage=stage,
         time=time, tz=tz,

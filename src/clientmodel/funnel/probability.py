@@ -54,7 +54,7 @@ from clientmodel._validation import (
 )
 from clientmodel.accounts._serial import form, integer, number, row, texts
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.funnel._check import check_deal, check_deals
+from clientmodel.funnel._check import check_deal, check_deals, of_type
 from clientmodel.funnel.markov import AbsorbingChain
 from clientmodel.funnel.models import Deal, Pipeline
 
@@ -305,6 +305,8 @@ def deal_probability(
     'override'
     """
     deal = check_deal(deal, pipeline)
+    of_type(chain, AbsorbingChain, "chain", "an AbsorbingChain from fit_chain")
+    of_type(score, NaiveBayesScore, "score", "a NaiveBayesScore from fit_naive_bayes")
     if deal.is_closed:
         value = 1.0 if deal.closed == "won" else 0.0
         return Probability(deal_id=deal.id, value=value, layer="closed", stage=deal.stage)

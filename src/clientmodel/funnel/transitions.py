@@ -206,6 +206,14 @@ def _check_lost_reason(pipeline: Pipeline, reason: str) -> None:
 
 
 def _known(pipeline: Pipeline, deal: Deal, stage_id: str) -> Stage:
+    check_pipeline(pipeline)
+    if not isinstance(deal, Deal):
+        raise ArgumentError(f"deal must be a Deal; got {type(deal).__name__}", field="deal")
+    if not isinstance(stage_id, str):
+        raise ArgumentError(
+            f"the stage must be a stage id (text); got {type(stage_id).__name__}",
+            field="to_stage",
+        )
     if deal.pipeline_id != pipeline.id:
         raise _reject(
             "wrong_pipeline",
@@ -391,6 +399,9 @@ def reopen(
     >>> reopen(d, t0 + dt.timedelta(days=40), p).stage
     'lead'
     """
+    check_pipeline(pipeline)
+    if not isinstance(deal, Deal):
+        raise ArgumentError(f"deal must be a Deal; got {type(deal).__name__}", field="deal")
     if not deal.is_closed:
         raise _reject("reopen_not_allowed", f"deal {deal.id!r} is open; only closed deals reopen")
     if not pipeline.allow_reopen:
@@ -507,6 +518,14 @@ def replay(history: Sequence[StageChange], pipeline: Pipeline, *, deal: Deal | N
     >>> replay(d.history, p, deal=d) == d
     True
     """
+    check_pipeline(pipeline)
+    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
+        raise ArgumentError("history must be a list of StageChange records", field="history")
+    bad = [i for i, c in enumerate(history) if not isinstance(c, StageChange)]
+    if bad:
+        raise ArgumentError(f"history[{bad[0]}] is not a StageChange", field="history")
+    if deal is not None and not isinstance(deal, Deal):
+        raise ArgumentError(f"deal must be a Deal; got {type(deal).__name__}", field="deal")
     if not history:
         raise ArgumentError("history is empty; a deal has at least its creation", field="history")
     first = history[0]
