@@ -99,3 +99,25 @@ def test_reach_breaks_at_a_leaf_team_member_that_is_no_articulation_point():
 def test_naive_as_of_is_refused_like_in_the_funnel(world):
     with pytest.raises(ArgumentError, match="timezone"):
         committee_coverage(world, "d1", as_of=dt.datetime(2025, 6, 30))
+
+
+def test_more_bad_inputs_of_the_corpus(world):
+    import math
+
+    from clientmodel.accounts import Meddpicc, decayed_strengths, influence, meddpicc, power_map
+
+    with pytest.raises(ArgumentError, match="max_iter"):
+        influence(world, "acme", max_iter=0)
+    with pytest.raises(ArgumentError, match="tol"):
+        influence(world, "acme", tol=-1.0)
+    with pytest.raises(DataError, match="days_since") as info:
+        decayed_strengths([0.5, 0.5], [1, -2], half_life=dt.timedelta(days=90))
+    assert info.value.rows == (1,)
+    with pytest.raises(DataError, match="strengths"):
+        decayed_strengths([0.5, math.nan], [1, 2], half_life=dt.timedelta(days=90))
+    m = meddpicc(world, "d1").to_dict()
+    with pytest.raises(ArgumentError, match="disagrees"):
+        Meddpicc.from_dict({**m, "score": 0.99})
+    pm = power_map(world, "d1")
+    with pytest.raises(TypeError):
+        pm.stance_share["supporter"] = 1.0  # type: ignore[index]

@@ -346,3 +346,20 @@ def test_no_internal_exception_leaks_from_the_funnel_entry_points():
         with pytest.raises(ClientModelError):
             call()
         assert i >= 0
+
+
+def test_more_bad_inputs_of_the_corpus():
+    d = _deal(1)
+    with pytest.raises(ArgumentError, match="at"):
+        move(d, "qualified", "tomorrow", P)  # type: ignore[arg-type]
+    with pytest.raises(DataError, match="duplicate id 'D1'"):
+        weighted_pipeline([d, d], P)
+    with pytest.raises(ArgumentError, match="did you mean 'forecast_category'"):
+        weighted_pipeline([d], P, by="forecast_categry")
+    with pytest.raises(ArgumentError, match="won"):
+        conversion([d], pipeline=["lead", "won", "lost"], as_of="2024-02-01", won=["closed_won"])
+    with pytest.raises(ArgumentError, match="period"):
+        cohort_conversion([d], pipeline=P, as_of="2024-02-01", period="fortnight")
+    chain = fit_chain(list(make_deals(100, seed=1).deals), as_of="2024-12-31", pipeline=P)
+    with pytest.raises(ValueError, match="read-only"):
+        chain.matrix[0, 0] = 0.5

@@ -38,7 +38,7 @@ from clientmodel.accounts.models import (
     RoleAssignment,
     TeamMember,
 )
-from clientmodel.errors import DataError
+from clientmodel.errors import ArgumentError, DataError
 
 __all__ = [
     "ATTR_ACTIVE",
@@ -344,5 +344,10 @@ def nodes_of_kind(graph: Any, kind: str) -> list[str]:
     >>> nodes_of_kind(g, "account")
     ['acme']
     """
+    if not isinstance(graph, nx.Graph):
+        raise ArgumentError(
+            f"graph must be an account graph from build_graph; got {type(graph).__name__}",
+            field="graph",
+        )
     check_choice(kind, "kind", NODE_KINDS)
     return [n for n, k in graph.nodes(data=NODE_KIND) if k == kind]

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -130,6 +131,11 @@ class Influence:
         return cls(text(d, "account", "Influence"), pairs)
 
 
+def _read_only(shares: Mapping[str, float]) -> Mapping[str, float]:
+    # Frozen all the way down: the result shares no mutable mapping with its caller.
+    return MappingProxyType(dict(shares))
+
+
 def _weights(seniority_weights: Mapping[str, float] | None) -> dict[str, float]:
     given = DEFAULT_SENIORITY_WEIGHTS if seniority_weights is None else seniority_weights
     if not isinstance(given, Mapping):
@@ -217,6 +223,8 @@ def influence(
     """
     account = check_node(graph, account, (KIND_ACCOUNT,), "account")
     alpha = _check_alpha(alpha)
+    tol = check_number(tol, "tol", minimum=0, exclusive_minimum=True)
+    max_iter = check_integer(max_iter, "max_iter", minimum=1)
     w = _weights(seniority_weights)
     members = _members(graph, account)
     if not members:
@@ -364,7 +372,7 @@ class PowerMap:
     account: str
     members: tuple[tuple[str, tuple[str, ...], str, float], ...]
     committee_share: float
-    stance_share: Mapping[str, float]
+    stance_share: Mapping[str, float] = attrs.field(converter=_read_only)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.

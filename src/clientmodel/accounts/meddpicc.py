@@ -28,7 +28,7 @@ from typing import Any
 
 import attrs
 
-from clientmodel._validation import check_number
+from clientmodel._validation import check_mapping, check_number
 from clientmodel.accounts._common import check_node, committee
 from clientmodel.accounts._serial import flag, form, number, text
 from clientmodel.accounts.graph import ATTR_RECORD, KIND_DEAL
@@ -54,6 +54,10 @@ def _read_only(elements: Mapping[str, bool]) -> Mapping[str, bool]:
     return MappingProxyType(dict(elements))
 
 
+def _optional_weights(weights: Mapping[str, float] | None) -> Mapping[str, float] | None:
+    return None if weights is None else MappingProxyType(dict(weights))
+
+
 @attrs.frozen
 class Meddpicc:
     """Which MEDDPICC elements are known for a deal, and the completeness score.
@@ -68,6 +72,7 @@ class Meddpicc:
     deal: str
     elements: Mapping[str, bool] = attrs.field(converter=_read_only)
     score: float
+    weights: Mapping[str, float] | None = attrs.field(default=None, converter=_optional_weights)
 
     @property
     def complete(self) -> bool:
@@ -87,12 +92,15 @@ class Meddpicc:
         >>> Meddpicc("d1", dict.fromkeys(ELEMENTS, False), 0.0).to_dict()["score"]
         0.0
         """
-        return {
+        out: dict[str, Any] = {
             "deal": self.deal,
             **{e: bool(self.elements[e]) for e in ELEMENTS},
             "score": float(self.score),
             "complete": self.complete,
         }
+        if self.weights is not None:
+            out["weights"] = {e: float(self.weights[e]) for e in ELEMENTS}
+        return out
 
     def to_record(self, prefix: str = "meddpicc_") -> dict[str, Any]:
         """The :meth:`to_dict` fields as flat, prefixed keys, to merge into a deal record.
@@ -117,11 +125,23 @@ class Meddpicc:
         """
         d = form(data, "Meddpicc", ("deal", *ELEMENTS, "score"))
         elements = {e: flag(d, e, "Meddpicc") for e in ELEMENTS}
-        return cls(
-            text(d, "deal", "Meddpicc"),
-            elements,
-            number(d, "score", "Meddpicc", minimum=0, maximum=1),
-        )
+        score = number(d, "score", "Meddpicc", minimum=0, maximum=1)
+        weights = None
+        if d.get("weights") is not None:
+            given = check_mapping(d["weights"], "Meddpicc.weights", required=ELEMENTS)
+            weights = {
+                e: check_number(given[e], f"Meddpicc.weights.{e}", minimum=0) for e in ELEMENTS
+            }
+        w = weights or dict.fromkeys(ELEMENTS, 1.0)
+        total = sum(w.values())
+        implied = sum(w[e] for e in ELEMENTS if elements[e]) / total if total else 0.0
+        if abs(implied - score) > 1e-9:
+            raise ArgumentError(
+                f"Meddpicc.score={score!r} disagrees with the elements known "
+                f"(their {'weighted ' if weights else ''}share is {implied:.6g})",
+                field="Meddpicc.score",
+            )
+        return cls(text(d, "deal", "Meddpicc"), elements, score, weights)
 
 
 def _known(text: str | None) -> bool:
@@ -183,7 +203,7 @@ def meddpicc(graph: Any, deal: str, *, weights: Mapping[str, float] | None = Non
             )
         w = {e: float(weights.get(e, 0.0)) for e in ELEMENTS}
     score = sum(w[e] for e in ELEMENTS if elements[e]) / sum(w.values())
-    return Meddpicc(deal, elements, score)
+    return Meddpicc(deal, elements, score, None if weights is None else w)
 
 
 def meets_meddpicc(

@@ -22,8 +22,9 @@ import attrs
 import networkx as nx  # type: ignore[import-untyped]
 
 from clientmodel.accounts._common import check_node, person_graph
-from clientmodel.accounts._serial import form, items, number, text, texts
+from clientmodel.accounts._serial import choice, form, items, number, text, texts
 from clientmodel.accounts.graph import ATTR_ACTIVE, ATTR_NAME, KIND_CONTACT, KIND_TEAM, NODE_KIND
+from clientmodel.accounts.models import RELATIONSHIP_KINDS
 from clientmodel.errors import ArgumentError
 
 __all__ = ["Hop", "IntroPath", "warm_paths"]
@@ -70,7 +71,7 @@ class Hop:
         return cls(
             text(d, "source", "Hop"),
             text(d, "target", "Hop"),
-            text(d, "kind", "Hop"),
+            choice(d, "kind", "Hop", RELATIONSHIP_KINDS),
             number(d, "strength", "Hop", minimum=0, maximum=1),
         )
 

@@ -102,11 +102,17 @@ def check_deals(deals: Any, pipeline: Pipeline, field: str = "deals") -> list[De
     problems: list[str] = []
     rows: list[int] = []
     foreign: dict[str, list[str]] = {}
+    seen: dict[str, int] = {}
     for i, d in enumerate(deals):
         if not isinstance(d, Deal):
             problems.append(f"row {i}: a {type(d).__name__}, not a Deal")
             rows.append(i)
             continue
+        if d.id in seen:
+            problems.append(f"row {i}: duplicate id {d.id!r} (also row {seen[d.id]})")
+            rows.append(i)
+            continue
+        seen[d.id] = i
         if d.pipeline_id != pipeline.id:
             foreign.setdefault(d.pipeline_id, []).append(d.id)
             rows.append(i)

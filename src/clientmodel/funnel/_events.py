@@ -78,6 +78,11 @@ def layout(
         is_ordered = True
         if len(set(stages)) != len(stages):
             raise ArgumentError(f"stage ids must be unique; got {list(stages)}", field="pipeline")
+    if pipeline is not None and won and not any(s in stages for s in won):
+        raise ArgumentError(
+            f"won={list(won)} names no stage of the pipeline {list(stages)}; name its won stage(s)",
+            field="won",
+        )
     kinds = tuple("won" if s in won else "lost" if s in lost else "open" for s in stages)
     if "open" not in kinds:
         raise ArgumentError(f"no open stage among {list(stages)}", field="pipeline")

@@ -36,7 +36,13 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
-from clientmodel._validation import check_integer, check_number, check_seed, check_text
+from clientmodel._validation import (
+    check_integer,
+    check_number,
+    check_seed,
+    check_text,
+    did_you_mean,
+)
 from clientmodel.accounts._serial import a_number, form, integer, number, numbers, row, text, texts
 from clientmodel.errors import ArgumentError
 from clientmodel.funnel._check import check_deal, check_deals, of_type
@@ -180,6 +186,21 @@ def deal_category(deal: Deal, pipeline: Pipeline) -> DealCategory:
     return DealCategory(deal_id=deal.id, category=category_of(deal, pipeline), layer=layer)
 
 
+def _check_by(by: Any, deals: Sequence[Deal]) -> str:
+    """``by`` names a deal attribute, ``forecast_category`` or a key some deal's fields hold."""
+    check_text(by, "by")
+    known = set(Deal.model_fields) - {"fields", "history", "field_history"}
+    known.add("forecast_category")
+    if by in known or any(by in d.fields for d in deals):
+        return str(by)
+    keys = sorted(known | {k for d in deals for k in d.fields})
+    raise ArgumentError(
+        f"by={by!r} is neither a deal attribute nor a key of any deal's fields"
+        f"{did_you_mean(by, keys)}; use one of {keys}",
+        field="by",
+    )
+
+
 def _group(deal: Deal, pipeline: Pipeline, by: str) -> str:
     if by == "forecast_category":
         return category_of(deal, pipeline)
@@ -209,7 +230,7 @@ def weighted_pipeline(
     True
     """
     deals = check_deals(deals, pipeline)
-    check_text(by, "by")
+    _check_by(by, deals)
     of_type(chain, AbsorbingChain, "chain", "an AbsorbingChain from fit_chain")
     of_type(score, NaiveBayesScore, "score", "a NaiveBayesScore from fit_naive_bayes")
     sums: dict[tuple[str, str], list[Any]] = {}

@@ -29,7 +29,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_choice, check_number
+from clientmodel._validation import check_choice, check_number, check_sequence
 from clientmodel.accounts._serial import a_number, form, items, row, texts
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._events import Events, load
@@ -50,7 +50,17 @@ _ARRAY_EQ = attrs.cmp_using(eq=_same)
 
 
 def _arr(value: Any) -> NDArray[np.float64]:
-    return np.asarray(value, dtype=np.float64)
+    # A read-only copy: a frozen chain shares no writable array with its caller.
+    out = np.array(value, dtype=np.float64)
+    out.setflags(write=False)
+    return out
+
+
+def _floats(value: Any, field: str) -> NDArray[np.float64]:
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{field} must hold numbers; got {value!r}", field=field) from None
 
 
 @attrs.frozen
@@ -230,8 +240,8 @@ def solve_chain(
     >>> round(c.win_probability("a"), 3), c.expected_steps.tolist()
     (0.5, [1.5, 1.0])
     """
-    names = [str(s) for s in states]
-    p = np.asarray(matrix, dtype=np.float64)
+    names = [str(s) for s in check_sequence(states, "states")]
+    p = _floats(matrix, "matrix")
     n = len(names)
     if p.shape != (n, n):
         raise ArgumentError(f"matrix must be {n}x{n} for states {names}; got {p.shape}")
@@ -270,7 +280,7 @@ def solve_chain(
     if sojourn_days is None:
         soj = np.full(k, np.nan)
     else:
-        soj = np.asarray(sojourn_days, dtype=np.float64)
+        soj = _floats(sojourn_days, "sojourn_days")
         if soj.shape != (k,):
             raise ArgumentError(
                 f"sojourn_days needs one value per open state ({k}); got {soj.shape}",
@@ -278,7 +288,7 @@ def solve_chain(
             )
     with np.errstate(invalid="ignore"):
         days = fundamental @ soj if not np.isnan(soj).any() else np.full(k, np.nan)
-    cnt = np.zeros((n, n)) if counts is None else np.asarray(counts, dtype=np.float64)
+    cnt = np.zeros((n, n)) if counts is None else _floats(counts, "counts")
     cnt = cnt[np.ix_(order, order)] if counts is not None and cnt.shape == (n, n) else cnt
     return AbsorbingChain(
         states=tuple(names[i] for i in order),

@@ -172,6 +172,16 @@ def unmet_criteria(
     >>> unmet_criteria({"budget": None}, s)
     ["missing field 'budget'"]
     """
+    if not isinstance(record, (Deal, Mapping)):
+        raise ArgumentError(
+            f"record must be a Deal or a mapping of fields; got {type(record).__name__}",
+            field="record",
+        )
+    if not isinstance(stage, Stage):
+        raise ArgumentError(
+            f"stage must be a Stage (e.g. pipeline.stage('proposal')); got {type(stage).__name__}",
+            field="stage",
+        )
     data: Mapping[str, Any] = record.record() if isinstance(record, Deal) else record
     out = [f"missing field {n!r}" for n in stage.required_fields if not _filled(data.get(n))]
     if stage.entry_rules:
@@ -229,8 +239,8 @@ def _known(pipeline: Pipeline, deal: Deal, stage_id: str) -> Stage:
 
 
 def _check_time(deal: Deal, at: dt.datetime) -> None:
-    if at.tzinfo is None:
-        raise ArgumentError("at must be a timezone-aware datetime", field="at")
+    if not isinstance(at, dt.datetime) or at.tzinfo is None:
+        raise ArgumentError(f"at must be a timezone-aware datetime; got {at!r}", field="at")
     if at < deal.stage_entered_at:
         raise _reject(
             "time_backwards",
@@ -521,9 +531,9 @@ def replay(history: Sequence[StageChange], pipeline: Pipeline, *, deal: Deal | N
     check_pipeline(pipeline)
     if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
         raise ArgumentError("history must be a list of StageChange records", field="history")
-    bad = [i for i, c in enumerate(history) if not isinstance(c, StageChange)]
-    if bad:
-        raise ArgumentError(f"history[{bad[0]}] is not a StageChange", field="history")
+    history = [
+        validate_record(StageChange, c, field="history", row=i) for i, c in enumerate(history)
+    ]
     if deal is not None and not isinstance(deal, Deal):
         raise ArgumentError(f"deal must be a Deal; got {type(deal).__name__}", field="deal")
     if not history:
