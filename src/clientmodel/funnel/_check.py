@@ -7,6 +7,7 @@ of the current stage. Problems are collected and reported together, naming the d
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -61,8 +62,6 @@ def deal_list(deals: Any, field: str = "deals") -> list[Deal]:
 
 def aware(value: Any, field: str) -> Any:
     """A timezone-aware datetime, else an ArgumentError naming ``field``."""
-    import datetime as dt
-
     if not isinstance(value, dt.datetime) or value.tzinfo is None:
         raise ArgumentError(
             f"{field} must be a timezone-aware datetime; got {value!r}", field=field

@@ -192,13 +192,12 @@ class NaiveBayesScore:
         d = form(data, name, ("features", "counts", "n_won", "n_lost", "alpha"))
         features = texts(d, "features", name)
         tables = check_mapping(d["counts"], key_path(name, "counts"), required=features)
-        count = lambda v, p: check_integer(v, p, minimum=0)  # noqa: E731
         counts = {}
         for f in features:
             path = key_path(name, "counts", f)
             table = check_mapping(tables[f], path)
             counts[f] = {
-                str(v): list(row(c, key_path(path, str(v)), (count, count)))
+                str(v): list(row(c, key_path(path, str(v)), (_count, _count)))
                 for v, c in table.items()
             }
         return cls(
@@ -208,6 +207,10 @@ class NaiveBayesScore:
             n_lost=integer(d, "n_lost", name, minimum=1),
             alpha=number(d, "alpha", name, minimum=0, exclusive_minimum=True),
         )
+
+
+def _count(value: Any, path: str) -> int:
+    return check_integer(value, path, minimum=0)
 
 
 def _reached(deal: Deal, pipeline: Pipeline | None, seen: Sequence[str]) -> list[str]:
