@@ -381,3 +381,13 @@ def test_python_dash_m_and_version():
     )
     assert done.returncode == 0
     assert done.stdout.startswith("clientmodel ")
+
+
+def test_z_suffixed_timestamps_are_read(tmp_path, capsys):
+    # Python 3.10's datetime.fromisoformat refuses "Z": the CLI reads through periods' parser.
+    src = tmp_path / "log.csv"
+    src.write_text("customer_id,timestamp\na,2024-01-01T10:00:00Z\na,2024-01-03T10:00:00Z\n")
+    code, out, err = run(capsys, "summarize", src, "--as-of", "2024-01-10T00:00:00Z")
+    assert code == 0, err
+    row = next(csv.DictReader(out.splitlines()))
+    assert (row["frequency"], row["first_purchase"]) == ("1", "2024-01-01T10:00:00+00:00")

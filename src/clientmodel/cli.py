@@ -15,7 +15,7 @@ import json
 import re
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 import numpy as np
@@ -23,6 +23,7 @@ import numpy as np
 from clientmodel import __version__
 from clientmodel._cli_io import FORMATS, Input, read_input, require_ids, write_output, write_text
 from clientmodel.errors import ArgumentError, ClientModelError, DataError
+from clientmodel.periods import parse_timestamp
 
 __all__ = ["main"]
 
@@ -348,13 +349,29 @@ def _log(args: argparse.Namespace) -> tuple[Input, dict[str, Any], str | None]:
             field=amount,
         )
     with _lines_of(table):
-        stamps = read_table({args.time: table.columns[args.time]}).timestamps(args.time, tz=args.tz)
+        column = _iso_read(table.columns[args.time])
+        stamps = read_table({args.time: column}).timestamps(args.time, tz=args.tz)
     columns = dict(table.columns)
     values = stamps.values
     if stamps.tz is None:  # calendar dates
         values = values.astype("datetime64[D]")
     columns[args.time] = values
     return table, columns, stamps.tz
+
+
+def _iso_read(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """ISO strings read by the library's one parser (``Z`` included, on every Python).
+
+    A value it cannot read is left as it is, for the table reader to report with its line.
+    """
+    if values.dtype != object or all(isinstance(v, str) and len(v) == 10 for v in values):
+        return values
+    out: np.ndarray[Any, Any] = values.copy()
+    for i, v in enumerate(values):
+        if isinstance(v, str):
+            with suppress(ArgumentError):
+                out[i] = parse_timestamp(v)
+    return out
 
 
 def _summary(args: argparse.Namespace) -> tuple[Input, Any, str | None]:
