@@ -391,3 +391,19 @@ def test_z_suffixed_timestamps_are_read(tmp_path, capsys):
     assert code == 0, err
     row = next(csv.DictReader(out.splitlines()))
     assert (row["frequency"], row["first_purchase"]) == ("1", "2024-01-01T10:00:00+00:00")
+
+
+@pytest.mark.parametrize(
+    "content",
+    ["not json", "[1, 2]", '{"format": "clientmodel.fitted_models", "purchases": [1]}',
+     '{"format": "clientmodel.fitted_models", "purchases": {"model": "BGNBD", "params": "x"}}'],
+)  # fmt: skip
+def test_score_refuses_broken_model_files(tmp_path, capsys, content):
+    src, model = tmp_path / "log.csv", tmp_path / "model.json"
+    src.write_text(LOG)
+    model.write_text(content)
+    code, _, err = run(capsys, "score", src, "--as-of", "2024-02-01", "--model", model,
+                       "--horizon", 4)  # fmt: skip
+    assert code == 2
+    assert "Traceback" not in err
+    assert err.count("\n") == 1

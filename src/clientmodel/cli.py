@@ -22,6 +22,7 @@ import numpy as np
 
 from clientmodel import __version__
 from clientmodel._cli_io import FORMATS, Input, read_input, require_ids, write_output, write_text
+from clientmodel._validation import did_you_mean
 from clientmodel.errors import ArgumentError, ClientModelError, DataError
 from clientmodel.periods import parse_timestamp
 
@@ -452,7 +453,8 @@ def _load_fitted(path: str) -> tuple[Any, Any, str]:
             f"--model {path}: not a file written by clientmodel fit", field="--model"
         )
     classes = {cls.__name__: cls for cls in _purchase_models().values()}
-    name = (data.get("purchases") or {}).get("model")
+    stored = data.get("purchases")
+    name = stored.get("model") if isinstance(stored, dict) else None
     if name not in classes:
         raise ArgumentError(
             f"--model {path}: unknown purchase model {name!r}; expected one of "
@@ -600,8 +602,6 @@ def _record_types() -> dict[str, type]:
 
 
 def _schema(args: argparse.Namespace) -> None:
-    import difflib
-
     types = _record_types()
     if args.name is None:
         print("\n".join(sorted(types)))
@@ -611,12 +611,10 @@ def _schema(args: argparse.Namespace) -> None:
         short.setdefault(full.split(".")[1], []).append(full)
     matches = [args.name] if args.name in types else short.get(args.name, [])
     if len(matches) != 1:
-        known = sorted({*types, *short})
-        close = difflib.get_close_matches(args.name, known, n=3)
-        hint = f"; did you mean {' or '.join(close)}?" if close else ""
-        which = f" ({', '.join(matches)}: name one)" if matches else hint
+        which = f" ({', '.join(matches)}: name one)" if matches else ""
+        hint = did_you_mean(args.name, {*types, *short})
         raise ArgumentError(
-            f"no record type {args.name!r}{which}; `clientmodel schema` lists them",
+            f"no record type {args.name!r}{which or hint}; `clientmodel schema` lists them",
             field="name",
         )
     model: Any = types[matches[0]]

@@ -38,7 +38,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
-from clientmodel.errors import ArgumentError
+from clientmodel._validation import check_choice
 
 __all__ = ["FILES", "CdnowData", "data_path", "load_cdnow", "load_donations"]
 
@@ -97,10 +97,7 @@ def data_path(name: str) -> Path:
     >>> data_path("cdnow_transactions.csv").read_text().splitlines()[:2]
     ['customer_id,date,quantity,amount', '0001,1997-01-01,2,29.33']
     """
-    if name not in FILES:
-        raise ArgumentError(
-            f"no shipped data file {name!r}; the files are {', '.join(FILES)}", field="name"
-        )
+    check_choice(name, "name", FILES)
     return Path(str(resources.files("clientmodel.datasets") / "data" / name))
 
 
@@ -187,8 +184,7 @@ def load_donations(frame: Literal["dict", "pandas", "polars"] = "dict") -> Any:
 
 
 def _check_frame(frame: str) -> None:
-    if frame not in _FRAMES:
-        raise ArgumentError(f"frame={frame!r}; use 'dict', 'pandas' or 'polars'", field="frame")
+    check_choice(frame, "frame", _FRAMES)
 
 
 def _read_csv(name: str) -> list[list[str]]:
