@@ -407,3 +407,45 @@ def test_score_refuses_broken_model_files(tmp_path, capsys, content):
     assert code == 2
     assert "Traceback" not in err
     assert err.count("\n") == 1
+
+
+def test_errors_about_the_summary_name_customers_not_file_lines(tmp_path, capsys):
+    # fit on a log summarises it first: a summary row is a customer, not a line of the file.
+    src = tmp_path / "log.csv"
+    src.write_text("customer_id,timestamp\nzed,2024-01-01\nann,2024-01-02\n")
+    code, _, err = run(capsys, "fit", src, "--as-of", "2024-02-01")
+    assert code == 2
+    assert "customer ann" in one_line_error(err)
+    assert "line" not in err
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--horizon", "nan"), ("--horizon", "-5"), ("--margin", "30"),
+                        ("--discount-rate", "-0.1")]
+)  # fmt: skip
+def test_score_flags_are_checked_by_their_flag_name(tmp_path, capsys, flag, value):
+    src, model = tmp_path / "log.csv", tmp_path / "model.json"
+    src.write_text(LOG)
+    model.write_text("{}")
+    args = ["score", src, "--as-of", "2024-02-01", "--model", model, "--horizon", "4"]
+    code, _, err = run(capsys, *args, flag, value)
+    assert code == 2
+    assert one_line_error(err, "bad_argument").startswith(f"error [bad_argument]: {flag} ")
+
+
+@pytest.mark.parametrize(
+    ("content", "words"),
+    [
+        ("", "is empty"),
+        ("customer_id,timestamp\n", "holds no rows"),
+        ("customer_id,customer_id\na,b\n", "appears twice"),
+        ("customer_id,timestamp,amount\na,2024-01-01,abc\n", "line 2: 'abc'"),
+        ("customer_id,timestamp,amount\na,2024-01-01,1\nb,2024-01-02,\n", "line 3"),
+    ],
+)
+def test_more_file_mistakes(tmp_path, capsys, content, words):
+    src = tmp_path / "log.csv"
+    src.write_text(content)
+    code, _, err = run(capsys, "summarize", src, "--as-of", "2024-02-01", "--amount", "amount")
+    assert code == 2
+    assert words in one_line_error(err)

@@ -22,7 +22,7 @@ import numpy as np
 
 from clientmodel import __version__
 from clientmodel._cli_io import FORMATS, Input, read_input, require_ids, write_output, write_text
-from clientmodel._validation import did_you_mean
+from clientmodel._validation import check_number, did_you_mean
 from clientmodel.errors import ArgumentError, ClientModelError, DataError
 from clientmodel.periods import parse_timestamp
 
@@ -310,11 +310,26 @@ def _no_subcommand(args: argparse.Namespace) -> None:
 
 # ---------------------------------------------------------------------------- reading
 @contextmanager
-def _lines_of(table: Input) -> Iterator[None]:
-    """Turn the library's 0-based row positions into the file's 1-based lines."""
+def _lines_of(table: Input, *, customers: Any = None) -> Iterator[None]:
+    """Turn the library's 0-based row positions into the file's 1-based lines.
+
+    With ``customers`` (the ids of the customer summary of a log) the rows are those of the
+    summary, not of the file: they are named by customer id.
+    """
     try:
         yield
     except ClientModelError as exc:
+        if customers is not None:
+            ids = np.asarray(customers)
+
+            def customer(match: re.Match[str]) -> str:
+                row = int(match.group(1))
+                return f"customer {ids[row]!s}" if 0 <= row < ids.size else match.group(0)
+
+            text = re.sub(r"\brows? (\d+)", customer, str(exc))
+            exc.message = f"{table.name} (summarised per customer): {text}"
+            exc.args = (exc.message,)
+            raise
         rows = [r for r in exc.rows if 0 <= r < len(table.lines)]
         if rows:
 
@@ -397,6 +412,13 @@ def _summary(args: argparse.Namespace) -> tuple[Input, Any, str | None]:
     return table, summary, tz
 
 
+def _ids(args: argparse.Namespace, summary: Mapping[str, Any]) -> Any:
+    """The customer ids of a summary made from a log (None when the file is the summary)."""
+    if args.as_of is None:
+        return None
+    return summary.get(args.customer)
+
+
 def _write(args: argparse.Namespace, columns: Mapping[str, Any], tz: str | None) -> None:
     write_output(columns, args.output, args.output_format, tz=tz)
 
@@ -423,7 +445,7 @@ def _fit(args: argparse.Namespace) -> None:
 
     parse_unit(args.unit, field="unit")
     table, summary, _ = _summary(args)
-    with _lines_of(table):
+    with _lines_of(table, customers=_ids(args, summary)):
         purchases = _purchase_models()[args.model].fit(summary)
         spend = None
         if "monetary_value" in summary:
@@ -469,11 +491,14 @@ def _load_fitted(path: str) -> tuple[Any, Any, str]:
 def _score(args: argparse.Namespace) -> None:
     from clientmodel.ltv import clv_table
 
+    check_number(args.horizon, "--horizon", minimum=0.0)
+    check_number(args.discount_rate, "--discount-rate", minimum=0.0)
+    check_number(args.margin, "--margin", minimum=0.0, maximum=1.0)
     purchases, spend, unit = _load_fitted(args.model)
     args.unit = unit  # the summary must be in the unit the model was fitted in
     table, summary, tz = _summary(args)
     customer = args.customer if args.customer in summary else None
-    with _lines_of(table):
+    with _lines_of(table, customers=_ids(args, summary)):
         if spend is not None and "monetary_value" in summary:
             scores = dict(
                 clv_table(
