@@ -177,6 +177,14 @@ def test_hints_name_flags_not_python_arguments(tmp_path, capsys):
     assert "--customer" in one_line_error(err)
 
 
+def test_a_bad_unit_names_the_flag_once(tmp_path, capsys):
+    src = tmp_path / "log.csv"
+    src.write_text(LOG)
+    code, _, err = run(capsys, "fit", src, "--unit", "fortnight")
+    assert code == 2
+    assert one_line_error(err, "bad_argument").startswith("error [bad_argument]: --unit fortnight ")
+
+
 def test_unknown_extension_asks_for_format(tmp_path, capsys):
     src = tmp_path / "log.xlsx"
     src.write_text(LOG)
@@ -449,3 +457,15 @@ def test_more_file_mistakes(tmp_path, capsys, content, words):
     code, _, err = run(capsys, "summarize", src, "--as-of", "2024-02-01", "--amount", "amount")
     assert code == 2
     assert words in one_line_error(err)
+
+
+def test_score_refuses_a_unit_other_than_the_models(tmp_path, capsys):
+    src, model = tmp_path / "log.csv", tmp_path / "model.json"
+    log = data_path("cdnow_transactions.csv")
+    flags = ["--as-of", "1997-09-30", "--time", "date", "--exclude-after-as-of"]
+    assert main(["fit", str(log), *flags, "--unit", "W", "-o", str(model)]) == 0
+    code, _, err = run(capsys, "score", log, *flags, "--model", model, "--horizon", 4,
+                       "--unit", "D")  # fmt: skip
+    assert code == 2
+    assert "--unit D differs" in one_line_error(err, "bad_argument")
+    src.write_text(LOG)

@@ -24,7 +24,7 @@ from clientmodel import __version__
 from clientmodel._cli_io import FORMATS, Input, read_input, require_ids, write_output, write_text
 from clientmodel._validation import check_number, did_you_mean
 from clientmodel.errors import ArgumentError, ClientModelError, DataError
-from clientmodel.periods import parse_timestamp
+from clientmodel.periods import parse_timestamp, parse_unit
 
 __all__ = ["main"]
 
@@ -107,7 +107,7 @@ def _in_flags(message: str) -> str:
     message = re.sub(r"after_as_of=['\"]exclude['\"]", "--exclude-after-as-of", message)
     message = re.sub(r"\bas_of\b(?!=)", "--as-of", message)
     names = "|".join(_FLAGS)
-    message = re.sub(rf"\b({names})=('[^']*'|\"[^\"]*\"|[^\s,;)]+)", flag, message)
+    message = re.sub(rf"(?<![-\w])({names})=('[^']*'|\"[^\"]*\"|[^\s,;)]+)", flag, message)
     return " ".join(message.split())
 
 
@@ -166,7 +166,7 @@ def _parser() -> argparse.ArgumentParser:
         "churn risk, expected purchases and CLV per customer from a fitted model (see fit)",
         _score,
     )
-    _log_flags(score, as_of=False)
+    _log_flags(score, as_of=False, unit=None)
     _exclude_flag(score)
     score.add_argument("--model", required=True, help="the JSON written by clientmodel fit")
     score.add_argument(
@@ -254,7 +254,7 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _log_flags(
-    p: argparse.ArgumentParser, *, as_of: bool, amount: bool = True, unit: str = "D"
+    p: argparse.ArgumentParser, *, as_of: bool, amount: bool = True, unit: str | None = "D"
 ) -> None:
     p.add_argument("file", help="the table to read (.csv, .jsonl, .parquet, or - for stdin)")
     p.add_argument("--format", choices=FORMATS, help="format of FILE (default: its extension)")
@@ -269,7 +269,8 @@ def _log_flags(
             help="FILE is a transaction log: summarise it as of this date first; "
             "without it FILE is a customer summary (frequency, recency, T)",
         )
-    p.add_argument("--unit", default=unit, help=f"time unit D, W, M, Q or Y (default {unit})")
+    default = unit if unit is not None else "the unit of the fitted model"
+    p.add_argument("--unit", default=unit, help=f"time unit D, W, M, Q or Y (default {default})")
     p.add_argument("--customer", default="customer_id", help="id column (default customer_id)")
     p.add_argument("--time", default="timestamp", help="time column (default timestamp)")
     if amount:
@@ -441,7 +442,6 @@ _FIT_FORMAT = "clientmodel.fitted_models"
 
 def _fit(args: argparse.Namespace) -> None:
     from clientmodel.ltv import GammaGamma
-    from clientmodel.periods import parse_unit
 
     parse_unit(args.unit, field="unit")
     table, summary, _ = _summary(args)
@@ -495,7 +495,14 @@ def _score(args: argparse.Namespace) -> None:
     check_number(args.discount_rate, "--discount-rate", minimum=0.0)
     check_number(args.margin, "--margin", minimum=0.0, maximum=1.0)
     purchases, spend, unit = _load_fitted(args.model)
-    args.unit = unit  # the summary must be in the unit the model was fitted in
+    # The summary must be in the unit the model was fitted in.
+    if args.unit is not None and parse_unit(args.unit, field="unit") != parse_unit(unit):
+        raise ArgumentError(
+            f"--unit {args.unit} differs from the unit of the fitted model ({unit}); leave "
+            "--unit out to use the model's",
+            field="--unit",
+        )
+    args.unit = unit
     table, summary, tz = _summary(args)
     customer = args.customer if args.customer in summary else None
     with _lines_of(table, customers=_ids(args, summary)):
