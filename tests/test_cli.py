@@ -11,6 +11,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from clientmodel.cli import _parser, main
 from clientmodel.datasets import data_path
@@ -469,3 +471,61 @@ def test_score_refuses_a_unit_other_than_the_models(tmp_path, capsys):
     assert code == 2
     assert "--unit D differs" in one_line_error(err, "bad_argument")
     src.write_text(LOG)
+
+
+# -- the file face equals the Python face, whatever the file format ------------------------------
+
+
+_ROWS = st.lists(
+    st.tuples(
+        st.sampled_from(["a", "b", "c", "0042"]),
+        st.integers(min_value=0, max_value=60 * 24 * 40),  # minutes into January 2024
+        st.integers(min_value=1, max_value=10_000),  # cents
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(rows=_ROWS, offset=st.sampled_from(["+00:00", "+08:00", "-05:00", "Z"]))
+def test_summarize_via_csv_and_jsonl_equals_the_python_api(tmp_path_factory, rows, offset):
+    import datetime as dt
+
+    from clientmodel.transactions import summarize
+
+    base = dt.datetime(2024, 1, 1)
+    stamps = [(base + dt.timedelta(minutes=m)).isoformat() + offset for _, m, _ in rows]
+    table = {
+        "customer_id": [c for c, _, _ in rows],
+        "timestamp": stamps,
+        "amount": [c / 100 for _, _, c in rows],
+    }
+    folder = tmp_path_factory.mktemp("log")
+    csv_file, jsonl_file = folder / "log.csv", folder / "log.jsonl"
+    with csv_file.open("w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(table)
+        writer.writerows(zip(*table.values(), strict=True))
+    jsonl_file.write_text(
+        "".join(json.dumps(dict(zip(table, r, strict=True))) + "\n"
+                for r in zip(*table.values(), strict=True))
+    )  # fmt: skip
+    as_of = "2024-02-15T00:00:00+00:00"
+    outputs = []
+    for src in (csv_file, jsonl_file):
+        out = folder / f"{src.stem}-{src.suffix[1:]}.jsonl"
+        assert main(["summarize", str(src), "--as-of", as_of, "--amount", "amount",
+                     "--unit", "W", "-o", str(out)]) == 0  # fmt: skip
+        outputs.append([json.loads(line) for line in out.read_text().splitlines()])
+    assert outputs[0] == outputs[1]
+    expected = summarize(
+        {**table, "customer_id": np.array(table["customer_id"], dtype=object)},
+        as_of=as_of, unit="W", amount="amount",
+    )  # fmt: skip
+    got = outputs[0]
+    assert [r["customer_id"] for r in got] == [str(c) for c in expected["customer_id"]]
+    for name in ("frequency", "recency", "T", "monetary_value", "revenue"):
+        np.testing.assert_allclose([r[name] for r in got], expected[name], rtol=1e-12)
