@@ -122,6 +122,7 @@ def test_utf8_bom_from_excel_is_not_part_of_the_first_column(tmp_path, capsys):
     src.write_bytes(b"\xef\xbb\xbf" + LOG.encode())
     code, out, err = run(capsys, "summarize", src, "--as-of", "2024-02-01")
     assert code == 0, err
+    assert "a\u2028b" in out
     assert out.startswith("customer_id,")
 
 
@@ -529,3 +530,25 @@ def test_summarize_via_csv_and_jsonl_equals_the_python_api(tmp_path_factory, row
     assert [r["customer_id"] for r in got] == [str(c) for c in expected["customer_id"]]
     for name in ("frequency", "recency", "T", "monetary_value", "revenue"):
         np.testing.assert_allclose([r[name] for r in got], expected[name], rtol=1e-12)
+
+
+def test_parquet_without_pyarrow_is_refused_not_faked(tmp_path, capsys, monkeypatch):
+    # Once: -o x.parquet silently wrote CSV. Without pyarrow it must say so and write nothing.
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    monkeypatch.setitem(sys.modules, "pyarrow.parquet", None)
+    src, dst = tmp_path / "log.csv", tmp_path / "out.parquet"
+    src.write_text(LOG)
+    code, _, err = run(capsys, "summarize", src, "--as-of", "2024-02-01", "-o", dst)
+    assert code == 2
+    assert "pip install pyarrow" in one_line_error(err, "bad_argument")
+    assert not dst.exists()
+
+
+def test_jsonl_strings_may_hold_unicode_line_separators(tmp_path, capsys):
+    src = tmp_path / "log.jsonl"
+    src.write_text(
+        '{"customer_id": "a\\u2028b", "timestamp": "2024-01-01"}\n'.replace("\\u2028", "\u2028")
+    )
+    code, out, err = run(capsys, "summarize", src, "--as-of", "2024-02-01")
+    assert code == 0, err
+    assert "a\u2028b" in out

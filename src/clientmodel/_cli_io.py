@@ -158,7 +158,8 @@ def _typed(values: list[str]) -> np.ndarray[Any, Any]:
 def _read_jsonl(text: str, name: str) -> Input:
     records: list[Mapping[str, Any]] = []
     lines: list[int] = []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Split on newlines only: U+2028 and friends may stand unescaped inside JSON strings.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
