@@ -552,3 +552,27 @@ def test_jsonl_strings_may_hold_unicode_line_separators(tmp_path, capsys):
     code, out, err = run(capsys, "summarize", src, "--as-of", "2024-02-01")
     assert code == 0, err
     assert "a\u2028b" in out
+
+
+@pytest.mark.parametrize("figure", ["cohorts", "rfm", "segments", "distributions"])
+def test_plot_writes_an_image(tmp_path, capsys, figure):
+    mpimg = pytest.importorskip("matplotlib.image")
+    out = tmp_path / f"{figure}.png"
+    code, _, err = run(capsys, "plot", figure, data_path("cdnow_transactions.csv"), "--as-of",
+                       "1998-06-30", "--time", "date", "--amount", "amount", "-o", out)  # fmt: skip
+    assert code == 0, err
+    pixels = mpimg.imread(out)
+    assert pixels.shape[0] > 200
+    assert pixels[..., :3].std() > 0.1
+
+
+def test_plot_mistakes_are_one_line_errors(tmp_path, capsys):
+    src = tmp_path / "log.csv"
+    src.write_text(LOG)
+    base = ["plot", "rfm", src, "--as-of", "2024-02-01", "-o"]
+    code, _, err = run(capsys, *base, tmp_path / "x.jpg")
+    assert code == 2
+    assert ".png" in one_line_error(err, "bad_argument")
+    code, _, err = run(capsys, *base, tmp_path / "x.png")
+    assert code == 2
+    assert "--amount" in one_line_error(err, "bad_argument")

@@ -250,6 +250,17 @@ def _parser() -> argparse.ArgumentParser:
         _schema,
     )
     schema.add_argument("name", nargs="?", help="a record type, e.g. Deal or funnel.Deal")
+
+    plot = command(
+        "plot",
+        "draw a figure of a transaction log into a .png, .svg or .pdf file (needs matplotlib): "
+        "cohorts (retention heatmap), rfm (R x F heatmap), segments (customers and revenue "
+        "per RFM segment), distributions (R, F and M histograms)",
+        _plot,
+    )
+    plot.add_argument("figure", choices=_FIGURES, help="which figure")
+    _log_flags(plot, as_of=True, unit="M")
+    plot.add_argument("-o", "--output", required=True, help="the image file (.png, .svg, .pdf)")
     return parser
 
 
@@ -615,6 +626,45 @@ def _rules_check(args: argparse.Namespace) -> None:
         if problems:
             raise problems[0]
     print(rules.to_text(rule))
+
+
+_FIGURES = ("cohorts", "rfm", "segments", "distributions")
+_IMAGE_TYPES = (".png", ".svg", ".pdf")
+
+
+def _plot(args: argparse.Namespace) -> None:
+    if not args.output.lower().endswith(_IMAGE_TYPES):
+        raise ArgumentError(
+            f"-o {args.output}: name the image .png, .svg or .pdf", field="--output"
+        )
+    from clientmodel import plotting
+    from clientmodel.plotting._mpl import pyplot
+    from clientmodel.segments import cohort_table, fit_rfm, rf_grid, rfm_values
+
+    pyplot().switch_backend("Agg")  # a file, never a window
+    table, columns, tz = _log(args)
+    with _lines_of(table):
+        if args.figure == "cohorts":
+            cohorts = cohort_table(columns, as_of=args.as_of, unit=args.unit,
+                                   customer=args.customer, time=args.time, tz=tz)  # fmt: skip
+            figure = plotting.plot_cohort_retention(cohorts).figure
+        else:
+            if args.amount is None:
+                raise ArgumentError(
+                    f"the {args.figure} figure needs the amounts: pass --amount NAME",
+                    field="--amount",
+                )
+            values = rfm_values(columns, as_of=args.as_of, customer=args.customer,
+                                time=args.time, amount=args.amount, tz=tz)  # fmt: skip
+    if args.figure == "distributions":
+        figure = plotting.plot_rfm_distributions(values)[0].figure
+    elif args.figure in ("rfm", "segments"):
+        scored = fit_rfm(values).score(values, customer=args.customer, segments="default")
+        if args.figure == "rfm":
+            figure = plotting.plot_rfm_heatmap(rf_grid(scored)).figure
+        else:
+            figure = plotting.plot_segment_summary({**values, **scored}).figure
+    figure.savefig(args.output, dpi=120)
 
 
 def _record_types() -> dict[str, type]:
