@@ -122,7 +122,6 @@ def test_utf8_bom_from_excel_is_not_part_of_the_first_column(tmp_path, capsys):
     src.write_bytes(b"\xef\xbb\xbf" + LOG.encode())
     code, out, err = run(capsys, "summarize", src, "--as-of", "2024-02-01")
     assert code == 0, err
-    assert "a\u2028b" in out
     assert out.startswith("customer_id,")
 
 
