@@ -332,7 +332,7 @@ def test_rfm_lifecycle_and_cohorts_on_the_cdnow_log(capsys):
     assert code == 0, err
     rows = list(csv.DictReader(io.StringIO(out)))
     assert len(rows) == 2357
-    assert {"recency", "frequency", "monetary", "segment"} <= set(rows[0])
+    assert {"days_since_last", "orders", "monetary", "segment"} <= set(rows[0])
     code, out, err = run(capsys, "lifecycle", log, *base)
     assert code == 0, err
     assert len(list(csv.DictReader(io.StringIO(out)))) == 2357

@@ -77,7 +77,9 @@ def _figure(name):
         return cp.plot_rfm_heatmap(rf_grid(scored))
     if name == "cohorts":
         log = make_transactions(600, seed=1, frame="pandas")
-        return cp.plot_cohort_retention(cohort_table(log, as_of="2024-09-30", unit="W"))
+        return cp.plot_cohort_retention(
+            cohort_table(log, as_of="2024-09-30", unit="W", after_as_of="exclude")
+        )
     table, fc = _deals()
     if name == "funnel":
         return cp.plot_funnel(table)
@@ -176,7 +178,7 @@ def test_segment_summary_shares_by_hand():
 
 
 def test_rfm_distributions_one_bar_per_order_count():
-    axs = cp.plot_rfm_distributions({"recency": [3, 40, 90], "frequency": [1, 1, 3],
+    axs = cp.plot_rfm_distributions({"days_since_last": [3, 40, 90], "orders": [1, 1, 3],
                                      "monetary": [10.0, 15.0, 40.0]})  # fmt: skip
     heights = [p.get_height() for p in axs[1].patches]
     assert heights == [2, 0, 1]

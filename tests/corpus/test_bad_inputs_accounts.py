@@ -51,47 +51,7 @@ from clientmodel.errors import ArgumentError, DataError
 
 from .conftest import EMAIL, PHONE, bad, check_bad, keep, marked, unknown_ids
 
-XFAIL: dict[str, str] = {
-    "account_rollup-graph-none": "leaks AttributeError: 'NoneType' object has no attribute 'nodes'",
-    "build_graph-int": "leaks TypeError: 'int' object is not iterable",
-    "build_graph-none": "leaks TypeError: 'NoneType' object is not iterable",
-    "committee_table-unknown-role": "accepted, returns {'deal_id': array(['D1'], dtype=object),...",
-    "committee_table-unknown-stance": "accepted, returns {'deal_id': array(['D1'], dtype=object...",
-    "coverage-from_dict-missing-deal": "leaks KeyError: 'deal'",
-    "coverage-from_dict-roles-text": "leaks TypeError: string indices must be integers, not 'str'",
-    "coverage-from_dict-unknown-status": "accepted, returns CommitteeCoverage(deal='A0-D00', ro...",
-    "coverage-graph-int": "leaks TypeError: argument of type 'int' is not iterable",
-    "coverage-role-suggests": "accepted, returns CommitteeCoverage(deal='A0-D00', roles=(RoleCo...",
-    "coverage-unknown-required-role": "accepted, returns CommitteeCoverage(deal='A0-D00', roles...",
-    "decayed_strength-text": "leaks TypeError: '<=' not supported between instances of 'float'...",
-    "decayed_strengths-nan": "rows () lack [1]: strengths must be in [0, 1]; got [nan]",
-    "decayed_strengths-negative-days": "accepted, returns array([0.49616397, 0.5 ])",
-    "decayed_strengths-text": "leaks ValueError: could not convert string to float: 'a'",
-    "hop-from_dict-strength-text": "leaks ValueError: could not convert string to float: 'high'",
-    "hop-from_dict-unknown-kind": "accepted, returns Hop(source='a', target='b', kind='likes',...",
-    "influence-from_dict-score-text": "leaks ValueError: could not convert string to float: 'high'",
-    "influence-from_dict-scores-dict": "accepted, returns Influence(account='A0', scores=(('C',...",
-    "influence-negative-tol": "ConvergenceError raised, expected ArgumentError: PageRank for ac...",
-    "influence-weights-list": "leaks TypeError: cannot convert dictionary update sequence eleme...",
-    "influence-zero-max_iter": "ConvergenceError raised, expected ArgumentError: PageRank for a...",
-    "influence_table-accounts-text": "ArgumentError does not name ('A0',): field='accounts' acc...",
-    "intropath-from_dict-hops-int": "leaks TypeError: 'int' object is not iterable",
-    "meddpicc-elements-read-only": "no error; did not raise TypeError",
-    "meddpicc-from_dict-score-disagrees": "accepted, returns Meddpicc(deal='A0-D00', elements={...",
-    "meddpicc-from_dict-score-text": "leaks ValueError: could not convert string to float: 'half'",
-    "nodes_of_kind-graph-text": "leaks AttributeError: 'str' object has no attribute 'nodes'",
-    "nodes_of_kind-unknown-kind": "accepted, returns []",
-    "personrisk-from_dict-cut-text": "leaks ValueError: not enough values to unpack (expected 3...",
-    "personrisk-from_dict-missing": "leaks KeyError: 'person'",
-    "power_map-alpha-text": "leaks TypeError: '<' not supported between instances of 'float' an...",
-    "powermap-from_dict-stance-share-list": "leaks AttributeError: 'list' object has no attribu...",
-    "powermap-share-read-only": "no error; did not raise TypeError",
-    "render_org_chart-int": "leaks AttributeError: 'int' object has no attribute 'nodes'",
-    "rolecoverage-from_dict-holders-int": "leaks TypeError: 'int' object is not iterable",
-    "rollup-from_dict-text-amount": "leaks InvalidOperation: [<class 'decimal.ConversionSyntax'>]",
-    "threading-from_dict-contacts-int": "leaks TypeError: 'int' object is not iterable",
-    "threading-from_dict-list": "leaks TypeError: list indices must be integers or slices, not str",
-}
+XFAIL: dict[str, str] = {}
 
 UTC = dt.timezone.utc
 DATA = make_accounts(n_accounts=3, contacts_per_account=5, seed=1)

@@ -19,25 +19,8 @@ from clientmodel.cli import main
 from .conftest import EMAIL, PHONE, assert_private, marked, unknown_ids
 
 XFAIL: dict[str, str] = {
-    "after-as-of": "('--as-of', '--exclude-after-as-of') not in: error [bad_data]: 1 transactio...",
     "bad-output-extension": "exit code 0; stdout ''",
-    "bad-timestamp": "('line 4',) not in: error [bad_data]: column 'timestamp' has 1 value(s) t...",
-    "blank-customer": "exit code 0; stdout 'customer_id,frequency,recency,T,orders,first_purcha...",
-    "blank-id-never-a-customer": "assert '' not in ['', 'a']",
-    "bom-file-reads-like-plain": "assert 2 == 0 + where 2 = _run(PosixPath('/tmp/pytest-of-root...",
     "excluded-rows-are-counted": "the excluded transaction is not reported: ''",
-    "hint-names-flag": "('--customer',) not in: error [bad_data]: transactions is missing requi...",
-    "inf-amount": "('line 4',) not in: error [bad_data]: column 'amount' has 1 non-finite value...",
-    "jsonl-not-object": "leaks AttributeError: 'list' object has no attribute 'get'",
-    "jsonl-null-customer": "('line 2',) not in: error [bad_data]: column 'customer_id' has 1 nu...",
-    "jsonl-text-amount": "('line 2',) not in: error [bad_data]: column 'amount' has 1 value(s)...",
-    "nan-amount": "('line 4',) not in: error [bad_data]: column 'amount' has 1 non-finite value...",
-    "not-utf8": "leaks UnicodeDecodeError: 'utf-8' codec can't decode byte 0xe9 in position 81:...",
-    "process-jsonl-not-object": "exit 1; traceback ending AttributeError: 'list' object has no...",
-    "process-not-utf8": "exit 1; traceback ending UnicodeDecodeError: 'utf-8' codec can't decod...",
-    "ragged-row-long": "('line 4',) not in: error [bad_data]: transactions column names must be...",
-    "ragged-row-short": "exit code 0; stdout 'customer_id,frequency,recency,T,orders,first_purc...",
-    "text-amount": "('line 4',) not in: error [bad_data]: column 'amount' has 1 value(s) that a...",
 }
 
 GOOD = (

@@ -255,8 +255,8 @@ def plot_segment_summary(
 def plot_rfm_distributions(
     values: Any,
     *,
-    recency: str = "recency",
-    frequency: str = "frequency",
+    recency: str = "days_since_last",
+    frequency: str = "orders",
     monetary: str = "monetary",
     axs: Any = None,
     bins: int = 30,
@@ -280,7 +280,8 @@ def plot_rfm_distributions(
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> axs = plot_rfm_distributions(
-    ...     {"recency": [3, 40, 90], "frequency": [5, 1, 2], "monetary": [120.0, 15.0, 40.0]})
+    ...     {"days_since_last": [3, 40, 90], "orders": [5, 1, 2], "monetary": [120.0, 15.0, 40.0]}
+    ... )
     >>> [ax.get_xlabel() for ax in axs]
     ['Recency (days since the last purchase)', 'Frequency (orders)', 'Monetary value (currency)']
     """
