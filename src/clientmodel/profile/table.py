@@ -533,11 +533,13 @@ def fold_events(
         p_ids=p_ids,
         n_events_ids=n,
     )
-    out_profiles = tbl.result(cols, tz="UTC")
-    interest = tbl.result(
-        {profile: p_ids[ip], "topic": tp_names[it].astype(object), "interest": scores}
+    out_profiles = _typed_text(tbl.result(cols, tz="UTC"))
+    interest = _typed_text(
+        tbl.result({profile: p_ids[ip], "topic": tp_names[it].astype(object), "interest": scores})
     )
-    tags = tbl.result({profile: p_ids[tag_p], "tag": np.asarray(tag_names, dtype=object)})
+    tags = _typed_text(
+        tbl.result({profile: p_ids[tag_p], "tag": np.asarray(tag_names, dtype=object)})
+    )
     return FoldedEvents(profiles=out_profiles, interest=interest, tags=tags)
 
 
@@ -687,6 +689,28 @@ def _touches(
         out[f"{prefix}_code"][prof] = code_vals
         out[f"{prefix}_campaign"][prof] = camp_vals
     return out
+
+
+def _typed_text(native: Any) -> Any:
+    """Text columns that polars built as ``Object`` (from ``None``s) typed as text.
+
+    polars cannot write ``Object`` columns (to Parquet, Arrow, ...); pandas keeps text as
+    ``object`` anyway and pyarrow infers text from the values.
+    """
+    if isinstance(native, Mapping):
+        return native
+    frame = nw.from_native(native, eager_only=True)
+    if not frame.implementation.is_polars():
+        return native
+    import polars as pl
+
+    fixed = []
+    for name, dtype in native.schema.items():
+        if dtype == pl.Object:
+            values = native.get_column(name).to_list()
+            if all(v is None or isinstance(v, str) for v in values):
+                fixed.append(pl.Series(name, values, dtype=pl.String))
+    return native.with_columns(fixed) if fixed else native
 
 
 _TEXT_FIELDS = frozenset(
