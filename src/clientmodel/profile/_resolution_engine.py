@@ -45,11 +45,20 @@ class RuleArrays:
     joins: NDArray[np.bool_]
     limit: NDArray[np.int64]
     window: NDArray[np.int64]
+    bridges: NDArray[np.bool_]
+
+
+#: ``RawRefusal.limit`` of a merge refused because it would bridge two known profiles.
+BRIDGE = -1
 
 
 @attrs.frozen
 class RawRefusal:
-    """A refused claim or merge, by record/key index (``owner`` -1 for a refused claim)."""
+    """A refused claim or merge, by record/key index (``owner`` -1 for a refused claim).
+
+    ``limit`` is :data:`BRIDGE` for a merge through a non-bridging kind between two known
+    profiles (then ``kind`` is the refused identifier's kind and ``count`` 2).
+    """
 
     record: int
     key: int
@@ -149,6 +158,32 @@ def suspect_components(
     return sorted_unique(pc[starts[over]])
 
 
+def bridge_suspects(
+    prep: Prepared,
+    rules: RuleArrays,
+    active: NDArray[np.bool_],
+    component: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Components where a non-bridging key could join two known profiles.
+
+    Such a merge needs two known records (records with an active row of a bridging kind) in the
+    component and a non-bridging key carried by two records of it: a necessary condition, so
+    components without it are exactly the unconstrained pass's.
+    """
+    rows_r = prep.row_record[active]
+    rows_k = prep.row_key[active]
+    weak = ~rules.bridges[prep.key_kind[rows_k]]
+    if not weak.any():
+        return np.empty(0, dtype=np.int64)
+    known = np.zeros(prep.n_records, dtype=bool)
+    known[rows_r[~weak]] = True
+    per_comp = np.bincount(component[known], minlength=prep.n_records)
+    carriers = np.bincount(rows_k[weak], minlength=len(prep.key_kind))
+    shared = weak & (carriers[rows_k] >= 2)
+    comps = sorted_unique(component[rows_r[shared]])
+    return comps[per_comp[comps] >= 2]
+
+
 def check_windows(prep: Prepared, rules: RuleArrays, active: NDArray[np.bool_]) -> None:
     """Refuse records without a timestamp whose active rows have a windowed limit."""
     windowed = rules.window > 0
@@ -182,7 +217,10 @@ def resolve_arrays(prep: Prepared, rules: RuleArrays, *, fast: bool = True) -> O
     component = components(prep, active)
     label = component.copy()
     if fast:
-        suspects = suspect_components(prep, rules, active, component)
+        suspects = np.union1d(
+            suspect_components(prep, rules, active, component),
+            bridge_suspects(prep, rules, active, component),
+        )
         records = np.flatnonzero(np.isin(component, suspects))
     else:
         records = np.arange(prep.n_records, dtype=np.int64)
@@ -286,6 +324,7 @@ def sequential(
     limit = rules.limit.tolist()
     window = rules.window.tolist()
     priority = rules.priority.tolist()
+    bridges = rules.bridges.tolist()
     times = prep.record_times[records]
     stamps = np.where(np.isnat(times), 0, times.astype(np.int64)).tolist()
     ticks = dict(zip(records.tolist(), stamps, strict=True))
@@ -293,6 +332,7 @@ def sequential(
     parent: dict[int, int] = {}
     state: dict[int, State] = {}
     owner: dict[int, int] = {}
+    known: set[int] = set()  # roots of profiles holding a matched value of a bridging kind
     refused_rows: list[int] = []
     refusals: list[RawRefusal] = []
     links: list[RawLink] = []
@@ -348,6 +388,8 @@ def sequential(
                         continue
                     sa.setdefault(g, {})[key] = t
                 owner[key] = r
+                if bridges[kind]:
+                    known.add(a)
                 continue
             b = find(o)
             if a == b:
@@ -358,8 +400,16 @@ def sequential(
             if found is not None:
                 refuse(r, row, key, o, found)
                 continue
+            kind = int(key_kind[key])  # a limit is the better reason, so it is checked first
+            if not bridges[kind] and a in known and b in known:
+                refused_rows.append(row)
+                refusals.append(RawRefusal(r, key, o, kind, key_scope[key], BRIDGE, 0, 2, ()))
+                continue
             lo, hi = (a, b) if a < b else (b, a)
             parent[hi] = lo
+            if hi in known:
+                known.discard(hi)
+                known.add(lo)
             merged = state.pop(hi, {})
             target = state.setdefault(lo, {})
             for g, vals in merged.items():

@@ -40,7 +40,7 @@ import hmac
 import re
 from collections.abc import Iterable
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
@@ -98,8 +98,16 @@ DEFAULT_BLOCKED: frozenset[str] = frozenset(
         "undefined",
         "n/a",
         "na",
+        "anonymous",
     }
 )
+
+
+class IdentityConfigLike(Protocol):
+    """What :func:`hash_identifier` needs of an identity configuration."""
+
+    def blocks(self, identifier: Identifier) -> bool: ...  # pragma: no cover
+
 
 _PHONE_SEPARATORS = re.compile(r"[\s\-().\u00a0/]")
 _HEX64 = re.compile(r"[0-9a-f]{64}")
@@ -427,13 +435,17 @@ class Identifier(BaseModel):
         return is_blocked(self.value)
 
 
-def hash_identifier(identifier: Identifier, salt: bytes) -> Identifier:
+def hash_identifier(
+    identifier: Identifier, salt: bytes, *, config: IdentityConfigLike | None = None
+) -> Identifier:
     """Replace an identifier's value by its HMAC-SHA256 (hex) under ``salt``.
 
     The normalised value is hashed, so two spellings of one phone number hash alike, and the same
     salt always gives the same hash: identity resolution works on hashed identifiers exactly as on
-    clear ones. Kind and scope are kept. An identifier that is already hashed, and a placeholder
-    (which must stay recognisable so that it never joins anybody), are returned as they are.
+    clear ones. Kind and scope are kept. An identifier that is already hashed, a placeholder and
+    a value that ``config`` blocks for its kind (each must stay recognisable so that it never
+    joins anybody) are returned as they are: blocking is applied before hashing, so hashed data
+    resolves exactly as clear data.
 
     Parameters
     ----------
@@ -441,6 +453,9 @@ def hash_identifier(identifier: Identifier, salt: bytes) -> Identifier:
         The identifier to pseudonymise.
     salt:
         The secret key (at least 16 bytes); keep it out of the data it protects.
+    config:
+        The :class:`~clientmodel.profile.resolution_rules.IdentityConfig` the hashed data will be
+        resolved with; its blocked values stay in clear.
 
     Raises
     ------
@@ -456,6 +471,10 @@ def hash_identifier(identifier: Identifier, salt: bytes) -> Identifier:
     (True, True, 64)
     >>> hash_identifier(Identifier(kind="phone", value="null"), salt).value
     'null'
+    >>> from clientmodel.profile.resolution_rules import IdentityConfig
+    >>> kiosk = IdentityConfig().with_rule("device_id", blocked=("kiosk-01",))
+    >>> hash_identifier(Identifier(kind="device_id", value="kiosk-01"), salt, config=kiosk).value
+    'kiosk-01'
     """
     if not isinstance(salt, (bytes, bytearray)) or len(salt) < 16:
         raise ArgumentError(
@@ -464,6 +483,8 @@ def hash_identifier(identifier: Identifier, salt: bytes) -> Identifier:
             field="salt",
         )
     if identifier.hashed or identifier.is_placeholder:
+        return identifier
+    if config is not None and config.blocks(identifier):
         return identifier
     digest = hmac.new(bytes(salt), identifier.value.encode("utf-8"), hashlib.sha256).hexdigest()
     return Identifier(kind=identifier.kind, value=digest, scope=identifier.scope, hashed=True)

@@ -317,10 +317,17 @@ class TagGroup(BaseModel):
         return value
 
 
+#: The longest tag name accepted by default (WeCom's customer tags: 30 characters).
+DEFAULT_MAX_TAG_LENGTH = 30
+
+
 class TagCatalog(BaseModel):
     """The company's tag groups. With ``enforce=True`` every tag must belong to a group.
 
-    Tag ids are unique across groups, so a tag id names its group.
+    Tag ids are unique across groups, so a tag id names its group. ``max_tag_length`` bounds
+    tag names (default 30 characters, WeCom's limit; it applies to every tag added under the
+    catalog, and without a catalog too); ``max_tags_per_group`` bounds the tags of one group
+    (``None``: no bound).
 
     Examples
     --------
@@ -333,12 +340,25 @@ class TagCatalog(BaseModel):
 
     groups: tuple[TagGroup, ...] = ()
     enforce: bool = True
+    max_tag_length: int = Field(default=DEFAULT_MAX_TAG_LENGTH, ge=1, le=200)
+    max_tags_per_group: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _unique_tags(self) -> TagCatalog:
         owner: dict[str, str] = {}
         ids: set[str] = set()
         for group in self.groups:
+            if self.max_tags_per_group is not None and len(group.tags) > self.max_tags_per_group:
+                raise ValueError(
+                    f"tag group {group.group_id!r} has {len(group.tags)} tags; at most "
+                    f"{self.max_tags_per_group} tags per group (max_tags_per_group)"
+                )
+            for tag in group.tags:
+                if len(tag) > self.max_tag_length:
+                    raise ValueError(
+                        f"tag {tag[:40]!r} in group {group.group_id!r} has {len(tag)} characters;"
+                        f" at most {self.max_tag_length} (max_tag_length; WeCom allows 30)"
+                    )
             if group.group_id in ids:
                 raise ValueError(f"tag group {group.group_id!r} is defined twice")
             ids.add(group.group_id)

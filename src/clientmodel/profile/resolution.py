@@ -18,8 +18,8 @@ records that share identifiers into resolved profiles, under per-kind rules
   and any values the configuration adds never join anybody.
 
 Records are processed in a canonical order (timestamp, then record id), so the result does not
-depend on input order; profile ids are the smallest record id of each profile, so they are stable
-across runs. The result, a :class:`Resolution`, explains every profile
+depend on input order; a profile's id is the id of its oldest record, so it is stable across runs
+and when newer records join. The result, a :class:`Resolution`, explains every profile
 (:meth:`Resolution.explain`), lists every refusal, exports to JSON, hands profiles to profile
 construction (:meth:`Resolution.profiles`) and can undo a record or an identifier
 (:func:`unmerge`) -- giving exactly what resolution without it would have given. Result types
@@ -87,9 +87,10 @@ class Resolution:
     """The result of identity resolution (build it with :func:`resolve` or
     :func:`resolve_table`).
 
-    Records are kept in processing order (timestamp, then id); a profile's id is its smallest
-    record id. Equality compares the records, their identifiers and statuses, the profiles and
-    the refusals (and the configuration).
+    Records are kept in processing order (timestamp, then id); a profile's id is the id of its
+    oldest record (its first in that order), which records joining later never change.
+    Equality compares the records, their identifiers and statuses, the profiles and the refusals
+    (and the configuration).
 
     Examples
     --------
@@ -124,21 +125,13 @@ class Resolution:
         is_first[self._label] = True
         number = np.cumsum(is_first) - 1
         record_profile = number[self._label].astype(np.int64)
-        n_prof = int(is_first.sum())
-        # a profile's id is its smallest record id
-        rank = prep.id_rank
-        min_rank = np.full(n_prof, np.iinfo(np.int64).max, dtype=np.int64)
-        np.minimum.at(min_rank, record_profile, rank)
-        if n and int(rank.max()) == n - 1:  # ranks are a permutation: invert it directly
-            id_order = np.empty(n, dtype=np.int64)
-            id_order[rank] = np.arange(n, dtype=np.int64)
-            position = min_rank
-        else:
-            id_order = np.argsort(rank, kind="stable")
-            position = np.searchsorted(rank[id_order], min_rank)
+        # a profile's id is the id of its oldest record (its first in processing order), so
+        # records that join later never rename it
+        first = np.flatnonzero(is_first)
+        id_order = np.argsort(prep.id_rank, kind="stable")
         object.__setattr__(self, "_record_profile", record_profile)
-        object.__setattr__(self, "_profile_first", np.flatnonzero(is_first))
-        object.__setattr__(self, "_profile_ids", prep.record_ids[id_order[position]])
+        object.__setattr__(self, "_profile_first", first)
+        object.__setattr__(self, "_profile_ids", prep.record_ids[first])
         object.__setattr__(self, "_id_order", id_order)
 
     # ------------------------------------------------------------------ sizes and lookups
@@ -606,7 +599,7 @@ class Resolution:
                 profile_ids[i],
                 tuple(
                     sorted(
-                        (info[row_key[r]][1], row_status[r])
+                        (info[row_key[r]][0], info[row_key[r]][1], row_status[r])
                         for r in range(bounds[i], bounds[i + 1])
                     )
                 ),
@@ -804,6 +797,33 @@ def resolve_table(
     return _build(prep, config, backend)
 
 
+def _retimed(prep: prepare.Prepared) -> prepare.Prepared | None:
+    """Table face: the records re-timed from their remaining rows, or ``None`` if no time moved."""
+    if prep.row_time is None or not len(prep.row_time):
+        return None
+    never = np.iinfo(np.int64).max
+    first = np.full(prep.n_records, never, dtype=np.int64)
+    np.minimum.at(first, prep.row_record, prep.row_time.astype(np.int64))
+    times = prep.record_times.astype("datetime64[us]").copy()
+    has_rows = first != never
+    times[has_rows] = first[has_rows].astype("datetime64[us]")
+    old = prep.record_times.astype("datetime64[us]")
+    if np.array_equal(times, old, equal_nan=True):
+        return None
+    return prepare.canonical(
+        prep.record_ids,
+        prep.id_rank,
+        times,
+        prep.tz,
+        (prep.key_kind, prep.key_scope, prep.key_scope_code, prep.key_value),
+        prep.key_hashed,
+        prep.key_blocked,
+        prep.row_record,
+        prep.row_key,
+        prep.row_time,
+    )
+
+
 def _key_of(res: Resolution, identifier: Any) -> int:
     prep = res._prep
     if isinstance(identifier, tuple):
@@ -860,7 +880,7 @@ def unmerge(
     --------
     >>> res = resolve([
     ...     {"record_id": "a", "identifiers": [("member_id", "M1"), ("device_id", "D")]},
-    ...     {"record_id": "b", "identifiers": [("device_id", "D"), ("email", "x@y.io")]},
+    ...     {"record_id": "b", "identifiers": [("device_id", "D"), ("cookie_id", "C")]},
     ... ])
     >>> res.n_profiles, unmerge(res, identifier=("device_id", "D")).n_profiles
     (1, 2)
@@ -911,6 +931,9 @@ def unmerge(
     sub_rows = affected[prep.row_record] & kept_rows
     status[sub_rows] = outcome.row_status
     new_prep = prep.subset(np.flatnonzero(keep), keep_rows=~drop_rows)
+    retimed = _retimed(new_prep)
+    if retimed is not None:  # a record's earliest row went: it moves in processing order
+        return _build(retimed, res.config, res._backend)
 
     affected_ids = set(prep.record_ids[affected].tolist())
     kept_refusals = [r for r in res._refusals if r.record_id not in affected_ids]

@@ -101,7 +101,9 @@ class Refusal:
         The record that brought the identifier into the profile it would have joined, or
         ``None`` when the record's own profile could not take it (e.g. a second member id).
     kind, scope, limit, window:
-        The limit that would have been broken.
+        The limit that would have been broken. ``limit`` is -1 when the merge would have joined
+        two known profiles through a kind that does not bridge them (``KindRule.bridges``); then
+        ``kind`` is the refused identifier's kind.
     count:
         How many values of that kind the profile would have held (within the window).
     conflicting:
@@ -143,6 +145,11 @@ class Refusal:
             what = "adding it to the record's profile"
         else:
             what = f"joining the profile of record {self.owner_record_id!r}"
+        if self.limit < 0:
+            return (
+                f"{self.identifier.kind.value} of record {self.record_id!r}: {what} would join "
+                f"two known profiles through a {self.kind.value}, which does not bridge them"
+            )
         scope = f" in scope {self.scope!r}" if self.scope else ""
         within = f" first seen within {self.window}" if self.window else ""
         return (

@@ -42,7 +42,7 @@ class KindRule(BaseModel):
     priority:
         1 is the highest priority. A record offers its identifiers from the highest priority down,
         so when they disagree the higher-priority ones decide. Ties are broken by the order of
-        :class:`~clientmodel.profile.identifiers.IdentifierKind`.
+        the table of :data:`DEFAULT_RULES` (member_id, wechat_unionid, ..., cookie_id).
     joins:
         Whether values of this kind may join records into one profile. Non-joining identifiers
         are still kept on the profile.
@@ -52,6 +52,12 @@ class KindRule(BaseModel):
     window:
         With ``limit``: count only values first seen within less than ``window`` of each other
         (e.g. at most 5 cookie ids first seen within any 7 days). Needs record timestamps.
+    bridges:
+        Whether a value of this kind may join two profiles that are both already *known* (each
+        holds a matched value of a bridging kind). ``False`` by default for ``device_id`` and
+        ``cookie_id``: a shared device or browser (a shop's kiosk, a family tablet) may attach
+        anonymous visits to one known person but never joins two known people, as PostHog never
+        merges two identified persons. Such a merge is refused and reported like a limit.
     blocked:
         Values of this kind that never join, in addition to the placeholders every kind blocks
         (see :func:`~clientmodel.profile.identifiers.is_blocked`). Normalised like the values they
@@ -72,6 +78,7 @@ class KindRule(BaseModel):
     limit: int | None = Field(default=None, ge=1)
     window: dt.timedelta | None = None
     blocked: tuple[str, ...] = ()
+    bridges: bool = True
 
     @field_validator("blocked", mode="before")
     @classmethod
@@ -92,7 +99,9 @@ class KindRule(BaseModel):
         return self
 
 
-#: The default rules: strongest (and unique per profile) first, browser cookies last.
+#: The default rules: strongest (and unique per profile) first, browser cookies last. Devices and
+#: cookies are limited to 5 values per profile (as Segment does), so a shared device (a shop's
+#: kiosk, a family tablet) cannot chain every visitor into one profile.
 DEFAULT_RULES: dict[IdentifierKind, KindRule] = {
     IdentifierKind.MEMBER_ID: KindRule(priority=1, limit=1),
     IdentifierKind.WECHAT_UNIONID: KindRule(priority=2, limit=1),
@@ -100,9 +109,11 @@ DEFAULT_RULES: dict[IdentifierKind, KindRule] = {
     IdentifierKind.WECHAT_OPENID: KindRule(priority=4, limit=1),
     IdentifierKind.PHONE: KindRule(priority=5, limit=2),
     IdentifierKind.EMAIL: KindRule(priority=6, limit=3),
-    IdentifierKind.DEVICE_ID: KindRule(priority=7),
-    IdentifierKind.COOKIE_ID: KindRule(priority=8),
+    IdentifierKind.DEVICE_ID: KindRule(priority=7, limit=5, bridges=False),
+    IdentifierKind.COOKIE_ID: KindRule(priority=8, limit=5, bridges=False),
 }
+#: Ties between equal priorities follow this order (the order of the table of defaults).
+_TIE_ORDER: dict[IdentifierKind, int] = {k: i for i, k in enumerate(DEFAULT_RULES)}
 
 
 class IdentityConfig(BaseModel):
@@ -110,18 +121,18 @@ class IdentityConfig(BaseModel):
 
     Kinds left out of ``rules`` keep their :data:`DEFAULT_RULES`:
 
-    ===================== ======== =====
-    kind                  priority limit
-    ===================== ======== =====
-    member_id             1        1
-    wechat_unionid        2        1
-    wecom_external_userid 3        1 per corp (scope)
-    wechat_openid         4        1 per app (scope)
-    phone                 5        2
-    email                 6        3
-    device_id             7        --
-    cookie_id             8        --
-    ===================== ======== =====
+    ===================== ======== ================== =======
+    kind                  priority limit              bridges
+    ===================== ======== ================== =======
+    member_id             1        1                  yes
+    wechat_unionid        2        1                  yes
+    wecom_external_userid 3        1 per corp (scope) yes
+    wechat_openid         4        1 per app (scope)  yes
+    phone                 5        2                  yes
+    email                 6        3                  yes
+    device_id             7        5                  no
+    cookie_id             8        5                  no
+    ===================== ======== ================== =======
 
     Examples
     --------
@@ -202,11 +213,32 @@ class IdentityConfig(BaseModel):
         new = KindRule.model_validate({**old.model_dump(), **changes})
         return IdentityConfig(rules={**self.rules, IdentifierKind(kind): new})
 
+    def blocks(self, identifier: Identifier) -> bool:
+        """Whether this configuration blocks the identifier's value for its kind.
+
+        Examples
+        --------
+        >>> cfg = IdentityConfig().with_rule("device_id", blocked=("kiosk-01",))
+        >>> cfg.blocks(Identifier(kind="device_id", value="KIOSK-01"))
+        True
+        """
+        return identifier.value.lower() in self.rules[identifier.kind].blocked
+
     def _arrays(self) -> engine.RuleArrays:
-        rules = [self.rules[k] for k in prepare.KINDS]
+        kinds = prepare.KINDS
+        rules = [self.rules[k] for k in kinds]
+        # one number per kind: the priority, ties broken by the documented table order
+        ties = len(_TIE_ORDER)
         return engine.RuleArrays(
-            priority=np.array([r.priority for r in rules], dtype=np.int64),
+            priority=np.array(
+                [
+                    r.priority * ties + _TIE_ORDER[k]
+                    for k, r in zip(prepare.KINDS, rules, strict=True)
+                ],
+                dtype=np.int64,
+            ),
             joins=np.array([r.joins for r in rules], dtype=bool),
+            bridges=np.array([r.bridges for r in rules], dtype=bool),
             limit=np.array([r.limit or 0 for r in rules], dtype=np.int64),
             window=np.array(
                 [0 if r.window is None else prepare.micros(r.window) for r in rules], dtype=np.int64

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any, Literal
 
 import attrs
@@ -453,7 +454,7 @@ def fold_events(
     last_seen = last_t.max(axis=1) if n_ty else np.full(n_p, _I64_MIN)
     first_seen = _group_min(ep, et, n_p)
     has_v = ~np.isnan(ev)
-    sums_t = np.bincount(key_t[has_v], weights=ev[has_v], minlength=n_p * n_ty).reshape(n_p, n_ty)
+    sums_t = _exact_sums(key_t[has_v], ev[has_v], n_p * n_ty).reshape(n_p, n_ty)
     key_c = ep * n_ch + ech
     counts_c = np.bincount(key_c, minlength=n_p * n_ch).reshape(n_p, n_ch)
     last_c = _group_max(key_c, et, n_p * n_ch).reshape(n_p, n_ch)
@@ -688,6 +689,36 @@ def _touches(
         out[f"{prefix}_channel"][prof] = chan_vals
         out[f"{prefix}_code"][prof] = code_vals
         out[f"{prefix}_campaign"][prof] = camp_vals
+    return out
+
+
+def _exact_sums(keys: NDArray[np.int64], values: NDArray[np.float64], n: int) -> NDArray[Any]:
+    """Per-key sums of money amounts as the record face computes them.
+
+    The record face adds ``Decimal`` amounts exactly and rounds the total to a float once. A
+    float amount stands for its shortest decimal spelling (``0.1`` for 0.1), so amounts with at
+    most ``k`` decimals are added as integers of ``10**-k`` and divided once: one correct
+    rounding, as ``float(sum(Decimal))``. Other amounts are added as ``Decimal`` one by one.
+    """
+    out = np.zeros(n, dtype=np.float64)
+    if not len(values):
+        return out
+    finite = bool(np.isfinite(values).all())
+    for k in range(10):
+        scale = 10.0**k
+        scaled = np.round(values * scale)
+        if not finite or not np.array_equal(scaled / scale, values):
+            continue
+        if float(np.abs(scaled).sum()) >= 2.0**53:  # the integer total would not be exact
+            break
+        totals = np.zeros(n, dtype=np.int64)
+        np.add.at(totals, keys, scaled.astype(np.int64))
+        return totals / scale
+    exact: dict[int, Decimal] = {}
+    for key, value in zip(keys.tolist(), values.tolist(), strict=True):
+        exact[key] = exact.get(key, Decimal(0)) + Decimal(repr(value))
+    for key, total in exact.items():
+        out[key] = float(total)
     return out
 
 
