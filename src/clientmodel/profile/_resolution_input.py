@@ -45,6 +45,7 @@ from clientmodel.profile.identifiers import (
     IdentifierKind,
     _prepare_value,
     is_blocked,
+    masked,
     normalize_phone,
 )
 from clientmodel.tables import read_table
@@ -605,7 +606,8 @@ def from_table(
     if failures:
         bad = np.flatnonzero(np.isin(row_pair, np.fromiter(failures, dtype=np.int64)))
         shown = [
-            f"{KINDS[int(row_kind[b])].value} {values.uniques[values.codes[b]]!r}" for b in bad[:5]
+            f"{KINDS[int(row_kind[b])].value} {masked(values.uniques[values.codes[b]])}"
+            for b in bad[:5]
         ]
         raise _rows_error(
             value,

@@ -53,6 +53,7 @@ __all__ = [
     "IdentifierKind",
     "hash_identifier",
     "is_blocked",
+    "masked",
     "normalize_email",
     "normalize_phone",
     "normalize_value",
@@ -169,7 +170,7 @@ def normalize_phone(value: str, default_country_code: str | None = "86") -> str:
             field="default_country_code",
         )
     if not isinstance(value, str):
-        raise DataError(f"phone value {value!r} is not a string", field="phone")
+        raise DataError(f"phone value {masked(value)} is not a string", field="phone")
     text = _PHONE_SEPARATORS.sub("", value.strip())
     if text.startswith("+"):
         digits = text[1:]
@@ -178,7 +179,8 @@ def normalize_phone(value: str, default_country_code: str | None = "86") -> str:
     else:
         if default_country_code is None:
             raise DataError(
-                f"phone value {value!r} has no country code; write it in E.164 ('+8613800138000') "
+                f"phone value {masked(value)} has no country code; write it in E.164 "
+                "('+8613800138000') "
                 "or use normalize_phone(value, default_country_code='86')",
                 field="phone",
             )
@@ -186,7 +188,7 @@ def normalize_phone(value: str, default_country_code: str | None = "86") -> str:
         digits = default_country_code + national
     if not (digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 15) or digits[0] == "0":
         raise DataError(
-            f"phone value {value!r} is not a phone number; accepted: E.164 such as "
+            f"phone value {masked(value)} is not a phone number; accepted: E.164 such as "
             "'+8613800138000' (8 to 15 digits after '+'), spaces/dashes/parentheses allowed",
             field="phone",
         )
@@ -207,7 +209,7 @@ def normalize_email(value: str) -> str:
     'li.na@example.com'
     """
     if not isinstance(value, str):
-        raise DataError(f"email value {value!r} is not a string", field="email")
+        raise DataError(f"email value {masked(value)} is not a string", field="email")
     text = value.strip().lower()
     local, at, domain = text.rpartition("@")
     labels = domain.split(".")
@@ -220,7 +222,7 @@ def normalize_email(value: str) -> str:
     )
     if not ok:
         raise DataError(
-            f"email value {value!r} is not an email address; accepted: 'name@domain.tld' "
+            f"email value {masked(value)} is not an email address; accepted: 'name@domain.tld' "
             "(one '@', no spaces, a dotted domain)",
             field="email",
         )
@@ -258,11 +260,12 @@ def normalize_value(
 
 def _normalize_id(kind: IdentifierKind, value: object) -> str:
     if not isinstance(value, str):
-        raise DataError(f"{kind.value} value {value!r} is not a string", field=kind.value)
+        raise DataError(f"{kind.value} value {masked(value)} is not a string", field=kind.value)
     text = value.strip()
     if not text or len(text) > _MAX_ID_LENGTH or _CONTROL.search(text):
         raise DataError(
-            f"{kind.value} value {value!r} is not a valid id; accepted: a non-empty string of at "
+            f"{kind.value} value {masked(value)} is not a valid id; accepted: a non-empty "
+            "string of at "
             f"most {_MAX_ID_LENGTH} characters without control characters",
             field=kind.value,
         )
@@ -273,7 +276,7 @@ def _normalize_hash(kind: IdentifierKind, value: object) -> str:
     text = value.strip().lower() if isinstance(value, str) else ""
     if not _HEX64.fullmatch(text):
         raise DataError(
-            f"hashed {kind.value} value {value!r} is not a 64-character hex HMAC-SHA256; "
+            f"hashed {kind.value} value {masked(value)} is not a 64-character hex HMAC-SHA256; "
             "build hashed identifiers with hash_identifier()",
             field=kind.value,
         )
@@ -310,7 +313,7 @@ def _prepare_value(
     """
     if not isinstance(value, str):
         raise DataError(
-            f"{kind.value} value {value!r} is not a string; identifier values are strings",
+            f"{kind.value} value {masked(value)} is not a string; identifier values are strings",
             field=kind.value,
         )
     if is_blocked(value):
@@ -337,11 +340,34 @@ def _check_scope(
         return scope.strip()
     if kind in SCOPED_KINDS and not placeholder:
         raise DataError(
-            f"{kind.value} value {value!r} needs a scope (the app id it belongs to): "
+            f"{kind.value} value {masked(value)} needs a scope (the app id it belongs to): "
             f"{kind.value} values are only unique within one app",
             field="scope",
         )
     return None
+
+
+def masked(value: object) -> str:
+    """An identifier value as error messages show it: masked, never in full.
+
+    Emails keep the first character of the name and the domain's first label
+    (``z***@qq``); other text keeps its first three and last four characters when it has at
+    least 10 (``138****000x``), else only its first character. Non-text shows its type.
+
+    Examples
+    --------
+    >>> masked("13800138000x"), masked("zhang.wei@qq"), masked("abc"), masked(5)
+    ("'138****000x'", "'z***@qq'", "'a***'", 'a value of type int')
+    """
+    if not isinstance(value, str):
+        return f"a value of type {type(value).__name__}"
+    text = value.strip()
+    if "@" in text:
+        name, _, domain = text.partition("@")
+        return repr(f"{name[:1]}***@{domain.split('.')[0][:8]}")
+    if len(text) >= 10:
+        return repr(f"{text[:3]}****{text[-4:]}")
+    return repr(f"{text[:1]}***")
 
 
 def _mask(value: str) -> str:

@@ -40,7 +40,7 @@ from pydantic import (
     model_validator,
 )
 
-from clientmodel.profile._common import intent_score, zone
+from clientmodel.profile._common import FrozenRecord, intent_score, zone
 from clientmodel.profile.identifiers import Identifier
 
 __all__ = [
@@ -164,7 +164,7 @@ def _check_name(value: str, what: str) -> str:
 
 
 # ----------------------------------------------------------------------------------- events
-class Event(BaseModel):
+class Event(FrozenRecord):
     """One thing a person did, on one channel, at one moment.
 
     Attributes
@@ -398,7 +398,7 @@ class TagCatalog(BaseModel):
         return None
 
 
-class TagAssignment(BaseModel):
+class TagAssignment(FrozenRecord):
     """One tag on a profile (company tag) or on a staff relationship (private tag).
 
     Attributes
@@ -469,7 +469,7 @@ class Note(BaseModel):
     at: AwareDatetime
 
 
-class StaffRelationship(BaseModel):
+class StaffRelationship(FrozenRecord):
     """One staff member's relationship with the customer (one per staff member).
 
     Attributes
@@ -549,7 +549,7 @@ class PoolMember(BaseModel):
     weight: int = Field(default=1, ge=1, le=1_000_000)
 
 
-class ChannelCode(BaseModel):
+class ChannelCode(FrozenRecord):
     """A channel code ("live QR code"): where newcomers come from and who receives them.
 
     Attributes
@@ -649,7 +649,7 @@ class ChannelCode(BaseModel):
 
 
 # ----------------------------------------------------------------------------------- profile
-class Trait(BaseModel):
+class Trait(FrozenRecord):
     """A trait value with when it was observed and where it came from.
 
     Examples
@@ -674,7 +674,7 @@ class Trait(BaseModel):
         return value
 
 
-class Consent(BaseModel):
+class Consent(FrozenRecord):
     """The person's consent to be contacted on one channel.
 
     ``status`` is ``granted`` or ``denied``; ``at`` is when it was given; ``expires_at`` (for a
@@ -739,7 +739,7 @@ class Touch(BaseModel):
         return (self.at, self.event_id)
 
 
-class Activity(BaseModel):
+class Activity(FrozenRecord):
     """What folding events left on a profile: counters, score state and recent events.
 
     Scores are stored *at* ``as_of`` (the moment of the last fold); read them at a later moment
@@ -793,7 +793,7 @@ class Activity(BaseModel):
         return intent_score(self.intent_mass)
 
 
-class Profile(BaseModel):
+class Profile(FrozenRecord):
     """A person: identifiers, traits, tags, consent, staff relationships, attribution, activity.
 
     Attributes

@@ -109,7 +109,6 @@ class Resolution:
     _status: NDArray[np.int8] = attrs.field(alias="status")
     _refusals: tuple[_RefusalData, ...] = attrs.field(alias="refusals")
     _backend: Any = attrs.field(default=None, alias="backend")
-    _cache: dict[str, Any] = attrs.field(init=False, factory=dict)
     _record_profile: NDArray[np.int64] = attrs.field(init=False)
     _profile_ids: NDArray[Any] = attrs.field(init=False)
     _profile_first: NDArray[np.int64] = attrs.field(init=False)
@@ -144,9 +143,8 @@ class Resolution:
         >>> resolve([{"record_id": "a", "identifiers": [("email", "a@b.co")]}]).refusals
         ()
         """
-        if "refusals" not in self._cache:
-            self._cache["refusals"] = tuple(r.public() for r in self._refusals)
-        out: tuple[Refusal, ...] = self._cache["refusals"]
+        # built on each call: a Resolution holds no mutable cache (it is shared across threads)
+        out = tuple(r.public() for r in self._refusals)
         return out
 
     @property
@@ -692,19 +690,34 @@ def resolve(
     (1, 'app-9')
     """
     config = config or IdentityConfig()
+    if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
+        raise ArgumentError(
+            f"records must be a list of IdentityRecord objects or their dicts, got "
+            f"{type(records).__name__}",
+            field="records",
+        )
     valid: list[IdentityRecord] = []
     for i, rec in enumerate(records):
         if isinstance(rec, IdentityRecord):
             valid.append(rec)
             continue
+        if not isinstance(rec, Mapping):
+            raise DataError(
+                f"record {i} is a {type(rec).__name__}, not an identity record; give a dict "
+                "with record_id, identifiers and timestamp (or an IdentityRecord)",
+                field="records",
+                rows=[i],
+            )
         try:
             valid.append(IdentityRecord.model_validate(rec))
         except ValidationError as exc:
+            rid = rec.get("record_id")
+            named = f" (record_id {rid!r})" if isinstance(rid, (str, int)) else ""
             raise DataError(
-                f"record {i} is not a valid identity record: {_validation_message(exc)}",
+                f"record {i}{named} is not a valid identity record: {_validation_message(exc)}",
                 field="records",
                 rows=[i],
-            ) from None
+            ) from None  # pydantic's own text repeats the input, identifiers included
     seen: dict[Any, int] = {}
     dupes: list[int] = []
     for i, rec in enumerate(valid):

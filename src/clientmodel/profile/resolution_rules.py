@@ -266,9 +266,14 @@ def _identifier_from(item: Any) -> Identifier:
 
 
 def _validation_message(exc: ValidationError) -> str:
+    """The first problem of a validation error, naming its field path (never the input)."""
     errors = exc.errors()
-    msg = str(errors[0].get("msg", exc)) if errors else str(exc)
-    return msg.removeprefix("Value error, ")
+    if not errors:
+        return str(exc)
+    msg = str(errors[0].get("msg", "")).removeprefix("Value error, ")
+    loc = ".".join(str(part) for part in errors[0].get("loc", ()))
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return (f"field {loc!r}: {msg}" if loc else msg) + more
 
 
 class IdentityRecord(BaseModel):
@@ -297,7 +302,7 @@ class IdentityRecord(BaseModel):
     Traceback (most recent call last):
     ...
     pydantic_core._pydantic_core.ValidationError: 1 validation error for IdentityRecord
-      Value error, record 'r2', identifier 0: email value 'not-an-email' is not an email ...
+      Value error, record 'r2', identifier 0: email value 'not****mail' is not an email ...
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")

@@ -231,6 +231,14 @@ class _Plan:
                 f"the events table {node.field!r} has no key column {self.key!r}; pass key=",
                 field=self.key,
             )
+        nulls = table.frame.select(nw.col(self.key).is_null().sum().alias("n")).lazy().collect()
+        n_null = int(nulls.get_column("n").to_list()[0])
+        if n_null:
+            raise DataError(
+                f"the events table {node.field!r} has {n_null} event(s) with a null key "
+                f"{self.key!r}; they belong to no row -- give them a key or drop them first",
+                field=self.key,
+            )
         if not self.lazy:
             self.row_id()  # to restore the row order after the join
         return self.group(node, table.frame, Scope(table.types), self.key, None)
@@ -339,9 +347,16 @@ def _events_by_key(
             else _frame_of(frame, "events").lazy().collect().rows(named=True)
         )
         groups: dict[Any, list[dict[str, Any]]] = {}
-        for row in rows:
+        for i, row in enumerate(rows):
             if key not in row:
                 raise DataError(f"the events table {name!r} has no key column {key!r}", field=key)
+            if row[key] is None:
+                raise DataError(
+                    f"the events table {name!r} has an event with a null key {key!r} (row {i});"
+                    " it belongs to no row -- give it a key or drop it first",
+                    field=key,
+                    rows=[i],
+                )
             groups.setdefault(row[key], []).append(row)
         out[name] = groups
     return out
