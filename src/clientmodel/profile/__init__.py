@@ -98,8 +98,11 @@ from clientmodel.profile.ownership import (
 )
 from clientmodel.profile.privacy import (
     PERSONAL_TRAITS,
+    PURPOSES,
+    ErasurePlan,
     can_contact,
     contactable_channels,
+    erase,
     redact,
     set_consent,
 )
@@ -138,6 +141,7 @@ __all__ = [
     "EVENT_TYPES",
     "FOLLOW_UP_STATES",
     "PERSONAL_TRAITS",
+    "PURPOSES",
     "TAG_SOURCES",
     "TRAIT_STRATEGIES",
     "Activity",
@@ -147,6 +151,7 @@ __all__ = [
     "ChannelCode",
     "CodeJoin",
     "Consent",
+    "ErasurePlan",
     "Event",
     "FoldedEvents",
     "Identifier",
@@ -184,6 +189,7 @@ __all__ = [
     "can_contact",
     "contactable_channels",
     "end_relationship",
+    "erase",
     "evaluate_tag_rules",
     "event_entries",
     "events_to_table",

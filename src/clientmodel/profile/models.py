@@ -55,6 +55,7 @@ __all__ = [
     "Consent",
     "Event",
     "FollowUpState",
+    "LegalBasis",
     "Note",
     "PoolMember",
     "Profile",
@@ -674,11 +675,24 @@ class Trait(FrozenRecord):
         return value
 
 
-class Consent(FrozenRecord):
-    """The person's consent to be contacted on one channel.
+#: Legal bases of processing (GDPR art. 6(1)), as Snowplow's consent events name them.
+LegalBasis: TypeAlias = Literal[
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+    "legitimate_interests",
+]
 
-    ``status`` is ``granted`` or ``denied``; ``at`` is when it was given; ``expires_at`` (for a
-    grant) is when it lapses.
+
+class Consent(FrozenRecord):
+    """The person's consent to be contacted on one channel (optionally for one purpose).
+
+    ``status`` is ``granted`` or ``denied``; ``at`` is when it was given; ``source`` where it
+    was collected (a form, a channel code, a call); ``expires_at`` (for a grant) is when it
+    lapses; ``legal_basis`` the ground of processing (``consent``, ``contract``,
+    ``legitimate_interests``, ...) when recorded.
 
     Examples
     --------
@@ -693,6 +707,7 @@ class Consent(FrozenRecord):
     at: AwareDatetime
     source: str | None = None
     expires_at: AwareDatetime | None = None
+    legal_basis: LegalBasis | None = None
 
     @model_validator(mode="after")
     def _expiry(self) -> Consent:
@@ -809,10 +824,12 @@ class Profile(FrozenRecord):
     tags:
         Company tags (unique by tag id, sorted by id).
     consent:
-        Consent per channel.
+        Consent per channel (key ``"sms"``) and per channel and purpose (key
+        ``"sms:marketing"``; channel ``any`` for a purpose on every channel).
     consent_conflicts:
-        Channels whose consent records disagree (after a merge), with every disagreeing record;
-        :func:`clientmodel.profile.privacy.can_contact` says no until the person decides again.
+        Channels (or channel:purpose keys) whose consent records disagree (after a merge), with
+        every disagreeing record; :func:`clientmodel.profile.privacy.can_contact` says no until
+        the person decides again.
     relationships:
         One :class:`StaffRelationship` per staff member (sorted by staff id).
     first_touch, last_touch:
@@ -879,8 +896,11 @@ class Profile(FrozenRecord):
     @field_validator("consent", "consent_conflicts")
     @classmethod
     def _channels(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for channel in value:
+        for key in value:  # "channel" or "channel:purpose"
+            channel, _, purpose = key.partition(":")
             _check_name(channel, "consent channel")
+            if purpose:
+                _check_name(purpose, "consent purpose")
         return dict(sorted(value.items()))
 
     @field_validator("relationships")

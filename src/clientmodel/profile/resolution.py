@@ -77,7 +77,7 @@ from clientmodel.profile.resolution_rules import (
     _validation_message,
 )
 
-__all__ = ["Resolution", "resolve", "resolve_table", "unmerge"]
+__all__ = ["Resolution", "resolve", "resolve_table", "unmerge", "without_records"]
 
 _FORMAT = "clientmodel.identity_resolution/1"
 
@@ -808,6 +808,23 @@ def resolve_table(
         extra=config._blocked(),
     )
     return _build(prep, config, backend)
+
+
+def without_records(resolution: Resolution, record_ids: Iterable[RecordId]) -> Resolution:
+    """The resolution without some records (bulk unmerge), as resolving the rest from scratch.
+
+    Examples
+    --------
+    >>> res = resolve([{"record_id": "a", "identifiers": [("email", "x@y.io")]},
+    ...                {"record_id": "b", "identifiers": [("email", "x@y.io")]}])
+    >>> without_records(res, ["a"]).profile_of("b")
+    'b'
+    """
+    drop = sorted({resolution._index_of(r) for r in record_ids})
+    keep = np.ones(resolution.n_records, dtype=bool)
+    keep[drop] = False
+    prep = resolution._prep.subset(np.flatnonzero(keep))
+    return _build(prep, resolution.config, resolution._backend)
 
 
 def _retimed(prep: prepare.Prepared) -> prepare.Prepared | None:
