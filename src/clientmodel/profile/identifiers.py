@@ -44,6 +44,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
+from clientmodel._validation import mask_identifier
 from clientmodel.errors import ArgumentError, DataError
 
 __all__ = [
@@ -350,24 +351,17 @@ def _check_scope(
 def masked(value: object) -> str:
     """An identifier value as error messages show it: masked, never in full.
 
-    Emails keep the first character of the name and the domain's first label
-    (``z***@qq``); other text keeps its first three and last four characters when it has at
-    least 10 (``138****000x``), else only its first character. Non-text shows its type.
+    The library's one masking rule (:func:`clientmodel._validation.mask_identifier`), quoted;
+    a value that is not text shows its type only.
 
     Examples
     --------
-    >>> masked("13800138000x"), masked("zhang.wei@qq"), masked("abc"), masked(5)
-    ("'138****000x'", "'z***@qq'", "'a***'", 'a value of type int')
+    >>> masked("13800138000x"), masked("zhang.wei@qq"), masked(5)
+    ("'138****000x'", "'z***@qq'", 'a value of type int')
     """
     if not isinstance(value, str):
         return f"a value of type {type(value).__name__}"
-    text = value.strip()
-    if "@" in text:
-        name, _, domain = text.partition("@")
-        return repr(f"{name[:1]}***@{domain.split('.')[0][:8]}")
-    if len(text) >= 10:
-        return repr(f"{text[:3]}****{text[-4:]}")
-    return repr(f"{text[:1]}***")
+    return repr(mask_identifier(value.strip()))
 
 
 def _mask(value: str) -> str:
