@@ -14,6 +14,7 @@ Modules:
 * :mod:`~clientmodel.profile.relationships` -- staff relationships, follow-up, private notes;
 * :mod:`~clientmodel.profile.channels` -- channel codes, staff assignment, attribution;
 * :mod:`~clientmodel.profile.activity` -- folding events: counters, interest, intent, rule tags;
+* :mod:`~clientmodel.profile.computed` -- computed traits (count, sum, first, most frequent ...);
 * :mod:`~clientmodel.profile.table` -- the same over an event table (millions of rows);
 * :mod:`~clientmodel.profile.merge` -- traits and merging profiles;
 * :mod:`~clientmodel.profile.ownership` -- reassigning the customers of staff who leave;
@@ -52,6 +53,11 @@ from clientmodel.profile.channels import (
     record_touch,
     sources_table,
     touch_of,
+)
+from clientmodel.profile.computed import (
+    ComputedTrait,
+    compute_traits,
+    compute_traits_table,
 )
 from clientmodel.profile.identifiers import (
     Identifier,
@@ -150,6 +156,7 @@ __all__ = [
     "AssignmentState",
     "ChannelCode",
     "CodeJoin",
+    "ComputedTrait",
     "Consent",
     "ErasurePlan",
     "Event",
@@ -187,6 +194,8 @@ __all__ = [
     "apply",
     "assign_staff",
     "can_contact",
+    "compute_traits",
+    "compute_traits_table",
     "contactable_channels",
     "end_relationship",
     "erase",

@@ -534,11 +534,11 @@ def fold_events(
         p_ids=p_ids,
         n_events_ids=n,
     )
-    out_profiles = _typed_text(tbl.result(cols, tz="UTC"))
-    interest = _typed_text(
+    out_profiles = typed_columns(tbl.result(cols, tz="UTC"))
+    interest = typed_columns(
         tbl.result({profile: p_ids[ip], "topic": tp_names[it].astype(object), "interest": scores})
     )
-    tags = _typed_text(
+    tags = typed_columns(
         tbl.result({profile: p_ids[tag_p], "tag": np.asarray(tag_names, dtype=object)})
     )
     return FoldedEvents(profiles=out_profiles, interest=interest, tags=tags)
@@ -722,11 +722,12 @@ def _exact_sums(keys: NDArray[np.int64], values: NDArray[np.float64], n: int) ->
     return out
 
 
-def _typed_text(native: Any) -> Any:
-    """Text columns that polars built as ``Object`` (from ``None``s) typed as text.
+def typed_columns(native: Any) -> Any:
+    """Columns that polars built as ``Object`` (from Python values) given a real dtype.
 
-    polars cannot write ``Object`` columns (to Parquet, Arrow, ...); pandas keeps text as
-    ``object`` anyway and pyarrow infers text from the values.
+    polars cannot write ``Object`` columns (to Parquet, Arrow, ...): text and all-null columns
+    become ``String``, lists and numbers the dtype polars infers. pandas keeps Python values in
+    ``object`` columns anyway and pyarrow infers types from the values.
     """
     if isinstance(native, Mapping):
         return native
@@ -737,10 +738,18 @@ def _typed_text(native: Any) -> Any:
 
     fixed = []
     for name, dtype in native.schema.items():
-        if dtype == pl.Object:
-            values = native.get_column(name).to_list()
-            if all(v is None or isinstance(v, str) for v in values):
-                fixed.append(pl.Series(name, values, dtype=pl.String))
+        if dtype != pl.Object:
+            continue
+        values = native.get_column(name).to_list()
+        if all(v is None or isinstance(v, str) for v in values):
+            fixed.append(pl.Series(name, values, dtype=pl.String))
+            continue
+        try:
+            typed = pl.Series(name, values, strict=False)
+        except (TypeError, ValueError, pl.exceptions.PolarsError):  # keep what polars cannot type
+            continue
+        if typed.dtype != pl.Object and typed.null_count() == sum(v is None for v in values):
+            fixed.append(typed)
     return native.with_columns(fixed) if fixed else native
 
 
