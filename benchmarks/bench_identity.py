@@ -10,7 +10,7 @@ Timed in the same run:
 
 1. baseline: what a user would write -- skip the placeholders, add one ``networkx`` edge per row
    (record -- identifier) and take ``networkx.connected_components``; no normalisation, no limits;
-2. ``clientmodel.profile.resolution.resolve_table`` on the same table (normalisation, blocking,
+2. ``clientmodel.identity.resolution.resolve_table`` on the same table (normalisation, blocking,
    limits, refusals), at the baseline's size and at the full size.
 
 Prints wall times, the speed ratio at equal size, peak memory (tracemalloc for Python
@@ -33,7 +33,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 
-from clientmodel.profile.resolution import resolve_table
+from clientmodel.identity.resolution import resolve_table
 
 PLACEHOLDERS = np.array(["null", "", "-1", "unknown", "00000000-0000-0000-0000-000000000000"])
 

@@ -22,7 +22,7 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clientmodel.profile import _resolution_engine as engine
+from clientmodel.identity import _engine as engine
 from clientmodel.profile.identifiers import IdentifierKind, is_blocked
 from clientmodel.profile.resolution import Resolution, resolve, resolve_table, unmerge
 from clientmodel.profile.resolution_rules import DEFAULT_RULES, IdentityConfig, IdentityRecord

@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.profile import _resolution_input
+from clientmodel.identity import _prepare as _resolution_input
 from clientmodel.profile.identifiers import Identifier, hash_identifier
 from clientmodel.profile.resolution import resolve, resolve_table
 from clientmodel.profile.resolution_rules import IdentityConfig

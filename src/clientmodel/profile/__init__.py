@@ -7,8 +7,8 @@ Modules:
 
 * :mod:`~clientmodel.profile.models` -- :class:`Profile`, :class:`Event`, tags and tag groups,
   staff relationships, channel codes;
-* :mod:`~clientmodel.profile.identifiers` -- identifier kinds, normalisation, hashing;
-* :mod:`~clientmodel.profile.resolution` -- identity resolution: records -> resolved profiles,
+* :mod:`~clientmodel.identity.kinds` -- identifier kinds, normalisation, hashing;
+* :mod:`~clientmodel.identity.resolution` -- identity resolution: records -> resolved profiles,
   with limits, explanations and unmerge;
 * :mod:`~clientmodel.profile.tags` -- add / remove / expire tags (exclusive and open groups);
 * :mod:`~clientmodel.profile.relationships` -- staff relationships, follow-up, private notes;
@@ -33,6 +33,31 @@ Examples
 ({'skincare': 5.0}, 0.632)
 """
 
+from clientmodel.identity.config import (
+    DEFAULT_RULES,
+    IdentityConfig,
+    IdentityRecord,
+    KindRule,
+)
+from clientmodel.identity.kinds import (
+    Identifier,
+    IdentifierKind,
+    hash_identifier,
+    is_blocked,
+    normalize_email,
+    normalize_phone,
+)
+
+# Identity resolution: records carrying identifiers -> resolved profiles.
+from clientmodel.identity.resolution import Resolution, resolve, resolve_table, unmerge
+from clientmodel.identity.results import (
+    IdentifierStatus,
+    IdentifierUse,
+    Link,
+    ProfileExplanation,
+    Refusal,
+    ResolvedProfile,
+)
 from clientmodel.profile.activity import (
     DEFAULT_INTENT_WEIGHTS,
     DEFAULT_INTEREST_WEIGHTS,
@@ -58,14 +83,6 @@ from clientmodel.profile.computed import (
     ComputedTrait,
     compute_traits,
     compute_traits_table,
-)
-from clientmodel.profile.identifiers import (
-    Identifier,
-    IdentifierKind,
-    hash_identifier,
-    is_blocked,
-    normalize_email,
-    normalize_phone,
 )
 from clientmodel.profile.merge import (
     TRAIT_STRATEGIES,
@@ -117,23 +134,6 @@ from clientmodel.profile.relationships import (
     end_relationship,
     set_follow_up,
     start_relationship,
-)
-
-# Identity resolution: records carrying identifiers -> resolved profiles.
-from clientmodel.profile.resolution import Resolution, resolve, resolve_table, unmerge
-from clientmodel.profile.resolution_results import (
-    IdentifierStatus,
-    IdentifierUse,
-    Link,
-    ProfileExplanation,
-    Refusal,
-    ResolvedProfile,
-)
-from clientmodel.profile.resolution_rules import (
-    DEFAULT_RULES,
-    IdentityConfig,
-    IdentityRecord,
-    KindRule,
 )
 from clientmodel.profile.table import FoldedEvents, events_to_table, fold_events
 from clientmodel.profile.tags import TagChange, add_tag, expire_tags, remove_tag, tags_of

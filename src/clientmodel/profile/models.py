@@ -20,7 +20,7 @@ new ones; nothing is ever mutated.
   interest and intent state, recent events).
 
 Tags are always kept as tuples of assignments keyed by tag id, sorted by id: never a
-concatenated string. Identifiers are :class:`clientmodel.profile.identifiers.Identifier` records.
+concatenated string. Identifiers are :class:`clientmodel.identity.kinds.Identifier` records.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from pydantic import (
     model_validator,
 )
 
+from clientmodel.identity.kinds import Identifier
 from clientmodel.profile._common import FrozenRecord, intent_score, zone
-from clientmodel.profile.identifiers import Identifier
 
 __all__ = [
     "CHANNELS",

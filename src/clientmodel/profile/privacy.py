@@ -29,8 +29,8 @@ import attrs
 from pydantic import ValidationError
 
 from clientmodel.errors import ArgumentError, DataError
+from clientmodel.identity.kinds import Identifier, hash_identifier
 from clientmodel.profile._common import aware
-from clientmodel.profile.identifiers import Identifier, hash_identifier
 from clientmodel.profile.models import Activity, Consent, Event, LegalBasis, Profile
 
 __all__ = [
@@ -408,7 +408,7 @@ class ErasurePlan:
         >>> ErasurePlan.from_dict(plan.to_dict()) == plan
         True
         """
-        from clientmodel.profile.resolution import Resolution
+        from clientmodel.identity.resolution import Resolution
 
         if not isinstance(data, Mapping):
             raise DataError("an erasure plan export is a mapping", field="data")
@@ -470,7 +470,7 @@ def erase(
         Event records (or mappings with ``profile_id`` and ``event_id``) to search for the
         subject's events.
     resolution:
-        A :class:`~clientmodel.profile.resolution.Resolution`: every record of the subject's
+        A :class:`~clientmodel.identity.resolution.Resolution`: every record of the subject's
         profiles is erased, and the plan carries the resolution without them.
 
     Returns
@@ -479,7 +479,7 @@ def erase(
 
     Examples
     --------
-    >>> from clientmodel.profile.resolution import resolve
+    >>> from clientmodel.identity.resolution import resolve
     >>> res = resolve([
     ...     {"record_id": "crm-1", "identifiers": [("email", "li.na@example.com")]},
     ...     {"record_id": "app-7", "identifiers": [("email", "li.na@example.com")]},
@@ -500,7 +500,7 @@ def erase(
     record_ids: list[Any] = []
     new_resolution = None
     if resolution is not None:
-        from clientmodel.profile.resolution import Resolution, without_records
+        from clientmodel.identity.resolution import Resolution, without_records
 
         if not isinstance(resolution, Resolution):
             raise ArgumentError(

@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel.errors import ClientModelError, DataError, describe_rows
-from clientmodel.profile.identifiers import (
+from clientmodel.identity.kinds import (
     _CLEAN_EMAIL,
     _CLEAN_HASH,
     _CLEAN_ID,
@@ -51,7 +51,7 @@ from clientmodel.profile.identifiers import (
 from clientmodel.tables import read_table
 
 if TYPE_CHECKING:
-    from clientmodel.profile.resolution_rules import IdentityRecord
+    from clientmodel.identity.config import IdentityRecord
 
 #: Identifier kinds in their tie-break order; a key's ``kind`` is an index into this tuple.
 KINDS: tuple[IdentifierKind, ...] = tuple(IdentifierKind)

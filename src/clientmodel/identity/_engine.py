@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
 from clientmodel.errors import DataError
-from clientmodel.profile._resolution_input import KINDS, Prepared, sorted_unique
+from clientmodel.identity._prepare import KINDS, Prepared, sorted_unique
 
 MATCHED, BLOCKED, NOT_JOINING, REFUSED = 0, 1, 2, 3
 
