@@ -7,6 +7,7 @@ Modules, one concept each:
   values) and the input records;
 * :mod:`~clientmodel.identity.resolution` -- resolving records or a long table into profiles,
   unmerging, removing records;
+* :mod:`~clientmodel.identity.incremental` -- new records onto an existing resolution;
 * :mod:`~clientmodel.identity.results` -- refusals, links, resolved profiles and explanations;
 * ``_prepare`` (records and tables as arrays) and ``_engine`` (the graph pass and the
   sequential pass) are private.
@@ -27,6 +28,7 @@ Examples
 """
 
 from clientmodel.identity.config import DEFAULT_RULES, IdentityConfig, IdentityRecord, KindRule
+from clientmodel.identity.incremental import add_records
 from clientmodel.identity.kinds import (
     DEFAULT_BLOCKED,
     SCOPED_KINDS,
@@ -71,6 +73,7 @@ __all__ = [
     "Refusal",
     "Resolution",
     "ResolvedProfile",
+    "add_records",
     "hash_identifier",
     "is_blocked",
     "masked",

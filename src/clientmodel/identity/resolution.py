@@ -652,44 +652,8 @@ def _refusals(prep: prepare.Prepared, raw: Sequence[engine.RawRefusal]) -> tuple
     )
 
 
-def resolve(
-    records: Iterable[IdentityRecord | Mapping[str, Any]],
-    config: IdentityConfig | None = None,
-) -> Resolution:
-    """Resolve records into profiles (the record face).
-
-    Parameters
-    ----------
-    records:
-        :class:`IdentityRecord` objects or their dicts (``record_id``, ``identifiers``,
-        ``timestamp``). Record ids must be unique and all strings or all integers.
-    config:
-        The per-kind rules; :class:`IdentityConfig` defaults when omitted.
-
-    Returns
-    -------
-    Resolution
-        Profiles, statuses, refusals, explanations and exports.
-
-    Raises
-    ------
-    DataError
-        For a malformed record (naming its position, record id and identifier position), a
-        repeated record id, or mixed id types.
-
-    Examples
-    --------
-    >>> res = resolve([
-    ...     {"record_id": "crm-1", "identifiers": [("phone", "+86 138 0013 8000")]},
-    ...     {"record_id": "app-9", "identifiers": [("phone", "+8613800138000"),
-    ...                                            ("device_id", "idfa-1")]},
-    ...     {"record_id": "web-3", "identifiers": [("device_id", "idfa-1"),
-    ...                                            ("cookie_id", "c-77")]},
-    ... ])
-    >>> res.n_profiles, res.profile_of("web-3")
-    (1, 'app-9')
-    """
-    config = config or IdentityConfig()
+def validated_records(records: Any) -> list[IdentityRecord]:
+    """Records as :class:`IdentityRecord` objects with unique ids, or a clear DataError."""
     if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
         raise ArgumentError(
             f"records must be a list of IdentityRecord objects or their dicts, got "
@@ -731,6 +695,48 @@ def resolve(
             field="record_id",
             rows=dupes[:5],
         )
+    return valid
+
+
+def resolve(
+    records: Iterable[IdentityRecord | Mapping[str, Any]],
+    config: IdentityConfig | None = None,
+) -> Resolution:
+    """Resolve records into profiles (the record face).
+
+    Parameters
+    ----------
+    records:
+        :class:`IdentityRecord` objects or their dicts (``record_id``, ``identifiers``,
+        ``timestamp``). Record ids must be unique and all strings or all integers.
+    config:
+        The per-kind rules; :class:`IdentityConfig` defaults when omitted.
+
+    Returns
+    -------
+    Resolution
+        Profiles, statuses, refusals, explanations and exports.
+
+    Raises
+    ------
+    DataError
+        For a malformed record (naming its position, record id and identifier position), a
+        repeated record id, or mixed id types.
+
+    Examples
+    --------
+    >>> res = resolve([
+    ...     {"record_id": "crm-1", "identifiers": [("phone", "+86 138 0013 8000")]},
+    ...     {"record_id": "app-9", "identifiers": [("phone", "+8613800138000"),
+    ...                                            ("device_id", "idfa-1")]},
+    ...     {"record_id": "web-3", "identifiers": [("device_id", "idfa-1"),
+    ...                                            ("cookie_id", "c-77")]},
+    ... ])
+    >>> res.n_profiles, res.profile_of("web-3")
+    (1, 'app-9')
+    """
+    config = config or IdentityConfig()
+    valid = validated_records(records)
     return _build(prepare.from_records(valid, config._blocked()), config)
 
 
