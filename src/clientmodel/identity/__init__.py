@@ -7,6 +7,7 @@ Modules, one concept each:
   values) and the input records;
 * :mod:`~clientmodel.identity.resolution` -- resolving records or a long table into profiles,
   unmerging, removing records;
+* :mod:`~clientmodel.identity.history` -- merge history: joins and refusals as events;
 * :mod:`~clientmodel.identity.incremental` -- new records onto an existing resolution;
 * :mod:`~clientmodel.identity.results` -- refusals, links, resolved profiles and explanations;
 * ``_prepare`` (records and tables as arrays) and ``_engine`` (the graph pass and the
@@ -28,6 +29,7 @@ Examples
 """
 
 from clientmodel.identity.config import DEFAULT_RULES, IdentityConfig, IdentityRecord, KindRule
+from clientmodel.identity.history import MergeEvent, merge_history
 from clientmodel.identity.incremental import add_records
 from clientmodel.identity.kinds import (
     DEFAULT_BLOCKED,
@@ -69,6 +71,7 @@ __all__ = [
     "IdentityRecord",
     "KindRule",
     "Link",
+    "MergeEvent",
     "ProfileExplanation",
     "Refusal",
     "Resolution",
@@ -77,6 +80,7 @@ __all__ = [
     "hash_identifier",
     "is_blocked",
     "masked",
+    "merge_history",
     "normalize_email",
     "normalize_phone",
     "normalize_value",
