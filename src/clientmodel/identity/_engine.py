@@ -46,10 +46,33 @@ class RuleArrays:
     limit: NDArray[np.int64]
     window: NDArray[np.int64]
     bridges: NDArray[np.bool_]
+    #: Never-merge rules: pairs of record ids never in one profile.
+    never: tuple[tuple[str | int, str | int], ...] = ()
+
+
+def _record_of(prep: Prepared, record_id: str | int) -> int:
+    """The index of a record id in ``prep``, or -1 when it is not there."""
+    ids = prep.record_ids
+    if (ids.dtype.kind in "iu") != isinstance(record_id, int):
+        return -1
+    found = np.flatnonzero(ids == record_id)
+    return int(found[0]) if len(found) else -1
+
+
+def never_pairs(prep: Prepared, rules: RuleArrays) -> list[tuple[int, int]]:
+    """The never-merge rules as record-index pairs (both records present)."""
+    out = []
+    for a, b in rules.never:
+        ra, rb = _record_of(prep, a), _record_of(prep, b)
+        if ra >= 0 and rb >= 0 and ra != rb:
+            out.append((ra, rb))
+    return out
 
 
 #: ``RawRefusal.limit`` of a merge refused because it would bridge two known profiles.
 BRIDGE = -1
+#: ``RawRefusal.limit`` of a claim or merge refused by a never-merge rule.
+NEVER = -2
 
 
 @attrs.frozen
@@ -184,6 +207,18 @@ def bridge_suspects(
     return comps[per_comp[comps] >= 2]
 
 
+def never_suspects(
+    prep: Prepared,
+    rules: RuleArrays,
+    active: NDArray[np.bool_],
+    component: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Components holding both records of a never-merge rule."""
+    found = [int(component[ra]) for ra, rb in never_pairs(prep, rules)
+             if component[ra] == component[rb]]  # fmt: skip
+    return sorted_unique(np.asarray(found, dtype=np.int64))
+
+
 def check_windows(prep: Prepared, rules: RuleArrays, active: NDArray[np.bool_]) -> None:
     """Refuse records without a timestamp whose active rows have a windowed limit."""
     windowed = rules.window > 0
@@ -218,8 +253,11 @@ def resolve_arrays(prep: Prepared, rules: RuleArrays, *, fast: bool = True) -> O
     label = component.copy()
     if fast:
         suspects = np.union1d(
-            suspect_components(prep, rules, active, component),
-            bridge_suspects(prep, rules, active, component),
+            np.union1d(
+                suspect_components(prep, rules, active, component),
+                bridge_suspects(prep, rules, active, component),
+            ),
+            never_suspects(prep, rules, active, component),
         )
         records = np.flatnonzero(np.isin(component, suspects))
     else:
@@ -325,6 +363,11 @@ def sequential(
     window = rules.window.tolist()
     priority = rules.priority.tolist()
     bridges = rules.bridges.tolist()
+    partners: dict[int, set[int]] = {}  # never-merge: record -> records never in its profile
+    for ra, rb in never_pairs(prep, rules):
+        partners.setdefault(ra, set()).add(rb)
+        partners.setdefault(rb, set()).add(ra)
+    held: dict[int, set[int]] = {}  # root -> its profile's records that have partners
     times = prep.record_times[records]
     stamps = np.where(np.isnat(times), 0, times.astype(np.int64)).tolist()
     ticks = dict(zip(records.tolist(), stamps, strict=True))
@@ -371,6 +414,8 @@ def sequential(
 
     for r in records.tolist():
         parent[r] = r
+        if r in partners:
+            held[r] = {r}
         t = ticks[r]
         for row, key in sorted(by_record.get(r, ()), key=lambda item: rank[item[1]]):
             a = find(r)
@@ -401,6 +446,11 @@ def sequential(
                 refuse(r, row, key, o, found)
                 continue
             kind = int(key_kind[key])  # a limit is the better reason, so it is checked first
+            ha, hb = held.get(a, set()), held.get(b, set())
+            if any(partners[k] & hb for k in ha):
+                refused_rows.append(row)
+                refusals.append(RawRefusal(r, key, o, kind, key_scope[key], NEVER, 0, 2, ()))
+                continue
             if not bridges[kind] and a in known and b in known:
                 refused_rows.append(row)
                 refusals.append(RawRefusal(r, key, o, kind, key_scope[key], BRIDGE, 0, 2, ()))
@@ -410,6 +460,8 @@ def sequential(
             if hi in known:
                 known.discard(hi)
                 known.add(lo)
+            if hi in held:
+                held.setdefault(lo, set()).update(held.pop(hi))
             merged = state.pop(hi, {})
             target = state.setdefault(lo, {})
             for g, vals in merged.items():

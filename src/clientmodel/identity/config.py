@@ -141,11 +141,19 @@ class IdentityConfig(BaseModel):
     (False, 1)
     >>> cfg.with_rule("phone", blocked=("+86 138 0000 0000",)).rule("phone").blocked
     ('+8613800000000',)
+
+    ``never_merge`` lists pairs of record ids that must never end in one profile, whatever
+    identifiers they share (a merge that would join them is refused and reported, like a
+    limit):
+
+    >>> IdentityConfig(never_merge=[("crm-1", "crm-2")]).never_merge
+    (('crm-1', 'crm-2'),)
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rules: dict[IdentifierKind, KindRule] = Field(default_factory=lambda: dict(DEFAULT_RULES))
+    never_merge: tuple[tuple[StrictStr | StrictInt, StrictStr | StrictInt], ...] = ()
 
     @model_validator(mode="before")
     @classmethod
@@ -211,7 +219,9 @@ class IdentityConfig(BaseModel):
         """
         old = self.rule(kind)
         new = KindRule.model_validate({**old.model_dump(), **changes})
-        return IdentityConfig(rules={**self.rules, IdentifierKind(kind): new})
+        return IdentityConfig(
+            rules={**self.rules, IdentifierKind(kind): new}, never_merge=self.never_merge
+        )
 
     def blocks(self, identifier: Identifier) -> bool:
         """Whether this configuration blocks the identifier's value for its kind.
@@ -239,6 +249,7 @@ class IdentityConfig(BaseModel):
             ),
             joins=np.array([r.joins for r in rules], dtype=bool),
             bridges=np.array([r.bridges for r in rules], dtype=bool),
+            never=self.never_merge,
             limit=np.array([r.limit or 0 for r in rules], dtype=np.int64),
             window=np.array(
                 [0 if r.window is None else prepare.micros(r.window) for r in rules], dtype=np.int64

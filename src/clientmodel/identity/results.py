@@ -102,8 +102,9 @@ class Refusal:
         ``None`` when the record's own profile could not take it (e.g. a second member id).
     kind, scope, limit, window:
         The limit that would have been broken. ``limit`` is -1 when the merge would have joined
-        two known profiles through a kind that does not bridge them (``KindRule.bridges``); then
-        ``kind`` is the refused identifier's kind.
+        two known profiles through a kind that does not bridge them (``KindRule.bridges``), -2
+        when a never-merge rule forbids it (``IdentityConfig.never_merge``); then ``kind`` is
+        the refused identifier's kind.
     count:
         How many values of that kind the profile would have held (within the window).
     conflicting:
@@ -145,6 +146,11 @@ class Refusal:
             what = "adding it to the record's profile"
         else:
             what = f"joining the profile of record {self.owner_record_id!r}"
+        if self.limit == -2:
+            return (
+                f"{self.identifier.kind.value} of record {self.record_id!r}: {what} would put "
+                "two records that a never-merge rule keeps apart in one profile"
+            )
         if self.limit < 0:
             return (
                 f"{self.identifier.kind.value} of record {self.record_id!r}: {what} would join "
