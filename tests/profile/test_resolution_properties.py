@@ -122,7 +122,7 @@ def reference(
     values: dict[int, dict[tuple[str, str], dict[tuple[Any, ...], dt.datetime]]] = {}
     owner: dict[tuple[Any, ...], Any] = {}
     status: dict[tuple[Any, tuple[Any, ...]], str] = {}
-    known: set[int] = set()  # profiles holding a matched value of a bridging kind
+    strong: dict[int, set[tuple[str, str]]] = {}  # profile -> bridging groups it holds
 
     def too_many(found: dict[tuple[Any, ...], dt.datetime], rule: Any) -> bool:
         if len(found) <= rule.limit:
@@ -162,7 +162,7 @@ def reference(
                 owner[key] = r.record_id
                 status[(r.record_id, key)] = "matched"
                 if rule.bridges:
-                    known.add(mine)
+                    strong.setdefault(mine, set()).add(group)
                 continue
             other = profile_of[owner[key]]
             if other == mine:
@@ -173,13 +173,13 @@ def reference(
                 found = {**values[mine][g], **values[other][g]}
                 if too_many(found, config.rule(g[0])):
                     refused = True
-            if not rule.bridges and mine in known and other in known:
+            if not rule.bridges and strong.get(mine, set()) & strong.get(other, set()):
                 refused = True
             if refused:
                 status[(r.record_id, key)] = "refused"
                 continue
-            if other in known:
-                known.add(mine)
+            if other in strong:
+                strong.setdefault(mine, set()).update(strong.pop(other))
             for m in members.pop(other):
                 profile_of[m] = mine
                 members[mine].add(m)

@@ -69,7 +69,8 @@ def never_pairs(prep: Prepared, rules: RuleArrays) -> list[tuple[int, int]]:
     return out
 
 
-#: ``RawRefusal.limit`` of a merge refused because it would bridge two known profiles.
+#: ``RawRefusal.limit`` of a merge through a non-bridging kind between two profiles that both
+#: hold values of one identifying kind (two people's phones, say).
 BRIDGE = -1
 #: ``RawRefusal.limit`` of a claim or merge refused by a never-merge rule.
 NEVER = -2
@@ -79,8 +80,9 @@ NEVER = -2
 class RawRefusal:
     """A refused claim or merge, by record/key index (``owner`` -1 for a refused claim).
 
-    ``limit`` is :data:`BRIDGE` for a merge through a non-bridging kind between two known
-    profiles (then ``kind`` is the refused identifier's kind and ``count`` 2).
+    ``limit`` is :data:`BRIDGE` for a merge through a non-bridging kind between two profiles
+    that both hold values of one bridging kind (then ``kind`` is the refused identifier's kind
+    and ``count`` 2).
     """
 
     record: int
@@ -187,24 +189,33 @@ def bridge_suspects(
     active: NDArray[np.bool_],
     component: NDArray[np.int64],
 ) -> NDArray[np.int64]:
-    """Components where a non-bridging key could join two known profiles.
+    """Components where a non-bridging key could join two profiles holding one identifying kind.
 
-    Such a merge needs two known records (records with an active row of a bridging kind) in the
-    component and a non-bridging key carried by two records of it: a necessary condition, so
-    components without it are exactly the unconstrained pass's.
+    Such a merge needs two distinct values of one bridging ``(kind, scope)`` in the component
+    and a non-bridging key carried by two of its records: a necessary condition, so components
+    without it are exactly the unconstrained pass's.
     """
     rows_r = prep.row_record[active]
     rows_k = prep.row_key[active]
     weak = ~rules.bridges[prep.key_kind[rows_k]]
-    if not weak.any():
+    if not weak.any() or weak.all():
         return np.empty(0, dtype=np.int64)
-    known = np.zeros(prep.n_records, dtype=bool)
-    known[rows_r[~weak]] = True
-    per_comp = np.bincount(component[known], minlength=prep.n_records)
     carriers = np.bincount(rows_k[weak], minlength=len(prep.key_kind))
     shared = weak & (carriers[rows_k] >= 2)
-    comps = sorted_unique(component[rows_r[shared]])
-    return comps[per_comp[comps] >= 2]
+    with_shared = sorted_unique(component[rows_r[shared]])
+    # components with two values of one bridging (kind, scope) group
+    keys = rows_k[~weak]
+    comps = component[rows_r[~weak]]
+    n_keys = max(len(prep.key_kind), 1)
+    pairs = sorted_unique(comps * n_keys + keys)
+    pc, pk = pairs // n_keys, pairs % n_keys
+    group = prep.key_kind[pk].astype(np.int64) * (int(prep.key_scope_code.max(initial=0)) + 1)
+    group = group + prep.key_scope_code[pk]
+    order = np.lexsort((group, pc))
+    pc, group = pc[order], group[order]
+    repeated = (pc[1:] == pc[:-1]) & (group[1:] == group[:-1])
+    multi = sorted_unique(pc[1:][repeated])
+    return np.intersect1d(with_shared, multi)
 
 
 def never_suspects(
@@ -375,7 +386,7 @@ def sequential(
     parent: dict[int, int] = {}
     state: dict[int, State] = {}
     owner: dict[int, int] = {}
-    known: set[int] = set()  # roots of profiles holding a matched value of a bridging kind
+    strong: dict[int, set[Group]] = {}  # root -> bridging (kind, scope) groups it holds
     refused_rows: list[int] = []
     refusals: list[RawRefusal] = []
     links: list[RawLink] = []
@@ -434,7 +445,8 @@ def sequential(
                     sa.setdefault(g, {})[key] = t
                 owner[key] = r
                 if bridges[kind]:
-                    known.add(a)
+                    scope = key_scope[key]
+                    strong.setdefault(a, set()).add((kind, "" if scope is None else str(scope)))
                 continue
             b = find(o)
             if a == b:
@@ -451,15 +463,14 @@ def sequential(
                 refused_rows.append(row)
                 refusals.append(RawRefusal(r, key, o, kind, key_scope[key], NEVER, 0, 2, ()))
                 continue
-            if not bridges[kind] and a in known and b in known:
+            if not bridges[kind] and strong.get(a, set()) & strong.get(b, set()):
                 refused_rows.append(row)
                 refusals.append(RawRefusal(r, key, o, kind, key_scope[key], BRIDGE, 0, 2, ()))
                 continue
             lo, hi = (a, b) if a < b else (b, a)
             parent[hi] = lo
-            if hi in known:
-                known.discard(hi)
-                known.add(lo)
+            if hi in strong:
+                strong.setdefault(lo, set()).update(strong.pop(hi))
             if hi in held:
                 held.setdefault(lo, set()).update(held.pop(hi))
             merged = state.pop(hi, {})

@@ -53,11 +53,12 @@ class KindRule(BaseModel):
         With ``limit``: count only values first seen within less than ``window`` of each other
         (e.g. at most 5 cookie ids first seen within any 7 days). Needs record timestamps.
     bridges:
-        Whether a value of this kind may join two profiles that are both already *known* (each
-        holds a matched value of a bridging kind). ``False`` by default for ``device_id`` and
-        ``cookie_id``: a shared device or browser (a shop's kiosk, a family tablet) may attach
-        anonymous visits to one known person but never joins two known people, as PostHog never
-        merges two identified persons. Such a merge is refused and reported like a limit.
+        Whether a value of this kind may join two profiles that both hold values of one bridging
+        kind (and scope) -- which would then hold two different phones, emails or member ids.
+        ``False`` by default for ``device_id`` and ``cookie_id``: a shared device or browser (a
+        shop's kiosk, a family tablet) may attach visits to a person, and may join one person's
+        phone to their email, but never puts two people's phones in one profile (PostHog likewise
+        never merges two identified persons). Such a merge is refused and reported like a limit.
     blocked:
         Values of this kind that never join, in addition to the placeholders every kind blocks
         (see :func:`~clientmodel.identity.kinds.is_blocked`). Normalised like the values they

@@ -102,7 +102,8 @@ class Refusal:
         ``None`` when the record's own profile could not take it (e.g. a second member id).
     kind, scope, limit, window:
         The limit that would have been broken. ``limit`` is -1 when the merge would have joined
-        two known profiles through a kind that does not bridge them (``KindRule.bridges``), -2
+        two profiles holding values of one kind through a kind that does not bridge them
+        (``KindRule.bridges``), -2
         when a never-merge rule forbids it (``IdentityConfig.never_merge``); then ``kind`` is
         the refused identifier's kind.
     count:
@@ -154,7 +155,8 @@ class Refusal:
         if self.limit < 0:
             return (
                 f"{self.identifier.kind.value} of record {self.record_id!r}: {what} would join "
-                f"two known profiles through a {self.kind.value}, which does not bridge them"
+                f"two profiles that each hold an identifying value of the same kind through a "
+                f"{self.kind.value}, which does not bridge them"
             )
         scope = f" in scope {self.scope!r}" if self.scope else ""
         within = f" first seen within {self.window}" if self.window else ""
