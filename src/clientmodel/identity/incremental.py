@@ -34,32 +34,45 @@ def _wall_time(moment: dt.datetime, tz: str | None) -> np.datetime64:
 
 
 def _combined(res: Resolution, new: list[IdentityRecord]) -> prepare.Prepared:
-    """The prepared arrays of the old and the new records together (old keys keep their codes)."""
+    """The prepared arrays of the old and the new records together (old keys keep their codes).
+
+    Only the new identifiers are looked up among the old keys (vectorised), so the Python work
+    grows with the new records, not with the resolution.
+    """
     old = res._prep
     extra = res.config._blocked()
+    wanted = {
+        (prepare.KIND_INDEX[i.kind], i.scope or "", i.value, i.hashed)
+        for rec in new
+        for i in rec.identifiers
+    }
     key_index: dict[tuple[int, str, str, bool], int] = {}
-    for code, (k, sc, v, h) in enumerate(
-        zip(
-            old.key_kind.tolist(),
-            old.key_scope.tolist(),
-            old.key_value.tolist(),
-            old.key_hashed.tolist(),
-            strict=True,
+    candidates = np.flatnonzero(_member(old.key_value, {w[2] for w in wanted}))
+    for code in candidates.tolist():
+        sc = old.key_scope[code]
+        key = (
+            int(old.key_kind[code]),
+            sc or "",
+            str(old.key_value[code]),
+            bool(old.key_hashed[code]),
         )
-    ):
-        key_index[(int(k), sc or "", str(v), bool(h))] = code
+        key_index[key] = code
     scope_code: dict[str, int] = {"": 0}
-    for sc, c in zip(old.key_scope.tolist(), old.key_scope_code.tolist(), strict=True):
-        scope_code[sc or ""] = int(c)
-    kinds = list(old.key_kind.tolist())
-    scopes = list(old.key_scope.tolist())
-    codes = list(old.key_scope_code.tolist())
-    values = list(old.key_value.tolist())
-    hashed = list(old.key_hashed.tolist())
-    blocked = list(old.key_blocked.tolist())
+    for sc in {w[1] for w in wanted} - {""}:
+        hit = np.flatnonzero(old.key_scope == sc)
+        if len(hit):
+            scope_code[sc] = int(old.key_scope_code[hit[0]])
+    next_scope = int(old.key_scope_code.max(initial=0)) + 1
+    n_old_keys = len(old.key_kind)
+    kinds: list[int] = []
+    scopes: list[str | None] = []
+    codes: list[int] = []
+    values: list[str] = []
+    hashed: list[bool] = []
+    blocked: list[bool] = []
     n_old = old.n_records
-    row_record = list(old.row_record.tolist())
-    row_key = list(old.row_key.tolist())
+    row_record: list[int] = []
+    row_key: list[int] = []
     times = []
     for i, rec in enumerate(new):
         times.append(
@@ -72,10 +85,13 @@ def _combined(res: Resolution, new: list[IdentityRecord]) -> prepare.Prepared:
             key = (k, ident.scope or "", ident.value, ident.hashed)
             found = key_index.get(key)
             if found is None:
-                found = key_index[key] = len(kinds)
+                found = key_index[key] = n_old_keys + len(kinds)
                 kinds.append(k)
                 scopes.append(ident.scope)
-                codes.append(scope_code.setdefault(ident.scope or "", len(scope_code)))
+                if (ident.scope or "") not in scope_code:
+                    scope_code[ident.scope or ""] = next_scope
+                    next_scope += 1
+                codes.append(scope_code[ident.scope or ""])
                 values.append(ident.value)
                 hashed.append(ident.hashed)
                 blocked.append(
@@ -83,35 +99,45 @@ def _combined(res: Resolution, new: list[IdentityRecord]) -> prepare.Prepared:
                 )
             row_record.append(n_old + i)
             row_key.append(found)
-    ids = np.concatenate(
-        [old.record_ids, prepare.id_array([r.record_id for r in new], "record_id")]
-    )
-    ids = prepare.id_array(ids.tolist(), "record_id")
+    ids = prepare.id_array([*old.record_ids.tolist(), *(r.record_id for r in new)], "record_id")
     scope_arr = np.empty(len(scopes), dtype=object)
     scope_arr[:] = scopes
     value_arr = np.empty(len(values), dtype=object)
     value_arr[:] = values
+    new_times = np.asarray(times, dtype="datetime64[us]")
     row_time = None
     if old.row_time is not None:
-        new_row_time = [times[r - n_old] for r in row_record[len(old.row_key) :]]
-        row_time = np.concatenate([old.row_time, np.asarray(new_row_time, dtype="datetime64[us]")])
+        row_time = np.concatenate(
+            [old.row_time, new_times[np.asarray(row_record, dtype=np.int64) - n_old]]
+        )
     return prepare.canonical(
         ids,
         prepare.rank_ids(ids),
-        np.concatenate([old.record_times, np.asarray(times, dtype="datetime64[us]")]),
+        np.concatenate([old.record_times, new_times]),
         old.tz or ("UTC" if any(r.timestamp is not None for r in new) else None),
         (
-            np.asarray(kinds, dtype=np.int8),
-            scope_arr,
-            np.asarray(codes, dtype=np.int64),
-            value_arr,
+            np.concatenate([old.key_kind, np.asarray(kinds, dtype=np.int8)]),
+            np.concatenate([old.key_scope, scope_arr]),
+            np.concatenate([old.key_scope_code, np.asarray(codes, dtype=np.int64)]),
+            np.concatenate([old.key_value, value_arr]),
         ),
-        np.asarray(hashed, dtype=bool),
-        np.asarray(blocked, dtype=bool),
-        np.asarray(row_record, dtype=np.int64),
-        np.asarray(row_key, dtype=np.int64),
+        np.concatenate([old.key_hashed, np.asarray(hashed, dtype=bool)]),
+        np.concatenate([old.key_blocked, np.asarray(blocked, dtype=bool)]),
+        np.concatenate([old.row_record, np.asarray(row_record, dtype=np.int64)]),
+        np.concatenate([old.row_key, np.asarray(row_key, dtype=np.int64)]),
         row_time,
     )
+
+
+def _member(values: Any, wanted: set[Any]) -> Any:
+    """``values[i] in wanted`` for each value (hashing: numpy's isin is quadratic on objects)."""
+    return np.fromiter((v in wanted for v in values.tolist()), dtype=bool, count=len(values))
+
+
+def _positions(prep: prepare.Prepared, ids: Any) -> Any:
+    """The indices in ``prep`` of some record ids (all present)."""
+    order = np.argsort(prep.record_ids, kind="stable")
+    return order[np.searchsorted(prep.record_ids[order], ids)]
 
 
 def add_records(
@@ -150,8 +176,9 @@ def add_records(
     if not new:
         return resolution
     old = resolution._prep
-    known = set(old.record_ids.tolist())
-    clash = [r.record_id for r in new if r.record_id in known]
+    new_ids = [r.record_id for r in new]
+    known = set(old.record_ids[_member(old.record_ids, set(new_ids))].tolist())
+    clash = [r for r in new_ids if r in known]
     if clash:
         raise DataError(
             f"record ids already resolved: {clash[:5]!r}; use unmerge to replace a record",
@@ -159,9 +186,8 @@ def add_records(
         )
     prep = _combined(resolution, new)
     rules = resolution.config._arrays()
-    position = {rid: i for i, rid in enumerate(prep.record_ids.tolist())}
-    old_to_new = np.array([position[r] for r in old.record_ids.tolist()], dtype=np.int64)
-    new_idx = np.array([position[r.record_id] for r in new], dtype=np.int64)
+    old_to_new = _positions(prep, old.record_ids)
+    new_idx = _positions(prep, prepare.id_array(new_ids, "record_id"))
 
     status = engine.initial_status(prep, rules)
     active = status == engine.MATCHED
@@ -185,11 +211,16 @@ def add_records(
 
     touched_ids = set(prep.record_ids[touched].tolist())
     kept = [r for r in resolution._refusals if r.record_id not in touched_ids]
-    order = {rid: i for i, rid in enumerate(prep.record_ids.tolist())}
+    all_refusals = [*kept, *_refusals(sub, outcome.refusals)]
+    refused_ids = sorted({r.record_id for r in all_refusals})
+    order = dict(
+        zip(refused_ids, _positions(prep, prepare.id_array(refused_ids, "record_id")).tolist(),
+            strict=True)
+    )  # fmt: skip
     kind_index = {k.value: i for i, k in enumerate(prepare.KINDS)}
     priority = rules.priority.tolist()
     refusals = sorted(
-        [*kept, *_refusals(sub, outcome.refusals)],
+        all_refusals,
         key=lambda r: (
             order[r.record_id],
             engine.sort_key(priority, kind_index[r.ident[0]], r.ident[1], r.ident[2], r.ident[3]),
