@@ -210,6 +210,8 @@ def _compare(value: Any, op: str, literal: Any) -> bool:
 
 def _is_record(obj: Any) -> bool:
     """Whether ``obj`` is something fields can be looked up in (see :func:`lookup`)."""
+    if type(obj) is dict:  # the common case, checked first
+        return True
     if isinstance(obj, (Mapping, BaseModel)) or attrs.has(type(obj)):
         return True
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
