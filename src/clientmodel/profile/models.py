@@ -487,7 +487,8 @@ class StaffRelationship(FrozenRecord):
         The staff member's private tags and notes (never shown as company tags).
     ended_at, end_reason:
         When it ended and why (``customer_deleted``: the customer removed the staff member;
-        ``staff_deleted``; ``staff_left``; ``transferred``). Churn is per relationship.
+        ``staff_deleted``; ``staff_left``; ``transferred``; ``reassigned``; ``customer_request``).
+        Churn is per relationship.
 
     Examples
     --------
@@ -509,9 +510,17 @@ class StaffRelationship(FrozenRecord):
     tags: tuple[TagAssignment, ...] = ()
     notes: tuple[Note, ...] = ()
     ended_at: AwareDatetime | None = None
-    end_reason: Literal["customer_deleted", "staff_deleted", "staff_left", "transferred"] | None = (
-        None
-    )
+    end_reason: (
+        Literal[
+            "customer_deleted",
+            "staff_deleted",
+            "staff_left",
+            "transferred",
+            "reassigned",
+            "customer_request",
+        ]
+        | None
+    ) = None
 
     @field_validator("tags")
     @classmethod

@@ -250,10 +250,23 @@ def reassign(
     return ReassignmentPlan(moves=tuple(moves), loads=dict(sorted(load.items())))
 
 
+#: Why a customer moves to another staff member (recorded as the ended relationship's reason).
+TRANSFER_REASONS = ("staff_left", "reassigned", "customer_request")
+
+
 def transfer(
-    profile: Profile, move: Move, *, at: dt.datetime, carry_private: bool = False
+    profile: Profile,
+    move: Move,
+    *,
+    at: dt.datetime,
+    carry_private: bool = False,
+    why: Literal["staff_left", "reassigned", "customer_request"] = "staff_left",
 ) -> Profile:
     """Apply one :class:`Move`: end the leaver's relationship, start (or keep) the new owner's.
+
+    ``why`` is recorded as the ended relationship's ``end_reason``: ``staff_left`` (the default,
+    WeCom's 离职继承), ``reassigned`` (在职继承: a manager moves the customer) or
+    ``customer_request``.
 
     The new relationship starts ``how="assignment"`` with the leaver's follow-up state. The
     leaver's private tags and notes move along only with ``carry_private=True`` (they were
@@ -281,7 +294,12 @@ def transfer(
             f"profile {profile.profile_id!r} has no relationship with {move.from_staff!r}",
             field="from_staff",
         )
-    out = end_relationship(profile, move.from_staff, at=at, reason="staff_left")
+    if why not in TRANSFER_REASONS:
+        raise ArgumentError(
+            f"why={why!r} is not a transfer reason; use one of {list(TRANSFER_REASONS)}",
+            field="why",
+        )
+    out = end_relationship(profile, move.from_staff, at=at, reason=why)
     existing = out.relationship(move.to_staff)
     if existing is None or not existing.active:
         out = start_relationship(
