@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.profile.identifiers import (
+from clientmodel.identity.kinds import (
     _CLEAN_EMAIL,
     _CLEAN_HASH,
     _CLEAN_ID,

@@ -22,14 +22,14 @@ import polars as pl
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from clientmodel.profile import _resolution_engine as engine
+from clientmodel.identity import _engine as engine
 from clientmodel.profile.identifiers import IdentifierKind, is_blocked
 from clientmodel.profile.resolution import Resolution, resolve, resolve_table, unmerge
-from clientmodel.profile.resolution_rules import IdentityConfig, IdentityRecord
+from clientmodel.profile.resolution_rules import DEFAULT_RULES, IdentityConfig, IdentityRecord
 
 UTC = dt.timezone.utc
 T0 = dt.datetime(2024, 1, 1, tzinfo=UTC)
-KIND_ORDER = list(IdentifierKind)
+KIND_ORDER = list(DEFAULT_RULES)  # ties between priorities: the documented table order
 
 POOL: list[tuple[str, str, str | None]] = [
     ("member_id", "M0", None),
@@ -122,6 +122,7 @@ def reference(
     values: dict[int, dict[tuple[str, str], dict[tuple[Any, ...], dt.datetime]]] = {}
     owner: dict[tuple[Any, ...], Any] = {}
     status: dict[tuple[Any, tuple[Any, ...]], str] = {}
+    strong: dict[int, set[tuple[str, str]]] = {}  # profile -> bridging groups it holds
 
     def too_many(found: dict[tuple[Any, ...], dt.datetime], rule: Any) -> bool:
         if len(found) <= rule.limit:
@@ -160,6 +161,8 @@ def reference(
                     values[mine].setdefault(group, {})[key] = t
                 owner[key] = r.record_id
                 status[(r.record_id, key)] = "matched"
+                if rule.bridges:
+                    strong.setdefault(mine, set()).add(group)
                 continue
             other = profile_of[owner[key]]
             if other == mine:
@@ -170,9 +173,13 @@ def reference(
                 found = {**values[mine][g], **values[other][g]}
                 if too_many(found, config.rule(g[0])):
                     refused = True
+            if not rule.bridges and strong.get(mine, set()) & strong.get(other, set()):
+                refused = True
             if refused:
                 status[(r.record_id, key)] = "refused"
                 continue
+            if other in strong:
+                strong.setdefault(mine, set()).update(strong.pop(other))
             for m in members.pop(other):
                 profile_of[m] = mine
                 members[mine].add(m)

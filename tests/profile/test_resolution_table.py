@@ -13,7 +13,7 @@ import polars as pl
 import pytest
 
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.profile import _resolution_input
+from clientmodel.identity import _prepare as _resolution_input
 from clientmodel.profile.identifiers import Identifier, hash_identifier
 from clientmodel.profile.resolution import resolve, resolve_table
 from clientmodel.profile.resolution_rules import IdentityConfig
@@ -149,8 +149,8 @@ def test_malformed_values_are_reported_with_rows_and_records() -> None:
         resolve_table(table)
     msg = str(info.value)
     assert "2 malformed identifier value(s)" in msg
-    assert "row 1 (record 'b'): email 'not-an-email'" in msg
-    assert "row 2 (record 'c'): phone '12ab'" in msg
+    assert "row 1 (record 'b'): email 'not****mail'" in msg  # masked
+    assert "row 2 (record 'c'): phone '***'" in msg
     assert info.value.rows == (1, 2)
 
 

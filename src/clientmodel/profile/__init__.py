@@ -7,13 +7,14 @@ Modules:
 
 * :mod:`~clientmodel.profile.models` -- :class:`Profile`, :class:`Event`, tags and tag groups,
   staff relationships, channel codes;
-* :mod:`~clientmodel.profile.identifiers` -- identifier kinds, normalisation, hashing;
-* :mod:`~clientmodel.profile.resolution` -- identity resolution: records -> resolved profiles,
+* :mod:`~clientmodel.identity.kinds` -- identifier kinds, normalisation, hashing;
+* :mod:`~clientmodel.identity.resolution` -- identity resolution: records -> resolved profiles,
   with limits, explanations and unmerge;
 * :mod:`~clientmodel.profile.tags` -- add / remove / expire tags (exclusive and open groups);
 * :mod:`~clientmodel.profile.relationships` -- staff relationships, follow-up, private notes;
 * :mod:`~clientmodel.profile.channels` -- channel codes, staff assignment, attribution;
 * :mod:`~clientmodel.profile.activity` -- folding events: counters, interest, intent, rule tags;
+* :mod:`~clientmodel.profile.computed` -- computed traits (count, sum, first, most frequent ...);
 * :mod:`~clientmodel.profile.table` -- the same over an event table (millions of rows);
 * :mod:`~clientmodel.profile.merge` -- traits and merging profiles;
 * :mod:`~clientmodel.profile.ownership` -- reassigning the customers of staff who leave;
@@ -32,6 +33,31 @@ Examples
 ({'skincare': 5.0}, 0.632)
 """
 
+from clientmodel.identity.config import (
+    DEFAULT_RULES,
+    IdentityConfig,
+    IdentityRecord,
+    KindRule,
+)
+from clientmodel.identity.kinds import (
+    Identifier,
+    IdentifierKind,
+    hash_identifier,
+    is_blocked,
+    normalize_email,
+    normalize_phone,
+)
+
+# Identity resolution: records carrying identifiers -> resolved profiles.
+from clientmodel.identity.resolution import Resolution, resolve, resolve_table, unmerge
+from clientmodel.identity.results import (
+    IdentifierStatus,
+    IdentifierUse,
+    Link,
+    ProfileExplanation,
+    Refusal,
+    ResolvedProfile,
+)
 from clientmodel.profile.activity import (
     DEFAULT_INTENT_WEIGHTS,
     DEFAULT_INTEREST_WEIGHTS,
@@ -53,13 +79,10 @@ from clientmodel.profile.channels import (
     sources_table,
     touch_of,
 )
-from clientmodel.profile.identifiers import (
-    Identifier,
-    IdentifierKind,
-    hash_identifier,
-    is_blocked,
-    normalize_email,
-    normalize_phone,
+from clientmodel.profile.computed import (
+    ComputedTrait,
+    compute_traits,
+    compute_traits_table,
 )
 from clientmodel.profile.merge import (
     TRAIT_STRATEGIES,
@@ -98,8 +121,11 @@ from clientmodel.profile.ownership import (
 )
 from clientmodel.profile.privacy import (
     PERSONAL_TRAITS,
+    PURPOSES,
+    ErasurePlan,
     can_contact,
     contactable_channels,
+    erase,
     redact,
     set_consent,
 )
@@ -108,23 +134,6 @@ from clientmodel.profile.relationships import (
     end_relationship,
     set_follow_up,
     start_relationship,
-)
-
-# Identity resolution: records carrying identifiers -> resolved profiles.
-from clientmodel.profile.resolution import Resolution, resolve, resolve_table, unmerge
-from clientmodel.profile.resolution_results import (
-    IdentifierStatus,
-    IdentifierUse,
-    Link,
-    ProfileExplanation,
-    Refusal,
-    ResolvedProfile,
-)
-from clientmodel.profile.resolution_rules import (
-    DEFAULT_RULES,
-    IdentityConfig,
-    IdentityRecord,
-    KindRule,
 )
 from clientmodel.profile.table import FoldedEvents, events_to_table, fold_events
 from clientmodel.profile.tags import TagChange, add_tag, expire_tags, remove_tag, tags_of
@@ -138,6 +147,7 @@ __all__ = [
     "EVENT_TYPES",
     "FOLLOW_UP_STATES",
     "PERSONAL_TRAITS",
+    "PURPOSES",
     "TAG_SOURCES",
     "TRAIT_STRATEGIES",
     "Activity",
@@ -146,7 +156,9 @@ __all__ = [
     "AssignmentState",
     "ChannelCode",
     "CodeJoin",
+    "ComputedTrait",
     "Consent",
+    "ErasurePlan",
     "Event",
     "FoldedEvents",
     "Identifier",
@@ -182,8 +194,11 @@ __all__ = [
     "apply",
     "assign_staff",
     "can_contact",
+    "compute_traits",
+    "compute_traits_table",
     "contactable_channels",
     "end_relationship",
+    "erase",
     "evaluate_tag_rules",
     "event_entries",
     "events_to_table",

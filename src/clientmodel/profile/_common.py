@@ -10,11 +10,60 @@ from typing import Any, overload
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ValidationError
+from typing_extensions import Self
 
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.periods import timezone
 
 _SECONDS_PER_DAY = 86_400.0
+
+
+class FrozenDict(dict):  # type: ignore[type-arg]
+    """A read-only ``dict``: the mappings inside frozen records (traits, properties, counters).
+
+    It is a ``dict`` subclass, so records still serialise, compare and publish their JSON Schema
+    as before; every method that would change it raises ``TypeError``. Copies are cheap and
+    safe: nothing can change it, so records may share one.
+    """
+
+    def _read_only(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            "this mapping belongs to a frozen record and is read-only; build a new record "
+            "(e.g. record.model_copy(update={...})) with a new mapping"
+        )
+
+    __setitem__ = __delitem__ = _read_only
+    pop = popitem = clear = update = setdefault = _read_only
+    __ior__ = _read_only
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (FrozenDict, (dict(self),))
+
+    def __copy__(self) -> FrozenDict:
+        return self
+
+    def __deepcopy__(self, memo: Any) -> FrozenDict:
+        return self
+
+
+def freeze_mappings(record: BaseModel) -> None:
+    """Make every ``dict`` field of a frozen record a :class:`FrozenDict` (in place, once)."""
+    for name in type(record).model_fields:
+        value = record.__dict__.get(name)
+        if type(value) is dict:
+            object.__setattr__(record, name, FrozenDict(value))
+
+
+class FrozenRecord(BaseModel):
+    """Base of records whose mapping fields are read-only, also after ``model_copy``."""
+
+    def model_post_init(self, context: Any, /) -> None:
+        freeze_mappings(self)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        out = super().model_copy(update=update, deep=deep)
+        freeze_mappings(out)
+        return out
 
 
 def zone(tz: str) -> dt.tzinfo:

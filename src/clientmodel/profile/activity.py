@@ -67,7 +67,7 @@ from clientmodel.profile.models import (
     TagCatalog,
     Touch,
 )
-from clientmodel.profile.tags import TagChange, add_tag, remove_tag
+from clientmodel.profile.tags import TagChange, add_tag, expire_tags, remove_tag
 from clientmodel.rules import evaluate as evaluate_rule
 
 __all__ = [
@@ -359,8 +359,10 @@ def apply(
         ``{tag: rule}`` with :mod:`clientmodel.rules` text or parsed rules over the fields of
         :func:`rule_record` and event aggregates over ``events``. A tag is added (source
         ``rule``) when its rule holds and removed when a tag the rule gave no longer holds; tags
-        given by hand are left alone. In an exclusive group, the first rule (in mapping order)
-        that holds wins.
+        given by hand are left alone. In an exclusive group, a tag given by hand (any source but
+        ``rule``) takes precedence: no rule replaces it; otherwise the first rule (in mapping
+        order) that holds wins. Tags whose ``expires_at`` is at or before ``as_of`` are expired
+        first (reported as ``expired`` changes), so they never satisfy ``has tag``.
     config:
         Half-lives, weights and retained history (:class:`ActivityConfig`).
     catalog:
@@ -410,9 +412,11 @@ def apply(
     activity = _fold(profile.activity, new, as_of, cfg)
     out = profile.model_copy(update={"activity": activity})
     out = _touches(out, new)
+    out, expired = expire_tags(out, as_of)  # an expired tag never satisfies `has tag`
     if not prepared:
-        return out, []
-    return _apply_rules(out, prepared, as_of, catalog)
+        return out, expired
+    out, changes = _apply_rules(out, prepared, as_of, catalog)
+    return out, [*expired, *changes]
 
 
 def _check_windows(prepared: tuple[PreparedRule, ...], cfg: ActivityConfig) -> None:
@@ -632,7 +636,7 @@ def _apply_rules(
         if holds[tag]:
             exclusive_taken = (
                 group is not None and group.exclusive and (group.group_id in fired_groups)
-            )
+            ) or (group is not None and group.exclusive and _hand_given_in(out, group.tags))
             if group is not None and group.exclusive and not exclusive_taken:
                 fired_groups.add(group.group_id)
             if current is not None or exclusive_taken:
@@ -647,6 +651,11 @@ def _apply_rules(
             )
             changes.extend(ch)
     return out, changes
+
+
+def _hand_given_in(profile: Profile, tags: tuple[str, ...]) -> bool:
+    """Whether the profile holds one of ``tags`` not given by a rule (rules never replace it)."""
+    return any(a.tag in tags and a.source != "rule" for a in profile.tags)
 
 
 def interest_at(

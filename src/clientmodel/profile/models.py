@@ -20,7 +20,7 @@ new ones; nothing is ever mutated.
   interest and intent state, recent events).
 
 Tags are always kept as tuples of assignments keyed by tag id, sorted by id: never a
-concatenated string. Identifiers are :class:`clientmodel.profile.identifiers.Identifier` records.
+concatenated string. Identifiers are :class:`clientmodel.identity.kinds.Identifier` records.
 """
 
 from __future__ import annotations
@@ -40,8 +40,8 @@ from pydantic import (
     model_validator,
 )
 
-from clientmodel.profile._common import intent_score, zone
-from clientmodel.profile.identifiers import Identifier
+from clientmodel.identity.kinds import Identifier
+from clientmodel.profile._common import FrozenRecord, intent_score, zone
 
 __all__ = [
     "CHANNELS",
@@ -55,6 +55,7 @@ __all__ = [
     "Consent",
     "Event",
     "FollowUpState",
+    "LegalBasis",
     "Note",
     "PoolMember",
     "Profile",
@@ -164,7 +165,7 @@ def _check_name(value: str, what: str) -> str:
 
 
 # ----------------------------------------------------------------------------------- events
-class Event(BaseModel):
+class Event(FrozenRecord):
     """One thing a person did, on one channel, at one moment.
 
     Attributes
@@ -317,10 +318,17 @@ class TagGroup(BaseModel):
         return value
 
 
+#: The longest tag name accepted by default (WeCom's customer tags: 30 characters).
+DEFAULT_MAX_TAG_LENGTH = 30
+
+
 class TagCatalog(BaseModel):
     """The company's tag groups. With ``enforce=True`` every tag must belong to a group.
 
-    Tag ids are unique across groups, so a tag id names its group.
+    Tag ids are unique across groups, so a tag id names its group. ``max_tag_length`` bounds
+    tag names (default 30 characters, WeCom's limit; it applies to every tag added under the
+    catalog, and without a catalog too); ``max_tags_per_group`` bounds the tags of one group
+    (``None``: no bound).
 
     Examples
     --------
@@ -333,12 +341,25 @@ class TagCatalog(BaseModel):
 
     groups: tuple[TagGroup, ...] = ()
     enforce: bool = True
+    max_tag_length: int = Field(default=DEFAULT_MAX_TAG_LENGTH, ge=1, le=200)
+    max_tags_per_group: int | None = Field(default=None, ge=1)
 
     @model_validator(mode="after")
     def _unique_tags(self) -> TagCatalog:
         owner: dict[str, str] = {}
         ids: set[str] = set()
         for group in self.groups:
+            if self.max_tags_per_group is not None and len(group.tags) > self.max_tags_per_group:
+                raise ValueError(
+                    f"tag group {group.group_id!r} has {len(group.tags)} tags; at most "
+                    f"{self.max_tags_per_group} tags per group (max_tags_per_group)"
+                )
+            for tag in group.tags:
+                if len(tag) > self.max_tag_length:
+                    raise ValueError(
+                        f"tag {tag[:40]!r} in group {group.group_id!r} has {len(tag)} characters;"
+                        f" at most {self.max_tag_length} (max_tag_length; WeCom allows 30)"
+                    )
             if group.group_id in ids:
                 raise ValueError(f"tag group {group.group_id!r} is defined twice")
             ids.add(group.group_id)
@@ -378,7 +399,7 @@ class TagCatalog(BaseModel):
         return None
 
 
-class TagAssignment(BaseModel):
+class TagAssignment(FrozenRecord):
     """One tag on a profile (company tag) or on a staff relationship (private tag).
 
     Attributes
@@ -449,7 +470,7 @@ class Note(BaseModel):
     at: AwareDatetime
 
 
-class StaffRelationship(BaseModel):
+class StaffRelationship(FrozenRecord):
     """One staff member's relationship with the customer (one per staff member).
 
     Attributes
@@ -466,7 +487,8 @@ class StaffRelationship(BaseModel):
         The staff member's private tags and notes (never shown as company tags).
     ended_at, end_reason:
         When it ended and why (``customer_deleted``: the customer removed the staff member;
-        ``staff_deleted``; ``staff_left``; ``transferred``). Churn is per relationship.
+        ``staff_deleted``; ``staff_left``; ``transferred``; ``reassigned``; ``customer_request``).
+        Churn is per relationship.
 
     Examples
     --------
@@ -488,9 +510,17 @@ class StaffRelationship(BaseModel):
     tags: tuple[TagAssignment, ...] = ()
     notes: tuple[Note, ...] = ()
     ended_at: AwareDatetime | None = None
-    end_reason: Literal["customer_deleted", "staff_deleted", "staff_left", "transferred"] | None = (
-        None
-    )
+    end_reason: (
+        Literal[
+            "customer_deleted",
+            "staff_deleted",
+            "staff_left",
+            "transferred",
+            "reassigned",
+            "customer_request",
+        ]
+        | None
+    ) = None
 
     @field_validator("tags")
     @classmethod
@@ -529,7 +559,7 @@ class PoolMember(BaseModel):
     weight: int = Field(default=1, ge=1, le=1_000_000)
 
 
-class ChannelCode(BaseModel):
+class ChannelCode(FrozenRecord):
     """A channel code ("live QR code"): where newcomers come from and who receives them.
 
     Attributes
@@ -629,7 +659,7 @@ class ChannelCode(BaseModel):
 
 
 # ----------------------------------------------------------------------------------- profile
-class Trait(BaseModel):
+class Trait(FrozenRecord):
     """A trait value with when it was observed and where it came from.
 
     Examples
@@ -654,11 +684,24 @@ class Trait(BaseModel):
         return value
 
 
-class Consent(BaseModel):
-    """The person's consent to be contacted on one channel.
+#: Legal bases of processing (GDPR art. 6(1)), as Snowplow's consent events name them.
+LegalBasis: TypeAlias = Literal[
+    "consent",
+    "contract",
+    "legal_obligation",
+    "vital_interests",
+    "public_task",
+    "legitimate_interests",
+]
 
-    ``status`` is ``granted`` or ``denied``; ``at`` is when it was given; ``expires_at`` (for a
-    grant) is when it lapses.
+
+class Consent(FrozenRecord):
+    """The person's consent to be contacted on one channel (optionally for one purpose).
+
+    ``status`` is ``granted`` or ``denied``; ``at`` is when it was given; ``source`` where it
+    was collected (a form, a channel code, a call); ``expires_at`` (for a grant) is when it
+    lapses; ``legal_basis`` the ground of processing (``consent``, ``contract``,
+    ``legitimate_interests``, ...) when recorded.
 
     Examples
     --------
@@ -673,6 +716,7 @@ class Consent(BaseModel):
     at: AwareDatetime
     source: str | None = None
     expires_at: AwareDatetime | None = None
+    legal_basis: LegalBasis | None = None
 
     @model_validator(mode="after")
     def _expiry(self) -> Consent:
@@ -719,7 +763,7 @@ class Touch(BaseModel):
         return (self.at, self.event_id)
 
 
-class Activity(BaseModel):
+class Activity(FrozenRecord):
     """What folding events left on a profile: counters, score state and recent events.
 
     Scores are stored *at* ``as_of`` (the moment of the last fold); read them at a later moment
@@ -773,7 +817,7 @@ class Activity(BaseModel):
         return intent_score(self.intent_mass)
 
 
-class Profile(BaseModel):
+class Profile(FrozenRecord):
     """A person: identifiers, traits, tags, consent, staff relationships, attribution, activity.
 
     Attributes
@@ -789,10 +833,12 @@ class Profile(BaseModel):
     tags:
         Company tags (unique by tag id, sorted by id).
     consent:
-        Consent per channel.
+        Consent per channel (key ``"sms"``) and per channel and purpose (key
+        ``"sms:marketing"``; channel ``any`` for a purpose on every channel).
     consent_conflicts:
-        Channels whose consent records disagree (after a merge), with every disagreeing record;
-        :func:`clientmodel.profile.privacy.can_contact` says no until the person decides again.
+        Channels (or channel:purpose keys) whose consent records disagree (after a merge), with
+        every disagreeing record; :func:`clientmodel.profile.privacy.can_contact` says no until
+        the person decides again.
     relationships:
         One :class:`StaffRelationship` per staff member (sorted by staff id).
     first_touch, last_touch:
@@ -859,8 +905,11 @@ class Profile(BaseModel):
     @field_validator("consent", "consent_conflicts")
     @classmethod
     def _channels(cls, value: dict[str, Any]) -> dict[str, Any]:
-        for channel in value:
+        for key in value:  # "channel" or "channel:purpose"
+            channel, _, purpose = key.partition(":")
             _check_name(channel, "consent channel")
+            if purpose:
+                _check_name(purpose, "consent purpose")
         return dict(sorted(value.items()))
 
     @field_validator("relationships")

@@ -23,8 +23,9 @@ is not leaving (property-tested).
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 from collections.abc import Iterable, Mapping
-from typing import Literal
+from typing import Any, Literal
 
 import attrs
 from pydantic import BaseModel, ConfigDict, Field
@@ -109,6 +110,22 @@ class ReassignmentPlan:
         return out
 
 
+def _check_loads(loads: Any) -> None:
+    """Loads are a mapping of staff id -> a whole, non-negative number of customers."""
+    if not isinstance(loads, Mapping):
+        raise DataError(
+            f"loads must map staff ids to customer counts, got {type(loads).__name__}",
+            field="loads",
+        )
+    for staff_id, n in loads.items():
+        whole = isinstance(n, numbers.Integral) and not isinstance(n, bool)
+        if not whole or n < 0:
+            raise DataError(
+                f"loads[{staff_id!r}] is {n!r}; a load is a whole number of customers >= 0",
+                field="loads",
+            )
+
+
 def reassign(
     profiles: Iterable[Profile],
     leaving: str | Iterable[str],
@@ -141,7 +158,8 @@ def reassign(
     Raises
     ------
     DataError
-        When no active staff member remains to take the customers.
+        When no active staff member remains to take the customers, a staff id is listed
+        twice, or a load is not a whole number >= 0.
 
     Examples
     --------
@@ -162,7 +180,21 @@ def reassign(
     gone = {leaving} if isinstance(leaving, str) else set(leaving)
     if not gone:
         raise ArgumentError("leaving names no staff member", field="leaving")
-    members = {s.staff_id: s for s in staff}
+    members: dict[str, StaffMember] = {}
+    for i, member in enumerate(staff):
+        if not isinstance(member, StaffMember):
+            raise DataError(
+                f"staff[{i}] is a {type(member).__name__}, not a StaffMember", field="staff"
+            )
+        if member.staff_id in members:
+            raise DataError(
+                f"staff[{i}] repeats staff_id {member.staff_id!r}; list each staff member once",
+                field="staff",
+                rows=[i],
+            )
+        members[member.staff_id] = member
+    if loads is not None:
+        _check_loads(loads)
     remaining = sorted(s for s, m in members.items() if m.active and s not in gone)
     items = sorted(profiles, key=lambda p: p.profile_id)
     ids = [p.profile_id for p in items]
@@ -218,10 +250,23 @@ def reassign(
     return ReassignmentPlan(moves=tuple(moves), loads=dict(sorted(load.items())))
 
 
+#: Why a customer moves to another staff member (recorded as the ended relationship's reason).
+TRANSFER_REASONS = ("staff_left", "reassigned", "customer_request")
+
+
 def transfer(
-    profile: Profile, move: Move, *, at: dt.datetime, carry_private: bool = False
+    profile: Profile,
+    move: Move,
+    *,
+    at: dt.datetime,
+    carry_private: bool = False,
+    why: Literal["staff_left", "reassigned", "customer_request"] = "staff_left",
 ) -> Profile:
     """Apply one :class:`Move`: end the leaver's relationship, start (or keep) the new owner's.
+
+    ``why`` is recorded as the ended relationship's ``end_reason``: ``staff_left`` (the default,
+    WeCom's 离职继承), ``reassigned`` (在职继承: a manager moves the customer) or
+    ``customer_request``.
 
     The new relationship starts ``how="assignment"`` with the leaver's follow-up state. The
     leaver's private tags and notes move along only with ``carry_private=True`` (they were
@@ -249,7 +294,12 @@ def transfer(
             f"profile {profile.profile_id!r} has no relationship with {move.from_staff!r}",
             field="from_staff",
         )
-    out = end_relationship(profile, move.from_staff, at=at, reason="staff_left")
+    if why not in TRANSFER_REASONS:
+        raise ArgumentError(
+            f"why={why!r} is not a transfer reason; use one of {list(TRANSFER_REASONS)}",
+            field="why",
+        )
+    out = end_relationship(profile, move.from_staff, at=at, reason=why)
     existing = out.relationship(move.to_staff)
     if existing is None or not existing.active:
         out = start_relationship(

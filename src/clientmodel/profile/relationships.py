@@ -20,7 +20,7 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Literal, get_args
 
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile._common import aware
@@ -35,7 +35,14 @@ from clientmodel.profile.models import (
 
 __all__ = ["add_note", "end_relationship", "set_follow_up", "start_relationship"]
 
-EndReason = Literal["customer_deleted", "staff_deleted", "staff_left", "transferred"]
+EndReason = Literal[
+    "customer_deleted",
+    "staff_deleted",
+    "staff_left",
+    "transferred",
+    "reassigned",
+    "customer_request",
+]
 _HOWS = ("code_scan", "search", "share", "assignment")
 
 
@@ -129,7 +136,8 @@ def end_relationship(
     profile: Profile, staff_id: str, *, at: dt.datetime, reason: EndReason = "customer_deleted"
 ) -> Profile:
     """End ``staff_id``'s relationship (``customer_deleted``, ``staff_deleted``, ``staff_left``,
-    ``transferred``). Ending an already ended relationship changes nothing.
+    ``transferred``, ``reassigned``, ``customer_request``). Ending an already ended relationship
+    changes nothing.
 
     Examples
     --------
@@ -140,7 +148,7 @@ def end_relationship(
     ()
     """
     at = aware(at, "at")
-    reasons = ("customer_deleted", "staff_deleted", "staff_left", "transferred")
+    reasons = get_args(EndReason)
     if reason not in reasons:
         raise ArgumentError(
             f"reason={reason!r} is not accepted; use one of {list(reasons)}", field="reason"

@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from typing import Any, Literal
 
 import attrs
@@ -453,7 +454,7 @@ def fold_events(
     last_seen = last_t.max(axis=1) if n_ty else np.full(n_p, _I64_MIN)
     first_seen = _group_min(ep, et, n_p)
     has_v = ~np.isnan(ev)
-    sums_t = np.bincount(key_t[has_v], weights=ev[has_v], minlength=n_p * n_ty).reshape(n_p, n_ty)
+    sums_t = _exact_sums(key_t[has_v], ev[has_v], n_p * n_ty).reshape(n_p, n_ty)
     key_c = ep * n_ch + ech
     counts_c = np.bincount(key_c, minlength=n_p * n_ch).reshape(n_p, n_ch)
     last_c = _group_max(key_c, et, n_p * n_ch).reshape(n_p, n_ch)
@@ -533,11 +534,13 @@ def fold_events(
         p_ids=p_ids,
         n_events_ids=n,
     )
-    out_profiles = tbl.result(cols, tz="UTC")
-    interest = tbl.result(
-        {profile: p_ids[ip], "topic": tp_names[it].astype(object), "interest": scores}
+    out_profiles = typed_columns(tbl.result(cols, tz="UTC"))
+    interest = typed_columns(
+        tbl.result({profile: p_ids[ip], "topic": tp_names[it].astype(object), "interest": scores})
     )
-    tags = tbl.result({profile: p_ids[tag_p], "tag": np.asarray(tag_names, dtype=object)})
+    tags = typed_columns(
+        tbl.result({profile: p_ids[tag_p], "tag": np.asarray(tag_names, dtype=object)})
+    )
     return FoldedEvents(profiles=out_profiles, interest=interest, tags=tags)
 
 
@@ -687,6 +690,67 @@ def _touches(
         out[f"{prefix}_code"][prof] = code_vals
         out[f"{prefix}_campaign"][prof] = camp_vals
     return out
+
+
+def _exact_sums(keys: NDArray[np.int64], values: NDArray[np.float64], n: int) -> NDArray[Any]:
+    """Per-key sums of money amounts as the record face computes them.
+
+    The record face adds ``Decimal`` amounts exactly and rounds the total to a float once. A
+    float amount stands for its shortest decimal spelling (``0.1`` for 0.1), so amounts with at
+    most ``k`` decimals are added as integers of ``10**-k`` and divided once: one correct
+    rounding, as ``float(sum(Decimal))``. Other amounts are added as ``Decimal`` one by one.
+    """
+    out = np.zeros(n, dtype=np.float64)
+    if not len(values):
+        return out
+    finite = bool(np.isfinite(values).all())
+    for k in range(10):
+        scale = 10.0**k
+        scaled = np.round(values * scale)
+        if not finite or not np.array_equal(scaled / scale, values):
+            continue
+        if float(np.abs(scaled).sum()) >= 2.0**53:  # the integer total would not be exact
+            break
+        totals = np.zeros(n, dtype=np.int64)
+        np.add.at(totals, keys, scaled.astype(np.int64))
+        return totals / scale
+    exact: dict[int, Decimal] = {}
+    for key, value in zip(keys.tolist(), values.tolist(), strict=True):
+        exact[key] = exact.get(key, Decimal(0)) + Decimal(repr(value))
+    for key, total in exact.items():
+        out[key] = float(total)
+    return out
+
+
+def typed_columns(native: Any) -> Any:
+    """Columns that polars built as ``Object`` (from Python values) given a real dtype.
+
+    polars cannot write ``Object`` columns (to Parquet, Arrow, ...): text and all-null columns
+    become ``String``, lists and numbers the dtype polars infers. pandas keeps Python values in
+    ``object`` columns anyway and pyarrow infers types from the values.
+    """
+    if isinstance(native, Mapping):
+        return native
+    frame = nw.from_native(native, eager_only=True)
+    if not frame.implementation.is_polars():
+        return native
+    import polars as pl
+
+    fixed = []
+    for name, dtype in native.schema.items():
+        if dtype != pl.Object:
+            continue
+        values = native.get_column(name).to_list()
+        if all(v is None or isinstance(v, str) for v in values):
+            fixed.append(pl.Series(name, values, dtype=pl.String))
+            continue
+        try:
+            typed = pl.Series(name, values, strict=False)
+        except (TypeError, ValueError, pl.exceptions.PolarsError):  # keep what polars cannot type
+            continue
+        if typed.dtype != pl.Object and typed.null_count() == sum(v is None for v in values):
+            fixed.append(typed)
+    return native.with_columns(fixed) if fixed else native
 
 
 _TEXT_FIELDS = frozenset(

@@ -36,6 +36,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile._common import aware
 from clientmodel.profile.models import (
+    DEFAULT_MAX_TAG_LENGTH,
     TAG_SOURCES,
     Profile,
     StaffRelationship,
@@ -244,6 +245,13 @@ def add_tag(
     if not isinstance(tag, str) or not tag or tag != tag.strip():
         raise ArgumentError(
             f"tag={tag!r} is not a tag id; use non-empty text without surrounding spaces",
+            field="tag",
+        )
+    longest = DEFAULT_MAX_TAG_LENGTH if catalog is None else catalog.max_tag_length
+    if len(tag) > longest:
+        raise DataError(
+            f"tag {tag[:40]!r}... has {len(tag)} characters; tag names have at most {longest} "
+            "(WeCom's limit is 30; raise TagCatalog.max_tag_length to allow longer names)",
             field="tag",
         )
     group_id, exclusive = _resolve_group(tag, catalog, group, staff_id)

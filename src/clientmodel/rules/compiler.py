@@ -25,7 +25,7 @@ import narwhals.stable.v2 as nw
 
 from clientmodel.errors import ArgumentError, RuleError
 from clientmodel.periods import timezone
-from clientmodel.rules import _time
+from clientmodel.rules import _numbers, _time
 from clientmodel.rules._time import AsOf
 from clientmodel.rules.evaluate import prepare
 from clientmodel.rules.nodes import (
@@ -44,6 +44,7 @@ from clientmodel.rules.nodes import (
     Rule,
     StringTest,
     Within,
+    literal_kind,
 )
 from clientmodel.rules.schema import FieldType, check, read_schema, resolve
 
@@ -203,16 +204,15 @@ class Compiler:
     def compare(self, c: nw.Expr, t: FieldType, op: str, value: Any) -> nw.Expr:
         if isinstance(value, (dt.date, dt.datetime)):
             return _temporal(c, t, op, value)
+        if t.kind == "number":
+            return _numbers.compare(c, t, op, value)
         return _OPS[op](c, value)  # type: ignore[no-any-return]
 
     def in_list(self, c: nw.Expr, t: FieldType, values: tuple[Any, ...], negate: bool) -> nw.Expr:
         if isinstance(values[0], (dt.date, dt.datetime)):
             hit = _reduce(operator.or_, [self.compare(c, t, "=", v) for v in values])
-        elif isinstance(values[0], (int, float)) and not isinstance(values[0], bool):
-            if any(isinstance(v, float) for v in values):
-                hit = c.cast(nw.Float64()).is_in([float(v) for v in values])
-            else:
-                hit = c.is_in(list(values))
+        elif t.kind == "number" and literal_kind(values[0]) == "number":
+            hit = _numbers.in_list(c, t, values)
         else:
             hit = c.is_in(list(values))
         return ~hit if negate else hit

@@ -34,7 +34,7 @@ from typing import Any
 import attrs
 from pydantic import BaseModel
 
-from clientmodel.errors import RuleError
+from clientmodel.errors import ArgumentError, RuleError
 from clientmodel.rules import _time
 from clientmodel.rules._time import AsOf
 from clientmodel.rules.nodes import (
@@ -208,6 +208,31 @@ def _compare(value: Any, op: str, literal: Any) -> bool:
     return bool(value >= literal)
 
 
+def _is_record(obj: Any) -> bool:
+    """Whether ``obj`` is something fields can be looked up in (see :func:`lookup`)."""
+    if type(obj) is dict:  # the common case, checked first
+        return True
+    if isinstance(obj, (Mapping, BaseModel)) or attrs.has(type(obj)):
+        return True
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return True
+    return (
+        hasattr(obj, "keys")
+        and hasattr(obj, "__getitem__")
+        and not isinstance(obj, (type, str, bytes))
+    )
+
+
+def check_record(record: Any) -> None:
+    """Refuse a record that has no fields (a list, a number, text, ``None``)."""
+    if not _is_record(record):
+        raise ArgumentError(
+            f"record must be a mapping, a pydantic model, an attrs or dataclass instance; got "
+            f"{type(record).__name__}",
+            field="record",
+        )
+
+
 def _checked(node: Any, value: Any, literal: Any) -> Any:
     want = literal_kind(literal)
     if value_kind(value) != want:
@@ -297,9 +322,15 @@ class _Evaluator:
         count = 0
         ints: list[int] = []
         floats: list[float] = []
-        for event in items:
+        for position, event in enumerate(items):
             if event is NULL:
                 continue
+            if not _is_record(event):
+                raise RuleError(
+                    f"{node.field}[{position}] is {_KIND_WORDS[value_kind(event)]}, not an event; "
+                    "an event list holds mappings or records with fields",
+                    field=node.field,
+                )
             if node.window is not None:
                 at = lookup(event, node.time_field)
                 if at is NULL:
@@ -390,6 +421,7 @@ def evaluate(rule: Any, record: Any, *, as_of: Any = None, limits: Limits | None
     True
     """
     parsed, moment = prepare(rule, as_of, limits)
+    check_record(record)
     try:
         return _Evaluator(moment).run(parsed, record)
     except RecursionError:  # pragma: no cover - depth is limited far below the stack
@@ -411,6 +443,7 @@ def failing_clauses(
     ['amount >= 10000']
     """
     parsed, moment = prepare(rule, as_of, limits)
+    check_record(record)
     clauses = parsed.rules if isinstance(parsed, And) else (parsed,)
     ev = _Evaluator(moment)
     return [to_text(c) for c in clauses if not ev.run(c, record)]

@@ -33,6 +33,7 @@ import narwhals.stable.v2 as nw
 from pydantic import BaseModel
 
 from clientmodel.errors import ArgumentError, RuleError
+from clientmodel.rules._numbers import INT_BOUNDS
 from clientmodel.rules.nodes import (
     HARD_MAX_DEPTH,
     Between,
@@ -76,7 +77,9 @@ class FieldType:
     ``aware`` tells a timezone-aware datetime from a naive one (``tz`` names the zone of an
     aware column when it is known), ``item`` is the element type of a list, ``fields`` the
     known fields of a struct or of each event (``None``: unknown), ``nan`` marks float columns
-    (NaN counts as null) and ``categorical`` string columns stored as categories.
+    (NaN counts as null), ``bounds`` the value range of an integer column, ``decimal`` a decimal
+    column (numeric literals are fitted to these, see :mod:`clientmodel.rules._numbers`) and
+    ``categorical`` string columns stored as categories.
 
     Examples
     --------
@@ -91,6 +94,8 @@ class FieldType:
     fields: Mapping[str, FieldType] | None = None
     nan: bool = False
     categorical: bool = False
+    bounds: tuple[int, int] | None = None
+    decimal: bool = False
 
 
 ANY = FieldType("any")
@@ -118,7 +123,10 @@ _NAMES: dict[str, FieldType] = {
 
 def _from_dtype(dtype: Any) -> FieldType:
     if dtype.is_numeric():
-        return FieldType("number", nan=bool(dtype.is_float()))
+        bounds = INT_BOUNDS.get(type(dtype) if isinstance(dtype, nw.dtypes.DType) else dtype)
+        return FieldType(
+            "number", nan=bool(dtype.is_float()), bounds=bounds, decimal=dtype == nw.Decimal
+        )
     if dtype == nw.String:
         return FieldType("string")
     if dtype == nw.Categorical or dtype == nw.Enum:

@@ -37,8 +37,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError, DataError, RuleError
+from clientmodel.rules import _numbers
+from clientmodel.rules._numbers import INT_BOUNDS
 from clientmodel.rules._time import AsOf
-from clientmodel.rules.compiler import _OPS, Compiler, Scope, raise_problems
+from clientmodel.rules.compiler import Compiler, Scope, raise_problems
 from clientmodel.rules.evaluate import _Evaluator, prepare
 from clientmodel.rules.nodes import And, EventAggregate, Limits, Not, Or, Rule, Within
 from clientmodel.rules.schema import FieldType, check, read_schema, resolve
@@ -46,6 +48,9 @@ from clientmodel.rules.schema import FieldType, check, read_schema, resolve
 __all__ = ["evaluate_table"]
 
 Frame = Any  # nw.DataFrame[Any] | nw.LazyFrame[Any]
+#: Types of the totals of ``count(...)`` and of ``sum(...)`` over floats.
+_COUNT = FieldType("number", bounds=INT_BOUNDS[nw.Int64])
+_SUM_OF_FLOATS = FieldType("number", nan=True)
 
 
 def _leaves(rule: Rule) -> list[Any]:
@@ -156,26 +161,30 @@ class _Plan:
         if found is None:
             if node.field not in self.events:
                 raise RuleError(f"unknown event list {node.field!r}", field=node.field)
-            column = self.from_table(node, self.events[node.field])
-        else:
-            path, t = found
-            can_explode = (
-                t.kind == "events"
-                and self.scope.types[path[0]].kind != "object"
-                and _typed_event_fields(node, t.fields or {})
-                and not self.frame.implementation.is_pyarrow()
-            )
-            if not can_explode:
-                if self.lazy:
-                    raise RuleError(
-                        f"column {node.field!r} does not hold typed lists of structs, which a "
-                        "lazy frame needs for count(...)/sum(...)",
-                        field=node.field,
-                    )
-                return nw.col(self.rowwise(node, node.field))
-            column = self.from_list(node, path, t)
+            column, total_type = self.from_table(node, self.events[node.field])
+            return self.test_total(node, column, total_type)
+        path, t = found
+        can_explode = (
+            t.kind == "events"
+            and self.scope.types[path[0]].kind != "object"
+            and _typed_event_fields(node, t.fields or {})
+            and not self.frame.implementation.is_pyarrow()
+        )
+        if not can_explode:
+            if self.lazy:
+                raise RuleError(
+                    f"column {node.field!r} does not hold typed lists of structs, which a "
+                    "lazy frame needs for count(...)/sum(...)",
+                    field=node.field,
+                )
+            return nw.col(self.rowwise(node, node.field))
+        column, total_type = self.from_list(node, path, t)
+        return self.test_total(node, column, total_type)
+
+    def test_total(self, node: EventAggregate, column: str, total_type: FieldType) -> nw.Expr:
+        """``total op value`` for a count or sum column (null: no events, so 0)."""
         total = nw.col(column).fill_null(0)
-        return _OPS[node.op](total, node.value).fill_null(False)  # type: ignore[no-any-return]
+        return _numbers.compare(total, total_type, node.op, node.value).fill_null(False)
 
     def row_id(self) -> str:
         """A column identifying rows for grouping events back: a row number or the key."""
@@ -192,7 +201,9 @@ class _Plan:
             self.frame = self.frame.with_row_index(self.index)
         return self.index
 
-    def from_list(self, node: EventAggregate, path: list[str], t: FieldType) -> str:
+    def from_list(
+        self, node: EventAggregate, path: list[str], t: FieldType
+    ) -> tuple[str, FieldType]:
         row = self.row_id()
         events = self.name()
         exploded = self.frame.select(nw.col(row), self.scope.column(path).alias(events))
@@ -208,7 +219,7 @@ class _Plan:
         scope = Scope(fields, lambda name: nw.col(events).struct.field(name))
         return self.group(node, exploded, scope, row, ~nw.col(events).is_null())
 
-    def from_table(self, node: EventAggregate, table: _Events) -> str:
+    def from_table(self, node: EventAggregate, table: _Events) -> tuple[str, FieldType]:
         if self.key not in self.frame.collect_schema().names():
             raise DataError(
                 f"the table has no key column {self.key!r} to match the events of "
@@ -218,6 +229,14 @@ class _Plan:
         if self.key not in table.types:
             raise DataError(
                 f"the events table {node.field!r} has no key column {self.key!r}; pass key=",
+                field=self.key,
+            )
+        nulls = table.frame.select(nw.col(self.key).is_null().sum().alias("n")).lazy().collect()
+        n_null = int(nulls.get_column("n").to_list()[0])
+        if n_null:
+            raise DataError(
+                f"the events table {node.field!r} has {n_null} event(s) with a null key "
+                f"{self.key!r}; they belong to no row -- give them a key or drop them first",
                 field=self.key,
             )
         if not self.lazy:
@@ -231,8 +250,8 @@ class _Plan:
         scope: Scope,
         row: str,
         present: nw.Expr | None,
-    ) -> str:
-        """Filter events, count or sum them per ``row`` and join the totals back."""
+    ) -> tuple[str, FieldType]:
+        """Filter events, count or sum them per ``row``, join the totals back; name and type."""
         inner = _Plan(events, scope, self.as_of, {}, self.key)
         keep = [] if present is None else [present]
         if node.window is not None:
@@ -245,6 +264,7 @@ class _Plan:
             keep.append(inner.expression(node.where))
         total = self.name()
         agg: nw.Expr
+        total_type = _COUNT
         if node.value_field is None:
             agg = nw.len().alias(total)
             columns: list[nw.Expr] = []
@@ -260,6 +280,10 @@ class _Plan:
             vexpr = scope.column(vpath)
             if vt.nan:
                 vexpr = vexpr.fill_nan(None)
+            if vt.nan or vt.decimal:
+                total_type, vexpr = _SUM_OF_FLOATS, _numbers.numeric_column(vexpr, vt)
+            elif vt.bounds is None:
+                total_type = FieldType("number")
             columns = [vexpr.alias(value)]
             agg = nw.col(value).sum().alias(total)
         filtered = (
@@ -270,7 +294,7 @@ class _Plan:
         grouped = filtered.group_by(row).agg(agg)
         self.frame = self.frame.join(grouped, on=row, how="left")
         self.joined = True
-        return total
+        return total, total_type
 
 
 def _frame_of(data: Any, what: str) -> Frame:
@@ -323,9 +347,16 @@ def _events_by_key(
             else _frame_of(frame, "events").lazy().collect().rows(named=True)
         )
         groups: dict[Any, list[dict[str, Any]]] = {}
-        for row in rows:
+        for i, row in enumerate(rows):
             if key not in row:
                 raise DataError(f"the events table {name!r} has no key column {key!r}", field=key)
+            if row[key] is None:
+                raise DataError(
+                    f"the events table {name!r} has an event with a null key {key!r} (row {i});"
+                    " it belongs to no row -- give it a key or drop it first",
+                    field=key,
+                    rows=[i],
+                )
             groups.setdefault(row[key], []).append(row)
         out[name] = groups
     return out

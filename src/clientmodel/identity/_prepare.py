@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel.errors import ClientModelError, DataError, describe_rows
-from clientmodel.profile.identifiers import (
+from clientmodel.identity.kinds import (
     _CLEAN_EMAIL,
     _CLEAN_HASH,
     _CLEAN_ID,
@@ -45,12 +45,13 @@ from clientmodel.profile.identifiers import (
     IdentifierKind,
     _prepare_value,
     is_blocked,
+    masked,
     normalize_phone,
 )
 from clientmodel.tables import read_table
 
 if TYPE_CHECKING:
-    from clientmodel.profile.resolution_rules import IdentityRecord
+    from clientmodel.identity.config import IdentityRecord
 
 #: Identifier kinds in their tie-break order; a key's ``kind`` is an index into this tuple.
 KINDS: tuple[IdentifierKind, ...] = tuple(IdentifierKind)
@@ -82,6 +83,9 @@ class Prepared:
     key_blocked: NDArray[np.bool_]
     row_record: NDArray[np.int64]
     row_key: NDArray[np.int64]
+    #: Table face: the earliest time of each row (a record's time is the earliest of its rows',
+    #: so removing a row may change it); ``None`` on the record face.
+    row_time: NDArray[np.datetime64] | None = None
 
     @property
     def n_records(self) -> int:
@@ -112,6 +116,7 @@ class Prepared:
             record_times=self.record_times[records],
             row_record=new_index[self.row_record[rows]],
             row_key=self.row_key[rows],
+            row_time=None if self.row_time is None else self.row_time[rows],
         )
 
     def identifier_tuple(self, key: int) -> tuple[str, str | None, str, bool]:
@@ -347,15 +352,27 @@ def canonical(
     key_blocked: NDArray[np.bool_],
     row_record: NDArray[np.int64],
     row_key: NDArray[np.int64],
+    row_time: NDArray[np.datetime64] | None = None,
 ) -> Prepared:
-    """Number records canonically, drop repeated ``(record, key)`` rows and sort rows."""
+    """Number records canonically, drop repeated ``(record, key)`` rows and sort rows.
+
+    With ``row_time`` (table face), a repeated row keeps its earliest time.
+    """
     nat = np.isnat(record_times)
     ticks = np.where(nat, 0, record_times.astype(np.int64))
     order = np.lexsort((id_rank, ticks, nat))
     new_index = np.empty(len(order), dtype=np.int64)
     new_index[order] = np.arange(len(order), dtype=np.int64)
     n_keys = max(len(keys[0]), 1)
-    pair = sorted_unique(new_index[row_record] * n_keys + row_key)
+    codes = new_index[row_record] * n_keys + row_key
+    pair_time = None
+    if row_time is None:
+        pair = sorted_unique(codes)
+    else:
+        pair, inverse = np.unique(codes, return_inverse=True)
+        first = np.full(len(pair), np.iinfo(np.int64).max, dtype=np.int64)
+        np.minimum.at(first, inverse.ravel(), row_time.astype("datetime64[us]").astype(np.int64))
+        pair_time = first.astype("datetime64[us]")
     key_kind, key_scope, key_scope_code, key_value = keys
     return Prepared(
         record_ids=record_ids[order],
@@ -370,6 +387,7 @@ def canonical(
         key_blocked=key_blocked,
         row_record=pair // n_keys,
         row_key=pair % n_keys,
+        row_time=pair_time,
     )
 
 
@@ -588,7 +606,8 @@ def from_table(
     if failures:
         bad = np.flatnonzero(np.isin(row_pair, np.fromiter(failures, dtype=np.int64)))
         shown = [
-            f"{KINDS[int(row_kind[b])].value} {values.uniques[values.codes[b]]!r}" for b in bad[:5]
+            f"{KINDS[int(row_kind[b])].value} {masked(values.uniques[values.codes[b]])}"
+            for b in bad[:5]
         ]
         raise _rows_error(
             value,
@@ -670,6 +689,7 @@ def from_table(
     n_rec = len(rec_ids)
     out_tz: str | None = None
     rec_times = np.full(n_rec, _NAT)
+    row_times = None
     if use_time:
         assert timestamp is not None
         stamps = t.timestamps(timestamp, tz=tz)
@@ -677,6 +697,7 @@ def from_table(
         first = np.full(n_rec, np.iinfo(np.int64).max, dtype=np.int64)
         np.minimum.at(first, rec_code, stamps.values.astype(np.int64))
         rec_times = first.astype("datetime64[us]")
+        row_times = stamps.values.astype("datetime64[us]")
     prep = canonical(
         rec_ids,
         id_rank,
@@ -692,6 +713,7 @@ def from_table(
         key_blocked,
         rec_code,
         row_key,
+        row_times,
     )
     return prep, backend
 

@@ -32,7 +32,7 @@ from numpy.typing import NDArray
 from scipy.sparse.csgraph import connected_components
 
 from clientmodel.errors import DataError
-from clientmodel.profile._resolution_input import KINDS, Prepared, sorted_unique
+from clientmodel.identity._prepare import KINDS, Prepared, sorted_unique
 
 MATCHED, BLOCKED, NOT_JOINING, REFUSED = 0, 1, 2, 3
 
@@ -45,11 +45,45 @@ class RuleArrays:
     joins: NDArray[np.bool_]
     limit: NDArray[np.int64]
     window: NDArray[np.int64]
+    bridges: NDArray[np.bool_]
+    #: Never-merge rules: pairs of record ids never in one profile.
+    never: tuple[tuple[str | int, str | int], ...] = ()
+
+
+def _record_of(prep: Prepared, record_id: str | int) -> int:
+    """The index of a record id in ``prep``, or -1 when it is not there."""
+    ids = prep.record_ids
+    if (ids.dtype.kind in "iu") != isinstance(record_id, int):
+        return -1
+    found = np.flatnonzero(ids == record_id)
+    return int(found[0]) if len(found) else -1
+
+
+def never_pairs(prep: Prepared, rules: RuleArrays) -> list[tuple[int, int]]:
+    """The never-merge rules as record-index pairs (both records present)."""
+    out = []
+    for a, b in rules.never:
+        ra, rb = _record_of(prep, a), _record_of(prep, b)
+        if ra >= 0 and rb >= 0 and ra != rb:
+            out.append((ra, rb))
+    return out
+
+
+#: ``RawRefusal.limit`` of a merge through a non-bridging kind between two profiles that both
+#: hold values of one identifying kind (two people's phones, say).
+BRIDGE = -1
+#: ``RawRefusal.limit`` of a claim or merge refused by a never-merge rule.
+NEVER = -2
 
 
 @attrs.frozen
 class RawRefusal:
-    """A refused claim or merge, by record/key index (``owner`` -1 for a refused claim)."""
+    """A refused claim or merge, by record/key index (``owner`` -1 for a refused claim).
+
+    ``limit`` is :data:`BRIDGE` for a merge through a non-bridging kind between two profiles
+    that both hold values of one bridging kind (then ``kind`` is the refused identifier's kind
+    and ``count`` 2).
+    """
 
     record: int
     key: int
@@ -149,6 +183,53 @@ def suspect_components(
     return sorted_unique(pc[starts[over]])
 
 
+def bridge_suspects(
+    prep: Prepared,
+    rules: RuleArrays,
+    active: NDArray[np.bool_],
+    component: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Components where a non-bridging key could join two profiles holding one identifying kind.
+
+    Such a merge needs two distinct values of one bridging ``(kind, scope)`` in the component
+    and a non-bridging key carried by two of its records: a necessary condition, so components
+    without it are exactly the unconstrained pass's.
+    """
+    rows_r = prep.row_record[active]
+    rows_k = prep.row_key[active]
+    weak = ~rules.bridges[prep.key_kind[rows_k]]
+    if not weak.any() or weak.all():
+        return np.empty(0, dtype=np.int64)
+    carriers = np.bincount(rows_k[weak], minlength=len(prep.key_kind))
+    shared = weak & (carriers[rows_k] >= 2)
+    with_shared = sorted_unique(component[rows_r[shared]])
+    # components with two values of one bridging (kind, scope) group
+    keys = rows_k[~weak]
+    comps = component[rows_r[~weak]]
+    n_keys = max(len(prep.key_kind), 1)
+    pairs = sorted_unique(comps * n_keys + keys)
+    pc, pk = pairs // n_keys, pairs % n_keys
+    group = prep.key_kind[pk].astype(np.int64) * (int(prep.key_scope_code.max(initial=0)) + 1)
+    group = group + prep.key_scope_code[pk]
+    order = np.lexsort((group, pc))
+    pc, group = pc[order], group[order]
+    repeated = (pc[1:] == pc[:-1]) & (group[1:] == group[:-1])
+    multi = sorted_unique(pc[1:][repeated])
+    return np.intersect1d(with_shared, multi)
+
+
+def never_suspects(
+    prep: Prepared,
+    rules: RuleArrays,
+    active: NDArray[np.bool_],
+    component: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Components holding both records of a never-merge rule."""
+    found = [int(component[ra]) for ra, rb in never_pairs(prep, rules)
+             if component[ra] == component[rb]]  # fmt: skip
+    return sorted_unique(np.asarray(found, dtype=np.int64))
+
+
 def check_windows(prep: Prepared, rules: RuleArrays, active: NDArray[np.bool_]) -> None:
     """Refuse records without a timestamp whose active rows have a windowed limit."""
     windowed = rules.window > 0
@@ -182,7 +263,13 @@ def resolve_arrays(prep: Prepared, rules: RuleArrays, *, fast: bool = True) -> O
     component = components(prep, active)
     label = component.copy()
     if fast:
-        suspects = suspect_components(prep, rules, active, component)
+        suspects = np.union1d(
+            np.union1d(
+                suspect_components(prep, rules, active, component),
+                bridge_suspects(prep, rules, active, component),
+            ),
+            never_suspects(prep, rules, active, component),
+        )
         records = np.flatnonzero(np.isin(component, suspects))
     else:
         records = np.arange(prep.n_records, dtype=np.int64)
@@ -286,6 +373,12 @@ def sequential(
     limit = rules.limit.tolist()
     window = rules.window.tolist()
     priority = rules.priority.tolist()
+    bridges = rules.bridges.tolist()
+    partners: dict[int, set[int]] = {}  # never-merge: record -> records never in its profile
+    for ra, rb in never_pairs(prep, rules):
+        partners.setdefault(ra, set()).add(rb)
+        partners.setdefault(rb, set()).add(ra)
+    held: dict[int, set[int]] = {}  # root -> its profile's records that have partners
     times = prep.record_times[records]
     stamps = np.where(np.isnat(times), 0, times.astype(np.int64)).tolist()
     ticks = dict(zip(records.tolist(), stamps, strict=True))
@@ -293,6 +386,7 @@ def sequential(
     parent: dict[int, int] = {}
     state: dict[int, State] = {}
     owner: dict[int, int] = {}
+    strong: dict[int, set[Group]] = {}  # root -> bridging (kind, scope) groups it holds
     refused_rows: list[int] = []
     refusals: list[RawRefusal] = []
     links: list[RawLink] = []
@@ -331,6 +425,8 @@ def sequential(
 
     for r in records.tolist():
         parent[r] = r
+        if r in partners:
+            held[r] = {r}
         t = ticks[r]
         for row, key in sorted(by_record.get(r, ()), key=lambda item: rank[item[1]]):
             a = find(r)
@@ -348,6 +444,9 @@ def sequential(
                         continue
                     sa.setdefault(g, {})[key] = t
                 owner[key] = r
+                if bridges[kind]:
+                    scope = key_scope[key]
+                    strong.setdefault(a, set()).add((kind, "" if scope is None else str(scope)))
                 continue
             b = find(o)
             if a == b:
@@ -358,8 +457,22 @@ def sequential(
             if found is not None:
                 refuse(r, row, key, o, found)
                 continue
+            kind = int(key_kind[key])  # a limit is the better reason, so it is checked first
+            ha, hb = held.get(a, set()), held.get(b, set())
+            if any(partners[k] & hb for k in ha):
+                refused_rows.append(row)
+                refusals.append(RawRefusal(r, key, o, kind, key_scope[key], NEVER, 0, 2, ()))
+                continue
+            if not bridges[kind] and strong.get(a, set()) & strong.get(b, set()):
+                refused_rows.append(row)
+                refusals.append(RawRefusal(r, key, o, kind, key_scope[key], BRIDGE, 0, 2, ()))
+                continue
             lo, hi = (a, b) if a < b else (b, a)
             parent[hi] = lo
+            if hi in strong:
+                strong.setdefault(lo, set()).update(strong.pop(hi))
+            if hi in held:
+                held.setdefault(lo, set()).update(held.pop(hi))
             merged = state.pop(hi, {})
             target = state.setdefault(lo, {})
             for g, vals in merged.items():

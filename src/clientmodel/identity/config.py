@@ -1,0 +1,349 @@
+"""The rules and the input records of identity resolution.
+
+:class:`KindRule` says how one identifier kind takes part (priority, whether it joins, a limit per
+profile with an optional time window, extra blocked values); :class:`IdentityConfig` holds one rule
+per kind (:data:`DEFAULT_RULES` for the kinds it leaves out); :class:`IdentityRecord` is one input
+record of :func:`clientmodel.identity.resolution.resolve`. All three are frozen pydantic models with
+a JSON Schema, so a service can store and validate them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from clientmodel.errors import ArgumentError, ClientModelError
+from clientmodel.identity import _engine as engine
+from clientmodel.identity import _prepare as prepare
+from clientmodel.identity.kinds import Identifier, IdentifierKind, _prepare_value
+
+__all__ = ["DEFAULT_RULES", "IdentityConfig", "IdentityRecord", "KindRule"]
+
+
+class KindRule(BaseModel):
+    """How one identifier kind takes part in identity resolution.
+
+    Attributes
+    ----------
+    priority:
+        1 is the highest priority. A record offers its identifiers from the highest priority down,
+        so when they disagree the higher-priority ones decide. Ties are broken by the order of
+        the table of :data:`DEFAULT_RULES` (member_id, wechat_unionid, ..., cookie_id).
+    joins:
+        Whether values of this kind may join records into one profile. Non-joining identifiers
+        are still kept on the profile.
+    limit:
+        The most distinct values of this kind one profile may hold (per scope, e.g. one openid per
+        app); ``None`` for no limit.
+    window:
+        With ``limit``: count only values first seen within less than ``window`` of each other
+        (e.g. at most 5 cookie ids first seen within any 7 days). Needs record timestamps.
+    bridges:
+        Whether a value of this kind may join two profiles that both hold values of one bridging
+        kind (and scope) -- which would then hold two different phones, emails or member ids.
+        ``False`` by default for ``device_id`` and ``cookie_id``: a shared device or browser (a
+        shop's kiosk, a family tablet) may attach visits to a person, and may join one person's
+        phone to their email, but never puts two people's phones in one profile (PostHog likewise
+        never merges two identified persons). Such a merge is refused and reported like a limit.
+    blocked:
+        Values of this kind that never join, in addition to the placeholders every kind blocks
+        (see :func:`~clientmodel.identity.kinds.is_blocked`). Normalised like the values they
+        block (a blocked phone may be written in any format the phone rules accept).
+
+    Examples
+    --------
+    >>> KindRule(priority=1, limit=1).joins
+    True
+    >>> KindRule(priority=8, limit=5, window=dt.timedelta(days=7)).window
+    datetime.timedelta(days=7)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    priority: int = Field(ge=1)
+    joins: bool = True
+    limit: int | None = Field(default=None, ge=1)
+    window: dt.timedelta | None = None
+    blocked: tuple[str, ...] = ()
+    bridges: bool = True
+
+    @field_validator("blocked", mode="before")
+    @classmethod
+    def _blocked_as_tuple(cls, value: Any) -> Any:
+        if isinstance(value, (set, frozenset, list)):
+            return tuple(sorted(value))
+        if isinstance(value, str):
+            return (value,)
+        return value
+
+    @model_validator(mode="after")
+    def _check(self) -> KindRule:
+        if self.window is not None:
+            if self.window <= dt.timedelta(0):
+                raise ValueError(f"window must be positive, got {self.window}")
+            if self.limit is None:
+                raise ValueError("a window only makes sense with a limit; set limit too")
+        return self
+
+
+#: The default rules: strongest (and unique per profile) first, browser cookies last. Devices and
+#: cookies are limited to 5 values per profile (as Segment does), so a shared device (a shop's
+#: kiosk, a family tablet) cannot chain every visitor into one profile.
+DEFAULT_RULES: dict[IdentifierKind, KindRule] = {
+    IdentifierKind.MEMBER_ID: KindRule(priority=1, limit=1),
+    IdentifierKind.WECHAT_UNIONID: KindRule(priority=2, limit=1),
+    IdentifierKind.WECOM_EXTERNAL_USERID: KindRule(priority=3, limit=1),
+    IdentifierKind.WECHAT_OPENID: KindRule(priority=4, limit=1),
+    IdentifierKind.PHONE: KindRule(priority=5, limit=2),
+    IdentifierKind.EMAIL: KindRule(priority=6, limit=3),
+    IdentifierKind.DEVICE_ID: KindRule(priority=7, limit=5, bridges=False),
+    IdentifierKind.COOKIE_ID: KindRule(priority=8, limit=5, bridges=False),
+}
+#: Ties between equal priorities follow this order (the order of the table of defaults).
+_TIE_ORDER: dict[IdentifierKind, int] = {k: i for i, k in enumerate(DEFAULT_RULES)}
+
+
+class IdentityConfig(BaseModel):
+    """The per-kind rules of identity resolution.
+
+    Kinds left out of ``rules`` keep their :data:`DEFAULT_RULES`:
+
+    ===================== ======== ================== =======
+    kind                  priority limit              bridges
+    ===================== ======== ================== =======
+    member_id             1        1                  yes
+    wechat_unionid        2        1                  yes
+    wecom_external_userid 3        1 per corp (scope) yes
+    wechat_openid         4        1 per app (scope)  yes
+    phone                 5        2                  yes
+    email                 6        3                  yes
+    device_id             7        5                  no
+    cookie_id             8        5                  no
+    ===================== ======== ================== =======
+
+    Examples
+    --------
+    >>> cfg = IdentityConfig(rules={"cookie_id": KindRule(priority=8, joins=False)})
+    >>> cfg.rule("cookie_id").joins, cfg.rule("member_id").limit
+    (False, 1)
+    >>> cfg.with_rule("phone", blocked=("+86 138 0000 0000",)).rule("phone").blocked
+    ('+8613800000000',)
+
+    ``never_merge`` lists pairs of record ids that must never end in one profile, whatever
+    identifiers they share (a merge that would join them is refused and reported, like a
+    limit):
+
+    >>> IdentityConfig(never_merge=[("crm-1", "crm-2")]).never_merge
+    (('crm-1', 'crm-2'),)
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    rules: dict[IdentifierKind, KindRule] = Field(default_factory=lambda: dict(DEFAULT_RULES))
+    never_merge: tuple[tuple[StrictStr | StrictInt, StrictStr | StrictInt], ...] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill(cls, data: Any) -> Any:
+        if isinstance(data, Mapping) and isinstance(data.get("rules"), Mapping):
+            given = {}
+            for kind, rule in data["rules"].items():
+                try:
+                    k = IdentifierKind(kind)
+                except ValueError as exc:
+                    raise ValueError(
+                        f"unknown identifier kind {kind!r} in rules; accepted kinds are "
+                        f"{[k.value for k in IdentifierKind]}"
+                    ) from exc
+                given[k] = rule
+            data = {**data, "rules": {**DEFAULT_RULES, **given}}
+        return data
+
+    @model_validator(mode="after")
+    def _normalise_blocked(self) -> IdentityConfig:
+        rules = dict(self.rules)
+        for kind, rule in rules.items():
+            values = set()
+            for v in rule.blocked:
+                try:
+                    norm, _ = _prepare_value(kind, v)
+                except ClientModelError as exc:
+                    raise ValueError(
+                        f"blocked {kind.value} value {v!r} is not a valid {kind.value}: "
+                        f"{exc.message}. Blocked values are compared with normalised values, so "
+                        "write them as valid values (phones in E.164, e.g. '+8613800000000')"
+                    ) from None
+                values.add(norm.lower())
+            if tuple(sorted(values)) != rule.blocked:
+                rules[kind] = rule.model_copy(update={"blocked": tuple(sorted(values))})
+        object.__setattr__(self, "rules", rules)
+        return self
+
+    def rule(self, kind: IdentifierKind | str) -> KindRule:
+        """The rule of one kind.
+
+        Examples
+        --------
+        >>> IdentityConfig().rule("member_id").priority
+        1
+        """
+        try:
+            return self.rules[IdentifierKind(kind)]
+        except ValueError as exc:
+            raise ArgumentError(
+                f"unknown identifier kind {kind!r}; accepted kinds are "
+                f"{[k.value for k in IdentifierKind]}",
+                field="kind",
+            ) from exc
+
+    def with_rule(self, kind: IdentifierKind | str, **changes: Any) -> IdentityConfig:
+        """A copy with some fields of one kind's rule changed.
+
+        Examples
+        --------
+        >>> IdentityConfig().with_rule("device_id", joins=False).rule("device_id").joins
+        False
+        """
+        old = self.rule(kind)
+        new = KindRule.model_validate({**old.model_dump(), **changes})
+        return IdentityConfig(
+            rules={**self.rules, IdentifierKind(kind): new}, never_merge=self.never_merge
+        )
+
+    def blocks(self, identifier: Identifier) -> bool:
+        """Whether this configuration blocks the identifier's value for its kind.
+
+        Examples
+        --------
+        >>> cfg = IdentityConfig().with_rule("device_id", blocked=("kiosk-01",))
+        >>> cfg.blocks(Identifier(kind="device_id", value="KIOSK-01"))
+        True
+        """
+        return identifier.value.lower() in self.rules[identifier.kind].blocked
+
+    def _arrays(self) -> engine.RuleArrays:
+        kinds = prepare.KINDS
+        rules = [self.rules[k] for k in kinds]
+        # one number per kind: the priority, ties broken by the documented table order
+        ties = len(_TIE_ORDER)
+        return engine.RuleArrays(
+            priority=np.array(
+                [
+                    r.priority * ties + _TIE_ORDER[k]
+                    for k, r in zip(prepare.KINDS, rules, strict=True)
+                ],
+                dtype=np.int64,
+            ),
+            joins=np.array([r.joins for r in rules], dtype=bool),
+            bridges=np.array([r.bridges for r in rules], dtype=bool),
+            never=self.never_merge,
+            limit=np.array([r.limit or 0 for r in rules], dtype=np.int64),
+            window=np.array(
+                [0 if r.window is None else prepare.micros(r.window) for r in rules], dtype=np.int64
+            ),
+        )
+
+    def _blocked(self) -> dict[int, frozenset[str]]:
+        return {
+            i: frozenset(self.rules[k].blocked)
+            for i, k in enumerate(prepare.KINDS)
+            if self.rules[k].blocked
+        }
+
+
+# --------------------------------------------------------------------------- records
+
+
+def _identifier_from(item: Any) -> Identifier:
+    if isinstance(item, Identifier):
+        return item
+    if isinstance(item, (tuple, list)) and len(item) in (2, 3):
+        data = dict(zip(("kind", "value", "scope"), item, strict=False))
+        return Identifier.model_validate(data)
+    return Identifier.model_validate(item)
+
+
+def _validation_message(exc: ValidationError) -> str:
+    """The first problem of a validation error, naming its field path (never the input)."""
+    errors = exc.errors()
+    if not errors:
+        return str(exc)
+    msg = str(errors[0].get("msg", "")).removeprefix("Value error, ")
+    loc = ".".join(str(part) for part in errors[0].get("loc", ()))
+    more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
+    return (f"field {loc!r}: {msg}" if loc else msg) + more
+
+
+class IdentityRecord(BaseModel):
+    """One record that carries identifiers: the input of
+    :func:`~clientmodel.identity.resolution.resolve`.
+
+    Attributes
+    ----------
+    record_id:
+        The record's id (a string or an integer), unique among the records resolved together.
+    identifiers:
+        :class:`~clientmodel.identity.kinds.Identifier` objects, or their dicts, or
+        ``(kind, value)`` / ``(kind, value, scope)`` tuples. Values are normalised on
+        validation; a malformed one is reported with the record id and its position.
+    timestamp:
+        When the record was seen (timezone-aware). Sets the processing order (earlier records
+        claim identifiers first) and the times that window limits count. Records without a
+        timestamp come after those with one.
+
+    Examples
+    --------
+    >>> r = IdentityRecord(record_id="r1", identifiers=[("phone", "+86 138 0013 8000")])
+    >>> r.identifiers[0].value
+    '+8613800138000'
+    >>> IdentityRecord(record_id="r2", identifiers=[("email", "not-an-email")])
+    Traceback (most recent call last):
+    ...
+    pydantic_core._pydantic_core.ValidationError: 1 validation error for IdentityRecord
+      Value error, record 'r2', identifier 0: email value 'not****mail' is not an email ...
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    record_id: StrictStr | StrictInt
+    identifiers: tuple[Identifier, ...] = ()
+    timestamp: AwareDatetime | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _identifiers(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        items = data.get("identifiers")
+        if not isinstance(items, (list, tuple)):
+            return data
+        out = []
+        for i, item in enumerate(items):
+            try:
+                out.append(_identifier_from(item))
+            except ValidationError as exc:
+                raise ValueError(
+                    f"record {data.get('record_id')!r}, identifier {i}: {_validation_message(exc)}"
+                ) from None
+        return {**data, "identifiers": tuple(out)}
+
+    @field_validator("record_id")
+    @classmethod
+    def _non_empty(cls, value: str | int) -> str | int:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("record_id must be a non-empty string or an integer")
+        return value

@@ -1,0 +1,69 @@
+"""Incremental resolution == full re-resolution (issue 18 item 2), on random scenarios."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from clientmodel.errors import DataError
+from clientmodel.identity import IdentityConfig, add_records, resolve, resolve_table
+
+T0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+POOL = [
+    ("member_id", "M0", None), ("member_id", "M1", None), ("wechat_unionid", "U0", None),
+    ("wechat_openid", "o0", "wx1"), ("wechat_openid", "o1", "wx1"),
+    ("phone", "+8613800000001", None), ("phone", "+8613800000002", None), ("phone", "null", None),
+    ("email", "a@x.io", None), ("email", "b@x.io", None),
+    ("device_id", "D0", None), ("device_id", "D1", None), ("device_id", "kiosk", None),
+    ("cookie_id", "C0", None), ("cookie_id", "C1", None), ("cookie_id", "anonymous", None),
+]  # fmt: skip
+CONFIGS = [
+    IdentityConfig(),
+    IdentityConfig()
+    .with_rule("device_id", limit=1, blocked=("kiosk",))
+    .with_rule("phone", limit=1),
+    IdentityConfig().with_rule("cookie_id", limit=2, window=dt.timedelta(days=3)),
+]
+
+
+@st.composite
+def split_scenarios(draw):
+    config = draw(st.sampled_from(CONFIGS))
+    n = draw(st.integers(1, 10))
+    timed = config.rule("cookie_id").window is not None
+    records = []
+    for i in range(n):
+        idents = draw(st.lists(st.sampled_from(POOL), max_size=4))
+        t = draw(st.integers(0, 6) if timed else st.none() | st.integers(0, 6))
+        records.append({
+            "record_id": f"r{draw(st.integers(0, 99))}-{i}",
+            "identifiers": [(k, v) if s is None else (k, v, s) for k, v, s in idents],
+            "timestamp": None if t is None else T0 + dt.timedelta(days=t),
+        })  # fmt: skip
+    cut = draw(st.integers(0, n))
+    return records[:cut], records[cut:], config
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(split_scenarios())
+def test_adding_records_equals_resolving_everything(scenario):
+    old, new, config = scenario
+    assert add_records(resolve(old, config), new) == resolve(old + new, config)
+
+
+def test_adding_onto_a_table_face_resolution():
+    table = {"record_id": ["a", "b"], "kind": ["email", "email"], "value": ["x@y.io", "z@y.io"]}
+    res = add_records(
+        resolve_table(table), [{"record_id": "c", "identifiers": [("email", "x@y.io")]}]
+    )
+    assert res.profile_of("c") == "a"
+    assert res.n_profiles == 2
+
+
+def test_known_ids_are_refused():
+    res = resolve([{"record_id": "a"}])
+    with pytest.raises(DataError, match="already resolved"):
+        add_records(res, [{"record_id": "a"}])
