@@ -48,7 +48,6 @@ from .conftest import EMAIL, PHONE, bad, check_bad, keep, marked, unknown_ids
 XFAIL: dict[str, str] = {
     "audience-bad-rule-text": "accepted, returns Audience(name='vip', rule='frequency >>= 2')",
     "audience-int-rule": "accepted, returns Audience(name='vip', rule=5)",
-    "audiences_of-int-record": "accepted, returns []",
     "cohort-arrays-read-only": "no error; did not raise any of (ValueError, TypeError)",
     "cohort-from_dict-active-shape": "accepted, returns CohortTable(unit='M', cohorts=array(['2...",
     "distinct-columns-text": "ArgumentError does not name ('frequency',): field='columns' colum...",
