@@ -339,5 +339,6 @@ def test_many_distinct_holdout_lengths_match_per_customer_calls():
 def test_a_result_rebuilt_from_an_incomplete_dict_names_the_missing_field():
     from clientmodel.ltv.diagnostics import Tracking
 
-    with pytest.raises(ArgumentError, match="lacks 'expected_cumulative'"):
+    with pytest.raises(ArgumentError, match="missing key.*'expected_cumulative'") as info:
         Tracking.from_dict({"times": [1.0], "actual_cumulative": [2.0]})
+    assert info.value.field == "Tracking.expected_cumulative"

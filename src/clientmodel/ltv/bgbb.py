@@ -178,6 +178,11 @@ class BGBB(ParametricModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
+    GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("alpha", "beta", "purchase probability per opportunity"),
+        ("gamma", "delta", "dropout probability per opportunity"),
+    )
     alpha: float = attrs.field(validator=positive)
     beta: float = attrs.field(validator=positive)
     gamma: float = attrs.field(validator=positive)
@@ -264,6 +269,7 @@ class BGBB(ParametricModel):
             n_distinct=len(cx),
             penalizer=penalizer,
             model=cls.__name__,
+            boundary=cls.boundary_warnings,
         )
         return cls(**estimates, fit_report=report)
 

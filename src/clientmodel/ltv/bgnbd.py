@@ -299,6 +299,10 @@ class _BetaGeometricFamily(ParametricModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (("r", "alpha", "purchase rates"),)
+    BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("a", "b", "dropout probability after a purchase"),
+    )
     _SHIFT: ClassVar[int] = 0
     r: float
     alpha: float
@@ -367,6 +371,7 @@ class _BetaGeometricFamily(ParametricModel):
             n_distinct=len(x),
             penalizer=penalizer,
             model=cls.__name__,
+            boundary=cls.boundary_warnings,
             hessian=objective.hessian,
         )
         return cls(**estimates, fit_report=report)  # type: ignore[call-arg]

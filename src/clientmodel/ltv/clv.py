@@ -45,6 +45,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
+from clientmodel._validation import check_integer
 from clientmodel.errors import ArgumentError
 from clientmodel.ltv._base import Prediction, _as_record, non_negative, read_summary
 from clientmodel.periods import UNIT_DAYS, parse_unit
@@ -61,6 +62,8 @@ _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 _TAIL = 40.0
 _GLAG_NODES = 64
 _NEAR_INTEGER = 5e-3
+# Periods of the discrete form at most (one per time unit by default).
+_MAX_STEPS = 100_000
 
 
 def _periods_per_year(unit: str) -> float:
@@ -141,6 +144,9 @@ def _continuous_numeric(
 
     Also returns ``E(H)`` (``None`` for an infinite horizon).
     """
+    if delta > 0 and horizon > _TAIL / delta:
+        # Beyond 40 / delta the discount kernel is below exp(-40): the rest adds nothing.
+        horizon = math.inf
     infinite = math.isinf(horizon)
     if delta == 0:
         at_end = _path(model, summary, np.array([horizon]), columns)[:, 0]
@@ -266,15 +272,16 @@ def _discounted(
     delta = math.log1p(d) / _periods_per_year(unit)
     if method == "discrete":
         if steps is None:
+            if h > _MAX_STEPS:
+                raise ArgumentError(
+                    f"horizon={horizon!r} at one step per time unit needs more than {_MAX_STEPS} "
+                    "steps: pass steps (the number of periods to cut the horizon into, at most "
+                    f"{_MAX_STEPS}) or use method='continuous', which also accepts math.inf",
+                    field="horizon",
+                )
             n_steps = max(1, math.ceil(h - 1e-9))
-        elif isinstance(steps, (int, np.integer)) and not isinstance(steps, bool) and steps >= 1:
-            n_steps = int(steps)
         else:
-            raise ArgumentError(
-                f"steps={steps!r} must be a whole number >= 1 (the number of periods the horizon "
-                "is cut into; default one per time unit)",
-                field="steps",
-            )
+            n_steps = check_integer(steps, "steps", minimum=1, maximum=_MAX_STEPS)
         return _discrete(transaction_model, summary, h, delta, n_steps, columns)
     else:
         if steps is not None:

@@ -188,9 +188,9 @@ def _check_mean(q: float) -> None:
     if q <= 1.0:
         raise ArgumentError(
             f"GammaGamma has q={q!r} <= 1: the mixing distribution of spend has no mean, so the "
-            "expected spend per transaction is infinite (not a number this library will return). "
-            "The data have a very heavy right tail of spend: cap or remove outlying spends, "
-            "model large orders separately, or use a penalizer when fitting",
+            "expected spend per transaction of a new customer is infinite (not a number this "
+            "library will return). The data have a very heavy right tail of spend: cap or remove "
+            "outlying spends, model large orders separately, or use a penalizer when fitting",
             field="q",
         )
 
@@ -222,6 +222,10 @@ class GammaGamma(ParametricModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
+    GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("q", "gamma", "spending rates (nu)"),
+    )
+    BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     p: float = attrs.field(validator=positive)
     q: float = attrs.field(validator=positive)
     gamma: float = attrs.field(validator=positive)
@@ -300,6 +304,7 @@ class GammaGamma(ParametricModel):
             n_distinct=len(cx),
             penalizer=penalizer,
             model=cls.__name__,
+            boundary=cls.boundary_warnings,
         )
         return cls(**estimates, fit_report=report)
 
@@ -340,8 +345,12 @@ class GammaGamma(ParametricModel):
                            = w * p gamma / (q - 1) + (1 - w) * zbar,  w = (q - 1) / (p x + q - 1)
 
         a weighted average of the population mean and the customer's own mean. A customer with
-        ``frequency == 0`` gets the population mean. Raises ``ArgumentError`` when ``q <= 1``
-        (infinite population mean).
+        ``frequency == 0`` gets the population mean.
+
+        ``E[1 / nu]`` under ``Gamma(k, rate)`` is ``rate / (k - 1)`` for ``k > 1`` and infinite
+        otherwise, so the conditional mean is finite wherever ``p x + q > 1`` -- for ``q <= 1``
+        too, once a customer has enough transactions. Rows where it is infinite (``p x + q <=
+        1``, e.g. new customers when ``q <= 1``) raise ``DataError`` naming them.
 
         Examples
         --------
@@ -350,11 +359,36 @@ class GammaGamma(ParametricModel):
         >>> m.expected_spend({"frequency": [2, 0], "monetary_value": [22.35, 0.0]}).round(2)
         array([24.66, 35.22])
         """
-        _check_mean(self.q)
         data = _read(summary, columns)
-        x, m = data["frequency"], data["monetary_value"]
-        xm = np.where(x > 0, x * m, 0.0)
-        values = self.p * (self.gamma + xm) / (self.p * x + self.q - 1.0)
+        x, m = data["frequency"], np.where(data["frequency"] > 0, data["monetary_value"], 0.0)
+        shape = self.p * x + self.q  # posterior shape of nu; E[1/nu] is finite iff it is > 1
+        infinite = shape <= 1.0
+        if infinite.any():
+            rows = np.flatnonzero(infinite)
+            raise DataError(
+                f"the expected spend is infinite for {len(rows)} customer(s) "
+                f"({describe_rows(rows, x[rows].tolist())} transactions): with q={self.q:.4g} "
+                f"and p={self.p:.4g} the posterior of the spending rate has shape p x + q <= 1, "
+                "which has no mean; such customers need more transactions (p x + q > 1) or a "
+                "spend model with q > 1",
+                field="frequency",
+                rows=rows[:5].tolist(),
+            )
+        # E[Z | x, zbar] = p (gamma + x zbar) / (p x + q - 1), written so that a huge zbar
+        # overflows only when the answer does.
+        denominator = shape - 1.0
+        with np.errstate(over="ignore"):
+            values = self.p * self.gamma / denominator + (self.p * x / denominator) * m
+        overflow = ~np.isfinite(values)
+        if overflow.any():
+            rows = np.flatnonzero(overflow)
+            raise DataError(
+                f"the expected spend overflows float64 for {len(rows)} customer(s) "
+                f"({describe_rows(rows, m[rows].tolist())}): monetary_value is too large; "
+                "rescale the amounts (e.g. to thousands)",
+                field="monetary_value",
+                rows=rows[:5].tolist(),
+            )
         return output(values, data)
 
     def expected_spend_new(self) -> float:

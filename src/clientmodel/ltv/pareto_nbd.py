@@ -229,6 +229,11 @@ class ParetoNBD(ParametricModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
+    GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("r", "alpha", "purchase rates"),
+        ("s", "beta", "dropout rates"),
+    )
+    BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     r: float = attrs.field(validator=positive)
     alpha: float = attrs.field(validator=positive)
     s: float = attrs.field(validator=positive)
@@ -281,6 +286,7 @@ class ParetoNBD(ParametricModel):
             n_distinct=len(x),
             penalizer=penalizer,
             model=cls.__name__,
+            boundary=cls.boundary_warnings,
             hessian=objective.hessian,
         )
         return cls(**estimates, fit_report=report)

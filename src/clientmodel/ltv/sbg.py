@@ -208,6 +208,10 @@ class ShiftedBetaGeometric(ParametricModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("alpha", "beta")
+    GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("alpha", "beta", "dropout probability per period"),
+    )
     alpha: float = attrs.field(validator=positive)
     beta: float = attrs.field(validator=positive)
     fit_report: FitReport | None = attrs.field(default=None, eq=False, repr=False)
@@ -253,6 +257,7 @@ class ShiftedBetaGeometric(ParametricModel):
             n_distinct=len(cr),
             penalizer=penalizer,
             model=cls.__name__,
+            boundary=cls.boundary_warnings,
         )
         return cls(**estimates, fit_report=report)
 
