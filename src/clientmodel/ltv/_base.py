@@ -8,6 +8,7 @@ aligned with the table's rows.
 
 from __future__ import annotations
 
+import abc
 import math
 import numbers
 from collections.abc import Mapping, Sequence
@@ -15,7 +16,8 @@ from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import attrs
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
+from typing_extensions import Self
 
 from clientmodel._validation import (
     check_exact_counts,
@@ -25,16 +27,19 @@ from clientmodel._validation import (
     key_path,
 )
 from clientmodel.errors import ArgumentError, DataError, describe_rows
+from clientmodel.ltv._fitting import Likelihood, maximize
 from clientmodel.ltv.report import FitReport
 from clientmodel.tables import read_table
 
 __all__ = [
     "FORMAT_VERSION",
+    "REGISTRY",
     "ParametricModel",
     "Prediction",
     "SummaryData",
     "check_btyd",
     "check_n_customers",
+    "check_starts",
     "non_negative",
     "output",
     "positive",
@@ -68,15 +73,104 @@ def positive(instance: Any, attribute: attrs.Attribute[float], value: float) -> 
         )
 
 
-class ParametricModel:
-    """Mixin for attrs models whose parameter attributes are listed in ``PARAMS``."""
+#: Every model class by name, filled as the classes are defined (see ``contract.model_classes``).
+REGISTRY: dict[str, type[ParametricModel]] = {}
+
+
+class ParametricModel(abc.ABC):
+    """Base of every model: parameters listed in ``PARAMS``, one template ``fit``, JSON forms.
+
+    A model class gives its likelihood (``_likelihood``) and the template :meth:`fit` does the
+    rest: validation of the options, several starts, the optimiser, uncertainty and the report.
+    """
 
     PARAMS: ClassVar[tuple[str, ...]] = ()
+    #: "transaction", "spend" or "retention" (see :mod:`clientmodel.ltv.contract`)
+    KIND: ClassVar[str] = ""
     #: (shape, rate, what varies) of each gamma mixing distribution of the model
     GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     #: (a, b, what the probability is) of each beta mixing distribution of the model
     BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     fit_report: FitReport | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            REGISTRY[cls.__name__] = cls  # attrs' slotted rebuild replaces the first entry
+
+    @classmethod
+    def fit(
+        cls,
+        summary: Any,
+        *,
+        weights: str | ArrayLike | None = None,
+        penalizer: float = 0.0,
+        columns: Mapping[str, str] | None = None,
+        starts: Sequence[Sequence[float]] | None = None,
+    ) -> Self:
+        """Fit by maximum likelihood on the compressed data; the one fit of every model.
+
+        Parameters
+        ----------
+        summary:
+            The model's data: a table (pandas / polars / pyarrow / mapping of columns) with the
+            columns of ``SUMMARY`` (one row per customer, or per distinct history with
+            weights); cohort survival counts for the shifted beta-geometric.
+        weights:
+            Column name or array of per-row customer counts; by default a ``weights`` column is
+            used when present, else every row counts once.
+        penalizer:
+            L2 penalty ``penalizer * sum(theta**2)`` (helps on small or degenerate data).
+        columns:
+            Renames, standard name -> your column, e.g. ``{"frequency": "x"}``.
+        starts:
+            Starting points (one value per parameter of ``PARAMS``, all > 0). Every start is
+            run and the best log-likelihood kept; the default starts suit most data.
+
+        Returns
+        -------
+        A new model with the estimates and its ``fit_report`` (how many starts agreed,
+        boundary warnings, standard errors). Raises ``DataError`` for invalid data and
+        ``ConvergenceError`` (saying what to try) when no start reaches an optimum.
+
+        Examples
+        --------
+        >>> from clientmodel.ltv import BGNBD
+        >>> data = BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(2000, 39.0, seed=1)
+        >>> model = BGNBD.fit(data)
+        >>> model.fit_report.converged, model.fit_report.at_boundary
+        (True, False)
+        """
+        penalty = check_number(penalizer, "penalizer", minimum=0)
+        chosen = None if starts is None else check_starts(starts, cls.PARAMS)
+        return cls._maximize(
+            cls._likelihood(summary, weights=weights, columns=columns), penalty, chosen
+        )
+
+    @classmethod
+    def _maximize(
+        cls, problem: Likelihood, penalty: float, chosen: Sequence[Sequence[float]] | None
+    ) -> Self:
+        """The optimiser, uncertainty and report of :meth:`fit` on a model's likelihood."""
+        estimates, report = maximize(
+            problem.loglik,
+            names=cls.PARAMS,
+            starts=problem.starts if chosen is None else chosen,
+            n_observations=problem.n_observations,
+            n_distinct=problem.n_distinct,
+            penalizer=penalty,
+            model=cls.__name__,
+            hessian=problem.hessian,
+            boundary=cls.boundary_warnings,
+        )
+        return cls(**estimates, fit_report=report)  # type: ignore[call-arg]
+
+    @classmethod
+    @abc.abstractmethod
+    def _likelihood(
+        cls, summary: Any, *, weights: str | ArrayLike | None, columns: Mapping[str, str] | None
+    ) -> Likelihood:
+        """The model's hook: read and validate the data, compress it, give the likelihood."""
 
     @classmethod
     def boundary_warnings(cls, estimates: Mapping[str, float]) -> list[str]:
@@ -348,6 +442,28 @@ def check_btyd(data: SummaryData, *, recency: str = "recency") -> None:
                 field=recency,
                 rows=rows[:5].tolist(),
             )
+
+
+def check_starts(starts: Any, names: Sequence[str]) -> list[list[float]]:
+    """Starting points: a list of lists of one number > 0 per parameter."""
+    rows = check_sequence(starts, "starts")
+    if not rows:
+        raise ArgumentError("starts must hold at least one starting point", field="starts")
+    out: list[list[float]] = []
+    for i, row in enumerate(rows):
+        values = check_sequence(row, key_path("starts", i))
+        if len(values) != len(names):
+            raise ArgumentError(
+                f"starts[{i}] has {len(values)} value(s); give one per parameter {list(names)}",
+                field=key_path("starts", i),
+            )
+        out.append(
+            [
+                check_number(v, key_path("starts", i, j), minimum=0, exclusive_minimum=True)
+                for j, v in enumerate(values)
+            ]
+        )
+    return out
 
 
 def non_negative(value: Any, name: str, accepted: str = "a finite number >= 0") -> float:

@@ -28,6 +28,7 @@ __all__ = [
     "Boundary",
     "FitReport",
     "Hessian",
+    "Likelihood",
     "LogLikelihood",
     "Objective",
     "compress",
@@ -267,6 +268,21 @@ Boundary = Callable[[Mapping[str, float]], list[str]]
 
 # A log-parameter beyond this (a parameter above ~1e8 or below ~1e-8) has run to the edge.
 _EDGE = 18.5
+
+
+@attrs.frozen
+class Likelihood:
+    """What a model hands the template fit: its log-likelihood on the compressed data.
+
+    ``loglik`` (and the optional ``hessian``) take the log-parameters; ``starts`` are the
+    model's default starting points (natural scale).
+    """
+
+    loglik: LogLikelihood
+    starts: Sequence[Sequence[float]]
+    n_observations: float
+    n_distinct: int
+    hessian: Hessian | None = None
 
 
 @attrs.frozen

@@ -29,11 +29,9 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
-from typing_extensions import Self
 
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv._base import (
-    ParametricModel,
     Prediction,
     SummaryData,
     check_n_customers,
@@ -42,7 +40,8 @@ from clientmodel.ltv._base import (
     read_summary,
     read_weights,
 )
-from clientmodel.ltv._fitting import FitReport, compress, maximize
+from clientmodel.ltv._fitting import FitReport, Likelihood, compress
+from clientmodel.ltv.contract import SpendModel
 
 __all__ = ["GammaGamma", "frequency_spend_correlation"]
 
@@ -196,7 +195,7 @@ def _check_mean(q: float) -> None:
 
 
 @attrs.frozen(kw_only=True)
-class GammaGamma(ParametricModel):
+class GammaGamma(SpendModel):
     """Gamma-gamma spend model: gamma transaction values with a gamma-distributed rate.
 
     Attributes
@@ -232,46 +231,13 @@ class GammaGamma(ParametricModel):
     fit_report: FitReport | None = attrs.field(default=None, eq=False, repr=False)
 
     @classmethod
-    def fit(
-        cls,
-        summary: Any,
-        *,
-        weights: str | ArrayLike | None = None,
-        penalizer: float = 0.0,
-        columns: Mapping[str, str] | None = None,
-        starts: Sequence[Sequence[float]] | None = None,
-    ) -> Self:
-        """Fit by maximum likelihood on (frequency, monetary_value) of the repeat buyers.
+    def _likelihood(
+        cls, summary: Any, *, weights: str | ArrayLike | None, columns: Mapping[str, str] | None
+    ) -> Likelihood:
+        """(frequency, monetary_value) of the repeat buyers, compressed; analytic gradient.
 
         Rows with ``frequency == 0`` have no observed repeat spend and contribute nothing (their
-        likelihood is 1); they may stay in the table. Identical (frequency, monetary_value) rows
-        are compressed into weights, and the analytic gradient is used.
-
-        Parameters
-        ----------
-        summary:
-            A table with ``frequency`` (number of transactions averaged, usually the repeat
-            purchases) and ``monetary_value`` (their mean value, > 0 when frequency > 0).
-        weights:
-            Column name or array of per-row customer counts; by default a ``weights`` column is
-            used when present, else every row counts once.
-        penalizer:
-            L2 penalty on the parameters.
-        columns:
-            Renames, e.g. ``{"frequency": "x", "monetary_value": "zbar"}``.
-        starts:
-            Starting points ``[p, q, gamma]`` tried in order.
-
-        Returns
-        -------
-        A new model with the estimates and ``fit_report``.
-
-        Examples
-        --------
-        >>> from clientmodel.ltv.gamma_gamma import GammaGamma
-        >>> sim = GammaGamma(p=6.0, q=4.0, gamma=15.0).simulate(2000, 3, seed=1)
-        >>> GammaGamma.fit(sim).fit_report.converged
-        True
+        likelihood is 1); they may stay in the table.
         """
         data = _read(summary, columns, optional=("weights",))
         w = read_weights(summary, data, weights, columns)
@@ -296,17 +262,7 @@ class GammaGamma(ParametricModel):
             [1.0, 1.0, 1.0],
             [0.5, 10.0, 20.0 * mean],
         ]
-        estimates, report = maximize(
-            loglik,
-            names=cls.PARAMS,
-            starts=default if starts is None else starts,
-            n_observations=float(cw.sum()),
-            n_distinct=len(cx),
-            penalizer=penalizer,
-            model=cls.__name__,
-            boundary=cls.boundary_warnings,
-        )
-        return cls(**estimates, fit_report=report)
+        return Likelihood(loglik, default, float(cw.sum()), len(cx))
 
     def log_likelihood_of(
         self,
