@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from scipy import integrate, stats
 
-from clientmodel.errors import ConvergenceError, DataError
+from clientmodel.errors import ArgumentError, ConvergenceError, DataError
 from clientmodel.ltv import BGBB, BGNBD, MBGNBD, GammaGamma, ParetoNBD
 from clientmodel.ltv._fitting import maximize
 from clientmodel.ltv.report import FitReport
@@ -113,7 +113,7 @@ def _btyd_tables(max_rows: int = 40):
     return st.lists(row, min_size=3, max_size=max_rows).map(build)
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(table=_btyd_tables())
 @pytest.mark.parametrize("cls", [BGNBD, MBGNBD, ParetoNBD])
 def test_small_random_tables_fit_or_fail_clearly(cls, table):
@@ -128,7 +128,7 @@ def test_small_random_tables_fit_or_fail_clearly(cls, table):
     assert FitReport.from_dict(json.loads(json.dumps(report.to_dict()))) == report
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(
     rows=st.lists(
         st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 6)), min_size=3, max_size=30
@@ -143,7 +143,7 @@ def test_small_random_bgbb_tables_fit_or_fail_clearly(rows):
         BGBB.fit({"frequency": x, "recency": tx, "n": n})
 
 
-@settings(max_examples=12, deadline=None)
+@settings(max_examples=12, deadline=None, suppress_health_check=list(HealthCheck))
 @given(rows=st.lists(st.tuples(st.integers(1, 5), st.floats(0.5, 1e4)), min_size=3, max_size=30))
 def test_small_random_spend_tables_fit_or_fail_clearly(rows):
     table = {"frequency": [r[0] for r in rows], "monetary_value": [r[1] for r in rows]}
@@ -194,3 +194,83 @@ def test_huge_amounts_give_an_error_not_inf():
     with pytest.raises(DataError, match="overflows") as info:
         heavy.expected_spend({"frequency": [1, 3], "monetary_value": [10.0, 1.79e308]})
     assert info.value.rows == (1,)
+
+
+def test_text_weights_are_a_data_error_naming_the_rows():
+    # Before: ValueError "could not convert string to float: 'a'".
+    table = {"frequency": [1, 0], "recency": [10.0, 0.0], "T": [30.0, 30.0]}
+    with pytest.raises(DataError, match="not numbers") as info:
+        BGNBD.fit(table, weights=["a", "b"])
+    assert info.value.field == "weights"
+    assert info.value.rows == (0, 1)
+    with pytest.raises(DataError, match="missing"):
+        BGNBD.fit(table, weights="a b")  # a column name that is not there
+    with pytest.raises(ArgumentError) as info:
+        BGNBD.fit(table, weights=5)
+    assert info.value.field == "weights"
+
+
+def _model_dicts():
+    from clientmodel.ltv import model_classes
+
+    for name, cls in model_classes().items():
+        yield name, cls, cls(**cls.EXAMPLE).to_dict()
+
+
+@pytest.mark.parametrize(("name", "cls", "good"), list(_model_dicts()))
+def test_model_from_dict_names_the_key_path(name, cls, good):
+    first = cls.PARAMS[0]
+    cases = [
+        ({**good, "params": {**good["params"], first: "x"}}, f"{name}.params.{first}"),
+        ({**good, "params": [1, 2]}, f"{name}.params"),
+        ({k: v for k, v in good.items() if k != "params"}, f"{name}.params"),
+        ({**good, "params": {**good["params"], first: -1.0}}, f"{name}.params.{first}"),
+        ({**good, "fit_report": {"log_likelihood": 1.0}}, f"{name}.fit_report"),
+        ({**good, "fit_report": [1]}, f"{name}.fit_report"),
+        ([1], name),
+    ]
+    for data, field in cases:
+        with pytest.raises(ArgumentError) as info:
+            cls.from_dict(data)
+        assert str(info.value.field).startswith(field), (data, info.value.field)
+
+
+def test_fit_report_from_dict_names_the_key_path():
+    report = BGNBD.fit(CDNOW, columns=COLS).fit_report.to_dict()
+    cases = [
+        ({**report, "log_likelihood": "high"}, "fit_report.log_likelihood"),
+        ({**report, "estimates": [1]}, "fit_report.estimates"),
+        ({**report, "estimates": {"r": "x"}}, "fit_report.estimates.r"),
+        ({**report, "confidence_intervals": {"r": [1.0]}}, "fit_report.confidence_intervals.r"),
+        ({**report, "warnings": "boo"}, "fit_report.warnings"),
+        ({k: v for k, v in report.items() if k != "method"}, "fit_report.method"),
+    ]
+    for data, field in cases:
+        with pytest.raises(ArgumentError) as info:
+            FitReport.from_dict(data)
+        assert str(info.value.field).startswith(field), (data, info.value.field)
+
+
+def test_diagnostic_results_from_dict_name_the_key_path():
+    from clientmodel.ltv.diagnostics import Tracking, frequency_histogram
+
+    hist = frequency_histogram(BGNBD(**BGNBD.EXAMPLE), CDNOW, columns=COLS, max_n=4).to_dict()
+    name = "FrequencyHistogram"
+    from clientmodel.ltv.diagnostics import FrequencyHistogram
+
+    cases = [
+        ({**hist, "chi_square": "big"}, f"{name}.chi_square"),
+        ({**hist, "observed": "many"}, f"{name}.observed"),
+        ({**hist, "observed": [1.0, "x"]}, f"{name}.observed"),
+        ({**hist, "observed": [1.0]}, name),  # lengths disagree
+        ({k: v for k, v in hist.items() if k != "n"}, f"{name}.n"),
+        ([1], name),
+    ]
+    for data, field in cases:
+        with pytest.raises(ArgumentError) as info:
+            FrequencyHistogram.from_dict(data)
+        assert str(info.value.field).startswith(field), (data, info.value.field)
+    with pytest.raises(ArgumentError):
+        Tracking.from_dict(
+            {"times": [1.0], "actual_cumulative": {"a": 1}, "expected_cumulative": []}
+        )

@@ -87,6 +87,8 @@ class ParametricModel(abc.ABC):
     PARAMS: ClassVar[tuple[str, ...]] = ()
     #: "transaction", "spend" or "retention" (see :mod:`clientmodel.ltv.contract`)
     KIND: ClassVar[str] = ""
+    #: Published parameter values: the example of the docs and of the check suite.
+    EXAMPLE: ClassVar[dict[str, float]] = {}
     #: (shape, rate, what varies) of each gamma mixing distribution of the model
     GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     #: (a, b, what the probability is) of each beta mixing distribution of the model

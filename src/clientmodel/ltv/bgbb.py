@@ -177,7 +177,15 @@ class BGBB(TransactionModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
+    #: Published estimates, the example of the check suite (Fader, Hardie & Berger 2010):
+    EXAMPLE: ClassVar[dict[str, float]] = {
+        "alpha": 1.204,
+        "beta": 0.750,
+        "gamma": 0.657,
+        "delta": 2.783,
+    }
     SUMMARY: ClassVar[tuple[str, ...]] = _SUMMARY
+    EXAMPLE_PERIOD: ClassVar[float] = 6
     GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("alpha", "beta", "purchase probability per opportunity"),

@@ -116,18 +116,24 @@ def _path(
 
 
 def _discrete(
-    model: Any,
+    model: TransactionModel,
     summary: Any,
     horizon: float,
     delta: float,
     steps: int,
     columns: Mapping[str, str] | None,
-) -> tuple[Array, Array]:
+) -> tuple[Array, Array | None]:
+    """``sum_k [E(t_k) - E(t_{k-1})] v_k = sum_k E(t_k) (v_k - v_{k+1})``, ``v_{steps+1} = 0``.
+
+    Summation by parts lets the model sum over the steps per distinct history
+    (:meth:`~clientmodel.ltv.contract.TransactionModel.weighted_purchases`), without a
+    (customers x steps) matrix.
+    """
     times = horizon * np.arange(1, steps + 1) / steps
-    cumulative = _path(model, summary, times, columns)
-    increments = np.diff(cumulative, axis=1, prepend=0.0)
-    out: Array = increments @ np.exp(-delta * times)
-    return out, cumulative[:, -1]
+    v = np.exp(-delta * times)
+    weights = v - np.append(v[1:], 0.0)
+    out = model.weighted_purchases(summary, times, weights, columns=columns)
+    return np.atleast_1d(np.asarray(out, dtype=np.float64)), None
 
 
 def _continuous_numeric(

@@ -57,6 +57,8 @@ class TransactionModel(ParametricModel):
     KIND: ClassVar[str] = "transaction"
     #: The summary columns the model reads.
     SUMMARY: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
+    #: A typical observation length (weeks; opportunities for discrete time) for examples.
+    EXAMPLE_PERIOD: ClassVar[float] = 39.0
 
     @abstractmethod
     def p_alive(
@@ -126,6 +128,32 @@ class TransactionModel(ParametricModel):
         alive = self.p_alive(summary, horizon=horizon, columns=columns)
         return 1.0 - alive
 
+    def weighted_purchases(
+        self,
+        summary: Any,
+        times: ArrayLike,
+        weights: ArrayLike,
+        *,
+        columns: Mapping[str, str] | None = None,
+    ) -> NDArray[np.float64]:
+        """``sum_k weights[k] E[X(T, T + times[k])]`` per customer (discounted sums of CLV).
+
+        The default contracts :meth:`expected_purchases_path`; a model may compute it without
+        the (customers x times) matrix.
+
+        Examples
+        --------
+        >>> from clientmodel.ltv import BGNBD
+        >>> m = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> h = {"frequency": [2], "recency": [30.43], "T": [38.86]}
+        >>> bool(m.weighted_purchases(h, [39.0], [1.0])[0] == m.expected_purchases(h, 39.0)[0])
+        True
+        """
+        w = np.asarray(weights, dtype=np.float64)
+        path = self.expected_purchases_path(summary, times, columns=columns)
+        out: NDArray[np.float64] = path @ w
+        return out
+
     def discounted_closed_form(
         self,
         summary: Any,
@@ -193,6 +221,12 @@ class RetentionModel(ParametricModel):
     @abstractmethod
     def survival(self, t: ArrayLike) -> float | NDArray[np.float64]:
         """P(a new customer is still subscribed after ``t`` renewal decisions)."""
+
+    @abstractmethod
+    def simulate_cohort(
+        self, cohort_size: int, periods: int, *, seed: int | np.random.Generator | None = None
+    ) -> NDArray[np.int64]:
+        """Survivor counts ``[n_0, ..., n_periods]`` of one cohort drawn from the model."""
 
     @abstractmethod
     def p_retained(

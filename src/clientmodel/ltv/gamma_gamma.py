@@ -221,6 +221,8 @@ class GammaGamma(SpendModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
+    #: Published estimates, the example of the check suite (Fader & Hardie (2013), CDNOW):
+    EXAMPLE: ClassVar[dict[str, float]] = {"p": 6.25, "q": 3.74, "gamma": 15.44}
     GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("q", "gamma", "spending rates (nu)"),
     )

@@ -295,6 +295,8 @@ class ParetoNBD(TransactionModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
+    #: Published estimates, the example of the check suite (Fader, Hardie & Lee (2005), CDNOW):
+    EXAMPLE: ClassVar[dict[str, float]] = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
     GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("r", "alpha", "purchase rates"),
         ("s", "beta", "dropout rates"),

@@ -210,6 +210,8 @@ class ShiftedBetaGeometric(RetentionModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("alpha", "beta")
+    #: Published estimates, the example of the check suite (Fader & Hardie 2007, regular):
+    EXAMPLE: ClassVar[dict[str, float]] = {"alpha": 0.704, "beta": 1.182}
     GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("alpha", "beta", "dropout probability per period"),
