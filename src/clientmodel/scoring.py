@@ -23,7 +23,8 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from typing import Any, Literal
 
 import attrs
@@ -119,7 +120,17 @@ def _flag(value: Any) -> bool:
 
 
 def _tz(value: Any) -> str | None:
-    return None if value is None else check_text(value, "tz")
+    if value is None:
+        return None
+    name = check_text(value, "tz")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ArgumentError(
+            f"tz={name!r} is not a time zone; use an IANA name such as 'Asia/Shanghai' or 'UTC'",
+            field="tz",
+        ) from None
+    return name
 
 
 _CONVERTERS: dict[str, Callable[[Any], Any]] = {
@@ -498,5 +509,11 @@ def score_batches(batches: Iterable[Any], plan: ScoringPlan | Mapping[str, Any])
     [1, 0]
     """
     description = plan.to_dict() if isinstance(plan, ScoringPlan) else dict(plan)
-    for batch in batches:
+    for i, batch in enumerate(batches):
+        if isinstance(batch, (str, bytes)) or not isinstance(batch, Sized):
+            raise ArgumentError(
+                f"batch {i} is a {type(batch).__name__}, not a summary table (Spark hands "
+                "pandas DataFrames)",
+                field="batches",
+            )
         yield _score_partition(batch, description)

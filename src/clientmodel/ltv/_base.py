@@ -343,7 +343,7 @@ def read_summary(
     ``frequency``. ``counts`` must be whole numbers >= 0. Optional columns missing from the input
     are left out of the result.
     """
-    rename = dict(columns or {})
+    rename = dict(check_mapping(columns, "columns")) if columns is not None else {}
     record = _as_record(summary)
     source = {k: [v] for k, v in record.items()} if record is not None else summary
     table = read_table(source, name="summary")

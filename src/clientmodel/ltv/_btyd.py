@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from clientmodel._validation import check_integer, check_seed
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv._base import (
     SummaryData,
@@ -20,7 +21,7 @@ from clientmodel.ltv._base import (
 )
 from clientmodel.ltv._fitting import compress
 
-__all__ = ["check_count", "check_time", "fit_data", "read_btyd", "sim_setup", "wsum"]
+__all__ = ["check_count", "check_time", "check_times", "fit_data", "read_btyd", "sim_setup", "wsum"]
 
 Array = NDArray[np.float64]
 _SUMMARY = ("frequency", "recency", "T")
@@ -79,13 +80,26 @@ def sim_setup(
         raise ArgumentError("T must be finite and >= 0 (one value or one per customer)", field="T")
     if not (np.isfinite(holdout) and holdout >= 0):
         raise ArgumentError(f"holdout={holdout!r} must be finite and >= 0", field="holdout")
-    return n, times, np.random.default_rng(seed)
+    return n, times, check_seed(seed)
 
 
 def check_time(t: float, name: str) -> None:
     non_negative(t, name)
 
 
-def check_count(n: int) -> None:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-        raise ArgumentError(f"n={n!r} must be a whole number >= 0", field="n")
+def check_count(n: Any) -> int:
+    """The ``n`` of ``p_purchases``: a whole number >= 0 (below 2**53)."""
+    return check_integer(n, "n", minimum=0)
+
+
+def check_times(times: Any) -> Array:
+    """Horizons ``times`` as a 1-d float array of finite numbers >= 0 (``times`` names it)."""
+    try:
+        ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            f"times={times!r} must be numbers >= 0 (lengths of future windows)", field="times"
+        ) from None
+    for v in ts.ravel():
+        non_negative(float(v), "times")
+    return ts

@@ -26,6 +26,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from clientmodel._validation import check_seed
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv import _discrete
 from clientmodel.ltv._base import (
@@ -520,7 +521,7 @@ class BGBB(TransactionModel):
                 "n must be one whole number or one per customer", field="n"
             ) from exc
         extra = _discrete.check_whole(holdout, "holdout")
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         p = rng.beta(self.alpha, self.beta, size=size)
         theta = rng.beta(self.gamma, self.delta, size=size)
         cap = float(opportunities.max() + extra + 1)

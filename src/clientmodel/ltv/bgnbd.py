@@ -24,6 +24,7 @@ from clientmodel.ltv import _special
 from clientmodel.ltv._base import (
     Prediction,
     SummaryData,
+    non_negative,
     output,
     positive,
     read_weights,
@@ -33,6 +34,9 @@ from clientmodel.ltv._btyd import (
 )
 from clientmodel.ltv._btyd import (
     check_time as _check_time,
+)
+from clientmodel.ltv._btyd import (
+    check_times,
 )
 from clientmodel.ltv._btyd import (
     fit_data as _fit_data,
@@ -366,10 +370,7 @@ class _BetaGeometricFamily(TransactionModel):
         >>> round(m.p_alive({"frequency": 2, "recency": 30.43, "T": 38.86}), 4)
         0.7266
         """
-        if not (np.isfinite(horizon) and horizon >= 0):
-            raise ArgumentError(
-                f"horizon={horizon!r} must be a finite number >= 0", field="horizon"
-            )
+        horizon = non_negative(horizon, "horizon")
         data = _read(summary, columns)
         alive = self._p_alive(data)
         if horizon > 0:
@@ -411,9 +412,7 @@ class _BetaGeometricFamily(TransactionModel):
         ...                           [13, 26, 39]).shape
         (1, 3)
         """
-        ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
-        for v in ts:
-            _check_time(float(v), "times")
+        ts = check_times(times)
         data = _read(summary, columns)
         r, alpha, b, index = self._alive_params(data)
         values = _special.bg_alive_expected(
@@ -444,9 +443,7 @@ class _BetaGeometricFamily(TransactionModel):
         >>> round(float(m.weighted_purchases(h, [13.0, 26.0], [1.0, -1.0])[0]), 4)
         -0.4044
         """
-        ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
-        for v in ts:
-            _check_time(float(v), "times")
+        ts = check_times(times)
         w = np.asarray(weights, dtype=np.float64).reshape(-1)
         data = _read(summary, columns)
         shift = self._SHIFT

@@ -44,8 +44,8 @@ from typing import Any, Literal
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_integer
-from clientmodel.errors import ArgumentError
+from clientmodel._validation import check_choice, check_integer
+from clientmodel.errors import ArgumentError, DataError
 from clientmodel.ltv._base import Prediction, _as_record, non_negative
 from clientmodel.ltv.contract import SpendModel, TransactionModel, model_classes
 from clientmodel.periods import UNIT_DAYS, parse_unit
@@ -215,10 +215,7 @@ def _discounted(
 ) -> tuple[Array, Array | None]:
     """Discounted purchases per customer, and E(H) when it came out of the computation."""
     transaction_model = _transaction_model(transaction_model)
-    if method not in ("discrete", "continuous"):
-        raise ArgumentError(
-            f"method={method!r} is not known; use 'discrete' or 'continuous'", field="method"
-        )
+    check_choice(method, "method", ("discrete", "continuous"))
     h = _check_horizon(horizon, method)
     d = _check_rate(discount_rate)
     delta = math.log1p(d) / _periods_per_year(unit)
@@ -437,5 +434,15 @@ def clv_table(
     table = read_table(summary, name="summary")
     if customer is not None:
         table.require(customer)
-        out = {customer: table.raw(customer), **out}
+        ids = table.raw(customer)
+        _, first, counts = np.unique(ids.astype(str), return_index=True, return_counts=True)
+        if (counts > 1).any():
+            rows = np.sort(first[counts > 1])
+            raise DataError(
+                f"column {customer!r} repeats {int((counts > 1).sum())} customer id(s) (first "
+                f"at rows {rows[:5].tolist()}); a summary has one row per customer",
+                field=customer,
+                rows=rows[:5].tolist(),
+            )
+        out = {customer: ids, **out}
     return table.result(out)

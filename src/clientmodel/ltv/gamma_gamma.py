@@ -30,6 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from clientmodel._validation import check_seed
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv._base import (
     Prediction,
@@ -332,11 +333,10 @@ class GammaGamma(SpendModel):
                 field="frequency",
                 rows=rows[:5].tolist(),
             )
-        # E[Z | x, zbar] = p (gamma + x zbar) / (p x + q - 1), written so that a huge zbar
-        # overflows only when the answer does.
-        denominator = shape - 1.0
+        # E[Z | x, zbar] = p (gamma + x zbar) / (p x + q - 1): amounts so large that the
+        # customer's total p (gamma + x zbar) leaves float64 are refused, not turned into inf.
         with np.errstate(over="ignore"):
-            values = self.p * self.gamma / denominator + (self.p * x / denominator) * m
+            values = self.p * (self.gamma + x * m) / (shape - 1.0)
         overflow = ~np.isfinite(values)
         if overflow.any():
             rows = np.flatnonzero(overflow)
@@ -403,7 +403,7 @@ class GammaGamma(SpendModel):
                 field="frequency",
             )
         freq = freq_f.astype(np.int64)
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         nu = rng.gamma(self.q, 1.0 / self.gamma, size=n)
         pos = freq > 0
         monetary = np.zeros(n)

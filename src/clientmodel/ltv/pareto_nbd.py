@@ -36,6 +36,9 @@ from clientmodel.ltv._btyd import (
     check_time as _check_time,
 )
 from clientmodel.ltv._btyd import (
+    check_times,
+)
+from clientmodel.ltv._btyd import (
     fit_data as _fit_data,
 )
 from clientmodel.ltv._btyd import (
@@ -454,9 +457,7 @@ class ParetoNBD(TransactionModel):
         ...                            "T": [38.86, 38.86]}, [13, 26, 39]).shape
         (2, 3)
         """
-        ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
-        for v in ts:
-            _check_time(float(v), "times")
+        ts = check_times(times)
         data = _read(summary, columns)
         alive, r, alpha = self._posterior(data)
         values = self._alive_expected(

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -54,6 +55,11 @@ _OPTIONAL = (
     "aic",
     "bic",
 )
+
+
+def _read_only(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """A read-only copy: a frozen report shares no mutable state with its input."""
+    return MappingProxyType(dict(value))
 
 
 @attrs.frozen
@@ -120,9 +126,11 @@ class FitReport:
     converged: bool
     method: str
     penalizer: float
-    estimates: Mapping[str, float]
-    standard_errors: Mapping[str, float | None]
-    confidence_intervals: Mapping[str, tuple[float, float] | None]
+    estimates: Mapping[str, float] = attrs.field(converter=_read_only)
+    standard_errors: Mapping[str, float | None] = attrs.field(converter=_read_only)
+    confidence_intervals: Mapping[str, tuple[float, float] | None] = attrs.field(
+        converter=_read_only
+    )
     confidence_level: float = 0.95
     message: str = ""
     n_starts: int = 1

@@ -30,7 +30,7 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 from typing_extensions import Self
 
-from clientmodel._validation import check_number
+from clientmodel._validation import check_number, check_seed
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv import _discrete
 from clientmodel.ltv._base import (
@@ -530,7 +530,7 @@ class ShiftedBetaGeometric(RetentionModel):
         """
         size = check_n_customers(n_customers)
         k = _discrete.check_whole(periods, "periods")
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         theta = rng.beta(self.alpha, self.beta, size=size)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             survived = np.floor(np.log(rng.random(size)) / np.log1p(-theta))
@@ -556,6 +556,14 @@ class ShiftedBetaGeometric(RetentionModel):
         (1000, 8, True)
         """
         k = _discrete.check_whole(periods, "periods")
+        if (
+            isinstance(cohort_size, bool)
+            or not isinstance(cohort_size, (int, np.integer))
+            or cohort_size < 1
+        ):
+            raise ArgumentError(
+                f"cohort_size={cohort_size!r} must be a whole number >= 1", field="cohort_size"
+            )
         sim = self.simulate(cohort_size, k, seed=seed)
         renewals, churned = sim["renewals"], sim["churned"]
         # alive after t decisions: not churned, or churned with renewals >= t
