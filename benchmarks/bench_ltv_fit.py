@@ -21,6 +21,7 @@ import pandas as pd
 from scipy import optimize, special
 
 from clientmodel.ltv.bgnbd import BGNBD
+from clientmodel.ltv.clv import clv
 from clientmodel.ltv.mbgnbd import MBGNBD
 from clientmodel.ltv.pareto_nbd import ParetoNBD
 
@@ -104,13 +105,31 @@ def daily_summary(model: BGNBD | ParetoNBD, n: int, seed: int) -> dict[str, np.n
     return {"frequency": sim["frequency"], "recency": recency, "T": T}
 
 
+def distinct_summary(model: BGNBD | ParetoNBD, n: int, seed: int) -> dict[str, np.ndarray]:
+    """Continuous T and recency, as from timestamps: (almost) every history is distinct."""
+    rng = np.random.default_rng(seed)
+    T = rng.uniform(1.0 / 7.0, 39.0, size=n)
+    sim = model.simulate(n, T, seed=seed + 1)
+    return {"frequency": sim["frequency"], "recency": sim["recency"], "T": T}
+
+
+def populations(
+    model: BGNBD | ParetoNBD, n: int, seed: int
+) -> list[tuple[str, dict[str, np.ndarray]]]:
+    """The two populations of every measurement: distinct histories and daily data."""
+    return [
+        ("distinct", distinct_summary(model, n, seed)),
+        ("daily", daily_summary(model, n, seed)),
+    ]
+
+
 def timed(fn, *args, **kwargs):  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     out = fn(*args, **kwargs)
     return out, time.perf_counter() - start
 
 
-def main(repeat: int = 3) -> None:
+def main(repeat: int = 3, scale: float = 1.0) -> None:
     cdnow = pd.read_csv(DATA / "cdnow_customers_summary_with_transactions.csv")
     cols = {"frequency": "x", "recency": "t_x"}
     x, tx, T = (cdnow[c].to_numpy(float) for c in ("x", "t_x", "T"))
@@ -122,20 +141,45 @@ def main(repeat: int = 3) -> None:
             f"{ {k: round(v, 4) for k, v in model.params.items()} }"
         )
     (_, ll_base), base_secs = timed(baseline_bgnbd, x, tx, T)
-    fit, secs = timed(BGNBD.fit, cdnow, columns=cols)
+    _, secs = timed(BGNBD.fit, cdnow, columns=cols)
     print(
         f"BG/NBD baseline scipy per-customer: {base_secs * 1e3:.1f} ms LL={ll_base:.2f}; "
         f"clientmodel {secs * 1e3:.1f} ms; ratio {base_secs / secs:.1f}x"
     )
 
-    print("\n== 1,000,000 simulated customers (BG/NBD, CDNOW parameters, day resolution)")
     truth = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)
-    big = daily_summary(truth, 1_000_000, seed=1)
+    ptruth = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+    n_bg, n_pareto = int(1_000_000 * scale), int(100_000 * scale)
+    bg_sets = populations(truth, n_bg, seed=1)
+    pareto_sets = populations(ptruth, n_pareto, seed=3)
+    for name, big in bg_sets:
+        print(f"\n== {n_bg:,} simulated customers (BG/NBD, CDNOW parameters, {name} histories)")
+        fit_and_score_bgnbd(big)
+    for name, pdata in pareto_sets:
+        print(f"\n== {n_pareto:,} simulated customers (Pareto/NBD, CDNOW parameters, {name})")
+        fit_pareto(pdata)
+
+    if _lifetimes.available():
+        for (name, big), (_, pdata) in zip(bg_sets, pareto_sets, strict=True):
+            print(f"\n-- {name} histories")
+            compare_with_lifetimes(big, pdata, repeat)
+    else:
+        print("\nlifetimes environment not found: see benchmarks/_lifetimes.py to compare with it")
+
+
+def _distinct(data: dict[str, np.ndarray]) -> int:
+    rows = np.column_stack([data[c].astype(float) for c in ("frequency", "recency", "T")])
+    return len(np.unique(rows, axis=0))
+
+
+def fit_and_score_bgnbd(big: dict[str, np.ndarray]) -> None:
+    """BG/NBD fit and scoring on one population, against the per-customer baseline."""
+    n = len(big["T"])
     fit, secs = timed(BGNBD.fit, big)
     rep = fit.fit_report
     print(
-        f"clientmodel BGNBD.fit: {secs:.2f} s ({rep.n_distinct} distinct histories), "
-        f"LL={rep.log_likelihood:.1f}"
+        f"clientmodel BGNBD.fit: {secs:.2f} s ({_distinct(big):,} distinct histories of {n:,}; "
+        f"{rep.n_starts} starts, {rep.starts_agreed} agreed), LL={rep.log_likelihood:.1f}"
     )
     (_, ll_base), base_secs = timed(
         baseline_bgnbd, *(big[c].astype(float) for c in ("frequency", "recency", "T"))
@@ -151,7 +195,7 @@ def main(repeat: int = 3) -> None:
     e52 = fit.expected_purchases(big, 52.0)
     score_secs = time.perf_counter() - start
     print(
-        f"scoring P(alive) + 52-week expected purchases for 1,000,000: {score_secs:.2f} s "
+        f"scoring P(alive) + 52-week expected purchases for {n:,}: {score_secs:.2f} s "
         f"(mean P(alive) {alive.mean():.3f}, mean E52 {e52.mean():.3f})"
     )
     cols = (big[c].astype(float) for c in ("frequency", "recency", "T"))
@@ -160,14 +204,35 @@ def main(repeat: int = 3) -> None:
         f"baseline per-customer eq. 10-11: {base_secs:.2f} s; scoring speed ratio "
         f"{base_secs / score_secs:.1f}x; max |E52 difference| {np.max(np.abs(e52 - base_e52)):.1e}"
     )
+    clv_discrete(fit, big)
 
-    print("\n== 100,000 simulated customers (Pareto/NBD, CDNOW parameters, day resolution)")
-    ptruth = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-    pdata = daily_summary(ptruth, 100_000, seed=3)
-    pfit, secs = timed(ParetoNBD.fit, pdata)
+
+def clv_discrete(fit: BGNBD, big: dict[str, np.ndarray]) -> None:
+    """clv(method="discrete"), 52 weekly steps, against the rows x steps matrix a user builds."""
+    n = len(big["T"])
+    ours, secs = timed(clv, fit, 10.0, big, horizon=52.0, discount_rate=0.1, steps=52)
+    times = np.arange(1, 53, dtype=float)
+
+    def by_hand() -> np.ndarray:
+        cumulative = np.stack([fit.expected_purchases(big, t) for t in times], axis=1)
+        increments = np.diff(cumulative, axis=1, prepend=0.0)
+        return 10.0 * increments @ (1.1 ** (-times / 52.1775))
+
+    base, base_secs = timed(by_hand)
     print(
-        f"clientmodel ParetoNBD.fit: {secs:.2f} s ({pfit.fit_report.n_distinct} distinct), "
-        f"LL={pfit.log_likelihood:.1f}"
+        f"clv(method='discrete') for {n:,} rows x 52 steps: {secs:.2f} s; rows x steps matrix "
+        f"by hand {base_secs:.2f} s; ratio {base_secs / secs:.1f}x; "
+        f"max |difference| {np.max(np.abs(ours - base)):.1e}"
+    )
+
+
+def fit_pareto(pdata: dict[str, np.ndarray]) -> None:
+    """Pareto/NBD fit on one population, against the per-customer baseline."""
+    pfit, secs = timed(ParetoNBD.fit, pdata)
+    rep = pfit.fit_report
+    print(
+        f"clientmodel ParetoNBD.fit: {secs:.2f} s ({_distinct(pdata):,} distinct histories; "
+        f"{rep.n_starts} starts, {rep.starts_agreed} agreed), LL={pfit.log_likelihood:.1f}"
     )
     (_, ll_base), base_secs = timed(
         baseline_pareto, *(pdata[c].astype(float) for c in ("frequency", "recency", "T"))
@@ -177,11 +242,6 @@ def main(repeat: int = 3) -> None:
         f"fit speed ratio: {base_secs / secs:.1f}x; LL difference "
         f"{pfit.log_likelihood - ll_base:+.3f}"
     )
-
-    if _lifetimes.available():
-        compare_with_lifetimes(big, pdata, repeat)
-    else:
-        print("\nlifetimes environment not found: see benchmarks/_lifetimes.py to compare with it")
 
 
 # Peak memory of a job: the growth of the resident set's high-water mark during the fit. On Linux
@@ -302,4 +362,8 @@ if __name__ == "__main__":
     parser.add_argument(
         "--repeat", type=int, default=3, help="fresh-process runs of each fit against lifetimes"
     )
-    main(parser.parse_args().repeat)
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="population sizes times this (1: 1M and 100k)"
+    )
+    args = parser.parse_args()
+    main(args.repeat, args.scale)

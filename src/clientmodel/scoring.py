@@ -23,18 +23,25 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Iterable, Iterator, Mapping
+import zoneinfo
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
 from typing import Any, Literal
 
 import attrs
 import numpy as np
 
+from clientmodel._validation import (
+    check_bool,
+    check_choice,
+    check_integer,
+    check_mapping,
+    check_number,
+    check_text,
+    key_path,
+)
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.ltv.bgnbd import BGNBD
 from clientmodel.ltv.clv import clv_table
-from clientmodel.ltv.gamma_gamma import GammaGamma
-from clientmodel.ltv.mbgnbd import MBGNBD
-from clientmodel.ltv.pareto_nbd import ParetoNBD
+from clientmodel.ltv.contract import SpendModel, TransactionModel, model_classes, model_from_dict
 from clientmodel.periods import parse_unit
 from clientmodel.segments.lifecycle import LifecycleWindows, lifecycle_from_summary
 from clientmodel.segments.rfm import RFMScorer, rfm_from_summary
@@ -44,33 +51,98 @@ from clientmodel.tables import is_lazy, read_table
 __all__ = ["ScoringPlan", "score", "score_batches"]
 
 _FORMAT = 1
-
-#: Transaction models a plan can carry, by the name their ``to_dict()`` gives.
-_TRANSACTION_MODELS: dict[str, Any] = {"BGNBD": BGNBD, "MBGNBD": MBGNBD, "ParetoNBD": ParetoNBD}
+#: Options of a plan with their defaults, as ``to_dict`` writes them.
+_OPTIONS: dict[str, Any] = {
+    "lifecycle_uses_model": False,
+    "horizon": 52.0,
+    "discount_rate": 0.0,
+    "margin": 1.0,
+    "steps": None,
+    "monetary": "total",
+    "customer": "customer_id",
+    "tz": None,
+}
+_PLAN_KEYS = ("model", "spend", "rfm", "segments", "lifecycle", "as_of", "unit", *_OPTIONS)
 
 Monetary = Literal["total", "mean"]
+_MONETARY = ("total", "mean")
 
 
-def _transaction_model(value: Any) -> Any:
-    if value is None or type(value).__name__ in _TRANSACTION_MODELS:
+def _transaction_model(value: Any) -> TransactionModel | None:
+    if value is None or isinstance(value, TransactionModel):
         return value
     raise ArgumentError(
-        f"model must be one of {sorted(_TRANSACTION_MODELS)} (fitted), got {type(value).__name__}",
+        f"model must be a transaction model ({', '.join(model_classes('transaction'))}), got "
+        f"{type(value).__name__}",
         field="model",
     )
 
 
-def _spend_model(value: Any) -> Any:
-    if value is None or isinstance(value, GammaGamma):
+def _spend_model(value: Any) -> SpendModel | float | None:
+    if value is None or isinstance(value, SpendModel):
         return value
     number = isinstance(value, (int, float, np.integer, np.floating))
     if number and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
         return float(value)
     raise ArgumentError(
-        f"spend must be a fitted GammaGamma, a number >= 0 (the spend per purchase) or None; "
-        f"got {value!r}",
+        f"spend must be a fitted spend model ({', '.join(model_classes('spend'))}), a number "
+        f">= 0 (the spend per purchase) or None; got {value!r}",
         field="spend",
     )
+
+
+def _horizon(value: Any) -> float:
+    return check_number(value, "horizon", minimum=0, exclusive_minimum=True)
+
+
+def _rate(value: Any) -> float:
+    return check_number(value, "discount_rate", minimum=0)
+
+
+def _margin(value: Any) -> float:
+    return check_number(value, "margin", minimum=0)
+
+
+def _steps(value: Any) -> int | None:
+    return None if value is None else check_integer(value, "steps", minimum=1, maximum=100_000)
+
+
+def _monetary(value: Any) -> str:
+    return check_choice(value, "monetary", _MONETARY)
+
+
+def _customer(value: Any) -> str:
+    return check_text(value, "customer")
+
+
+def _flag(value: Any) -> bool:
+    return check_bool(value, "lifecycle_uses_model")
+
+
+def _tz(value: Any) -> str | None:
+    if value is None:
+        return None
+    name = check_text(value, "tz")
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise ArgumentError(
+            f"tz={name!r} is not a time zone; use an IANA name such as 'Asia/Shanghai' or 'UTC'",
+            field="tz",
+        ) from None
+    return name
+
+
+_CONVERTERS: dict[str, Callable[[Any], Any]] = {
+    "lifecycle_uses_model": _flag,
+    "horizon": _horizon,
+    "discount_rate": _rate,
+    "margin": _margin,
+    "steps": _steps,
+    "monetary": _monetary,
+    "customer": _customer,
+    "tz": _tz,
+}
 
 
 def _segment_map(value: Any) -> SegmentMap | None:
@@ -146,21 +218,21 @@ class ScoringPlan:
     True
     """
 
-    model: Any = attrs.field(default=None, converter=_transaction_model)
-    spend: Any = attrs.field(default=None, converter=_spend_model)
+    model: TransactionModel | None = attrs.field(default=None, converter=_transaction_model)
+    spend: SpendModel | float | None = attrs.field(default=None, converter=_spend_model)
     rfm: RFMScorer | None = None
     segments: SegmentMap | None = attrs.field(default=None, converter=_segment_map)
     lifecycle: LifecycleWindows | None = None
-    lifecycle_uses_model: bool = False
+    lifecycle_uses_model: bool = attrs.field(default=False, converter=_flag)
     as_of: str | None = attrs.field(default=None, converter=_as_of_text)
     unit: str = attrs.field(default="W", converter=parse_unit)
-    horizon: float = 52.0
-    discount_rate: float = 0.0
-    margin: float = 1.0
-    steps: int | None = None
-    monetary: Monetary = "total"
-    customer: str = "customer_id"
-    tz: str | None = None
+    horizon: float = attrs.field(default=52.0, converter=_horizon)
+    discount_rate: float = attrs.field(default=0.0, converter=_rate)
+    margin: float = attrs.field(default=1.0, converter=_margin)
+    steps: int | None = attrs.field(default=None, converter=_steps)
+    monetary: Monetary = attrs.field(default="total", converter=_monetary)
+    customer: str = attrs.field(default="customer_id", converter=_customer)
+    tz: str | None = attrs.field(default=None, converter=_tz)
 
     def __attrs_post_init__(self) -> None:
         if self.spend is not None and self.model is None:
@@ -206,7 +278,7 @@ class ScoringPlan:
         >>> sorted(json.loads(json.dumps(plan.to_dict())))[:4]
         ['as_of', 'customer', 'discount_rate', 'format']
         """
-        spend = self.spend.to_dict() if isinstance(self.spend, GammaGamma) else self.spend
+        spend = self.spend.to_dict() if isinstance(self.spend, SpendModel) else self.spend
         return {
             "model": None if self.model is None else self.model.to_dict(),
             "spend": spend,
@@ -238,40 +310,44 @@ class ScoringPlan:
         >>> ScoringPlan.from_dict(d).model.params["alpha"]
         4.4
         """
+        path = "ScoringPlan"
+        check_mapping(data, path)
         if data.get("plan") != "ScoringPlan" or data.get("format") != _FORMAT:
             raise ArgumentError(
                 f"not a ScoringPlan description (plan={data.get('plan')!r}, "
                 f"format={data.get('format')!r}); expected plan='ScoringPlan', format={_FORMAT}",
-                field="plan",
+                field=key_path(path, "plan"),
             )
-        model = data.get("model")
-        if model is not None:
-            name = model.get("model")
-            if name not in _TRANSACTION_MODELS:
-                raise ArgumentError(
-                    f"model {name!r} is not one of {sorted(_TRANSACTION_MODELS)}", field="model"
-                )
-            model = _TRANSACTION_MODELS[name].from_dict(model)
+        check_mapping(data, path, required=("plan", "format"), optional=_PLAN_KEYS)
+
+        def nested(key: str, rebuild: Callable[[Mapping[str, Any]], Any]) -> Any:
+            value = data.get(key)
+            if value is None:
+                return None
+            return rebuild(check_mapping(value, key_path(path, key)))
+
+        model = nested("model", lambda d: model_from_dict(d, "transaction", path=f"{path}.model"))
         spend = data.get("spend")
         if isinstance(spend, Mapping):
-            spend = GammaGamma.from_dict(spend)
-        rfm, segments, lifecycle = data.get("rfm"), data.get("segments"), data.get("lifecycle")
+            spend = model_from_dict(spend, "spend", path=f"{path}.spend")
+        options: dict[str, Any] = {}
+        for key, default in _OPTIONS.items():
+            value = data.get(key, default)
+            try:
+                options[key] = _CONVERTERS[key](value)
+            except ArgumentError as exc:
+                raise ArgumentError(
+                    f"{key_path(path, key)}: {exc.message}", field=key_path(path, key)
+                ) from None
         return cls(
             model=model,
             spend=spend,
-            rfm=None if rfm is None else RFMScorer.from_dict(rfm),
-            segments=None if segments is None else SegmentMap.from_dict(segments),
-            lifecycle=None if lifecycle is None else LifecycleWindows.from_dict(lifecycle),
-            lifecycle_uses_model=bool(data.get("lifecycle_uses_model", False)),
+            rfm=nested("rfm", RFMScorer.from_dict),
+            segments=nested("segments", SegmentMap.from_dict),
+            lifecycle=nested("lifecycle", LifecycleWindows.from_dict),
             as_of=data.get("as_of"),
             unit=data.get("unit", "W"),
-            horizon=float(data.get("horizon", 52.0)),
-            discount_rate=float(data.get("discount_rate", 0.0)),
-            margin=float(data.get("margin", 1.0)),
-            steps=data.get("steps"),
-            monetary=data.get("monetary", "total"),
-            customer=data.get("customer", "customer_id"),
-            tz=data.get("tz"),
+            **options,
         )
 
     # ------------------------------------------------------------------ scoring
@@ -433,5 +509,11 @@ def score_batches(batches: Iterable[Any], plan: ScoringPlan | Mapping[str, Any])
     [1, 0]
     """
     description = plan.to_dict() if isinstance(plan, ScoringPlan) else dict(plan)
-    for batch in batches:
+    for i, batch in enumerate(batches):
+        if isinstance(batch, (str, bytes)) or not isinstance(batch, Sized):
+            raise ArgumentError(
+                f"batch {i} is a {type(batch).__name__}, not a summary table (Spark hands "
+                "pandas DataFrames)",
+                field="batches",
+            )
         yield _score_partition(batch, description)

@@ -14,18 +14,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate
+from tests.ltv.standins import StandIn
 
 from clientmodel.errors import ArgumentError, ClientModelError
 from clientmodel.ltv.bgnbd import BGNBD
 from clientmodel.ltv.clv import (
     _continuous_numeric,
-    _pareto_dert,
     clv,
     clv_table,
     discount_factor,
     discounted_purchases,
 )
-from clientmodel.ltv.pareto_nbd import ParetoNBD
+from clientmodel.ltv.contract import SpendModel
+from clientmodel.ltv.gamma_gamma import GammaGamma
+from clientmodel.ltv.mbgnbd import MBGNBD
+from clientmodel.ltv.pareto_nbd import ParetoNBD, _pareto_dert
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 CDNOW = pd.read_csv(DATA / "cdnow_customers_summary_with_transactions.csv")
@@ -45,7 +48,7 @@ def _is_record(summary):
     return all(np.ndim(v) == 0 for v in summary.values())
 
 
-class Poisson:
+class _Poisson(StandIn):
     """Stand-in model: buys at a constant rate ``lam`` forever, so E X(T, T + t) = lam t."""
 
     def __init__(self, lam):
@@ -60,7 +63,10 @@ class Poisson:
         return 1.0 if _is_record(summary) else np.ones(_rows(summary))
 
 
-class ExponentialLife(Poisson):
+Poisson = _Poisson
+
+
+class _ExponentialLife(_Poisson):
     """Stand-in: rate ``lam`` while alive, exponential lifetime with rate ``mu`` (alive at T).
 
     E X(T, T + t) = lam (1 - exp(-mu t)) / mu; also offers the fast path method.
@@ -82,6 +88,8 @@ class ExponentialLife(Poisson):
         n = 1 if _is_record(summary) else _rows(summary)
         return np.tile(self._e(times), (n, 1))
 
+
+ExponentialLife = _ExponentialLife
 
 ONE = {"frequency": 1, "recency": 1.0, "T": 2.0}
 TWO = {"frequency": [1, 3], "recency": [1.0, 2.0], "T": [2.0, 5.0]}
@@ -150,13 +158,26 @@ def test_clv_is_margin_times_spend_times_discounted_purchases():
     assert got == pytest.approx(expected, rel=1e-12)
 
 
-class MeanSpend:
+class _MeanSpend(SpendModel):
     """Stand-in spend model: a customer's own mean spend, or 10.0 without repeat purchases."""
+
+    def expected_spend_new(self):
+        return 10.0
+
+    def log_likelihood_of(self, summary, *, weights=None, columns=None):
+        raise NotImplementedError
+
+    @classmethod
+    def _likelihood(cls, summary, *, weights, columns):
+        raise NotImplementedError
 
     def expected_spend(self, summary, *, columns=None):
         name = (columns or {}).get("monetary_value", "monetary_value")
         x = np.asarray(summary["x" if columns else "frequency"], dtype=float)
         return np.where(x > 0, np.asarray(summary[name], dtype=float), 10.0)
+
+
+MeanSpend = _MeanSpend
 
 
 def test_per_customer_spend_and_column_renames():
@@ -336,7 +357,7 @@ def test_bad_arguments(kwargs, field):
 
 
 def test_bad_spend_model():
-    with pytest.raises(ArgumentError, match="expected_spend"):
+    with pytest.raises(ArgumentError, match="spend model"):
         clv(BG, "lots", ONE, horizon=52, discount_rate=0.1)
     with pytest.raises(ArgumentError, match="spend_model"):
         clv(BG, -3.0, ONE, horizon=52, discount_rate=0.1)
@@ -399,3 +420,43 @@ def test_clv_with_gamma_gamma():
     purchases = discounted_purchases(BG, rows, horizon=52, discount_rate=0.1, columns=cols)
     assert out[0] == pytest.approx(0.3 * e_spend * purchases[0], rel=1e-9)
     assert np.all(out > 0)
+
+
+def test_a_missing_transaction_model_is_named():
+    # Before: AttributeError 'NoneType' object has no attribute 'expected_purchases'.
+    for bad in (None, "BGNBD", GammaGamma(p=6.25, q=3.74, gamma=15.44)):
+        with pytest.raises(ArgumentError, match="transaction model") as info:
+            clv(bad, 10.0, ONE, horizon=52, discount_rate=0.1)
+        assert info.value.field == "transaction_model"
+
+
+def test_an_astronomical_horizon_is_refused_or_integrated():
+    # Before: numpy's "Maximum allowed size exceeded" (a 1e300-column matrix) for the discrete
+    # form, and 0.0 for the continuous one (quadrature panels far wider than the discount decay).
+    with pytest.raises(ArgumentError, match="steps") as info:
+        clv(BG, 10.0, ONE, horizon=1e300, discount_rate=0.1)
+    assert info.value.field == "horizon"
+    with pytest.raises(ArgumentError) as info:
+        clv(BG, 10.0, ONE, horizon=52, discount_rate=0.1, steps=10**9)
+    assert info.value.field == "steps"
+    forever = clv(BG, 10.0, ONE, horizon=math.inf, discount_rate=0.1, method="continuous")
+    for horizon in (1e9, 1e300):
+        value = clv(BG, 10.0, ONE, horizon=horizon, discount_rate=0.1, method="continuous")
+        assert value == pytest.approx(forever, rel=1e-9)
+
+
+@pytest.mark.parametrize("model", [BG, MBGNBD(r=0.525, alpha=6.183, a=0.891, b=1.614)])
+def test_discrete_clv_on_distinct_histories_matches_the_step_sum(model):
+    # Continuous T: every history distinct, so the per-step sums run on interpolation in
+    # log(alpha + T) per frequency. Reference: the definition, period by period, from
+    # expected_purchases at each step end.
+    rng = np.random.default_rng(11)
+    n = 3000
+    sim = model.simulate(n, rng.uniform(0.1, 80.0, n), seed=5)
+    horizon, steps, d = 52.0, 13, 0.1
+    got = clv(model, 1.0, sim, horizon=horizon, discount_rate=d, steps=steps)
+    times = horizon * np.arange(1, steps + 1) / steps
+    cumulative = np.stack([model.expected_purchases(sim, float(t)) for t in times], axis=1)
+    increments = np.diff(cumulative, axis=1, prepend=0.0)
+    want = increments @ (1.0 + d) ** (-times / 52.1775)
+    np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-13)

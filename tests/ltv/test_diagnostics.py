@@ -13,6 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
+from tests.ltv.standins import StandIn
 
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.ltv.bgnbd import BGNBD
@@ -33,7 +34,7 @@ from clientmodel.ltv.diagnostics import (
 BG = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)
 
 
-class Poisson:
+class _Poisson(StandIn):
     """Stand-in: every customer buys at rate ``lam`` forever (no heterogeneity, no dropout)."""
 
     PARAMS = ("lam",)
@@ -49,6 +50,9 @@ class Poisson:
 
     def p_purchases_new(self, n, t):
         return float(stats.poisson.pmf(n, self.lam * t))
+
+
+Poisson = _Poisson
 
 
 # --------------------------------------------------------------------------- frequency histogram
@@ -339,5 +343,6 @@ def test_many_distinct_holdout_lengths_match_per_customer_calls():
 def test_a_result_rebuilt_from_an_incomplete_dict_names_the_missing_field():
     from clientmodel.ltv.diagnostics import Tracking
 
-    with pytest.raises(ArgumentError, match="lacks 'expected_cumulative'"):
+    with pytest.raises(ArgumentError, match=r"missing key.*'expected_cumulative'") as info:
         Tracking.from_dict({"times": [1.0], "actual_cumulative": [2.0]})
+    assert info.value.field == "Tracking.expected_cumulative"

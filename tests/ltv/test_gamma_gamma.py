@@ -217,11 +217,14 @@ def test_json_round_trip_keeps_everything(raw_fit):
         GammaGamma.from_dict({**raw_fit.to_dict(), "model": "BGNBD"})
 
 
-def test_q_at_most_one_means_infinite_spend_and_says_so():
+def test_q_at_most_one_refuses_only_the_infinite_means():
+    # The posterior of nu is Gamma(p x + q, gamma + x zbar): E[p / nu] is finite iff p x + q > 1.
     heavy = GammaGamma(p=2.0, q=0.9, gamma=10.0)
-    with pytest.raises(ArgumentError, match="infinite") as info:
-        heavy.expected_spend({"frequency": 3, "monetary_value": 20.0})
-    assert info.value.field == "q"
+    value = heavy.expected_spend({"frequency": 3, "monetary_value": 20.0})
+    assert value == pytest.approx(2.0 * (10.0 + 3 * 20.0) / (2.0 * 3 + 0.9 - 1.0), rel=1e-12)
+    with pytest.raises(DataError, match="infinite") as info:
+        heavy.expected_spend({"frequency": [3, 0], "monetary_value": [20.0, 0.0]})
+    assert info.value.rows == (1,)
     with pytest.raises(ArgumentError, match="infinite"):
         GammaGamma(p=2.0, q=1.0, gamma=10.0).expected_spend_new()
     # The likelihood is still defined (fitting data with a very heavy tail is allowed).

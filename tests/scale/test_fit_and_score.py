@@ -4,6 +4,7 @@ models travelling as JSON, give the in-memory results."""
 from __future__ import annotations
 
 import json
+import math
 
 import dask.dataframe as dd
 import numpy as np
@@ -113,3 +114,43 @@ def test_plans_are_checked():
 
     with pytest.raises(ArgumentError, match="score_batches"):
         score(pl.LazyFrame({"customer_id": [1]}), ScoringPlan(model=BGNBD(r=1, alpha=1, a=1, b=1)))
+
+
+def test_plan_options_are_checked_at_construction():
+    # Before: ScoringPlan(horizon=-52) was accepted and failed only when scoring.
+    model = BGNBD(r=0.24, alpha=4.4, a=0.79, b=2.43)
+    for field, value in [
+        ("horizon", -52),
+        ("horizon", math.inf),
+        ("discount_rate", -0.1),
+        ("margin", "lots"),
+        ("steps", 0),
+        ("monetary", "median"),
+    ]:
+        with pytest.raises(ArgumentError) as info:
+            ScoringPlan(model=model, **{field: value})
+        assert info.value.field == field
+
+
+def test_plan_from_dict_names_the_key_path():
+    from clientmodel.ltv import BGBB
+
+    good = ScoringPlan(model=BGNBD(r=0.24, alpha=4.4, a=0.79, b=2.43), spend=20.0).to_dict()
+    cases = [
+        ({**good, "horizon": "x"}, "ScoringPlan.horizon"),
+        ({**good, "model": [1]}, "ScoringPlan.model"),
+        ({**good, "model": {**good["model"], "params": {"r": "x"}}}, "BGNBD.params"),
+        ({**good, "model": {**good["model"], "model": "Nope"}}, "ScoringPlan.model.model"),
+        ({**good, "spend": {"model": "BGNBD"}}, "ScoringPlan.spend.model"),
+        ({**good, "colour": 1}, "ScoringPlan.colour"),
+        ([1], "ScoringPlan"),
+    ]
+    for data, field in cases:
+        with pytest.raises(ArgumentError) as info:
+            ScoringPlan.from_dict(data)
+        assert str(info.value.field).startswith(field), (data, info.value.field)
+    # Every transaction model of the registry travels in a plan, BG/BB included.
+    bgbb = ScoringPlan(model=BGBB(alpha=1.2, beta=0.75, gamma=0.66, delta=2.8), horizon=5)
+    assert ScoringPlan.from_dict(bgbb.to_dict()) == bgbb
+    gg = ScoringPlan(model=bgbb.model, spend=GammaGamma(p=6.25, q=3.74, gamma=15.44))
+    assert ScoringPlan.from_dict(json.loads(json.dumps(gg.to_dict()))) == gg

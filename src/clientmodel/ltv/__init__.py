@@ -1,12 +1,23 @@
-"""Lifetime value and churn: the buy-till-you-die family of models, spend models and CLV."""
+"""Lifetime value and churn: the buy-till-you-die family of models, spend models and CLV.
 
-from clientmodel.ltv._fitting import FitReport
+Every model keeps one contract (:mod:`clientmodel.ltv.contract`), checked by
+:func:`clientmodel.ltv.checks.check_model`.
+"""
+
 from clientmodel.ltv.bgbb import BGBB
 from clientmodel.ltv.bgnbd import BGNBD
 from clientmodel.ltv.clv import clv, clv_table, discounted_purchases
+from clientmodel.ltv.contract import (
+    RetentionModel,
+    SpendModel,
+    TransactionModel,
+    model_classes,
+    model_from_dict,
+)
 from clientmodel.ltv.gamma_gamma import GammaGamma
 from clientmodel.ltv.mbgnbd import MBGNBD
 from clientmodel.ltv.pareto_nbd import ParetoNBD
+from clientmodel.ltv.report import FitReport
 from clientmodel.ltv.sbg import ShiftedBetaGeometric
 
 __all__ = [
@@ -16,8 +27,13 @@ __all__ = [
     "FitReport",
     "GammaGamma",
     "ParetoNBD",
+    "RetentionModel",
     "ShiftedBetaGeometric",
+    "SpendModel",
+    "TransactionModel",
     "clv",
     "clv_table",
     "discounted_purchases",
+    "model_classes",
+    "model_from_dict",
 ]

@@ -8,25 +8,38 @@ aligned with the table's rows.
 
 from __future__ import annotations
 
+import abc
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar, TypeAlias, TypeVar
 
 import attrs
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import ArrayLike, NDArray
+from typing_extensions import Self
 
+from clientmodel._validation import (
+    check_exact_counts,
+    check_mapping,
+    check_number,
+    check_sequence,
+    key_path,
+)
 from clientmodel.errors import ArgumentError, DataError, describe_rows
-from clientmodel.ltv._fitting import FitReport
+from clientmodel.ltv._fitting import Likelihood, maximize
+from clientmodel.ltv.report import FitReport
 from clientmodel.tables import read_table
 
 __all__ = [
     "FORMAT_VERSION",
+    "REGISTRY",
     "ParametricModel",
     "Prediction",
     "SummaryData",
     "check_btyd",
     "check_n_customers",
+    "check_starts",
     "non_negative",
     "output",
     "positive",
@@ -38,6 +51,11 @@ __all__ = [
 FORMAT_VERSION = 1
 
 M = TypeVar("M", bound="ParametricModel")
+
+# A mixing shape beyond this leaves a coefficient of variation below 1%: no heterogeneity.
+_HOMOGENEOUS = 1e4
+# A mean dropout probability below this is read as "no dropout".
+_NO_DROPOUT = 1e-6
 
 #: A prediction: a float for one record, an array aligned with the rows for a table.
 Prediction: TypeAlias = "float | NDArray[np.float64]"
@@ -55,11 +73,149 @@ def positive(instance: Any, attribute: attrs.Attribute[float], value: float) -> 
         )
 
 
-class ParametricModel:
-    """Mixin for attrs models whose parameter attributes are listed in ``PARAMS``."""
+#: Every model class by name, filled as the classes are defined (see ``contract.model_classes``).
+REGISTRY: dict[str, type[ParametricModel]] = {}
+
+
+class ParametricModel(abc.ABC):
+    """Base of every model: parameters listed in ``PARAMS``, one template ``fit``, JSON forms.
+
+    A model class gives its likelihood (``_likelihood``) and the template :meth:`fit` does the
+    rest: validation of the options, several starts, the optimiser, uncertainty and the report.
+    """
 
     PARAMS: ClassVar[tuple[str, ...]] = ()
+    #: "transaction", "spend" or "retention" (see :mod:`clientmodel.ltv.contract`)
+    KIND: ClassVar[str] = ""
+    #: Published parameter values: the example of the docs and of the check suite.
+    EXAMPLE: ClassVar[dict[str, float]] = {}
+    #: (shape, rate, what varies) of each gamma mixing distribution of the model
+    GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    #: (a, b, what the probability is) of each beta mixing distribution of the model
+    BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     fit_report: FitReport | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if not cls.__name__.startswith("_"):
+            REGISTRY[cls.__name__] = cls  # attrs' slotted rebuild replaces the first entry
+
+    @classmethod
+    def fit(
+        cls,
+        summary: Any,
+        *,
+        weights: str | ArrayLike | None = None,
+        penalizer: float = 0.0,
+        columns: Mapping[str, str] | None = None,
+        starts: Sequence[Sequence[float]] | None = None,
+    ) -> Self:
+        """Fit by maximum likelihood on the compressed data; the one fit of every model.
+
+        Parameters
+        ----------
+        summary:
+            The model's data: a table (pandas / polars / pyarrow / mapping of columns) with the
+            columns of ``SUMMARY`` (one row per customer, or per distinct history with
+            weights); cohort survival counts for the shifted beta-geometric.
+        weights:
+            Column name or array of per-row customer counts; by default a ``weights`` column is
+            used when present, else every row counts once.
+        penalizer:
+            L2 penalty ``penalizer * sum(theta**2)`` (helps on small or degenerate data).
+        columns:
+            Renames, standard name -> your column, e.g. ``{"frequency": "x"}``.
+        starts:
+            Starting points (one value per parameter of ``PARAMS``, all > 0). Every start is
+            run and the best log-likelihood kept; the default starts suit most data.
+
+        Returns
+        -------
+        A new model with the estimates and its ``fit_report`` (how many starts agreed,
+        boundary warnings, standard errors). Raises ``DataError`` for invalid data and
+        ``ConvergenceError`` (saying what to try) when no start reaches an optimum.
+
+        Examples
+        --------
+        >>> from clientmodel.ltv import BGNBD
+        >>> data = BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(2000, 39.0, seed=1)
+        >>> model = BGNBD.fit(data)
+        >>> model.fit_report.converged, model.fit_report.at_boundary
+        (True, False)
+        """
+        penalty = check_number(penalizer, "penalizer", minimum=0)
+        chosen = None if starts is None else check_starts(starts, cls.PARAMS)
+        return cls._maximize(
+            cls._likelihood(summary, weights=weights, columns=columns), penalty, chosen
+        )
+
+    @classmethod
+    def _maximize(
+        cls, problem: Likelihood, penalty: float, chosen: Sequence[Sequence[float]] | None
+    ) -> Self:
+        """The optimiser, uncertainty and report of :meth:`fit` on a model's likelihood."""
+        estimates, report = maximize(
+            problem.loglik,
+            names=cls.PARAMS,
+            starts=problem.starts if chosen is None else chosen,
+            n_observations=problem.n_observations,
+            n_distinct=problem.n_distinct,
+            penalizer=penalty,
+            model=cls.__name__,
+            hessian=problem.hessian,
+            boundary=cls.boundary_warnings,
+        )
+        return cls(**estimates, fit_report=report)  # type: ignore[call-arg]
+
+    @classmethod
+    @abc.abstractmethod
+    def _likelihood(
+        cls, summary: Any, *, weights: str | ArrayLike | None, columns: Mapping[str, str] | None
+    ) -> Likelihood:
+        """The model's hook: read and validate the data, compress it, give the likelihood."""
+
+    @classmethod
+    def boundary_warnings(cls, estimates: Mapping[str, float]) -> list[str]:
+        """What estimates on the edge of the parameter space mean, in plain words.
+
+        A gamma or beta mixing distribution whose shape runs to infinity has collapsed to one
+        value: the data show no variation between customers in that quantity. A beta
+        distribution of a dropout probability whose mean runs to 0 means no evidence of
+        dropout. Empty for interior estimates.
+
+        Examples
+        --------
+        >>> from clientmodel.ltv import BGNBD
+        >>> BGNBD.boundary_warnings({"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.43})
+        []
+        >>> BGNBD.boundary_warnings({"r": 0.24, "alpha": 4.4, "a": 2.0, "b": 3e7})[0][:40]
+        'no evidence of dropout in this data: the'
+        """
+        out: list[str] = []
+        for shape, rate, what in cls.GAMMA_MIXTURES:
+            k, c = estimates[shape], estimates[rate]
+            if k > _HOMOGENEOUS:
+                out.append(
+                    f"{what} do not vary between customers in this data ({shape} = {k:.4g} -> "
+                    f"infinity): every customer has the same value, {shape}/{rate} = {k / c:.4g}"
+                )
+        for a_name, b_name, what in cls.BETA_MIXTURES:
+            a, b = estimates[a_name], estimates[b_name]
+            mean = a / (a + b)
+            collapsed = a + b > _HOMOGENEOUS
+            if "dropout" in what and (mean < _NO_DROPOUT or (collapsed and mean < 1e-2)):
+                out.append(
+                    f"no evidence of dropout in this data: the {what} has mean "
+                    f"{a_name}/({a_name}+{b_name}) = {mean:.3g} -> 0, so the model sees customers "
+                    "who never leave; predictions of churn from this fit are not meaningful"
+                )
+            elif collapsed:
+                out.append(
+                    f"the {what} does not vary between customers in this data ({a_name} + "
+                    f"{b_name} = {a + b:.4g} -> infinity): every customer has the same "
+                    f"value, {mean:.4g}"
+                )
+        return out
 
     @property
     def params(self) -> dict[str, float]:
@@ -98,27 +254,49 @@ class ParametricModel:
 
     @classmethod
     def from_dict(cls: type[M], data: Mapping[str, Any]) -> M:
-        """Rebuild a model from :meth:`to_dict` output (e.g. read back from a database)."""
-        name = data.get("model")
+        """Rebuild a model from :meth:`to_dict` output (e.g. read back from a database).
+
+        ``ArgumentError`` names the key path of anything missing, mistyped or out of range.
+
+        Examples
+        --------
+        >>> from clientmodel.ltv import BGNBD
+        >>> m = BGNBD(r=0.24, alpha=4.4, a=0.79, b=2.43)
+        >>> BGNBD.from_dict(m.to_dict()) == m
+        True
+        """
+        path = cls.__name__
+        check_mapping(
+            data,
+            path,
+            required=("model", "format_version", "params"),
+            optional=("library_version", "fit_report"),
+        )
+        name = data["model"]
         if name != cls.__name__:
             raise ArgumentError(
-                f"this dict describes a {name!r} model, not {cls.__name__}", field="model"
+                f"this dict describes a {name!r} model, not {cls.__name__}",
+                field=key_path(path, "model"),
             )
-        version = data.get("format_version")
+        version = data["format_version"]
         if version != FORMAT_VERSION:
             raise ArgumentError(
                 f"format_version {version!r} is not supported (this library reads "
                 f"{FORMAT_VERSION})",
-                field="format_version",
+                field=key_path(path, "format_version"),
             )
-        params = data.get("params", {})
-        missing = [p for p in cls.PARAMS if p not in params]
-        if missing:
-            raise ArgumentError(f"params lack {missing}", field="params")
+        params_path = key_path(path, "params")
+        params = check_mapping(data["params"], params_path, required=cls.PARAMS, optional=())
+        values = {
+            p: check_number(params[p], key_path(params_path, p), minimum=0, exclusive_minimum=True)
+            for p in cls.PARAMS
+        }
         report = data.get("fit_report")
         return cls(  # type: ignore[call-arg]
-            **{p: float(params[p]) for p in cls.PARAMS},
-            fit_report=None if report is None else FitReport.from_dict(report),
+            **values,
+            fit_report=None
+            if report is None
+            else FitReport.from_dict(report, key_path(path, "fit_report")),
         )
 
 
@@ -165,7 +343,7 @@ def read_summary(
     ``frequency``. ``counts`` must be whole numbers >= 0. Optional columns missing from the input
     are left out of the result.
     """
-    rename = dict(columns or {})
+    rename = dict(check_mapping(columns, "columns")) if columns is not None else {}
     record = _as_record(summary)
     source = {k: [v] for k, v in record.items()} if record is not None else summary
     table = read_table(source, name="summary")
@@ -176,8 +354,13 @@ def read_summary(
         col = rename.get(name, name)
         if name in optional and col not in table.columns:
             continue
-        numbers = table.numbers(col, kind="count" if name in counts else "float")
-        out[name] = numbers.astype(np.float64, copy=False)
+        numbers = table.numbers(col)
+        if name in counts:
+            if ((numbers < 0) | (numbers != np.floor(numbers))).any():
+                table.numbers(col, kind="count")  # raises, naming the negative / fractional rows
+            # Counts are refused from 2**53 on, where float64 stops holding every whole number.
+            numbers = check_exact_counts(numbers, col)
+        out[name] = numbers
     return SummaryData(out, record is not None)
 
 
@@ -200,7 +383,24 @@ def read_weights(
         rename = {**(columns or {}), "weights": weights}
         w = read_summary(summary, ("weights",), columns=rename)["weights"]
     else:
-        w = np.asarray(weights, dtype=np.float64).reshape(-1)
+        given = (
+            check_sequence(weights, "weights") if not isinstance(weights, np.ndarray) else weights
+        )
+        try:
+            w = np.asarray(given, dtype=np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            w = np.full(len(given), np.nan)
+            for i, v in enumerate(given):
+                if isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_)):
+                    w[i] = float(v)
+            rows = np.flatnonzero(np.isnan(w))
+            raise DataError(
+                f"weights has {len(rows)} value(s) that are not numbers: "
+                f"{describe_rows(rows, [given[i] for i in rows[:5]])}; weights are counts of "
+                "customers, finite numbers >= 0",
+                field="weights",
+                rows=rows[:5].tolist(),
+            ) from None
         if len(w) != n:
             raise ArgumentError(
                 f"weights has {len(w)} value(s) but the summary has {n} row(s); give one weight "
@@ -244,6 +444,28 @@ def check_btyd(data: SummaryData, *, recency: str = "recency") -> None:
                 field=recency,
                 rows=rows[:5].tolist(),
             )
+
+
+def check_starts(starts: Any, names: Sequence[str]) -> list[list[float]]:
+    """Starting points: a list of lists of one number > 0 per parameter."""
+    rows = check_sequence(starts, "starts")
+    if not rows:
+        raise ArgumentError("starts must hold at least one starting point", field="starts")
+    out: list[list[float]] = []
+    for i, row in enumerate(rows):
+        values = check_sequence(row, key_path("starts", i))
+        if len(values) != len(names):
+            raise ArgumentError(
+                f"starts[{i}] has {len(values)} value(s); give one per parameter {list(names)}",
+                field=key_path("starts", i),
+            )
+        out.append(
+            [
+                check_number(v, key_path("starts", i, j), minimum=0, exclusive_minimum=True)
+                for j, v in enumerate(values)
+            ]
+        )
+    return out
 
 
 def non_negative(value: Any, name: str, accepted: str = "a finite number >= 0") -> float:

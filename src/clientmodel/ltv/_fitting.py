@@ -22,10 +22,13 @@ from numpy.typing import NDArray
 from scipy import optimize, stats
 
 from clientmodel.errors import ConvergenceError
+from clientmodel.ltv.report import FitReport
 
 __all__ = [
+    "Boundary",
     "FitReport",
     "Hessian",
+    "Likelihood",
     "LogLikelihood",
     "Objective",
     "compress",
@@ -38,95 +41,6 @@ LogLikelihood = Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]
 
 # Log-parameters beyond this are treated as a runaway fit (e^30 ~ 1e13).
 _LOG_BOUND = 30.0
-
-
-@attrs.frozen
-class FitReport:
-    """How a fit went: the optimum, its quality and the uncertainty of each parameter.
-
-    ``standard_errors`` and ``confidence_intervals`` are ``None`` for a parameter when the observed
-    information is singular there (the data do not identify it).
-    """
-
-    log_likelihood: float
-    n_observations: float
-    n_distinct: int
-    iterations: int
-    gradient_norm: float
-    converged: bool
-    method: str
-    penalizer: float
-    estimates: Mapping[str, float]
-    standard_errors: Mapping[str, float | None]
-    confidence_intervals: Mapping[str, tuple[float, float] | None]
-    confidence_level: float = 0.95
-    message: str = ""
-
-    @property
-    def n_parameters(self) -> int:
-        """Number of free parameters."""
-        return len(self.estimates)
-
-    @property
-    def aic(self) -> float:
-        """Akaike information criterion, ``2k - 2 LL``."""
-        return 2.0 * self.n_parameters - 2.0 * self.log_likelihood
-
-    @property
-    def bic(self) -> float:
-        """Bayesian information criterion, ``k ln n - 2 LL`` with ``n`` the customers (weights)."""
-        return (
-            self.n_parameters * math.log(max(self.n_observations, 1.0)) - 2.0 * self.log_likelihood
-        )
-
-    def to_dict(self) -> dict[str, Any]:
-        """Plain JSON-safe values (no numpy types)."""
-        return {
-            "log_likelihood": float(self.log_likelihood),
-            "n_observations": float(self.n_observations),
-            "n_distinct": int(self.n_distinct),
-            "iterations": int(self.iterations),
-            "gradient_norm": float(self.gradient_norm),
-            "converged": bool(self.converged),
-            "method": self.method,
-            "penalizer": float(self.penalizer),
-            "estimates": {k: float(v) for k, v in self.estimates.items()},
-            "standard_errors": {
-                k: (None if v is None else float(v)) for k, v in self.standard_errors.items()
-            },
-            "confidence_intervals": {
-                k: (None if v is None else [float(v[0]), float(v[1])])
-                for k, v in self.confidence_intervals.items()
-            },
-            "confidence_level": float(self.confidence_level),
-            "message": self.message,
-            "aic": float(self.aic),
-            "bic": float(self.bic),
-        }
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> FitReport:
-        """Rebuild a report written by :meth:`to_dict`."""
-        return cls(
-            log_likelihood=float(data["log_likelihood"]),
-            n_observations=float(data["n_observations"]),
-            n_distinct=int(data["n_distinct"]),
-            iterations=int(data["iterations"]),
-            gradient_norm=float(data["gradient_norm"]),
-            converged=bool(data["converged"]),
-            method=str(data["method"]),
-            penalizer=float(data["penalizer"]),
-            estimates={k: float(v) for k, v in data["estimates"].items()},
-            standard_errors={
-                k: (None if v is None else float(v)) for k, v in data["standard_errors"].items()
-            },
-            confidence_intervals={
-                k: (None if v is None else (float(v[0]), float(v[1])))
-                for k, v in data["confidence_intervals"].items()
-            },
-            confidence_level=float(data.get("confidence_level", 0.95)),
-            message=str(data.get("message", "")),
-        )
 
 
 def compress(
@@ -349,6 +263,38 @@ _Method = Literal["trust-exact", "L-BFGS-B", "BFGS"]
 Hessian = Callable[[NDArray[np.float64]], NDArray[np.float64]]
 
 
+#: f(estimates) -> plain-language warnings when the estimates lie on the edge of the model
+Boundary = Callable[[Mapping[str, float]], list[str]]
+
+# A log-parameter beyond this (a parameter above ~1e8 or below ~1e-8) has run to the edge.
+_EDGE = 18.5
+
+
+@attrs.frozen
+class Likelihood:
+    """What a model hands the template fit: its log-likelihood on the compressed data.
+
+    ``loglik`` (and the optional ``hessian``) take the log-parameters; ``starts`` are the
+    model's default starting points (natural scale).
+    """
+
+    loglik: LogLikelihood
+    starts: Sequence[Sequence[float]]
+    n_observations: float
+    n_distinct: int
+    hessian: Hessian | None = None
+
+
+@attrs.frozen
+class _Optimum:
+    z: NDArray[np.float64]
+    value: float  # penalised log-likelihood (what is maximised)
+    method: str
+    iterations: int
+    message: str
+    converged: bool  # the gradient vanished (False: a supremum on the edge)
+
+
 def maximize(
     loglik: LogLikelihood,
     *,
@@ -361,8 +307,9 @@ def maximize(
     model: str = "model",
     max_iterations: int = 2000,
     hessian: Hessian | None = None,
+    boundary: Boundary | None = None,
 ) -> tuple[dict[str, float], FitReport]:
-    """Maximise a log-likelihood over positive parameters, trying several starts.
+    """Maximise a log-likelihood over positive parameters from every start; keep the best.
 
     Parameters
     ----------
@@ -372,8 +319,9 @@ def maximize(
     names:
         Parameter names, in the order of the log-parameter vector.
     starts:
-        Starting points on the *natural* scale, tried in order until one converges (a start
-        converges when the per-customer gradient norm falls below 1e-4).
+        Starting points on the *natural* scale. Every start is run (a start converges when the
+        per-customer gradient norm falls below 1e-4); the highest log-likelihood is kept and the
+        report says how many starts reached it.
     penalizer:
         L2 penalty ``penalizer * sum(theta**2)`` subtracted from the log-likelihood (shrinks
         runaway parameters on small or degenerate data).
@@ -381,11 +329,25 @@ def maximize(
         Optional analytic Hessian of the log-likelihood w.r.t. the log-parameters. With it each
         start is first run by a trust-region Newton method (few evaluations near the optimum),
         and the standard errors use it instead of differences of the gradient.
+    boundary:
+        The model's reading of estimates on the edge of its parameter space: plain-language
+        warnings (empty when the estimates are interior).
 
     Returns
     -------
     The estimates (natural scale) and a :class:`FitReport`. Raises :class:`ConvergenceError`
     when no start reaches a finite optimum with a small gradient.
+
+    Examples
+    --------
+    >>> data = np.array([0.5, 1.5, 1.0])
+    >>> def loglik(z):  # exponential rate exp(z)
+    ...     lam = float(np.exp(z[0]))
+    ...     return 3 * z[0] - lam * data.sum(), np.array([3 - lam * data.sum()])
+    >>> est, report = maximize(loglik, names=["lam"], starts=[[0.1], [5.0]],
+    ...                        n_observations=3, n_distinct=3)
+    >>> round(est["lam"], 6), report.n_starts, report.starts_agreed
+    (1.0, 2, 2)
     """
     scale = max(n_observations, 1.0)  # per-customer scale keeps tolerances meaningful
 
@@ -416,68 +378,146 @@ def maximize(
     methods: tuple[_Method, ...] = (
         ("trust-exact", "L-BFGS-B", "BFGS") if hessian is not None else ("L-BFGS-B", "BFGS")
     )
-    best: optimize.OptimizeResult | None = None
-    best_method = ""
+    optima: list[_Optimum] = []
     attempts: list[str] = []
     for start in starts:
-        x0 = np.log(np.asarray(start, dtype=np.float64))
-        for method in methods:
-            try:
-                with np.errstate(all="ignore"):
-                    res = _minimize(objective, objective_hessian, x0, method, max_iterations)
-            except (_NonFiniteHessian, np.linalg.LinAlgError, ValueError) as exc:
-                attempts.append(f"{method} from {list(map(float, start))}: {exc!r}")
-                continue
-            ok = bool(
-                np.isfinite(res.fun) and res.fun < 1e299 and np.all(np.abs(res.x) < _LOG_BOUND)
-            )
-            grad_norm = float(np.linalg.norm(res.jac)) if ok else math.inf
-            attempts.append(f"{method} from {list(map(float, start))}: {res.message}")
-            if ok and grad_norm < 1e-4:
-                best, best_method = res, method
-                break
-            x0 = res.x if ok else x0
-        if best is not None:
-            break
-    if best is None:
+        found = _run_start(objective, objective_hessian, start, methods, max_iterations, attempts)
+        if found is None:
+            continue
+        z, f, method, nit, message, converged = found
+        if hessian is not None and converged:
+            with np.errstate(all="ignore"):
+                z, polished = _newton_polish(objective, objective_hessian, z)
+            f, nit = objective(z)[0], nit + polished
+        if not converged and not (boundary and boundary(_natural(names, z))):
+            # A runaway the model cannot interpret (no known meaning of its edge) is a failure.
+            continue
+        optima.append(_Optimum(z, -f * scale, method, nit, message, converged))
+    if not optima:
         raise ConvergenceError(
             f"{model} fit did not converge from any of {len(starts)} starting point(s). "
             + "Try: a penalizer (e.g. penalizer=0.001), a larger time unit (weeks, not days), "
             + "checking the data for outliers, or your own starting values. Attempts: "
             + "; ".join(attempts[-4:])
         )
-    z = np.asarray(best.x, dtype=np.float64)
-    polish_steps = 0
-    if hessian is not None:
-        with np.errstate(all="ignore"):
-            z, polish_steps = _newton_polish(objective, objective_hessian, z)
+    best = max(optima, key=lambda o: o.value)
+    tolerance = 1e-6 * max(1.0, abs(best.value))
+    agreed = sum(1 for o in optima if best.value - o.value <= tolerance)
+    z = best.z
     theta = np.exp(z)
+    estimates = _natural(names, z)
+    warnings = [
+        f"{n} = {v:.6g} ran to the edge of the search: the data do not pin it down"
+        for n, v, zi in zip(names, theta, z, strict=True)
+        if abs(zi) > _EDGE
+    ]
+    if boundary is not None:
+        warnings += boundary(estimates)
+    if n_distinct <= len(names):
+        warnings.append(
+            f"only {n_distinct} distinct histor{'y' if n_distinct == 1 else 'ies'} for "
+            f"{len(names)} parameters: the estimates are not identified by this data"
+        )
+    if not best.converged:
+        warnings.append(
+            "no start found an interior maximum: the likelihood keeps rising towards the edge "
+            "of the parameter space, so the estimates are where the search stopped"
+        )
+    at_boundary = bool(warnings)
     with np.errstate(all="ignore"):
         value, grad_at = loglik(z)
-        hess = _hessian(loglik, z) if hessian is None else hessian(z)
-        if penalizer:
-            hess = hess - np.diag(penalizer * 4.0 * theta**2)
-    se, ci = _uncertainty(hess, z, names, confidence_level)
-    grad = _numeric_gradient(loglik, z) if grad_at is None else np.asarray(grad_at)
+        if at_boundary:
+            hess = np.full((len(z), len(z)), np.nan)
+        else:
+            hess = _hessian(loglik, z) if hessian is None else hessian(z)
+            if penalizer:
+                hess = hess - np.diag(penalizer * 4.0 * theta**2)
+    if at_boundary:
+        se: dict[str, float | None] = dict.fromkeys(names)
+        ci: dict[str, tuple[float, float] | None] = dict.fromkeys(names)
+        note = (
+            "not computed: the optimum is on the boundary of the parameter space, where the "
+            "normal approximation behind standard errors does not hold"
+        )
+    else:
+        se, ci, note = _uncertainty(hess, z, names, confidence_level)
+    with np.errstate(all="ignore"):
+        grad = _numeric_gradient(loglik, z) if grad_at is None else np.asarray(grad_at)
     if penalizer:
         grad = grad - penalizer * 2.0 * theta**2
-    estimates = {n: float(t) for n, t in zip(names, theta, strict=True)}
+    if agreed < len(optima):
+        warnings.append(
+            f"{len(optima) - agreed} of {len(optima)} starts stopped at a lower log-likelihood "
+            "(the likelihood has several optima); the best one is kept"
+        )
     report = FitReport(
         log_likelihood=float(value),
         n_observations=float(n_observations),
         n_distinct=int(n_distinct),
-        iterations=int(best.nit) + polish_steps,
+        iterations=best.iterations,
         gradient_norm=float(np.linalg.norm(grad)),
-        converged=True,
-        method=best_method,
+        converged=best.converged,
+        method=best.method,
         penalizer=float(penalizer),
         estimates=estimates,
         standard_errors=se,
         confidence_intervals=ci,
         confidence_level=confidence_level,
-        message=str(best.message),
+        message=best.message,
+        n_starts=len(optima),
+        starts_agreed=agreed,
+        at_boundary=at_boundary,
+        warnings=tuple(warnings),
+        uncertainty_note=note,
     )
     return estimates, report
+
+
+def _natural(names: Sequence[str], z: NDArray[np.float64]) -> dict[str, float]:
+    return {n: float(t) for n, t in zip(names, np.exp(z), strict=True)}
+
+
+def _run_start(
+    objective: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
+    objective_hessian: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    start: Sequence[float],
+    methods: Sequence[_Method],
+    max_iterations: int,
+    attempts: list[str],
+) -> tuple[NDArray[np.float64], float, str, int, str, bool] | None:
+    """One start run through the methods in turn until one converges.
+
+    Returns the optimum, the objective there, the method, its iterations, its message and
+    whether the gradient vanished there; a run that did not converge but ran to the edge of
+    the parameter space is returned with ``False`` (a boundary supremum); ``None`` otherwise.
+    """
+    with np.errstate(all="ignore"):
+        x0 = np.log(np.asarray(start, dtype=np.float64))
+    shown = list(map(float, start))
+    edge: tuple[NDArray[np.float64], float, str, int] | None = None
+    if x0.shape != (len(shown),) or not np.all(np.isfinite(x0)):
+        attempts.append(f"start {shown}: not all finite and > 0")
+        return None
+    for method in methods:
+        try:
+            with np.errstate(all="ignore"):
+                res = _minimize(objective, objective_hessian, x0, method, max_iterations)
+        except (_NonFiniteHessian, np.linalg.LinAlgError, ValueError, OverflowError) as exc:
+            attempts.append(f"{method} from {shown}: {exc!r}")
+            continue
+        ok = bool(np.isfinite(res.fun) and res.fun < 1e299 and np.all(np.abs(res.x) < _LOG_BOUND))
+        grad_norm = float(np.linalg.norm(res.jac)) if ok else math.inf
+        attempts.append(f"{method} from {shown}: {res.message}")
+        if ok and grad_norm < 1e-4:
+            z = np.asarray(res.x, dtype=np.float64)
+            return z, float(res.fun), method, int(res.nit), str(res.message), True
+        if ok and (edge is None or res.fun < edge[1]) and np.any(np.abs(res.x) > _EDGE):
+            # Still climbing towards the edge of the parameter space: no interior maximum.
+            edge = (np.asarray(res.x, dtype=np.float64), float(res.fun), method, int(res.nit))
+        x0 = res.x if ok else x0
+    if edge is not None:
+        return *edge, "the likelihood keeps rising towards the edge of the parameter space", False
+    return None
 
 
 def _newton_polish(
@@ -605,23 +645,40 @@ def _minimize(
 
 def _uncertainty(
     hess: NDArray[np.float64], z: NDArray[np.float64], names: Sequence[str], level: float
-) -> tuple[dict[str, float | None], dict[str, tuple[float, float] | None]]:
-    """Standard errors (delta method) and log-scale confidence intervals from the Hessian."""
+) -> tuple[dict[str, float | None], dict[str, tuple[float, float] | None], str]:
+    """Standard errors (delta method) and log-scale confidence intervals from the Hessian.
+
+    Whatever cannot be computed is ``None``, with the reason as the third value; nothing here
+    raises (a near-singular information gives variances whose intervals overflow float64).
+    """
     se: dict[str, float | None] = dict.fromkeys(names)
     ci: dict[str, tuple[float, float] | None] = dict.fromkeys(names)
     if not np.all(np.isfinite(hess)):
-        return se, ci
+        return se, ci, "not computed: the observed information is not finite at the estimates"
     try:
         cov_log = np.linalg.inv(-hess)
     except np.linalg.LinAlgError:
-        return se, ci
+        return se, ci, "not computed: the observed information is singular (the data do not "
+        "identify the parameters)"
     zq = float(stats.norm.ppf(0.5 + level / 2))
+    missing: list[str] = []
     for i, name in enumerate(names):
-        var = cov_log[i, i]
-        if not np.isfinite(var) or var <= 0:
+        var = float(cov_log[i, i])
+        with np.errstate(all="ignore"):
+            sd_log = np.sqrt(var) if var > 0 else math.nan
+            theta = np.exp(z[i])
+            bounds = np.exp(np.array([z[i] - zq * sd_log, z[i] + zq * sd_log]))
+            error = theta * sd_log
+        if not (np.isfinite(error) and np.all(np.isfinite(bounds)) and bounds[0] > 0):
+            missing.append(name)
             continue
-        sd_log = math.sqrt(var)
-        theta = math.exp(z[i])
-        se[name] = theta * sd_log
-        ci[name] = (math.exp(z[i] - zq * sd_log), math.exp(z[i] + zq * sd_log))
-    return se, ci
+        se[name] = float(error)
+        ci[name] = (float(bounds[0]), float(bounds[1]))
+    note = ""
+    if missing:
+        note = (
+            f"no standard error for {', '.join(missing)}: the observed information gives a "
+            "variance that is not positive or an interval beyond float64 (the data hardly "
+            "identify these parameters)"
+        )
+    return se, ci, note

@@ -25,12 +25,11 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
-from typing_extensions import Self
 
+from clientmodel._validation import check_seed
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv import _discrete
 from clientmodel.ltv._base import (
-    ParametricModel,
     Prediction,
     SummaryData,
     check_n_customers,
@@ -39,7 +38,8 @@ from clientmodel.ltv._base import (
     read_summary,
     read_weights,
 )
-from clientmodel.ltv._fitting import FitReport, compress, distinct_rows, maximize
+from clientmodel.ltv._fitting import FitReport, Likelihood, compress, distinct_rows
+from clientmodel.ltv.contract import TransactionModel
 
 __all__ = ["BGBB"]
 
@@ -147,7 +147,7 @@ def _row_loglik(
 
 
 @attrs.frozen(kw_only=True)
-class BGBB(ParametricModel):
+class BGBB(TransactionModel):
     """BG/BB model: beta-Bernoulli transactions, beta-geometric dropout, in discrete time.
 
     Attributes
@@ -178,6 +178,20 @@ class BGBB(ParametricModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
+    #: Published estimates, the example of the check suite (Fader, Hardie & Berger 2010):
+    EXAMPLE: ClassVar[dict[str, float]] = {
+        "alpha": 1.204,
+        "beta": 0.750,
+        "gamma": 0.657,
+        "delta": 2.783,
+    }
+    SUMMARY: ClassVar[tuple[str, ...]] = _SUMMARY
+    EXAMPLE_PERIOD: ClassVar[float] = 6
+    GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("alpha", "beta", "purchase probability per opportunity"),
+        ("gamma", "delta", "dropout probability per opportunity"),
+    )
     alpha: float = attrs.field(validator=positive)
     beta: float = attrs.field(validator=positive)
     gamma: float = attrs.field(validator=positive)
@@ -190,43 +204,10 @@ class BGBB(ParametricModel):
     # -- fitting -----------------------------------------------------------------------------
 
     @classmethod
-    def fit(
-        cls,
-        summary: Any,
-        *,
-        weights: str | ArrayLike | None = None,
-        penalizer: float = 0.0,
-        columns: Mapping[str, str] | None = None,
-        starts: Sequence[Sequence[float]] | None = None,
-    ) -> Self:
-        """Fit by maximum likelihood on the compressed (frequency, recency, n) histories.
-
-        Parameters
-        ----------
-        summary:
-            A table with whole-number columns ``frequency``, ``recency`` and ``n`` (one row per
-            customer, or per distinct history with ``weights``, as in the donations data).
-        weights:
-            Column name or array of per-row customer counts; by default a ``weights`` column is
-            used when present, else every row counts once.
-        penalizer:
-            L2 penalty on the parameters.
-        columns:
-            Renames, e.g. ``{"n": "periods"}``.
-        starts:
-            Starting points ``[alpha, beta, gamma, delta]`` tried in order.
-
-        Returns
-        -------
-        A new model with the estimates and ``fit_report`` (analytic gradient).
-
-        Examples
-        --------
-        >>> from clientmodel.ltv.bgbb import BGBB
-        >>> sim = BGBB(alpha=1.2, beta=0.75, gamma=0.66, delta=2.8).simulate(3000, 6, seed=1)
-        >>> BGBB.fit(sim).fit_report.converged
-        True
-        """
+    def _likelihood(
+        cls, summary: Any, *, weights: str | ArrayLike | None, columns: Mapping[str, str] | None
+    ) -> Likelihood:
+        """Compressed whole-number (frequency, recency, n) histories; analytic gradient."""
         data = _read(summary, columns, optional=("weights",))
         w = read_weights(summary, data, weights, columns)
         x, tx, n = data["frequency"], data["recency"], data["n"]
@@ -256,16 +237,7 @@ class BGBB(ParametricModel):
             [0.5, 2.0, 2.0, 0.5],
             [3.0, 3.0, 0.2, 5.0],
         ]
-        estimates, report = maximize(
-            loglik,
-            names=cls.PARAMS,
-            starts=default if starts is None else starts,
-            n_observations=float(cw.sum()),
-            n_distinct=len(cx),
-            penalizer=penalizer,
-            model=cls.__name__,
-        )
-        return cls(**estimates, fit_report=report)
+        return Likelihood(loglik, default, float(cw.sum()), len(cx))
 
     def log_likelihood_of(
         self,
@@ -312,7 +284,7 @@ class BGBB(ParametricModel):
         return alive, a + x, b + n - x, np.full(len(x), g), d + n
 
     def p_alive(
-        self, summary: Any, *, horizon: int = 0, columns: Mapping[str, str] | None = None
+        self, summary: Any, *, horizon: float = 0, columns: Mapping[str, str] | None = None
     ) -> Prediction:
         """P(the customer is alive at opportunity ``n + horizon``) given their history.
 
@@ -338,23 +310,8 @@ class BGBB(ParametricModel):
             alive = alive * np.exp(special.betaln(g, d + steps) - special.betaln(g, d))
         return output(alive, data)
 
-    def churn_risk(
-        self, summary: Any, *, horizon: int = 0, columns: Mapping[str, str] | None = None
-    ) -> Prediction:
-        """``1 - p_alive``: the probability the customer has (or will have) left for good.
-
-        Examples
-        --------
-        >>> from clientmodel.ltv.bgbb import BGBB
-        >>> m = BGBB(alpha=1.204, beta=0.750, gamma=0.657, delta=2.783)
-        >>> round(m.churn_risk({"frequency": 2, "recency": 3, "n": 6}), 4)
-        0.6789
-        """
-        alive = self.p_alive(summary, horizon=horizon, columns=columns)
-        return 1.0 - alive
-
     def expected_purchases(
-        self, summary: Any, t: int, *, columns: Mapping[str, str] | None = None
+        self, summary: Any, t: float, *, columns: Mapping[str, str] | None = None
     ) -> Prediction:
         """E[transactions in the next ``t`` opportunities, ``n+1 .. n+t``] given the history.
 
@@ -455,7 +412,7 @@ class BGBB(ParametricModel):
         return out
 
     def p_purchases(
-        self, summary: Any, n: int, t: int, *, columns: Mapping[str, str] | None = None
+        self, summary: Any, n: int, t: float, *, columns: Mapping[str, str] | None = None
     ) -> Prediction:
         """P(exactly ``n`` transactions in the next ``t`` opportunities) given the history.
 
@@ -479,7 +436,7 @@ class BGBB(ParametricModel):
         values = alive * pmf + (1.0 - alive) * float(k == 0)
         return output(np.clip(values, 0.0, 1.0), data)
 
-    def p_purchases_new(self, n: int, t: int) -> float:
+    def p_purchases_new(self, n: int, t: float) -> float:
         """P(X(t) = n): exactly ``n`` transactions in the first ``t`` opportunities (eq. 7).
 
         Examples
@@ -536,7 +493,7 @@ class BGBB(ParametricModel):
         n: ArrayLike,
         *,
         seed: int | np.random.Generator | None = None,
-        holdout: int = 0,
+        holdout: float = 0,
     ) -> dict[str, NDArray[Any]]:
         """Draw customer histories over ``n`` opportunities (one value or one per customer).
 
@@ -564,7 +521,7 @@ class BGBB(ParametricModel):
                 "n must be one whole number or one per customer", field="n"
             ) from exc
         extra = _discrete.check_whole(holdout, "holdout")
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         p = rng.beta(self.alpha, self.beta, size=size)
         theta = rng.beta(self.gamma, self.delta, size=size)
         cap = float(opportunities.max() + extra + 1)

@@ -11,74 +11,52 @@ purchase, from the first) and ``T`` (time from the first purchase to the end of 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
-from typing_extensions import Self
 
-from clientmodel.errors import ArgumentError, DataError, describe_rows
+from clientmodel.errors import ArgumentError
 from clientmodel.ltv import _special
 from clientmodel.ltv._base import (
-    ParametricModel,
     Prediction,
     SummaryData,
-    check_btyd,
-    check_n_customers,
     non_negative,
     output,
     positive,
-    read_summary,
     read_weights,
 )
-from clientmodel.ltv._fitting import FitReport, Objective, compress, distinct_rows, maximize
+from clientmodel.ltv._btyd import (
+    check_count as _check_count,
+)
+from clientmodel.ltv._btyd import (
+    check_time as _check_time,
+)
+from clientmodel.ltv._btyd import (
+    check_times,
+)
+from clientmodel.ltv._btyd import (
+    fit_data as _fit_data,
+)
+from clientmodel.ltv._btyd import (
+    read_btyd as _read,
+)
+from clientmodel.ltv._btyd import (
+    sim_setup as _sim_setup,
+)
+from clientmodel.ltv._btyd import (
+    wsum as _wsum,
+)
+from clientmodel.ltv._fitting import FitReport, Likelihood, Objective, distinct_rows
+from clientmodel.ltv._smooth import per_x_smooth_in_rate
+from clientmodel.ltv.contract import TransactionModel
 
 __all__ = ["BGNBD"]
 
 Array = NDArray[np.float64]
-_SUMMARY = ("frequency", "recency", "T")
-
-
-def _read(summary: Any, columns: Mapping[str, str] | None) -> SummaryData:
-    data = read_summary(summary, _SUMMARY, columns=columns, counts=("frequency",))
-    check_btyd(data)
-    return data
-
-
-def _fit_data(
-    summary: Any,
-    weights: str | ArrayLike | None,
-    columns: Mapping[str, str] | None,
-    model: str,
-) -> tuple[Array, Array, Array, Array]:
-    """Read, validate and compress (frequency, recency, T) with weights for a fit."""
-    data = read_summary(
-        summary, _SUMMARY, columns=columns, counts=("frequency",), optional=("weights",)
-    )
-    check_btyd(data)
-    x, tx, t = data["frequency"], data["recency"], data["T"]
-    kept: NDArray[np.intp] | None = None  # original row numbers, when rows were dropped
-    given = read_weights(summary, data, weights, columns)
-    keep = given > 0
-    if not keep.any():
-        raise DataError("every weight is 0: there is nothing to fit", field="weights")
-    if not keep.all():  # rows of weight 0 carry nothing: drop them before compressing
-        kept = np.flatnonzero(keep)
-        x, tx, t, given = x[kept], tx[kept], t[kept], given[kept]
-    if not (x > 0).any():
-        rows = (np.arange(len(x)) if kept is None else kept)[:5]
-        raise DataError(
-            f"every customer has frequency 0 (e.g. {describe_rows(rows, x[:5].tolist())}): "
-            f"{model} cannot separate purchase rate from dropout without repeat purchases; "
-            "use a longer observation period or a summary that includes repeat buyers",
-            field="frequency",
-            rows=rows.tolist(),
-        )
-    (cx, ctx, ct), cw = compress(x, tx, t, weights=given)
-    return cx, ctx, ct, cw
 
 
 Factors = tuple[Array, NDArray[np.intp], Array, NDArray[np.intp], Array, NDArray[np.intp]]
@@ -90,11 +68,6 @@ def _factorize(x: Array, tx: Array, t: Array) -> Factors:
     utx, itx = np.unique(tx, return_inverse=True)
     ut, it = np.unique(t, return_inverse=True)
     return ux, ix.reshape(-1), utx, itx.reshape(-1), ut, it.reshape(-1)
-
-
-def _wsum(a: NDArray[Any], b: NDArray[Any]) -> float:
-    """``sum(a * b)`` without BLAS (whose threads stall on a busy machine for such short work)."""
-    return float(np.einsum("i,i->", a, b))
 
 
 class _BGData:
@@ -289,7 +262,7 @@ def _bg_loglik(
     return value, grad
 
 
-class _BetaGeometricFamily(ParametricModel):
+class _BetaGeometricFamily(TransactionModel):
     """Predictions shared by BG/NBD (``_SHIFT = 0``) and MBG/NBD (``_SHIFT = 1``).
 
     A customer alive at ``T`` with history ``(x, t_x, T)`` behaves from then on like a new, alive
@@ -299,6 +272,10 @@ class _BetaGeometricFamily(ParametricModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (("r", "alpha", "purchase rates"),)
+    BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("a", "b", "dropout probability after a purchase"),
+    )
     _SHIFT: ClassVar[int] = 0
     r: float
     alpha: float
@@ -308,45 +285,10 @@ class _BetaGeometricFamily(ParametricModel):
     # -- fitting -----------------------------------------------------------------------------
 
     @classmethod
-    def fit(
-        cls,
-        summary: Any,
-        *,
-        weights: str | ArrayLike | None = None,
-        penalizer: float = 0.0,
-        columns: Mapping[str, str] | None = None,
-        starts: Sequence[Sequence[float]] | None = None,
-    ) -> Self:
-        """Fit by maximum likelihood on the compressed customer summary.
-
-        Parameters
-        ----------
-        summary:
-            A table (pandas / polars / pyarrow / mapping of columns) with ``frequency``,
-            ``recency`` and ``T`` (one row per customer, or per distinct history with weights).
-        weights:
-            Column name or array of per-row customer counts; by default a ``weights`` column is
-            used when present, else every row counts once.
-        penalizer:
-            L2 penalty on the parameters (helps on small or degenerate data).
-        columns:
-            Renames, e.g. ``{"frequency": "x", "recency": "t_x"}``.
-        starts:
-            Starting points ``[r, alpha, a, b]`` tried in order (defaults are sensible).
-
-        Returns
-        -------
-        A new model with the estimates and ``fit_report``. Raises ``ConvergenceError`` when no
-        start converges and ``DataError`` for invalid data (including no repeat purchases).
-
-        Examples
-        --------
-        >>> from clientmodel.ltv.bgnbd import BGNBD
-        >>> data = BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(2000, 39.0, seed=1)
-        >>> model = BGNBD.fit(data)
-        >>> model.fit_report.converged
-        True
-        """
+    def _likelihood(
+        cls, summary: Any, *, weights: str | ArrayLike | None, columns: Mapping[str, str] | None
+    ) -> Likelihood:
+        """Compressed (frequency, recency, T) histories; analytic gradient and Hessian."""
         x, tx, t, w = _fit_data(summary, weights, columns, cls.__name__)
         shift = cls._SHIFT
         data = _BGData(x, tx, t, w, shift, _factorize(x, tx, t))
@@ -359,17 +301,9 @@ class _BetaGeometricFamily(ParametricModel):
             [1.0, 1.0, 1.0, 1.0],
             [0.1, scale * 5, 2.0, 5.0],
         ]
-        estimates, report = maximize(
-            objective.loglik,
-            names=cls.PARAMS,
-            starts=default if starts is None else starts,
-            n_observations=float(w.sum()),
-            n_distinct=len(x),
-            penalizer=penalizer,
-            model=cls.__name__,
-            hessian=objective.hessian,
+        return Likelihood(
+            objective.loglik, default, float(w.sum()), len(x), hessian=objective.hessian
         )
-        return cls(**estimates, fit_report=report)  # type: ignore[call-arg]
 
     def log_likelihood_of(
         self,
@@ -436,31 +370,13 @@ class _BetaGeometricFamily(ParametricModel):
         >>> round(m.p_alive({"frequency": 2, "recency": 30.43, "T": 38.86}), 4)
         0.7266
         """
-        if not (np.isfinite(horizon) and horizon >= 0):
-            raise ArgumentError(
-                f"horizon={horizon!r} must be a finite number >= 0", field="horizon"
-            )
+        horizon = non_negative(horizon, "horizon")
         data = _read(summary, columns)
         alive = self._p_alive(data)
         if horizon > 0:
             r, alpha, b, index = self._alive_params(data)
             alive = alive * _special.bg_alive_survival(horizon, r, alpha, self.a, b)[index]
         return output(alive, data)
-
-    def churn_risk(
-        self, summary: Any, *, horizon: float = 0.0, columns: Mapping[str, str] | None = None
-    ) -> Prediction:
-        """``1 - p_alive``: the probability the customer has already (or by then) dropped out.
-
-        Examples
-        --------
-        >>> from clientmodel.ltv.bgnbd import BGNBD
-        >>> m = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)
-        >>> round(m.churn_risk({"frequency": 2, "recency": 30.43, "T": 38.86}), 4)
-        0.2734
-        """
-        alive = self.p_alive(summary, horizon=horizon, columns=columns)
-        return 1.0 - alive
 
     def expected_purchases(
         self, summary: Any, t: float, *, columns: Mapping[str, str] | None = None
@@ -496,9 +412,7 @@ class _BetaGeometricFamily(ParametricModel):
         ...                           [13, 26, 39]).shape
         (1, 3)
         """
-        ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
-        for v in ts:
-            _check_time(float(v), "times")
+        ts = check_times(times)
         data = _read(summary, columns)
         r, alpha, b, index = self._alive_params(data)
         values = _special.bg_alive_expected(
@@ -506,6 +420,48 @@ class _BetaGeometricFamily(ParametricModel):
         )
         path: NDArray[np.float64] = self._p_alive(data)[:, None] * values[index]
         return path
+
+    def weighted_purchases(
+        self,
+        summary: Any,
+        times: ArrayLike,
+        weights: ArrayLike,
+        *,
+        columns: Mapping[str, str] | None = None,
+    ) -> NDArray[np.float64]:
+        """``sum_k weights[k] E[X(T, T + times[k])]`` per customer, without a (rows x times) matrix.
+
+        The alive part depends on ``(x, alpha + T)`` only: it is summed over the times once per
+        distinct pair, or, when ``T`` is continuous and the pairs are as many as the rows, at
+        Chebyshev nodes in ``log(alpha + T)`` per distinct ``x`` and interpolated.
+
+        Examples
+        --------
+        >>> from clientmodel.ltv.bgnbd import BGNBD
+        >>> m = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)
+        >>> h = {"frequency": [2], "recency": [30.43], "T": [38.86]}
+        >>> round(float(m.weighted_purchases(h, [13.0, 26.0], [1.0, -1.0])[0]), 4)
+        -0.4044
+        """
+        ts = check_times(times)
+        w = np.asarray(weights, dtype=np.float64).reshape(-1)
+        data = _read(summary, columns)
+        shift = self._SHIFT
+
+        def alive_sum(x: Array, t: Array) -> Array:
+            values = _special.bg_alive_expected(
+                ts[None, :],
+                (self.r + x)[:, None],
+                (self.alpha + t)[:, None],
+                self.a,
+                (self.b + x + shift)[:, None],
+            )
+            out: Array = values @ w
+            return out
+
+        summed = per_x_smooth_in_rate(alive_sum, data["frequency"], data["T"], self.alpha)
+        result: Array = self._p_alive(data) * summed
+        return result
 
     def expected_purchases_new(self, t: ArrayLike) -> Prediction:
         """E[X(t)]: expected repeat purchases by ``t`` of a customer who just made a first one.
@@ -611,27 +567,6 @@ class _BetaGeometricFamily(ParametricModel):
         return out
 
 
-def _sim_setup(
-    n_customers: int, T: ArrayLike, seed: int | np.random.Generator | None, holdout: float
-) -> tuple[int, Array, np.random.Generator]:
-    n = check_n_customers(n_customers)
-    times = np.broadcast_to(np.asarray(T, dtype=np.float64), (n,)).copy()
-    if not np.all(np.isfinite(times) & (times >= 0)):
-        raise ArgumentError("T must be finite and >= 0 (one value or one per customer)", field="T")
-    if not (np.isfinite(holdout) and holdout >= 0):
-        raise ArgumentError(f"holdout={holdout!r} must be finite and >= 0", field="holdout")
-    return n, times, np.random.default_rng(seed)
-
-
-def _check_time(t: float, name: str) -> None:
-    non_negative(t, name)
-
-
-def _check_count(n: int) -> None:
-    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 0:
-        raise ArgumentError(f"n={n!r} must be a whole number >= 0", field="n")
-
-
 @attrs.frozen(kw_only=True)
 class BGNBD(_BetaGeometricFamily):
     """BG/NBD model (Fader, Hardie & Lee 2005): gamma purchase rates, beta-geometric dropout.
@@ -652,6 +587,8 @@ class BGNBD(_BetaGeometricFamily):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    #: Published estimates, the example of the check suite (Fader, Hardie & Lee (2005), CDNOW):
+    EXAMPLE: ClassVar[dict[str, float]] = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
     _SHIFT: ClassVar[int] = 0
     r: float = attrs.field(validator=positive)
     alpha: float = attrs.field(validator=positive)

@@ -43,10 +43,11 @@ from typing import Any, Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import special
 
-from clientmodel.errors import ArgumentError
-from clientmodel.ltv._base import Prediction, _as_record, non_negative, read_summary
+from clientmodel._validation import check_choice, check_integer
+from clientmodel.errors import ArgumentError, DataError
+from clientmodel.ltv._base import Prediction, _as_record, non_negative
+from clientmodel.ltv.contract import SpendModel, TransactionModel, model_classes
 from clientmodel.periods import UNIT_DAYS, parse_unit
 from clientmodel.tables import read_table
 
@@ -59,8 +60,8 @@ Method = Literal["discrete", "continuous"]
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(16)
 # An infinite horizon is cut where the discount kernel falls below exp(-_TAIL).
 _TAIL = 40.0
-_GLAG_NODES = 64
-_NEAR_INTEGER = 5e-3
+# Periods of the discrete form at most (one per time unit by default).
+_MAX_STEPS = 100_000
 
 
 def _periods_per_year(unit: str) -> float:
@@ -106,32 +107,33 @@ def _check_horizon(horizon: float, method: str) -> float:
     return h
 
 
-def _path(model: Any, summary: Any, times: Array, columns: Mapping[str, str] | None) -> Array:
+def _path(
+    model: TransactionModel, summary: Any, times: Array, columns: Mapping[str, str] | None
+) -> Array:
     """Conditional expected purchases at ``times``: shape (customers, len(times))."""
-    kw: dict[str, Any] = {} if columns is None else {"columns": columns}
-    fast = getattr(model, "expected_purchases_path", None)
-    if fast is not None:
-        return np.asarray(fast(summary, times, **kw), dtype=np.float64).reshape(-1, len(times))
-    cols = [
-        np.atleast_1d(np.asarray(model.expected_purchases(summary, float(t), **kw), dtype=float))
-        for t in times
-    ]
-    return np.stack(cols, axis=1)
+    path = model.expected_purchases_path(summary, times, columns=columns)
+    return np.asarray(path, dtype=np.float64).reshape(-1, len(times))
 
 
 def _discrete(
-    model: Any,
+    model: TransactionModel,
     summary: Any,
     horizon: float,
     delta: float,
     steps: int,
     columns: Mapping[str, str] | None,
-) -> tuple[Array, Array]:
+) -> tuple[Array, Array | None]:
+    """``sum_k [E(t_k) - E(t_{k-1})] v_k = sum_k E(t_k) (v_k - v_{k+1})``, ``v_{steps+1} = 0``.
+
+    Summation by parts lets the model sum over the steps per distinct history
+    (:meth:`~clientmodel.ltv.contract.TransactionModel.weighted_purchases`), without a
+    (customers x steps) matrix.
+    """
     times = horizon * np.arange(1, steps + 1) / steps
-    cumulative = _path(model, summary, times, columns)
-    increments = np.diff(cumulative, axis=1, prepend=0.0)
-    out: Array = increments @ np.exp(-delta * times)
-    return out, cumulative[:, -1]
+    v = np.exp(-delta * times)
+    weights = v - np.append(v[1:], 0.0)
+    out = model.weighted_purchases(summary, times, weights, columns=columns)
+    return np.atleast_1d(np.asarray(out, dtype=np.float64)), None
 
 
 def _continuous_numeric(
@@ -141,6 +143,9 @@ def _continuous_numeric(
 
     Also returns ``E(H)`` (``None`` for an infinite horizon).
     """
+    if delta > 0 and horizon > _TAIL / delta:
+        # Beyond 40 / delta the discount kernel is below exp(-40): the rest adds nothing.
+        horizon = math.inf
     infinite = math.isinf(horizon)
     if delta == 0:
         at_end = _path(model, summary, np.array([horizon]), columns)[:, 0]
@@ -167,54 +172,6 @@ def _continuous_numeric(
     return out, None if infinite else values[:, -1]
 
 
-def _g(s: float, z: Array) -> Array:
-    """``z**s U(s, s, z) = E[z / (z + G)]`` with ``G ~ Gamma(s, 1)``, in [0, 1]."""
-    n = round(s)
-    if n >= 1 and 0 < abs(s - n) < _NEAR_INTEGER:
-        # scipy's U(a, a, z) is wrong for a within ~1e-3 of an integer (even by orders of
-        # magnitude) but right at the integer and 5e-3 away: interpolate quadratically in s.
-        h = _NEAR_INTEGER
-        lo, mid, hi = (_g_direct(v, z) for v in (n - h, float(n), n + h))
-        u = (s - n) / h
-        out: Array = mid + u * (hi - lo) / 2.0 + u * u * (hi - 2.0 * mid + lo) / 2.0
-        return np.clip(out, 0.0, 1.0)
-    return _g_direct(s, z)
-
-
-def _g_direct(s: float, z: Array) -> Array:
-    with np.errstate(all="ignore"):
-        out = np.exp(s * np.log(z)) * special.hyperu(s, s, z)
-    bad = ~np.isfinite(out)
-    if bad.any():
-        # scipy's U fails for large s and small z; the expectation is then smooth in G.
-        x, w = special.roots_genlaguerre(_GLAG_NODES, s - 1.0)
-        zb = z[bad]
-        out[bad] = (zb[:, None] / (zb[:, None] + x[None, :])) @ w / math.exp(special.gammaln(s))
-    result: Array = np.clip(out, 0.0, 1.0)
-    return result
-
-
-def _pareto_dert(
-    model: Any, summary: Any, horizon: float, delta: float, columns: Mapping[str, str] | None
-) -> Array:
-    """Closed-form DERT of Pareto/NBD (Fader, Hardie & Lee 2005, JMR, eq. 2, finite horizon)."""
-    data = read_summary(summary, ("frequency", "T"), columns=columns, counts=("frequency",))
-    x, t = data["frequency"], data["T"]
-    kw: dict[str, Any] = {} if columns is None else {"columns": columns}
-    alive = np.atleast_1d(np.asarray(model.p_alive(summary, **kw), dtype=np.float64))
-    s, beta = float(model.s), float(model.beta)
-    rate = (model.r + x) / (model.alpha + t)  # posterior mean purchase rate of an alive customer
-    b = beta + t
-    # E_mu[(1 - exp(-(delta + mu) H)) / (delta + mu)], mu ~ Gamma(s, b), written with
-    # g(z) = z**s U(s, s, z): [g(delta b) - exp(-delta H) (b / (b + H))**s g(delta (b + H))] / delta
-    bracket = _g(s, delta * b)
-    if not math.isinf(horizon):
-        tail = np.exp(-delta * horizon + s * (np.log(b) - np.log(b + horizon)))
-        bracket = bracket - tail * _g(s, delta * (b + horizon))
-    out: Array = alive * rate * np.maximum(bracket, 0.0) / delta
-    return out
-
-
 def _spend(spend_model: Any, summary: Any, columns: Mapping[str, str] | None, n: int) -> Array:
     if isinstance(spend_model, (int, float, np.integer, np.floating)) and not isinstance(
         spend_model, bool
@@ -223,27 +180,27 @@ def _spend(spend_model: Any, summary: Any, columns: Mapping[str, str] | None, n:
             spend_model, "spend_model", "finite and >= 0 (a constant spend per purchase)"
         )
         return np.full(n, value)
-    method = getattr(spend_model, "expected_spend", None)
-    if method is None:
+    if not isinstance(spend_model, SpendModel):
         raise ArgumentError(
-            f"spend_model must have an expected_spend(summary) method (e.g. GammaGamma) or be a "
-            f"number (spend per purchase); got {type(spend_model).__name__}",
+            f"spend_model must be a spend model (e.g. a fitted GammaGamma) or a number (spend "
+            f"per purchase); got {type(spend_model).__name__}",
             field="spend_model",
         )
-    kw: dict[str, Any] = {} if columns is None else {"columns": columns}
-    spend = np.atleast_1d(np.asarray(method(summary, **kw), dtype=np.float64))
-    if not np.all(np.isfinite(spend)):
-        raise ArgumentError(
-            "the spend model returned a non-finite expected spend; CLV would be meaningless",
-            field="spend_model",
-        )
+    spend = np.atleast_1d(
+        np.asarray(spend_model.expected_spend(summary, columns=columns), dtype=np.float64)
+    )
     return np.broadcast_to(spend, (n,)).astype(np.float64)
 
 
-def _is_pareto(model: Any) -> bool:
-    from clientmodel.ltv.pareto_nbd import ParetoNBD
-
-    return isinstance(model, ParetoNBD)
+def _transaction_model(model: Any) -> TransactionModel:
+    if not isinstance(model, TransactionModel):
+        kinds = ", ".join(model_classes("transaction"))
+        raise ArgumentError(
+            f"transaction_model must be a transaction model ({kinds}), fitted or built from "
+            f"parameters; got {type(model).__name__}",
+            field="transaction_model",
+        )
+    return model
 
 
 def _discounted(
@@ -257,24 +214,23 @@ def _discounted(
     columns: Mapping[str, str] | None,
 ) -> tuple[Array, Array | None]:
     """Discounted purchases per customer, and E(H) when it came out of the computation."""
-    if method not in ("discrete", "continuous"):
-        raise ArgumentError(
-            f"method={method!r} is not known; use 'discrete' or 'continuous'", field="method"
-        )
+    transaction_model = _transaction_model(transaction_model)
+    check_choice(method, "method", ("discrete", "continuous"))
     h = _check_horizon(horizon, method)
     d = _check_rate(discount_rate)
     delta = math.log1p(d) / _periods_per_year(unit)
     if method == "discrete":
         if steps is None:
+            if h > _MAX_STEPS:
+                raise ArgumentError(
+                    f"horizon={horizon!r} at one step per time unit needs more than {_MAX_STEPS} "
+                    "steps: pass steps (the number of periods to cut the horizon into, at most "
+                    f"{_MAX_STEPS}) or use method='continuous', which also accepts math.inf",
+                    field="horizon",
+                )
             n_steps = max(1, math.ceil(h - 1e-9))
-        elif isinstance(steps, (int, np.integer)) and not isinstance(steps, bool) and steps >= 1:
-            n_steps = int(steps)
         else:
-            raise ArgumentError(
-                f"steps={steps!r} must be a whole number >= 1 (the number of periods the horizon "
-                "is cut into; default one per time unit)",
-                field="steps",
-            )
+            n_steps = check_integer(steps, "steps", minimum=1, maximum=_MAX_STEPS)
         return _discrete(transaction_model, summary, h, delta, n_steps, columns)
     else:
         if steps is not None:
@@ -287,10 +243,12 @@ def _discounted(
                 "an infinite horizon needs discount_rate > 0 (otherwise the sum has no limit)",
                 field="discount_rate",
             )
-        if _is_pareto(transaction_model) and delta > 0:
-            return _pareto_dert(transaction_model, summary, h, delta, columns), None
-        else:
-            return _continuous_numeric(transaction_model, summary, h, delta, columns)
+        closed = None
+        if delta > 0:
+            closed = transaction_model.discounted_closed_form(summary, h, delta, columns=columns)
+        if closed is not None:
+            return closed, None
+        return _continuous_numeric(transaction_model, summary, h, delta, columns)
 
 
 def discounted_purchases(
@@ -476,5 +434,15 @@ def clv_table(
     table = read_table(summary, name="summary")
     if customer is not None:
         table.require(customer)
-        out = {customer: table.raw(customer), **out}
+        ids = table.raw(customer)
+        _, first, counts = np.unique(ids.astype(str), return_index=True, return_counts=True)
+        if (counts > 1).any():
+            rows = np.sort(first[counts > 1])
+            raise DataError(
+                f"column {customer!r} repeats {int((counts > 1).sum())} customer id(s) (first "
+                f"at rows {rows[:5].tolist()}); a summary has one row per customer",
+                field=customer,
+                rows=rows[:5].tolist(),
+            )
+        out = {customer: ids, **out}
     return table.result(out)

@@ -21,13 +21,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import Any, Literal, TypeVar
+from typing import Any, ClassVar, Literal, TypeVar
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
+from clientmodel._validation import check_integer, check_mapping, check_number, check_text, key_path
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv._base import read_summary
 from clientmodel.ltv.clv import _path
@@ -85,19 +86,52 @@ class _Result:
 
     @classmethod
     def from_dict(cls: type[R], data: Mapping[str, Any]) -> R:
-        """Rebuild a result written by :meth:`to_dict`."""
+        """Rebuild a result written by :meth:`to_dict`.
+
+        Shape, types and consistency are checked: ``ArgumentError`` names the key path at fault.
+        """
+        path = cls.__name__
+        fields = attrs.fields(cls)  # type: ignore[arg-type]
+        check_mapping(data, path, required=[f.name for f in fields], optional=())
         values: dict[str, Any] = {}
-        for f in attrs.fields(cls):  # type: ignore[arg-type]
-            if f.name not in data:
-                raise ArgumentError(
-                    f"{cls.__name__} description lacks {f.name!r}; pass what to_dict() wrote",
-                    field=f.name,
-                )
+        for f in fields:
+            field = key_path(path, f.name)
             v = data[f.name]
             if f.name in cls._ARRAYS:
-                v = np.asarray(_unplain(v), dtype=np.float64)
-            values[f.name] = v
+                values[f.name] = _array(v, field)
+            elif f.type in ("int",):
+                values[f.name] = check_integer(v, field)
+            elif f.type in ("float", "float | None"):
+                # to_dict writes NaN as null: a plain float field reads null back as NaN.
+                missing = None if f.type.endswith("None") else math.nan
+                values[f.name] = missing if v is None else check_number(v, field)
+            elif f.type == "str":
+                values[f.name] = check_text(v, field)
+            else:
+                values[f.name] = v
+        lengths = {len(values[name]) for name in cls._SAME_LENGTH}
+        if len(lengths) > 1:
+            shown = {name: len(values[name]) for name in cls._SAME_LENGTH}
+            raise ArgumentError(f"{path}: the lists {shown} must have the same length", field=path)
         return cls(**values)
+
+    #: Arrays (1-D) that must have one entry each for the same rows.
+    _SAME_LENGTH: ClassVar[tuple[str, ...]] = ()
+
+
+def _array(value: Any, field: str) -> Array:
+    """A (nested) list of numbers or nulls as a float array; ArgumentError naming ``field``."""
+    if not isinstance(value, (list, tuple, np.ndarray)):
+        raise ArgumentError(f"{field} must be a list of numbers, got {value!r}", field=field)
+    try:
+        out = np.asarray(_unplain(list(value)), dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            f"{field} must be a list of numbers (null for missing), of one shape", field=field
+        ) from None
+    if np.isinf(out).any():
+        raise ArgumentError(f"{field} must hold finite numbers", field=field)
+    return out
 
 
 def _kw(columns: Mapping[str, str] | None) -> dict[str, Any]:
@@ -181,6 +215,7 @@ class CalibrationHoldout(_Result):
     """
 
     _ARRAYS = ("frequency", "n_customers", "actual", "expected")
+    _SAME_LENGTH = ("frequency", "n_customers", "actual", "expected")
 
     frequency: Array
     n_customers: Array
@@ -358,6 +393,7 @@ class FrequencyHistogram(_Result):
     """
 
     _ARRAYS = ("n", "observed", "expected")
+    _SAME_LENGTH = ("n", "observed", "expected")
 
     n: Array
     observed: Array
@@ -460,6 +496,7 @@ class Tracking(_Result):
     """
 
     _ARRAYS = ("times", "actual_cumulative", "expected_cumulative")
+    _SAME_LENGTH = ("times", "actual_cumulative", "expected_cumulative")
 
     times: Array
     actual_cumulative: Array

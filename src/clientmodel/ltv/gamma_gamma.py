@@ -29,11 +29,10 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
-from typing_extensions import Self
 
+from clientmodel._validation import check_seed
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv._base import (
-    ParametricModel,
     Prediction,
     SummaryData,
     check_n_customers,
@@ -42,7 +41,8 @@ from clientmodel.ltv._base import (
     read_summary,
     read_weights,
 )
-from clientmodel.ltv._fitting import FitReport, compress, maximize
+from clientmodel.ltv._fitting import FitReport, Likelihood, compress
+from clientmodel.ltv.contract import SpendModel
 
 __all__ = ["GammaGamma", "frequency_spend_correlation"]
 
@@ -188,15 +188,15 @@ def _check_mean(q: float) -> None:
     if q <= 1.0:
         raise ArgumentError(
             f"GammaGamma has q={q!r} <= 1: the mixing distribution of spend has no mean, so the "
-            "expected spend per transaction is infinite (not a number this library will return). "
-            "The data have a very heavy right tail of spend: cap or remove outlying spends, "
-            "model large orders separately, or use a penalizer when fitting",
+            "expected spend per transaction of a new customer is infinite (not a number this "
+            "library will return). The data have a very heavy right tail of spend: cap or remove "
+            "outlying spends, model large orders separately, or use a penalizer when fitting",
             field="q",
         )
 
 
 @attrs.frozen(kw_only=True)
-class GammaGamma(ParametricModel):
+class GammaGamma(SpendModel):
     """Gamma-gamma spend model: gamma transaction values with a gamma-distributed rate.
 
     Attributes
@@ -222,52 +222,25 @@ class GammaGamma(ParametricModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("p", "q", "gamma")
+    #: Published estimates, the example of the check suite (Fader & Hardie (2013), CDNOW):
+    EXAMPLE: ClassVar[dict[str, float]] = {"p": 6.25, "q": 3.74, "gamma": 15.44}
+    GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("q", "gamma", "spending rates (nu)"),
+    )
+    BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     p: float = attrs.field(validator=positive)
     q: float = attrs.field(validator=positive)
     gamma: float = attrs.field(validator=positive)
     fit_report: FitReport | None = attrs.field(default=None, eq=False, repr=False)
 
     @classmethod
-    def fit(
-        cls,
-        summary: Any,
-        *,
-        weights: str | ArrayLike | None = None,
-        penalizer: float = 0.0,
-        columns: Mapping[str, str] | None = None,
-        starts: Sequence[Sequence[float]] | None = None,
-    ) -> Self:
-        """Fit by maximum likelihood on (frequency, monetary_value) of the repeat buyers.
+    def _likelihood(
+        cls, summary: Any, *, weights: str | ArrayLike | None, columns: Mapping[str, str] | None
+    ) -> Likelihood:
+        """(frequency, monetary_value) of the repeat buyers, compressed; analytic gradient.
 
         Rows with ``frequency == 0`` have no observed repeat spend and contribute nothing (their
-        likelihood is 1); they may stay in the table. Identical (frequency, monetary_value) rows
-        are compressed into weights, and the analytic gradient is used.
-
-        Parameters
-        ----------
-        summary:
-            A table with ``frequency`` (number of transactions averaged, usually the repeat
-            purchases) and ``monetary_value`` (their mean value, > 0 when frequency > 0).
-        weights:
-            Column name or array of per-row customer counts; by default a ``weights`` column is
-            used when present, else every row counts once.
-        penalizer:
-            L2 penalty on the parameters.
-        columns:
-            Renames, e.g. ``{"frequency": "x", "monetary_value": "zbar"}``.
-        starts:
-            Starting points ``[p, q, gamma]`` tried in order.
-
-        Returns
-        -------
-        A new model with the estimates and ``fit_report``.
-
-        Examples
-        --------
-        >>> from clientmodel.ltv.gamma_gamma import GammaGamma
-        >>> sim = GammaGamma(p=6.0, q=4.0, gamma=15.0).simulate(2000, 3, seed=1)
-        >>> GammaGamma.fit(sim).fit_report.converged
-        True
+        likelihood is 1); they may stay in the table.
         """
         data = _read(summary, columns, optional=("weights",))
         w = read_weights(summary, data, weights, columns)
@@ -292,16 +265,7 @@ class GammaGamma(ParametricModel):
             [1.0, 1.0, 1.0],
             [0.5, 10.0, 20.0 * mean],
         ]
-        estimates, report = maximize(
-            loglik,
-            names=cls.PARAMS,
-            starts=default if starts is None else starts,
-            n_observations=float(cw.sum()),
-            n_distinct=len(cx),
-            penalizer=penalizer,
-            model=cls.__name__,
-        )
-        return cls(**estimates, fit_report=report)
+        return Likelihood(loglik, default, float(cw.sum()), len(cx))
 
     def log_likelihood_of(
         self,
@@ -340,8 +304,12 @@ class GammaGamma(ParametricModel):
                            = w * p gamma / (q - 1) + (1 - w) * zbar,  w = (q - 1) / (p x + q - 1)
 
         a weighted average of the population mean and the customer's own mean. A customer with
-        ``frequency == 0`` gets the population mean. Raises ``ArgumentError`` when ``q <= 1``
-        (infinite population mean).
+        ``frequency == 0`` gets the population mean.
+
+        ``E[1 / nu]`` under ``Gamma(k, rate)`` is ``rate / (k - 1)`` for ``k > 1`` and infinite
+        otherwise, so the conditional mean is finite wherever ``p x + q > 1`` -- for ``q <= 1``
+        too, once a customer has enough transactions. Rows where it is infinite (``p x + q <=
+        1``, e.g. new customers when ``q <= 1``) raise ``DataError`` naming them.
 
         Examples
         --------
@@ -350,11 +318,35 @@ class GammaGamma(ParametricModel):
         >>> m.expected_spend({"frequency": [2, 0], "monetary_value": [22.35, 0.0]}).round(2)
         array([24.66, 35.22])
         """
-        _check_mean(self.q)
         data = _read(summary, columns)
-        x, m = data["frequency"], data["monetary_value"]
-        xm = np.where(x > 0, x * m, 0.0)
-        values = self.p * (self.gamma + xm) / (self.p * x + self.q - 1.0)
+        x, m = data["frequency"], np.where(data["frequency"] > 0, data["monetary_value"], 0.0)
+        shape = self.p * x + self.q  # posterior shape of nu; E[1/nu] is finite iff it is > 1
+        infinite = shape <= 1.0
+        if infinite.any():
+            rows = np.flatnonzero(infinite)
+            raise DataError(
+                f"the expected spend is infinite for {len(rows)} customer(s) "
+                f"({describe_rows(rows, x[rows].tolist())} transactions): with q={self.q:.4g} "
+                f"and p={self.p:.4g} the posterior of the spending rate has shape p x + q <= 1, "
+                "which has no mean; such customers need more transactions (p x + q > 1) or a "
+                "spend model with q > 1",
+                field="frequency",
+                rows=rows[:5].tolist(),
+            )
+        # E[Z | x, zbar] = p (gamma + x zbar) / (p x + q - 1): amounts so large that the
+        # customer's total p (gamma + x zbar) leaves float64 are refused, not turned into inf.
+        with np.errstate(over="ignore"):
+            values = self.p * (self.gamma + x * m) / (shape - 1.0)
+        overflow = ~np.isfinite(values)
+        if overflow.any():
+            rows = np.flatnonzero(overflow)
+            raise DataError(
+                f"the expected spend overflows float64 for {len(rows)} customer(s) "
+                f"({describe_rows(rows, m[rows].tolist())}): monetary_value is too large; "
+                "rescale the amounts (e.g. to thousands)",
+                field="monetary_value",
+                rows=rows[:5].tolist(),
+            )
         return output(values, data)
 
     def expected_spend_new(self) -> float:
@@ -411,7 +403,7 @@ class GammaGamma(ParametricModel):
                 field="frequency",
             )
         freq = freq_f.astype(np.int64)
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         nu = rng.gamma(self.q, 1.0 / self.gamma, size=n)
         pos = freq > 0
         monetary = np.zeros(n)

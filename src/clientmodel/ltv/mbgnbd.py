@@ -47,6 +47,8 @@ class MBGNBD(_BetaGeometricFamily):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("r", "alpha", "a", "b")
+    #: Published estimates, the example of the check suite (BTYDplus on CDNOW):
+    EXAMPLE: ClassVar[dict[str, float]] = {"r": 0.525, "alpha": 6.183, "a": 0.891, "b": 1.614}
     _SHIFT: ClassVar[int] = 1
     r: float = attrs.field(validator=positive)
     alpha: float = attrs.field(validator=positive)

@@ -11,39 +11,56 @@ in a stable, log-space form (see :mod:`clientmodel.ltv._special`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any, ClassVar, NamedTuple
 
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
-from typing_extensions import Self
 
 from clientmodel.errors import ArgumentError
 from clientmodel.ltv import _special
 from clientmodel.ltv._base import (
-    ParametricModel,
     Prediction,
     SummaryData,
     output,
     positive,
+    read_summary,
     read_weights,
 )
-from clientmodel.ltv._fitting import FitReport, Objective, maximize
-from clientmodel.ltv.bgnbd import (
-    _check_count,
-    _check_time,
-    _fit_data,
-    _read,
-    _sim_setup,
-    _wsum,
+from clientmodel.ltv._btyd import (
+    check_count as _check_count,
 )
+from clientmodel.ltv._btyd import (
+    check_time as _check_time,
+)
+from clientmodel.ltv._btyd import (
+    check_times,
+)
+from clientmodel.ltv._btyd import (
+    fit_data as _fit_data,
+)
+from clientmodel.ltv._btyd import (
+    read_btyd as _read,
+)
+from clientmodel.ltv._btyd import (
+    sim_setup as _sim_setup,
+)
+from clientmodel.ltv._btyd import (
+    wsum as _wsum,
+)
+from clientmodel.ltv._fitting import FitReport, Likelihood, Objective
+from clientmodel.ltv.contract import TransactionModel
 
 __all__ = ["ParetoNBD"]
 
 Array = NDArray[np.float64]
 
+# Gauss-Laguerre nodes of the DERT's fallback, and the distance from an integer within which
+# scipy's U(s, s, z) is unreliable.
+_GLAG_NODES = 64
+_NEAR_INTEGER = 5e-3
 # Gauss-Legendre nodes for the P(X(t) = n) integral over the dropout time.
 _GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
 
@@ -209,8 +226,60 @@ def _pareto_loglik(
     return value, g * theta, hess
 
 
+def _g(s: float, z: Array) -> Array:
+    """``z**s U(s, s, z) = E[z / (z + G)]`` with ``G ~ Gamma(s, 1)``, in [0, 1]."""
+    n = round(s)
+    if n >= 1 and 0 < abs(s - n) < _NEAR_INTEGER:
+        # scipy's U(a, a, z) is wrong for a within ~1e-3 of an integer (even by orders of
+        # magnitude) but right at the integer and 5e-3 away: interpolate quadratically in s.
+        h = _NEAR_INTEGER
+        lo, mid, hi = (_g_direct(v, z) for v in (n - h, float(n), n + h))
+        u = (s - n) / h
+        out: Array = mid + u * (hi - lo) / 2.0 + u * u * (hi - 2.0 * mid + lo) / 2.0
+        return np.clip(out, 0.0, 1.0)
+    return _g_direct(s, z)
+
+
+def _g_direct(s: float, z: Array) -> Array:
+    with np.errstate(all="ignore"):
+        out = np.exp(s * np.log(z)) * special.hyperu(s, s, z)
+    bad = ~np.isfinite(out)
+    if bad.any():
+        # scipy's U fails for large s and small z; the expectation is then smooth in G.
+        x, w = special.roots_genlaguerre(_GLAG_NODES, s - 1.0)
+        zb = z[bad]
+        out[bad] = (zb[:, None] / (zb[:, None] + x[None, :])) @ w / math.exp(special.gammaln(s))
+    result: Array = np.clip(out, 0.0, 1.0)
+    return result
+
+
+def _pareto_dert(
+    model: ParetoNBD,
+    summary: Any,
+    horizon: float,
+    delta: float,
+    columns: Mapping[str, str] | None,
+) -> Array:
+    """Closed-form DERT of Pareto/NBD (Fader, Hardie & Lee 2005, JMR, eq. 2, finite horizon)."""
+    data = read_summary(summary, ("frequency", "T"), columns=columns, counts=("frequency",))
+    x, t = data["frequency"], data["T"]
+    kw: dict[str, Any] = {} if columns is None else {"columns": columns}
+    alive = np.atleast_1d(np.asarray(model.p_alive(summary, **kw), dtype=np.float64))
+    s, beta = float(model.s), float(model.beta)
+    rate = (model.r + x) / (model.alpha + t)  # posterior mean purchase rate of an alive customer
+    b = beta + t
+    # E_mu[(1 - exp(-(delta + mu) H)) / (delta + mu)], mu ~ Gamma(s, b), written with
+    # g(z) = z**s U(s, s, z): [g(delta b) - exp(-delta H) (b / (b + H))**s g(delta (b + H))] / delta
+    bracket = _g(s, delta * b)
+    if not math.isinf(horizon):
+        tail = np.exp(-delta * horizon + s * (np.log(b) - np.log(b + horizon)))
+        bracket = bracket - tail * _g(s, delta * (b + horizon))
+    out: Array = alive * rate * np.maximum(bracket, 0.0) / delta
+    return out
+
+
 @attrs.frozen(kw_only=True)
-class ParetoNBD(ParametricModel):
+class ParetoNBD(TransactionModel):
     """Pareto/NBD model: Poisson purchases while alive, exponential lifetimes, gamma mixing.
 
     Attributes
@@ -229,6 +298,13 @@ class ParetoNBD(ParametricModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("r", "alpha", "s", "beta")
+    #: Published estimates, the example of the check suite (Fader, Hardie & Lee (2005), CDNOW):
+    EXAMPLE: ClassVar[dict[str, float]] = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
+    GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("r", "alpha", "purchase rates"),
+        ("s", "beta", "dropout rates"),
+    )
+    BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     r: float = attrs.field(validator=positive)
     alpha: float = attrs.field(validator=positive)
     s: float = attrs.field(validator=positive)
@@ -236,29 +312,15 @@ class ParetoNBD(ParametricModel):
     fit_report: FitReport | None = attrs.field(default=None, eq=False, repr=False)
 
     @classmethod
-    def fit(
-        cls,
-        summary: Any,
-        *,
-        weights: str | ArrayLike | None = None,
-        penalizer: float = 0.0,
-        columns: Mapping[str, str] | None = None,
-        starts: Sequence[Sequence[float]] | None = None,
-    ) -> Self:
-        """Fit by maximum likelihood on the compressed customer summary.
+    def _likelihood(
+        cls, summary: Any, *, weights: str | ArrayLike | None, columns: Mapping[str, str] | None
+    ) -> Likelihood:
+        """Compressed (frequency, recency, T) histories; analytic gradient and Hessian.
 
-        Parameters are as for :meth:`clientmodel.ltv.bgnbd.BGNBD.fit`; ``starts`` are
-        ``[r, alpha, s, beta]``. The gradient and the Hessian are analytic: the hypergeometric
-        terms and their derivatives with respect to their parameters are summed as series (see
-        :func:`clientmodel.ltv._special.hyp2f1_one`), once per distinct ``(x, t_x)`` and
-        ``(x, T)``, and a trust-region Newton method needs only a handful of evaluations.
-
-        Examples
-        --------
-        >>> from clientmodel.ltv.pareto_nbd import ParetoNBD
-        >>> data = ParetoNBD(r=0.55, alpha=10.0, s=0.6, beta=12.0).simulate(2000, 39.0, seed=2)
-        >>> ParetoNBD.fit(data).fit_report.converged
-        True
+        The hypergeometric terms and their derivatives with respect to their parameters are
+        summed as series (see :func:`clientmodel.ltv._special.hyp2f1_one`), once per distinct
+        ``(x, t_x)`` and ``(x, T)``, so a trust-region Newton method needs a handful of
+        evaluations.
         """
         x, tx, t, w = _fit_data(summary, weights, columns, cls.__name__)
 
@@ -273,20 +335,31 @@ class ParetoNBD(ParametricModel):
             [1.0, 1.0, 1.0, 1.0],
             [0.1, scale * 5, 2.0, scale * 5],
         ]
-        estimates, report = maximize(
-            objective.loglik,
-            names=cls.PARAMS,
-            starts=default if starts is None else starts,
-            n_observations=float(w.sum()),
-            n_distinct=len(x),
-            penalizer=penalizer,
-            model=cls.__name__,
-            hessian=objective.hessian,
+        return Likelihood(
+            objective.loglik, default, float(w.sum()), len(x), hessian=objective.hessian
         )
-        return cls(**estimates, fit_report=report)
 
     def _theta(self) -> Array:
         return np.array([self.r, self.alpha, self.s, self.beta])
+
+    def discounted_closed_form(
+        self,
+        summary: Any,
+        horizon: float,
+        delta: float,
+        *,
+        columns: Mapping[str, str] | None = None,
+    ) -> Array:
+        """DERT in closed form (Fader, Hardie & Lee 2005, JMR 42(4), eq. 2; finite horizon).
+
+        Examples
+        --------
+        >>> m = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
+        >>> h = {"frequency": [2], "recency": [30.43], "T": [38.86]}
+        >>> bool(0 < m.discounted_closed_form(h, 52.0, 0.002)[0] < 2)
+        True
+        """
+        return _pareto_dert(self, summary, horizon, delta, columns)
 
     def log_likelihood_of(
         self,
@@ -340,21 +413,6 @@ class ParetoNBD(ParametricModel):
             alive = alive * np.exp(self.s * (np.log(bt) - np.log(bt + horizon)))
         return output(alive, data)
 
-    def churn_risk(
-        self, summary: Any, *, horizon: float = 0.0, columns: Mapping[str, str] | None = None
-    ) -> Prediction:
-        """``1 - p_alive``.
-
-        Examples
-        --------
-        >>> from clientmodel.ltv.pareto_nbd import ParetoNBD
-        >>> m = ParetoNBD(r=0.553, alpha=10.578, s=0.606, beta=11.669)
-        >>> 0 < m.churn_risk({"frequency": 0, "recency": 0.0, "T": 38.86}) < 1
-        True
-        """
-        alive = self.p_alive(summary, horizon=horizon, columns=columns)
-        return 1.0 - alive
-
     def _alive_expected(self, t: Any, r: Any, alpha: Any, beta: Any) -> Array:
         """E[purchases in (0, t]] for a customer alive at 0 with lambda ~ Gamma(r, alpha),
         mu ~ Gamma(s, beta): ``r/alpha * beta * [1 - (beta/(beta+t))**(s-1)] / (s-1)``."""
@@ -399,9 +457,7 @@ class ParetoNBD(ParametricModel):
         ...                            "T": [38.86, 38.86]}, [13, 26, 39]).shape
         (2, 3)
         """
-        ts = np.atleast_1d(np.asarray(times, dtype=np.float64))
-        for v in ts:
-            _check_time(float(v), "times")
+        ts = check_times(times)
         data = _read(summary, columns)
         alive, r, alpha = self._posterior(data)
         values = self._alive_expected(

@@ -30,20 +30,22 @@ from numpy.typing import ArrayLike, NDArray
 from scipy import special
 from typing_extensions import Self
 
+from clientmodel._validation import check_number, check_seed
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv import _discrete
 from clientmodel.ltv._base import (
-    ParametricModel,
     Prediction,
     SummaryData,
     check_n_customers,
+    check_starts,
     non_negative,
     output,
     positive,
     read_summary,
     read_weights,
 )
-from clientmodel.ltv._fitting import FitReport, compress, maximize
+from clientmodel.ltv._fitting import FitReport, Likelihood, compress
+from clientmodel.ltv.contract import RetentionModel
 
 __all__ = ["ShiftedBetaGeometric"]
 
@@ -184,7 +186,7 @@ def _scalar_or_array(values: Array) -> float | Array:
 
 
 @attrs.frozen(kw_only=True)
-class ShiftedBetaGeometric(ParametricModel):
+class ShiftedBetaGeometric(RetentionModel):
     """Shifted-beta-geometric retention model (Fader & Hardie 2007).
 
     Attributes
@@ -208,6 +210,12 @@ class ShiftedBetaGeometric(ParametricModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("alpha", "beta")
+    #: Published estimates, the example of the check suite (Fader & Hardie 2007, regular):
+    EXAMPLE: ClassVar[dict[str, float]] = {"alpha": 0.704, "beta": 1.182}
+    GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
+        ("alpha", "beta", "dropout probability per period"),
+    )
     alpha: float = attrs.field(validator=positive)
     beta: float = attrs.field(validator=positive)
     fit_report: FitReport | None = attrs.field(default=None, eq=False, repr=False)
@@ -215,14 +223,7 @@ class ShiftedBetaGeometric(ParametricModel):
     # -- fitting -----------------------------------------------------------------------------
 
     @classmethod
-    def _fit_rows(
-        cls,
-        renewals: Array,
-        churned: Array,
-        w: Array,
-        penalizer: float,
-        starts: Sequence[Sequence[float]] | None,
-    ) -> Self:
+    def _rows_likelihood(cls, renewals: Array, churned: Array, w: Array) -> Likelihood:
         keep = w > 0
         if not keep.any():
             raise DataError("there are no customers to fit (all counts are 0)", field="weights")
@@ -245,54 +246,25 @@ class ShiftedBetaGeometric(ParametricModel):
             return _sbg_loglik(np.exp(z), cr, cc, cw)
 
         default = [[1.0, 1.0], [0.5, 2.0], [2.0, 0.5], [0.1, 0.1], [5.0, 20.0]]
-        estimates, report = maximize(
-            loglik,
-            names=cls.PARAMS,
-            starts=default if starts is None else starts,
-            n_observations=float(cw.sum()),
-            n_distinct=len(cr),
-            penalizer=penalizer,
-            model=cls.__name__,
-        )
-        return cls(**estimates, fit_report=report)
+        return Likelihood(loglik, default, float(cw.sum()), len(cr))
 
     @classmethod
-    def fit(
-        cls,
-        survivors: Any,
-        *,
-        penalizer: float = 0.0,
-        starts: Sequence[Sequence[float]] | None = None,
-    ) -> Self:
-        """Fit by maximum likelihood on cohort survival counts.
-
-        Parameters
-        ----------
-        survivors:
-            One cohort's counts ``[n_0, n_1, ..., n_k]`` (customers at the start and still
-            subscribed after each renewal decision), or a list of such sequences (several
-            cohorts, possibly observed for different numbers of periods), or a mapping of
-            cohort name -> counts. Counts are whole numbers that never increase.
-        penalizer:
-            L2 penalty on the parameters.
-        starts:
-            Starting points ``[alpha, beta]`` tried in order.
-
-        Returns
-        -------
-        A new model with the estimates and ``fit_report`` (analytic gradient). The
-        ``n_observations`` of the report is the number of customers.
-
-        Examples
-        --------
-        >>> from clientmodel.ltv.sbg import ShiftedBetaGeometric
-        >>> regular = [1000, 631, 468, 382, 326, 289, 262, 241]  # Fader & Hardie (2007)
-        >>> m = ShiftedBetaGeometric.fit(regular)
-        >>> round(m.alpha, 3), round(m.beta, 3)
-        (0.704, 1.182)
-        """
-        renewals, churned, w = _tenures_from_cohorts(_cohorts(survivors))
-        return cls._fit_rows(renewals, churned, w, penalizer, starts)
+    def _likelihood(
+        cls, summary: Any, *, weights: str | ArrayLike | None, columns: Mapping[str, str] | None
+    ) -> Likelihood:
+        """Cohort survival counts ``[n_0, n_1, ..., n_k]`` (one cohort, a list of cohorts, or a
+        mapping of cohort name -> counts; counts never increase). The counts are the weights,
+        so ``weights`` and ``columns`` do not apply: per-customer tenures go to
+        :meth:`fit_tenures`."""
+        for name, value in (("weights", weights), ("columns", columns)):
+            if value is not None:
+                raise ArgumentError(
+                    f"{name} does not apply to ShiftedBetaGeometric.fit, which reads cohort "
+                    "survival counts; fit per-customer tenures with fit_tenures",
+                    field=name,
+                )
+        renewals, churned, w = _tenures_from_cohorts(_cohorts(summary))
+        return cls._rows_likelihood(renewals, churned, w)
 
     @classmethod
     def fit_tenures(
@@ -314,6 +286,8 @@ class ShiftedBetaGeometric(ParametricModel):
         weights:
             Column name or array of per-row customer counts; by default a ``weights`` column is
             used when present.
+        penalizer, starts:
+            As for :meth:`fit`.
         columns:
             Renames, e.g. ``{"renewals": "n_renewals", "churned": "cancelled"}``.
 
@@ -324,9 +298,12 @@ class ShiftedBetaGeometric(ParametricModel):
         >>> ShiftedBetaGeometric.fit_tenures(data).fit_report.converged
         True
         """
+        penalty = check_number(penalizer, "penalizer", minimum=0)
+        chosen = None if starts is None else check_starts(starts, cls.PARAMS)
         data = _read_tenures(summary, columns, require_churned=True)
         w = read_weights(summary, data, weights, columns)
-        return cls._fit_rows(data["renewals"], data["churned"], w, penalizer, starts)
+        problem = cls._rows_likelihood(data["renewals"], data["churned"], w)
+        return cls._maximize(problem, penalty, chosen)
 
     def log_likelihood_of(self, survivors: Any) -> float:
         """Log-likelihood of cohort survival counts at this model's parameters.
@@ -499,21 +476,6 @@ class ShiftedBetaGeometric(ParametricModel):
         values = np.where(churned, 0.0, np.clip(values, 0.0, 1.0))
         return output(values, data)
 
-    def churn_risk(
-        self, summary: Any, *, horizon: int = 1, columns: Mapping[str, str] | None = None
-    ) -> Prediction:
-        """``1 - p_retained``: the probability of cancelling within ``horizon`` more decisions.
-
-        Examples
-        --------
-        >>> from clientmodel.ltv.sbg import ShiftedBetaGeometric
-        >>> m = ShiftedBetaGeometric(alpha=0.704, beta=1.182)
-        >>> m.churn_risk({"renewals": [0, 6]}).round(3).tolist()
-        [0.373, 0.089]
-        """
-        kept = self.p_retained(summary, horizon=horizon, columns=columns)
-        return 1.0 - kept
-
     def derl(
         self, summary: Any, discount_rate: float, *, columns: Mapping[str, str] | None = None
     ) -> Prediction:
@@ -568,7 +530,7 @@ class ShiftedBetaGeometric(ParametricModel):
         """
         size = check_n_customers(n_customers)
         k = _discrete.check_whole(periods, "periods")
-        rng = np.random.default_rng(seed)
+        rng = check_seed(seed)
         theta = rng.beta(self.alpha, self.beta, size=size)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             survived = np.floor(np.log(rng.random(size)) / np.log1p(-theta))
@@ -594,6 +556,14 @@ class ShiftedBetaGeometric(ParametricModel):
         (1000, 8, True)
         """
         k = _discrete.check_whole(periods, "periods")
+        if (
+            isinstance(cohort_size, bool)
+            or not isinstance(cohort_size, (int, np.integer))
+            or cohort_size < 1
+        ):
+            raise ArgumentError(
+                f"cohort_size={cohort_size!r} must be a whole number >= 1", field="cohort_size"
+            )
         sim = self.simulate(cohort_size, k, seed=seed)
         renewals, churned = sim["renewals"], sim["churned"]
         # alive after t decisions: not churned, or churned with renewals >= t
