@@ -8,12 +8,44 @@ This is the one package that reads both the process half (:mod:`clientmodel.funn
 
 from __future__ import annotations
 
+from clientmodel.view.book import Book
 from clientmodel.view.link import ContactIdentifiers, LinkRefusal, Links, PersonLink, link
+from clientmodel.view.record import (
+    FLAT_FIELDS,
+    PARTS,
+    CustomerView,
+    customer_view,
+    flatten,
+)
+from clientmodel.view.table import view_table
+from clientmodel.view.timing import (
+    QUANTILES,
+    Timing,
+    engagement_hours,
+    purchase_timing,
+    window_quantiles,
+)
+from clientmodel.view.viewer import IDENTIFIER_ROLES, SYSTEM, Viewer
 
 __all__ = [
+    "FLAT_FIELDS",
+    "IDENTIFIER_ROLES",
+    "PARTS",
+    "QUANTILES",
+    "SYSTEM",
+    "Book",
     "ContactIdentifiers",
+    "CustomerView",
     "LinkRefusal",
     "Links",
     "PersonLink",
+    "Timing",
+    "Viewer",
+    "customer_view",
+    "engagement_hours",
+    "flatten",
     "link",
+    "purchase_timing",
+    "view_table",
+    "window_quantiles",
 ]
