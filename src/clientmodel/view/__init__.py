@@ -23,6 +23,7 @@ from clientmodel.view.timing import (
     Timing,
     engagement_hours,
     purchase_timing,
+    timing_table,
     window_quantiles,
 )
 from clientmodel.view.viewer import IDENTIFIER_ROLES, SYSTEM, Viewer
@@ -46,6 +47,7 @@ __all__ = [
     "flatten",
     "link",
     "purchase_timing",
+    "timing_table",
     "view_table",
     "window_quantiles",
 ]

@@ -12,10 +12,11 @@ alive* is
 
 The window is the times :math:`t_q` with :math:`F(t_q) = q` for :math:`q = 1/4, 1/2, 3/4`. They are
 found for all customers at once on a geometric grid of horizons (ratio 1.05, from
-``1e-3`` to ``1e4`` time units, the summary's unit) with linear interpolation in
-:math:`\log t`; :math:`F` is increasing, so each quantile is bracketed by two grid points. When
-:math:`F` never reaches :math:`q` within the grid (a model whose customers may die between purchases
-can have :math:`F(\infty) < 1`), the quantile is ``None``: "may never buy again".
+``1e-3`` time units, the summary's unit, to ``max_horizon``, default ``1e4``) with linear
+interpolation in :math:`\log t`; :math:`F` is increasing, so each quantile is bracketed by two
+grid points. When :math:`F` does not reach :math:`q` within ``max_horizon`` (a model whose
+customers may die between purchases can have :math:`F(\infty) < 1`), the quantile is ``None``:
+"not expected to buy within the horizon".
 
 For BG/NBD (a customer drops out only right after a purchase) the first purchase after :math:`T`
 of an alive customer comes after an exponential time with rate :math:`\lambda \sim
@@ -50,12 +51,21 @@ from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile import Event
 from clientmodel.view._common import probability
 
-__all__ = ["QUANTILES", "Timing", "engagement_hours", "purchase_timing", "window_quantiles"]
+__all__ = [
+    "MAX_HORIZON",
+    "QUANTILES",
+    "Timing",
+    "engagement_hours",
+    "purchase_timing",
+    "timing_table",
+    "window_quantiles",
+]
 
 #: The quantiles of the next-purchase window.
 QUANTILES: tuple[float, float, float] = (0.25, 0.5, 0.75)
 
-_GRID = np.exp(np.arange(np.log(1e-3), np.log(1e4) + 1e-9, np.log(1.05)))
+#: The default longest horizon searched (in the summary's time unit).
+MAX_HORIZON = 1e4
 
 
 class Timing(BaseModel):
@@ -111,7 +121,11 @@ def _summary_arrays(summary: Any) -> tuple[dict[str, NDArray[np.float64]], bool]
 
 
 def window_quantiles(
-    model: Any, summary: Any, quantiles: Iterable[float] = QUANTILES
+    model: Any,
+    summary: Any,
+    quantiles: Iterable[float] = QUANTILES,
+    *,
+    max_horizon: float = MAX_HORIZON,
 ) -> NDArray[np.float64]:
     """Times ``t_q`` at which P(at least one purchase in ``(T, T + t]`` | alive) reaches ``q``.
 
@@ -123,11 +137,13 @@ def window_quantiles(
         ``frequency``, ``recency``, ``T``: one record (mapping of numbers) or a table.
     quantiles:
         Levels in (0, 1).
+    max_horizon:
+        The longest horizon searched (summary time units, > 0.001).
 
     Returns
     -------
     numpy.ndarray
-        Shape (customers, quantiles); ``NaN`` where the level is never reached within the grid.
+        Shape (customers, quantiles); ``NaN`` where the level is not reached by ``max_horizon``.
 
     Examples
     --------
@@ -142,6 +158,11 @@ def window_quantiles(
         raise ArgumentError(
             f"quantiles={levels.tolist()} must lie strictly between 0 and 1", field="quantiles"
         )
+    if not (np.isfinite(max_horizon) and max_horizon > 1e-3):
+        raise ArgumentError(
+            f"max_horizon={max_horizon!r} must be a finite number > 0.001", field="max_horizon"
+        )
+    grid = np.exp(np.arange(np.log(1e-3), np.log(max_horizon) + 1e-9, np.log(1.05)))
     cols, _ = _summary_arrays(summary)
     table = {k: cols[k] for k in ("frequency", "recency", "T") if k in cols}
     if len(table) < 3:
@@ -150,24 +171,24 @@ def window_quantiles(
         )
     alive = np.atleast_1d(np.asarray(model.p_alive(table), dtype=np.float64))
     n = len(alive)
-    curve = np.empty((n, len(_GRID)), dtype=np.float64)
-    for j, t in enumerate(_GRID):
+    curve = np.empty((n, len(grid)), dtype=np.float64)
+    for j, t in enumerate(grid):
         p0 = np.atleast_1d(np.asarray(model.p_purchases(table, 0, float(t)), dtype=np.float64))
         with np.errstate(divide="ignore", invalid="ignore"):
             curve[:, j] = 1.0 - (p0 - (1.0 - alive)) / alive
     curve = np.maximum.accumulate(np.clip(curve, 0.0, 1.0), axis=1)  # rounding noise only
     out = np.full((n, len(levels)), np.nan)
-    logs = np.log(_GRID)
+    logs = np.log(grid)
     rows = np.arange(n)
     for k, q in enumerate(levels):
         j = (curve < q).sum(axis=1)  # first grid point at or above q (curve is increasing)
-        inside = (j < len(_GRID)) & (alive > 0)
-        jj = np.clip(j, 1, len(_GRID) - 1)
+        inside = (j < len(grid)) & (alive > 0)
+        jj = np.clip(j, 1, len(grid) - 1)
         lo, hi = curve[rows, jj - 1], curve[rows, jj]
         with np.errstate(divide="ignore", invalid="ignore"):
-            w = np.where(hi > lo, (q - lo) / (hi - lo), 0.0)
+            w = np.clip(np.where(hi > lo, (q - lo) / (hi - lo), 0.0), 0.0, 1.0)
         t = np.exp(logs[jj - 1] + w * (logs[jj] - logs[jj - 1]))
-        t = np.where(j == 0, _GRID[0], t)  # reached before the grid starts
+        t = np.where(j == 0, grid[0], t)  # reached before the grid starts
         out[:, k] = np.where(inside, t, np.nan)
     return out
 
@@ -207,45 +228,132 @@ def purchase_timing(
     >>> t.cadence_gap, t.due, t.overdue
     (30.0, True, False)
     """
-    if not (overdue_factor > 1):
-        raise ArgumentError(
-            f"overdue_factor={overdue_factor!r} must be a number > 1", field="overdue_factor"
-        )
     cols, _ = _summary_arrays(summary)
     try:
-        x, tx, big_t = (float(cols[k][0]) for k in ("frequency", "recency", "T"))
+        x, tx, big_t = (cols[k][:1] for k in ("frequency", "recency", "T"))
     except KeyError as exc:
         raise ArgumentError(
             f"summary has no {exc.args[0]!r}; it needs frequency, recency and T", field="summary"
         ) from None
-    if not all(np.isfinite(v) and v >= 0 for v in (x, tx, big_t)) or tx > big_t:
-        raise DataError(
-            f"summary frequency={x}, recency={tx}, T={big_t} is not a purchase history; accepted: "
-            "finite numbers >= 0 with recency <= T",
-            field="summary",
-        )
+    cad = _cadence(x, tx, big_t, typical_gap, overdue_factor)
     q: list[float | None] = [None, None, None]
     if model is not None:
         found = window_quantiles(model, {"frequency": x, "recency": tx, "T": big_t})[0]
         q = [None if np.isnan(v) else float(v) for v in found]
-    gap = tx / x if x >= 1 and tx > 0 else None
-    if gap is None and typical_gap is not None:
-        if not (np.isfinite(typical_gap) and typical_gap > 0):
-            raise ArgumentError(
-                f"typical_gap={typical_gap!r} must be a finite number > 0", field="typical_gap"
-            )
-        gap = float(typical_gap)
-    since = big_t - tx
+    gap = float(cad["cadence_gap"][0])
     return Timing(
         q25=q[0],
         median=q[1],
         q75=q[2],
-        cadence_gap=gap,
-        due_in=None if gap is None else gap - since,
-        due=None if gap is None else since >= gap,
-        overdue=None if gap is None else since >= overdue_factor * gap,
+        cadence_gap=None if np.isnan(gap) else gap,
+        due_in=None if np.isnan(gap) else float(cad["due_in"][0]),
+        due=cad["due"][0],
+        overdue=cad["overdue"][0],
         engagement_hours=engagement_hours(events, tz=tz, top=top_hours),
     )
+
+
+def _cadence(
+    x: NDArray[np.float64],
+    tx: NDArray[np.float64],
+    big_t: NDArray[np.float64],
+    typical_gap: float | None,
+    overdue_factor: float,
+) -> dict[str, NDArray[Any]]:
+    """Gap, due_in, due and overdue per customer (NaN / None where there is no gap)."""
+    if not (overdue_factor > 1):
+        raise ArgumentError(
+            f"overdue_factor={overdue_factor!r} must be a number > 1", field="overdue_factor"
+        )
+    if typical_gap is not None and not (np.isfinite(typical_gap) and typical_gap > 0):
+        raise ArgumentError(
+            f"typical_gap={typical_gap!r} must be a finite number > 0", field="typical_gap"
+        )
+    bad = ~(np.isfinite(x) & np.isfinite(tx) & np.isfinite(big_t) & (x >= 0) & (tx >= 0))
+    bad |= tx > big_t
+    if bad.any():
+        rows = np.flatnonzero(bad)[:5].tolist()
+        raise DataError(
+            f"summary rows {rows} are not purchase histories (frequency={x[rows].tolist()}, "
+            f"recency={tx[rows].tolist()}, T={big_t[rows].tolist()}); accepted: finite numbers "
+            ">= 0 with recency <= T",
+            field="summary",
+            rows=rows,
+        )
+    fallback = np.nan if typical_gap is None else float(typical_gap)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        gap = np.where((x >= 1) & (tx > 0), tx / np.maximum(x, 1), fallback)
+    since = big_t - tx
+    has = ~np.isnan(gap)
+    due = np.array([bool(d) if h else None for d, h in zip(since >= gap, has, strict=True)])
+    late = since >= overdue_factor * gap
+    overdue = np.array([bool(d) if h else None for d, h in zip(late, has, strict=True)])
+    return {"cadence_gap": gap, "due_in": gap - since, "due": due, "overdue": overdue}
+
+
+def timing_table(
+    summary: Any,
+    *,
+    model: Any = None,
+    typical_gap: float | None = None,
+    overdue_factor: float = 1.5,
+    max_horizon: float = MAX_HORIZON,
+    key: str = "person_id",
+) -> Any:
+    """The right moment for a whole table: :func:`purchase_timing` per row, vectorised.
+
+    Returns a table of the same kind with ``key``, ``q25``, ``next_purchase_median``, ``q75``,
+    ``cadence_gap``, ``due_in``, ``due`` and ``overdue`` (nulls where undefined), ready for
+    :func:`~clientmodel.view.view_table`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> s = pd.DataFrame({"person_id": ["a", "b"], "frequency": [4, 0], "recency": [40, 0],
+    ...                   "T": [60, 3]})
+    >>> timing_table(s, typical_gap=5)[["cadence_gap", "due", "overdue"]].values.tolist()
+    [[10.0, True, True], [5.0, False, False]]
+    """
+    import narwhals.stable.v2 as nw
+
+    frame = nw.from_native(summary, eager_only=True, pass_through=True)
+    if not isinstance(frame, nw.DataFrame):
+        raise ArgumentError(
+            f"summary must be an eager table (pandas, polars, pyarrow), got "
+            f"{type(summary).__name__}",
+            field="summary",
+        )
+    for name in (key, "frequency", "recency", "T"):
+        if name not in frame.columns:
+            raise DataError(f"summary has no column {name!r}; its columns are {frame.columns}")
+    x, tx, big_t = (frame[c].to_numpy().astype(np.float64) for c in ("frequency", "recency", "T"))
+    cols = _cadence(x, tx, big_t, typical_gap, overdue_factor)
+    q = np.full((len(x), 3), np.nan)
+    if model is not None:
+        q = window_quantiles(
+            model, {"frequency": x, "recency": tx, "T": big_t}, max_horizon=max_horizon
+        )
+    data: dict[str, Any] = {
+        key: frame[key].to_list(),
+        "q25": q[:, 0],
+        "next_purchase_median": q[:, 1],
+        "q75": q[:, 2],
+        **cols,
+    }
+    out = {
+        k: [None if (isinstance(v, float) and np.isnan(v)) else v for v in np.asarray(c).tolist()]
+        if k != key
+        else c
+        for k, c in data.items()
+    }
+    schema = {
+        key: frame.schema[key],
+        **{k: nw.Float64() for k in ("q25", "next_purchase_median", "q75", "cadence_gap")},
+        "due_in": nw.Float64(),
+        "due": nw.Boolean(),
+        "overdue": nw.Boolean(),
+    }
+    return nw.from_dict(out, schema=schema, backend=frame.implementation).to_native()
 
 
 def _zone(tz: str | dt.tzinfo) -> dt.tzinfo:
