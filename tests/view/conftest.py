@@ -128,7 +128,7 @@ def scenario() -> dict[str, Any]:
         "staff": STAFF,
         "summary": {
             "p_vip": {"frequency": 12, "recency": 50, "T": 52, "monetary_value": 310.0},
-            "p_once": {"frequency": 0, "recency": 0, "T": 5, "monetary_value": 0.0},
+            "p_once": {"frequency": 0, "recency": 0, "T": 5, "monetary_value": 60.0},
             "p_orphan": {"frequency": 3, "recency": 20, "T": 40, "monetary_value": 80.0},
         },
         "segment": {

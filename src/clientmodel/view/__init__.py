@@ -8,8 +8,19 @@ This is the one package that reads both the process half (:mod:`clientmodel.funn
 
 from __future__ import annotations
 
+from clientmodel.view.actions import (
+    DEFAULT_PLAYBOOK,
+    Action,
+    ContactPressure,
+    NextActions,
+    Play,
+    Suppressed,
+    next_actions,
+    play_value,
+)
 from clientmodel.view.book import Book
 from clientmodel.view.link import ContactIdentifiers, LinkRefusal, Links, PersonLink, link
+from clientmodel.view.plan import DayPlan, Handover, day_plan
 from clientmodel.view.record import (
     FLAT_FIELDS,
     PARTS,
@@ -29,23 +40,34 @@ from clientmodel.view.timing import (
 from clientmodel.view.viewer import IDENTIFIER_ROLES, SYSTEM, Viewer
 
 __all__ = [
+    "DEFAULT_PLAYBOOK",
     "FLAT_FIELDS",
     "IDENTIFIER_ROLES",
     "PARTS",
     "QUANTILES",
     "SYSTEM",
+    "Action",
     "Book",
     "ContactIdentifiers",
+    "ContactPressure",
     "CustomerView",
+    "DayPlan",
+    "Handover",
     "LinkRefusal",
     "Links",
+    "NextActions",
     "PersonLink",
+    "Play",
+    "Suppressed",
     "Timing",
     "Viewer",
     "customer_view",
+    "day_plan",
     "engagement_hours",
     "flatten",
     "link",
+    "next_actions",
+    "play_value",
     "purchase_timing",
     "timing_table",
     "view_table",

@@ -1,0 +1,314 @@
+"""A day plan for a whole base: each person's best actions, as a task list per staff member.
+
+:func:`day_plan` runs :func:`~clientmodel.view.next_actions` for every view, keeps each person's
+best ``per_person`` actions, and hands them out:
+
+* a person with an owner who is still here: to that owner (nobody else contacts someone's
+  customer), up to ``capacity`` tasks a day; the owner's lowest-value tasks beyond it are
+  deferred;
+* a person without one (never owned, or the owner left): to one active staff member for all of
+  that person's tasks, with the strategy of :func:`clientmodel.profile.reassign` -- same team as
+  the previous owner when one is known and has room (``same_team``), else the least loaded
+  (``balance_load``), ties by staff id. Load is counted in today's tasks.
+
+Tasks are handed out highest value first, so capacity goes to the most valuable work.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import attrs
+
+from clientmodel.errors import ArgumentError, DataError
+from clientmodel.profile import StaffMember
+from clientmodel.view._common import aware
+from clientmodel.view.actions import Action, ContactPressure, Play, Suppressed, next_actions
+from clientmodel.view.record import CustomerView
+
+__all__ = ["DayPlan", "Handover", "day_plan"]
+
+
+@attrs.frozen
+class Handover:
+    """A person without an owner whose tasks went to a staff member today, and why.
+
+    Examples
+    --------
+    >>> Handover("p1", "s2", "same_team").to_dict()["reason"]
+    'same_team'
+    """
+
+    person_id: str
+    staff_id: str
+    reason: str
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form.
+
+        Examples
+        --------
+        >>> Handover("p", "s", "balance_load").to_dict()["staff_id"]
+        's'
+        """
+        return attrs.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Handover:
+        """Rebuild from :meth:`to_dict` output.
+
+        Examples
+        --------
+        >>> h = Handover("p", "s", "balance_load")
+        >>> Handover.from_dict(h.to_dict()) == h
+        True
+        """
+        return cls(str(data["person_id"]), str(data["staff_id"]), str(data["reason"]))
+
+
+@attrs.frozen
+class DayPlan:
+    """The day's tasks per staff member, what was deferred or suppressed, and the handovers.
+
+    Attributes
+    ----------
+    as_of:
+        The day's start (the moment the plan was made for).
+    tasks:
+        ``(staff id, tasks highest value first)`` per active staff member, by staff id.
+    deferred:
+        Tasks beyond their staff member's capacity.
+    suppressed:
+        Plays the contact-pressure caps or missing consent suppressed.
+    handovers:
+        People without an owner and who took their tasks.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> plan = DayPlan(dt.datetime(2024, 6, 3, tzinfo=dt.timezone.utc), (("s1", ()),), (), (), ())
+    >>> plan.tasks_of("s1"), plan.n_tasks
+    ((), 0)
+    """
+
+    as_of: dt.datetime
+    tasks: tuple[tuple[str, tuple[Action, ...]], ...]
+    deferred: tuple[Action, ...]
+    suppressed: tuple[Suppressed, ...]
+    handovers: tuple[Handover, ...]
+
+    @property
+    def n_tasks(self) -> int:
+        """Tasks planned across staff."""
+        return sum(len(t) for _, t in self.tasks)
+
+    def tasks_of(self, staff_id: str) -> tuple[Action, ...]:
+        """One staff member's tasks (empty when none).
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> DayPlan(dt.datetime(2024, 6, 3, tzinfo=dt.timezone.utc), (), (), (), ()).tasks_of("x")
+        ()
+        """
+        return next((t for s, t in self.tasks if s == staff_id), ())
+
+    def render(self, *, limit: int = 5) -> str:
+        """A short plain-text plan: per staff member, their top tasks and why.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> print(DayPlan(dt.datetime(2024, 6, 3, tzinfo=dt.timezone.utc), (), (), (), ()).render())
+        Day plan for 2024-06-03: 0 tasks, 0 deferred, 0 suppressed, 0 handovers
+        """
+        lines = [
+            f"Day plan for {self.as_of.date().isoformat()}: {self.n_tasks} tasks, "
+            f"{len(self.deferred)} deferred, {len(self.suppressed)} suppressed, "
+            f"{len(self.handovers)} handovers"
+        ]
+        for staff, tasks in self.tasks:
+            if not tasks:
+                continue
+            total = sum(t.value for t in tasks)
+            lines.append(f"  {staff}: {len(tasks)} tasks, expected value {total:,.2f}")
+            for t in tasks[:limit]:
+                why = "; ".join(t.reasons[:2])
+                lines.append(
+                    f"    {t.send_at.strftime('%H:%M')} {t.action:<24} {t.person_id:<10} "
+                    f"via {t.channel:<8} value {t.value:>10,.2f}  ({why})"
+                )
+            if len(tasks) > limit:
+                lines.append(f"    ... and {len(tasks) - limit} more")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe form.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> d = DayPlan(dt.datetime(2024, 6, 3, tzinfo=dt.timezone.utc), (), (), (), ())
+        >>> d.to_dict()["as_of"]
+        '2024-06-03T00:00:00+00:00'
+        """
+        return {
+            "as_of": self.as_of.isoformat(),
+            "tasks": {s: [t.model_dump(mode="json") for t in ts] for s, ts in self.tasks},
+            "deferred": [t.model_dump(mode="json") for t in self.deferred],
+            "suppressed": [s.model_dump(mode="json") for s in self.suppressed],
+            "handovers": [h.to_dict() for h in self.handovers],
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> DayPlan:
+        """Rebuild from :meth:`to_dict` output.
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> d = DayPlan(dt.datetime(2024, 6, 3, tzinfo=dt.timezone.utc), (("s", ()),), (), (), ())
+        >>> DayPlan.from_dict(d.to_dict()) == d
+        True
+        """
+        try:
+            return cls(
+                dt.datetime.fromisoformat(data["as_of"]),
+                tuple(
+                    (str(s), tuple(Action.model_validate(t) for t in ts))
+                    for s, ts in data["tasks"].items()
+                ),
+                tuple(Action.model_validate(t) for t in data["deferred"]),
+                tuple(Suppressed.model_validate(s) for s in data["suppressed"]),
+                tuple(Handover.from_dict(h) for h in data["handovers"]),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise DataError(
+                f"DayPlan.from_dict: missing or malformed entry ({exc}); expected the output of "
+                "DayPlan.to_dict()",
+                field="plan",
+            ) from None
+
+
+def _previous_owner(view: CustomerView) -> str | None:
+    rel = view.relationships
+    if rel is None:
+        return None
+    ended = [
+        r for r in rel.relationships if r.end_reason == "staff_left" or r.staff_active is False
+    ]
+    return max(ended, key=lambda r: r.started_at).staff_id if ended else None
+
+
+def day_plan(
+    views: Iterable[CustomerView],
+    playbook: Iterable[Play],
+    *,
+    as_of: dt.datetime,
+    staff: Iterable[StaffMember],
+    capacity: int = 20,
+    per_person: int = 1,
+    pressure: ContactPressure | None = None,
+    touches: Mapping[str, Iterable[dt.datetime]] | None = None,
+) -> DayPlan:
+    """Plan a day for a whole base (see the module notes for who gets what).
+
+    Parameters
+    ----------
+    views:
+        One :class:`~clientmodel.view.CustomerView` per person.
+    playbook:
+        The plays.
+    as_of:
+        The start of the day (timezone-aware).
+    staff:
+        Every staff member, with team and whether active.
+    capacity:
+        Tasks per staff member per day.
+    per_person:
+        Actions kept per person (their most valuable ones).
+    pressure, touches:
+        Contact-pressure caps and each person's earlier touches (by person id).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from clientmodel.profile import StaffMember
+    >>> from clientmodel.view import DEFAULT_PLAYBOOK, customer_view
+    >>> t = dt.datetime(2024, 6, 3, 10, tzinfo=dt.timezone.utc)
+    >>> views = [customer_view("p1", as_of=t, segment={"lifecycle": "new"}, scores={"clv": 9})]
+    >>> plan = day_plan(views, DEFAULT_PLAYBOOK, as_of=t, staff=[StaffMember(staff_id="s1")])
+    >>> plan.n_tasks, [s.play_id for s in plan.suppressed]
+    (0, ['nurture_new'])
+    """
+    as_of = aware(as_of, "as_of")
+    if not isinstance(capacity, int) or capacity < 0:
+        raise ArgumentError(f"capacity={capacity!r} must be an int >= 0", field="capacity")
+    if not isinstance(per_person, int) or per_person < 1:
+        raise ArgumentError(f"per_person={per_person!r} must be an int >= 1", field="per_person")
+    plays = tuple(playbook)
+    members = {s.staff_id: s for s in staff}
+    active = sorted(s for s, m in members.items() if m.active)
+    if not active:
+        raise DataError("no active staff member to plan for", field="staff")
+    touches = touches or {}
+    chosen: list[tuple[Action, CustomerView]] = []
+    suppressed: list[Suppressed] = []
+    seen: set[str] = set()
+    for view in views:
+        if view.person_id in seen:
+            raise DataError(f"views repeat person {view.person_id!r}", field="person_id")
+        seen.add(view.person_id)
+        res = next_actions(
+            view, plays, as_of=as_of, pressure=pressure, touches=touches.get(view.person_id, ())
+        )
+        chosen.extend((a, view) for a in res.actions[:per_person])
+        suppressed.extend(res.suppressed)
+    chosen.sort(key=lambda av: (-av[0].value, av[0].person_id, av[0].play_id))
+    load = dict.fromkeys(active, 0)
+    tasks: dict[str, list[Action]] = {s: [] for s in active}
+    deferred: list[Action] = []
+    handovers: dict[str, Handover] = {}
+    for action, view in chosen:
+        owner = action.owner
+        if owner is None or owner not in load:
+            if action.person_id in handovers:
+                owner = handovers[action.person_id].staff_id
+            else:
+                owner, reason = _pick(view, members, load, capacity)
+                if owner is None:
+                    deferred.append(action)
+                    continue
+                handovers[action.person_id] = Handover(action.person_id, owner, reason)
+            action = action.model_copy(update={"owner": owner})
+        if load[owner] >= capacity:
+            deferred.append(action)
+            continue
+        load[owner] += 1
+        tasks[owner].append(action)
+    return DayPlan(
+        as_of=as_of,
+        tasks=tuple((s, tuple(tasks[s])) for s in active),
+        deferred=tuple(deferred),
+        suppressed=tuple(sorted(suppressed, key=lambda s: (s.person_id, s.play_id))),
+        handovers=tuple(sorted(handovers.values(), key=lambda h: h.person_id)),
+    )
+
+
+def _pick(
+    view: CustomerView, members: Mapping[str, StaffMember], load: Mapping[str, int], capacity: int
+) -> tuple[str | None, str]:
+    """The staff member who takes an ownerless person today (same team first, then least
+    loaded; ties by staff id), or ``None`` when everybody is full."""
+    room = [s for s in sorted(load) if load[s] < capacity]
+    if not room:
+        return None, ""
+    previous = _previous_owner(view)
+    team = members[previous].team if previous is not None and previous in members else None
+    if team is not None:
+        mates = [s for s in room if members[s].team == team]
+        if mates:
+            return min(mates, key=lambda s: (load[s], s)), "same_team"
+    return min(room, key=lambda s: (load[s], s)), "balance_load"
