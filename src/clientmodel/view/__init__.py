@@ -21,6 +21,7 @@ from clientmodel.view.actions import (
 from clientmodel.view.book import Book
 from clientmodel.view.link import ContactIdentifiers, LinkRefusal, Links, PersonLink, link
 from clientmodel.view.plan import DayPlan, Handover, day_plan
+from clientmodel.view.plan_table import plan_table
 from clientmodel.view.record import (
     FLAT_FIELDS,
     PARTS,
@@ -67,6 +68,7 @@ __all__ = [
     "flatten",
     "link",
     "next_actions",
+    "plan_table",
     "play_value",
     "purchase_timing",
     "timing_table",

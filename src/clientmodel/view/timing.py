@@ -282,7 +282,8 @@ def _cadence(
         )
     fallback = np.nan if typical_gap is None else float(typical_gap)
     with np.errstate(divide="ignore", invalid="ignore"):
-        gap = np.where((x >= 1) & (tx > 0), tx / np.maximum(x, 1), fallback)
+        raw = tx / np.maximum(x, 1)
+        gap = np.where((x >= 1) & (raw > 0), raw, fallback)
     since = big_t - tx
     has = ~np.isnan(gap)
     due = np.array([bool(d) if h else None for d, h in zip(since >= gap, has, strict=True)])
