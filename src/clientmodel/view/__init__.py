@@ -19,6 +19,14 @@ from clientmodel.view.actions import (
     play_value,
 )
 from clientmodel.view.book import Book
+from clientmodel.view.evaluation import (
+    OUTCOMES,
+    Holdout,
+    newcombe_interval,
+    outcome_event,
+    play_evaluation,
+    wilson_interval,
+)
 from clientmodel.view.link import ContactIdentifiers, LinkRefusal, Links, PersonLink, link
 from clientmodel.view.plan import DayPlan, Handover, day_plan
 from clientmodel.view.plan_table import plan_table
@@ -44,6 +52,7 @@ __all__ = [
     "DEFAULT_PLAYBOOK",
     "FLAT_FIELDS",
     "IDENTIFIER_ROLES",
+    "OUTCOMES",
     "PARTS",
     "QUANTILES",
     "SYSTEM",
@@ -54,6 +63,7 @@ __all__ = [
     "CustomerView",
     "DayPlan",
     "Handover",
+    "Holdout",
     "LinkRefusal",
     "Links",
     "NextActions",
@@ -67,11 +77,15 @@ __all__ = [
     "engagement_hours",
     "flatten",
     "link",
+    "newcombe_interval",
     "next_actions",
+    "outcome_event",
     "plan_table",
+    "play_evaluation",
     "play_value",
     "purchase_timing",
     "timing_table",
     "view_table",
+    "wilson_interval",
     "window_quantiles",
 ]

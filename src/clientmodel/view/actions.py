@@ -201,13 +201,14 @@ class Action(BaseModel):
 
 
 class Suppressed(BaseModel):
-    """A play that applied but was not chosen, and why (``no_consent`` or ``pressure_cap``)."""
+    """A play that applied but was not done, and why (``no_consent``, ``pressure_cap`` or, in a
+    day plan, ``holdout``)."""
 
     model_config = _CONFIG
 
     person_id: str
     play_id: str
-    reason: Literal["no_consent", "pressure_cap"]
+    reason: Literal["no_consent", "pressure_cap", "holdout"]
     detail: str
     value: float
 

@@ -26,6 +26,7 @@ from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile import StaffMember
 from clientmodel.view._common import aware
 from clientmodel.view.actions import Action, ContactPressure, Play, Suppressed, next_actions
+from clientmodel.view.evaluation import Holdout
 from clientmodel.view.record import CustomerView
 
 __all__ = ["DayPlan", "Handover", "day_plan"]
@@ -212,6 +213,7 @@ def day_plan(
     per_person: int = 1,
     pressure: ContactPressure | None = None,
     touches: Mapping[str, Iterable[dt.datetime]] | None = None,
+    holdout: Holdout | None = None,
 ) -> DayPlan:
     """Plan a day for a whole base (see the module notes for who gets what).
 
@@ -231,6 +233,9 @@ def day_plan(
         Actions kept per person (their most valuable ones).
     pressure, touches:
         Contact-pressure caps and each person's earlier touches (by person id).
+    holdout:
+        People it holds get no task; their plays are reported as suppressed (``holdout``), so
+        :func:`~clientmodel.view.play_evaluation` can measure uplift against them.
 
     Examples
     --------
@@ -264,8 +269,21 @@ def day_plan(
         res = next_actions(
             view, plays, as_of=as_of, pressure=pressure, touches=touches.get(view.person_id, ())
         )
-        chosen.extend((a, view) for a in res.actions[:per_person])
         suppressed.extend(res.suppressed)
+        if holdout is not None and holdout.holds(view.person_id):
+            suppressed.extend(
+                Suppressed(
+                    person_id=a.person_id,
+                    play_id=a.play_id,
+                    reason="holdout",
+                    detail=f"held out (seed {holdout.seed}, share {holdout.share}) to measure "
+                    "uplift",
+                    value=a.value,
+                )
+                for a in res.actions[:per_person]
+            )
+            continue
+        chosen.extend((a, view) for a in res.actions[:per_person])
     chosen.sort(key=lambda av: (-av[0].value, av[0].person_id, av[0].play_id))
     load = dict.fromkeys(active, 0)
     tasks: dict[str, list[Action]] = {s: [] for s in active}
