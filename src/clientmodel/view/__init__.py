@@ -19,6 +19,7 @@ from clientmodel.view.actions import (
     play_value,
 )
 from clientmodel.view.book import Book
+from clientmodel.view.demo import demo_day_plan
 from clientmodel.view.evaluation import (
     OUTCOMES,
     Holdout,
@@ -74,6 +75,7 @@ __all__ = [
     "Viewer",
     "customer_view",
     "day_plan",
+    "demo_day_plan",
     "engagement_hours",
     "flatten",
     "link",

@@ -3,6 +3,7 @@
 :func:`day_plan` runs :func:`~clientmodel.view.next_actions` for every view, keeps each person's
 best ``per_person`` actions, and hands them out:
 
+* actions worth nothing (``min_value``) are left out;
 * a person with an owner who is still here: to that owner (nobody else contacts someone's
   customer), up to ``capacity`` tasks a day; the owner's lowest-value tasks beyond it are
   deferred;
@@ -214,6 +215,7 @@ def day_plan(
     pressure: ContactPressure | None = None,
     touches: Mapping[str, Iterable[dt.datetime]] | None = None,
     holdout: Holdout | None = None,
+    min_value: float = 0.0,
 ) -> DayPlan:
     """Plan a day for a whole base (see the module notes for who gets what).
 
@@ -233,6 +235,8 @@ def day_plan(
         Actions kept per person (their most valuable ones).
     pressure, touches:
         Contact-pressure caps and each person's earlier touches (by person id).
+    min_value:
+        Actions worth no more than this are not planned (by default: those worth nothing).
     holdout:
         People it holds get no task; their plays are reported as suppressed (``holdout``), so
         :func:`~clientmodel.view.play_evaluation` can measure uplift against them.
@@ -283,7 +287,7 @@ def day_plan(
                 for a in res.actions[:per_person]
             )
             continue
-        chosen.extend((a, view) for a in res.actions[:per_person])
+        chosen.extend((a, view) for a in res.actions[:per_person] if a.value > min_value)
     chosen.sort(key=lambda av: (-av[0].value, av[0].person_id, av[0].play_id))
     load = dict.fromkeys(active, 0)
     tasks: dict[str, list[Action]] = {s: [] for s in active}

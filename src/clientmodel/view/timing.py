@@ -303,7 +303,8 @@ def timing_table(
 ) -> Any:
     """The right moment for a whole table: :func:`purchase_timing` per row, vectorised.
 
-    Returns a table of the same kind with ``key``, ``q25``, ``next_purchase_median``, ``q75``,
+    Returns a table of the same kind (numpy columns for a mapping) with ``key``, ``q25``,
+    ``next_purchase_median``, ``q75``,
     ``cadence_gap``, ``due_in``, ``due`` and ``overdue`` (nulls where undefined), ready for
     :func:`~clientmodel.view.view_table`.
 
@@ -318,16 +319,22 @@ def timing_table(
     import narwhals.stable.v2 as nw
 
     frame = nw.from_native(summary, eager_only=True, pass_through=True)
-    if not isinstance(frame, nw.DataFrame):
+    mapping = isinstance(summary, Mapping) and not isinstance(frame, nw.DataFrame)
+    if not (mapping or isinstance(frame, nw.DataFrame)):
         raise ArgumentError(
-            f"summary must be an eager table (pandas, polars, pyarrow), got "
-            f"{type(summary).__name__}",
+            f"summary must be an eager table (pandas, polars, pyarrow) or a mapping of columns, "
+            f"got {type(summary).__name__}",
             field="summary",
         )
+    columns = list(summary) if mapping else frame.columns
     for name in (key, "frequency", "recency", "T"):
-        if name not in frame.columns:
-            raise DataError(f"summary has no column {name!r}; its columns are {frame.columns}")
-    x, tx, big_t = (frame[c].to_numpy().astype(np.float64) for c in ("frequency", "recency", "T"))
+        if name not in columns:
+            raise DataError(f"summary has no column {name!r}; its columns are {columns}")
+
+    def column(name: str) -> NDArray[Any]:
+        return np.asarray(summary[name]) if mapping else frame[name].to_numpy()
+
+    x, tx, big_t = (column(c).astype(np.float64) for c in ("frequency", "recency", "T"))
     cols = _cadence(x, tx, big_t, typical_gap, overdue_factor)
     q = np.full((len(x), 3), np.nan)
     if model is not None:
@@ -335,7 +342,7 @@ def timing_table(
             model, {"frequency": x, "recency": tx, "T": big_t}, max_horizon=max_horizon
         )
     data: dict[str, Any] = {
-        key: frame[key].to_list(),
+        key: column(key).tolist(),
         "q25": q[:, 0],
         "next_purchase_median": q[:, 1],
         "q75": q[:, 2],
@@ -347,6 +354,8 @@ def timing_table(
         else c
         for k, c in data.items()
     }
+    if mapping:  # columns in, numpy columns out (NaN / None where undefined)
+        return {k: np.asarray(v) for k, v in data.items()}
     schema = {
         key: frame.schema[key],
         **{k: nw.Float64() for k in ("q25", "next_purchase_median", "q75", "cadence_gap")},
