@@ -19,7 +19,7 @@ from clientmodel.view.actions import (
     play_value,
 )
 from clientmodel.view.book import Book
-from clientmodel.view.demo import demo_day_plan
+from clientmodel.view.demo import demo_day_plan, demo_views
 from clientmodel.view.evaluation import (
     OUTCOMES,
     Holdout,
@@ -76,6 +76,7 @@ __all__ = [
     "customer_view",
     "day_plan",
     "demo_day_plan",
+    "demo_views",
     "engagement_hours",
     "flatten",
     "link",

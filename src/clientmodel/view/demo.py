@@ -50,10 +50,11 @@ from clientmodel.view.book import Book
 from clientmodel.view.evaluation import Holdout
 from clientmodel.view.link import ContactIdentifiers, link
 from clientmodel.view.plan import DayPlan, day_plan
-from clientmodel.view.record import customer_view
+from clientmodel.view.record import CustomerView, customer_view
 from clientmodel.view.timing import Timing, engagement_hours, timing_table
+from clientmodel.view.viewer import SYSTEM, Viewer
 
-__all__ = ["DEMO_STAGE_PROBABILITY", "demo_day_plan"]
+__all__ = ["DEMO_STAGE_PROBABILITY", "demo_day_plan", "demo_views"]
 
 #: Win probability by stage of the synthetic deals (the stage-default layer of a funnel).
 DEMO_STAGE_PROBABILITY: Mapping[str, float] = {
@@ -99,6 +100,38 @@ def demo_day_plan(
     >>> plan = demo_day_plan(consumers, make_accounts(4, seed=0, as_of=consumers.as_of))
     >>> plan.n_tasks > 0 and plan.render().startswith("Day plan for 2024-06-29")
     True
+    """
+    views, staff = demo_views(consumers, accounts, tz=tz)
+    return day_plan(
+        views,
+        DEFAULT_PLAYBOOK,
+        as_of=consumers.as_of + dt.timedelta(hours=1),  # 09:00 in Shanghai
+        staff=staff,
+        capacity=capacity,
+        pressure=ContactPressure(tz=tz),
+        holdout=Holdout(seed=seed, share=0.1),
+    )
+
+
+def demo_views(
+    consumers: Any,
+    accounts: Any,
+    *,
+    viewer: Viewer = SYSTEM,
+    tz: str = "Asia/Shanghai",
+) -> tuple[list[CustomerView], list[StaffMember]]:
+    """Every consumer's view of the synthetic company for ``viewer``, and the staff list.
+
+    The staff list is the consumers' staff with the first member marked as having left.
+
+    Examples
+    --------
+    >>> from clientmodel.datasets.accounts import make_accounts
+    >>> from clientmodel.datasets.consumers import make_consumers
+    >>> consumers = make_consumers(60, seed=0)
+    >>> views, staff = demo_views(consumers, make_accounts(3, seed=0, as_of=consumers.as_of))
+    >>> len(views), staff[0].active
+    (60, False)
     """
     as_of: dt.datetime = consumers.as_of
     by_person: dict[str, list[Event]] = {}
@@ -150,7 +183,9 @@ def demo_day_plan(
         # these consumers never drop out (a -> 0 at the boundary): a light penalty keeps the
         # fit inside, where its standard errors exist
         model = BGNBD.fit(summary, penalizer=0.01)
-    except ClientModelError:
+    except (ClientModelError, OverflowError):
+        # OverflowError: ltv's interval code can overflow on a tiny base (reported upstream);
+        # the views then say the prediction and the model window are missing
         model = None
     scores: dict[str, dict[str, float]] = {}
     if model is not None:
@@ -221,6 +256,7 @@ def demo_day_plan(
         customer_view(
             pid,
             as_of=as_of,
+            viewer=viewer,
             profile=profile,
             summary=_row(summary, ids, pid),
             segment=segments.get(pid),
@@ -232,15 +268,7 @@ def demo_day_plan(
         )
         for pid, profile in sorted(profiles.items())
     ]
-    return day_plan(
-        views,
-        DEFAULT_PLAYBOOK,
-        as_of=as_of + dt.timedelta(hours=1),  # 09:00 in Shanghai
-        staff=staff,
-        capacity=capacity,
-        pressure=ContactPressure(tz=tz),
-        holdout=Holdout(seed=seed, share=0.1),
-    )
+    return views, staff
 
 
 def _num(value: Any) -> float | None:
