@@ -12,10 +12,13 @@ path from our team (:func:`clientmodel.accounts.warm_paths`).
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Mapping
+from itertools import pairwise
 from typing import Any
 
 import attrs
+import networkx as nx  # type: ignore[import-untyped]
 
 from clientmodel.accounts import (
     Account,
@@ -26,12 +29,14 @@ from clientmodel.accounts import (
     TeamMember,
     build_graph,
     committee_coverage,
-    warm_paths,
 )
 from clientmodel.errors import ArgumentError
 from clientmodel.view._common import probability
 
 __all__ = ["Book"]
+
+#: A warm path: the people from our team member to the contact, its strength, its explanation.
+_Path = tuple[tuple[str, ...], float, str]
 
 
 def _probabilities(values: Mapping[str, Any]) -> dict[str, float]:
@@ -73,6 +78,9 @@ class Book:
     _contact: dict[str, Contact] = attrs.field(init=False)
     _deal: dict[str, DealContext] = attrs.field(init=False)
     _cache: dict[tuple[str, dt.datetime], str] = attrs.field(init=False, factory=dict)
+    _roles_of: dict[str, list[RoleAssignment]] = attrs.field(init=False)
+    _open_deals: dict[str, list[DealContext]] = attrs.field(init=False)
+    _paths: dict[str, _Path] | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         graph = build_graph(
@@ -81,6 +89,15 @@ class Book:
         object.__setattr__(self, "graph", graph)
         object.__setattr__(self, "_contact", {c.id: c for c in self.contacts})
         object.__setattr__(self, "_deal", {d.id: d for d in self.deals})
+        roles_of: dict[str, list[RoleAssignment]] = {}
+        for role in self.roles:
+            roles_of.setdefault(role.contact_id, []).append(role)
+        open_deals: dict[str, list[DealContext]] = {}
+        for deal in self.deals:
+            if deal.status == "open":
+                open_deals.setdefault(deal.account_id, []).append(deal)
+        object.__setattr__(self, "_roles_of", roles_of)
+        object.__setattr__(self, "_open_deals", open_deals)
 
     def contact(self, contact_id: str) -> Contact:
         """The contact record, or an :class:`ArgumentError` naming the unknown id.
@@ -128,16 +145,15 @@ class Book:
         >>> Book([Account(id="a", name="A")], []).seats([])
         []
         """
-        wanted = set(contact_ids)
-        out = []
-        for role in self.roles:
-            if role.contact_id not in wanted:
-                continue
-            for deal in self.deals:
-                if deal.status != "open":
-                    continue
-                if role.deal_id == deal.id or role.account_id == deal.account_id:
-                    out.append((role.contact_id, deal, role))
+        out: list[tuple[str, DealContext, RoleAssignment]] = []
+        for cid in sorted(set(contact_ids)):
+            for role in self._roles_of.get(cid, ()):
+                if role.deal_id is not None:
+                    deal = self._deal.get(role.deal_id)
+                    deals = [deal] if deal is not None and deal.status == "open" else []
+                else:
+                    deals = self._open_deals.get(str(role.account_id), [])
+                out.extend((cid, deal, role) for deal in deals)
         out.sort(key=lambda s: (s[1].id, s[0], s[2].role))
         return out
 
@@ -153,9 +169,7 @@ class Book:
         """
         contact = self.contact(contact_id)
         found: dict[str, set[str]] = {a: set() for a in contact.account_ids}
-        for role in self.roles:
-            if role.contact_id != contact_id:
-                continue
+        for role in self._roles_of.get(contact_id, ()):
             account = role.account_id
             if account is None and role.deal_id in self._deal:
                 account = self._deal[role.deal_id].account_id
@@ -163,8 +177,13 @@ class Book:
                 found.setdefault(account, set()).add(role.role)
         return {a: tuple(sorted(r)) for a, r in sorted(found.items())}
 
-    def best_path(self, contact_ids: Iterable[str]) -> tuple[str, Any] | None:
+    def best_path(
+        self, contact_ids: Iterable[str]
+    ) -> tuple[str, tuple[tuple[str, ...], float, str]] | None:
         """The strongest warm path from our team to any of the contacts, with its contact.
+
+        Returns ``(contact id, (people, strength, explanation))`` or ``None`` when no active
+        team member reaches any of them.
 
         Examples
         --------
@@ -173,10 +192,47 @@ class Book:
         >>> b.best_path(["c"]) is None
         True
         """
-        best: tuple[str, Any] | None = None
+        paths = self._all_paths()
+        best: tuple[str, _Path] | None = None
         for cid in sorted(set(contact_ids)):
             self.contact(cid)
-            paths = warm_paths(self.graph, cid, k=1)
-            if paths and (best is None or paths[0].strength > best[1].strength):
-                best = (cid, paths[0])
+            found = paths.get(cid)
+            if found is not None and (best is None or found[1] > best[1][1]):
+                best = (cid, found)
         return best
+
+    def _all_paths(self) -> dict[str, _Path]:
+        if self._paths is not None:
+            return self._paths
+        names = {c.id: c.name for c in self.contacts if c.active}
+        team = {t.id: t.name for t in self.team if t.active}
+        names.update(team)
+        ties: dict[frozenset[str], Relationship] = {}
+        for rel in self.relationships:
+            if rel.source in names and rel.target in names and rel.strength > 0:
+                key = frozenset((rel.source, rel.target))
+                if key not in ties or ties[key].strength < rel.strength:
+                    ties[key] = rel
+        g = nx.Graph()
+        start = ("__start__",)  # a tuple never clashes with a string id
+        for rel in ties.values():
+            g.add_edge(rel.source, rel.target, cost=-math.log(rel.strength), tie=rel)
+        for member in team:
+            g.add_edge(start, member, cost=0.0)
+        paths: dict[str, _Path] = {}
+        if team:
+            dist, route = nx.single_source_dijkstra(g, start, weight="cost")
+            for node, people in route.items():
+                if node == start or node in team:
+                    continue
+                pairs = list(pairwise(people[1:]))  # people[0] is the virtual start
+                hops = [g[a][b]["tie"] for a, b in pairs]
+                steps = " -> ".join(
+                    f"{names[a]} {h.kind.replace('_', ' ')} {names[b]} ({h.strength:.2f})"
+                    for (a, b), h in zip(pairs, hops, strict=True)
+                )
+                strength = math.exp(-dist[node])
+                text = f"{steps}; combined strength {strength:.3f}"
+                paths[node] = (tuple(people[1:]), strength, text)
+        object.__setattr__(self, "_paths", paths)
+        return paths

@@ -422,9 +422,9 @@ def _b2b(
     best = book.best_path(c for c in contact_ids if book.contact(c).active)
     path = None
     if best is not None:
-        cid, p = best
+        cid, (people, strength, text) = best
         path = WarmPath(
-            contact_id=cid, people=p.people, strength=float(p.strength), explanation=p.explanation
+            contact_id=cid, people=people, strength=min(1.0, strength), explanation=text
         )
     return seats, deals, path
 
