@@ -2,16 +2,15 @@
 
 :func:`plan_table` evaluates each play's rule over the whole flat view table
 (:func:`clientmodel.rules.evaluate_table`), checks consent the same way (``contactable has tag
-"sms"``), computes every play's value as a column, and picks per row the most valuable play that
-is allowed -- exactly the first action :func:`~clientmodel.view.next_actions` gives for that row's
-view (ties by play id; a property test checks it). The touch cap comes from an optional column
-of touches already made in the period.
+"sms"``, natively on list columns), computes every play's value as a column, and picks per row
+the most valuable play that is allowed -- exactly the first action
+:func:`~clientmodel.view.next_actions` gives for that row's view (ties by play id; a property test
+checks it). The touch cap comes from an optional column of touches already made in the period.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -30,17 +29,37 @@ __all__ = ["plan_table"]
 def _numbers(frame: nw.DataFrame[Any], column: str) -> NDArray[np.float64]:
     if column not in frame.columns:
         return np.zeros(len(frame))
-    values = frame[column].to_numpy()
-    out = np.asarray(
-        [0.0 if v is None or v != v else float(v) for v in values.tolist()], dtype=np.float64
-    )
-    return out
+    series = frame[column]
+    if series.dtype.is_numeric():
+        values = series.fill_null(0.0).to_numpy().astype(np.float64)
+    else:  # an untyped (all-null or object) column
+        values = np.asarray(
+            [0.0 if v is None else float(v) for v in series.to_list()], dtype=np.float64
+        )
+    return np.nan_to_num(values, nan=0.0)
 
 
 def _mask(rule: str, frame: nw.DataFrame[Any], as_of: dt.datetime) -> NDArray[np.bool_]:
     result = rules.evaluate_table(rule, frame.to_native(), as_of=as_of, key="person_id")
     series = nw.from_native(result, series_only=True)
-    return np.asarray([bool(v) for v in series.to_list()], dtype=bool)
+    return np.asarray(series.fill_null(value=False).to_numpy(), dtype=bool)
+
+
+def _contains(frame: nw.DataFrame[Any], column: str, item: str) -> NDArray[np.bool_]:
+    """Rows whose list column holds ``item`` (a null list holds nothing).
+
+    The same test as the rule ``column has tag "item"``, done natively where the backend has
+    list columns (polars, pyarrow) and by a set lookup per row for pandas object columns.
+    """
+    if frame.implementation.is_pandas_like():
+        values = frame[column].to_list()
+        return np.fromiter(
+            (isinstance(v, (list, tuple, np.ndarray)) and item in list(v) for v in values),
+            dtype=bool,
+            count=len(values),
+        )
+    found = frame.select(nw.col(column).list.contains(item).fill_null(value=False))[column]
+    return np.asarray(found.to_numpy(), dtype=bool)
 
 
 def plan_table(
@@ -118,7 +137,7 @@ def plan_table(
             if play.need_consent:
                 if c not in channel_ok:
                     channel_ok[c] = (
-                        _mask(f"contactable has tag {json.dumps(c)}", frame, as_of)
+                        _contains(frame, "contactable", c)
                         if has_contactable
                         else np.zeros(n, dtype=bool)
                     )
