@@ -5,23 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from clientmodel._validation import check_number, mask_identifier
 from clientmodel.errors import ArgumentError
 
 
 def mask(value: str) -> str:
-    """A masked form of a personal identifier: a few leading and trailing characters only.
-
-    Long values keep their first three and last two characters (``+86*********00``); short ones
-    keep nothing (``****``), so no value is ever shown in full.
+    """A masked form of a personal identifier (the library's one rule,
+    :func:`clientmodel._validation.mask_identifier`).
 
     Examples
     --------
     >>> mask("+8613800138000"), mask("li@example.com"), mask("abc")
-    ('+86*********00', 'li@*********om', '****')
+    ('+86****8000', 'l***@example.com', '***')
     """
-    if len(value) < 8:
-        return "****"
-    return value[:3] + "*" * (len(value) - 5) + value[-2:]
+    return mask_identifier(value)
 
 
 def aware(value: Any, field: str) -> dt.datetime:
@@ -36,14 +33,11 @@ def aware(value: Any, field: str) -> dt.datetime:
 
 
 def probability(value: Any, field: str) -> float:
-    """A finite number in [0, 1] or an :class:`ArgumentError` naming the field."""
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if not (0.0 <= number <= 1.0):
-        raise ArgumentError(
-            f"{field}={value!r} is not accepted; pass a probability between 0 and 1",
-            field=field,
-        )
-    return number
+    """A finite number in [0, 1] or an :class:`ArgumentError` naming the field.
+
+    Examples
+    --------
+    >>> probability(0.25, "p")
+    0.25
+    """
+    return check_number(value, field, minimum=0.0, maximum=1.0)

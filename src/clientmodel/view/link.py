@@ -24,6 +24,12 @@ from typing import Any, Literal
 import attrs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from clientmodel._validation import (
+    check_mapping,
+    check_sequence,
+    key_path,
+    validate_record,
+)
 from clientmodel.errors import ClientModelError, DataError
 from clientmodel.profile import Identifier, IdentifierKind, Profile, normalize_phone
 from clientmodel.view._common import mask
@@ -74,7 +80,7 @@ class PersonLink:
 
     Examples
     --------
-    >>> PersonLink("A1-C001", "p1", ("email da*********om",)).to_dict()["profile_id"]
+    >>> PersonLink("A1-C001", "p1", ("email d***@acme.com",)).to_dict()["profile_id"]
     'p1'
     """
 
@@ -87,8 +93,8 @@ class PersonLink:
 
         Examples
         --------
-        >>> PersonLink("c", "p", ("phone +86*********00",)).to_dict()["joined_by"]
-        ['phone +86*********00']
+        >>> PersonLink("c", "p", ("phone +86****8000",)).to_dict()["joined_by"]
+        ['phone +86****8000']
         """
         return {
             "contact_id": self.contact_id,
@@ -102,12 +108,15 @@ class PersonLink:
 
         Examples
         --------
-        >>> x = PersonLink("c", "p", ("phone +86*********00",))
+        >>> x = PersonLink("c", "p", ("phone +86****8000",))
         >>> PersonLink.from_dict(x.to_dict()) == x
         True
         """
         return cls(str(data["contact_id"]), str(data["profile_id"]), tuple(data["joined_by"]))
 
+
+_LINK_KEYS = ("contact_id", "profile_id", "joined_by")
+_REFUSAL_KEYS = ("contact_id", "reason", "detail")
 
 RefusalReason = Literal["ambiguous", "unreadable", "placeholder", "no_match"]
 
@@ -229,17 +238,17 @@ class Links:
         >>> Links.from_dict(x.to_dict()) == x
         True
         """
-        try:
-            return cls(
-                tuple(PersonLink.from_dict(x) for x in data["links"]),
-                tuple(LinkRefusal.from_dict(r) for r in data["refusals"]),
-            )
-        except (KeyError, TypeError) as exc:
-            raise DataError(
-                f"Links.from_dict: missing or malformed entry ({exc}); expected the output of "
-                "Links.to_dict()",
-                field="links",
-            ) from None
+        data = check_mapping(data, "Links", required=("links", "refusals"))
+        links = check_sequence(data["links"], "Links.links")
+        refusals = check_sequence(data["refusals"], "Links.refusals")
+        for i, item in enumerate(links):
+            check_mapping(item, key_path("Links.links", i), required=_LINK_KEYS)
+        for i, item in enumerate(refusals):
+            check_mapping(item, key_path("Links.refusals", i), required=_REFUSAL_KEYS)
+        return cls(
+            tuple(PersonLink.from_dict(x) for x in links),
+            tuple(LinkRefusal.from_dict(r) for r in refusals),
+        )
 
 
 def _match_key(ident: Identifier) -> tuple[str, str]:
@@ -248,20 +257,7 @@ def _match_key(ident: Identifier) -> tuple[str, str]:
 
 
 def _contact_record(item: Any, row: int) -> ContactIdentifiers:
-    if isinstance(item, ContactIdentifiers):
-        return item
-    try:
-        return ContactIdentifiers.model_validate(item)
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'record'}: {e['msg']}" for e in exc.errors()
-        )
-        raise DataError(
-            f"contacts[{row}] is not a ContactIdentifiers record ({problems}); pass "
-            "contact_id plus tuples of emails, phones and wecom_ids",
-            field="contacts",
-            rows=[row],
-        ) from None
+    return validate_record(ContactIdentifiers, item, field="contacts", row=row)
 
 
 def link(
@@ -296,7 +292,7 @@ def link(
     >>> c = ContactIdentifiers(contact_id="A1-C001", phones=("138 0013 8000",))
     >>> res = link([c], [p])
     >>> res.mapping, res.links[0].joined_by
-    ({'A1-C001': 'p1'}, ('phone +86*********00',))
+    ({'A1-C001': 'p1'}, ('phone +86****8000',))
     """
     owners: dict[tuple[str, str], set[str]] = {}
     for profile in profiles:

@@ -23,6 +23,7 @@ from typing import Any
 
 import attrs
 
+from clientmodel._validation import check_mapping, check_text, validate_records
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile import StaffMember
 from clientmodel.view._common import aware
@@ -67,6 +68,7 @@ class Handover:
         >>> Handover.from_dict(h.to_dict()) == h
         True
         """
+        data = check_mapping(data, "Handover", required=("person_id", "staff_id", "reason"))
         return cls(str(data["person_id"]), str(data["staff_id"]), str(data["reason"]))
 
 
@@ -175,22 +177,26 @@ class DayPlan:
         >>> DayPlan.from_dict(d.to_dict()) == d
         True
         """
+        data = check_mapping(
+            data, "DayPlan", required=("as_of", "tasks", "deferred", "suppressed", "handovers")
+        )
+        tasks = check_mapping(data["tasks"], "DayPlan.tasks")
         try:
             return cls(
-                dt.datetime.fromisoformat(data["as_of"]),
+                dt.datetime.fromisoformat(check_text(data["as_of"], "DayPlan.as_of")),
                 tuple(
-                    (str(s), tuple(Action.model_validate(t) for t in ts))
-                    for s, ts in data["tasks"].items()
+                    (str(s), tuple(validate_records(Action, ts, field=f"DayPlan.tasks.{s}")))
+                    for s, ts in tasks.items()
                 ),
-                tuple(Action.model_validate(t) for t in data["deferred"]),
-                tuple(Suppressed.model_validate(s) for s in data["suppressed"]),
+                tuple(validate_records(Action, data["deferred"], field="DayPlan.deferred")),
+                tuple(validate_records(Suppressed, data["suppressed"], field="DayPlan.suppressed")),
                 tuple(Handover.from_dict(h) for h in data["handovers"]),
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except ValueError as exc:  # a malformed as_of
             raise DataError(
-                f"DayPlan.from_dict: missing or malformed entry ({exc}); expected the output of "
-                "DayPlan.to_dict()",
-                field="plan",
+                f"DayPlan.as_of: {exc}; expected an ISO datetime such as "
+                "'2024-06-03T09:00:00+08:00'",
+                field="DayPlan.as_of",
             ) from None
 
 

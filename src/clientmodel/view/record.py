@@ -38,6 +38,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
+from clientmodel._validation import check_number
 from clientmodel.accounts import DECISION_ROLES
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile import Profile, StaffMember, can_contact, interest_at
@@ -451,15 +452,7 @@ def _numbers(
                 f"{[n for n in names if n not in optional]}",
                 field=f"{what}.{name}",
             )
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            number = float("nan")
-        if number != number or number in (float("inf"), float("-inf")):
-            raise ArgumentError(
-                f"{what}[{name!r}]={value!r} is not a finite number", field=f"{what}.{name}"
-            )
-        out[name] = number
+        out[name] = check_number(value, f"{what}.{name}")
     return out
 
 
