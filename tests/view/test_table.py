@@ -157,3 +157,22 @@ def test_table_errors_name_the_column() -> None:
         view_table(people, scores=dup)
     with pytest.raises(ClientModelError, match="table"):
         view_table([1, 2])
+
+
+def test_duckdb_stays_lazy_with_the_b2b_side(scenario: dict[str, Any]) -> None:
+    duckdb = pytest.importorskip("duckdb")
+    people_df = pd.DataFrame({"person_id": ["p_vip", "p_once", "nobody"]})
+    summary_df = pd.DataFrame(
+        {"person_id": ["p_once"], "frequency": [0.0], "recency": [0.0], "T": [5.0]}
+    )
+    # the B2B side joins through duckdb's default connection
+    people = duckdb.from_df(people_df)
+    summary = duckdb.from_df(summary_df)
+    kwargs = {"book": scenario["book"], "links": scenario["links"], "as_of": AS_OF}
+    lazy = view_table(people, summary=summary, **kwargs)
+    assert type(lazy).__name__ == "DuckDBPyRelation"
+    got = lazy.df().sort_values("person_id").reset_index(drop=True)
+    want = view_table(people_df, summary=summary_df, **kwargs)
+    want = want.sort_values("person_id").reset_index(drop=True)
+    for col in ("since_purchase", "n_open_deals", "open_deal_amount", "warm_path_strength"):
+        assert _rows(got[["person_id", col]]) == _rows(want[["person_id", col]]), col

@@ -174,6 +174,12 @@ def view_table(
         The same kind as ``people``; people without a row in a side table get nulls there
         (B2B counts are 0 for people with no linked contact when ``book`` is given).
 
+    Notes
+    -----
+    With ``book``, the B2B columns of a duckdb relation are joined through duckdb's default
+    connection (``duckdb.sql`` / ``duckdb.from_df``): relations of another connection cannot
+    be joined with them.
+
     Examples
     --------
     >>> import pandas as pd
@@ -220,7 +226,7 @@ def view_table(
             nw.col("n_accounts").fill_null(0),
             nw.col("n_open_deals").fill_null(0),
             nw.col("open_deal_amount").fill_null(0.0),
-            nw.col("decision_maker").fill_null(value=False),
+            nw.col("decision_maker").fill_null(value=False).cast(nw.Boolean()),
         )
         given.update(_B2B)
     if "T" in given and "recency" in given:
