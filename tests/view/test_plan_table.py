@@ -9,12 +9,17 @@ import hypothesis.strategies as st
 import pandas as pd
 import polars as pl
 import pytest
-from hypothesis import given, settings
+from hypothesis import Phase, given, settings
 
+from clientmodel.profile import Profile, StaffMember, set_consent, start_relationship
 from clientmodel.view import (
     DEFAULT_PLAYBOOK,
     ContactPressure,
+    Holdout,
     customer_view,
+    day_plan,
+    day_plan_table,
+    flatten,
     next_actions,
     plan_table,
     purchase_timing,
@@ -115,3 +120,64 @@ def _tags(profile: Any, tags: list[str]) -> Any:
         profile, more = add_tag(profile, tag, at=AS_OF)
         changes += more
     return profile, changes
+
+
+STAFF = [
+    StaffMember(staff_id="s1", team="north"),
+    StaffMember(staff_id="s2", team="north"),
+    StaffMember(staff_id="s3", team="south", active=False),
+    StaffMember(staff_id="s4", team="south"),
+]
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars"])
+@settings(max_examples=10, phases=[Phase.explicit, Phase.reuse, Phase.generate])
+@given(
+    rows=base(),
+    owners=st.lists(st.sampled_from(["s1", "s2", "s3", None]), min_size=8, max_size=8),
+    capacity=st.integers(1, 3),
+)
+def test_day_plan_table_equals_day_plan(
+    kind: str, rows: list[dict[str, Any]], owners: list[str | None], capacity: int
+) -> None:
+    views = []
+    for want, owner in zip(rows, owners, strict=False):
+        profile = Profile(profile_id=want["person_id"])
+        for c in want["contactable"]:
+            profile = set_consent(profile, c, "granted", at=AS_OF)
+        if owner is not None:
+            profile = start_relationship(profile, owner, at=AS_OF, how="assignment")
+        summary = {k: want[k] for k in ("frequency", "recency", "T", "monetary_value")}
+        views.append(
+            customer_view(
+                want["person_id"],
+                as_of=AS_OF,
+                profile=profile,
+                summary=summary,
+                scores={k: want[k] for k in ("p_alive", "churn_risk", "clv")},
+                segment={"lifecycle": want["lifecycle"]},
+                timing=purchase_timing(summary, typical_gap=10.0),
+                staff=STAFF,
+            )
+        )
+    holdout = Holdout(seed=3, share=0.2)
+    plan = day_plan(
+        views, DEFAULT_PLAYBOOK, as_of=AS_OF, staff=STAFF, capacity=capacity, holdout=holdout
+    )
+    records = [flatten(v) for v in views]
+    # polars reads an all-null column as Null (pandas would hand it over as text)
+    flat = (
+        pl.DataFrame(records, infer_schema_length=None)
+        if kind == "polars"
+        else pd.DataFrame(records)
+    )
+    out = day_plan_table(
+        flat, DEFAULT_PLAYBOOK, as_of=AS_OF, staff=STAFF, capacity=capacity, holdout=holdout
+    )
+    got = out.to_dicts() if kind == "polars" else out.astype(object).to_dict("records")
+    placed = [r for r in got if isinstance(r["staff_id"], str)]  # pandas shows a null as NaN
+    table_tasks = {(r["person_id"], r["play_id"], r["staff_id"]) for r in placed}
+    record_tasks = {(a.person_id, a.play_id, s) for s, tasks in plan.tasks for a in tasks}
+    assert table_tasks == record_tasks
+    deferred = {(r["person_id"], r["play_id"]) for r in got if r not in placed}
+    assert deferred == {(a.person_id, a.play_id) for a in plan.deferred}

@@ -30,7 +30,7 @@ from clientmodel.view.evaluation import (
 )
 from clientmodel.view.link import ContactIdentifiers, LinkRefusal, Links, PersonLink, link
 from clientmodel.view.plan import DayPlan, Handover, day_plan
-from clientmodel.view.plan_table import plan_table
+from clientmodel.view.plan_table import day_plan_table, plan_table
 from clientmodel.view.record import (
     FLAT_FIELDS,
     PARTS,
@@ -75,6 +75,7 @@ __all__ = [
     "Viewer",
     "customer_view",
     "day_plan",
+    "day_plan_table",
     "demo_day_plan",
     "demo_views",
     "engagement_hours",

@@ -5,8 +5,8 @@ best ``per_person`` actions, and hands them out:
 
 * actions worth nothing (``min_value``) are left out;
 * a person with an owner who is still here: to that owner (nobody else contacts someone's
-  customer), up to ``capacity`` tasks a day; the owner's lowest-value tasks beyond it are
-  deferred;
+  customer), up to ``capacity`` tasks a day, before any handover; the owner's lowest-value tasks
+  beyond it are deferred;
 * a person without one (never owned, or the owner left): to one active staff member for all of
   that person's tasks, with the strategy of :func:`clientmodel.profile.reassign` -- same team as
   the previous owner when one is known and has room (``same_team``), else the least loaded
@@ -18,7 +18,7 @@ Tasks are handed out highest value first, so capacity goes to the most valuable 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -31,7 +31,7 @@ from clientmodel.view.actions import Action, ContactPressure, Play, Suppressed, 
 from clientmodel.view.evaluation import Holdout
 from clientmodel.view.record import CustomerView
 
-__all__ = ["DayPlan", "Handover", "day_plan"]
+__all__ = ["DayPlan", "Handover", "assign", "day_plan"]
 
 
 @attrs.frozen
@@ -201,13 +201,7 @@ class DayPlan:
 
 
 def _previous_owner(view: CustomerView) -> str | None:
-    rel = view.relationships
-    if rel is None:
-        return None
-    ended = [
-        r for r in rel.relationships if r.end_reason == "staff_left" or r.staff_active is False
-    ]
-    return max(ended, key=lambda r: r.started_at).staff_id if ended else None
+    return None if view.relationships is None else view.relationships.previous_owner
 
 
 def day_plan(
@@ -264,8 +258,8 @@ def day_plan(
     if not isinstance(per_person, int) or per_person < 1:
         raise ArgumentError(f"per_person={per_person!r} must be an int >= 1", field="per_person")
     plays = tuple(playbook)
-    members = {s.staff_id: s for s in staff}
-    active = sorted(s for s, m in members.items() if m.active)
+    staff_list = list(staff)
+    active = sorted(s.staff_id for s in staff_list if s.active)
     if not active:
         raise DataError("no active staff member to plan for", field="staff")
     touches = touches or {}
@@ -294,28 +288,23 @@ def day_plan(
             )
             continue
         chosen.extend((a, view) for a in res.actions[:per_person] if a.value > min_value)
-    chosen.sort(key=lambda av: (-av[0].value, av[0].person_id, av[0].play_id))
-    load = dict.fromkeys(active, 0)
+    members = {s.staff_id: s for s in staff_list}
+    rows = [(a.value, a.person_id, a.play_id, a.owner, _previous_owner(v)) for a, v in chosen]
+    placed = assign(rows, members, capacity)
     tasks: dict[str, list[Action]] = {s: [] for s in active}
     deferred: list[Action] = []
     handovers: dict[str, Handover] = {}
-    for action, view in chosen:
-        owner = action.owner
-        if owner is None or owner not in load:
-            if action.person_id in handovers:
-                owner = handovers[action.person_id].staff_id
-            else:
-                owner, reason = _pick(view, members, load, capacity)
-                if owner is None:
-                    deferred.append(action)
-                    continue
-                handovers[action.person_id] = Handover(action.person_id, owner, reason)
-            action = action.model_copy(update={"owner": owner})
-        if load[owner] >= capacity:
+    for (action, _), (staff_id, how) in zip(chosen, placed, strict=True):
+        if staff_id is None:
             deferred.append(action)
             continue
-        load[owner] += 1
-        tasks[owner].append(action)
+        if how != "owner":
+            handovers.setdefault(action.person_id, Handover(action.person_id, staff_id, how))
+            action = action.model_copy(update={"owner": staff_id})
+        tasks[staff_id].append(action)
+    for staff_id in tasks:
+        tasks[staff_id].sort(key=lambda a: (-a.value, a.person_id, a.play_id))
+    deferred.sort(key=lambda a: (-a.value, a.person_id, a.play_id))
     return DayPlan(
         as_of=as_of,
         tasks=tuple((s, tuple(tasks[s])) for s in active),
@@ -325,15 +314,67 @@ def day_plan(
     )
 
 
+def assign(
+    rows: Sequence[tuple[float, str, str, str | None, str | None]],
+    members: Mapping[str, StaffMember],
+    capacity: int,
+) -> list[tuple[str | None, str]]:
+    """Hand out tasks ``(value, person, play, owner, previous owner)``; the rule of the module.
+
+    Owners take their own customers' tasks first, highest value first, up to ``capacity``; then
+    the tasks of people without an (active) owner go out, highest value first, to a member of the
+    previous owner's team with room, else to the least loaded (ties by staff id); a person's
+    further tasks follow their first (``handover``). Ties in value by person, then play. Returns,
+    per input row, the staff member (``None``: deferred) and how: ``owner``, ``same_team``,
+    ``balance_load``, ``handover`` or ``deferred``. Shared by the record and the table face, so
+    they hand out alike.
+
+    Examples
+    --------
+    >>> team = {"s1": StaffMember(staff_id="s1", team="a"), "s2": StaffMember(staff_id="s2")}
+    >>> assign([(5.0, "p1", "x", "s1", None), (9.0, "p2", "x", None, "s9")], team, 1)
+    [('s1', 'owner'), ('s2', 'balance_load')]
+    """
+    active = sorted(s for s, m in members.items() if m.active)
+    load = dict.fromkeys(active, 0)
+    taken: dict[str, str] = {}
+    out: list[tuple[str | None, str]] = [(None, "deferred")] * len(rows)
+    order = sorted(range(len(rows)), key=lambda i: (-rows[i][0], rows[i][1], rows[i][2]))
+    # owners' own customers first, so a handover never pushes an owner's own work out
+    for i in order:
+        owner = rows[i][3]
+        if owner is not None and owner in load and load[owner] < capacity:
+            load[owner] += 1
+            out[i] = (owner, "owner")
+    for i in order:
+        _, person, _, owner, previous = rows[i]
+        if owner is not None and owner in load:
+            continue  # owned: placed above, or deferred when the owner is full
+        if person in taken:
+            staff_id, how = taken[person], "handover"
+        else:
+            found, how = _pick(previous, members, load, capacity)
+            if found is None:
+                continue
+            staff_id = taken[person] = found
+        if load[staff_id] >= capacity:
+            continue
+        load[staff_id] += 1
+        out[i] = (staff_id, how)
+    return out
+
+
 def _pick(
-    view: CustomerView, members: Mapping[str, StaffMember], load: Mapping[str, int], capacity: int
+    previous: str | None,
+    members: Mapping[str, StaffMember],
+    load: Mapping[str, int],
+    capacity: int,
 ) -> tuple[str | None, str]:
     """The staff member who takes an ownerless person today (same team first, then least
     loaded; ties by staff id), or ``None`` when everybody is full."""
     room = [s for s in sorted(load) if load[s] < capacity]
     if not room:
-        return None, ""
-    previous = _previous_owner(view)
+        return None, "deferred"
     team = members[previous].team if previous is not None and previous in members else None
     if team is not None:
         mates = [s for s in room if members[s].team == team]

@@ -20,10 +20,13 @@ from numpy.typing import NDArray
 
 from clientmodel import rules
 from clientmodel.errors import ArgumentError, DataError
+from clientmodel.profile import StaffMember
 from clientmodel.view._common import aware
 from clientmodel.view.actions import ContactPressure, Play
+from clientmodel.view.evaluation import Holdout
+from clientmodel.view.plan import assign
 
-__all__ = ["plan_table"]
+__all__ = ["day_plan_table", "plan_table"]
 
 
 def _numbers(frame: nw.DataFrame[Any], column: str) -> NDArray[np.float64]:
@@ -192,5 +195,110 @@ def plan_table(
         "channel": nw.String(),
         "value": nw.Float64(),
         "value_at_stake": nw.Float64(),
+    }
+    return nw.from_dict(out, schema=schema, backend=frame.implementation).to_native()
+
+
+def day_plan_table(
+    views: Any,
+    playbook: Iterable[Play],
+    *,
+    as_of: dt.datetime,
+    staff: Iterable[StaffMember],
+    capacity: int = 20,
+    pressure: ContactPressure | None = None,
+    recent_touches: str | None = None,
+    holdout: Holdout | None = None,
+    min_value: float = 0.0,
+) -> Any:
+    """The day plan of a whole view table: each person's best play, handed out to staff.
+
+    The table face of :func:`~clientmodel.view.day_plan` (one action per person): the best
+    allowed play per row (:func:`plan_table`), people in the holdout and plays worth no more
+    than ``min_value`` left out, then handed out with the same rule (owners keep their customers;
+    people without one go to the previous owner's team, else to the least loaded; capacity per
+    staff member, highest value first).
+
+    Returns
+    -------
+    The same kind of table with one row per planned or deferred action: ``person_id``,
+    ``play_id``, ``action``, ``channel``, ``value``, ``staff_id`` (null when deferred) and
+    ``how`` (``owner``, ``same_team``, ``balance_load``, ``handover`` or ``deferred``), highest
+    value first.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> import pandas as pd
+    >>> from clientmodel.profile import StaffMember
+    >>> from clientmodel.view import DEFAULT_PLAYBOOK, view_table
+    >>> people = pd.DataFrame({"person_id": ["a", "b"], "owner": ["s1", None],
+    ...                        "contactable": [["sms"], ["sms"]]})
+    >>> scores = pd.DataFrame({"person_id": ["a", "b"], "churn_risk": [0.9, 0.9],
+    ...                        "clv": [200.0, 300.0]})
+    >>> t = dt.datetime(2024, 6, 3, 10, tzinfo=dt.timezone.utc)
+    >>> staff = [StaffMember(staff_id="s1"), StaffMember(staff_id="s2")]
+    >>> out = day_plan_table(view_table(people, scores=scores), DEFAULT_PLAYBOOK, as_of=t,
+    ...                      staff=staff)
+    >>> out[["person_id", "staff_id", "how"]].values.tolist()
+    [['b', 's2', 'balance_load'], ['a', 's1', 'owner']]
+    """
+    best = nw.from_native(
+        plan_table(
+            views,
+            playbook,
+            as_of=as_of,
+            pressure=pressure,
+            recent_touches=recent_touches,
+        ),
+        eager_only=True,
+    )
+    frame = nw.from_native(views, eager_only=True)
+    members = {s.staff_id: s for s in staff}
+    if not any(m.active for m in members.values()):
+        raise DataError("no active staff member to plan for", field="staff")
+    previous = (
+        frame["previous_owner"].to_list()
+        if "previous_owner" in frame.columns
+        else [None] * len(frame)
+    )
+    rows: list[tuple[float, str, str, str | None, str | None]] = []
+    keep: list[int] = []
+    values = best["value"].to_list()
+    for i, (pid, play, owner, value) in enumerate(
+        zip(
+            best["person_id"].to_list(),
+            best["play_id"].to_list(),
+            best["owner"].to_list(),
+            values,
+            strict=True,
+        )
+    ):
+        if play is None or value is None or value != value or not value > min_value:
+            continue
+        if holdout is not None and holdout.holds(str(pid)):
+            continue
+        keep.append(i)
+        rows.append((float(value), str(pid), str(play), owner, previous[i]))
+    placed = assign(rows, members, capacity)
+    order = sorted(range(len(rows)), key=lambda k: (-rows[k][0], rows[k][1], rows[k][2]))
+    picked = best.select("person_id", "play_id", "action", "channel", "value")
+    out: dict[str, list[Any]] = {c: [] for c in picked.columns}
+    out["staff_id"], out["how"] = [], []
+    columns = {c: picked[c].to_list() for c in picked.columns}
+    for k in order:
+        i = keep[k]
+        for c in picked.columns:
+            out[c].append(columns[c][i])
+        out["staff_id"].append(placed[k][0])
+        out["how"].append(placed[k][1])
+    schema = {
+        "person_id": nw.String(),
+        "play_id": nw.String(),
+        "action": nw.String(),
+        "channel": nw.String(),
+        "value": nw.Float64(),
+        "staff_id": nw.String(),
+        "how": nw.String(),
     }
     return nw.from_dict(out, schema=schema, backend=frame.implementation).to_native()

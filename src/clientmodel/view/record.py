@@ -137,13 +137,15 @@ class Relationships(BaseModel):
     """Owners (active relationships with staff still here) and every relationship.
 
     ``owner_left``: the person had an owner who left (relationship ended with ``staff_left``, or
-    the staff member is inactive) and has no owner now -- somebody must take them over.
+    the staff member is inactive) and has no owner now -- somebody must take them over;
+    ``previous_owner`` is then the last such owner (by start of the relationship).
     """
 
     model_config = _CONFIG
 
     owners: tuple[str, ...] = ()
     owner_left: bool = False
+    previous_owner: str | None = None
     relationships: tuple[StaffLink, ...] = ()
 
 
@@ -346,10 +348,12 @@ def _relationships(
             )
         )
     owners = tuple(x.staff_id for x in links if x.active and x.staff_active is not False)
-    left = any(
-        x.end_reason == "staff_left" or (x.active and x.staff_active is False) for x in links
+    gone = [x for x in links if x.end_reason == "staff_left" or x.staff_active is False]
+    orphan = bool(gone) and not owners
+    previous = max(gone, key=lambda x: (x.started_at, x.staff_id)).staff_id if orphan else None
+    return Relationships(
+        owners=owners, owner_left=orphan, previous_owner=previous, relationships=tuple(links)
     )
-    return Relationships(owners=owners, owner_left=left and not owners, relationships=tuple(links))
 
 
 def _interests(profile: Profile, as_of: dt.datetime, top: int) -> Interests:
@@ -591,6 +595,7 @@ FLAT_FIELDS: tuple[str, ...] = (
     "person_id",
     "owner",
     "owner_left",
+    "previous_owner",
     "follow_up",
     "tags",
     "contactable",
@@ -681,6 +686,7 @@ def flatten(view: CustomerView) -> dict[str, Any]:
     if rel is not None:
         out["owner"] = rel.owners[0] if rel.owners else None
         out["owner_left"] = rel.owner_left
+        out["previous_owner"] = rel.previous_owner
         owner = next((r for r in rel.relationships if r.staff_id == out["owner"]), None)
         out["follow_up"] = None if owner is None else owner.follow_up
     if view.tags is not None:

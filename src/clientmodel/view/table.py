@@ -27,7 +27,14 @@ from clientmodel.view.record import FLAT_FIELDS, _b2b, b2b_fields
 
 __all__ = ["view_table"]
 
-_STRING: tuple[str, ...] = ("owner", "follow_up", "top_interest", "first_touch", "last_touch")
+_STRING: tuple[str, ...] = (
+    "owner",
+    "previous_owner",
+    "follow_up",
+    "top_interest",
+    "first_touch",
+    "last_touch",
+)
 _STRING += ("rfm_score", "rfm_segment", "lifecycle", "committee_status")
 _BOOL = ("owner_left", "due", "overdue", "decision_maker")
 _INT = ("n_accounts", "n_open_deals")
@@ -38,6 +45,7 @@ _SOURCES: dict[str, tuple[str, ...]] = {
     "people": (
         "owner",
         "owner_left",
+        "previous_owner",
         "follow_up",
         "tags",
         "contactable",
@@ -153,8 +161,8 @@ def view_table(
     ----------
     people:
         One row per person: ``key`` and any profile columns already flat (``owner``,
-        ``owner_left``, ``follow_up``, ``tags``, ``contactable``, ``top_interest``, ``intent``,
-        ``first_touch``, ``last_touch``).
+        ``owner_left``, ``previous_owner``, ``follow_up``, ``tags``, ``contactable``,
+        ``top_interest``, ``intent``, ``first_touch``, ``last_touch``).
     summary:
         ``key``, ``frequency``, ``recency``, ``T`` and optionally ``monetary_value``.
     segments:
