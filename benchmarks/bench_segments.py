@@ -24,8 +24,8 @@ def make_data(n: int, seed: int = 7) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "customer_id": np.arange(n),
-            "recency": rng.integers(0, 730, n),
-            "frequency": rng.geometric(0.35, n),
+            "days_since_last": rng.integers(0, 730, n),
+            "orders": rng.geometric(0.35, n),
             "monetary": np.round(rng.lognormal(4.0, 1.0, n), 2),
         }
     )
@@ -38,8 +38,10 @@ def clientmodel_path(df) -> object:
 
 def pandas_path(df: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame({"customer_id": df["customer_id"]})
-    out["r"] = pd.qcut(df["recency"].rank(method="first"), 5, labels=[5, 4, 3, 2, 1]).astype(int)
-    out["f"] = pd.qcut(df["frequency"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(int)
+    out["r"] = pd.qcut(
+        df["days_since_last"].rank(method="first"), 5, labels=[5, 4, 3, 2, 1]
+    ).astype(int)
+    out["f"] = pd.qcut(df["orders"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(int)
     out["m"] = pd.qcut(df["monetary"].rank(method="first"), 5, labels=[1, 2, 3, 4, 5]).astype(int)
     rf = out["r"].astype(str) + out["f"].astype(str)
     out["rfm"] = rf + out["m"].astype(str)

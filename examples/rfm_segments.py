@@ -36,7 +36,7 @@ def load_cdnow() -> dict[str, np.ndarray]:
 
 def main() -> None:
     log = load_cdnow()
-    values = rfm_values(log, as_of="1997-09-30")
+    values = rfm_values(log, as_of="1997-09-30", after_as_of="exclude")
     scorer = fit_rfm(values, k=5)
     print("recency score ranges (days):", scorer.score_ranges()["recency"][:2], "...")
     scored = scorer.score(values, segments="default")
@@ -48,13 +48,15 @@ def main() -> None:
     # A CRM backend stores the thresholds as JSON and scores one customer per request.
     saved = json.dumps(scorer.to_dict())
     crm = RFMScorer.from_dict(json.loads(saved))
-    one = crm.score_record({"recency": 12, "frequency": 4, "monetary": 180.0}, segments="default")
+    one = crm.score_record(
+        {"days_since_last": 12, "orders": 4, "monetary": 180.0}, segments="default"
+    )
     print("one customer:", one.model_dump())
 
     stages = lifecycle_stages(log, as_of="1998-06-30")
     print("lifecycle on 1998-06-30:", dict(Counter(stages["stage"].tolist())))
 
-    ct = cohort_table(log, as_of="1997-12-31", unit="M", amount="amount")
+    ct = cohort_table(log, as_of="1997-12-31", unit="M", amount="amount", after_as_of="exclude")
     for cohort, size, row in zip(ct.cohorts, ct.sizes, ct.retention, strict=True):
         shares = " ".join(f"{v:4.0%}" for v in row[1:7])
         print(f"cohort {str(cohort)[:7]} ({size} customers) months 1-6 retention: {shares}")

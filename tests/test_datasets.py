@@ -1,6 +1,11 @@
-"""Synthetic transaction logs: deterministic, and faithful to the process they are drawn from."""
+"""Data sets: the shipped published data (CDNOW, donations) and the synthetic transaction logs."""
 
 from __future__ import annotations
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -8,8 +13,12 @@ import polars as pl
 import pytest
 from scipy import special
 
+from clientmodel.datasets import data_path, load_cdnow, load_donations
+from clientmodel.datasets.published import FILES
 from clientmodel.datasets.transactions import make_transactions
 from clientmodel.errors import ArgumentError
+from clientmodel.ltv.bgbb import BGBB
+from clientmodel.ltv.bgnbd import BGNBD
 from clientmodel.transactions import summarize
 
 
@@ -68,3 +77,117 @@ def test_frames_carry_utc_timestamps():
 def test_bad_arguments(kwargs):
     with pytest.raises(ArgumentError):
         make_transactions(**{"n_customers": 10, **kwargs})
+
+
+# -- the published data shipped in the wheel ---------------------------------------------------
+
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_cdnow_log_summarises_to_the_published_summary():
+    # The published 39-week summary (Fader, Hardie & Lee 2005) is independent of this library:
+    # our summary of the shipped log must agree with it to its two published decimals.
+    cdnow = load_cdnow()
+    calibration = cdnow.transactions["date"] <= np.datetime64(cdnow.calibration_end)
+    log = {k: v[calibration] for k, v in cdnow.transactions.items()}
+    ours = summarize(log, as_of=cdnow.calibration_end, unit="W", time="date", amount="amount")
+    published = cdnow.summary
+    assert ours["customer_id"].tolist() == published["customer_id"].tolist()
+    assert np.array_equal(ours["frequency"], published["frequency"])
+    for column in ("recency", "T", "monetary_value"):
+        assert np.abs(ours[column] - published[column]).max() <= 0.005 + 1e-9
+
+
+def test_cdnow_shapes_and_span():
+    cdnow = load_cdnow()
+    assert len(cdnow.transactions["customer_id"]) == 6919  # rows of CDNOW_sample.txt
+    assert len(set(cdnow.transactions["customer_id"].tolist())) == 2357
+    assert cdnow.transactions["date"].min() == np.datetime64("1997-01-01")
+    assert cdnow.transactions["date"].max() <= np.datetime64(cdnow.end)
+    assert cdnow.transactions["quantity"].min() >= 1
+
+
+def test_bgnbd_on_the_shipped_summary_gives_the_published_estimates():
+    # Fader, Hardie & Lee (2005), section 5: r = 0.243, alpha = 4.414, a = 0.793, b = 2.426.
+    params = BGNBD.fit(load_cdnow().summary).params
+    assert params == pytest.approx({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, abs=6e-4)
+
+
+def test_bgbb_on_the_shipped_donations_gives_the_published_estimates():
+    # Fader, Hardie & Shang (2010), table 2: alpha 1.204, beta 0.750, gamma 0.657, delta 2.783.
+    donations = load_donations()
+    assert int(donations["weights"].sum()) == 11104
+    params = BGBB.fit(donations).params
+    expected = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}
+    assert params == pytest.approx(expected, abs=6e-4)
+
+
+@pytest.mark.parametrize("frame", ["pandas", "polars"])
+def test_loaders_give_the_same_values_in_every_frame(frame):
+    plain, framed = load_cdnow(), load_cdnow(frame)
+    for name in ("transactions", "summary"):
+        ours, theirs = getattr(plain, name), getattr(framed, name)
+        assert list(theirs.columns) == list(ours)
+        for column in ours:
+            if column == "date":
+                continue
+            assert theirs[column].to_list() == ours[column].tolist()
+    days = framed.transactions["date"]
+    if frame == "pandas":
+        assert str(days.dt.tz) == "UTC"
+        assert (days.dt.normalize() == days).all()
+    else:
+        assert days.dtype == pl.Date
+    assert load_donations(frame)["weights"].to_list() == load_donations()["weights"].tolist()
+
+
+def test_loaders_refuse_an_unknown_frame_and_file():
+    with pytest.raises(ArgumentError, match="frame"):
+        load_cdnow("excel")  # type: ignore[arg-type]
+    with pytest.raises(ArgumentError, match=r"cdnow_transactions\.csv"):
+        data_path("cdnow.csv")
+
+
+def test_data_files_match_their_published_sources():
+    # Byte for byte where shipped verbatim; the CDNOW log row by row against the original text.
+    data = ROOT / "tests" / "data"
+    assert (
+        data_path("cdnow_summary.csv").read_bytes()
+        == (data / "cdnow_customers_summary_with_transactions.csv").read_bytes()
+    )
+    assert data_path("donations.csv").read_bytes() == (data / "donations.csv").read_bytes()
+    original = [line.split() for line in (data / "CDNOW_sample.txt").read_text().splitlines()]
+    shipped = data_path("cdnow_transactions.csv").read_text().splitlines()[1:]
+    assert [
+        f"{sample},{d[:4]}-{d[4:6]}-{d[6:]},{int(cds)},{usd}" for _, sample, d, cds, usd in original
+    ] == shipped
+
+
+def test_the_wheel_ships_the_data(tmp_path):
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            str(ROOT),
+            "--no-deps",
+            "--no-build-isolation",
+            "-q",
+            "-w",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    (wheel,) = tmp_path.glob("clientmodel-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        for name in FILES:
+            member = f"clientmodel/datasets/data/{name}"
+            assert member in names
+            assert archive.read(member) == data_path(name).read_bytes()
+    assert wheel.stat().st_size < 2_000_000  # "a few MB at most", with room to spare

@@ -22,3 +22,15 @@ def test_example_runs(script, tmp_path):
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert done.stdout.strip(), "an example should print what it found"
+
+
+def test_examples_read_the_shipped_data_not_the_test_folder():
+    # An installed user has no tests/ folder: examples load data from clientmodel.datasets.
+    for script in EXAMPLES:
+        assert "tests/data" not in script.read_text(), script.name
+
+
+def test_churn_example_starts_from_a_raw_purchase_log():
+    text = (EXAMPLES[0].parent / "churn_and_clv.py").read_text()
+    assert "cdnow_transactions.csv" in text
+    assert "calibration_holdout(" in text or "summarize(" in text

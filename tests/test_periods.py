@@ -14,6 +14,7 @@ from clientmodel.periods import (
     UNIT_DAYS,
     as_of_value,
     duration_in_units,
+    parse_timestamp,
     parse_unit,
     period_start,
     relative_delta,
@@ -111,3 +112,72 @@ def test_a_pyarrow_fixed_offset_column_summarises_with_an_aware_as_of():
     # First purchase 1 January, last 8 January, as_of 15 January (all +08:00): by hand.
     assert out["recency"].to_pylist() == [7.0]
     assert out["T"].to_pylist() == [14.0]
+
+
+# -- one ISO 8601 parser, the same on Python 3.10 and 3.11 ------------------------------------
+
+UTC = dt.timezone.utc
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("2024-03-31", dt.date(2024, 3, 31)),
+        # "Z" was refused by datetime.fromisoformat on Python 3.10 (as_of, summarize, the CLI).
+        ("2024-03-31T18:00:00Z", dt.datetime(2024, 3, 31, 18, tzinfo=UTC)),
+        ("2024-03-31t18:00:00z", dt.datetime(2024, 3, 31, 18, tzinfo=UTC)),
+        ("2024-03-31 18:00", dt.datetime(2024, 3, 31, 18)),
+        ("2024-03-31T18:00:00.5+08:00",
+         dt.datetime(2024, 3, 31, 18, 0, 0, 500000, tzinfo=dt.timezone(dt.timedelta(hours=8)))),
+        ("2024-03-31T18:00:00,25-0530",
+         dt.datetime(2024, 3, 31, 18, 0, 0, 250000,
+                     tzinfo=dt.timezone(-dt.timedelta(hours=5, minutes=30)))),
+        ("2024-03-31T18+01",
+         dt.datetime(2024, 3, 31, 18, tzinfo=dt.timezone(dt.timedelta(hours=1)))),
+        (" 2024-03-31T18:00:00+00:00 ", dt.datetime(2024, 3, 31, 18, tzinfo=UTC)),
+    ],
+)  # fmt: skip
+def test_parse_timestamp_reads_iso_8601(text, expected):
+    value = parse_timestamp(text)
+    assert value == expected
+    assert type(value) is type(expected)
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        assert isinstance(value.tzinfo, dt.timezone)  # stdlib offsets, not dateutil's
+
+
+@pytest.mark.parametrize(
+    "text", ["yesterday", "2024", "2024-03", "2024-13-01", "2024-02-30", "2024-03-31T25:00",
+             "31/03/2024", "2024-03-31T18:00:00+25:00", "", 42]
+)  # fmt: skip
+def test_parse_timestamp_refuses_the_rest_naming_the_field(text):
+    with pytest.raises(ArgumentError, match="when") as info:
+        parse_timestamp(text, field="when")  # type: ignore[arg-type]
+    assert info.value.field == "when"
+
+
+@given(
+    st.datetimes(min_value=dt.datetime(1900, 1, 1), max_value=dt.datetime(2200, 1, 1)),
+    st.integers(min_value=-14 * 60, max_value=14 * 60),
+)
+def test_parse_timestamp_inverts_isoformat(moment, minutes):
+    aware = moment.replace(tzinfo=dt.timezone(dt.timedelta(minutes=minutes)))
+    assert parse_timestamp(aware.isoformat()) == aware
+    assert parse_timestamp(moment.isoformat()) == moment
+    utc = moment.replace(tzinfo=UTC)
+    assert parse_timestamp(utc.isoformat().replace("+00:00", "Z")) == utc
+
+
+def test_as_of_accepts_z():
+    assert str(as_of_value("2024-01-01T16:00:00Z", tz="Asia/Shanghai")) == (
+        "2024-01-02T00:00:00.000000"
+    )
+
+
+def test_periods_has_no_other_iso_parser():
+    # One parser: as_of goes through parse_timestamp, not datetime.fromisoformat.
+    import inspect
+
+    from clientmodel import periods
+
+    source = inspect.getsource(periods)
+    assert "datetime.fromisoformat(" not in source

@@ -37,6 +37,13 @@ def test_rfm_heatmap_cells_and_orientation():
     assert [t.get_text() for t in ax.texts] == [str(int(v)) for v in grid.ravel()]
 
 
+def test_rfm_heatmap_colorbar_says_what_the_cells_hold():
+    ax = plot_rfm_heatmap([[1.0, 2.0], [3.0, 4.0]])
+    assert ax.images[0].colorbar.ax.get_ylabel() == "Customers"
+    ax = plot_rfm_heatmap([[1.0, 2.0], [3.0, 4.0]], label="Revenue (EUR)")
+    assert ax.images[0].colorbar.ax.get_ylabel() == "Revenue (EUR)"
+
+
 def test_rfm_heatmap_rejects_a_non_square_grid():
     with pytest.raises(ArgumentError, match="square"):
         plot_rfm_heatmap([[1, 2, 3]])
@@ -61,6 +68,10 @@ def test_cohort_retention_by_hand():
     shown = np.ma.filled(ax.images[0].get_array(), np.nan)
     np.testing.assert_allclose(shown, [[1.0, 0.5], [1.0, np.nan]])
     assert [t.get_text() for t in ax.texts] == ["100%", "50%", "100%"]
+    # Period 0 (always 100%) does not set the colour scale; a labelled colour bar gives it.
+    assert ax.images[0].get_clim() == (0.0, 0.5)
+    assert "Share of the cohort" in ax.images[0].colorbar.ax.get_ylabel()
+    assert ax.get_xlabel() == "Months since acquisition"
 
 
 def test_funnel_bars_and_conversion_labels():
@@ -68,7 +79,15 @@ def test_funnel_bars_and_conversion_labels():
     assert [p.get_width() for p in ax.patches] == [200, 50, 10]
     ticks = {t.get_text(): y for t, y in zip(ax.get_yticklabels(), ax.get_yticks(), strict=True)}
     assert ticks["lead"] > ticks["qualified"] > ticks["won"]  # the first stage on top
-    assert ax.texts[2].get_text() == "10  (20% of previous)"
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["200", "50", "25% of previous", "10", "20% of previous"]
+    # Every label lies within the axes (once: "2 (65% of previou" cut inside a narrow bar).
+    ax.figure.canvas.draw()
+    box = ax.get_window_extent()
+    for text in ax.texts:
+        extent = text.get_window_extent()
+        assert box.x0 <= extent.x0, text.get_text()
+        assert extent.x1 <= box.x1 + 1, text.get_text()
 
 
 def test_funnel_from_the_conversion_table_and_forecast_fan():

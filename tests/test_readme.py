@@ -33,3 +33,20 @@ def test_readme_examples_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     )
     exec(BLOCKS[1], namespace)  # the rules example
     assert eval("rules.evaluate(rule, customer, as_of=dt.date(2024, 6, 30))", namespace) is True
+
+
+def test_readme_command_line_session_runs(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    (session,) = [b for b in re.findall(r"```bash\n(.+?)\n```", README, flags=re.S) if "LOG=" in b]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", session.replace("python ", f"{sys.executable} ")],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "model.json").exists()
+    header = done.stdout.splitlines()[0].split(",")
+    assert {"customer_id", "clv", "p_alive", "churn_risk"} <= set(header)

@@ -237,3 +237,77 @@ def test_matches_a_plain_python_oracle(rows, kind):
         assert row["recency"] == rec
         assert row["T"] == t
         assert row["monetary_value"] == pytest.approx(mv)
+
+
+@pytest.mark.parametrize("session", ["UTC", "America/New_York", "Asia/Shanghai"])
+@pytest.mark.parametrize("tz", ["Asia/Shanghai", "UTC+08:00"])
+def test_duckdb_in_any_session_time_zone_gives_the_in_memory_summary(session, tz):
+    duckdb = pytest.importorskip("duckdb")
+    stamps = pd.to_datetime(["2024-01-01 07:00", "2024-01-10 23:30", "2024-01-10 01:00"])
+    log = pd.DataFrame(
+        {
+            "customer_id": ["a", "a", "b"],
+            "timestamp": stamps.tz_localize("Asia/Shanghai"),
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    # In memory, in Shanghai days: a first bought on 1 January (30 days before 31 January),
+    # b on 10 January (21 days). A UTC session used to say 31 and 22 (UTC days).
+    expected = summarize(log, as_of="2024-01-31", amount="amount")
+    assert expected["T"].tolist() == [30.0, 21.0]
+    con = duckdb.connect()
+    con.execute(f"SET TimeZone='{session}'")
+    relation = con.from_df(log)
+    got = summarize(relation, as_of="2024-01-31", amount="amount", tz=tz).order("customer_id")
+    frame = got.df()
+    assert frame["T"].tolist() == [30.0, 21.0]
+    assert frame["recency"].tolist() == [9.0, 0.0]
+    first = pd.to_datetime(frame["first_purchase"]).dt.tz_convert("UTC")
+    assert first.tolist() == expected["first_purchase"].dt.tz_convert("UTC").tolist()
+    with pytest.raises(DataError, match="pass tz="):
+        summarize(relation, as_of="2024-01-31", amount="amount")
+
+
+_engine_rows = st.lists(
+    st.tuples(
+        st.integers(0, 5),
+        st.integers(0, 24 * 120),
+        st.sampled_from([12.5, 3.0, 0.1, -2.0]),
+    ),
+    min_size=1,
+    max_size=25,
+)
+
+
+@settings(max_examples=20, deadline=None)
+@given(_engine_rows, st.sampled_from(["D", "W", "M"]), st.sampled_from(["D", "W"]))
+def test_eager_polars_lazy_and_duckdb_agree(rows, unit, merge):
+    """Counts and dates equal, durations and sums to 1e-12 (docs/scaling.md)."""
+    duckdb = pytest.importorskip("duckdb")
+    start = dt.datetime(2024, 1, 1, tzinfo=dt.UTC)
+    frame = pd.DataFrame(
+        {
+            "customer_id": [f"c{c}" for c, _, _ in rows],
+            "timestamp": [start + dt.timedelta(hours=h) for _, h, _ in rows],
+            "amount": [a for _, _, a in rows],
+        }
+    )
+    # Keep customers with a purchase: refund-only customers are an error on every path.
+    buyers = set(frame.loc[frame["amount"] >= 0, "customer_id"])
+    frame = frame[frame["customer_id"].isin(buyers)].reset_index(drop=True)
+    if frame.empty:
+        return
+    kw = {"as_of": "2024-05-31", "unit": unit, "merge": merge, "amount": "amount"}
+    eager = summarize(frame, **kw).sort_values("customer_id").reset_index(drop=True)
+    lazy = summarize(pl.from_pandas(frame).lazy(), **kw).collect().sort("customer_id")
+    con = duckdb.connect()
+    duck = summarize(con.from_df(frame), tz="UTC", **kw).order("customer_id").df()
+    for other in (lazy.to_pandas(), duck):
+        assert other["customer_id"].tolist() == eager["customer_id"].tolist()
+        assert other["frequency"].tolist() == eager["frequency"].tolist()
+        assert other["orders"].tolist() == eager["orders"].tolist()
+        for column in ("recency", "T", "monetary_value", "revenue"):
+            np.testing.assert_allclose(other[column], eager[column], rtol=1e-12, atol=1e-12)
+        for column in ("first_purchase", "last_purchase"):
+            got = pd.to_datetime(other[column], utc=True)
+            assert got.tolist() == eager[column].dt.tz_convert("UTC").tolist()

@@ -22,6 +22,7 @@ from typing import Any, Literal, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import numpy as np
+from dateutil.parser import isoparse
 from dateutil.relativedelta import relativedelta
 from numpy.typing import NDArray
 
@@ -32,6 +33,7 @@ __all__ = [
     "Unit",
     "as_of_value",
     "duration_in_units",
+    "parse_timestamp",
     "parse_unit",
     "period_start",
     "relative_delta",
@@ -92,6 +94,49 @@ def duration_in_units(delta: NDArray[Any], unit: str) -> NDArray[np.float64]:
     return np.asarray(days / UNIT_DAYS[u], dtype=np.float64)
 
 
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_TIMESTAMP = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}(:\d{2}(:\d{2}([.,]\d+)?)?)?([Zz]|[+-]\d{2}(:?\d{2})?)?"
+)
+
+
+def parse_timestamp(text: str, *, field: str = "value") -> dt.date | dt.datetime:
+    """Read an ISO 8601 date or timestamp: the one parser of the library, the same on every Python.
+
+    Accepted: ``YYYY-MM-DD`` (a :class:`~datetime.date`), and ``YYYY-MM-DD`` followed by ``T``
+    (or a space) and ``HH[:MM[:SS[.ffffff]]]``, optionally with ``Z`` or an offset ``+HH:MM``,
+    ``+HHMM`` or ``+HH`` (a :class:`~datetime.datetime`, timezone-aware with a fixed offset
+    when one is given). Unlike :meth:`datetime.datetime.fromisoformat` on Python 3.10, ``Z``
+    and fractions of any length are read. Anything else is an
+    :class:`~clientmodel.errors.ArgumentError` naming ``field``.
+
+    Examples
+    --------
+    >>> parse_timestamp("2024-03-31T18:00:00Z")
+    datetime.datetime(2024, 3, 31, 18, 0, tzinfo=datetime.timezone.utc)
+    >>> parse_timestamp("2024-03-31")
+    datetime.date(2024, 3, 31)
+    """
+    raw = text.strip() if isinstance(text, str) else None
+    try:
+        if raw is not None and _ISO_DATE.fullmatch(raw):
+            return dt.date.fromisoformat(raw)
+        if raw is not None and _ISO_TIMESTAMP.fullmatch(raw):
+            value = isoparse((raw[:10] + "T" + raw[11:]).upper().replace(",", "."))
+            offset = value.utcoffset()
+            if offset is None:
+                return value
+            zone = dt.timezone.utc if offset == dt.timedelta(0) else dt.timezone(offset)
+            return value.replace(tzinfo=zone)
+    except (ValueError, OverflowError):
+        pass
+    raise ArgumentError(
+        f"{field}={text!r} is not an ISO 8601 date or timestamp (e.g. '2024-03-31', "
+        "'2024-03-31T18:00:00+00:00' or '2024-03-31T18:00:00Z')",
+        field=field,
+    )
+
+
 def as_of_value(as_of: Any, *, tz: str | None, field: str = "as_of") -> np.datetime64:
     """Turn the caller's ``as_of`` into a wall-clock ``datetime64[us]`` in the data's timezone.
 
@@ -110,17 +155,7 @@ def as_of_value(as_of: Any, *, tz: str | None, field: str = "as_of") -> np.datet
     if isinstance(value, np.datetime64):
         value = value.astype("datetime64[us]").item()
     if isinstance(value, str):
-        try:
-            text = value.strip()
-            value = (
-                dt.date.fromisoformat(text) if len(text) == 10 else dt.datetime.fromisoformat(text)
-            )
-        except ValueError as exc:
-            raise ArgumentError(
-                f"{field}={as_of!r} is not an ISO 8601 date or timestamp "
-                "(e.g. '2024-03-31' or '2024-03-31T18:00:00+00:00')",
-                field=field,
-            ) from exc
+        value = parse_timestamp(value, field=field)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             if tz is None:

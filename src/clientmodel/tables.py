@@ -40,6 +40,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import EXACT_INTEGER_LIMIT, check_choice
 from clientmodel.errors import DataError, describe_rows
 from clientmodel.periods import timezone
 
@@ -263,10 +264,16 @@ class Table:
         >>> read_table({"x": ["1.5", 2]}).numbers("x")
         array([1.5, 2. ])
         """
+        check_choice(kind, "kind", ("float", "int", "count"))
         arr = self.raw(column)
         nulls = self._nulls(column, arr)
         if nulls.any() and not allow_null:
             raise _bad(column, nulls, arr, "null value(s)", "fill or drop them first")
+        if arr.dtype.kind == "c" or (
+            arr.dtype.kind == "O" and any(isinstance(v, complex) for v in arr)
+        ):
+            cplx = np.fromiter((complex(v).imag != 0 for v in arr), dtype=bool, count=len(arr))
+            raise _bad(column, cplx, arr, "complex value(s)", "use real numbers")
         if arr.dtype.kind in "biuf":
             out = arr.astype(np.float64)
         else:
@@ -297,6 +304,16 @@ class Table:
             neg = (out < 0) & ~nulls
             if neg.any():
                 raise _bad(column, neg, arr, "negative count(s)", "counts are >= 0")
+        if arr.dtype.kind in "iu" and not nulls.any():
+            # integer input stays exact (the float64 copy above is only for the checks)
+            if arr.dtype.kind == "u" and len(arr) and int(arr.max()) > np.iinfo(np.int64).max:
+                big = arr > np.iinfo(np.int64).max
+                raise _bad(column, big, arr, "integer(s) beyond int64", "use values below 2**63")
+            return arr.astype(np.int64)
+        huge = (np.abs(out) >= EXACT_INTEGER_LIMIT) & ~nulls
+        if huge.any():
+            # a float or text spelling of a whole number is exact only below 2**53
+            raise _bad(column, huge, arr, "integer(s) too large", "use whole numbers below 2**53")
         if allow_null and nulls.any():
             return out
         return out.astype(np.int64)
@@ -314,6 +331,8 @@ class Table:
               dtype='datetime64[us]')
         """
         self.require(column)
+        if tz is not None:
+            timezone(tz)  # an unknown zone is an error even when the column needs none
         if self._frame is not None:
             return self._frame_timestamps(column, tz)
         return _sequence_timestamps(column, self.raw(column), tz)
@@ -484,6 +503,11 @@ def read_table(data: Any, *, name: str = "table") -> Table:
                     f"got {type(value).__name__}",
                     field=key,
                 )
+            if getattr(value, "ndim", 1) != 1:
+                raise DataError(
+                    f"{name} column {key!r} must be 1-d, got an array of shape {value.shape}",
+                    field=key,
+                )
             lengths[key] = len(value)
         if len(set(lengths.values())) > 1:
             raise DataError(
@@ -497,6 +521,12 @@ def read_table(data: Any, *, name: str = "table") -> Table:
             f"{name} must be a DataFrame or a mapping of column -> values, got a "
             f"{type(data).__name__}; for a list of records build a dict of columns first",
         )
+    duplicated = _duplicated_columns(data)
+    if duplicated:
+        raise DataError(
+            f"{name} has duplicate column name(s) {duplicated}; every column needs its own name",
+            field=str(duplicated[0]),
+        )
     try:
         frame = nw.from_native(data, eager_only=True)
     except TypeError as exc:
@@ -509,6 +539,25 @@ def read_table(data: Any, *, name: str = "table") -> Table:
                 f"column -> values; got {type(data).__module__}.{type(data).__name__}",
             ) from exc
     return Table("frame", tuple(frame.columns), len(frame), frame=frame, mapping=None, name=name)
+
+
+def _duplicated_columns(data: Any) -> list[Any]:
+    """Column names a native frame holds twice (pandas allows it; narwhals would leak its error)."""
+    names = getattr(data, "column_names", None)  # pyarrow's .columns are the arrays
+    if names is None:
+        names = getattr(data, "columns", None)
+    if names is None or isinstance(names, str):
+        return []
+    seen: set[Any] = set()
+    twice = []
+    try:
+        for n in names:
+            if n in seen:
+                twice.append(n)
+            seen.add(n)
+    except TypeError:  # not a sequence of names: narwhals will say what it is
+        return []
+    return twice
 
 
 def _lazy(data: Any) -> nw.LazyFrame[Any] | None:
@@ -529,6 +578,11 @@ def integer_codes(arr: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[Any]]:
     >>> codes.tolist(), uniques.tolist()
     ([2, 0, 2, 1], [3, 5, 7])
     """
+    if arr.ndim != 1 or arr.dtype.kind not in "iu":
+        raise DataError(
+            f"integer_codes needs a 1-d array of integers, got {arr.ndim}-d {arr.dtype}",
+            field="arr",
+        )
     if len(arr) == 0:
         return np.zeros(0, dtype=np.int64), arr[:0]
     lo, hi = int(arr.min()), int(arr.max())

@@ -1,6 +1,31 @@
-"""From a transaction log to the customer summary: the sufficient statistics of the BTYD models.
+"""The one reader of purchase logs: per-customer history and the BTYD summary.
 
-One row per customer:
+Every function that starts from a transaction log -- :func:`summarize`,
+:func:`calibration_holdout`, and in :mod:`clientmodel.segments` the RFM values, lifecycle stages,
+cohort tables and acquisition value -- reads it through :func:`customer_history`, so one rule
+decides what a purchase is, which rows merge into one order and what happens to rows after
+``as_of``. A customer therefore has the same orders, first and last purchase and revenue through
+every door.
+
+The rules, written once
+-----------------------
+* **Merge.** Rows of one customer in the same calendar period of ``merge`` (a day by default,
+  the convention of the BTYD literature) are one *order*; ``merge=None`` counts every row.
+  Periods are read on the wall clock of the log's timezone.
+* **Refunds.** A row with a negative amount is a refund. It is netted into ``revenue`` (in the
+  period it happens) but is **never an order**: it does not create a period, move the first or
+  last purchase, ``recency`` or ``monetary_value``, and does not make a customer active in a
+  cohort period. A customer whose rows in the window are all refunds has no purchase to net them
+  into: that is a :class:`~clientmodel.errors.DataError` unless ``refund_only="exclude"``, which
+  leaves them out and counts them (``CustomerHistory.refund_only_excluded``).
+* **After as_of.** Rows after ``as_of`` are an error by default (``after_as_of="error"``);
+  ``after_as_of="exclude"`` leaves them out and reports how many per customer.
+* **Nothing to summarise.** An empty log, or an ``as_of`` before every purchase, is a
+  :class:`~clientmodel.errors.DataError`, never an empty result.
+
+The summary
+-----------
+:func:`summarize` gives one row per customer:
 
 ========================  ================================================================
 ``frequency``             repeat purchases: distinct purchase periods minus one
@@ -13,13 +38,11 @@ One row per customer:
 ``revenue``               total amount, refunds netted; with ``amount``
 ========================  ================================================================
 
-Rows on the same calendar period of ``merge`` (a day by default, the convention of the BTYD
-literature) count as one purchase whose value is their sum; ``merge=None`` counts every row.
-Durations are measured between the starts of merged periods, so a customer whose first purchase
-is on 1 January 1997 has ``T = 272 / 7`` weeks as of 30 September 1997 whatever the hour.
-
-Refunds: a row with a negative amount is a refund. It is netted into ``revenue`` but is never a
-purchase: it does not create a period, move ``recency`` or enter ``monetary_value``.
+``frequency``, ``recency`` and ``T`` keep the names of the BTYD literature (Fader, Hardie & Lee
+2005); the segment tables use ``orders`` and ``days_since_last`` instead, so the two cannot be
+mixed up in a join. Durations are measured between the starts of merged periods, so a customer
+whose first purchase is on 1 January 1997 has ``T = 272 / 7`` weeks as of 30 September 1997
+whatever the hour.
 
 Lazy frames
 -----------
@@ -36,30 +59,470 @@ digits (engines add in their own order) and timestamps keep the engine's time un
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from typing import Any, Literal
 
+import attrs
 import narwhals.stable.v2 as nw
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import check_choice, mask_identifier
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.periods import (
     UNIT_DAYS,
     as_of_value,
-    duration_in_units,
     parse_unit,
     period_start,
+    timezone,
 )
 from clientmodel.tables import LazyTable, LazyTimestamps, Table, is_lazy, read_lazy, read_table
 
-__all__ = ["calibration_holdout", "distinct_histories", "summarize"]
+__all__ = [
+    "CustomerHistory",
+    "calibration_holdout",
+    "customer_history",
+    "distinct_histories",
+    "summarize",
+]
 
 AfterAsOf = Literal["error", "exclude"]
+RefundOnly = Literal["error", "exclude"]
+_POLICIES = ("error", "exclude")
+_US_PER_DAY = 86_400_000_000
 
 
 class _EmptyWindow(DataError):
     """No purchase falls in the window (a partition may legitimately have none)."""
+
+
+@attrs.frozen(eq=False)
+class CustomerHistory:
+    """Every customer's purchase history up to ``as_of``, read once from a log.
+
+    Build it with :func:`customer_history`. Per-customer arrays are aligned with ``ids``; order
+    arrays hold one entry per order (merged period), sorted by customer then period; row arrays
+    hold the log's rows in the window (purchases and refunds) in log order.
+
+    Attributes
+    ----------
+    ids:
+        The customers with at least one purchase in the window, sorted.
+    orders:
+        Orders per customer (distinct purchase periods).
+    first_purchase, last_purchase:
+        Wall-clock time (``datetime64[us]``) of each customer's first and last purchase row.
+    first_period, last_period:
+        Start of the first and last purchase period, as a period number (days since 1970-01-01,
+        or microseconds with ``merge=None``).
+    revenue:
+        Net amount in the window, refunds included (zeros without an amount column).
+    refunds:
+        Sum of the refunds in the window (<= 0).
+    first_order_value:
+        Value of the first order (the purchases of the first period).
+    excluded_after_as_of:
+        Rows after ``as_of`` left out per customer (zeros unless ``after_as_of="exclude"``).
+    order_customer, order_period:
+        Index into ``ids`` and period number of every order.
+    row_customer, row_time, row_amount, row_purchase:
+        The rows in the window: index into ``ids``, wall-clock time, amount (zeros without an
+        amount column) and whether the row is a purchase (not a refund).
+    as_of:
+        The end of the window (wall clock, ``datetime64[us]``).
+    as_of_period:
+        Period number of ``as_of``.
+    merge:
+        The merge unit (``None``: every row is an order).
+    tz:
+        Timezone of the wall-clock times (``None`` for a log of calendar dates).
+    has_amount:
+        Whether the log had an amount column.
+    amount_column:
+        Its name (``None`` without one).
+    refund_only_excluded:
+        Customers left out because all their rows in the window were refunds.
+    table:
+        The caller's table, which results are handed back in the kind of.
+
+    Examples
+    --------
+    >>> h = customer_history({"customer_id": ["a", "a"], "amount": [100.0, -100.0],
+    ...                       "timestamp": ["2024-01-01", "2024-03-25"]},
+    ...                      as_of="2024-03-31", amount="amount")
+    >>> h.orders.tolist(), h.revenue.tolist(), str(h.last_purchase[0])[:10]
+    ([1], [0.0], '2024-01-01')
+    """
+
+    ids: NDArray[Any]
+    orders: NDArray[np.int64]
+    first_purchase: NDArray[np.datetime64]
+    last_purchase: NDArray[np.datetime64]
+    first_period: NDArray[np.int64]
+    last_period: NDArray[np.int64]
+    revenue: NDArray[np.float64]
+    refunds: NDArray[np.float64]
+    first_order_value: NDArray[np.float64]
+    excluded_after_as_of: NDArray[np.int64]
+    order_customer: NDArray[np.int64]
+    order_period: NDArray[np.int64]
+    row_customer: NDArray[np.int64]
+    row_time: NDArray[np.datetime64]
+    row_amount: NDArray[np.float64]
+    row_purchase: NDArray[np.bool_]
+    as_of: np.datetime64
+    as_of_period: int
+    merge: str | None
+    tz: str | None
+    has_amount: bool
+    refund_only_excluded: int
+    table: Table
+    amount_column: str | None = None
+
+    @property
+    def n_customers(self) -> int:
+        """Number of customers (rows of the per-customer arrays)."""
+        return len(self.ids)
+
+    def days(self, periods: NDArray[np.int64]) -> NDArray[np.float64]:
+        """Period-number differences in days (micro-second numbers with ``merge=None``)."""
+        if self.merge is None:
+            return np.asarray(periods / _US_PER_DAY, dtype=np.float64)
+        return np.asarray(periods, dtype=np.float64)
+
+    def btyd(self, unit: str) -> dict[str, NDArray[Any]]:
+        """``frequency``, ``recency`` and ``T`` in ``unit`` (the summary's definitions)."""
+        scale = UNIT_DAYS[parse_unit(unit)]
+        return {
+            "frequency": (self.orders - 1).astype(np.int64),
+            "recency": self.days(self.last_period - self.first_period) / scale,
+            "T": self.days(self.as_of_period - self.first_period) / scale,
+        }
+
+    def monetary_value(self) -> NDArray[np.float64]:
+        """Mean value of the repeat orders (0 for a customer without one)."""
+        frequency = self.orders - 1
+        repeat = self.revenue - self.refunds - self.first_order_value
+        out = np.where(frequency > 0, repeat / np.maximum(frequency, 1), 0.0)
+        return np.asarray(out, dtype=np.float64)
+
+    def days_since_last(self) -> NDArray[np.int64]:
+        """Whole calendar days from each customer's last purchase day to the day of ``as_of``."""
+        day = self.as_of.astype("datetime64[D]").astype(np.int64)
+        last = self.last_purchase.astype("datetime64[D]").astype(np.int64)
+        return np.asarray(day - last, dtype=np.int64)
+
+    def dates(self, times: NDArray[np.datetime64]) -> NDArray[Any]:
+        """Wall-clock times as the result columns carry them (dates for a log of dates)."""
+        return times if self.tz is not None else times.astype("datetime64[D]")
+
+    def result(self, columns: dict[str, NDArray[Any]]) -> Any:
+        """Hand per-customer columns back in the caller's kind of table."""
+        return self.table.result(columns, tz=self.tz)
+
+
+def customer_history(
+    transactions: Any,
+    *,
+    as_of: Any,
+    customer: str = "customer_id",
+    time: str = "timestamp",
+    amount: str | None = None,
+    merge: str | None = "D",
+    tz: str | None = None,
+    after_as_of: AfterAsOf = "error",
+    refund_only: RefundOnly = "error",
+) -> CustomerHistory:
+    """Read a transaction log into a :class:`CustomerHistory` (the rules of the module notes).
+
+    Parameters
+    ----------
+    transactions:
+        pandas, polars or pyarrow table, or a mapping of column -> sequence, one row per
+        transaction.
+    as_of:
+        The end of the window: a date (its end counts), an aware datetime or an ISO string.
+    customer, time, amount:
+        Column names; without ``amount`` every row is a purchase of value 0.
+    merge:
+        Rows in the same calendar period of this unit are one order (``None``: every row).
+    tz:
+        Timezone of naive timestamps; with aware timestamps, the timezone to read them in.
+    after_as_of:
+        ``"error"`` (default) or ``"exclude"`` (rows after ``as_of`` left out, counted).
+    refund_only:
+        ``"error"`` (default) or ``"exclude"`` (customers with only refunds left out, counted).
+
+    Examples
+    --------
+    >>> log = {"customer_id": [2, 1, 2], "timestamp": ["2024-01-02", "2024-01-05", "2024-01-02"]}
+    >>> h = customer_history(log, as_of="2024-01-31")
+    >>> h.ids.tolist(), h.orders.tolist(), h.days_since_last().tolist()
+    ([1, 2], [1, 1], [26, 29])
+    """
+    refund_only = _policy(refund_only, "refund_only")
+    rows = _read_rows(transactions, customer=customer, time=time, amount=amount, merge=merge, tz=tz)
+    end = as_of_value(as_of, tz=rows.tz)
+    return _history(rows.upto(end, as_of, after_as_of), refund_only=refund_only)
+
+
+@attrs.frozen
+class _Rows:
+    """A validated log as aligned arrays; customers factorised into sorted codes."""
+
+    codes: NDArray[np.int64]
+    customers: NDArray[Any]
+    times: NDArray[np.datetime64]
+    amounts: NDArray[np.float64] | None
+    excluded: NDArray[np.int64]
+    end: np.datetime64
+    merge: str | None
+    tz: str | None
+    time: str
+    amount: str | None
+    table: Table
+
+    def upto(self, end: np.datetime64, as_of: Any, after_as_of: Any) -> _Rows:
+        """The rows at or before ``end`` under the ``after_as_of`` policy."""
+        after_as_of = _policy(after_as_of, "after_as_of")
+        after = self.times > end
+        if not after.any():
+            return attrs.evolve(self, end=end)
+        if after_as_of == "error":
+            raise _after_error(self.times, after, self.time, "as_of", as_of)
+        keep = ~after
+        return attrs.evolve(
+            self,
+            codes=self.codes[keep],
+            times=self.times[keep],
+            amounts=self.amounts[keep] if self.amounts is not None else None,
+            excluded=self.excluded + np.bincount(self.codes[after], minlength=len(self.customers)),
+            end=end,
+        )
+
+    def subset(self, keep: NDArray[np.bool_], end: np.datetime64) -> _Rows:
+        """Some rows, with ``end`` as the window's end."""
+        return attrs.evolve(
+            self,
+            codes=self.codes[keep],
+            times=self.times[keep],
+            amounts=self.amounts[keep] if self.amounts is not None else None,
+            end=end,
+        )
+
+
+def _read_rows(
+    transactions: Any,
+    *,
+    customer: str,
+    time: str,
+    amount: str | None,
+    merge: str | None,
+    tz: str | None,
+) -> _Rows:
+    table = read_table(transactions, name="transactions")
+    if tz is not None:
+        timezone(tz)  # an unknown zone is refused even when the log holds dates
+    if merge is not None:
+        merge = parse_unit(merge, field="merge")
+    table.require(customer, time, *([amount] if amount else []))
+    if table.n_rows == 0:
+        raise DataError("transactions is empty: it needs at least one row", field=customer)
+    codes, customers = table.factorize(customer)
+    stamps = table.timestamps(time, tz=tz)
+    amounts = table.numbers(amount) if amount else None
+    return _Rows(
+        codes=codes,
+        customers=customers,
+        times=stamps.values,
+        amounts=amounts,
+        excluded=np.zeros(len(customers), dtype=np.int64),
+        end=np.datetime64("NaT", "us"),
+        merge=merge,
+        tz=stamps.tz,
+        time=time,
+        amount=amount,
+        table=table,
+    )
+
+
+def _history(log: _Rows, *, refund_only: str) -> CustomerHistory:
+    """The per-customer history of the rows (the one place the rules are applied)."""
+    codes, times, amounts, customers = log.codes, log.times, log.amounts, log.customers
+    excluded, merge, n = log.excluded, log.merge, len(log.customers)
+    if len(codes) == 0:
+        raise _EmptyWindow(
+            f"no transaction falls at or before as_of ({log.end}): the history would be empty; "
+            "pass a later as_of",
+            field=log.time,
+        )
+    purchase = amounts >= 0 if amounts is not None else np.ones(len(codes), dtype=bool)
+    every = bool(purchase.all())  # the common case: no refund, no copies of the rows
+    seen = np.bincount(codes, minlength=n) > 0
+    buyer = seen if every else np.bincount(codes[purchase], minlength=n) > 0
+    refunders = seen & ~buyer
+    n_refund_only = int(refunders.sum())
+    if n_refund_only and refund_only == "error":
+        shown = [mask_identifier(_plain(c)) for c in customers[refunders][:5]]
+        raise DataError(
+            f"{n_refund_only} customer(s) have refunds (negative amounts) but no purchase in the "
+            f"window: {shown}; a refund needs its purchase in the log (filter these customers "
+            "out first, or pass refund_only='exclude' to leave them out, counted)",
+            field=log.amount or log.time,
+        )
+    if not buyer.any():
+        raise _EmptyWindow(
+            "no purchase falls in the window: the history would be empty", field=log.time
+        )
+    if not buyer.all():  # renumber the customers that bought
+        lookup = np.cumsum(buyer) - 1
+        rows = buyer[codes]
+        codes = lookup[codes[rows]]
+        times, purchase = times[rows], purchase[rows]
+        amounts = amounts[rows] if amounts is not None else None
+        customers, excluded = customers[buyer], excluded[buyer]
+        n = len(customers)
+    money = amounts if amounts is not None else np.zeros(len(codes))
+    period = _period_number(times, merge)
+    buy_codes = codes if every else codes[purchase]
+    buy_times = times.view(np.int64) if every else times.view(np.int64)[purchase]
+    first_period, last_period, order_customer, order_period = _orders(
+        buy_codes, period if every else period[purchase], n
+    )
+    orders = np.bincount(order_customer, minlength=n).astype(np.int64)
+    first = np.full(n, np.iinfo(np.int64).max)
+    last = np.full(n, np.iinfo(np.int64).min)
+    np.minimum.at(first, buy_codes, buy_times)
+    np.maximum.at(last, buy_codes, buy_times)
+    del buy_codes, buy_times
+    revenue = _sums(codes, money, n)
+    refunds = np.zeros(n) if every else _sums(codes[~purchase], money[~purchase], n)
+    in_first = period == first_period[codes]
+    if not every:
+        in_first &= purchase
+    first_value = _sums(codes[in_first], money[in_first], n) if log.amount else np.zeros(n)
+    if log.amount is not None:
+        _check_sums(revenue, refunds, log.amount, customers)
+    return CustomerHistory(
+        ids=customers,
+        orders=orders,
+        first_purchase=first.view("datetime64[us]"),
+        last_purchase=last.view("datetime64[us]"),
+        first_period=first_period,
+        last_period=last_period,
+        revenue=revenue.astype(np.float64),
+        refunds=refunds.astype(np.float64),
+        first_order_value=first_value.astype(np.float64),
+        excluded_after_as_of=excluded.astype(np.int64),
+        order_customer=order_customer,
+        order_period=order_period,
+        row_customer=codes,
+        row_time=times,
+        row_amount=money,
+        row_purchase=purchase,
+        as_of=log.end,
+        as_of_period=int(_period_number(np.array([log.end]), merge)[0]),
+        merge=merge,
+        tz=log.tz,
+        has_amount=log.amount is not None,
+        refund_only_excluded=n_refund_only,
+        table=log.table,
+        amount_column=log.amount,
+    )
+
+
+def _policy(value: Any, field: str) -> Literal["error", "exclude"]:
+    return "error" if check_choice(value, field, _POLICIES) == "error" else "exclude"
+
+
+def _period_number(times: NDArray[np.datetime64], merge: str | None) -> NDArray[np.int64]:
+    """The start of each time's merge period: a day number, or microseconds with no merge."""
+    if merge is None:
+        return np.asarray(times.astype("datetime64[us]").view(np.int64), dtype=np.int64)
+    if merge == "D":
+        return np.asarray(times.astype("datetime64[D]").view(np.int64), dtype=np.int64)
+    return np.asarray(period_start(times, merge).view(np.int64), dtype=np.int64)
+
+
+def _orders(
+    codes: NDArray[np.int64], period: NDArray[np.int64], n: int
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """Distinct (customer, period) pairs, sorted, and each customer's first and last period.
+
+    One in-place sort of a single packed key (the customer code in the high bits, the period's
+    offset in the low bits; 32-bit when it fits) instead of a lexsort of two keys: the log can
+    arrive in any order. Memory is touched as little as possible (few, small temporaries).
+    """
+    low = int(period.min())
+    bits = (int(period.max()) - low).bit_length()
+    width = bits + max(n - 1, 1).bit_length()
+    if width > 62:  # periods of microseconds over a long span: two keys
+        order = np.lexsort((period, codes))
+        c, p = codes[order], period[order]
+        new = np.r_[True, (c[1:] != c[:-1]) | (p[1:] != p[:-1])]
+        order_customer, order_period = c[new], p[new]
+    else:
+        kind = np.int32 if width <= 31 else np.int64
+        key = codes.astype(kind)
+        np.left_shift(key, bits, out=key)
+        offset = np.subtract(period, low, dtype=np.int64).astype(kind, copy=False)
+        np.bitwise_or(key, offset, out=key)
+        del offset
+        key.sort()
+        new = np.empty(len(key), dtype=bool)
+        new[0] = True
+        np.not_equal(key[1:], key[:-1], out=new[1:])
+        pairs = key[new]
+        del key, new
+        order_customer = (pairs >> bits).astype(np.int64)
+        order_period = (pairs & ((1 << bits) - 1)).astype(np.int64) + low
+    starts = np.flatnonzero(np.r_[True, order_customer[1:] != order_customer[:-1]])
+    ends = np.r_[starts[1:], len(order_customer)] - 1
+    return (
+        np.asarray(order_period[starts], dtype=np.int64),
+        np.asarray(order_period[ends], dtype=np.int64),
+        np.asarray(order_customer, dtype=np.int64),
+        np.asarray(order_period, dtype=np.int64),
+    )
+
+
+def _sums(codes: NDArray[np.int64], values: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    with np.errstate(over="ignore", invalid="ignore"):  # overflow is reported by _check_sums
+        return np.asarray(np.bincount(codes, weights=values, minlength=n), dtype=np.float64)
+
+
+def _check_sums(
+    revenue: NDArray[np.float64], refunds: NDArray[np.float64], column: str, ids: NDArray[Any]
+) -> None:
+    """Sums of finite amounts can still overflow (amounts near 1e308): refuse, don't return inf."""
+    bad = ~np.isfinite(revenue) | ~np.isfinite(refunds)
+    if bad.any():
+        shown = [mask_identifier(_plain(c)) for c in ids[bad][:5]]
+        raise DataError(
+            f"the amounts of {int(bad.sum())} customer(s) add up beyond float64's range "
+            f"({shown}): revenue would be infinite; check column {column!r} or rescale it "
+            "(e.g. to thousands)",
+            field=column,
+        )
+
+
+def _plain(value: Any) -> Any:
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _after_error(
+    times: NDArray[np.datetime64], after: NDArray[np.bool_], column: str, field: str, value: Any
+) -> DataError:
+    rows = np.flatnonzero(after)
+    return DataError(
+        f"{len(rows)} transaction(s) fall after {field}={value!r}: "
+        f"{describe_rows(rows[:5], [str(t) for t in times[rows[:5]]])}; "
+        f"pass a later {field}, or "
+        "after_as_of='exclude' to leave them out (counted per customer)",
+        field=column,
+        rows=rows[:5].tolist(),
+    )
 
 
 def summarize(
@@ -93,7 +556,9 @@ def summarize(
         Purchases in the same calendar period of this unit count as one (``"D"`` by default);
         ``None`` counts every row as its own purchase.
     tz:
-        Timezone of naive timestamps (naive timestamps are rejected without it).
+        Timezone of naive timestamps (naive timestamps are rejected without it); with aware
+        timestamps, the zone whose calendar days count. Required for a duckdb
+        ``TIMESTAMP WITH TIME ZONE`` column, whose zone duckdb keeps in the connection.
     after_as_of:
         ``"error"`` (default) rejects transactions after ``as_of``; ``"exclude"`` leaves them out
         and reports how many per customer in an ``excluded_after_as_of`` column.
@@ -122,6 +587,7 @@ def summarize(
     >>> out.sort("customer_id").collect()["monetary_value"].to_list()
     [20.0, 0.0]
     """
+    parse_unit(unit)
     if is_lazy(transactions):
         return _summarize_lazy(
             read_lazy(transactions, name="transactions"),
@@ -132,28 +598,33 @@ def summarize(
             amount=amount,
             merge=merge,
             tz=tz,
-            after_as_of=after_as_of,
+            after_as_of=_policy(after_as_of, "after_as_of"),
         )
-    table = read_table(transactions, name="transactions")
-    log = _read_log(table, customer=customer, time=time, amount=amount, tz=tz, merge=merge)
-    parse_unit(unit)
-    end = as_of_value(as_of, tz=log.tz)
-    after = log.times > end
-    out: dict[str, NDArray[Any]] = {}
-    if after.any():
-        if after_as_of == "error":
-            raise _after_error(log, after, "as_of", as_of)
-        if after_as_of != "exclude":
-            raise ArgumentError(
-                f"after_as_of={after_as_of!r}; use 'error' or 'exclude'", field="after_as_of"
-            )
-    stats = _customer_stats(log, ~after, end, unit=unit, merge=merge)
-    out = {customer: stats.pop("customer"), **stats}
+    history = customer_history(
+        transactions,
+        as_of=as_of,
+        customer=customer,
+        time=time,
+        amount=amount,
+        merge=merge,
+        tz=tz,
+        after_as_of=after_as_of,
+    )
+    out = _summary_columns(history, customer, unit)
     if after_as_of == "exclude":
-        codes = np.searchsorted(log.customers, out[customer])
-        counts = np.bincount(log.codes[after], minlength=len(log.customers))
-        out["excluded_after_as_of"] = counts[codes]
-    return table.result(out, tz=log.tz)
+        out["excluded_after_as_of"] = history.excluded_after_as_of
+    return history.result(out)
+
+
+def _summary_columns(history: CustomerHistory, customer: str, unit: str) -> dict[str, Any]:
+    out: dict[str, NDArray[Any]] = {customer: history.ids, **history.btyd(unit)}
+    out["orders"] = history.orders
+    out["first_purchase"] = history.dates(history.first_purchase)
+    out["last_purchase"] = history.dates(history.last_purchase)
+    if history.has_amount:
+        out["monetary_value"] = history.monetary_value()
+        out["revenue"] = history.revenue
+    return out
 
 
 def calibration_holdout(
@@ -175,7 +646,7 @@ def calibration_holdout(
     holdout is not part of the calibrated population). Added columns: ``frequency_holdout``
     (purchase periods in ``(calibration_end, holdout_end]``), ``duration_holdout`` (length of the
     holdout in ``unit``) and, with ``amount``, ``monetary_value_holdout`` (mean purchase value in
-    the holdout, 0 without one).
+    the holdout, 0 without one). Rows after ``holdout_end`` follow ``after_as_of``.
 
     Examples
     --------
@@ -186,173 +657,44 @@ def calibration_holdout(
     >>> s["frequency"].tolist(), s["frequency_holdout"].tolist(), s["duration_holdout"].tolist()
     ([1, 0], [1, 0], [4.0, 4.0])
     """
-    table = read_table(transactions, name="transactions")
-    log = _read_log(table, customer=customer, time=time, amount=amount, tz=tz, merge=merge)
     parse_unit(unit)
-    cal_end = as_of_value(calibration_end, tz=log.tz, field="calibration_end")
-    hold_end = as_of_value(holdout_end, tz=log.tz, field="holdout_end")
+    rows = _read_rows(transactions, customer=customer, time=time, amount=amount, merge=merge, tz=tz)
+    cal_end = as_of_value(calibration_end, tz=rows.tz, field="calibration_end")
+    hold_end = as_of_value(holdout_end, tz=rows.tz, field="holdout_end")
     if hold_end <= cal_end:
         raise ArgumentError(
             f"holdout_end={holdout_end!r} must be after calibration_end={calibration_end!r}",
             field="holdout_end",
         )
-    after = log.times > hold_end
-    if after.any() and after_as_of == "error":
-        raise _after_error(log, after, "holdout_end", holdout_end)
-    calibration = log.times <= cal_end
-    stats = _customer_stats(log, calibration, cal_end, unit=unit, merge=merge)
-    members = np.searchsorted(log.customers, stats["customer"])
-    in_holdout = ~calibration & ~after & log.purchase
-    key = _period_key(log.times[in_holdout], merge)
-    codes = log.codes[in_holdout]
-    holdout_count: NDArray[np.int64] = np.zeros(len(log.customers), dtype=np.int64)
-    holdout_value: NDArray[np.float64] = np.zeros(len(log.customers))
-    if len(codes):
-        order = np.lexsort((key, codes))
-        codes_s, key_s = codes[order], key[order]
-        new = np.r_[True, (codes_s[1:] != codes_s[:-1]) | (key_s[1:] != key_s[:-1])]
-        holdout_count = np.bincount(codes_s[new], minlength=len(log.customers)).astype(np.int64)
-        if log.amounts is not None:
-            holdout_value = np.bincount(
-                codes, weights=log.amounts[in_holdout], minlength=len(log.customers)
-            ).astype(np.float64)
-    span = _period_key(np.array([hold_end]), merge) - _period_key(np.array([cal_end]), merge)
-    out: dict[str, NDArray[Any]] = {customer: stats.pop("customer"), **stats}
-    n = holdout_count[members]
+    rows = rows.upto(hold_end, holdout_end, after_as_of)
+    calibration = rows.times <= cal_end
+    history = _history(rows.subset(calibration, cal_end), refund_only="error")
+    # Holdout purchases of the calibrated customers (codes into the log's customers).
+    member = np.zeros(len(rows.customers), dtype=bool)
+    members = np.searchsorted(rows.customers, history.ids)
+    member[members] = True
+    holdout = ~calibration & member[rows.codes]
+    if rows.amounts is not None:
+        holdout &= rows.amounts >= 0
+    n_all = len(rows.customers)
+    count = np.zeros(n_all, dtype=np.int64)
+    value = np.zeros(n_all)
+    if holdout.any():
+        codes = rows.codes[holdout]
+        order_customer = _orders(codes, _period_number(rows.times[holdout], merge), n_all)[2]
+        count = np.bincount(order_customer, minlength=n_all).astype(np.int64)
+        if rows.amounts is not None:
+            value = _sums(codes, rows.amounts[holdout], n_all)
+    span = int(_period_number(np.array([hold_end]), history.merge)[0]) - history.as_of_period
+    out = _summary_columns(history, customer, unit)
+    n = count[members]
     out["frequency_holdout"] = n
-    out["duration_holdout"] = np.full(len(members), duration_in_units(span, unit)[0])
-    if log.amounts is not None:
-        value = holdout_value[members]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["monetary_value_holdout"] = np.where(n > 0, value / np.maximum(n, 1), 0.0)
-    return table.result(out, tz=log.tz)
-
-
-class _Log:
-    """The log as aligned numpy arrays; customers factorised into sorted codes."""
-
-    def __init__(
-        self,
-        customers: NDArray[Any],
-        codes: NDArray[np.int64],
-        times: NDArray[np.datetime64],
-        amounts: NDArray[np.float64] | None,
-        tz: str | None,
-        time_column: str,
-    ) -> None:
-        self.customers = customers
-        self.codes = codes
-        self.times = times
-        self.amounts = amounts
-        self.tz = tz
-        self.time_column = time_column
-        # A refund (negative amount) is never a purchase.
-        self.purchase = np.ones(len(codes), dtype=bool) if amounts is None else amounts >= 0
-
-
-def _read_log(
-    table: Table, *, customer: str, time: str, amount: str | None, tz: str | None, merge: str | None
-) -> _Log:
-    table.require(customer, time, *([amount] if amount else []))
-    if table.n_rows == 0:
-        raise DataError("transactions is empty: it needs at least one row", field=customer)
-    if merge is not None:
-        parse_unit(merge, field="merge")
-    codes, customers = table.factorize(customer)
-    stamps = table.timestamps(time, tz=tz)
-    amounts = table.numbers(amount) if amount else None
-    return _Log(customers, codes, stamps.values, amounts, stamps.tz, time)
-
-
-def _period_key(times: NDArray[np.datetime64], merge: str | None) -> NDArray[np.datetime64]:
-    if merge is None:
-        return times.astype("datetime64[us]")
-    return period_start(times, merge).astype("datetime64[us]")
-
-
-def _customer_stats(
-    log: _Log, keep: NDArray[np.bool_], end: np.datetime64, *, unit: str, merge: str | None
-) -> dict[str, NDArray[Any]]:
-    """Per-customer statistics over the kept rows (vectorised: sort once, reduce at breaks)."""
-    rows = keep & log.purchase
-    codes, times = log.codes[rows], log.times[rows]
-    n = len(log.customers)
-    refund_only = np.flatnonzero(
-        (np.bincount(log.codes[keep], minlength=n) > 0) & (np.bincount(codes, minlength=n) == 0)
+    out["duration_holdout"] = np.full(
+        len(members), history.days(np.array([span]))[0] / UNIT_DAYS[parse_unit(unit)]
     )
-    if len(refund_only):
-        raise DataError(
-            f"{len(refund_only)} customer(s) have refunds (negative amounts) but no purchase in "
-            f"the window: {[_plain(c) for c in log.customers[refund_only[:5]]]}; "
-            "a refund needs its purchase in the log (filter these customers out first)",
-            field="amount",
-        )
-    if len(codes) == 0:
-        raise _EmptyWindow("no purchase falls in the window: the summary would be empty")
-    key = _period_key(times, merge)
-    order = _sort_order(codes, times)
-    if order is not None:
-        codes, key, times = codes[order], key[order], times[order]
-    new_period = np.r_[True, (codes[1:] != codes[:-1]) | (key[1:] != key[:-1])]
-    p_start = np.flatnonzero(new_period)
-    p_codes, p_key = codes[p_start], key[p_start]
-    new_customer = np.r_[True, p_codes[1:] != p_codes[:-1]]
-    c_first = np.flatnonzero(new_customer)
-    c_last = np.r_[c_first[1:], len(p_codes)] - 1
-    orders = np.diff(np.r_[c_first, len(p_codes)])
-    first_key, last_key = p_key[c_first], p_key[c_last]
-    end_key = _period_key(np.array([end]), merge)[0]
-    row_last = np.flatnonzero(np.r_[codes[1:] != codes[:-1], True])
-    c_first_row = np.flatnonzero(np.r_[True, codes[1:] != codes[:-1]])
-    out: dict[str, NDArray[Any]] = {
-        "customer": log.customers[p_codes[c_first]],
-        "frequency": (orders - 1).astype(np.int64),
-        "recency": duration_in_units(last_key - first_key, unit),
-        "T": duration_in_units(end_key - first_key, unit),
-        "orders": orders.astype(np.int64),
-        "first_purchase": _as_dates(times[c_first_row], log.tz),
-        "last_purchase": _as_dates(times[row_last], log.tz),
-    }
-    if log.amounts is not None:
-        amounts = log.amounts[rows] if order is None else log.amounts[rows][order]
-        p_value = np.add.reduceat(amounts, p_start)
-        total = np.add.reduceat(p_value, c_first)
-        repeat = total - p_value[c_first]
-        freq = out["frequency"]
-        out["monetary_value"] = np.where(freq > 0, repeat / np.maximum(freq, 1), 0.0)
-        members = p_codes[c_first]
-        net = np.bincount(log.codes[keep], weights=log.amounts[keep], minlength=len(log.customers))
-        out["revenue"] = net[members]
-    return out
-
-
-def _as_dates(times: NDArray[Any], tz: str | None) -> NDArray[Any]:
-    # A log without a timezone holds calendar dates: hand them back as dates, not naive datetimes.
-    return times if tz is not None else times.astype("datetime64[D]")
-
-
-def _sort_order(codes: NDArray[np.int64], times: NDArray[Any]) -> NDArray[np.intp] | None:
-    """Order by customer then time; ``None`` when the log is already in that order (common)."""
-    same = codes[1:] == codes[:-1]
-    if np.all(codes[1:] >= codes[:-1]) and np.all(times[1:][same] >= times[:-1][same]):
-        return None
-    return np.lexsort((times, codes))
-
-
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def _after_error(log: _Log, after: NDArray[np.bool_], field: str, value: Any) -> DataError:
-    rows = np.flatnonzero(after)
-    return DataError(
-        f"{len(rows)} transaction(s) fall after {field}={value!r}: "
-        f"{describe_rows(rows[:5], [str(t) for t in log.times[rows[:5]]])}; "
-        f"pass a later {field}, or "
-        "after_as_of='exclude' to leave them out (counted per customer)",
-        field=log.time_column,
-        rows=rows[:5].tolist(),
-    )
+    if amount is not None:
+        out["monetary_value_holdout"] = np.where(n > 0, value[members] / np.maximum(n, 1), 0.0)
+    return history.result(out)
 
 
 # --------------------------------------------------------------------------------------- lazy
@@ -394,10 +736,7 @@ def _lazy_period_key(ts: LazyTimestamps, merge: str | None) -> nw.Expr:
 
 def _key_value(end: np.datetime64, merge: str | None) -> int:
     """The period key of ``as_of`` as the same integer :func:`_lazy_period_key` gives."""
-    key = _period_key(np.array([end]), merge)[0]
-    if merge is None:
-        return int(key.astype("datetime64[us]").astype(np.int64))
-    return int(key.astype("datetime64[D]").astype(np.int64))
+    return int(_period_number(np.array([end]), merge)[0])
 
 
 def _lazy_duration(delta: nw.Expr, unit: str, merge: str | None) -> nw.Expr:
@@ -406,9 +745,6 @@ def _lazy_duration(delta: nw.Expr, unit: str, merge: str | None) -> nw.Expr:
     if merge is None:
         days = days / float(_US_PER_DAY)
     return days / UNIT_DAYS[parse_unit(unit)]
-
-
-_US_PER_DAY = 86_400_000_000
 
 
 def _summarize_lazy(
@@ -424,35 +760,21 @@ def _summarize_lazy(
     after_as_of: str,
 ) -> Any:
     """:func:`summarize` as narwhals expressions on the caller's engine (see the module notes)."""
-    table.require(customer, time, *([amount] if amount else []))
     parse_unit(unit)
     if merge is not None:
         parse_unit(merge, field="merge")
-    if after_as_of not in ("error", "exclude"):
-        raise ArgumentError(
-            f"after_as_of={after_as_of!r}; use 'error' or 'exclude'", field="after_as_of"
-        )
-    ts = table.timestamps(time, tz=tz)
-    value = table.numeric(amount) if amount else None
-    end = as_of_value(as_of, tz=ts.tz)
-    kept = ts.at_or_before(end)
-    refund = value < 0 if value is not None else nw.lit(False)
-    counts = {"after": ~kept, "purchases": kept & ~refund, "refunds": kept & refund}
-    found = table.check(
-        ids=[customer], times=[time], numbers=[amount] if amount else [], counts=counts
+    log = _read_lazy_log(
+        table,
+        as_of=as_of,
+        customer=customer,
+        time=time,
+        amount=amount,
+        tz=tz,
+        after_as_of=after_as_of,
     )
-    if found["after"] and after_as_of == "error":
-        raise DataError(
-            f"{found['after']} transaction(s) fall after as_of={as_of!r}"
-            f"{table.sample(~kept)}; pass a later as_of, or after_as_of='exclude' to leave them "
-            "out (counted per customer)",
-            field=time,
-        )
-    if found["purchases"] == 0:
-        raise _EmptyWindow("no purchase falls in the window: the summary would be empty")
-    if found["refunds"]:
-        _check_refunds(table, customer, kept, value)
-    excluding = bool(found["after"])  # only with after_as_of="exclude"
+    table, ts, value, kept = log.table, log.times, log.value, log.kept
+    end, excluding = log.end, log.excluding
+    output = ts.output if log.duckdb_zone is None else (lambda expr: expr)
     if nw.dependencies.is_dask_dataframe(table.frame.to_native()):
         return _summarize_dask(
             table.frame.to_native(),
@@ -550,8 +872,8 @@ def _summarize_lazy(
         _lazy_duration(nw.col("_last") - nw.col("_first"), unit, merge).alias("recency"),
         _lazy_duration(end_key - nw.col("_first"), unit, merge).alias("T"),
         nw.col("orders"),
-        ts.output(nw.col("_fp")).alias("first_purchase"),
-        ts.output(nw.col("_lp")).alias("last_purchase"),
+        output(nw.col("_fp")).alias("first_purchase"),
+        output(nw.col("_lp")).alias("last_purchase"),
     ]
     if value is not None:
         repeat = (nw.col("_total") - nw.col("_first_value")) / frequency.cast(nw.Float64)
@@ -563,7 +885,121 @@ def _summarize_lazy(
         out.append(nw.col("excluded_after_as_of"))
     elif after_as_of == "exclude":
         out.append(nw.lit(0, nw.Int64).alias("excluded_after_as_of"))
-    return table.result(people.select(*out))
+    result = table.result(people.select(*out))
+    if log.duckdb_zone is not None:  # wall clock back to instants, in SQL (see _duckdb_wall_clock)
+        result = _duckdb_instants(result, log.duckdb_zone, ("first_purchase", "last_purchase"))
+    return result
+
+
+@attrs.frozen
+class _LazyLog:
+    """A lazy log checked under the module's rules (one aggregate query, nothing collected).
+
+    ``kept`` marks the rows at or before ``as_of``; ``value`` is the amount (``None`` without an
+    amount column); ``excluding`` says whether some rows are after ``as_of`` (then excluded).
+    """
+
+    table: LazyTable
+    times: LazyTimestamps
+    value: nw.Expr | None
+    kept: nw.Expr
+    end: np.datetime64
+    excluding: bool
+    duckdb_zone: str | None = None
+
+
+def _read_lazy_log(
+    table: LazyTable,
+    *,
+    as_of: Any,
+    customer: str,
+    time: str,
+    amount: str | None,
+    tz: str | None,
+    after_as_of: Any,
+) -> _LazyLog:
+    after_as_of = _policy(after_as_of, "after_as_of")
+    if tz is not None:
+        timezone(tz)
+    table.require(customer, time, *([amount] if amount else []))
+    converted = _duckdb_wall_clock(table, time, tz)
+    duckdb_zone = tz if converted is not table else None
+    table = converted
+    ts = table.timestamps(time, tz=tz)
+    value = table.numeric(amount) if amount else None
+    end = as_of_value(as_of, tz=ts.tz)
+    kept = ts.at_or_before(end)
+    refund = value < 0 if value is not None else nw.lit(False)
+    counts = {"after": ~kept, "purchases": kept & ~refund, "refunds": kept & refund}
+    found = table.check(
+        ids=[customer], times=[time], numbers=[amount] if amount else [], counts=counts
+    )
+    if found["after"] and after_as_of == "error":
+        raise DataError(
+            f"{found['after']} transaction(s) fall after as_of={as_of!r}"
+            f"{table.sample(~kept)}; pass a later as_of, or after_as_of='exclude' to leave them "
+            "out (counted per customer)",
+            field=time,
+        )
+    if found["purchases"] == 0:
+        raise _EmptyWindow(
+            f"no purchase falls at or before as_of={as_of!r}: the history would be empty",
+            field=time,
+        )
+    if found["refunds"]:
+        _check_refunds(table, customer, kept, value)
+    return _LazyLog(table, ts, value, kept, end, bool(found["after"]), duckdb_zone)
+
+
+def _duckdb_wall_clock(table: LazyTable, time: str, tz: str | None) -> LazyTable:
+    """A duckdb relation whose aware ``time`` column is read as wall-clock time in ``tz``.
+
+    duckdb keeps a timestamp's time zone in the connection, not in the data: the same relation
+    gives other calendar days in a UTC session than in a +08:00 one. So ``tz`` must say which
+    zone's days count, and the column is converted to that zone's wall clock on the engine
+    (duckdb's ``timezone()``), whatever the session's zone: the answer is the in-memory one.
+    """
+    native = table.frame.to_native()
+    dtype = table.schema[time]
+    if not nw.dependencies.is_duckdb_relation(native) or dtype != nw.Datetime:
+        return table
+    if getattr(dtype, "time_zone", None) is None:
+        return table
+    if tz is None:
+        raise DataError(
+            f"column {time!r} of the duckdb relation is a TIMESTAMP WITH TIME ZONE, whose zone "
+            "duckdb keeps in the connection, not the data: pass tz='...' naming the time zone "
+            "whose calendar days count (e.g. tz='Asia/Shanghai' or tz='UTC')",
+            field=time,
+        )
+    zone = timezone(tz)
+    name = time.replace('"', '""')
+    if isinstance(zone, dt.timezone):  # a fixed offset, which duckdb's timezone() does not know
+        minutes = int((zone.utcoffset(None) or dt.timedelta(0)).total_seconds() // 60)
+        wall = f"timezone('UTC', \"{name}\") + INTERVAL ({minutes}) MINUTE"
+    else:
+        wall = f"timezone('{tz}', \"{name}\")"
+    columns = ", ".join(
+        f'{wall} AS "{name}"' if c == time else '"' + c.replace('"', '""') + '"'
+        for c in native.columns
+    )
+    return read_lazy(native.project(columns), name=table.name)
+
+
+def _duckdb_instants(relation: Any, tz: str, columns: Sequence[str]) -> Any:
+    """Wall-clock ``columns`` of a duckdb relation (times in ``tz``) back as TIMESTAMPTZ."""
+    zone = timezone(tz)
+    parts = []
+    for c in relation.columns:
+        name = '"' + c.replace('"', '""') + '"'
+        if c not in columns:
+            parts.append(name)
+        elif isinstance(zone, dt.timezone):
+            minutes = int((zone.utcoffset(None) or dt.timedelta(0)).total_seconds() // 60)
+            parts.append(f"timezone('UTC', {name} - INTERVAL ({minutes}) MINUTE) AS {name}")
+        else:
+            parts.append(f"timezone('{tz}', {name}) AS {name}")
+    return relation.project(", ".join(parts))
 
 
 def _summarize_dask(ddf: Any, *, end: np.datetime64, **options: Any) -> Any:

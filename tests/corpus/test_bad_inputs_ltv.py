@@ -51,7 +51,6 @@ XFAIL: dict[str, str] = {
     "from_dict-text-param": "leaks ValueError: could not convert string to float: 'abc'",
     "gg-expected-spend-1e308": "leaks RuntimeWarning: overflow encountered in multiply",
     "gg-simulate-text-seed": "leaks TypeError: SeedSequence expects int or sequence of ints for...",
-    "p_alive-1e19-frequency": "leaks RuntimeWarning: invalid value encountered in cast",
     "p_alive-columns-list": "leaks ValueError: dictionary update sequence element #0 has length...",
     "p_alive-text-horizon": "leaks TypeError: ufunc 'isfinite' not supported for the input type...",
     "p_purchases-1e19-n": "accepted, returns array([0., 0., 0.])",

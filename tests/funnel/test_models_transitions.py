@@ -214,6 +214,7 @@ def test_rule_criteria_are_passed_to_rules_failing_clauses(monkeypatch):
 
     fake = types.ModuleType("clientmodel.rules")
     fake.failing_clauses = failing_clauses
+    fake.parse = lambda text: text  # stages parse their rules when built
     monkeypatch.setitem(sys.modules, "clientmodel.rules", fake)
     p = Pipeline(
         id="p",

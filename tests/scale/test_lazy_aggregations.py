@@ -65,7 +65,7 @@ def test_polars_lazy_summary(log, merge):
 
 def test_duckdb_relation_summary(log):
     duckdb = pytest.importorskip("duckdb")
-    got = summarize(duckdb.from_df(log), as_of=AS_OF, unit="W", amount="amount")
+    got = summarize(duckdb.from_df(log), as_of=AS_OF, unit="W", amount="amount", tz="UTC")
     assert isinstance(got, duckdb.DuckDBPyRelation)
     expected = summarize(log, as_of=AS_OF, unit="W", amount="amount")
     frame = got.df()
@@ -133,8 +133,8 @@ def test_distinct_histories_are_the_same_eager_and_lazy(log, dask_log):
 
 @pytest.mark.parametrize("monetary", ["total", "mean"])
 def test_rfm_inputs_on_dask(log, dask_log, monetary):
-    expected = rfm_values(log, as_of="2025-01-31", monetary=monetary)
-    same_rows(expected, rfm_values(dask_log, as_of="2025-01-31", monetary=monetary).compute())
+    kw = {"as_of": "2025-01-31", "monetary": monetary, "after_as_of": "exclude"}
+    same_rows(rfm_values(log, **kw), rfm_values(dask_log, **kw).compute())
     summary = summarize(log, as_of=AS_OF, unit="W", amount="amount")
     values = rfm_from_summary(summary, unit="W", monetary=monetary)
     lazy_values = rfm_from_summary(
@@ -151,16 +151,17 @@ def test_fit_rfm_lazy_quantiles_follow_numpy():
     rng = np.random.default_rng(3)
     for _ in range(20):
         v = rng.integers(0, 7, int(rng.integers(1, 40))).astype(float)
-        values = {"recency": v, "frequency": v[::-1].copy(), "monetary": v * 1.5}
+        values = {"days_since_last": v, "orders": v[::-1].copy(), "monetary": v * 1.5}
         lazy = pl.DataFrame(values).lazy()
         assert fit_rfm(lazy, k=5) == fit_rfm(values, k=5)
 
 
 @pytest.mark.parametrize("unit", ["W", "M"])
 def test_cohort_tables_on_lazy_engines(log, dask_log, unit):
-    expected = cohort_table(log, as_of="2025-01-31", unit=unit, amount="amount")
+    kw = {"as_of": "2025-01-31", "unit": unit, "amount": "amount", "after_as_of": "exclude"}
+    expected = cohort_table(log, **kw)
     for lazy in (dask_log, pl.from_pandas(log).lazy()):
-        got = cohort_table(lazy, as_of="2025-01-31", unit=unit, amount="amount")
+        got = cohort_table(lazy, **kw)
         assert got.cohorts.tolist() == expected.cohorts.tolist()
         assert got.sizes.tolist() == expected.sizes.tolist()
         assert got.active.tolist() == expected.active.tolist()

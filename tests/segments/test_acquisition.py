@@ -18,7 +18,7 @@ LOG = {
         "2024-01-20",
         "2024-02-05",
         "2024-02-07",
-        "2024-04-15",  # after as_of
+        "2024-04-15",  # after as_of: excluded
     ],
     "amount": [50.0, 30.0, 40.0, 20.0, 15.0, 9.0, 500.0],
 }
@@ -32,6 +32,7 @@ def test_by_hand():
         LOG,
         SOURCES,
         as_of="2024-03-31",
+        after_as_of="exclude",
         costs={"ads": 100.0, "referral": 40.0},
         clv={"customer_id": [1, 2, 3], "clv": [300.0, 50.0, 25.0]},
         margin=0.5,
@@ -45,6 +46,8 @@ def test_by_hand():
     # ads: 50 + 30 + 40 + 20 = 140; referral: 15; unknown: 9.
     assert out["revenue"].tolist() == [140.0, 15.0, 9.0]
     assert out["clv"].tolist() == [350.0, 25.0, 0.0]
+    # Customers 6 (referral) and 4 (unknown) have no CLV row: reported, not silently 0.
+    assert out["clv_missing"].tolist() == [0, 1, 1]
     # ROI with margin 0.5: ads (70 - 100) / 100 = -0.3; referral (7.5 - 40) / 40 = -0.8125.
     np.testing.assert_allclose(out["roi"].iloc[:2], [-0.3, -0.8125])
     np.testing.assert_allclose(out["clv_roi"].iloc[:2], [2.5, -0.375])
@@ -53,15 +56,19 @@ def test_by_hand():
     # 70, 100 -> month 1.
     assert np.isnan(out.loc["ads", "payback_periods"])
     assert np.isnan(out.loc[UNKNOWN_SOURCE, "cost"])
-    again = acquisition_value(LOG, SOURCES, as_of="2024-03-31", costs={"ads": 100.0})
+    again = acquisition_value(
+        LOG, SOURCES, as_of="2024-03-31", after_as_of="exclude", costs={"ads": 100.0}
+    )
     assert again.set_index("source").loc["ads", "payback_periods"] == 1.0
 
 
 def test_errors():
     with pytest.raises(ArgumentError, match="no customers"):
-        acquisition_value(LOG, SOURCES, as_of="2024-03-31", costs={"tv": 5.0})
+        acquisition_value(
+            LOG, SOURCES, as_of="2024-03-31", after_as_of="exclude", costs={"tv": 5.0}
+        )
     with pytest.raises(ArgumentError, match="margin"):
-        acquisition_value(LOG, SOURCES, as_of="2024-03-31", margin=0.0)
+        acquisition_value(LOG, SOURCES, as_of="2024-03-31", after_as_of="exclude", margin=0.0)
     dup = {"customer_id": [1, 1], "source": ["a", "b"]}
     with pytest.raises(DataError, match="more than once"):
-        acquisition_value(LOG, dup, as_of="2024-03-31")
+        acquisition_value(LOG, dup, as_of="2024-03-31", after_as_of="exclude")

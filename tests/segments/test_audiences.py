@@ -41,10 +41,12 @@ def test_table_record_and_overlap_by_hand():
     np.testing.assert_allclose(ov.jaccard()[0, 1], 1 / 3)
 
 
-def test_lazy_tables_are_collected_once_and_answer_like_eager_ones():
+def test_lazy_tables_stay_lazy_and_answer_like_eager_ones():
     pl = pytest.importorskip("polars")
-    out = audience_table(pl.LazyFrame(TABLE), AUDIENCES)
-    assert isinstance(out, pl.DataFrame)
+    lazy = audience_table(pl.LazyFrame(TABLE), AUDIENCES)
+    # Before: the lazy frame was collected and a DataFrame came back.
+    assert isinstance(lazy, pl.LazyFrame)
+    out = lazy.collect()
     assert out["customer_id"].to_list() == TABLE["customer_id"]
     assert out["lapsed_big"].to_list() == [False, False, True, False]
     ov = audience_overlap(pl.LazyFrame(TABLE), AUDIENCES)
@@ -87,3 +89,48 @@ def test_glue_by_hand_on_a_mapping():
     # recent {a, b}, big {a, c}, lapsed_big {c}: hand count of the pairwise intersections.
     np.testing.assert_array_equal(ov.counts, [[2, 1, 0], [1, 2, 1], [0, 1, 1]])
     assert ov.names == ("recent", "big", "lapsed_big")
+
+
+def test_priority_and_suppression():
+    table = {**TABLE, "unsubscribed": [False, False, True, False]}
+    # Priority in the given order: a (recent and big) only in recent; c (big, lapsed_big) in big.
+    out = audience_table(table, AUDIENCES, exclusive=True)
+    assert out["recent"].tolist() == [True, True, False, False]
+    assert out["big"].tolist() == [False, False, True, False]
+    assert out["lapsed_big"].tolist() == [False, False, False, False]
+    assert (out["recent"].astype(int) + out["big"] + out["lapsed_big"]).max() == 1
+    # Suppression: c is unsubscribed, so in no audience at all.
+    sup = audience_table(table, AUDIENCES, suppress="unsubscribed")
+    assert [sup[n][2] for n in AUDIENCES] == [False, False, False]
+    assert sup["big"].tolist() == [True, False, False, False]
+    pl = pytest.importorskip("polars")
+    for kw in ({"exclusive": True}, {"suppress": "unsubscribed"}):
+        lazy = audience_table(pl.LazyFrame(table), AUDIENCES, **kw).collect()
+        eager = audience_table(table, AUDIENCES, **kw)
+        for n in AUDIENCES:
+            assert lazy[n].to_list() == eager[n].tolist()
+    with pytest.raises(ArgumentError, match="exclusive"):
+        audience_table(table, AUDIENCES, exclusive="yes")
+
+
+def test_entry_and_exit_between_two_runs():
+    from clientmodel.errors import DataError
+    from clientmodel.segments import audience_changes
+
+    monday = audience_table(pd.DataFrame(TABLE), AUDIENCES)
+    later = {**TABLE, "customer_id": ["a", "b", "c", "e"], "r": [1, 4, 5, 5]}
+    friday = audience_table(pd.DataFrame(later), AUDIENCES)
+    changes = audience_changes(monday, friday)
+    assert isinstance(changes, pd.DataFrame)
+    got = set(zip(changes["customer_id"], changes["audience"], changes["change"], strict=True))
+    # a: r 5 -> 1, so leaves recent and joins lapsed_big; c: r 1 -> 5, joins recent, leaves
+    # lapsed_big; d is gone (was in nothing); e is new with r 5, m 2: enters recent.
+    assert got == {
+        ("a", "recent", "exited"),
+        ("a", "lapsed_big", "entered"),
+        ("c", "recent", "entered"),
+        ("c", "lapsed_big", "exited"),
+        ("e", "recent", "entered"),
+    }
+    with pytest.raises(DataError, match=r"before.*after"):
+        audience_changes(monday, friday.assign(customer_id=[1, 2, 3, 4]))

@@ -9,7 +9,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from clientmodel.errors import ArgumentError
+from clientmodel.errors import ArgumentError, DataError
 from clientmodel.segments import CohortTable, cohort_table
 
 LOG = {
@@ -21,7 +21,7 @@ LOG = {
         "2024-01-31",
         "2024-02-01",
         "2024-02-10",
-        "2024-04-01",  # after as_of
+        "2024-04-01",  # after as_of: excluded
         "2024-03-15",
     ],
     "amount": [10.0, 5.0, 7.0, 4.0, 6.0, 3.0, 100.0, 2.0],
@@ -30,7 +30,7 @@ NAN = np.nan
 
 
 def test_monthly_by_hand():
-    ct = cohort_table(LOG, as_of="2024-03-31", unit="M", amount="amount")
+    ct = cohort_table(LOG, as_of="2024-03-31", unit="M", amount="amount", after_as_of="exclude")
     # Cohorts: January {a, b}, February {c}, March {d}.
     assert [str(c) for c in ct.cohorts] == ["2024-01-01", "2024-02-01", "2024-03-01"]
     assert ct.sizes.tolist() == [2, 1, 1]
@@ -46,7 +46,7 @@ def test_monthly_by_hand():
 
 
 def test_weekly_by_hand():
-    ct = cohort_table(LOG, as_of="2024-03-31", unit="W", amount="amount")
+    ct = cohort_table(LOG, as_of="2024-03-31", unit="W", amount="amount", after_as_of="exclude")
     # ISO weeks start Monday: a 2024-01-05 -> week of 01-01; b 01-31 -> 01-29; c 02-10 -> 02-05;
     # d 03-15 -> 03-11. as_of (Sunday 03-31) is in the week of 03-25: 12 weeks after 01-01.
     assert [str(c) for c in ct.cohorts] == ["2024-01-01", "2024-01-29", "2024-02-05", "2024-03-11"]
@@ -61,8 +61,8 @@ def test_weekly_by_hand():
 
 
 def test_daily_and_frames():
-    a = cohort_table(pd.DataFrame(LOG), as_of="2024-02-01", unit="D")
-    b = cohort_table(pl.DataFrame(LOG), as_of="2024-02-01", unit="day")
+    a = cohort_table(pd.DataFrame(LOG), as_of="2024-02-01", unit="D", after_as_of="exclude")
+    b = cohort_table(pl.DataFrame(LOG), as_of="2024-02-01", unit="day", after_as_of="exclude")
     np.testing.assert_array_equal(a.active, b.active)
     # b's cohort (2024-01-31) bought again one day later.
     i = [str(c) for c in a.cohorts].index("2024-01-31")
@@ -71,12 +71,14 @@ def test_daily_and_frames():
 
 
 def test_round_trip_and_errors():
-    ct = cohort_table(LOG, as_of="2024-03-31", unit="Q", amount="amount")
+    ct = cohort_table(LOG, as_of="2024-03-31", unit="Q", amount="amount", after_as_of="exclude")
     assert ct.sizes.tolist() == [4]
     back = CohortTable.from_dict(json.loads(json.dumps(ct.to_dict())))
     np.testing.assert_array_equal(back.active, ct.active)
     np.testing.assert_array_equal(back.cohorts, ct.cohorts)
     with pytest.raises(ArgumentError, match="not a time unit"):
-        cohort_table(LOG, as_of="2024-03-31", unit="fortnight")
-    empty = cohort_table(LOG, as_of="2023-01-01")
-    assert empty.sizes.tolist() == []
+        cohort_table(LOG, as_of="2024-03-31", unit="fortnight", after_as_of="exclude")
+    with pytest.raises(DataError, match="no transaction falls at or before"):
+        cohort_table(LOG, as_of="2023-01-01", after_as_of="exclude")
+    with pytest.raises(DataError, match="after as_of"):
+        cohort_table(LOG, as_of="2024-03-31")

@@ -49,7 +49,7 @@ def test_lifecycle_migration_between_dates():
         log,
         start="2024-01-31",
         end="2024-05-31",
-        classify=lambda t, d: lifecycle_stages(t, as_of=d),
+        classify=lambda t, d: lifecycle_stages(t, as_of=d, after_as_of="exclude"),
         order=STAGES,
     )
     # At 01-31 a and b are new; at 05-31 a (142 days) is at risk, b bought again (repeat)
@@ -76,7 +76,7 @@ def test_rfm_segment_migration_with_fixed_scorer():
     }
 
     def segments(t, d):
-        return scorer.score(rfm_values(t, as_of=d), segments="default")
+        return scorer.score(rfm_values(t, as_of=d, after_as_of="exclude"), segments="default")
 
     m = migration_between(
         log, start="2024-01-31", end="2024-04-30", classify=segments, label="segment"
@@ -93,9 +93,35 @@ def test_migration_from_a_bad_description_is_a_clear_error():
     from clientmodel.errors import ArgumentError
     from clientmodel.segments import Migration
 
-    with pytest.raises(ArgumentError, match="lacks 'counts'"):
+    with pytest.raises(ArgumentError, match=r"missing key.*'counts'"):
         Migration.from_dict({"labels_from": ["a"], "labels_to": ["b"], "members": []})
     with pytest.raises(ArgumentError, match="inconsistent"):
         Migration.from_dict(
             {"labels_from": ["a"], "labels_to": ["b"], "counts": [1, 2], "members": []}
+        )
+
+
+def test_migration_from_dict_checks_members_against_counts():
+    from clientmodel.errors import ArgumentError
+    from clientmodel.segments import Migration
+
+    good = {"labels_from": ["a"], "labels_to": ["b"], "counts": [[1]], "members": [["a", "b", [7]]]}
+    assert Migration.from_dict(good).count("a", "b") == 1
+    with pytest.raises(ArgumentError, match=r"counts\[0\]\[0\] = 2"):
+        Migration.from_dict({**good, "counts": [[2]]})
+    with pytest.raises(ArgumentError, match=r"Migration\.members\[0\]"):
+        Migration.from_dict({**good, "members": [["a", "zzz", [7]]]})
+    with pytest.raises(ArgumentError, match=r"Migration\.counts\[0\]\[0\]"):
+        Migration.from_dict({**good, "counts": [["one"]]})
+    with pytest.raises(ArgumentError, match="must be a mapping"):
+        Migration.from_dict([good])
+
+
+def test_mixed_id_kinds_between_the_two_tables_are_an_error():
+    from clientmodel.errors import DataError
+
+    with pytest.raises(DataError, match=r"before\['customer_id'\].*after\['customer_id'\]"):
+        migration(
+            {"customer_id": [1, 2], "label": ["a", "b"]},
+            {"customer_id": ["1", "2"], "label": ["a", "b"]},
         )

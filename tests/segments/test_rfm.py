@@ -29,22 +29,22 @@ LOG = {
         "2024-03-01",
         "2024-02-15",
         "2024-03-20",
-        "2024-04-02",  # after as_of: ignored
+        "2024-04-02",  # after as_of: excluded (after_as_of="exclude")
     ],
     "amount": [10.0, 5.0, 20.0, 8.0, 30.0, 99.0],
 }
 
 
 def test_rfm_values_by_hand():
-    out = rfm_values(LOG, as_of="2024-03-31")
+    out = rfm_values(LOG, as_of="2024-03-31", after_as_of="exclude")
     assert out["customer_id"].tolist() == ["a", "b", "c"]
     # Hand count: a last bought 2024-03-01 -> 30 days before 2024-03-31; b 2024-02-15 -> 45;
     # c 2024-03-20 -> 11.
-    assert out["recency"].tolist() == [30, 45, 11]
+    assert out["days_since_last"].tolist() == [30, 45, 11]
     # a: two distinct purchase days; b, c: one each (c's April purchase is after as_of).
-    assert out["frequency"].tolist() == [2, 1, 1]
+    assert out["orders"].tolist() == [2, 1, 1]
     assert out["monetary"].tolist() == [35.0, 8.0, 30.0]
-    mean = rfm_values(LOG, as_of="2024-03-31", monetary="mean")
+    mean = rfm_values(LOG, as_of="2024-03-31", after_as_of="exclude", monetary="mean")
     assert mean["monetary"].tolist() == [17.5, 8.0, 30.0]
 
 
@@ -59,9 +59,9 @@ def test_rfm_from_summary_matches_log():
         "revenue": [35.0, 8.0, 30.0],
     }
     out = rfm_from_summary(summary, unit="D")
-    direct = rfm_values(LOG, as_of="2024-03-31")
-    np.testing.assert_allclose(out["recency"], direct["recency"])
-    np.testing.assert_array_equal(out["frequency"], direct["frequency"])
+    direct = rfm_values(LOG, as_of="2024-03-31", after_as_of="exclude")
+    np.testing.assert_allclose(out["days_since_last"], direct["days_since_last"])
+    np.testing.assert_array_equal(out["orders"], direct["orders"])
     np.testing.assert_allclose(out["monetary"], direct["monetary"])
 
 
@@ -75,7 +75,7 @@ def test_quantile_edges_by_hand():
     # Values 1..10, k = 5: the inverted-CDF quantile at j/5 is the smallest x with
     # F(x) >= j/5, i.e. 2, 4, 6, 8 (F(x) = x/10).
     v = np.arange(1, 11)
-    s = fit_rfm({"recency": v, "frequency": v, "monetary": v}, k=5)
+    s = fit_rfm({"days_since_last": v, "orders": v, "monetary": v}, k=5)
     assert s.frequency == (2.0, 4.0, 6.0, 8.0)
     assert s.recency == (2.0, 4.0, 6.0, 8.0)
     r, f, _ = s.scores(v, v, v)
@@ -87,7 +87,7 @@ def test_quantile_edges_by_hand():
 def test_ties_never_split():
     # Seven customers with one order, three with more: every one-order customer gets score 1.
     freq = np.array([1, 1, 1, 1, 1, 1, 1, 2, 3, 9])
-    s = fit_rfm({"recency": freq, "frequency": freq, "monetary": freq}, k=5)
+    s = fit_rfm({"days_since_last": freq, "orders": freq, "monetary": freq}, k=5)
     _, f, _ = s.scores(freq, freq, freq)
     assert set(f[:7].tolist()) == {1}
     # Edges at quantiles 0.2..0.8 = 1, 1, 1, 2 -> 2 scores 4, 3 and 9 score 5.
@@ -97,12 +97,12 @@ def test_ties_never_split():
 
 def test_fixed_thresholds():
     s = RFMScorer.fixed(k=3, recency=[30, 90], frequency=[1, 3], monetary=[50, 200])
-    rec = s.score_record({"recency": 30, "frequency": 3, "monetary": 200.01})
+    rec = s.score_record({"days_since_last": 30, "orders": 3, "monetary": 200.01})
     # recency 30 equals the first edge: it falls with the smaller values (the more recent bin).
     assert (rec.r, rec.f, rec.m) == (3, 2, 3)
     assert s.methods == ("fixed", "fixed", "fixed")
     partial = fit_rfm(
-        {"recency": [1, 2], "frequency": [1, 2], "monetary": [3, 4]},
+        {"days_since_last": [1, 2], "orders": [1, 2], "monetary": [3, 4]},
         k=3,
         fixed={"recency": [7, 30]},
     )
@@ -116,15 +116,15 @@ def test_bad_arguments():
     with pytest.raises(ArgumentError, match="non-decreasing"):
         RFMScorer.fixed(k=3, recency=[5, 1], frequency=[1, 2], monetary=[1, 2])
     with pytest.raises(ArgumentError, match="unknown dimension"):
-        fit_rfm({"recency": [1]}, fixed={"loyalty": [1]})
+        fit_rfm({"days_since_last": [1]}, fixed={"loyalty": [1]})
     with pytest.raises(DataError, match="lacks field"):
         RFMScorer.fixed(k=2, recency=[1], frequency=[1], monetary=[1]).score_record({"r": 1})
     with pytest.raises(DataError, match="missing required column"):
-        fit_rfm({"recency": [1], "frequency": [1]})
+        fit_rfm({"days_since_last": [1], "orders": [1]})
 
 
 def test_score_ranges_and_json_round_trip():
-    s = fit_rfm({"recency": [3, 9, 20], "frequency": [1, 2, 5], "monetary": [1.5, 2, 3]}, k=3)
+    s = fit_rfm({"days_since_last": [3, 9, 20], "orders": [1, 2, 5], "monetary": [1.5, 2, 3]}, k=3)
     back = RFMScorer.from_dict(json.loads(json.dumps(s.to_dict())))
     assert back == s
     ranges = s.score_ranges()["frequency"]
@@ -149,7 +149,12 @@ def test_score_invariants(rows, k):
     rec = np.array([r[0] for r in rows])
     freq = np.array([r[1] for r in rows])
     mon = np.array([r[2] for r in rows])
-    data = {"customer_id": np.arange(len(rows)), "recency": rec, "frequency": freq, "monetary": mon}
+    data = {
+        "customer_id": np.arange(len(rows)),
+        "days_since_last": rec,
+        "orders": freq,
+        "monetary": mon,
+    }
     s = fit_rfm(data, k=k)
     out = s.score(data, segments=None)
     r, f, m = out["r"], out["f"], out["m"]
@@ -168,7 +173,7 @@ def test_score_invariants(rows, k):
         assert np.mean(r >= k - j + 1) >= j / k - 1e-12
     # Record face == table face.
     for i in range(len(rows)):
-        one = s.score_record({"recency": rec[i], "frequency": freq[i], "monetary": mon[i]})
+        one = s.score_record({"days_since_last": rec[i], "orders": freq[i], "monetary": mon[i]})
         assert (one.r, one.f, one.m) == (r[i], f[i], m[i])
         assert one.code == out["rfm"][i]
 
@@ -178,8 +183,8 @@ def test_score_invariants(rows, k):
 def test_pandas_polars_and_mapping_agree(rows):
     data = {
         "customer_id": [f"c{i}" for i in range(len(rows))],
-        "recency": [r[0] for r in rows],
-        "frequency": [r[1] for r in rows],
+        "days_since_last": [r[0] for r in rows],
+        "orders": [r[1] for r in rows],
         "monetary": [r[2] for r in rows],
     }
     s = fit_rfm(pd.DataFrame(data))
@@ -197,15 +202,15 @@ def test_pandas_polars_and_mapping_agree(rows):
 def test_segment_column_follows_default_map():
     s = RFMScorer.fixed(k=5, recency=[7, 30, 60, 120], frequency=[1, 2, 4, 8], monetary=[1] * 4)
     out = s.score(
-        {"customer_id": [1, 2, 3], "recency": [1, 200, 45], "frequency": [10, 10, 3]},
-        monetary="recency",
+        {"customer_id": [1, 2, 3], "days_since_last": [1, 200, 45], "orders": [10, 10, 3]},
+        monetary="days_since_last",
         segments=default_segment_map(),
     )
     # (R, F): (5, 5) Champions; (1, 5) Can't Lose Them; (3, 3) Need Attention.
     assert out["segment"].tolist() == ["Champions", "Can't Lose Them", "Need Attention"]
     with pytest.raises(ArgumentError, match=r"1\.\.5"):
         RFMScorer.fixed(k=3, recency=[1, 2], frequency=[1, 2], monetary=[1, 2]).score(
-            {"recency": [1], "frequency": [1], "monetary": [1]}, segments="default"
+            {"days_since_last": [1], "orders": [1], "monetary": [1]}, segments="default"
         )
 
 

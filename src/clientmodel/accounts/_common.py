@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NamedTuple
 
+import networkx as nx  # type: ignore[import-untyped]
+
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_LAST_INTERACTION,
@@ -48,7 +50,22 @@ def check_window(window: Any, field: str = "window") -> dt.timedelta:
     return window
 
 
+def check_graph(graph: Any, field: str = "graph") -> Any:
+    """An account graph (a networkx graph from ``build_graph``), else an ArgumentError."""
+    if not isinstance(graph, nx.Graph):
+        raise ArgumentError(
+            f"{field} must be an account graph from build_graph; got {type(graph).__name__}",
+            field=field,
+        )
+    return graph
+
+
 def check_node(graph: Any, node: Any, kinds: tuple[str, ...], field: str) -> str:
+    check_graph(graph)
+    if not isinstance(node, str):
+        raise ArgumentError(
+            f"{field} must be a node id (text); got {type(node).__name__}", field=field
+        )
     if node not in graph or graph.nodes[node].get(NODE_KIND) not in kinds:
         raise ArgumentError(
             f"{field}={node!r} is not a {' or '.join(kinds)} in the graph",
@@ -65,8 +82,13 @@ def deal_account(graph: Any, deal: str) -> str:
 
 
 def committee(graph: Any, deal: str) -> list[Seat]:
-    """Active contacts with a role on the deal or on the deal's account (deal-level wins)."""
+    """Active contacts with a role on the deal or on the deal's account (deal-level wins).
+
+    A contact's stance on the deal, when it has a deal-level role, is its stance on every seat it
+    holds there (one person is not both a supporter and a detractor of one deal).
+    """
     seats: dict[tuple[str, str], Seat] = {}
+    deal_stance: dict[str, str] = {}
     account = deal_account(graph, deal)
     for scope in (account, deal):  # deal-level roles overwrite account-wide ones
         for u, _, data in graph.in_edges(scope, data=True):
@@ -74,7 +96,9 @@ def committee(graph: Any, deal: str) -> list[Seat]:
                 continue
             role = data[ATTR_ROLE]
             seats[(u, role)] = Seat(u, role, data[ATTR_STANCE], bool(data[ATTR_PRIMARY]))
-    return sorted(seats.values())
+            if scope == deal:
+                deal_stance[u] = data[ATTR_STANCE]
+    return sorted(s._replace(stance=deal_stance.get(s.contact, s.stance)) for s in seats.values())
 
 
 def engaged_by(
@@ -99,8 +123,6 @@ def engaged_by(
 
 def person_graph(graph: Any, *, active_only: bool = True) -> Any:
     """Undirected simple graph of people; an edge keeps its strongest tie and that tie's kind."""
-    import networkx as nx  # type: ignore[import-untyped]
-
     g = nx.Graph()
     for n, data in graph.nodes(data=True):
         if data.get(NODE_KIND) in (KIND_CONTACT, KIND_TEAM) and (

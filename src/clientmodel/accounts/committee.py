@@ -29,14 +29,17 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import check_choice, check_sequence, did_you_mean
 from clientmodel.accounts._common import (
     check_as_of,
+    check_graph,
     check_node,
     check_window,
     committee,
     deal_account,
     engaged_by,
 )
+from clientmodel.accounts._serial import choice, form, items, text, texts
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_LAST_INTERACTION,
@@ -48,8 +51,8 @@ from clientmodel.accounts.graph import (
     PERSON_EDGES,
     nodes_of_kind,
 )
-from clientmodel.accounts.models import DECISION_ROLES, KEY_PLAYER_ROLES
-from clientmodel.errors import ArgumentError
+from clientmodel.accounts.models import BUYING_ROLES, DECISION_ROLES, KEY_PLAYER_ROLES, STANCES
+from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.periods import as_of_value
 from clientmodel.tables import read_table
 
@@ -129,7 +132,12 @@ class RoleCoverage:
         >>> RoleCoverage.from_dict(r.to_dict()) == r
         True
         """
-        return cls(str(data["role"]), tuple(data["holders"]), tuple(data["engaged_holders"]))
+        d = form(data, "RoleCoverage", ("role", "holders", "engaged_holders"))
+        return cls(
+            text(d, "role", "RoleCoverage"),
+            texts(d, "holders", "RoleCoverage"),
+            texts(d, "engaged_holders", "RoleCoverage"),
+        )
 
 
 @attrs.frozen
@@ -200,12 +208,16 @@ class CommitteeCoverage:
         >>> CommitteeCoverage.from_dict(c.to_dict()) == c
         True
         """
+        name = "CommitteeCoverage"
+        keys = ("deal", "roles", "status", "supportive_key_players", "primary_contact")
+        d = form(data, name, keys)
+        status: Status = choice(d, "status", name, ("red", "amber", "green"))  # type: ignore[assignment]
         return cls(
-            str(data["deal"]),
-            tuple(RoleCoverage.from_dict(r) for r in data["roles"]),
-            data["status"],
-            tuple(data["supportive_key_players"]),
-            data["primary_contact"],
+            text(d, "deal", name),
+            items(d, "roles", name, lambda v, _: RoleCoverage.from_dict(v)),
+            status,
+            texts(d, "supportive_key_players", name),
+            text(d, "primary_contact", name, optional=True),
         )
 
 
@@ -257,11 +269,13 @@ class Threading:
         >>> Threading.from_dict(t.to_dict()) == t
         True
         """
+        name = "Threading"
+        d = form(data, name, ("deal", "engaged_contacts", "engaged_roles", "engaged_team"))
         return cls(
-            str(data["deal"]),
-            tuple(data["engaged_contacts"]),
-            tuple(data["engaged_roles"]),
-            tuple(data["engaged_team"]),
+            text(d, "deal", name),
+            texts(d, "engaged_contacts", name),
+            texts(d, "engaged_roles", name),
+            texts(d, "engaged_team", name),
         )
 
 
@@ -270,7 +284,41 @@ def _roles(roles: Sequence[str] | None, default: tuple[str, ...], field: str) ->
         return default
     if isinstance(roles, str):
         raise ArgumentError(f"{field} must be a sequence of role names, not a string", field=field)
-    return tuple(dict.fromkeys(roles))
+    names = check_sequence(roles, field)
+    return tuple(dict.fromkeys(check_choice(r, field, BUYING_ROLES) for r in names))
+
+
+def _vocabulary(values: NDArray[Any], column: str, choices: tuple[str, ...]) -> None:
+    """Every value of a role or stance column is in the vocabulary (a typo is not a role)."""
+    bad = np.flatnonzero(~np.isin(values, np.array(choices, dtype=str)))
+    if bad.size:
+        first = str(values[bad[0]])
+        raise DataError(
+            f"column {column!r} has {bad.size} value(s) outside the vocabulary: "
+            f"{describe_rows(bad, values[bad].tolist())}{did_you_mean(first, choices)}; "
+            f"accepted: {list(choices)}",
+            field=column,
+            rows=bad[:5].tolist(),
+        )
+
+
+def _one_stance(
+    d_idx: NDArray[np.int64], c_idx: NDArray[np.int64], stance_v: NDArray[Any], column: str
+) -> None:
+    """One contact cannot be both a supporter and a detractor on one deal."""
+    n_c = int(c_idx.max()) + 1 if c_idx.size else 1
+    pair = d_idx * n_c + c_idx
+    pro = np.unique(pair[stance_v == "supporter"])
+    con = np.unique(pair[stance_v == "detractor"])
+    both = np.intersect1d(pro, con)
+    if both.size:
+        rows = np.flatnonzero(np.isin(pair, both) & (stance_v == "detractor"))
+        raise DataError(
+            f"column {column!r}: a contact is both a supporter and a detractor on one deal "
+            f"(rows {rows[:5].tolist()}); give each contact one stance per deal",
+            field=column,
+            rows=rows[:5].tolist(),
+        )
 
 
 def _status(
@@ -376,6 +424,7 @@ def committee_tables(graph: Any) -> tuple[dict[str, NDArray[Any]], dict[str, NDA
     >>> sorted(roles)
     ['contact_id', 'deal_id', 'role', 'stance']
     """
+    check_graph(graph)
     rows: list[tuple[str, str, str, str]] = []
     for deal in nodes_of_kind(graph, KIND_DEAL):
         deal_account(graph, deal)
@@ -454,8 +503,11 @@ def committee_table(
     deals_u, d_idx = np.unique(rt.ids(deal).astype(str), return_inverse=True)
     contacts_u, c_idx = np.unique(rt.ids(contact).astype(str), return_inverse=True)
     role_v = rt.ids(role).astype(str)
+    _vocabulary(role_v, role, BUYING_ROLES)
     roles_u, r_idx = np.unique(role_v, return_inverse=True)
     stance_v = rt.ids(stance).astype(str)
+    _vocabulary(stance_v, stance, STANCES)
+    _one_stance(d_idx.astype(np.int64), c_idx.astype(np.int64), stance_v, stance)
     n_d, n_c, n_r = len(deals_u), len(contacts_u), len(roles_u)
 
     if tt.n_rows:

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
+from clientmodel._validation import check_finite_column, check_number
 from clientmodel.accounts._common import check_as_of
 from clientmodel.accounts.graph import (
     ATTR_LAST_INTERACTION,
@@ -26,7 +27,7 @@ from clientmodel.accounts.graph import (
     EDGE_KIND,
     PERSON_EDGES,
 )
-from clientmodel.errors import ArgumentError
+from clientmodel.errors import ArgumentError, DataError, describe_rows
 
 __all__ = ["ATTR_BASE_STRENGTH", "decay_graph", "decayed_strength", "decayed_strengths"]
 
@@ -62,8 +63,7 @@ def decayed_strength(
     """
     as_of = check_as_of(as_of)
     h = _half_life_days(half_life)
-    if not 0.0 <= strength <= 1.0:
-        raise ArgumentError(f"strength={strength!r} must be in [0, 1]", field="strength")
+    strength = check_number(strength, "strength", minimum=0, maximum=1)
     if last_interaction is None:
         return float(strength)
     check_as_of(last_interaction, "last_interaction")
@@ -77,9 +77,11 @@ def decayed_strengths(
     *,
     half_life: dt.timedelta,
 ) -> NDArray[np.float64]:
-    """Vectorised decay: ``strengths * 2 ** (-max(days_since, 0) / half_life_days)``.
+    """Vectorised decay: ``strengths * 2 ** (-days_since / half_life_days)``.
 
-    ``days_since`` may hold NaN for ties with no recorded interaction (they keep their strength).
+    ``days_since`` may hold NaN for ties with no recorded interaction (they keep their strength);
+    a negative value (an interaction after ``as_of``) is a :class:`~clientmodel.errors.DataError`
+    naming its rows, as are strengths outside ``[0, 1]``.
 
     Examples
     --------
@@ -88,8 +90,13 @@ def decayed_strengths(
     array([0.5, 0.5, 0.5])
     """
     h = _half_life_days(half_life)
-    s = np.asarray(strengths, dtype=np.float64)
-    d = np.asarray(days_since, dtype=np.float64)
+    s = check_finite_column(np.asarray(strengths), "strengths", accepted="numbers in [0, 1]")
+    try:
+        d = np.asarray(days_since, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            "days_since must hold numbers of days (NaN for no interaction)", field="days_since"
+        ) from None
     if s.shape != d.shape:
         raise ArgumentError(
             f"strengths {s.shape} and days_since {d.shape} must have the same shape",
@@ -97,10 +104,21 @@ def decayed_strengths(
         )
     bad = ~((s >= 0.0) & (s <= 1.0))
     if bad.any():
-        raise ArgumentError(
-            f"strengths must be in [0, 1]; got {s[bad][:5].tolist()}", field="strengths"
+        rows = np.flatnonzero(bad)
+        raise DataError(
+            f"strengths must be in [0, 1]; {describe_rows(rows, s[rows].tolist())}",
+            field="strengths",
+            rows=rows.tolist(),
         )
-    d = np.where(np.isnan(d), 0.0, np.maximum(d, 0.0))
+    early = np.flatnonzero(d < 0)
+    if early.size:
+        raise DataError(
+            "days_since must be >= 0 (an interaction after as_of is in the future): "
+            f"{describe_rows(early, d[early].tolist())}",
+            field="days_since",
+            rows=early.tolist(),
+        )
+    d = np.where(np.isnan(d), 0.0, d)
     return s * np.exp2(-d / h)
 
 

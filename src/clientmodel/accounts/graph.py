@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 import networkx as nx  # type: ignore[import-untyped]
 from pydantic import BaseModel, ValidationError
 
+from clientmodel._validation import check_choice
 from clientmodel.accounts.models import (
     Account,
     Contact,
@@ -37,7 +38,7 @@ from clientmodel.accounts.models import (
     RoleAssignment,
     TeamMember,
 )
-from clientmodel.errors import DataError
+from clientmodel.errors import ArgumentError, DataError
 
 __all__ = [
     "ATTR_ACTIVE",
@@ -60,6 +61,7 @@ __all__ = [
     "KIND_DEAL",
     "KIND_TEAM",
     "NODE_KIND",
+    "NODE_KINDS",
     "PERSON_EDGES",
     "build_graph",
     "nodes_of_kind",
@@ -71,6 +73,8 @@ KIND_ACCOUNT = "account"
 KIND_CONTACT = "contact"
 KIND_TEAM = "team_member"
 KIND_DEAL = "deal"
+#: Every node kind.
+NODE_KINDS: tuple[str, ...] = (KIND_ACCOUNT, KIND_CONTACT, KIND_TEAM, KIND_DEAL)
 
 #: Node attributes.
 ATTR_RECORD = "record"
@@ -100,13 +104,22 @@ _SHOWN = 20
 
 
 def _records(items: Iterable[Any], model: type[_M], field: str, problems: list[str]) -> list[_M]:
+    if isinstance(items, (str, bytes, Mapping, BaseModel)) or not isinstance(items, Iterable):
+        raise DataError(
+            f"{field} must be a list of {model.__name__} records or mappings; got "
+            f"{type(items).__name__}",
+            field=field,
+        )
     out: list[_M] = []
     for i, item in enumerate(items):
         if isinstance(item, model):
             out.append(item)
             continue
+        if not isinstance(item, Mapping):
+            problems.append(f"{field}[{i}]: a {type(item).__name__}, not a {model.__name__}")
+            continue
         try:
-            out.append(model.model_validate(dict(item) if isinstance(item, Mapping) else item))
+            out.append(model.model_validate(dict(item)))
         except ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"])
@@ -251,6 +264,7 @@ def build_graph(
         )
 
     seen_roles: dict[tuple[str, str, str], int] = {}
+    stances: dict[tuple[str, str], dict[str, int]] = {}
     primaries: dict[str, list[str]] = {}
     for i, ra in enumerate(rol):
         scope = ra.deal_id if ra.deal_id is not None else ra.account_id
@@ -268,6 +282,15 @@ def build_graph(
             problems.append(f"{label}: duplicate of roles[{seen_roles[rkey]}]")
             continue
         seen_roles[rkey] = i
+        held = stances.setdefault((ra.contact_id, scope), {})
+        opposite = {"supporter": "detractor", "detractor": "supporter"}.get(ra.stance)
+        if opposite in held:
+            problems.append(
+                f"{label}: {ra.contact_id!r} is a {ra.stance} here but a {opposite} in "
+                f"roles[{held[opposite]}] on the same {wanted}; give one stance per {wanted}"
+            )
+            continue
+        held.setdefault(ra.stance, i)
         if ra.primary:
             primaries.setdefault(scope, []).append(ra.contact_id)
         g.add_edge(
@@ -321,4 +344,10 @@ def nodes_of_kind(graph: Any, kind: str) -> list[str]:
     >>> nodes_of_kind(g, "account")
     ['acme']
     """
+    if not isinstance(graph, nx.Graph):
+        raise ArgumentError(
+            f"graph must be an account graph from build_graph; got {type(graph).__name__}",
+            field="graph",
+        )
+    check_choice(kind, "kind", NODE_KINDS)
     return [n for n, k in graph.nodes(data=NODE_KIND) if k == kind]

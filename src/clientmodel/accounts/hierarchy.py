@@ -25,7 +25,8 @@ from typing import Any
 import attrs
 import networkx as nx  # type: ignore[import-untyped]
 
-from clientmodel.accounts._common import check_node
+from clientmodel.accounts._common import check_graph, check_node
+from clientmodel.accounts._serial import form, integer, money, text, texts
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_NAME,
@@ -36,7 +37,7 @@ from clientmodel.accounts.graph import (
     KIND_ACCOUNT,
     nodes_of_kind,
 )
-from clientmodel.errors import DataError
+from clientmodel.errors import ArgumentError, DataError
 
 __all__ = ["AccountRollup", "account_rollup", "org_chart", "render_org_chart"]
 
@@ -92,6 +93,10 @@ def render_org_chart(chart: Any) -> str:
     ceo
       cto
     """
+    if not isinstance(chart, nx.DiGraph):
+        raise ArgumentError(
+            f"chart must be an org chart from org_chart; got {type(chart).__name__}", field="chart"
+        )
     lines: list[str] = []
 
     def walk(n: Any, depth: int) -> None:
@@ -164,19 +169,23 @@ class AccountRollup:
         >>> AccountRollup.from_dict(r.to_dict()) == r
         True
         """
+        name = "AccountRollup"
+        amounts = ("open_pipeline", "total_open_pipeline", "won_revenue", "total_won_revenue")
+        counts = ("open_deals", "total_open_deals", "contacts", "total_contacts")
+        d = form(data, name, ("account", "parent", "subsidiaries", "currency", *amounts, *counts))
         return cls(
-            account=str(data["account"]),
-            parent=data["parent"],
-            subsidiaries=tuple(data["subsidiaries"]),
-            currency=data["currency"],
-            open_pipeline=Decimal(data["open_pipeline"]),
-            total_open_pipeline=Decimal(data["total_open_pipeline"]),
-            won_revenue=Decimal(data["won_revenue"]),
-            total_won_revenue=Decimal(data["total_won_revenue"]),
-            open_deals=int(data["open_deals"]),
-            total_open_deals=int(data["total_open_deals"]),
-            contacts=int(data["contacts"]),
-            total_contacts=int(data["total_contacts"]),
+            account=text(d, "account", name),
+            parent=text(d, "parent", name, optional=True),
+            subsidiaries=texts(d, "subsidiaries", name),
+            currency=text(d, "currency", name, optional=True),
+            open_pipeline=money(d, "open_pipeline", name),
+            total_open_pipeline=money(d, "total_open_pipeline", name),
+            won_revenue=money(d, "won_revenue", name),
+            total_won_revenue=money(d, "total_won_revenue", name),
+            open_deals=integer(d, "open_deals", name, minimum=0),
+            total_open_deals=integer(d, "total_open_deals", name, minimum=0),
+            contacts=integer(d, "contacts", name, minimum=0),
+            total_contacts=integer(d, "total_contacts", name, minimum=0),
         )
 
 
@@ -198,6 +207,7 @@ def account_rollup(graph: Any) -> dict[str, AccountRollup]:
     >>> str(account_rollup(g)["grp"].total_open_pipeline)
     '150'
     """
+    check_graph(graph)
     accounts = nodes_of_kind(graph, KIND_ACCOUNT)
     parent: dict[str, str | None] = dict.fromkeys(accounts)
     children: dict[str, list[str]] = {a: [] for a in accounts}

@@ -27,7 +27,9 @@ detractors.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -36,7 +38,15 @@ import numpy as np
 import scipy.sparse as sp
 from numpy.typing import NDArray
 
-from clientmodel.accounts._common import check_node, committee, deal_account
+from clientmodel._validation import (
+    check_integer,
+    check_mapping,
+    check_number,
+    check_sequence,
+    key_path,
+)
+from clientmodel.accounts._common import check_graph, check_node, committee, deal_account
+from clientmodel.accounts._serial import a_number, a_text, form, items, number, row, text
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_SENIORITY,
@@ -116,12 +126,30 @@ class Influence:
         >>> Influence.from_dict(i.to_dict()) == i
         True
         """
-        return cls(str(data["account"]), tuple((str(c), float(s)) for c, s in data["scores"]))
+        d = form(data, "Influence", ("account", "scores"))
+        pairs = items(d, "scores", "Influence", lambda v, p: row(v, p, (a_text, a_number)))
+        return cls(text(d, "account", "Influence"), pairs)
+
+
+def _read_only(shares: Mapping[str, float]) -> Mapping[str, float]:
+    # Frozen all the way down: the result shares no mutable mapping with its caller.
+    return MappingProxyType(dict(shares))
 
 
 def _weights(seniority_weights: Mapping[str, float] | None) -> dict[str, float]:
-    w = dict(DEFAULT_SENIORITY_WEIGHTS if seniority_weights is None else seniority_weights)
-    bad = {k: v for k, v in w.items() if not (isinstance(v, (int, float)) and v > 0)}
+    given = DEFAULT_SENIORITY_WEIGHTS if seniority_weights is None else seniority_weights
+    if not isinstance(given, Mapping):
+        raise ArgumentError(
+            f"seniority_weights maps seniorities {list(SENIORITIES)} to positive weights; got "
+            f"{type(given).__name__}",
+            field="seniority_weights",
+        )
+    w = dict(given)
+    bad = {
+        k: v
+        for k, v in w.items()
+        if isinstance(v, bool) or not (isinstance(v, (int, float)) and math.isfinite(v) and v > 0)
+    }
     missing = [s for s in SENIORITIES if s not in w]
     if bad or missing:
         raise ArgumentError(
@@ -133,6 +161,7 @@ def _weights(seniority_weights: Mapping[str, float] | None) -> dict[str, float]:
 
 
 def _check_alpha(alpha: float) -> float:
+    alpha = check_number(alpha, "alpha")
     if not 0.0 < alpha < 1.0:
         raise ArgumentError(f"alpha={alpha!r} must be in (0, 1)", field="alpha")
     return float(alpha)
@@ -194,6 +223,8 @@ def influence(
     """
     account = check_node(graph, account, (KIND_ACCOUNT,), "account")
     alpha = _check_alpha(alpha)
+    tol = check_number(tol, "tol", minimum=0, exclusive_minimum=True)
+    max_iter = check_integer(max_iter, "max_iter", minimum=1)
     w = _weights(seniority_weights)
     members = _members(graph, account)
     if not members:
@@ -242,12 +273,18 @@ def influence_table(
     >>> bool(abs(t["score"][t["account_id"] == "A0"].sum() - 1.0) < 1e-9)
     True
     """
+    check_graph(graph)
     alpha = _check_alpha(alpha)
+    tol = check_number(tol, "tol", minimum=0, exclusive_minimum=True)
+    max_iter = check_integer(max_iter, "max_iter", minimum=1)
     w = _weights(seniority_weights)
     if accounts is None:
         accounts = nodes_of_kind(graph, KIND_ACCOUNT)
     else:
-        accounts = [check_node(graph, a, (KIND_ACCOUNT,), "accounts") for a in accounts]
+        accounts = [
+            check_node(graph, a, (KIND_ACCOUNT,), "accounts")
+            for a in check_sequence(accounts, "accounts")
+        ]
     wanted = set(accounts)
     # one slot per (account, contact)
     slot: dict[tuple[str, str], int] = {}
@@ -335,7 +372,7 @@ class PowerMap:
     account: str
     members: tuple[tuple[str, tuple[str, ...], str, float], ...]
     committee_share: float
-    stance_share: Mapping[str, float]
+    stance_share: Mapping[str, float] = attrs.field(converter=_read_only)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
@@ -363,12 +400,25 @@ class PowerMap:
         >>> PowerMap.from_dict(pm.to_dict()) == pm
         True
         """
+        name = "PowerMap"
+        d = form(data, name, ("deal", "account", "members", "committee_share", "stance_share"))
+
+        def roles(v: Any, p: str) -> tuple[str, ...]:
+            return tuple(a_text(r, f"{p}[{i}]") for i, r in enumerate(check_sequence(v, p)))
+
+        members = items(
+            d, "members", name, lambda v, p: row(v, p, (a_text, roles, a_text, a_number))
+        )
+        shares = check_mapping(d["stance_share"], key_path(name, "stance_share"))
         return cls(
-            str(data["deal"]),
-            str(data["account"]),
-            tuple((str(c), tuple(r), str(s), float(x)) for c, r, s, x in data["members"]),
-            float(data["committee_share"]),
-            {str(k): float(v) for k, v in data["stance_share"].items()},
+            text(d, "deal", name),
+            text(d, "account", name),
+            members,
+            number(d, "committee_share", name, minimum=0, maximum=1),
+            {
+                str(k): a_number(v, key_path(name, "stance_share", str(k)))
+                for k, v in shares.items()
+            },
         )
 
 

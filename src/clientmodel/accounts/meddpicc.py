@@ -15,21 +15,22 @@ The score is the share of elements known, $\\text{score} = \\frac{1}{8} \\sum_i 
 \\text{element}_i]$, optionally weighted.
 
 **As a funnel stage entry criterion.** :meth:`Meddpicc.to_dict` is a plain dict of booleans plus
-``score`` and ``complete``; put it into the deal record under ``"meddpicc"`` and a
-:mod:`clientmodel.rules` predicate such as ``meddpicc.score >= 0.75 and meddpicc.champion`` can
-read it. :meth:`Meddpicc.to_record` gives the same fields as flat keys (``meddpicc_score``,
-``meddpicc_champion``, ...) for rule engines without nested fields. Or call
-:func:`meets_meddpicc` directly from a stage guard.
+``score`` and ``complete``. A funnel ``Deal`` holds flat scalar ``fields`` only, so merge the
+:meth:`Meddpicc.to_record` keys (``meddpicc_score``, ``meddpicc_champion``, ...) into its fields
+and write the rule on them (``meddpicc_score >= 0.75``), or call :func:`meets_meddpicc` directly.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from types import MappingProxyType
 from typing import Any
 
 import attrs
 
+from clientmodel._validation import check_mapping, check_number
 from clientmodel.accounts._common import check_node, committee
+from clientmodel.accounts._serial import flag, form, number, text
 from clientmodel.accounts.graph import ATTR_RECORD, KIND_DEAL
 from clientmodel.errors import ArgumentError
 
@@ -48,6 +49,15 @@ ELEMENTS: tuple[str, ...] = (
 )
 
 
+def _read_only(elements: Mapping[str, bool]) -> Mapping[str, bool]:
+    # Frozen all the way down: the result shares no mutable mapping with its caller.
+    return MappingProxyType(dict(elements))
+
+
+def _optional_weights(weights: Mapping[str, float] | None) -> Mapping[str, float] | None:
+    return None if weights is None else MappingProxyType(dict(weights))
+
+
 @attrs.frozen
 class Meddpicc:
     """Which MEDDPICC elements are known for a deal, and the completeness score.
@@ -60,8 +70,9 @@ class Meddpicc:
     """
 
     deal: str
-    elements: Mapping[str, bool]
+    elements: Mapping[str, bool] = attrs.field(converter=_read_only)
     score: float
+    weights: Mapping[str, float] | None = attrs.field(default=None, converter=_optional_weights)
 
     @property
     def complete(self) -> bool:
@@ -81,12 +92,15 @@ class Meddpicc:
         >>> Meddpicc("d1", dict.fromkeys(ELEMENTS, False), 0.0).to_dict()["score"]
         0.0
         """
-        return {
+        out: dict[str, Any] = {
             "deal": self.deal,
             **{e: bool(self.elements[e]) for e in ELEMENTS},
             "score": float(self.score),
             "complete": self.complete,
         }
+        if self.weights is not None:
+            out["weights"] = {e: float(self.weights[e]) for e in ELEMENTS}
+        return out
 
     def to_record(self, prefix: str = "meddpicc_") -> dict[str, Any]:
         """The :meth:`to_dict` fields as flat, prefixed keys, to merge into a deal record.
@@ -109,7 +123,25 @@ class Meddpicc:
         >>> Meddpicc.from_dict(m.to_dict()) == m
         True
         """
-        return cls(str(data["deal"]), {e: bool(data[e]) for e in ELEMENTS}, float(data["score"]))
+        d = form(data, "Meddpicc", ("deal", *ELEMENTS, "score"))
+        elements = {e: flag(d, e, "Meddpicc") for e in ELEMENTS}
+        score = number(d, "score", "Meddpicc", minimum=0, maximum=1)
+        weights = None
+        if d.get("weights") is not None:
+            given = check_mapping(d["weights"], "Meddpicc.weights", required=ELEMENTS)
+            weights = {
+                e: check_number(given[e], f"Meddpicc.weights.{e}", minimum=0) for e in ELEMENTS
+            }
+        w = weights or dict.fromkeys(ELEMENTS, 1.0)
+        total = sum(w.values())
+        implied = sum(w[e] for e in ELEMENTS if elements[e]) / total if total else 0.0
+        if abs(implied - score) > 1e-9:
+            raise ArgumentError(
+                f"Meddpicc.score={score!r} disagrees with the elements known "
+                f"(their {'weighted ' if weights else ''}share is {implied:.6g})",
+                field="Meddpicc.score",
+            )
+        return cls(text(d, "deal", "Meddpicc"), elements, score, weights)
 
 
 def _known(text: str | None) -> bool:
@@ -171,7 +203,7 @@ def meddpicc(graph: Any, deal: str, *, weights: Mapping[str, float] | None = Non
             )
         w = {e: float(weights.get(e, 0.0)) for e in ELEMENTS}
     score = sum(w[e] for e in ELEMENTS if elements[e]) / sum(w.values())
-    return Meddpicc(deal, elements, score)
+    return Meddpicc(deal, elements, score, None if weights is None else w)
 
 
 def meets_meddpicc(
@@ -187,8 +219,12 @@ def meets_meddpicc(
     >>> meets_meddpicc(g, "d1", threshold=0.5)
     False
     """
-    if not 0.0 <= threshold <= 1.0:
-        raise ArgumentError(f"threshold={threshold!r} must be in [0, 1]", field="threshold")
+    threshold = check_number(threshold, "threshold", minimum=0, maximum=1)
+    if isinstance(require, str) or not isinstance(require, (tuple, list)):
+        raise ArgumentError(
+            f"require is a sequence of elements of {list(ELEMENTS)}; got {require!r}",
+            field="require",
+        )
     unknown = [e for e in require if e not in ELEMENTS]
     if unknown:
         raise ArgumentError(

@@ -83,6 +83,8 @@ _Id = Field(min_length=1, max_length=200)
 class Account(BaseModel):
     """A company we sell to; ``parent_id`` links a subsidiary to its parent account.
 
+    ``domain`` is the company's web domain (``acme.com``), used to match leads to accounts.
+
     Examples
     --------
     >>> Account(id="acme", name="Acme Corp", tier="strategic").parent_id is None
@@ -97,6 +99,7 @@ class Account(BaseModel):
     industry: str | None = None
     employees: int | None = Field(default=None, ge=0)
     tier: str | None = None
+    domain: str | None = None
 
 
 class Contact(BaseModel):

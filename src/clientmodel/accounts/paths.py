@@ -22,7 +22,9 @@ import attrs
 import networkx as nx  # type: ignore[import-untyped]
 
 from clientmodel.accounts._common import check_node, person_graph
+from clientmodel.accounts._serial import choice, form, items, number, text, texts
 from clientmodel.accounts.graph import ATTR_ACTIVE, ATTR_NAME, KIND_CONTACT, KIND_TEAM, NODE_KIND
+from clientmodel.accounts.models import RELATIONSHIP_KINDS
 from clientmodel.errors import ArgumentError
 
 __all__ = ["Hop", "IntroPath", "warm_paths"]
@@ -65,8 +67,12 @@ class Hop:
         >>> Hop.from_dict(h.to_dict()) == h
         True
         """
+        d = form(data, "Hop", ("source", "target", "kind", "strength"))
         return cls(
-            str(data["source"]), str(data["target"]), str(data["kind"]), float(data["strength"])
+            text(d, "source", "Hop"),
+            text(d, "target", "Hop"),
+            choice(d, "kind", "Hop", RELATIONSHIP_KINDS),
+            number(d, "strength", "Hop", minimum=0, maximum=1),
         )
 
 
@@ -120,10 +126,11 @@ class IntroPath:
         >>> IntroPath.from_dict(p.to_dict()) == p
         True
         """
+        d = form(data, "IntroPath", ("people", "hops", "explanation"))
         return cls(
-            tuple(data["people"]),
-            tuple(Hop.from_dict(h) for h in data["hops"]),
-            str(data["explanation"]),
+            texts(d, "people", "IntroPath"),
+            items(d, "hops", "IntroPath", lambda v, _: Hop.from_dict(v)),
+            text(d, "explanation", "IntroPath"),
         )
 
 

@@ -9,10 +9,13 @@ person-to-person tie) can cost three things:
   (:data:`~clientmodel.accounts.models.DECISION_ROLES`) of open deals that some active team
   member could reach through $G$ before and none can after.
 
-Reach can only break when $v$ is an *articulation point* (cut vertex) of $G$: a vertex whose
-removal disconnects its connected component (Hopcroft & Tarjan 1973, "Efficient algorithms for
-graph manipulation", CACM 16(6)). :func:`articulation_people` lists those people for an account,
-:func:`key_person_risk` reports the three losses for one person.
+A person who only *relays* reach breaks it when they are an *articulation point* (cut vertex)
+of $G$: a vertex whose removal disconnects its connected component (Hopcroft & Tarjan 1973,
+"Efficient algorithms for graph manipulation", CACM 16(6)); :func:`articulation_people` lists
+those people for an account. A team member is also a *source* of reach, so a leaf team member
+(the only seller who knows anyone there) breaks reach without being an articulation point;
+:func:`key_person_risk` therefore recomputes reach without the person and reports the three
+losses.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import attrs
 import networkx as nx  # type: ignore[import-untyped]
 
 from clientmodel.accounts._common import check_node, committee, person_graph
+from clientmodel.accounts._serial import a_number, a_text, flag, form, items, row, text
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_RECORD,
@@ -97,12 +101,22 @@ class PersonRisk:
         >>> PersonRisk.from_dict(r.to_dict()) == r
         True
         """
+        name = "PersonRisk"
+        keys = (
+            "person",
+            "articulation_point",
+            "relationships_cut",
+            "roles_uncovered",
+            "decision_makers_unreachable",
+        )
+        d = form(data, name, keys)
+        pair = (a_text, a_text)
         return cls(
-            str(data["person"]),
-            bool(data["articulation_point"]),
-            tuple((str(o), str(k), float(s)) for o, k, s in data["relationships_cut"]),
-            tuple((str(d), str(r)) for d, r in data["roles_uncovered"]),
-            tuple((str(d), str(c)) for d, c in data["decision_makers_unreachable"]),
+            text(d, "person", name),
+            flag(d, "articulation_point", name),
+            items(d, "relationships_cut", name, lambda v, p: row(v, p, (a_text, a_text, a_number))),
+            items(d, "roles_uncovered", name, lambda v, p: row(v, p, pair)),
+            items(d, "decision_makers_unreachable", name, lambda v, p: row(v, p, pair)),
         )
 
 

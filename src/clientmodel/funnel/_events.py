@@ -15,8 +15,9 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError, DataError, describe_rows
+from clientmodel.funnel._check import check_deals
 from clientmodel.funnel.models import Deal, Pipeline
-from clientmodel.periods import as_of_value
+from clientmodel.periods import as_of_value, timezone
 from clientmodel.tables import Table, read_table
 
 _US_PER_DAY = 86_400_000_000
@@ -57,21 +58,31 @@ def layout(
     if isinstance(pipeline, Pipeline):
         ordered = pipeline.ordered
         return Layout(tuple(s.id for s in ordered), tuple(s.kind for s in ordered), True)
-    if isinstance(won, str) or isinstance(lost, str):
-        raise ArgumentError("won and lost are sequences of stage ids, e.g. won=('won',)")
+    for name, value in (("won", won), ("lost", lost)):
+        if isinstance(value, str) or not isinstance(value, (Sequence, set, frozenset)):
+            raise ArgumentError(
+                f"{name} is a sequence of stage ids, e.g. {name}=('{name}',); got {value!r}",
+                field=name,
+            )
     if pipeline is None:
         stages = tuple(sorted({str(s) for s in observed}))
         is_ordered = False
     else:
-        if isinstance(pipeline, str):
+        if isinstance(pipeline, str) or not isinstance(pipeline, Sequence):
             raise ArgumentError(
-                "pipeline is a Pipeline or a sequence of stage ids in funnel order, not a string",
+                "pipeline is a Pipeline or a sequence of stage ids in funnel order; got "
+                f"{type(pipeline).__name__}",
                 field="pipeline",
             )
         stages = tuple(str(s) for s in pipeline)
         is_ordered = True
         if len(set(stages)) != len(stages):
             raise ArgumentError(f"stage ids must be unique; got {list(stages)}", field="pipeline")
+    if pipeline is not None and won and not any(s in stages for s in won):
+        raise ArgumentError(
+            f"won={list(won)} names no stage of the pipeline {list(stages)}; name its won stage(s)",
+            field="won",
+        )
     kinds = tuple("won" if s in won else "lost" if s in lost else "open" for s in stages)
     if "open" not in kinds:
         raise ArgumentError(f"no open stage among {list(stages)}", field="pipeline")
@@ -116,14 +127,14 @@ class Events:
 
 
 def _columns_from_deals(
-    deals: Sequence[Deal],
+    deals: Sequence[Deal], zone: dt.tzinfo
 ) -> tuple[NDArray[Any], NDArray[Any], NDArray[np.int64]]:
     ids, stages, at = [], [], []
     for d in deals:
         for c in d.history:
             ids.append(d.id)
             stages.append(c.to_stage)
-            at.append(c.at.astimezone(dt.timezone.utc).replace(tzinfo=None))
+            at.append(c.at.astimezone(zone).replace(tzinfo=None))
     times = np.array(at, dtype="datetime64[us]").astype(np.int64)
     return np.array(ids, dtype=object), np.array(stages, dtype=object), times
 
@@ -148,24 +159,67 @@ def _sort(
     if ids.dtype.kind in "iu":
         key = ids.astype(np.int64)
         lo, hi = int(key.min()), int(key.max())
-        t_lo, t_span = int(times.min()), int(times.max()) - int(times.min()) + 1
-        if (hi - lo + 1) * t_span < 2**62:
-            # one integer key (deal, time) sorts faster than a two-key lexsort
-            order = np.argsort((key - lo) * t_span + (times - t_lo), kind="stable")
-        else:
-            order = np.lexsort((times, key))
+        order = _by_deal_then_time(key - lo, hi - lo + 1, times)
         sorted_ids = ids[order]
         new = np.ones(n, dtype=bool)
         new[1:] = sorted_ids[1:] != sorted_ids[:-1]
         codes = np.cumsum(new, dtype=np.int64) - 1
         return order.astype(np.int64), sorted_ids[new], codes
+    if ids.dtype.kind == "O" and all(isinstance(v, str) for v in ids):
+        # Sorting fixed-width text runs in C; sorting Python str objects compares in Python.
+        ids = ids.astype(str)
     deal_ids, inverse = np.unique(ids, return_inverse=True)
-    order = np.lexsort((times, inverse))  # stable: ties keep their input order
-    return order.astype(np.int64), deal_ids, inverse[order].astype(np.int64)
+    order = _by_deal_then_time(inverse.astype(np.int64), len(deal_ids), times)
+    return order.astype(np.int64), deal_ids.astype(object), inverse[order].astype(np.int64)
+
+
+def _by_deal_then_time(
+    deal: NDArray[np.int64], n_deals: int, times: NDArray[np.int64]
+) -> NDArray[np.int64]:
+    """Stable argsort by (deal, time) through one integer key when it fits in 62 bits.
+
+    The key uses the finest time resolution (us, ms, s, min) that fits; a coarser one may tie two
+    events of one deal, so the result is checked against the exact times and a two-key lexsort
+    is used when the check fails.
+    """
+    t = times - int(times.min())
+    span = int(t.max()) + 1
+    for step in (1, 1_000, 1_000_000, 60_000_000):
+        if n_deals * (span // step + 1) < 2**62:
+            order = np.argsort(deal * (span // step + 1) + t // step, kind="stable")
+            if step == 1:
+                return order
+            d, ts = deal[order], times[order]
+            same = d[1:] == d[:-1]
+            if not (same & (ts[1:] < ts[:-1])).any():
+                return order
+            break
+    return np.lexsort((times, deal))
 
 
 def is_records(data: Any) -> bool:
     return isinstance(data, (list, tuple)) and (len(data) == 0 or isinstance(data[0], Deal))
+
+
+def check_as_of(as_of: Any, field: str = "as_of") -> Any:
+    """The one naive-time policy of the funnel and the accounts: a naive datetime is refused.
+
+    ``as_of`` may be a timezone-aware datetime, a date (the end of that day) or ISO 8601 text of
+    either; a datetime (or timestamp text) without a timezone is ambiguous and refused.
+    """
+    value = as_of
+    if isinstance(value, str) and len(value.strip()) > 10:
+        try:
+            value = dt.datetime.fromisoformat(value.strip())
+        except ValueError:
+            return as_of  # as_of_value reports the malformed text
+    if isinstance(value, dt.datetime) and value.tzinfo is None:
+        raise ArgumentError(
+            f"{field}={as_of!r} has no timezone; pass a timezone-aware datetime (e.g. "
+            "datetime(2024, 3, 31, tzinfo=timezone.utc)), a date or ISO text with an offset",
+            field=field,
+        )
+    return as_of
 
 
 def load(
@@ -182,14 +236,21 @@ def load(
     require_as_of: bool = True,
 ) -> Events:
     """Read deals or an event table into sorted numpy columns, cut at ``as_of``."""
+    if as_of is not None:
+        check_as_of(as_of)
     if isinstance(data, Events):
         return _reuse(data, pipeline, won, lost, as_of)
     table: Table | None = None
     if is_records(data):
         if not data:
             raise DataError("no deals given; pass at least one Deal", field="deals")
-        ids, stage_vals, times = _columns_from_deals(data)
-        data_tz: str | None = "UTC"
+        if isinstance(pipeline, Pipeline):
+            check_deals(data, pipeline)
+        # Records carry aware instants: read them as wall-clock time in ``tz`` (UTC by default),
+        # so cohort periods and calendar cuts follow the caller's timezone.
+        data_tz: str | None = "UTC" if tz is None else tz
+        zone = dt.timezone.utc if tz is None else timezone(tz)
+        ids, stage_vals, times = _columns_from_deals(data, zone)
     else:
         table = read_table(data, name="stage events")
         table.require(deal, stage, time)
@@ -221,6 +282,13 @@ def load(
         )
     if cut is not None:
         keep = times <= cut
+        if len(keep) and not keep.any():
+            first = to_datetime64(np.array([times.min()]))[0]
+            raise DataError(
+                f"no stage event at or before as_of={as_of!r}: the first is at {first} "
+                f"({data_tz or 'wall clock'}); pass a later as_of",
+                field="as_of",
+            )
         ids, stage_codes, times = ids[keep], stage_codes[keep], times[keep]
     order, deal_ids, d = _sort(ids, times)
     s, t = stage_codes[order], times[order]

@@ -22,7 +22,7 @@ from numpy.typing import NDArray
 from clientmodel.errors import ArgumentError
 from clientmodel.funnel._events import Events, load
 from clientmodel.funnel.models import Pipeline
-from clientmodel.periods import period_start
+from clientmodel.periods import parse_unit, period_start
 
 __all__ = ["cohort_conversion", "conversion"]
 
@@ -169,6 +169,7 @@ def cohort_conversion(
         time=time,
         tz=tz,
     )
+    parse_unit(period, field="period")
     best, outcome, labels = _per_deal(ev)
     created = ev.at[ev.first()].astype("datetime64[us]")
     cohort = period_start(created, period)

@@ -9,12 +9,16 @@ usual calls "commit" = closed won + commit and "best case" = commit call + best 
 *Monte Carlo bookings*: for each draw, each open deal is won with its probability
 :math:`p_i`; a won deal's close date is ``as_of`` plus a time to close drawn from the history:
 chain paths are simulated from the deal's stage with the fitted transition matrix and with
-sojourn times resampled from the observed completed stays of each stage (a semi-Markov
-bootstrap; exponential with the fitted mean when no stay is known), and the times of paths that
-end won form the pool. Bookings per period across draws give P10/P50/P90 and the probability of
-reaching a quota. Win draws and close times are drawn independently given the deal's probability,
-so any probability layer can drive the forecast; the time to close is measured from ``as_of``
-(the memoryless reading of the elapsed time in the current stage).
+sojourn times drawn from each stage's censoring-aware sojourn law (:class:`SojournLaw`:
+Kaplan & Meier 1958, "Nonparametric estimation from incomplete observations", *JASA* 53, on
+completed and still-open stays, with an exponential tail past the last completed stay;
+exponential with the chain's mean when no stay has completed), and the times of paths that end
+won form the pool. Resampling completed stays only would draw close dates too early on a young
+book, where the long stays are the ones still running. Bookings per period across draws give
+P10/P50/P90 and the probability of reaching a quota. Win draws and close times are drawn
+independently given the deal's probability, so any probability layer can drive the forecast; the
+time to close is measured from ``as_of`` (the memoryless reading of the elapsed time in the
+current stage).
 
 *Backtest*: cut every deal's history at a past date, fit the chain on what was known then,
 forecast the next periods and compare with the bookings that actually happened.
@@ -25,15 +29,26 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from decimal import ROUND_HALF_EVEN, Decimal
-from typing import Any
+from typing import Any, Literal
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
+from clientmodel._validation import (
+    check_integer,
+    check_number,
+    check_seed,
+    check_text,
+    did_you_mean,
+)
+from clientmodel.accounts._serial import a_number, form, integer, number, numbers, row, text, texts
 from clientmodel.errors import ArgumentError
+from clientmodel.funnel._check import check_deal, check_deals, of_type
 from clientmodel.funnel._events import load
+from clientmodel.funnel.currency import ExchangeRates
+from clientmodel.funnel.field_history import fields_as_of
 from clientmodel.funnel.history import _stays
 from clientmodel.funnel.markov import AbsorbingChain, fit_chain
 from clientmodel.funnel.models import Deal, Pipeline
@@ -44,9 +59,12 @@ __all__ = [
     "Backtest",
     "BookingsForecast",
     "CategoryRollup",
+    "DealCategory",
     "Rollup",
+    "SojournLaw",
     "backtest",
     "category_rollup",
+    "deal_category",
     "deals_as_of",
     "simulate_bookings",
     "weighted_pipeline",
@@ -77,15 +95,23 @@ class Rollup(BaseModel):
 
 
 class CategoryRollup(BaseModel):
-    """Forecast-category roll-up of one currency for a period, with the commit/best-case calls.
+    """Forecast-category roll-up of one currency for a period, with the cumulative calls.
+
+    The per-category sums (``closed``, ``commit``, ``best_case``, ``pipeline``, ``omitted``)
+    count each deal once. The calls are Salesforce's cumulative roll-ups: ``commit_call`` =
+    closed + commit, ``best_case_call`` = commit call + best case, ``open_pipeline_call`` =
+    best-case call + pipeline. Open deals without an expected close date belong to no period:
+    they are summed in ``no_close_date`` (``n_no_close_date`` deals) and in no call.
+    ``converted_at`` is ``None`` when the amounts are in their own currency, else how they were
+    converted into ``currency``: ``"close_date"`` or the ISO date of a fixed conversion.
 
     Examples
     --------
     >>> from decimal import Decimal
     >>> z = Decimal(0)
     >>> CategoryRollup(currency="USD", closed=z, commit=z, best_case=z, pipeline=z, omitted=z,
-    ...                commit_call=z, best_case_call=z).currency
-    'USD'
+    ...                commit_call=z, best_case_call=z).open_pipeline_call
+    Decimal('0')
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -98,6 +124,10 @@ class CategoryRollup(BaseModel):
     omitted: Decimal
     commit_call: Decimal
     best_case_call: Decimal
+    open_pipeline_call: Decimal = Decimal(0)
+    no_close_date: Decimal = Decimal(0)
+    n_no_close_date: int = 0
+    converted_at: str | None = None
 
 
 def _aware(value: dt.datetime, field: str) -> dt.datetime:
@@ -108,9 +138,72 @@ def _aware(value: dt.datetime, field: str) -> dt.datetime:
     return value
 
 
+def category_of(deal: Deal, pipeline: Pipeline) -> str:
+    """The deal's forecast category: its own override, else its stage's."""
+    if deal.forecast_category is not None and not deal.is_closed:
+        return deal.forecast_category
+    return str(pipeline.stage(deal.stage).forecast_category)
+
+
+class DealCategory(BaseModel):
+    """A deal's forecast category and the layer it came from.
+
+    ``layer`` is ``closed`` (won deals are ``closed``, lost ones ``omitted``), ``override`` (the
+    deal's own ``forecast_category``, set by a rep or manager) or ``stage`` (the stage's).
+
+    Examples
+    --------
+    >>> DealCategory(deal_id="D1", category="commit", layer="override").layer
+    'override'
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    deal_id: str
+    category: str
+    layer: Literal["closed", "override", "stage"]
+
+
+def deal_category(deal: Deal, pipeline: Pipeline) -> DealCategory:
+    """The forecast category a roll-up counts the deal in, with its layer.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> from clientmodel.datasets.deals import standard_pipeline
+    >>> from clientmodel.funnel.transitions import open_deal
+    >>> p = standard_pipeline()
+    >>> d = open_deal("D1", p, at=dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc),
+    ...               account_id="A", owner="o", amount=10)
+    >>> deal_category(d, p).layer, deal_category(d.model_copy(
+    ...     update={"forecast_category": "commit"}), p).category
+    ('stage', 'commit')
+    """
+    deal = check_deal(deal, pipeline)
+    layer: Literal["closed", "override", "stage"] = (
+        "closed" if deal.is_closed else "override" if deal.forecast_category else "stage"
+    )
+    return DealCategory(deal_id=deal.id, category=category_of(deal, pipeline), layer=layer)
+
+
+def _check_by(by: Any, deals: Sequence[Deal]) -> str:
+    """``by`` names a deal attribute, ``forecast_category`` or a key some deal's fields hold."""
+    check_text(by, "by")
+    known = set(Deal.model_fields) - {"fields", "history", "field_history"}
+    known.add("forecast_category")
+    if by in known or any(by in d.fields for d in deals):
+        return str(by)
+    keys = sorted(known | {k for d in deals for k in d.fields})
+    raise ArgumentError(
+        f"by={by!r} is neither a deal attribute nor a key of any deal's fields"
+        f"{did_you_mean(by, keys)}; use one of {keys}",
+        field="by",
+    )
+
+
 def _group(deal: Deal, pipeline: Pipeline, by: str) -> str:
     if by == "forecast_category":
-        return str(pipeline.stage(deal.stage).forecast_category)
+        return category_of(deal, pipeline)
     value = deal.field(by)
     return "missing" if value is None else str(value)
 
@@ -136,6 +229,10 @@ def weighted_pipeline(
     >>> all(r.weighted <= r.amount for r in rows)
     True
     """
+    deals = check_deals(deals, pipeline)
+    _check_by(by, deals)
+    of_type(chain, AbsorbingChain, "chain", "an AbsorbingChain from fit_chain")
+    of_type(score, NaiveBayesScore, "score", "a NaiveBayesScore from fit_naive_bayes")
     sums: dict[tuple[str, str], list[Any]] = {}
     for d in deals:
         if d.is_closed:
@@ -163,11 +260,20 @@ def category_rollup(
     *,
     start: dt.date,
     end: dt.date,
+    rates: ExchangeRates | None = None,
+    convert_at: Literal["close_date"] | dt.date = "close_date",
 ) -> list[CategoryRollup]:
     """Forecast-category roll-up for the period ``[start, end]`` (dates, inclusive), per currency.
 
     ``closed`` sums deals won in the period; the open categories sum open deals whose expected
-    close date falls in the period (or is missing).
+    close date falls in the period. Open deals without an expected close go to the explicit
+    ``no_close_date`` bucket (not to any period's categories or calls).
+
+    With ``rates`` (:class:`~clientmodel.funnel.currency.ExchangeRates`) every amount is
+    converted into ``rates.base`` and one roll-up comes back: at each deal's close date (when it
+    closed, else its expected close; ``end`` for a deal without one) with
+    ``convert_at="close_date"``, or at one fixed date. Converted sums are rounded to cents
+    (half-even) once, after summing.
 
     Examples
     --------
@@ -179,38 +285,143 @@ def category_rollup(
     >>> r.commit_call == r.closed + r.commit
     True
     """
+    for name, value in (("start", start), ("end", end)):
+        if not isinstance(value, dt.date) or isinstance(value, dt.datetime):
+            raise ArgumentError(
+                f"{name} must be a datetime.date; got {type(value).__name__} {value!r}",
+                field=name,
+            )
     if end < start:
         raise ArgumentError(f"end {end} is before start {start}", field="end")
-    keys = ("closed", "commit", "best_case", "pipeline", "omitted")
+    deals = check_deals(deals, pipeline)
+    if rates is not None and not isinstance(rates, ExchangeRates):
+        raise ArgumentError("rates must be an ExchangeRates record", field="rates")
+    if convert_at != "close_date" and (
+        not isinstance(convert_at, dt.date) or isinstance(convert_at, dt.datetime)
+    ):
+        raise ArgumentError(
+            f"convert_at is 'close_date' or a datetime.date; got {convert_at!r}", field="convert_at"
+        )
+
+    def amount(d: Deal) -> Decimal:
+        if rates is None:
+            return d.amount
+        if isinstance(convert_at, dt.date):
+            on = convert_at
+        else:
+            closed_at = d.closed_at
+            on = closed_at.date() if closed_at is not None else d.expected_close or end
+        return d.amount * rates.rate(d.currency, on)
+
+    keys = ("closed", "commit", "best_case", "pipeline", "omitted", "no_close_date")
     sums: dict[str, dict[str, Decimal]] = {}
+    undated: dict[str, int] = {}
     for d in deals:
-        cell = sums.setdefault(d.currency, dict.fromkeys(keys, Decimal(0)))
+        currency = d.currency if rates is None else rates.base
+        cell = sums.setdefault(currency, dict.fromkeys(keys, Decimal(0)))
         if d.is_closed:
             closed_at = d.closed_at
             if d.closed == "won" and closed_at is not None and start <= closed_at.date() <= end:
-                cell["closed"] += d.amount
+                cell["closed"] += amount(d)
             continue
-        if d.expected_close is not None and not start <= d.expected_close <= end:
+        cat = category_of(d, pipeline)
+        cat = "omitted" if cat == "closed" else cat
+        if d.expected_close is None:
+            # No date, no period: an explicit bucket instead of counting it in every period.
+            if cat != "omitted":
+                cell["no_close_date"] += amount(d)
+                undated[currency] = undated.get(currency, 0) + 1
             continue
-        cat = str(pipeline.stage(d.stage).forecast_category)
-        cell["omitted" if cat == "closed" else cat] += d.amount
+        if start <= d.expected_close <= end:
+            cell[cat] += amount(d)
+    converted = None
+    if rates is not None:
+        converted = convert_at if isinstance(convert_at, str) else convert_at.isoformat()
+        for cell in sums.values():
+            for k in keys:
+                cell[k] = cell[k].quantize(_CENT, rounding=ROUND_HALF_EVEN)
     out = []
     for currency, s in sorted(sums.items()):
         commit_call = s["closed"] + s["commit"]
+        best_case_call = commit_call + s["best_case"]
         out.append(
             CategoryRollup(
                 currency=currency,
                 **s,
                 commit_call=commit_call,
-                best_case_call=commit_call + s["best_case"],
+                best_case_call=best_case_call,
+                open_pipeline_call=best_case_call + s["pipeline"],
+                n_no_close_date=undated.get(currency, 0),
+                converted_at=converted,
             )
         )
     return out
 
 
+@attrs.frozen
+class SojournLaw:
+    r"""A stage's sojourn distribution: Kaplan-Meier on its stays, with an exponential tail.
+
+    ``times`` are the distinct completed-stay durations (days) and ``cdf`` the Kaplan-Meier
+    :math:`\hat F(t) = 1 - \prod_{t_j \le t} (1 - d_j / n_j)` at each of them (``d_j`` stays
+    ending at :math:`t_j`, ``n_j`` stays still running just before it, open stays counting until
+    they are censored at ``as_of``). Mass beyond the last completed stay (the stays still running
+    past it) is drawn as that time plus an exponential with the censoring-aware mean
+    ``tail_mean`` (total time in stage / completed stays), the memoryless reading of the tail.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> law = SojournLaw.fit(np.array([1.0, 2.0, 3.0]), np.array([True, True, False]))
+    >>> law.times.tolist(), law.cdf.round(3).tolist()
+    ([1.0, 2.0], [0.333, 0.667])
+    """
+
+    times: NDArray[np.float64] = attrs.field(eq=False)
+    cdf: NDArray[np.float64] = attrs.field(eq=False)
+    tail_mean: float
+
+    @classmethod
+    def fit(cls, days: NDArray[np.float64], ended: NDArray[np.bool_]) -> SojournLaw:
+        """Kaplan-Meier on stays of ``days`` (``ended`` false where the stay is still open)."""
+        order = np.argsort(days, kind="stable")
+        d, e = days[order], ended[order]
+        times, first = np.unique(d, return_index=True)
+        at_risk = len(d) - first
+        events = np.add.reduceat(e.astype(np.float64), first) if len(d) else np.zeros(0)
+        surv = np.cumprod(1.0 - events / np.maximum(at_risk, 1))
+        keep = events > 0
+        exits = float(e.sum())
+        tail = float(d.sum() / exits) if exits else float("nan")
+        cdf: NDArray[np.float64] = np.asarray(1.0 - surv[keep], dtype=np.float64)
+        return cls(times[keep], cdf, tail)
+
+    def sample(self, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
+        """``n`` draws by inverse-CDF sampling (exponential beyond the last completed stay)."""
+        u = rng.random(n)
+        idx = np.searchsorted(self.cdf, u, side="left")
+        inside = idx < len(self.times)
+        out = np.empty(n)
+        out[inside] = self.times[idx[inside]]
+        beyond = ~inside
+        if beyond.any():
+            last = float(self.times[-1]) if len(self.times) else 0.0
+            out[beyond] = last + rng.exponential(self.tail_mean, int(beyond.sum()))
+        return out
+
+    @property
+    def mean(self) -> float:
+        """Mean of the law (the tail's mass at its mean)."""
+        if not len(self.times):
+            return self.tail_mean
+        probs = np.diff(self.cdf, prepend=0.0)
+        rest = 1.0 - float(self.cdf[-1])
+        return float(probs @ self.times) + rest * (float(self.times[-1]) + self.tail_mean)
+
+
 def _pools(
     chain: AbsorbingChain,
-    samples: Mapping[str, NDArray[np.float64]],
+    samples: Mapping[str, SojournLaw],
     n_paths: int,
     rng: np.random.Generator,
 ) -> tuple[NDArray[np.float64], NDArray[np.int64], NDArray[np.int64]]:
@@ -233,9 +444,9 @@ def _pools(
             st = state[i]
             for s in np.unique(st):
                 sel = i[st == s]
-                obs = samples.get(transient[s])
-                if obs is not None and obs.size:
-                    t[sel] += obs[rng.integers(0, obs.size, sel.size)]
+                law = samples.get(transient[s])
+                if law is not None:
+                    t[sel] += law.sample(rng, sel.size)
                 else:
                     mean = chain.sojourn_days[s]
                     t[sel] += rng.exponential(mean if np.isfinite(mean) else 0.0, sel.size)
@@ -254,7 +465,8 @@ def _pools(
     return np.concatenate(pools), np.asarray(offsets), np.asarray(sizes)
 
 
-def _stay_samples(history: Any, pipeline: Pipeline, as_of: dt.datetime) -> dict[str, Any]:
+def _stay_samples(history: Any, pipeline: Pipeline, as_of: dt.datetime) -> dict[str, SojournLaw]:
+    """A censoring-aware sojourn law per open stage with at least one completed stay."""
     ev = load(
         history, pipeline=pipeline, won=(), lost=(), as_of=as_of, deal="deal_id",
         stage="stage", time="entered_at", tz=None,
@@ -262,7 +474,12 @@ def _stay_samples(history: Any, pipeline: Pipeline, as_of: dt.datetime) -> dict[
     idx, end, is_open = _stays(ev)
     days = (end - ev.at[idx]) / _US_PER_DAY
     codes = ev.stage[idx]
-    return {s: days[(codes == i) & ~is_open] for i, s in enumerate(ev.layout.stages)}
+    out = {}
+    for i, s in enumerate(ev.layout.stages):
+        mine = codes == i
+        if (mine & ~is_open).any():
+            out[s] = SojournLaw.fit(days[mine], ~is_open[mine])
+    return out
 
 
 @attrs.frozen
@@ -307,6 +524,7 @@ class BookingsForecast:
         >>> fc.quota_probability(2.0)
         0.5
         """
+        quota = check_number(quota, "quota")
         if self.draws is None:
             raise ArgumentError("this forecast was rebuilt from a dict and holds no draws")
         return float((self.draws.sum(axis=1) >= quota).mean())
@@ -335,16 +553,33 @@ class BookingsForecast:
         >>> BookingsForecast.from_dict(fc.to_dict()) == fc
         True
         """
-        q = data["total_quantiles"]
+        name = "BookingsForecast"
+        series = ("expected", "p10", "p50", "p90")
+        keys = ("currency", "period_starts", *series, "total_quantiles", "n_draws")
+        d = form(data, name, keys)
+        starts = texts(d, "period_starts", name)
+        values = {k: numbers(d, k, name) for k in series}
+        for k, v in values.items():
+            if len(v) != len(starts) - 1:
+                raise ArgumentError(
+                    f"{name}.{k} has {len(v)} values for {len(starts) - 1} periods",
+                    field=f"{name}.{k}",
+                )
+        q = row(d["total_quantiles"], f"{name}.total_quantiles", (a_number,) * 3)
+        if not q[0] <= q[1] <= q[2]:
+            raise ArgumentError(
+                f"{name}.total_quantiles must be P10 <= P50 <= P90; got {list(q)}",
+                field=f"{name}.total_quantiles",
+            )
         return cls(
-            currency=str(data["currency"]),
-            period_starts=tuple(data["period_starts"]),
-            expected=tuple(float(x) for x in data["expected"]),
-            p10=tuple(float(x) for x in data["p10"]),
-            p50=tuple(float(x) for x in data["p50"]),
-            p90=tuple(float(x) for x in data["p90"]),
-            total_quantiles=(float(q[0]), float(q[1]), float(q[2])),
-            n_draws=int(data["n_draws"]),
+            currency=text(d, "currency", name),
+            period_starts=starts,
+            expected=values["expected"],
+            p10=values["p10"],
+            p50=values["p50"],
+            p90=values["p90"],
+            total_quantiles=(q[0], q[1], q[2]),
+            n_draws=integer(d, "n_draws", name, minimum=1),
         )
 
 
@@ -373,8 +608,8 @@ def simulate_bookings(
     chain:
         A fitted :class:`AbsorbingChain` (paths for close times; the ``chain`` probability layer).
     history:
-        Deals or an event table whose completed stays give the sojourn samples; ``None`` draws
-        exponential sojourns with the chain's means.
+        Deals or an event table whose stays (completed and still open) give each stage's
+        Kaplan-Meier sojourn law; ``None`` draws exponential sojourns with the chain's means.
     probabilities:
         Optional ``deal_id -> probability`` overriding the probability layers.
 
@@ -390,9 +625,17 @@ def simulate_bookings(
     (3, True)
     """
     as_of = _aware(as_of, "as_of")
-    if periods < 1 or n_draws < 1 or n_paths < 1:
-        raise ArgumentError("periods, n_draws and n_paths must be >= 1")
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    periods = check_integer(periods, "periods", minimum=1)
+    n_draws = check_integer(n_draws, "n_draws", minimum=1)
+    n_paths = check_integer(n_paths, "n_paths", minimum=1)
+    rng = check_seed(seed)
+    deals = check_deals(deals, pipeline)
+    if not isinstance(chain, AbsorbingChain):
+        raise ArgumentError(
+            f"chain must be an AbsorbingChain from fit_chain; got {type(chain).__name__}",
+            field="chain",
+        )
+    of_type(score, NaiveBayesScore, "score", "a NaiveBayesScore from fit_naive_bayes")
     open_deals = [d for d in deals if not d.is_closed]
     currencies = sorted({d.currency for d in open_deals})
     if len(currencies) > 1:
@@ -476,7 +719,12 @@ def _monte_carlo(
 
 
 def deals_as_of(deals: Sequence[Deal], pipeline: Pipeline, at: dt.datetime) -> list[Deal]:
-    """The deals as they stood at ``at``: histories cut at ``at``, later-created deals dropped.
+    """The deals as they stood at ``at``: nothing known later is kept.
+
+    Stage histories are cut at ``at``, every tracked field (amount, expected close, probability
+    override, forecast category, owner, ``fields.<key>``) is replayed from the field history to
+    its value at ``at`` (:func:`~clientmodel.funnel.field_history.fields_as_of`), and deals
+    created later are dropped.
 
     Examples
     --------
@@ -489,10 +737,12 @@ def deals_as_of(deals: Sequence[Deal], pipeline: Pipeline, at: dt.datetime) -> l
     True
     """
     at = _aware(at, "at")
+    deals = check_deals(deals, pipeline)
     out = []
     for d in deals:
         if d.created_at > at:
             continue
+        d = fields_as_of(d, at)
         hist = tuple(c for c in d.history if c.at <= at)
         if len(hist) == len(d.history):
             out.append(d)
@@ -557,7 +807,15 @@ class Backtest:
         >>> Backtest.from_dict(b.to_dict()) == b
         True
         """
-        return cls(**dict(data))
+        name = "Backtest"
+        floats = ("expected", "p10", "p50", "p90", "actual")
+        d = form(data, name, ("at", "end", "n_open", *floats))
+        return cls(
+            text(d, "at", name),
+            text(d, "end", name),
+            integer(d, "n_open", name, minimum=0),
+            *(number(d, k, name) for k in floats),
+        )
 
 
 def backtest(
@@ -587,6 +845,7 @@ def backtest(
     True
     """
     at = _aware(at, "at")
+    smoothing = check_number(smoothing, "smoothing", minimum=0)
     past = deals_as_of(deals, pipeline, at)
     chain = fit_chain(past, as_of=at, pipeline=pipeline, smoothing=smoothing)
     fc = simulate_bookings(

@@ -25,9 +25,10 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from clientmodel.funnel._check import deal_list
 from clientmodel.funnel._events import Events, is_records, load
 from clientmodel.funnel.models import Deal, Pipeline
-from clientmodel.periods import UNIT_DAYS, parse_unit
+from clientmodel.periods import UNIT_DAYS, parse_unit, timezone
 
 #: A stage history read once (sorted numpy columns cut at ``as_of``); every analytics function
 #: accepts it in place of deals or an event table, so a large table is parsed and sorted once.
@@ -82,7 +83,7 @@ def stage_events(deals: Sequence[Deal]) -> dict[str, NDArray[Any]]:
     >>> sorted(ev)
     ['actor', 'deal_id', 'entered_at', 'from_stage', 'stage']
     """
-    rows = [(d.id, c) for d in deals for c in d.history]
+    rows = [(d.id, c) for d in deal_list(deals) for c in d.history]
     return {
         "deal_id": np.array([r[0] for r in rows], dtype=object),
         "stage": np.array([r[1].to_stage for r in rows], dtype=object),
@@ -212,7 +213,7 @@ def time_in_stage(
     idx, end, is_open = _stays(ev)
     duration = (end - ev.at[idx]) / (_US_PER_DAY * UNIT_DAYS[u])
     if is_records(events):
-        utc = dt.timezone.utc
+        utc = dt.timezone.utc if ev.tz is None else timezone(ev.tz)
         entered = ev.at[idx].astype("datetime64[us]").tolist()
         left = end.astype("datetime64[us]").tolist()
         return [

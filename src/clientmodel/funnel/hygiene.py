@@ -17,7 +17,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from clientmodel._validation import check_number
 from clientmodel.errors import ArgumentError
+from clientmodel.funnel._check import aware, check_deals, deal_list
 from clientmodel.funnel._events import load
 from clientmodel.funnel.history import _stays
 from clientmodel.funnel.models import Deal, Pipeline
@@ -49,8 +51,7 @@ class Flag(BaseModel):
 
 
 def _check_as_of(as_of: dt.datetime) -> None:
-    if not isinstance(as_of, dt.datetime) or as_of.tzinfo is None:
-        raise ArgumentError("as_of must be a timezone-aware datetime", field="as_of")
+    aware(as_of, "as_of")
 
 
 def _learned(history: Any, pipeline: Pipeline, as_of: dt.datetime, q: float) -> dict[str, float]:
@@ -92,7 +93,9 @@ def stalled(
     True
     """
     _check_as_of(as_of)
+    deals = check_deals(deals, pipeline)
     if percentile is not None:
+        percentile = check_number(percentile, "percentile")
         if not 0 < percentile < 100:
             raise ArgumentError(f"percentile must be in (0, 100); got {percentile}")
         limits = _learned(history if history is not None else list(deals), pipeline, as_of,
@@ -134,6 +137,7 @@ def slippage(deals: Sequence[Deal], *, as_of: dt.datetime) -> list[Flag]:
     True
     """
     _check_as_of(as_of)
+    deals = deal_list(deals)
     out = []
     for d in deals:
         if d.expected_close is None:
@@ -158,6 +162,7 @@ def overdue_follow_ups(deals: Sequence[Deal], *, as_of: dt.datetime) -> list[Fla
     True
     """
     _check_as_of(as_of)
+    deals = deal_list(deals)
     out = []
     for d in deals:
         if d.is_closed or d.next_follow_up is None or d.next_follow_up >= as_of:

@@ -29,6 +29,8 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import check_choice, check_number, check_sequence
+from clientmodel.accounts._serial import a_number, form, items, row, texts
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._events import Events, load
 from clientmodel.funnel.history import _durations_by_stage
@@ -48,7 +50,17 @@ _ARRAY_EQ = attrs.cmp_using(eq=_same)
 
 
 def _arr(value: Any) -> NDArray[np.float64]:
-    return np.asarray(value, dtype=np.float64)
+    # A read-only copy: a frozen chain shares no writable array with its caller.
+    out = np.array(value, dtype=np.float64)
+    out.setflags(write=False)
+    return out
+
+
+def _floats(value: Any, field: str) -> NDArray[np.float64]:
+    try:
+        return np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{field} must hold numbers; got {value!r}", field=field) from None
 
 
 @attrs.frozen
@@ -173,16 +185,36 @@ class AbsorbingChain:
         >>> AbsorbingChain.from_dict(c.to_dict()).win_probability("a")
         0.2
         """
-        kinds = data["kinds"]
-        states = data["states"]
-        sojourn = [np.nan if v is None else v for v in data["sojourn_days"]]
+        name = "AbsorbingChain"
+        d = form(data, name, ("states", "kinds", "matrix", "counts", "sojourn_days"))
+        states = texts(d, "states", name)
+        kinds = items(d, "kinds", name, lambda v, p: check_choice(v, p, ("open", "won", "lost")))
+        if len(kinds) != len(states):
+            raise ArgumentError(f"{name}.kinds must have one kind per state", field=f"{name}.kinds")
+        square = (a_number,) * len(states)
+        matrix = items(d, "matrix", name, lambda v, p: row(v, p, square))
+        counts = items(d, "counts", name, lambda v, p: row(v, p, square))
+        for key, rows in (("matrix", matrix), ("counts", counts)):
+            if len(rows) != len(states):
+                raise ArgumentError(
+                    f"{name}.{key} must have one row per state ({len(states)}); got {len(rows)}",
+                    field=f"{name}.{key}",
+                )
+        n_open = kinds.count("open")
+        soj = items(d, "sojourn_days", name, lambda v, p: None if v is None else a_number(v, p))
+        if len(soj) != n_open:
+            raise ArgumentError(
+                f"{name}.sojourn_days must have one value per open state ({n_open})",
+                field=f"{name}.sojourn_days",
+            )
+        sojourn = [np.nan if v is None else v for v in soj]
         return solve_chain(
             states,
-            data["matrix"],
+            np.asarray(matrix, dtype=np.float64).reshape(len(states), len(states)),
             won=[s for s, k in zip(states, kinds, strict=True) if k == "won"],
             lost=[s for s, k in zip(states, kinds, strict=True) if k == "lost"],
             sojourn_days=sojourn,
-            counts=data["counts"],
+            counts=np.asarray(counts, dtype=np.float64).reshape(len(states), len(states)),
         )
 
 
@@ -208,8 +240,8 @@ def solve_chain(
     >>> round(c.win_probability("a"), 3), c.expected_steps.tolist()
     (0.5, [1.5, 1.0])
     """
-    names = [str(s) for s in states]
-    p = np.asarray(matrix, dtype=np.float64)
+    names = [str(s) for s in check_sequence(states, "states")]
+    p = _floats(matrix, "matrix")
     n = len(names)
     if p.shape != (n, n):
         raise ArgumentError(f"matrix must be {n}x{n} for states {names}; got {p.shape}")
@@ -248,7 +280,7 @@ def solve_chain(
     if sojourn_days is None:
         soj = np.full(k, np.nan)
     else:
-        soj = np.asarray(sojourn_days, dtype=np.float64)
+        soj = _floats(sojourn_days, "sojourn_days")
         if soj.shape != (k,):
             raise ArgumentError(
                 f"sojourn_days needs one value per open state ({k}); got {soj.shape}",
@@ -256,7 +288,7 @@ def solve_chain(
             )
     with np.errstate(invalid="ignore"):
         days = fundamental @ soj if not np.isnan(soj).any() else np.full(k, np.nan)
-    cnt = np.zeros((n, n)) if counts is None else np.asarray(counts, dtype=np.float64)
+    cnt = np.zeros((n, n)) if counts is None else _floats(counts, "counts")
     cnt = cnt[np.ix_(order, order)] if counts is not None and cnt.shape == (n, n) else cnt
     return AbsorbingChain(
         states=tuple(names[i] for i in order),
@@ -341,8 +373,7 @@ def fit_chain(
     >>> 0 < chain.win_probability("lead") < chain.win_probability("negotiation") < 1
     True
     """
-    if smoothing < 0 or not np.isfinite(smoothing):
-        raise ArgumentError(f"smoothing must be >= 0; got {smoothing}", field="smoothing")
+    smoothing = check_number(smoothing, "smoothing", minimum=0)
     ev = load(
         events, pipeline=pipeline, won=won, lost=lost, as_of=as_of, deal=deal, stage=stage,
         time=time, tz=tz,

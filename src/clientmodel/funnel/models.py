@@ -17,26 +17,36 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
-from decimal import Decimal
+import math
+from collections.abc import Mapping
+from decimal import Decimal, InvalidOperation
 from functools import cached_property
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
 
 import networkx as nx  # type: ignore[import-untyped]
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
     Field,
+    PlainSerializer,
     field_validator,
     model_validator,
 )
+
+from clientmodel.errors import RuleError
 
 __all__ = [
     "FORECAST_CATEGORIES",
     "LEAD_STATUSES",
     "STAGE_KINDS",
+    "TRACKED_FIELDS",
     "Deal",
+    "FieldChange",
     "FieldValue",
+    "Fields",
     "ForecastCategory",
     "Lead",
     "LeadStatus",
@@ -44,6 +54,7 @@ __all__ = [
     "Stage",
     "StageChange",
     "StageKind",
+    "money",
 ]
 
 StageKind = Literal["open", "won", "lost"]
@@ -60,6 +71,60 @@ LEAD_STATUSES: tuple[str, ...] = LeadStatus.__args__  # type: ignore[attr-define
 
 #: A JSON scalar a deal or lead field may hold (used by entry criteria and scores).
 FieldValue = str | int | float | bool | None
+
+
+def _read_only(value: Mapping[str, FieldValue]) -> Mapping[str, FieldValue]:
+    # A copy behind a read-only view: a frozen record shares no mutable state with its input.
+    return MappingProxyType(dict(value))
+
+
+#: ``fields`` of a lead or deal: a read-only mapping that serialises as a JSON object.
+Fields = Annotated[
+    Mapping[str, FieldValue],
+    AfterValidator(_read_only),
+    PlainSerializer(dict, return_type=dict[str, FieldValue]),
+]
+
+
+def _no_fields() -> Mapping[str, FieldValue]:
+    return MappingProxyType({})
+
+
+def money(value: Any, *, field: str = "amount") -> Decimal:
+    """An exact ``Decimal`` amount from a Decimal, an int, a float or numeric text.
+
+    A float becomes the decimal of its shortest repr (``1234.56`` -> ``Decimal('1234.56')``,
+    not the binary expansion ``1234.559999...``). Text must be a plain number (``"12k"`` is
+    refused); NaN, infinities, booleans and negative amounts are refused with a ``ValueError``
+    naming ``field``.
+
+    Examples
+    --------
+    >>> money(1234.56), money("5000.00"), money(7)
+    (Decimal('1234.56'), Decimal('5000.00'), Decimal('7'))
+    """
+    if isinstance(value, bool) or not isinstance(value, (Decimal, int, float, str)):
+        raise ValueError(
+            f"{field} must be a number or numeric text such as '12000.50'; "
+            f"got {type(value).__name__} {value!r}"
+        )
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{field} must be a finite amount; got {value!r}")
+        value = repr(value)
+    try:
+        out = Decimal(value.strip() if isinstance(value, str) else value)
+    except InvalidOperation:
+        raise ValueError(
+            f"{field}={value!r} is not a number; write the amount in digits, e.g. '12000' "
+            "rather than '12k'"
+        ) from None
+    if not out.is_finite():
+        raise ValueError(f"{field} must be a finite amount; got {value!r}")
+    if out < 0:
+        raise ValueError(f"{field} must be >= 0; got {value!r}")
+    return out
+
 
 _CONFIG = ConfigDict(frozen=True, extra="forbid", str_strip_whitespace=True)
 _Id = Field(min_length=1, max_length=200)
@@ -90,6 +155,9 @@ class Stage(BaseModel):
         ``Rule`` objects (stored as their text, so the stage stays JSON-clean).
     stale_after_days:
         A deal sitting longer than this in the stage is stalled (see ``hygiene.stalled``).
+    guards:
+        Names of callable entry guards (plain functions given to ``move``/``open_deal`` as
+        ``guards={name: function}``); a stage stays JSON-clean by naming them only.
 
     Examples
     --------
@@ -108,6 +176,7 @@ class Stage(BaseModel):
     required_fields: tuple[str, ...] = ()
     entry_rules: tuple[str, ...] = ()
     stale_after_days: float | None = Field(default=None, gt=0)
+    guards: tuple[str, ...] = ()
 
     @field_validator("entry_rules", mode="before")
     @classmethod
@@ -121,6 +190,18 @@ class Stage(BaseModel):
             return value
         rules = importlib.import_module("clientmodel.rules")
         return tuple(rules.to_text(v) if isinstance(v, BaseModel) else v for v in value)
+
+    @field_validator("entry_rules")
+    @classmethod
+    def _rules_parse(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        # A malformed rule is refused when the stage is built, not at the first move.
+        rules = importlib.import_module("clientmodel.rules")
+        for i, text in enumerate(value):
+            try:
+                rules.parse(text)
+            except RuleError as exc:
+                raise ValueError(f"entry_rules[{i}] {text!r} is not a valid rule: {exc}") from None
+        return value
 
     @model_validator(mode="after")
     def _defaults(self) -> Stage:
@@ -150,6 +231,9 @@ class Pipeline(BaseModel):
     stage are only allowed when ``allow_reopen`` is true; with ``allow_reopen`` and no explicit
     moves, a closed deal may reopen into any open stage.
 
+    ``lost_reasons`` is the managed vocabulary of reasons to lose a deal (``None``: free text).
+    With a vocabulary, a lost reason is one of its entries or ``"other: <text>"``.
+
     Examples
     --------
     >>> p = Pipeline(id="sales", name="Sales", stages=(
@@ -168,6 +252,7 @@ class Pipeline(BaseModel):
     moves: tuple[tuple[str, str], ...] | None = None
     allow_reopen: bool = False
     require_lost_reason: bool = True
+    lost_reasons: tuple[str, ...] | None = None
 
     @model_validator(mode="after")
     def _check(self) -> Pipeline:
@@ -199,6 +284,18 @@ class Pipeline(BaseModel):
             bad = sorted({(a, b) for a, b in self.moves if a in closed and b in closed})
             if bad:
                 raise ValueError(f"moves {bad} go from a closed stage to a closed stage")
+        if self.lost_reasons is not None:
+            blank = [r for r in self.lost_reasons if not r.strip() or r.startswith("other")]
+            if blank or not self.lost_reasons:
+                raise ValueError(
+                    "lost_reasons is a non-empty vocabulary of non-blank reasons; 'other: <text>' "
+                    f"is always accepted and is not listed; got {list(self.lost_reasons)}"
+                )
+        if "won" not in kinds:
+            raise ValueError(
+                "a pipeline needs at least one won stage (kind='won'); stages are "
+                f"{[(s.id, s.kind) for s in self.stages]}"
+            )
         graph = self._build_graph()
         stuck = [
             s.id
@@ -207,6 +304,18 @@ class Pipeline(BaseModel):
         ]
         if stuck:
             raise ValueError(f"open stage(s) {stuck} cannot reach a won or lost stage")
+        open_ids = {s.id for s in self.stages if not s.is_closed}
+        unreachable = [
+            s.id for s in self.stages if s.is_closed and not (nx.ancestors(graph, s.id) & open_ids)
+        ]
+        won_ids = {s.id for s in self.stages if s.kind == "won"}
+        if won_ids <= set(unreachable):
+            raise ValueError(
+                f"no move reaches a won stage {sorted(won_ids)}; add a move into one, e.g. "
+                f"({self.ordered[0].id!r}, {sorted(won_ids)[0]!r})"
+            )
+        if unreachable:
+            raise ValueError(f"no move from an open stage reaches stage(s) {unreachable}")
         return self
 
     def _build_graph(self) -> nx.DiGraph:
@@ -303,6 +412,97 @@ class StageChange(BaseModel):
     reason: str | None = None
 
 
+#: Deal attributes whose changes :func:`clientmodel.funnel.update` records in ``field_history``
+#: (``fields.<key>`` entries of ``Deal.fields`` are tracked too).
+TRACKED_FIELDS: tuple[str, ...] = (
+    "amount",
+    "expected_close",
+    "probability_override",
+    "forecast_category",
+    "owner",
+)
+
+FieldChangeValue = Decimal | dt.date | float | int | bool | str | None
+
+
+def tracked_value(name: str, value: Any) -> Any:
+    """``value`` in the type the tracked field ``name`` holds (``ValueError`` when it cannot be)."""
+    if value is None:
+        if name in ("amount", "owner"):
+            raise ValueError(f"{name} cannot be empty")
+        return None
+    if name == "amount":
+        return money(value)
+    if name == "expected_close":
+        if isinstance(value, dt.datetime):
+            raise ValueError(f"expected_close is a date, not a datetime; got {value!r}")
+        if isinstance(value, str):
+            try:
+                return dt.date.fromisoformat(value)
+            except ValueError:
+                raise ValueError(f"expected_close={value!r} is not an ISO date") from None
+        if not isinstance(value, dt.date):
+            raise ValueError(f"expected_close must be a date; got {type(value).__name__}")
+        return value
+    if name == "probability_override":
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"probability_override must be a number in [0, 1]; got {value!r}")
+        if not 0.0 <= float(value) <= 1.0:
+            raise ValueError(f"probability_override must be in [0, 1]; got {value!r}")
+        return float(value)
+    if name == "forecast_category":
+        if value not in FORECAST_CATEGORIES:
+            raise ValueError(
+                f"forecast_category must be one of {list(FORECAST_CATEGORIES)}; got {value!r}"
+            )
+        return value
+    if name == "owner":
+        if not isinstance(value, str) or not value.strip():
+            raise ValueError(f"owner must be non-blank text; got {value!r}")
+        return value
+    if name.startswith("fields.") and len(name) > 7:
+        if not isinstance(value, (str, int, float, bool)):
+            raise ValueError(f"{name} must be a JSON scalar; got {type(value).__name__}")
+        return value
+    raise ValueError(
+        f"field {name!r} is not tracked; use one of {list(TRACKED_FIELDS)} or 'fields.<key>'"
+    )
+
+
+class FieldChange(BaseModel):
+    """One entry of a deal's field history (after Salesforce's OpportunityHistory).
+
+    ``field`` is one of :data:`TRACKED_FIELDS` or ``"fields.<key>"``; ``old`` and ``new`` are the
+    values before and after (``None`` for unset), in the field's own type.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> c = FieldChange(at=dt.datetime(2024, 3, 1, tzinfo=dt.timezone.utc), field="amount",
+    ...                 old="10000", new=12500.5, actor="ana")
+    >>> c.old, c.new
+    (Decimal('10000'), Decimal('12500.5'))
+    """
+
+    model_config = _CONFIG
+
+    at: AwareDatetime
+    field: str = _Id
+    old: FieldChangeValue = None
+    new: FieldChangeValue = None
+    actor: str | None = None
+    reason: str | None = None
+
+    @model_validator(mode="after")
+    def _typed(self) -> FieldChange:
+        # JSON gives text for money and dates: read both values back in the field's type.
+        for side in ("old", "new"):
+            object.__setattr__(self, side, tracked_value(self.field, getattr(self, side)))
+        if self.old == self.new:
+            raise ValueError(f"a change of {self.field} needs a new value; got {self.new!r} twice")
+        return self
+
+
 class Lead(BaseModel):
     """A lead before qualification: where it came from, its status and qualification notes.
 
@@ -328,7 +528,7 @@ class Lead(BaseModel):
     contact_title: str | None = None
     email: str | None = None
     owner: str | None = None
-    fields: dict[str, FieldValue] = Field(default_factory=dict)
+    fields: Fields = Field(default_factory=_no_fields)
 
 
 def _check_currency(value: str) -> str:
@@ -343,7 +543,14 @@ class Deal(BaseModel):
     ``stage`` is the current stage and must equal the last history entry's ``to_stage``; the
     history starts with ``from_stage=None``, chains ``from_stage`` to the previous ``to_stage``
     and never goes back in time. ``fields`` holds any further attributes entry criteria, scores
-    and group-bys may use (e.g. ``source``, ``segment``, BANT/MEDDPICC fields).
+    and group-bys may use (e.g. ``source``, ``segment``, BANT/MEDDPICC fields) as a read-only
+    mapping; a key with the name of an attribute is refused (attributes are never shadowed).
+
+    ``forecast_category`` overrides the stage's forecast category for this deal (``None``: the
+    stage's). ``field_history`` is the append-only history of the tracked fields
+    (:data:`TRACKED_FIELDS` and ``fields.<key>``), written by :func:`clientmodel.funnel.update`;
+    each change's ``old`` is the previous change's ``new`` and the last ``new`` is the current
+    value, so :func:`clientmodel.funnel.deals_as_of` can replay every field to a past date.
 
     Examples
     --------
@@ -376,9 +583,29 @@ class Deal(BaseModel):
     next_follow_up: AwareDatetime | None = None
     probability_override: float | None = Field(default=None, ge=0.0, le=1.0)
     source: str | None = None
-    fields: dict[str, FieldValue] = Field(default_factory=dict)
+    fields: Fields = Field(default_factory=_no_fields)
+    forecast_category: ForecastCategory | None = None
+    field_history: tuple[FieldChange, ...] = ()
 
     _check_currency = field_validator("currency")(_check_currency)
+
+    @field_validator("amount", mode="before")
+    @classmethod
+    def _exact_amount(cls, value: Any) -> Any:
+        return money(value) if isinstance(value, float) else value
+
+    @field_validator("fields")
+    @classmethod
+    def _no_shadowing(cls, value: Mapping[str, FieldValue]) -> Mapping[str, FieldValue]:
+        # An attribute and a field of the same name would make entry criteria ambiguous
+        # (``amount >= 10000`` reading fields["amount"]): such a deal is refused.
+        clash = sorted(k for k in value if k in cls.model_fields)
+        if clash:
+            raise ValueError(
+                f"fields {clash} have the names of Deal attributes; set the attribute itself "
+                "or rename the field"
+            )
+        return value
 
     @model_validator(mode="after")
     def _check_history(self) -> Deal:
@@ -401,7 +628,45 @@ class Deal(BaseModel):
                 f"stage={self.stage!r} but the last history entry entered "
                 f"{self.history[-1].to_stage!r}"
             )
+        self._check_field_history()
         return self
+
+    def _check_field_history(self) -> None:
+        """Field changes go forward in time and chain: each ``old`` is the previous ``new``."""
+        last: dict[str, Any] = {}
+        for i, c in enumerate(self.field_history):
+            if c.at < self.created_at:
+                raise ValueError(f"field_history[{i}] is dated before the deal was created")
+            if i and c.at < self.field_history[i - 1].at:
+                raise ValueError(f"field_history[{i}].at goes back in time")
+            if c.field in last and c.old != last[c.field]:
+                raise ValueError(
+                    f"field_history[{i}].old={c.old!r} but the previous change of {c.field!r} "
+                    f"set {last[c.field]!r}"
+                )
+            last[c.field] = c.new
+        for name, value in last.items():
+            if value != self.tracked(name):
+                raise ValueError(
+                    f"the last change of {name!r} set {value!r} but the deal holds "
+                    f"{self.tracked(name)!r}"
+                )
+
+    def tracked(self, name: str) -> Any:
+        """The current value of a tracked field (an attribute or ``fields.<key>``).
+
+        Examples
+        --------
+        >>> import datetime as dt
+        >>> t0 = dt.datetime(2024, 1, 2, tzinfo=dt.timezone.utc)
+        >>> d = Deal(id="D1", pipeline_id="p", account_id="A", owner="o", amount=1, stage="s",
+        ...          history=(StageChange(at=t0, to_stage="s"),), fields={"budget": 5})
+        >>> d.tracked("owner"), d.tracked("fields.budget")
+        ('o', 5)
+        """
+        if name.startswith("fields."):
+            return self.fields.get(name[7:])
+        return getattr(self, name)
 
     @property
     def created_at(self) -> dt.datetime:
@@ -452,6 +717,6 @@ class Deal(BaseModel):
         (5000, 'o')
         """
         out: dict[str, Any] = {k: getattr(self, k) for k in type(self).model_fields}
-        del out["fields"], out["history"]
+        del out["fields"], out["history"], out["field_history"]
         out.update(self.fields)
         return out

@@ -26,6 +26,13 @@ of winning add up:
 
 with Laplace smoothing :math:`\alpha` and :math:`K_f` the number of values of feature :math:`f`
 seen in training plus one for "unseen". Each summand is that feature's contribution.
+
+The ``stage`` feature counts *reached* stages, as Odoo's predictive lead scoring does: a won deal
+counts for every open stage, a lost deal for every open stage it reached (with a pipeline, every
+open stage up to the furthest one it entered, skipped stages included). Its likelihood ratio is
+then the reached-stage odds :math:`n_{\text{won},s} / n_{\text{lost},s}` of the stage, the
+quantity the absorbing chain estimates; counting only the last open stage of a closed deal would
+teach the score that early stages lose (lost deals leave early, won deals leave late).
 """
 
 from __future__ import annotations
@@ -37,7 +44,17 @@ from typing import Any, Literal
 import attrs
 from pydantic import BaseModel, ConfigDict, Field
 
+from clientmodel._validation import (
+    check_integer,
+    check_mapping,
+    check_number,
+    check_sequence,
+    check_text,
+    key_path,
+)
+from clientmodel.accounts._serial import form, integer, number, row, texts
 from clientmodel.errors import ArgumentError, DataError
+from clientmodel.funnel._check import check_deal, check_deals, of_type
 from clientmodel.funnel.markov import AbsorbingChain
 from clientmodel.funnel.models import Deal, Pipeline
 
@@ -90,8 +107,9 @@ def _feature(deal: Deal, name: str) -> str:
 class NaiveBayesScore:
     """A fitted categorical naive-Bayes win score (see the module docstring for the maths).
 
-    ``counts[feature][value]`` is ``[n_won, n_lost]`` among training deals; ``n_won``/``n_lost``
-    the class sizes. Build it with :func:`fit_naive_bayes`.
+    ``counts[feature][value]`` is ``[n_won, n_lost]`` among training deals (for ``stage``: the
+    training deals that reached the stage); ``n_won``/``n_lost`` the class sizes. Build it with
+    :func:`fit_naive_bayes`.
 
     Examples
     --------
@@ -170,25 +188,59 @@ class NaiveBayesScore:
         >>> NaiveBayesScore.from_dict(nb.to_dict()) == nb
         True
         """
+        name = "NaiveBayesScore"
+        d = form(data, name, ("features", "counts", "n_won", "n_lost", "alpha"))
+        features = texts(d, "features", name)
+        tables = check_mapping(d["counts"], key_path(name, "counts"), required=features)
+        counts = {}
+        for f in features:
+            path = key_path(name, "counts", f)
+            table = check_mapping(tables[f], path)
+            counts[f] = {
+                str(v): list(row(c, key_path(path, str(v)), (_count, _count)))
+                for v, c in table.items()
+            }
         return cls(
-            features=tuple(data["features"]),
-            counts={
-                f: {v: [int(c[0]), int(c[1])] for v, c in t.items()}
-                for f, t in data["counts"].items()
-            },
-            n_won=int(data["n_won"]),
-            n_lost=int(data["n_lost"]),
-            alpha=float(data["alpha"]),
+            features=features,
+            counts=counts,
+            n_won=integer(d, "n_won", name, minimum=1),
+            n_lost=integer(d, "n_lost", name, minimum=1),
+            alpha=number(d, "alpha", name, minimum=0, exclusive_minimum=True),
         )
 
 
+def _count(value: Any, path: str) -> int:
+    return check_integer(value, path, minimum=0)
+
+
+def _reached(deal: Deal, pipeline: Pipeline | None, seen: Sequence[str]) -> list[str]:
+    """Open stages a closed deal reached (see the module notes)."""
+    if pipeline is not None:
+        open_ids = pipeline.open_stages
+        if deal.closed == "won":
+            return list(open_ids)
+        rank = {s: i for i, s in enumerate(open_ids)}
+        furthest = max((rank[c.to_stage] for c in deal.history if c.to_stage in rank), default=0)
+        return list(open_ids[: furthest + 1])
+    if deal.closed == "won":
+        return list(seen)
+    return list(dict.fromkeys(c.to_stage for c in deal.history[:-1]))
+
+
 def fit_naive_bayes(
-    deals: Sequence[Deal], *, features: Sequence[str], alpha: float = 1.0
+    deals: Sequence[Deal],
+    *,
+    features: Sequence[str],
+    alpha: float = 1.0,
+    pipeline: Pipeline | None = None,
 ) -> NaiveBayesScore:
     """Train a naive-Bayes win score on the closed deals among ``deals``.
 
     ``features`` are deal attributes or ``fields`` keys, read as categories (``None`` is the
-    category ``"missing"``); the special feature ``"stage"`` is the deal's last open stage.
+    category ``"missing"``). The special feature ``"stage"`` counts the open stages each closed
+    deal reached (see the module notes); give ``pipeline`` so that skipped stages count as
+    reached (without it a lost deal counts the stages it entered and a won deal every stage seen
+    in training).
 
     Examples
     --------
@@ -197,10 +249,17 @@ def fit_naive_bayes(
     >>> nb.features
     ('source', 'segment')
     """
-    if alpha <= 0 or not math.isfinite(alpha):
-        raise ArgumentError(f"alpha must be > 0; got {alpha}", field="alpha")
+    alpha = check_number(alpha, "alpha", minimum=0, exclusive_minimum=True)
+    features = [check_text(f, "features") for f in check_sequence(features, "features")]
     if not features:
         raise ArgumentError("name at least one feature", field="features")
+    if pipeline is not None:
+        deals = check_deals(deals, pipeline)
+    else:
+        deals = check_sequence(deals, "deals", data=True)
+        bad = [i for i, d in enumerate(deals) if not isinstance(d, Deal)]
+        if bad:
+            raise DataError(f"deals must be Deal records; row {bad[0]} is not", field="deals")
     closed = [d for d in deals if d.is_closed]
     n_won = sum(d.closed == "won" for d in closed)
     n_lost = len(closed) - n_won
@@ -210,12 +269,15 @@ def fit_naive_bayes(
             f"{n_lost} lost among {len(deals)} deals",
             field="closed",
         )
+    seen = list(dict.fromkeys(c.to_stage for d in closed for c in d.history[:-1]))
     counts: dict[str, dict[str, list[int]]] = {}
     for f in features:
         table: dict[str, list[int]] = {}
         for d in closed:
-            cell = table.setdefault(_feature(d, f), [0, 0])
-            cell[0 if d.closed == "won" else 1] += 1
+            values = _reached(d, pipeline, seen) if f == "stage" else [_feature(d, f)]
+            for v in values:
+                cell = table.setdefault(v, [0, 0])
+                cell[0 if d.closed == "won" else 1] += 1
         counts[f] = table
     return NaiveBayesScore(tuple(features), counts, n_won, n_lost, float(alpha))
 
@@ -245,6 +307,9 @@ def deal_probability(
     >>> deal_probability(d.model_copy(update={"probability_override": 0.3}), p).layer
     'override'
     """
+    deal = check_deal(deal, pipeline)
+    of_type(chain, AbsorbingChain, "chain", "an AbsorbingChain from fit_chain")
+    of_type(score, NaiveBayesScore, "score", "a NaiveBayesScore from fit_naive_bayes")
     if deal.is_closed:
         value = 1.0 if deal.closed == "won" else 0.0
         return Probability(deal_id=deal.id, value=value, layer="closed", stage=deal.stage)

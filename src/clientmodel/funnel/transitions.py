@@ -21,25 +21,35 @@ A forbidden change raises :class:`TransitionError` (a subclass of
 ``reopen_not_allowed``
     the pipeline does not allow reopening, or the deal is open;
 ``reason_required``
-    a deal is being lost without a reason and the pipeline requires one.
+    a deal is being lost without a reason and the pipeline requires one;
+``unknown_lost_reason``
+    the pipeline manages a vocabulary of lost reasons and the reason is not in it (nor
+    ``"other: <text>"``);
+``lead_converted``
+    the lead was already converted into a deal;
+``lead_disqualified``
+    the lead was disqualified.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import importlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ValidationError
 
+from clientmodel._validation import did_you_mean, validate_record, validate_records
 from clientmodel.accounts.models import Account, Contact
-from clientmodel.errors import ArgumentError, InvalidTransition
-from clientmodel.funnel.models import Deal, Lead, Pipeline, Stage, StageChange
+from clientmodel.errors import ArgumentError, DataError, InvalidTransition
+from clientmodel.funnel._check import check_pipeline
+from clientmodel.funnel.models import Deal, Lead, Pipeline, Stage, StageChange, money
 
 __all__ = [
     "REASONS",
+    "Guard",
     "Qualified",
     "TransitionError",
     "close",
@@ -62,6 +72,9 @@ REASONS: tuple[str, ...] = (
     "deal_closed",
     "reopen_not_allowed",
     "reason_required",
+    "unknown_lost_reason",
+    "lead_converted",
+    "lead_disqualified",
 )
 
 
@@ -105,13 +118,53 @@ def _filled(value: Any) -> bool:
     return not (isinstance(value, str) and not value.strip())
 
 
+#: A callable stage guard: receives the deal and the caller's context; returns ``None`` or
+#: ``True`` to let the deal in, or a refusal reason (text, or ``False`` for a generic one).
+Guard = Callable[[Deal, Any], "str | bool | None"]
+
+
+def _run_guards(
+    record: Deal | Mapping[str, Any],
+    stage: Stage,
+    guards: Mapping[str, Guard] | None,
+    context: Any,
+) -> list[str]:
+    if not stage.guards:
+        return []
+    registry = guards or {}
+    missing = [g for g in stage.guards if g not in registry]
+    if missing:
+        raise ArgumentError(
+            f"stage {stage.id!r} names guard(s) {missing}; pass them as guards={{name: function}}"
+            f" (given: {sorted(registry)})",
+            field="guards",
+        )
+    if not isinstance(record, Deal):
+        raise ArgumentError(f"stage {stage.id!r} has guards: they need a Deal", field="record")
+    out = []
+    for name in stage.guards:
+        verdict = registry[name](record, context)
+        if verdict is None or verdict is True:
+            continue
+        why = "refused" if verdict is False else str(verdict)
+        out.append(f"guard {name!r}: {why}")
+    return out
+
+
 def unmet_criteria(
-    record: Deal | Mapping[str, Any], stage: Stage, *, as_of: Any = None
+    record: Deal | Mapping[str, Any],
+    stage: Stage,
+    *,
+    as_of: Any = None,
+    guards: Mapping[str, Guard] | None = None,
+    context: Any = None,
 ) -> list[str]:
     """The entry criteria of ``stage`` that ``record`` does not meet (empty when it may enter).
 
     Required fields come first (``"missing field 'budget'"``), then the text of every failing
-    top-level clause of each entry rule (from :func:`clientmodel.rules.failing_clauses`).
+    top-level clause of each entry rule (from :func:`clientmodel.rules.failing_clauses`), then
+    the refusals of the stage's callable guards (``"guard 'eb_engaged': <its reason>"``), each
+    called as ``guards[name](deal, context)``.
 
     Examples
     --------
@@ -119,6 +172,16 @@ def unmet_criteria(
     >>> unmet_criteria({"budget": None}, s)
     ["missing field 'budget'"]
     """
+    if not isinstance(record, (Deal, Mapping)):
+        raise ArgumentError(
+            f"record must be a Deal or a mapping of fields; got {type(record).__name__}",
+            field="record",
+        )
+    if not isinstance(stage, Stage):
+        raise ArgumentError(
+            f"stage must be a Stage (e.g. pipeline.stage('proposal')); got {type(stage).__name__}",
+            field="stage",
+        )
     data: Mapping[str, Any] = record.record() if isinstance(record, Deal) else record
     out = [f"missing field {n!r}" for n in stage.required_fields if not _filled(data.get(n))]
     if stage.entry_rules:
@@ -127,6 +190,7 @@ def unmet_criteria(
 
         for rule in stage.entry_rules:
             out.extend(rules.failing_clauses(rule, data, as_of=as_of))
+    out.extend(_run_guards(record, stage, guards, context))
     return out
 
 
@@ -134,7 +198,32 @@ def _reject(reason: str, message: str, *, failing: Sequence[str] = ()) -> Transi
     return TransitionError(message, reason=reason, failing=failing, field="to_stage")
 
 
+def _check_lost_reason(pipeline: Pipeline, reason: str) -> None:
+    vocabulary = pipeline.lost_reasons
+    if vocabulary is None or reason in vocabulary:
+        return
+    head, _, text = reason.partition(":")
+    if head.strip() == "other" and text.strip():
+        return
+    err = TransitionError(
+        f"lost reason {reason!r} is not in pipeline {pipeline.id!r}'s vocabulary"
+        f"{did_you_mean(reason, vocabulary)}; use one of {list(vocabulary)} or "
+        "'other: <text>'",
+        reason="unknown_lost_reason",
+        field="reason",
+    )
+    raise err
+
+
 def _known(pipeline: Pipeline, deal: Deal, stage_id: str) -> Stage:
+    check_pipeline(pipeline)
+    if not isinstance(deal, Deal):
+        raise ArgumentError(f"deal must be a Deal; got {type(deal).__name__}", field="deal")
+    if not isinstance(stage_id, str):
+        raise ArgumentError(
+            f"the stage must be a stage id (text); got {type(stage_id).__name__}",
+            field="to_stage",
+        )
     if deal.pipeline_id != pipeline.id:
         raise _reject(
             "wrong_pipeline",
@@ -150,8 +239,8 @@ def _known(pipeline: Pipeline, deal: Deal, stage_id: str) -> Stage:
 
 
 def _check_time(deal: Deal, at: dt.datetime) -> None:
-    if at.tzinfo is None:
-        raise ArgumentError("at must be a timezone-aware datetime", field="at")
+    if not isinstance(at, dt.datetime) or at.tzinfo is None:
+        raise ArgumentError(f"at must be a timezone-aware datetime; got {at!r}", field="at")
     if at < deal.stage_entered_at:
         raise _reject(
             "time_backwards",
@@ -193,13 +282,16 @@ def move(
     actor: str | None = None,
     reason: str | None = None,
     check_criteria: bool = True,
+    guards: Mapping[str, Guard] | None = None,
+    context: Any = None,
 ) -> Deal:
     """Move an open deal to ``to_stage`` at time ``at``; return the new deal.
 
     Moving to a won/lost stage closes the deal (``reason`` becomes its won/lost reason). Raises
     :class:`TransitionError` with a reason code when the move is not allowed (see the module
     docstring); entry criteria of the target are checked on the deal's fields unless
-    ``check_criteria`` is false.
+    ``check_criteria`` is false. ``guards`` maps the target's guard names to functions called
+    as ``guard(deal, context)`` (see :func:`unmet_criteria`).
 
     Examples
     --------
@@ -233,8 +325,10 @@ def move(
             "reason_required",
             f"pipeline {pipeline.id!r} requires a reason to lose a deal; pass reason='...'",
         )
+    if target.kind == "lost" and _filled(reason):
+        _check_lost_reason(pipeline, str(reason))
     if check_criteria:
-        failing = unmet_criteria(deal, target, as_of=at)
+        failing = unmet_criteria(deal, target, as_of=at, guards=guards, context=context)
         if failing:
             raise _reject(
                 "criteria_unmet",
@@ -254,8 +348,13 @@ def close(
     reason: str | None = None,
     actor: str | None = None,
     stage: str | None = None,
+    guards: Mapping[str, Guard] | None = None,
+    context: Any = None,
 ) -> Deal:
     """Close a deal as won or lost (into ``stage``, or the pipeline's first stage of that kind).
+
+    A lost reason must come from the pipeline's ``lost_reasons`` vocabulary when it has one
+    (or be ``"other: <text>"``).
 
     Examples
     --------
@@ -281,7 +380,9 @@ def close(
             f"{list(candidates)}",
             field="stage",
         )
-    return move(deal, stage, at, pipeline, actor=actor, reason=reason)
+    return move(
+        deal, stage, at, pipeline, actor=actor, reason=reason, guards=guards, context=context
+    )
 
 
 def reopen(
@@ -308,6 +409,9 @@ def reopen(
     >>> reopen(d, t0 + dt.timedelta(days=40), p).stage
     'lead'
     """
+    check_pipeline(pipeline)
+    if not isinstance(deal, Deal):
+        raise ArgumentError(f"deal must be a Deal; got {type(deal).__name__}", field="deal")
     if not deal.is_closed:
         raise _reject("reopen_not_allowed", f"deal {deal.id!r} is open; only closed deals reopen")
     if not pipeline.allow_reopen:
@@ -335,11 +439,13 @@ def open_deal(
     at: dt.datetime,
     account_id: str,
     owner: str,
-    amount: Decimal | int | str,
+    amount: Decimal | int | float | str,
     currency: str = "USD",
     stage: str | None = None,
     actor: str | None = None,
     check_criteria: bool = True,
+    guards: Mapping[str, Guard] | None = None,
+    context: Any = None,
     **attributes: Any,
 ) -> Deal:
     """Create a deal in ``stage`` (default: the first open stage), checking its entry criteria.
@@ -356,6 +462,7 @@ def open_deal(
     ...           amount="5000.00", currency="EUR").amount
     Decimal('5000.00')
     """
+    check_pipeline(pipeline)
     stage_id = stage or pipeline.open_stages[0]
     if not pipeline.has_stage(stage_id) or pipeline.stage(stage_id).is_closed:
         raise _reject(
@@ -363,19 +470,36 @@ def open_deal(
             f"a deal opens in an open stage of {pipeline.id!r} "
             f"({list(pipeline.open_stages)}); got {stage_id!r}",
         )
-    deal = Deal(
-        id=deal_id,
-        pipeline_id=pipeline.id,
-        account_id=account_id,
-        owner=owner,
-        amount=Decimal(amount),
-        currency=currency,
-        stage=stage_id,
-        history=(StageChange(at=at, to_stage=stage_id, actor=actor),),
-        **attributes,
+    try:
+        exact = money(amount)
+    except ValueError as exc:
+        raise DataError(f"deal {deal_id!r}: {exc}", field="amount") from None
+    try:
+        change = StageChange(at=at, to_stage=stage_id, actor=actor)
+    except ValidationError as exc:
+        raise ArgumentError(
+            f"deal {deal_id!r}: at must be a timezone-aware datetime; got {at!r}", field="at"
+        ) from exc
+    deal = validate_record(
+        Deal,
+        {
+            "id": deal_id,
+            "pipeline_id": pipeline.id,
+            "account_id": account_id,
+            "owner": owner,
+            "amount": exact,
+            "currency": currency,
+            "stage": stage_id,
+            "history": (change,),
+            **attributes,
+        },
+        field="deal",
+        record_id=deal_id if isinstance(deal_id, str) else None,
     )
     if check_criteria:
-        failing = unmet_criteria(deal, pipeline.stage(stage_id), as_of=at)
+        failing = unmet_criteria(
+            deal, pipeline.stage(stage_id), as_of=at, guards=guards, context=context
+        )
         if failing:
             raise _reject(
                 "criteria_unmet",
@@ -404,6 +528,14 @@ def replay(history: Sequence[StageChange], pipeline: Pipeline, *, deal: Deal | N
     >>> replay(d.history, p, deal=d) == d
     True
     """
+    check_pipeline(pipeline)
+    if isinstance(history, (str, bytes)) or not isinstance(history, Sequence):
+        raise ArgumentError("history must be a list of StageChange records", field="history")
+    history = [
+        validate_record(StageChange, c, field="history", row=i) for i, c in enumerate(history)
+    ]
+    if deal is not None and not isinstance(deal, Deal):
+        raise ArgumentError(f"deal must be a Deal; got {type(deal).__name__}", field="deal")
     if not history:
         raise ArgumentError("history is empty; a deal has at least its creation", field="history")
     first = history[0]
@@ -474,6 +606,44 @@ class Qualified(BaseModel):
     deal: Deal
     account: Account
     contact: Contact | None = None
+    account_matched_by: Literal["domain", "name"] | None = None
+
+
+_SUFFIXES = {"inc", "incorporated", "ltd", "limited", "llc", "gmbh", "ag", "sa", "plc", "corp",
+             "corporation", "co", "company", "bv", "srl", "oy", "ab"}  # fmt: skip
+
+
+def _company_key(name: str) -> str:
+    """Casefolded words without punctuation or a trailing legal suffix ("Acme, Inc." -> "acme")."""
+    words = "".join(c if c.isalnum() else " " for c in name.casefold()).split()
+    while len(words) > 1 and words[-1] in _SUFFIXES:
+        words.pop()
+    return " ".join(words)
+
+
+def _match_account(
+    lead: Lead, accounts: Sequence[Account], match_on: Sequence[str]
+) -> tuple[Account | None, Literal["domain", "name"] | None]:
+    domain = None
+    if lead.email and "@" in lead.email:
+        domain = lead.email.rsplit("@", 1)[1].strip().casefold() or None
+    for how in match_on:
+        if how == "domain":
+            if domain is None:
+                continue
+            found = [a for a in accounts if a.domain and a.domain.casefold() == domain]
+        else:
+            key = _company_key(lead.company)
+            found = [a for a in accounts if _company_key(a.name) == key]
+        if len(found) > 1:
+            raise DataError(
+                f"lead {lead.id!r} matches {len(found)} accounts by {how}: "
+                f"{[a.id for a in found][:5]}; pass account_id= to choose",
+                field="accounts",
+            )
+        if found:
+            return found[0], "domain" if how == "domain" else "name"
+    return None, None
 
 
 def qualify(
@@ -482,15 +652,25 @@ def qualify(
     *,
     at: dt.datetime,
     deal_id: str,
-    amount: Decimal | int | str,
+    amount: Decimal | int | float | str,
     currency: str = "USD",
     owner: str | None = None,
     account_id: str | None = None,
     contact_id: str | None = None,
     required: Sequence[str] = (),
     stage: str | None = None,
+    accounts: Sequence[Account] = (),
+    match_on: Sequence[Literal["domain", "name"]] = ("domain", "name"),
 ) -> Qualified:
     """Convert a lead into a deal (and the account and contact records it implies).
+
+    The deal is linked to an existing account when one of ``accounts`` matches the lead, tried
+    in the order of ``match_on``: ``"domain"`` compares the domain of the lead's email with
+    ``Account.domain``, ``"name"`` compares company names casefolded without punctuation or a
+    trailing legal suffix (``"Acme, Inc."`` matches ``"ACME"``). More than one match is a
+    :class:`~clientmodel.errors.DataError`; ``account_id`` wins over matching; without a match a
+    new account ``acct-<lead id>`` is created. ``Qualified.account_matched_by`` says how it
+    was found.
 
     ``required`` names lead fields (e.g. BANT ``budget``, ``authority``, ``need``,
     ``timeline``) that must be filled; the first stage's entry criteria are checked on the lead's
@@ -508,10 +688,12 @@ def qualify(
     >>> q.lead.status, q.deal.source, q.account.name, q.contact.name
     ('converted', 'webinar', 'Acme', 'Jo Kim')
     """
+    lead = validate_record(Lead, lead, field="lead")
+    check_pipeline(pipeline)
     if lead.status in ("disqualified", "converted"):
         raise TransitionError(
             f"lead {lead.id!r} is {lead.status}; only new, working or qualified leads convert",
-            reason="deal_closed",
+            reason=f"lead_{lead.status}",
             field="status",
         )
     missing = [f"missing field {n!r}" for n in required if not _filled(lead.fields.get(n))]
@@ -525,8 +707,17 @@ def qualify(
     deal_owner = owner or lead.owner
     if deal_owner is None:
         raise ArgumentError(f"lead {lead.id!r} has no owner; pass owner='...'", field="owner")
-    acc_id = account_id or f"acct-{lead.id}"
-    account = Account(id=acc_id, name=lead.company)
+    unknown = [m for m in match_on if m not in ("domain", "name")]
+    if isinstance(match_on, str) or unknown:
+        raise ArgumentError(
+            f"match_on is a sequence of 'domain' and/or 'name'; got {match_on!r}", field="match_on"
+        )
+    known = validate_records(Account, accounts, field="accounts")
+    matched, how = (None, None) if account_id else _match_account(lead, known, match_on)
+    if account_id is not None:
+        matched = next((a for a in known if a.id == account_id), None)
+    acc_id = account_id or (matched.id if matched else f"acct-{lead.id}")
+    account = matched or Account(id=acc_id, name=lead.company)
     contact = None
     if lead.contact_name:
         contact = Contact(
@@ -552,4 +743,5 @@ def qualify(
         deal=deal,
         account=account,
         contact=contact,
+        account_matched_by=how,
     )

@@ -20,15 +20,18 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel.errors import ArgumentError
+from clientmodel._validation import check_number, check_text
+from clientmodel.funnel._check import aware, deal_list
 from clientmodel.funnel.models import Deal
 
 __all__ = ["Velocity", "sales_velocity", "win_rates"]
 
 
 def _closed_in(deals: Sequence[Deal], as_of: dt.datetime, window_days: float | None) -> list[Deal]:
-    if as_of.tzinfo is None:
-        raise ArgumentError("as_of must be timezone-aware", field="as_of")
+    aware(as_of, "as_of")
+    deals = deal_list(deals)
+    if window_days is not None:
+        window_days = check_number(window_days, "window_days", minimum=0, exclusive_minimum=True)
     start = None if window_days is None else as_of - dt.timedelta(days=window_days)
     out = []
     for d in deals:
@@ -68,6 +71,7 @@ def win_rates(
     True
     """
     groups: dict[str, list[Deal]] = {}
+    check_text(by, "by")
     for d in _closed_in(deals, as_of, window_days):
         value = d.field(by)
         groups.setdefault("missing" if value is None else str(value), []).append(d)

@@ -9,25 +9,37 @@ from clientmodel.plotting._mpl import MissingDependencyError
 from clientmodel.plotting.funnel import plot_forecast_fan, plot_funnel
 from clientmodel.plotting.ltv import (
     plot_calibration_holdout,
+    plot_expected_purchases,
     plot_frequency_histogram,
+    plot_heterogeneity,
+    plot_lorenz,
+    plot_p_alive_history,
     plot_p_alive_matrix,
     plot_tracking,
 )
 from clientmodel.plotting.segments import (
     plot_cohort_retention,
+    plot_rfm_distributions,
     plot_rfm_heatmap,
     plot_segment_sizes,
+    plot_segment_summary,
 )
 
 __all__ = [
     "MissingDependencyError",
     "plot_calibration_holdout",
     "plot_cohort_retention",
+    "plot_expected_purchases",
     "plot_forecast_fan",
     "plot_frequency_histogram",
     "plot_funnel",
+    "plot_heterogeneity",
+    "plot_lorenz",
+    "plot_p_alive_history",
     "plot_p_alive_matrix",
+    "plot_rfm_distributions",
     "plot_rfm_heatmap",
     "plot_segment_sizes",
+    "plot_segment_summary",
     "plot_tracking",
 ]

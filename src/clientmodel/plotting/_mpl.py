@@ -6,7 +6,7 @@ from typing import Any
 
 from clientmodel.errors import ClientModelError
 
-__all__ = ["MissingDependencyError", "axes", "pyplot"]
+__all__ = ["MissingDependencyError", "axes", "pyplot", "unit_name"]
 
 
 class MissingDependencyError(ClientModelError, ImportError):
@@ -31,9 +31,22 @@ def pyplot() -> Any:
     return plt
 
 
-def axes(ax: Any) -> Any:
-    """The caller's axes, or the axes of a new figure."""
+def axes(ax: Any, size: tuple[float, float] | None = None) -> Any:
+    """The caller's axes, or the axes of a new figure (of ``size`` inches) laid out to fit."""
     plt = pyplot()
     if ax is None:
-        _, ax = plt.subplots()
+        _, ax = plt.subplots(figsize=size, layout="constrained")
     return ax
+
+
+_UNITS = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
+
+
+def unit_name(unit: str | None, *, one: bool = False) -> str:
+    """``"weeks"`` for ``"W"`` (``"week"`` with ``one``); ``"time units"`` when it is not known."""
+    if unit is None:
+        return "time unit" if one else "time units"
+    from clientmodel.periods import parse_unit
+
+    name = _UNITS[parse_unit(unit)]
+    return name[:-1] if one else name

@@ -36,7 +36,7 @@ def plot_funnel(
     >>> matplotlib.use("Agg")
     >>> ax = plot_funnel({"stage": ["lead", "proposal", "won"], "reached": [100, 40, 10]})
     >>> [t.get_text() for t in ax.texts]
-    ['100', '40  (40% of previous)', '10  (25% of previous)']
+    ['100', '40', '40% of previous', '10', '25% of previous']
     """
     table = read_table(conversion, name="conversion")
     table.require(stage, reached)
@@ -47,16 +47,26 @@ def plot_funnel(
     ax = axes(ax)
     y = np.arange(len(names))[::-1]  # first stage on top
     ax.barh(y, counts, left=-counts / 2.0, color="#1f4e79", height=0.8)
+    widest = float(counts.max()) or 1.0
     for i, (yi, n) in enumerate(zip(y, counts, strict=True)):
-        label = f"{n:,.0f}"
+        # The count inside its bar when it fits, else just left of it, in the bar's colour.
+        if n >= 0.12 * widest:
+            ax.text(0.0, yi, f"{n:,.0f}", ha="center", va="center", color="white", fontsize=9)
+        else:
+            ax.text(-n / 2.0 - 0.02 * widest, yi, f"{n:,.0f}", ha="right", va="center",
+                    color="#1f4e79", fontsize=9)  # fmt: skip
         if i > 0:
+            # Conversions in a column right of the widest bar, where there is always room.
             previous = counts[i - 1]
-            rate = n / previous if previous else float("nan")
-            label += f"  ({rate:.0%} of previous)"
-        ax.text(0.0, yi, label, ha="center", va="center", color="white", fontsize=8)
+            rate = f"{n / previous:.0%}" if previous else "-"
+            ax.text(0.53 * widest, yi, f"{rate} of previous", ha="left", va="center", fontsize=9)
+    ax.set_xlim(-0.55 * widest, 1.0 * widest)
     ax.set_yticks(y)
     ax.set_yticklabels(names)
     ax.set_xticks([])
+    for side in ("top", "right", "bottom"):
+        ax.spines[side].set_visible(False)
+    ax.set_xlabel("Deals (bar width)")
     ax.set_title(title if title is not None else "Deals reaching each stage")
     return ax
 
@@ -103,6 +113,7 @@ def plot_forecast_fan(
     ax.fill_between(x, p10, p90, color="#1f4e79", alpha=0.2, label=band_label)
     ax.set_xticks(x)
     ax.set_xticklabels(periods, rotation=45, ha="right")
+    ax.set_xlabel("Start of the period")
     ax.set_ylabel(f"Cumulative bookings ({forecast.currency})")
     ax.legend()
     ax.set_title(title if title is not None else "Bookings forecast")

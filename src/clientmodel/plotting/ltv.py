@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from clientmodel._validation import check_choice, check_number
 from clientmodel.errors import ArgumentError
 from clientmodel.ltv.diagnostics import (
     CalibrationHoldout,
@@ -14,11 +15,15 @@ from clientmodel.ltv.diagnostics import (
     Tracking,
     prediction_matrix,
 )
-from clientmodel.plotting._mpl import axes
+from clientmodel.plotting._mpl import axes, unit_name
 
 __all__ = [
     "plot_calibration_holdout",
+    "plot_expected_purchases",
     "plot_frequency_histogram",
+    "plot_heterogeneity",
+    "plot_lorenz",
+    "plot_p_alive_history",
     "plot_p_alive_matrix",
     "plot_tracking",
 ]
@@ -118,10 +123,12 @@ def plot_tracking(
     ax: Any = None,
     title: str | None = None,
     holdout_start: float | None = None,
+    unit: str | None = None,
 ) -> Any:
     """Actual vs expected repeat transactions over calendar time (cumulative or per period).
 
-    ``holdout_start`` draws a vertical line where the calibration period ends.
+    ``holdout_start`` draws a vertical line where the calibration period ends; ``unit`` (``"W"``,
+    ``"D"``, ...) is the time unit of the tracking, for the axis label.
 
     Examples
     --------
@@ -144,7 +151,7 @@ def plot_tracking(
     ax.plot(tracking.times, expected, ls="--", label="Model", color=_MODEL)
     if holdout_start is not None:
         ax.axvline(holdout_start, color="grey", ls=":", lw=1)
-    ax.set_xlabel("Time")
+    ax.set_xlabel(f"Time since the origin ({unit_name(unit)})")
     ax.set_ylabel(("Cumulative r" if cumulative else "R") + "epeat transactions")
     default = "Tracking " + ("cumulative" if cumulative else "incremental") + " repeat transactions"
     ax.set_title(title if title is not None else default)
@@ -160,6 +167,7 @@ def plot_p_alive_matrix(
     ax: Any = None,
     title: str | None = None,
     cmap: str = "viridis",
+    unit: str | None = None,
 ) -> Any:
     """Heatmap of P(alive) (or any :class:`PredictionMatrix`) over frequency x recency.
 
@@ -168,6 +176,8 @@ def plot_p_alive_matrix(
     matrix:
         A :class:`~clientmodel.ltv.diagnostics.PredictionMatrix`, or a transaction model together
         with ``T`` (the matrix is then computed with ``max_frequency``).
+    unit:
+        The time unit of the model (``"W"``, ``"D"``, ...), for the labels.
 
     Examples
     --------
@@ -192,7 +202,12 @@ def plot_p_alive_matrix(
     rec, freq = matrix.recency, matrix.frequency
     step_r = (rec[-1] - rec[0]) / max(len(rec) - 1, 1) or 1.0
     extent = (rec[0] - step_r / 2, rec[-1] + step_r / 2, freq[-1] + 0.5, freq[0] - 0.5)
-    kind = "P(alive)" if matrix.kind == "p_alive" else f"Expected purchases in next {matrix.t:g}"
+    units = unit_name(unit)
+    kind = (
+        "P(alive)"
+        if matrix.kind == "p_alive"
+        else f"Expected purchases in the next {matrix.t:g} {units}"
+    )
     image = ax.imshow(
         np.ma.masked_invalid(matrix.values),
         aspect="auto",
@@ -205,9 +220,243 @@ def plot_p_alive_matrix(
     from matplotlib.ticker import MaxNLocator  # matplotlib is present: axes() imported it
 
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_xlabel("Recency (time of last purchase)")
+    ax.set_xlabel(f"Recency: time of the last purchase ({units} after the first)")
     ax.set_ylabel("Frequency (repeat purchases)")
     ax.set_title(
-        title if title is not None else f"{kind} by frequency and recency, T = {matrix.T:g}"
+        title if title is not None else f"{kind} by frequency and recency, T = {matrix.T:g} {units}"
     )
+    return ax
+
+
+def plot_p_alive_history(
+    model: Any,
+    purchases: Any,
+    *,
+    T: float,
+    unit: str | None = None,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """P(alive) of one customer over their history, from the first purchase to ``T``.
+
+    Between purchases P(alive) decays (the longer the silence, the likelier the customer has
+    left); each repeat purchase lifts it back up. Purchases are marked on the time axis.
+
+    Parameters
+    ----------
+    model:
+        A fitted transaction model with ``p_alive`` (BG/NBD, MBG/NBD, Pareto/NBD).
+    purchases:
+        The customer's purchase times in the model's unit (any origin: the first one is time 0),
+        same-period purchases merged as in the summary the model was fitted on.
+    T:
+        The end of the observation, in the same unit and origin as ``purchases``.
+    unit:
+        The time unit (``"W"``, ``"D"``, ...), for the axis label.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from clientmodel.ltv.bgnbd import BGNBD
+    >>> m = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> ax = plot_p_alive_history(m, [0.0, 5.0, 12.0], T=39.0, unit="W")
+    >>> round(float(ax.lines[0].get_ydata()[-1]), 3) == round(float(m.p_alive(
+    ...     {"frequency": 2, "recency": 12.0, "T": 39.0})), 3)
+    True
+    """
+    times = np.sort(np.asarray(purchases, dtype=np.float64).ravel())
+    if times.size == 0 or not np.isfinite(times).all():
+        raise ArgumentError(
+            "purchases must hold at least one finite purchase time", field="purchases"
+        )
+    origin = float(times[0])
+    times = times - origin
+    end = float(check_number(T, "T")) - origin
+    if end < times[-1]:
+        raise ArgumentError(
+            f"T={T} is before the last purchase; T is the end of the observation", field="T"
+        )
+    # The curve is evaluated just before and at every purchase, so its jumps are drawn upright.
+    grid = np.unique(np.concatenate([np.linspace(0.0, end, 300), times, times[1:] - 1e-9]))
+    grid = grid[grid >= 0.0]
+    count = np.searchsorted(times, grid, side="right") - 1
+    last = times[count]
+    summary = {"frequency": count, "recency": last, "T": grid}
+    alive = np.asarray(model.p_alive(summary), dtype=np.float64)
+    ax = axes(ax)
+    ax.plot(grid, alive, color=_ACTUAL, label="P(alive)")
+    ax.plot(times, np.zeros_like(times), "|", color=_MODEL, markersize=14, mew=2, label="Purchase")
+    ax.set_ylim(-0.05, 1.05)
+    ax.set_xlim(0.0, end)
+    ax.set_xlabel(f"Time since the first purchase ({unit_name(unit)})")
+    ax.set_ylabel("P(alive)")
+    ax.legend(loc="lower left")
+    ax.set_title(title if title is not None else "P(alive) over the customer's history")
+    return ax
+
+
+_HETEROGENEITY = ("purchase_rate", "dropout", "spend")
+
+
+def plot_heterogeneity(
+    model: Any,
+    *,
+    which: str = "purchase_rate",
+    unit: str | None = None,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Density of a customer trait across the customer base, as the fitted model sees it.
+
+    ``which`` is ``"purchase_rate"`` (lambda ~ Gamma(r, alpha): purchases per unit of time while
+    alive; BG/NBD, MBG/NBD, Pareto/NBD), ``"dropout"`` (p ~ Beta(a, b), the chance of leaving
+    after a purchase, for BG/NBD and MBG/NBD; mu ~ Gamma(s, beta), the dropout rate, for
+    Pareto/NBD; the per-period chances of BG/BB and the shifted-beta-geometric) or ``"spend"``
+    (a customer's mean spend per purchase p/nu with nu ~ Gamma(q, gamma), an inverse gamma, for
+    gamma-gamma). The dashed line is the mean.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from clientmodel.ltv.bgnbd import BGNBD
+    >>> ax = plot_heterogeneity(BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426), unit="W")
+    >>> ax.get_xlabel()
+    'Purchase rate while alive (purchases per week)'
+    """
+    from scipy import stats
+
+    check_choice(which, "which", _HETEROGENEITY)
+    params = dict(getattr(model, "params", {}))
+    per = unit_name(unit, one=True)
+    dist: Any = None
+    if which == "purchase_rate" and {"r", "alpha"} <= set(params):
+        dist = stats.gamma(params["r"], scale=1.0 / params["alpha"])
+        label = f"Purchase rate while alive (purchases per {per})"
+    elif which == "purchase_rate" and {"alpha", "beta", "gamma", "delta"} <= set(params):
+        dist = stats.beta(params["alpha"], params["beta"])
+        label = "Chance of a purchase at each opportunity while alive"
+    elif which == "dropout" and {"a", "b"} <= set(params):
+        dist = stats.beta(params["a"], params["b"])
+        label = "Chance of leaving after a purchase"
+    elif which == "dropout" and {"s", "beta"} <= set(params):
+        dist = stats.gamma(params["s"], scale=1.0 / params["beta"])
+        label = f"Dropout rate (per {per})"
+    elif which == "dropout" and {"gamma", "delta"} <= set(params):
+        dist = stats.beta(params["gamma"], params["delta"])
+        label = "Chance of leaving at each opportunity"
+    elif which == "dropout" and set(params) == {"alpha", "beta"}:
+        dist = stats.beta(params["alpha"], params["beta"])
+        label = "Chance of churning at each renewal"
+    elif which == "spend" and {"p", "q", "gamma"} <= set(params):
+        dist = stats.invgamma(params["q"], scale=params["p"] * params["gamma"])
+        label = "Mean spend per purchase (currency)"
+    if dist is None:
+        raise ArgumentError(
+            f"which={which!r} does not apply to {type(model).__name__} "
+            f"(parameters {', '.join(params) or 'none'})",
+            field="which",
+        )
+    low, high = dist.ppf(0.005), dist.ppf(0.99)
+    x = np.linspace(low, high, 400)
+    density = dist.pdf(x)
+    ax = axes(ax)
+    ax.plot(x, density, color=_ACTUAL)
+    ax.fill_between(x, density, color=_ACTUAL, alpha=0.15)
+    mean = float(dist.mean())
+    if np.isfinite(mean):
+        ax.axvline(mean, color=_MODEL, ls="--", lw=1.5, label=f"mean {mean:.3g}")
+        ax.legend()
+    # A shape below 1 puts an infinite density at 0: show the bulk, not the spike.
+    ax.set_ylim(0.0, float(np.percentile(density, 97)) * 1.1 or 1.0)
+    ax.set_xlabel(label)
+    ax.set_ylabel("Density across customers")
+    ax.set_title(title if title is not None else f"Heterogeneity: {label.split(' (')[0].lower()}")
+    return ax
+
+
+def plot_expected_purchases(
+    model: Any,
+    *,
+    t_max: float,
+    unit: str | None = None,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Expected repeat purchases of a new customer by time since their first purchase.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from clientmodel.ltv.bgnbd import BGNBD
+    >>> m = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)
+    >>> ax = plot_expected_purchases(m, t_max=78.0, unit="W")
+    >>> float(ax.lines[0].get_ydata()[0])
+    0.0
+    """
+    end = check_number(t_max, "t_max", minimum=0.0, exclusive_minimum=True)
+    t = np.linspace(0.0, end, 200)
+    expected = np.asarray(model.expected_purchases_new(t), dtype=np.float64)
+    ax = axes(ax)
+    ax.plot(t, expected, color=_ACTUAL)
+    ax.set_xlim(0.0, end)
+    ax.set_ylim(bottom=0.0)
+    ax.set_xlabel(f"Time since the first purchase ({unit_name(unit)})")
+    ax.set_ylabel("Expected repeat purchases (per customer)")
+    ax.set_title(title if title is not None else "Expected repeat purchases of a new customer")
+    return ax
+
+
+def plot_lorenz(
+    values: Any,
+    *,
+    label: str = "CLV",
+    top: float = 0.2,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Concentration of a value (CLV, revenue) across customers: the Lorenz curve and its Gini.
+
+    Customers are sorted from the least to the most valuable; the curve gives the share of the
+    total held by each share of customers. The diagonal is an even spread; the text says what
+    share the ``top`` customers hold.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = plot_lorenz([1.0, 1.0, 1.0, 7.0])
+    >>> ax.lines[0].get_ydata().tolist()
+    [0.0, 0.1, 0.2, 0.3, 1.0]
+    """
+    v = np.asarray(values, dtype=np.float64).ravel()
+    if v.size == 0 or not np.isfinite(v).all() or (v < 0).any():
+        raise ArgumentError(
+            f"values must be finite and >= 0 ({label} per customer), with at least one",
+            field="values",
+        )
+    total = float(v.sum())
+    if total <= 0:
+        raise ArgumentError(f"the {label} values sum to 0: nothing to concentrate", field="values")
+    share = check_number(top, "top", minimum=0.0, maximum=1.0)
+    v = np.sort(v)
+    x = np.linspace(0.0, 1.0, v.size + 1)
+    y = np.concatenate([[0.0], np.cumsum(v) / total])
+    gini = 1.0 - float(np.sum((y[1:] + y[:-1]) * np.diff(x)))
+    held = 1.0 - float(np.interp(1.0 - share, x, y))
+    ax = axes(ax)
+    ax.plot(x, y, color=_ACTUAL, label=f"{label} (Gini {gini:.2f})")
+    ax.plot([0, 1], [0, 1], color="grey", ls=":", lw=1, label="Even spread")
+    ax.fill_between(x, y, x, color=_ACTUAL, alpha=0.1)
+    ax.axvline(1.0 - share, color=_MODEL, ls="--", lw=1)
+    ax.text(1.0 - share - 0.01, 0.9, f"top {share:.0%} hold {held:.0%}", color=_MODEL,
+            ha="right", fontsize=9)  # fmt: skip
+    ax.set_xlim(0.0, 1.0)
+    ax.set_ylim(0.0, 1.0)
+    ax.set_xlabel("Share of customers, least to most valuable")
+    ax.set_ylabel(f"Share of total {label}")
+    ax.legend(loc="center left")
+    ax.set_title(title if title is not None else f"Concentration of {label}")
     return ax

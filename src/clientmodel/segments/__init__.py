@@ -1,8 +1,9 @@
 """Customer segments: RFM scores and named segments, lifecycle stages, audiences, migration and
-cohort tables, acquisition value.
+cohort tables, acquisition value, and the reports beside them (segment summaries, value tiers,
+purchase gaps, churn by number of purchases).
 
 Each concept lives in its own module (``rfm``, ``segment_map``, ``lifecycle``, ``movement``,
-``cohorts``, ``audiences``, ``acquisition``); the most used names are re-exported here.
+``cohorts``, ``audiences``, ``acquisition``, ``reports``); the most used names are re-exported here.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from clientmodel.segments.acquisition import acquisition_value
 from clientmodel.segments.audiences import (
     Audience,
     AudienceOverlap,
+    audience_changes,
     audience_overlap,
     audience_table,
     audiences_of,
@@ -24,6 +26,12 @@ from clientmodel.segments.lifecycle import (
     lifecycle_stages,
 )
 from clientmodel.segments.movement import Migration, migration, migration_between
+from clientmodel.segments.reports import (
+    churn_by_orders,
+    purchase_gaps,
+    segment_summary,
+    value_tiers,
+)
 from clientmodel.segments.rfm import (
     RFMScore,
     RFMScorer,
@@ -46,9 +54,11 @@ __all__ = [
     "Segment",
     "SegmentMap",
     "acquisition_value",
+    "audience_changes",
     "audience_overlap",
     "audience_table",
     "audiences_of",
+    "churn_by_orders",
     "cohort_table",
     "default_segment_map",
     "fit_rfm",
@@ -57,7 +67,10 @@ __all__ = [
     "lifecycle_stages",
     "migration",
     "migration_between",
+    "purchase_gaps",
     "rf_grid",
     "rfm_from_summary",
     "rfm_values",
+    "segment_summary",
+    "value_tiers",
 ]

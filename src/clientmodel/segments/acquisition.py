@@ -11,6 +11,12 @@ periods $p$ after acquisition (each customer's own first purchase is period 0) s
 margin on the revenue of periods $0..p$, summed over $C_s$, covers $K_s$; ``NaN`` when the data
 up to ``as_of`` never covers it. Young customers have fewer observed periods, so a source
 acquired mostly recently looks slower to pay back than it is.
+
+The log is read by :func:`clientmodel.transactions.customer_history` (refunds netted into
+revenue, never orders; rows after ``as_of`` an error unless ``after_as_of="exclude"``). Ids in
+``sources`` and ``clv`` must be of the log's kind (numbers or text): ``1`` and ``"1"`` are not
+silently two customers. Customers without a row in ``clv`` count 0 there and are reported in
+``clv_missing``.
 """
 
 from __future__ import annotations
@@ -21,10 +27,12 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import check_number
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.segments._history import read_history
+from clientmodel.segments._windows import finite_sums, same_ids
 from clientmodel.segments.cohorts import period_index
 from clientmodel.tables import read_table
+from clientmodel.transactions import AfterAsOf, CustomerHistory, customer_history
 
 __all__ = ["UNKNOWN_SOURCE", "acquisition_value"]
 
@@ -58,6 +66,7 @@ def acquisition_value(
     source: str = "source",
     clv_column: str = "clv",
     tz: str | None = None,
+    after_as_of: AfterAsOf = "error",
 ) -> Any:
     """Customers, revenue, predicted CLV, ROI and payback per acquisition source.
 
@@ -82,11 +91,14 @@ def acquisition_value(
         Period unit of the payback period.
     customer, time, amount, source, clv_column, tz:
         Column names and the timezone of naive timestamps.
+    after_as_of:
+        ``"error"`` (default) or ``"exclude"`` for rows after ``as_of``.
 
     Returns
     -------
     Columns ``source``, ``customers``, ``buyers``, ``revenue``, ``revenue_per_customer``,
-    ``clv`` and ``clv_per_customer`` (with ``clv``), ``cost``, ``cost_per_customer``, ``roi``,
+    ``clv``, ``clv_per_customer`` and ``clv_missing`` (customers with no row in the ``clv``
+    table; with ``clv``), ``cost``, ``cost_per_customer``, ``roi``,
     ``clv_roi`` and ``payback_periods`` (with ``costs``).
 
     Examples
@@ -98,35 +110,45 @@ def acquisition_value(
     >>> out["source"].tolist(), out["revenue"].tolist(), out["payback_periods"].tolist()
     (['ads', 'seo'], [130.0, 0.0], [1.0, nan])
     """
-    if not 0 < margin <= 1:
-        raise ArgumentError(f"margin={margin!r} must be in (0, 1]", field="margin")
+    margin = check_number(margin, "margin", minimum=0.0, maximum=1.0, exclusive_minimum=True)
     src = read_table(sources, name="sources")
     src.require(customer, source)
     src_ids = src.ids(customer)
     src_label = np.array([str(v) for v in src.ids(source)], dtype=object)
-    uniq, counts = np.unique(src_ids, return_counts=True)
+    hist = customer_history(
+        transactions,
+        as_of=as_of,
+        customer=customer,
+        time=time,
+        amount=amount,
+        tz=tz,
+        after_as_of=after_as_of,
+    )
+    buyer_ids, src_ids = same_ids(
+        hist.ids, f"transactions[{customer!r}]", src_ids, f"sources[{customer!r}]"
+    )
+    _, counts = np.unique(src_ids, return_counts=True)
     if (counts > 1).any():
         raise DataError(
-            f"sources lists customers more than once: {uniq[counts > 1][:5].tolist()}; "
-            "each customer has one acquisition source",
+            f"sources lists {int((counts > 1).sum())} customer(s) more than once; each customer "
+            "has one acquisition source",
             field=customer,
         )
-    hist = read_history(
-        transactions, as_of=as_of, customer=customer, time=time, amount=amount, tz=tz
-    )
     # Every customer: those in sources plus buyers missing from it.
-    pos = _lookup(hist.ids, src_ids)
-    extra = hist.ids[pos < 0]
+    pos = _lookup(buyer_ids, src_ids)
+    extra = buyer_ids[pos < 0]
     all_ids = np.concatenate([src_ids, extra])
     all_src = np.concatenate([src_label, np.full(len(extra), UNKNOWN_SOURCE, dtype=object)])
     names, src_code = np.unique(all_src, return_inverse=True)
     src_code = src_code.ravel()
     n_s = len(names)
-    cust_pos = _lookup(hist.ids, all_ids)  # every buyer is now found
+    cust_pos = _lookup(buyer_ids, all_ids)  # every buyer is now found
     buyer_src = src_code[cust_pos]
     customers_n = np.bincount(src_code, minlength=n_s)
     buyers = np.bincount(buyer_src, minlength=n_s)
-    revenue = np.bincount(buyer_src, weights=hist.revenue(), minlength=n_s)
+    with np.errstate(over="ignore", invalid="ignore"):
+        summed = np.bincount(buyer_src, weights=hist.revenue, minlength=n_s)
+    revenue = finite_sums(np.asarray(summed, dtype=np.float64), "revenue per source", amount)
     cols: dict[str, Any] = {
         "source": names.astype(object),
         "customers": customers_n.astype(np.int64),
@@ -138,12 +160,19 @@ def acquisition_value(
         ct = read_table(clv, name="clv")
         ct.require(customer, clv_column)
         values = ct.numbers(clv_column)
-        p = _lookup(all_ids, ct.ids(customer))
+        keys, clv_ids = same_ids(all_ids, f"sources[{customer!r}]", ct.ids(customer), "clv")
+        p = _lookup(keys, clv_ids)
         per = np.where(p >= 0, values[np.maximum(p, 0)] if len(values) else 0.0, 0.0)
         clv_sum = np.bincount(src_code, weights=per, minlength=n_s)
         cols["clv"] = clv_sum
         cols["clv_per_customer"] = clv_sum / np.maximum(customers_n, 1)
+        cols["clv_missing"] = np.bincount(src_code[p < 0], minlength=n_s).astype(np.int64)
     if costs is not None:
+        if not isinstance(costs, Mapping):
+            raise ArgumentError(
+                f"costs must be a mapping of source -> spend, got {type(costs).__name__}",
+                field="costs",
+            )
         unknown = sorted(set(costs) - {str(n) for n in names})
         if unknown:
             raise ArgumentError(
@@ -151,9 +180,14 @@ def acquisition_value(
                 f"{[str(n) for n in names]}",
                 field="costs",
             )
-        cost = np.array([float(costs.get(str(n), np.nan)) for n in names])
-        if np.any(cost[~np.isnan(cost)] <= 0):
-            raise ArgumentError("costs must be > 0", field="costs")
+        cost = np.array(
+            [
+                check_number(costs[str(n)], f"costs[{str(n)!r}]", minimum=0, exclusive_minimum=True)
+                if str(n) in costs
+                else np.nan
+                for n in names
+            ]
+        )
         with np.errstate(invalid="ignore", divide="ignore"):
             cols["cost"] = cost
             cols["cost_per_customer"] = cost / np.maximum(customers_n, 1)
@@ -165,7 +199,7 @@ def acquisition_value(
 
 
 def _payback(
-    hist: Any,
+    hist: CustomerHistory,
     buyer_src: NDArray[np.int64],
     n_s: int,
     cost: NDArray[np.float64],
@@ -173,13 +207,13 @@ def _payback(
     unit: str,
 ) -> NDArray[np.float64]:
     out = np.full(n_s, np.nan)
-    if len(hist.day) == 0:
-        return out
-    first = period_index(hist.first_day(), unit)
-    offset = period_index(hist.day, unit) - first[hist.row_customer]
+    first = period_index(hist.first_period, unit)
+    day = hist.row_time.astype("datetime64[D]").astype(np.int64)
+    # Refunds count in the period they happen (in period 0 if before the first purchase).
+    offset = np.maximum(period_index(day, unit) - first[hist.row_customer], 0)
     n_p = int(offset.max()) + 1
     row_src = buyer_src[hist.row_customer]
-    per = np.bincount(row_src * n_p + offset, weights=hist.amount, minlength=n_s * n_p)
+    per = np.bincount(row_src * n_p + offset, weights=hist.row_amount, minlength=n_s * n_p)
     cum = np.cumsum(per.reshape(n_s, n_p), axis=1) * margin
     for s in range(n_s):
         if np.isnan(cost[s]):

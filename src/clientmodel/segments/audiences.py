@@ -17,11 +17,26 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel import rules
-from clientmodel.errors import ArgumentError
+from clientmodel._validation import (
+    check_bool,
+    check_mapping,
+    check_sequence,
+    check_text,
+    key_path,
+)
+from clientmodel.errors import ArgumentError, DataError
 from clientmodel.rules.parser import as_rule
+from clientmodel.segments._windows import same_ids
 from clientmodel.tables import is_lazy, read_table
 
-__all__ = ["Audience", "AudienceOverlap", "audience_overlap", "audience_table", "audiences_of"]
+__all__ = [
+    "Audience",
+    "AudienceOverlap",
+    "audience_changes",
+    "audience_overlap",
+    "audience_table",
+    "audiences_of",
+]
 
 _FORMAT = 1
 
@@ -75,14 +90,26 @@ class Audience:
         >>> Audience.from_dict({"name": "x", "rule": "r >= 4"}).rule
         'r >= 4'
         """
-        return cls(str(data["name"]), data["rule"])
+        path = "Audience"
+        check_mapping(data, path, required=["name", "rule"], optional=[])
+        name = check_text(data["name"], key_path(path, "name"))
+        rule = data["rule"]
+        if not isinstance(rule, (str, Mapping)):
+            raise ArgumentError(
+                f"{path}.rule must be rule text or a rule's JSON mapping, got "
+                f"{type(rule).__name__}",
+                field=key_path(path, "rule"),
+            )
+        audience = cls(name, rule)
+        audience.parsed()  # a rule that does not parse is refused now, not at first use
+        return audience
 
 
 def _audiences(audiences: Sequence[Audience] | Mapping[str, Any]) -> list[Audience]:
     if isinstance(audiences, Mapping):
         out = [Audience(str(k), v) for k, v in audiences.items()]
     else:
-        out = list(audiences)
+        out = check_sequence(audiences, "audiences")
         if not all(isinstance(a, Audience) for a in out):
             raise ArgumentError(
                 "audiences must be Audience objects or a mapping of name -> rule",
@@ -115,6 +142,8 @@ def audience_table(
     *,
     as_of: Any = None,
     customer: str | None = "customer_id",
+    exclusive: bool = False,
+    suppress: Any = None,
 ) -> Any:
     """One boolean column per audience for every row of ``table`` (caller's kind of table).
 
@@ -128,6 +157,17 @@ def audience_table(
         Passed to the rules (for date comparisons).
     customer:
         Customer column copied to the output when present.
+    exclusive:
+        Priority: each row lands in at most one audience, the first in the given order that it
+        matches (a campaign sends one message per customer).
+    suppress:
+        A rule (text, Rule or :class:`Audience`) whose matching rows are in no audience, e.g.
+        ``"unsubscribed"`` or a recent-complaint list; rows where it is null are not suppressed.
+
+    Returns
+    -------
+    The caller's kind of table; a lazy frame (polars ``LazyFrame``, dask, duckdb) stays lazy:
+    the engine's lazy frame with the customer column and one boolean column per audience.
 
     Examples
     --------
@@ -136,15 +176,137 @@ def audience_table(
     [True, False]
     """
     auds = _audiences(audiences)
+    exclusive = check_bool(exclusive, "exclusive")
+    if suppress is not None:
+        suppress = suppress if isinstance(suppress, Audience) else Audience("suppress", suppress)
+    if is_lazy(table):
+        return _audience_table_lazy(table, auds, as_of, customer, exclusive, suppress)
     table = _eager(table)
     t = read_table(table, name="table")
     member = _membership(table, t.n_rows, auds, as_of)
+    if suppress is not None:
+        member &= ~_membership(table, t.n_rows, [suppress], as_of)
+    if exclusive:
+        member &= np.cumsum(member, axis=1) == 1  # keep the first match of each row
     cols: dict[str, Any] = {}
     if customer is not None and customer in t.columns:
         cols[customer] = t.raw(customer)
     for j, a in enumerate(auds):
         cols[a.name] = member[:, j]
     return t.result(cols)
+
+
+def _audience_table_lazy(
+    table: Any,
+    audiences: list[Audience],
+    as_of: Any,
+    customer: str | None,
+    exclusive: bool,
+    suppress: Audience | None,
+) -> Any:
+    """The membership columns as expressions on the engine (nothing collected)."""
+    frame = table
+    temporary = [f"__audience_{j}" for j in range(len(audiences))]
+    for a, name in zip(audiences, temporary, strict=True):
+        frame = rules.evaluate_table(a.rule, frame, as_of=as_of, name=name)
+    if suppress is not None:
+        frame = rules.evaluate_table(suppress.rule, frame, as_of=as_of, name="__suppress")
+    lazy = nw.from_native(frame)
+    keep = [nw.col(customer)] if customer is not None and customer in lazy.columns else []
+    picked = []
+    taken: nw.Expr = nw.lit(False)
+    for a, name in zip(audiences, temporary, strict=True):
+        hit = nw.col(name).fill_null(False)
+        if suppress is not None:
+            hit = hit & ~nw.col("__suppress").fill_null(False)
+        if exclusive:
+            hit, taken = hit & ~taken, taken | hit
+        picked.append(hit.alias(a.name))
+    return lazy.select(*keep, *picked).to_native()
+
+
+def audience_changes(
+    before: Any,
+    after: Any,
+    *,
+    audiences: Sequence[str] | None = None,
+    customer: str = "customer_id",
+) -> Any:
+    """Who entered and who left each audience between two runs of :func:`audience_table`.
+
+    A customer missing from one run counts as outside every audience in it (a new customer can
+    enter; a removed one exits).
+
+    Parameters
+    ----------
+    before, after:
+        Two audience tables (``customer`` plus one boolean column per audience).
+    audiences:
+        The audience columns to compare (default: every column the two tables share besides
+        ``customer``).
+    customer:
+        The customer column.
+
+    Returns
+    -------
+    ``after``'s kind of table in long form: ``<customer>``, ``audience`` and ``change``
+    (``"entered"`` or ``"exited"``), one row per customer whose membership changed, sorted by
+    audience then customer.
+
+    Examples
+    --------
+    >>> monday = {"customer_id": [1, 2, 3], "vip": [True, True, False]}
+    >>> friday = {"customer_id": [2, 3, 4], "vip": [True, True, True]}
+    >>> out = audience_changes(monday, friday)
+    >>> list(zip(out["customer_id"].tolist(), out["change"].tolist()))
+    [(1, 'exited'), (3, 'entered'), (4, 'entered')]
+    """
+    first = read_table(_eager(before), name="before")
+    second = read_table(_eager(after), name="after")
+    first.require(customer)
+    second.require(customer)
+    if audiences is None:
+        audiences = [c for c in second.columns if c in first.columns and c != customer]
+    names = check_sequence(audiences, "audiences")
+    a_ids, b_ids = same_ids(
+        first.ids(customer), f"before[{customer!r}]", second.ids(customer), f"after[{customer!r}]"
+    )
+    for ids, name in ((a_ids, "before"), (b_ids, "after")):
+        if len(np.unique(ids)) != len(ids):
+            raise DataError(f"{name} lists a customer more than once", field=customer)
+    everyone = np.unique(np.concatenate([a_ids, b_ids]))
+    out_ids: list[Any] = []
+    out_aud: list[str] = []
+    out_change: list[str] = []
+    for name in names:
+        was = np.zeros(len(everyone), dtype=bool)
+        now = np.zeros(len(everyone), dtype=bool)
+        was[np.searchsorted(everyone, a_ids)] = _flags(first, name)
+        now[np.searchsorted(everyone, b_ids)] = _flags(second, name)
+        for change, mask in (("entered", now & ~was), ("exited", was & ~now)):
+            out_ids += everyone[mask].tolist()
+            out_aud += [name] * int(mask.sum())
+            out_change += [change] * int(mask.sum())
+    order = sorted(range(len(out_ids)), key=lambda i: (out_aud[i], out_ids[i]))
+    return second.result(
+        {
+            customer: np.array([out_ids[i] for i in order], dtype=everyone.dtype),
+            "audience": np.array([out_aud[i] for i in order], dtype=object),
+            "change": np.array([out_change[i] for i in order], dtype=object),
+        }
+    )
+
+
+def _flags(table: Any, column: str) -> NDArray[np.bool_]:
+    table.require(column)
+    values = table.raw(column)
+    if values.dtype != bool:
+        raise DataError(
+            f"column {column!r} of {table.name} must hold True/False (an audience table's "
+            f"membership), got {values.dtype}",
+            field=column,
+        )
+    return np.asarray(values, dtype=bool)
 
 
 def audiences_of(

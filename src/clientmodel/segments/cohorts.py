@@ -12,6 +12,11 @@ Cells that lie after the period of ``as_of`` have not been observed and are ``Na
 young cohort has fewer observed periods. Retention in period 0 is 1 by construction. The period
 containing ``as_of`` is observed only up to ``as_of`` (it may be partial).
 
+The log is read by :func:`clientmodel.transactions.customer_history`: a refund (negative amount)
+never makes a customer active in a period; it is netted into the revenue of the period it
+happens in (of period 0 if it precedes the customer's first purchase). Rows after ``as_of`` are
+an error unless ``after_as_of="exclude"``; an empty window is an error, not an empty table.
+
 A lazy log (dask, duckdb, polars ``LazyFrame``) is aggregated on its engine: only the
 cohort x period cells are collected. On dask the log is first shuffled by customer and each
 partition's cells are counted in memory, then added up.
@@ -26,10 +31,18 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import check_mapping, check_sequence, key_path
 from clientmodel.errors import ArgumentError
 from clientmodel.periods import parse_unit
-from clientmodel.segments._history import LazyHistory, read_history, read_lazy_history
-from clientmodel.tables import LazyTimestamps, is_lazy
+from clientmodel.segments._windows import finite_sums
+from clientmodel.tables import LazyTimestamps, Table, is_lazy, read_lazy
+from clientmodel.transactions import (
+    AfterAsOf,
+    CustomerHistory,
+    _LazyLog,
+    _read_lazy_log,
+    customer_history,
+)
 
 __all__ = ["CohortTable", "cohort_table", "period_index"]
 
@@ -91,6 +104,9 @@ class CohortTable:
         ``revenue[c, p]``: amount spent by cohort ``c`` in period ``p`` (zeros without amounts).
     observed:
         Whether cell ``[c, p]`` lies at or before the period of ``as_of``.
+    backend:
+        The frame library of the log the table was built from (``"pandas"``, ``"polars"``,
+        ``"pyarrow"``), or ``None`` for a mapping: :meth:`rows` answers in that kind.
 
     Examples
     --------
@@ -106,6 +122,7 @@ class CohortTable:
     active: NDArray[np.int64]
     revenue: NDArray[np.float64]
     observed: NDArray[np.bool_]
+    backend: str | None = None
 
     @property
     def retention(self) -> NDArray[np.float64]:
@@ -118,8 +135,11 @@ class CohortTable:
         """Revenue per cell with unobserved cells as NaN."""
         return np.where(self.observed, self.revenue, np.nan)
 
-    def rows(self) -> dict[str, NDArray[Any]]:
+    def rows(self) -> Any:
         """The table in long form (observed cells only), one row per cohort and period.
+
+        Returns the kind of table the log was (a pandas, polars or pyarrow frame), or a dict
+        of numpy arrays for a log given as a mapping.
 
         Examples
         --------
@@ -128,14 +148,38 @@ class CohortTable:
         [0, 1, 0]
         """
         c, p = np.nonzero(self.observed)
-        return {
+        columns = {
             "cohort": self.cohorts[c],
             "period": p.astype(np.int64),
             "size": self.sizes[c],
             "active": self.active[c, p],
             "retention": self.retention[c, p],
             "revenue": self.revenue[c, p],
+            "revenue_retention": self.revenue_retention[c, p],
         }
+        if self.backend is None:
+            return columns
+        import narwhals.stable.v2 as nw
+
+        frame = nw.from_dict(columns, backend=self.backend)  # type: ignore[arg-type]
+        return frame.with_columns(nw.col("cohort").cast(nw.Date)).to_native()
+
+    @property
+    def revenue_retention(self) -> NDArray[np.float64]:
+        """Each cell's revenue as a share of the cohort's period-0 revenue (NaN if unobserved
+        or if period 0 had no revenue).
+
+        Examples
+        --------
+        >>> log = {"customer_id": [1, 1], "amount": [10.0, 5.0],
+        ...        "timestamp": ["2024-01-05", "2024-02-07"]}
+        >>> cohort_table(log, as_of="2024-02-29", amount="amount").revenue_retention.tolist()
+        [[1.0, 0.5]]
+        """
+        base = self.revenue[:, :1] if self.revenue.shape[1] else np.zeros((len(self.sizes), 1))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = np.where(base != 0, self.revenue / np.where(base != 0, base, 1.0), np.nan)
+        return np.asarray(np.where(self.observed, out, np.nan), dtype=np.float64)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (ISO dates, nested lists) that :meth:`from_dict` rebuilds.
@@ -156,11 +200,12 @@ class CohortTable:
             "active": self.active.tolist(),
             "revenue": self.revenue.tolist(),
             "observed": self.observed.tolist(),
+            "backend": self.backend,
         }
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> CohortTable:
-        """Rebuild from :meth:`to_dict` output.
+        """Rebuild from :meth:`to_dict` output, checking shapes and consistency.
 
         Examples
         --------
@@ -168,18 +213,74 @@ class CohortTable:
         ...     "active": [[2]], "revenue": [[9.5]], "observed": [[True]]}).retention.tolist()
         [[1.0]]
         """
+        path = "CohortTable"
+        keys = ("unit", "cohorts", "sizes", "active", "revenue", "observed")
+        check_mapping(data, path, required=keys, optional=("model", "format", "backend"))
+        unit = parse_unit(data["unit"], field=key_path(path, "unit"))
+        dates = check_sequence(data["cohorts"], key_path(path, "cohorts"))
         try:
-            n = len(data["cohorts"])
-            return cls(
-                parse_unit(data["unit"]),
-                np.array(data["cohorts"], dtype="datetime64[D]"),
-                np.array(data["sizes"], dtype=np.int64),
-                np.array(data["active"], dtype=np.int64).reshape(n, -1),
-                np.array(data["revenue"], dtype=np.float64).reshape(n, -1),
-                np.array(data["observed"], dtype=bool).reshape(n, -1),
+            cohorts = np.array([str(d) for d in dates], dtype="datetime64[D]")
+        except ValueError:
+            raise ArgumentError(
+                f"{path}.cohorts must hold ISO dates such as '2024-01-01'",
+                field=key_path(path, "cohorts"),
+            ) from None
+        n = len(cohorts)
+        sizes = _grid(data["sizes"], key_path(path, "sizes"), n, None, np.int64)
+        active = _grid(data["active"], key_path(path, "active"), n, -1, np.int64)
+        n_p = active.shape[1]
+        revenue = _grid(data["revenue"], key_path(path, "revenue"), n, n_p, np.float64)
+        observed = _grid(data["observed"], key_path(path, "observed"), n, n_p, np.bool_)
+        if (sizes < 0).any() or (active < 0).any() or (active > sizes[:, None]).any():
+            raise ArgumentError(
+                f"{path}: active counts must be from 0 to the cohort's size",
+                field=key_path(path, "active"),
             )
-        except KeyError as exc:
-            raise ArgumentError(f"cohort table description lacks {exc}", field=str(exc)) from exc
+        backend = data.get("backend")
+        if backend is not None and backend not in ("pandas", "polars", "pyarrow"):
+            raise ArgumentError(
+                f"{path}.backend must be 'pandas', 'polars', 'pyarrow' or None, got {backend!r}",
+                field=key_path(path, "backend"),
+            )
+        return cls(unit, cohorts, sizes, active, revenue, observed, backend)
+
+
+def _backend(table: Table) -> str | None:
+    """The frame library results of ``table`` come back in (``None`` for a mapping)."""
+    native = table.result({"_": np.zeros(0)})
+    library = type(native).__module__.split(".")[0]
+    return library if library in ("pandas", "polars", "pyarrow") else None
+
+
+def _grid(value: Any, path: str, n: int, width: int | None, dtype: Any) -> NDArray[Any]:
+    """A list (``width=None``) or an n x width list of lists of numbers (``width=-1``: any)."""
+    rows = check_sequence(value, path)
+    if len(rows) != n:
+        raise ArgumentError(
+            f"{path} must have {n} rows (one per cohort), got {len(rows)}", field=path
+        )
+    try:
+        if width is None:
+            arr = np.array(rows, dtype=np.float64)
+        else:
+            lists = [check_sequence(r, key_path(path, i)) for i, r in enumerate(rows)]
+            widths = {len(r) for r in lists}
+            if len(widths) > 1 or (width not in (-1, None) and widths - {width}):
+                raise ArgumentError(
+                    f"{path} must be {n} rows of {'equal length' if width == -1 else width}",
+                    field=path,
+                )
+            arr = np.array(lists, dtype=np.float64).reshape(n, -1 if n else 0)
+    except (TypeError, ValueError):
+        raise ArgumentError(f"{path} must hold numbers", field=path) from None
+    if dtype is np.bool_:
+        if not np.isin(arr, (0.0, 1.0)).all():
+            raise ArgumentError(f"{path} must hold true/false values", field=path)
+        return arr.astype(bool)
+    if not np.isfinite(arr).all() or (dtype is np.int64 and (arr != np.round(arr)).any()):
+        kind = "whole numbers" if dtype is np.int64 else "finite numbers"
+        raise ArgumentError(f"{path} must hold {kind}", field=path)
+    return arr.astype(dtype)
 
 
 def cohort_table(
@@ -191,6 +292,7 @@ def cohort_table(
     time: str = "timestamp",
     amount: str | None = None,
     tz: str | None = None,
+    after_as_of: AfterAsOf = "error",
 ) -> CohortTable:
     """Build the acquisition-cohort table of a transaction log as of a date.
 
@@ -206,6 +308,8 @@ def cohort_table(
         Column names (``amount`` optional: revenue is 0 without it).
     tz:
         Timezone of naive timestamps.
+    after_as_of:
+        ``"error"`` (default) or ``"exclude"`` for rows after ``as_of``.
 
     Examples
     --------
@@ -217,30 +321,38 @@ def cohort_table(
     """
     u = parse_unit(unit)
     if is_lazy(transactions):
-        lazy = read_lazy_history(
-            transactions, as_of=as_of, customer=customer, time=time, amount=amount, tz=tz
+        lazy = _read_lazy_log(
+            read_lazy(transactions, name="transactions"),
+            as_of=as_of,
+            customer=customer,
+            time=time,
+            amount=amount,
+            tz=tz,
+            after_as_of=after_as_of,
         )
         return _cohort_table_lazy(lazy, unit=u, customer=customer)
-    hist = read_history(
-        transactions, as_of=as_of, customer=customer, time=time, amount=amount, tz=tz
+    hist = customer_history(
+        transactions,
+        as_of=as_of,
+        customer=customer,
+        time=time,
+        amount=amount,
+        tz=tz,
+        after_as_of=after_as_of,
     )
-    if hist.n_customers == 0:
-        return _empty(u)
-    idx = period_index(hist.day, u)
-    first_idx = period_index(hist.first_day(), u)
+    first_idx = period_index(hist.first_period, u)
     cohort_ids, cust_cohort = np.unique(first_idx, return_inverse=True)
     cust_cohort = cust_cohort.ravel()
     n_c = len(cohort_ids)
-    offset = idx - first_idx[hist.row_customer]
-    asof_idx = int(period_index(np.array([hist.as_of_day], dtype=np.int64), u)[0])
+    asof_idx = int(period_index(np.array([hist.as_of_period], dtype=np.int64), u)[0])
     n_p = int(asof_idx - cohort_ids.min()) + 1
-    row_cohort = cust_cohort[hist.row_customer]
-    # Distinct (customer, period) pairs: a customer counts once per period.
-    pair = hist.row_customer * n_p + offset
+    # Active: distinct (customer, period) among the orders; a customer counts once per period.
+    offset = period_index(hist.order_period, u) - first_idx[hist.order_customer]
+    pair = hist.order_customer * n_p + offset
     _, first_of_pair = np.unique(pair, return_index=True)
-    cell = row_cohort * n_p + offset
+    cell = cust_cohort[hist.order_customer] * n_p + offset
     active = np.bincount(cell[first_of_pair], minlength=n_c * n_p).reshape(n_c, n_p)
-    revenue = np.bincount(cell, weights=hist.amount, minlength=n_c * n_p).reshape(n_c, n_p)
+    revenue = _row_cells(hist, u, first_idx, cust_cohort, n_p).reshape(n_c, n_p)
     observed = np.arange(n_p)[None, :] <= (asof_idx - cohort_ids)[:, None]
     sizes = np.bincount(cust_cohort, minlength=n_c)
     return CohortTable(
@@ -250,7 +362,25 @@ def cohort_table(
         active.astype(np.int64),
         revenue.astype(np.float64),
         observed,
+        _backend(hist.table),
     )
+
+
+def _row_cells(
+    hist: CustomerHistory,
+    unit: str,
+    first_idx: NDArray[np.int64],
+    cust_cohort: NDArray[np.int64],
+    n_p: int,
+) -> NDArray[np.float64]:
+    """Amounts (refunds netted) per cohort x period cell, flat; refunds before period 0 in it."""
+    day = hist.row_time.astype("datetime64[D]").astype(np.int64)
+    offset = np.maximum(period_index(day, unit) - first_idx[hist.row_customer], 0)
+    cell = cust_cohort[hist.row_customer] * n_p + offset
+    n = (int(cust_cohort.max()) + 1) * n_p
+    with np.errstate(over="ignore", invalid="ignore"):
+        sums = np.bincount(cell, weights=hist.row_amount, minlength=n)
+    return finite_sums(np.asarray(sums, dtype=np.float64), "cohort revenue", hist.amount_column)
 
 
 def _empty(u: str) -> CohortTable:
@@ -282,16 +412,27 @@ def _lazy_period_index(ts: LazyTimestamps, u: str) -> Any:
 
 def _cells(frame: Any) -> Any:
     """Cohort x period cells (``_first``, ``_p``, ``_active``, ``_revenue``) of rows
-    (``_c``, ``_p``, ``_v``) holding whole customers."""
+    (``_c``, ``_p``, ``_v``, ``_buy``) holding whole customers; refunds are never active."""
     import narwhals.stable.v2 as nw
 
-    return (
+    periods = (
         frame.group_by("_c", "_p")
-        .agg(nw.col("_v").sum())
-        .with_columns(nw.col("_p").min().over("_c").alias("_first"))
-        .group_by("_first", "_p")
-        .agg(nw.len().alias("_active"), nw.col("_v").sum().alias("_revenue"))
+        .agg(nw.col("_v").sum(), nw.col("_buy").max())
+        .with_columns(nw.when(nw.col("_buy") > 0).then(nw.col("_p")).otherwise(_NEVER).alias("_bp"))
+        .with_columns(nw.col("_bp").min().over("_c").alias("_first"))
+        .with_columns(
+            nw.when(nw.col("_p") < nw.col("_first"))
+            .then(nw.col("_first"))
+            .otherwise(nw.col("_p"))
+            .alias("_p")
+        )
     )
+    return periods.group_by("_first", "_p").agg(
+        nw.col("_buy").sum().alias("_active"), nw.col("_v").sum().alias("_revenue")
+    )
+
+
+_NEVER = 2**62
 
 
 def _partition_cells(part: Any) -> Any:
@@ -301,13 +442,15 @@ def _partition_cells(part: Any) -> Any:
     return _cells(nw.from_native(part, eager_only=True)).to_native()
 
 
-def _cohort_table_lazy(lazy: LazyHistory, *, unit: str, customer: str) -> CohortTable:
+def _cohort_table_lazy(lazy: _LazyLog, *, unit: str, customer: str) -> CohortTable:
     import narwhals.stable.v2 as nw
 
-    rows = lazy.purchases.select(
+    value = lazy.value if lazy.value is not None else nw.lit(0.0)
+    rows = lazy.table.frame.filter(lazy.kept).select(
         nw.col(customer).alias("_c"),
         _lazy_period_index(lazy.times, unit).alias("_p"),
-        lazy.value.alias("_v"),
+        value.cast(nw.Float64).alias("_v"),
+        (value >= 0).cast(nw.Int64).alias("_buy"),
     )
     native = rows.to_native()
     if nw.dependencies.is_dask_dataframe(native):
@@ -336,7 +479,8 @@ def _cohort_table_lazy(lazy: LazyHistory, *, unit: str, customer: str) -> Cohort
         return _empty(unit)
     cohort_ids, cohort_of = np.unique(first, return_inverse=True)
     cohort_of = cohort_of.reshape(-1)
-    asof_idx = int(period_index(np.array([lazy.as_of_day], dtype=np.int64), unit)[0])
+    as_of_day = int(lazy.end.astype("datetime64[D]").astype(np.int64))
+    asof_idx = int(period_index(np.array([as_of_day], dtype=np.int64), unit)[0])
     n_c, n_p = len(cohort_ids), int(asof_idx - cohort_ids.min()) + 1
     offset = period - first
     cells = np.zeros((n_c, n_p), dtype=np.int64)

@@ -19,14 +19,27 @@ purchase day is after ``as_of - window``):
 Two alternatives replace the fixed windows of steps 4-8 for the customers they apply to:
 
 * **cadence** (``cadence=True``): for customers with at least ``cadence_min_orders`` orders, the
-  days since the last purchase are divided by the customer's own median gap between orders
-  (the *overdue ratio*); the customer is repeat up to ``cadence_at_risk`` (default 1.5 usual
-  gaps), at risk up to ``cadence_dormant`` (3), dormant up to ``cadence_churned`` (6), churned
-  beyond;
+  days since the last purchase are divided by the customer's own usual gap between orders
+  (the *overdue ratio*). The usual gap is the ``cadence_percentile``-th percentile of the
+  customer's gaps (50, the median, by default; 80 is common when a churn window should be
+  missed by few regular buyers, with linear interpolation between gaps); the customer is
+  repeat up to ``cadence_at_risk`` (default 1.5 usual gaps), at risk up to
+  ``cadence_dormant`` (3), dormant up to ``cadence_churned`` (6), churned beyond;
 * **P(alive)** (``model=`` any object with ``p_alive(summary)``, e.g. a fitted
-  :class:`clientmodel.ltv.bgnbd.BGNBD`): repeat/active while $P(\\text{alive}) \\ge$
-  ``p_alive_at_risk`` (0.5), at risk down to ``p_alive_dormant`` (0.25), dormant down to
-  ``p_alive_churned`` (0.1), churned below.
+  :class:`clientmodel.ltv.bgnbd.BGNBD`): for customers with **two orders or more**, repeat
+  while $P(\\text{alive}) \\ge$ ``p_alive_at_risk`` (0.5), at risk down to ``p_alive_dormant``
+  (0.25), dormant down to ``p_alive_churned`` (0.1), churned below.
+
+  **One-order customers keep the fixed windows.** In BG/NBD and MBG/NBD a customer can only
+  drop out right after a purchase, so with no repeat purchase ($x = 0$) BG/NBD gives
+  $P(\\text{alive}) = 1$ however long the silence (Fader, Hardie & Lee 2005, eq. 5 has the
+  factor $\\delta_{x>0}$), and MBG/NBD's value hardly moves with time. Calling such a customer
+  active forever is wrong, and a probability from the model's other outputs would treat models
+  differently; the windows measure what the data do show (time since that one purchase). The
+  same holds for :func:`lifecycle_stage` with ``p_alive``.
+
+Purchases are read by :func:`clientmodel.transactions.customer_history`: a refund (negative
+amount) is never an order, rows after ``as_of`` are an error unless ``after_as_of="exclude"``.
 """
 
 from __future__ import annotations
@@ -40,9 +53,17 @@ import numpy as np
 from dateutil.relativedelta import relativedelta
 from numpy.typing import NDArray
 
+from clientmodel._validation import (
+    check_bool,
+    check_integer,
+    check_mapping,
+    check_number,
+    check_sequence,
+    key_path,
+)
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.periods import UNIT_DAYS, parse_unit
-from clientmodel.segments._history import History, as_delta, day_minus, delta_to_dict, read_history
+from clientmodel.segments._windows import as_delta, day_minus, delta_to_dict, same_ids
+from clientmodel.transactions import AfterAsOf, CustomerHistory, _EmptyWindow, customer_history
 
 __all__ = [
     "STAGES",
@@ -116,11 +137,24 @@ class LifecycleWindows:
     cadence_at_risk: float = 1.5
     cadence_dormant: float = 3.0
     cadence_churned: float = 6.0
+    cadence_percentile: float = 50.0
     p_alive_at_risk: float = 0.5
     p_alive_dormant: float = 0.25
     p_alive_churned: float = 0.1
 
     def __attrs_post_init__(self) -> None:
+        check_bool(self.cadence, "cadence")
+        check_integer(self.cadence_min_orders, "cadence_min_orders")
+        for name in (
+            "cadence_at_risk",
+            "cadence_dormant",
+            "cadence_churned",
+            "cadence_percentile",
+            "p_alive_at_risk",
+            "p_alive_dormant",
+            "p_alive_churned",
+        ):
+            check_number(getattr(self, name), name)
         spans = [_span(w) for w in (self.new, self.active, self.at_risk, self.dormant)]
         if not (spans[0] <= spans[1] < spans[2] < spans[3]):
             raise ArgumentError(
@@ -138,6 +172,11 @@ class LifecycleWindows:
             raise ArgumentError(
                 "P(alive) thresholds must satisfy 1 >= at_risk > dormant > churned >= 0",
                 field="p_alive_at_risk",
+            )
+        if not 0 <= self.cadence_percentile <= 100:
+            raise ArgumentError(
+                f"cadence_percentile={self.cadence_percentile!r} must be in [0, 100]",
+                field="cadence_percentile",
             )
         if self.cadence_min_orders < 2:
             raise ArgumentError(
@@ -161,6 +200,7 @@ class LifecycleWindows:
             },
             "cadence": self.cadence,
             "cadence_min_orders": self.cadence_min_orders,
+            "cadence_percentile": self.cadence_percentile,
             "cadence_thresholds": [
                 self.cadence_at_risk,
                 self.cadence_dormant,
@@ -183,58 +223,99 @@ class LifecycleWindows:
         ...     "at_risk": {"months": 2}, "dormant": {"years": 1}}}).at_risk.months
         2
         """
-        try:
-            w = {n: relativedelta(**data["windows"][n]) for n in ("new", "active", "at_risk")}
-            w["dormant"] = relativedelta(**data["windows"]["dormant"])
-        except (KeyError, TypeError) as exc:
-            raise ArgumentError(f"lifecycle description lacks {exc}", field="windows") from exc
-        c = data.get("cadence_thresholds", [1.5, 3.0, 6.0])
-        p = data.get("p_alive_thresholds", [0.5, 0.25, 0.1])
+        path = "LifecycleWindows"
+        check_mapping(
+            data,
+            path,
+            required=["windows"],
+            optional=[
+                "model",
+                "format",
+                "cadence",
+                "cadence_min_orders",
+                "cadence_percentile",
+                "cadence_thresholds",
+                "p_alive_thresholds",
+            ],
+        )
+        names = ("new", "active", "at_risk", "dormant")
+        found = check_mapping(data["windows"], f"{path}.windows", required=names, optional=())
+        w = {n: _window_from_dict(found[n], key_path(path, "windows", n)) for n in names}
+        c = _triple(data.get("cadence_thresholds", [1.5, 3.0, 6.0]), f"{path}.cadence_thresholds")
+        p = _triple(data.get("p_alive_thresholds", [0.5, 0.25, 0.1]), f"{path}.p_alive_thresholds")
         return cls(
-            w["new"],
-            w["active"],
-            w["at_risk"],
-            w["dormant"],
-            bool(data.get("cadence", False)),
-            int(data.get("cadence_min_orders", 3)),
-            float(c[0]),
-            float(c[1]),
-            float(c[2]),
-            float(p[0]),
-            float(p[1]),
-            float(p[2]),
+            new=w["new"],
+            active=w["active"],
+            at_risk=w["at_risk"],
+            dormant=w["dormant"],
+            cadence=check_bool(data.get("cadence", False), f"{path}.cadence"),
+            cadence_min_orders=check_integer(
+                data.get("cadence_min_orders", 3), f"{path}.cadence_min_orders", minimum=2
+            ),
+            cadence_at_risk=c[0],
+            cadence_dormant=c[1],
+            cadence_churned=c[2],
+            cadence_percentile=check_number(
+                data.get("cadence_percentile", 50.0),
+                f"{path}.cadence_percentile",
+                minimum=0,
+                maximum=100,
+            ),
+            p_alive_at_risk=p[0],
+            p_alive_dormant=p[1],
+            p_alive_churned=p[2],
         )
 
 
-def _median_gaps(hist: History) -> NDArray[np.float64]:
-    """Each customer's median gap in days between consecutive orders (NaN with one order)."""
+def _window_from_dict(value: Any, path: str) -> relativedelta:
+    fields = check_mapping(value, path, optional=("years", "months", "days"))
+    parts = {k: check_integer(v, key_path(path, k), minimum=0) for k, v in fields.items()}
+    delta = relativedelta(
+        years=parts.get("years", 0), months=parts.get("months", 0), days=parts.get("days", 0)
+    )
+    return as_delta(delta, field=path)
+
+
+def _triple(value: Any, path: str) -> tuple[float, float, float]:
+    items = check_sequence(value, path)
+    if len(items) != 3:
+        raise ArgumentError(f"{path} must hold 3 numbers, got {len(items)}", field=path)
+    a, b, c = (check_number(v, key_path(path, i)) for i, v in enumerate(items))
+    return a, b, c
+
+
+def _usual_gaps(hist: CustomerHistory, percentile: float) -> NDArray[np.float64]:
+    """Each customer's ``percentile``-th gap in days between consecutive orders (NaN with one)."""
     n = hist.n_customers
-    same = hist.row_customer[1:] == hist.row_customer[:-1]
-    gaps = (hist.day[1:] - hist.day[:-1])[same]
-    owner = hist.row_customer[1:][same]
+    owner_all, day = hist.order_customer, hist.order_period
+    same = owner_all[1:] == owner_all[:-1]
+    gaps = (day[1:] - day[:-1])[same]
+    owner = owner_all[1:][same]
     order = np.lexsort((gaps, owner))
-    gaps, owner = gaps[order], owner[order]
+    gaps, owner = gaps[order].astype(np.float64), owner[order]
     count = np.bincount(owner, minlength=n)
     start = np.concatenate([[0], np.cumsum(count)[:-1]]).astype(np.int64)
     out = np.full(n, np.nan)
     has = count > 0
-    lo = start[has] + (count[has] - 1) // 2
-    hi = start[has] + count[has] // 2
-    out[has] = (gaps[lo] + gaps[hi]) / 2.0
+    position = (count[has] - 1) * (percentile / 100.0)
+    lo = np.floor(position).astype(np.int64)
+    hi = np.ceil(position).astype(np.int64)
+    low, high = gaps[start[has] + lo], gaps[start[has] + hi]
+    out[has] = low + (high - low) * (position - lo)
     return out
 
 
 def _stage_codes(
-    hist: History,
+    hist: CustomerHistory,
     windows: LifecycleWindows,
     p_alive: NDArray[np.float64] | None,
 ) -> tuple[NDArray[np.int8], NDArray[np.float64]]:
-    gap = _median_gaps(hist) if windows.cadence else None
+    gap = _usual_gaps(hist, windows.cadence_percentile) if windows.cadence else None
     return _codes(
-        hist.first_day(),
-        hist.last_day(),
-        hist.n_orders(),
-        hist.as_of_day,
+        hist.first_period,
+        hist.last_period,
+        hist.orders,
+        hist.as_of_period,
         windows,
         p_alive=p_alive,
         gap=gap,
@@ -242,19 +323,20 @@ def _stage_codes(
     )
 
 
-def _reactivated(hist: History, windows: LifecycleWindows) -> NDArray[np.bool_]:
+def _reactivated(hist: CustomerHistory, windows: LifecycleWindows) -> NDArray[np.bool_]:
     """First purchase inside the active window came after a dormant-long silence."""
     out = np.zeros(hist.n_customers, dtype=bool)
-    b_act = int(day_minus(np.array([hist.as_of_day], dtype=np.int64), windows.active)[0])
-    in_win = hist.day > b_act
-    prev_same = np.r_[False, hist.row_customer[1:] == hist.row_customer[:-1]]
+    day, owner = hist.order_period, hist.order_customer
+    b_act = int(day_minus(np.array([hist.as_of_period], dtype=np.int64), windows.active)[0])
+    in_win = day > b_act
+    prev_same = np.r_[False, owner[1:] == owner[:-1]]
     prev_in = np.r_[False, in_win[:-1]]
     first_in = in_win & ~(prev_same & prev_in)
     cand = np.flatnonzero(first_in & prev_same)
     if len(cand):
-        limit = day_minus(hist.day[cand], windows.at_risk)
-        hit = hist.day[cand - 1] <= limit
-        out[hist.row_customer[cand[hit]]] = True
+        limit = day_minus(day[cand], windows.at_risk)
+        hit = day[cand - 1] <= limit
+        out[owner[cand[hit]]] = True
     return out
 
 
@@ -298,16 +380,18 @@ def _codes(
             default=_CODE["churned"],
         ).astype(np.int8)
     if p_alive is not None:
-        alive_stage = np.where(orders >= 2, _CODE["repeat"], _CODE["active"])
-        code = np.select(
+        # One-order customers keep the windows: the model cannot see their dropout (notes).
+        repeat = orders >= 2
+        by_model = np.select(
             [
                 p_alive >= windows.p_alive_at_risk,
                 p_alive >= windows.p_alive_dormant,
                 p_alive >= windows.p_alive_churned,
             ],
-            [alive_stage, _CODE["at_risk"], _CODE["dormant"]],
+            [_CODE["repeat"], _CODE["at_risk"], _CODE["dormant"]],
             default=_CODE["churned"],
         ).astype(np.int8)
+        code = np.where(repeat, by_model, code).astype(np.int8)
     if reactivated is not None:
         code[reactivated] = _CODE["reactivated"]
     code[first > b_new] = _CODE["new"]
@@ -332,17 +416,11 @@ def _need_p_alive(model: Any) -> None:
         )
 
 
-def _p_alive(model: Any, hist: History, unit: str, customer: str) -> NDArray[np.float64]:
+def _p_alive(model: Any, hist: CustomerHistory, unit: str, customer: str) -> NDArray[np.float64]:
     _need_p_alive(model)
-    days = UNIT_DAYS[parse_unit(unit)]
-    first, last = hist.first_day(), hist.last_day()
-    summary = {
-        customer: hist.ids,
-        "frequency": (hist.n_orders() - 1).astype(np.float64),
-        "recency": (last - first) / days,
-        # Whole calendar days, as in the CDNOW summary of Fader, Hardie & Lee (2005).
-        "T": (hist.as_of_day - first) / days,
-    }
+    # The summary's own definitions (whole calendar days from the first purchase day, as in the
+    # CDNOW summary of Fader, Hardie & Lee 2005).
+    summary = {customer: hist.ids, **hist.btyd(unit)}
     p = np.asarray(model.p_alive(summary), dtype=np.float64).ravel()
     return _check_p(p, hist.n_customers)
 
@@ -357,29 +435,35 @@ def lifecycle_stages(
     unit: str = "W",
     customer: str = "customer_id",
     time: str = "timestamp",
+    amount: str | None = None,
     tz: str | None = None,
+    after_as_of: AfterAsOf = "error",
 ) -> Any:
     """Lifecycle stage of every customer as of a date, from a transaction log.
 
     Parameters
     ----------
     transactions:
-        One row per purchase; purchases after ``as_of`` are ignored.
+        One row per transaction (see the module notes for refunds and rows after ``as_of``).
     as_of:
         The date the stages hold at.
     windows:
         :class:`LifecycleWindows` (defaults: new 30 days, active 90, at risk 180, dormant 365).
     customers:
-        All known customer ids; those without a purchase are ``prospect``.
+        All known customer ids (of the same kind as the log's: numbers or text); those without
+        a purchase are ``prospect``.
     model:
         Optional object with ``p_alive(summary)`` (summary columns ``frequency``, ``recency``,
-        ``T`` in ``unit``, counted in whole calendar days from the first purchase day, as in
-        the CDNOW summary of Fader, Hardie & Lee 2005); replaces the fixed windows by P(alive)
-        thresholds for every customer who is not new or reactivated.
+        ``T`` in ``unit``, as :func:`clientmodel.transactions.summarize` gives them); replaces
+        the fixed windows by P(alive) thresholds for customers with two orders or more who are
+        not new or reactivated.
     unit:
         Time unit of the summary handed to ``model`` (default weeks).
-    customer, time, tz:
-        Column names and the timezone of naive timestamps.
+    customer, time, amount, tz:
+        Column names (``amount`` optional: with it, refunds are recognised) and the timezone of
+        naive timestamps.
+    after_as_of:
+        ``"error"`` (default) or ``"exclude"`` for rows after ``as_of``.
 
     Returns
     -------
@@ -394,19 +478,30 @@ def lifecycle_stages(
     >>> dict(zip(out["customer_id"].tolist(), out["stage"].tolist()))
     {'a': 'new', 'b': 'reactivated', 'c': 'dormant', 'd': 'prospect'}
     """
-    windows = windows or LifecycleWindows()
-    hist = read_history(transactions, as_of=as_of, customer=customer, time=time, amount=None, tz=tz)
+    windows = _windows(windows)
+    hist = customer_history(
+        transactions,
+        as_of=as_of,
+        customer=customer,
+        time=time,
+        amount=amount,
+        tz=tz,
+        after_as_of=after_as_of,
+    )
     p = _p_alive(model, hist, unit, customer) if model is not None else None
     code, overdue = _stage_codes(hist, windows, p)
-    orders = hist.n_orders()
-    since = (hist.as_of_day - hist.last_day()).astype(np.float64)
+    orders = hist.orders
+    since = hist.days_since_last().astype(np.float64)
     ids = hist.ids
     if customers is not None:
         known = np.asarray(customers)
-        extra = np.setdiff1d(known, ids) if len(known) else known
+        if known.ndim != 1:
+            raise ArgumentError("customers must be a flat list of ids", field="customers")
+        log_ids, known = same_ids(ids, f"transactions[{customer!r}]", known, "customers")
+        extra = np.setdiff1d(known, log_ids) if len(known) else known
         if len(extra):
             m = len(extra)
-            ids = np.concatenate([ids, extra])
+            ids = np.concatenate([log_ids, extra])
             code = np.concatenate([code, np.full(m, _CODE["prospect"], dtype=np.int8)])
             orders = np.concatenate([orders, np.zeros(m, dtype=np.int64)])
             since = np.concatenate([since, np.full(m, np.nan)])
@@ -421,6 +516,16 @@ def lifecycle_stages(
             "overdue": overdue,
         }
     )
+
+
+def _windows(windows: Any) -> LifecycleWindows:
+    if windows is None:
+        return LifecycleWindows()
+    if not isinstance(windows, LifecycleWindows):
+        raise ArgumentError(
+            f"windows must be a LifecycleWindows, got {type(windows).__name__}", field="windows"
+        )
+    return windows
 
 
 def lifecycle_from_summary(
@@ -448,10 +553,12 @@ def lifecycle_from_summary(
     >>> lifecycle_from_summary(s, as_of="2024-06-30")["stage"].tolist()
     ['repeat', 'new']
     """
-    from clientmodel.periods import as_of_value
+    from clientmodel.periods import as_of_value, timezone
     from clientmodel.tables import read_table
 
-    windows = windows or LifecycleWindows()
+    windows = _windows(windows)
+    if tz is not None:
+        timezone(tz)  # refused even when the summary holds dates
     table = read_table(summary, name="summary")
     table.require(customer, "first_purchase", "last_purchase")
     first_ts = table.timestamps("first_purchase", tz=tz)
@@ -504,11 +611,15 @@ def lifecycle_stage(
     windows: LifecycleWindows | None = None,
     p_alive: float | None = None,
     tz: str | None = None,
+    after_as_of: AfterAsOf = "error",
 ) -> Stage:
     """Lifecycle stage of one customer from their purchase dates (the record face).
 
     Gives the same stage as :func:`lifecycle_stages` for that customer; ``p_alive`` is the
-    customer's P(alive) when stages follow a model.
+    customer's P(alive) when stages follow a model (used from the second order on, see the
+    module notes). Purchases after ``as_of`` are an error, as in the table face, unless
+    ``after_as_of="exclude"`` (a customer whose purchases are all after ``as_of`` is then a
+    prospect).
 
     Examples
     --------
@@ -518,20 +629,20 @@ def lifecycle_stage(
     >>> lifecycle_stage([], as_of="2024-03-31")
     'prospect'
     """
-    windows = windows or LifecycleWindows()
-    if len(purchases) == 0:
-        return "prospect"
-    log = {"customer_id": [0] * len(purchases), "timestamp": list(purchases)}
-    hist = read_history(
-        log, as_of=as_of, customer="customer_id", time="timestamp", amount=None, tz=tz
-    )
-    if hist.n_customers == 0:
-        return "prospect"
+    windows = _windows(windows)
+    items = check_sequence(purchases, "purchases")
     p = None
     if p_alive is not None:
-        if not 0 <= p_alive <= 1:
-            raise ArgumentError(f"p_alive={p_alive!r} must be in [0, 1]", field="p_alive")
-        p = np.array([float(p_alive)])
+        p = np.array([check_number(p_alive, "p_alive", minimum=0.0, maximum=1.0)])
+    if len(items) == 0:
+        return "prospect"
+    log = {"customer_id": np.zeros(len(items), dtype=np.int64), "timestamp": items}
+    try:
+        hist = customer_history(log, as_of=as_of, tz=tz, after_as_of=after_as_of)
+    except _EmptyWindow:
+        if after_as_of == "exclude":  # every purchase is after as_of: not a customer yet
+            return "prospect"
+        raise
     code, _ = _stage_codes(hist, windows, p)
     stage: Stage = STAGES[int(code[0])]  # type: ignore[assignment]
     return stage

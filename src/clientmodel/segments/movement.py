@@ -16,7 +16,15 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import (
+    check_integer,
+    check_mapping,
+    check_sequence,
+    check_text,
+    key_path,
+)
 from clientmodel.errors import ArgumentError, DataError
+from clientmodel.segments._windows import same_ids
 from clientmodel.tables import read_table
 
 __all__ = ["ABSENT", "Migration", "migration", "migration_between"]
@@ -110,21 +118,61 @@ class Migration:
         >>> Migration.from_dict(m.to_dict()).count("a", "b")
         1
         """
-        try:
-            return cls(
-                tuple(data["labels_from"]),
-                tuple(data["labels_to"]),
-                np.array(data["counts"], dtype=np.int64).reshape(
-                    len(data["labels_from"]), len(data["labels_to"])
-                ),
-                {(a, b): list(v) for a, b, v in data["members"]},
+        path = "Migration"
+        check_mapping(
+            data,
+            path,
+            required=["labels_from", "labels_to", "counts", "members"],
+            optional=["model", "format"],
+        )
+        rows = tuple(
+            check_text(v, key_path(path, "labels_from", i), allow_blank=True)
+            for i, v in enumerate(
+                check_sequence(data["labels_from"], key_path(path, "labels_from"))
             )
-        except KeyError as exc:
-            raise ArgumentError(f"migration description lacks {exc}", field=str(exc)) from exc
-        except ValueError as exc:  # counts that do not fit the labels
+        )
+        cols = tuple(
+            check_text(v, key_path(path, "labels_to", i), allow_blank=True)
+            for i, v in enumerate(check_sequence(data["labels_to"], key_path(path, "labels_to")))
+        )
+        grid = check_sequence(data["counts"], key_path(path, "counts"))
+        if len(grid) != len(rows) or any(
+            not isinstance(r, Sequence) or isinstance(r, str) or len(r) != len(cols) for r in grid
+        ):
             raise ArgumentError(
-                f"migration description is inconsistent: {exc}", field="counts"
-            ) from exc
+                f"{path}.counts is inconsistent: it must be {len(rows)} rows of {len(cols)} "
+                "counts (one per label pair)",
+                field=key_path(path, "counts"),
+            )
+        counts = np.array(
+            [
+                [
+                    check_integer(v, key_path(path, "counts", i, j), minimum=0)
+                    for j, v in enumerate(r)
+                ]
+                for i, r in enumerate(grid)
+            ],
+            dtype=np.int64,
+        ).reshape(len(rows), len(cols))
+        members: dict[tuple[str, str], list[Any]] = {}
+        for n, cell in enumerate(check_sequence(data["members"], key_path(path, "members"))):
+            where = key_path(path, "members", n)
+            parts = check_sequence(cell, where)
+            if len(parts) != 3 or parts[0] not in rows or parts[1] not in cols:
+                raise ArgumentError(
+                    f"{where} must be [from, to, [ids]] with labels from labels_from and labels_to",
+                    field=where,
+                )
+            members[(parts[0], parts[1])] = check_sequence(parts[2], key_path(where, 2))
+        for i, a in enumerate(rows):
+            for j, b in enumerate(cols):
+                if len(members.get((a, b), [])) != counts[i, j]:
+                    raise ArgumentError(
+                        f"{path} is inconsistent: counts[{i}][{j}] = {counts[i, j]} but cell "
+                        f"({a!r}, {b!r}) lists {len(members.get((a, b), []))} member(s)",
+                        field=key_path(path, "counts", i, j),
+                    )
+        return cls(rows, cols, counts, members)
 
 
 def _labels(table: Any, customer: str, label: str, name: str) -> tuple[NDArray[Any], Any]:
@@ -180,6 +228,7 @@ def migration(
     """
     ids_a, lab_a = _labels(before, customer, label, "before")
     ids_b, lab_b = _labels(after, customer, label, "after")
+    ids_a, ids_b = same_ids(ids_a, f"before[{customer!r}]", ids_b, f"after[{customer!r}]")
     all_ids = np.unique(np.concatenate([ids_a, ids_b]))
     full_a = np.full(len(all_ids), ABSENT, dtype=object)
     full_b = np.full(len(all_ids), ABSENT, dtype=object)
@@ -222,14 +271,16 @@ def migration_between(
     """Classify the same transaction log at two dates and return the migration between them.
 
     ``classify(transactions, as_of)`` returns a table with ``customer`` and ``label`` columns,
-    e.g. ``lambda log, d: lifecycle_stages(log, as_of=d)``.
+    e.g. ``lambda log, d: lifecycle_stages(log, as_of=d, after_as_of="exclude")`` (the log
+    runs past ``start``, so its later rows are left out at the first date).
 
     Examples
     --------
     >>> from clientmodel.segments.lifecycle import lifecycle_stages, STAGES
     >>> log = {"customer_id": ["a", "b"], "timestamp": ["2024-01-10", "2024-05-10"]}
     >>> m = migration_between(log, start="2024-01-31", end="2024-05-31",
-    ...                       classify=lambda t, d: lifecycle_stages(t, as_of=d), order=STAGES)
+    ...     classify=lambda t, d: lifecycle_stages(t, as_of=d, after_as_of="exclude"),
+    ...     order=STAGES)
     >>> m.members[("new", "at_risk")], m.members[("absent", "new")]
     (['a'], ['b'])
     """

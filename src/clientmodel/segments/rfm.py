@@ -4,10 +4,17 @@ RFM values
 ----------
 For each customer, as of a date:
 
-* **recency** -- whole calendar days from the last purchase to ``as_of`` (0 = bought that day);
-* **frequency** -- orders, i.e. distinct purchase days (same-day purchases are one order);
-* **monetary** -- total spend (``monetary="total"``, default) or mean spend per order
-  (``monetary="mean"``).
+* **recency** -- column ``days_since_last``: whole calendar days from the last purchase to
+  ``as_of`` (0 = bought that day);
+* **frequency** -- column ``orders``: distinct purchase days (same-day purchases are one order);
+* **monetary** -- column ``monetary``: net spend, refunds included (``monetary="total"``,
+  default) or net spend per order (``monetary="mean"``).
+
+The values come from :func:`clientmodel.transactions.customer_history`, so a refund is never an
+order, rows after ``as_of`` are an error unless ``after_as_of="exclude"``, and a customer has the
+same orders and revenue here as in :func:`clientmodel.transactions.summarize`. The column names
+say their unit on purpose: the summary's ``frequency`` (repeat purchases) and ``recency`` (first
+to last purchase) mean something else.
 
 Scores
 ------
@@ -51,9 +58,18 @@ import numpy as np
 import pydantic
 from numpy.typing import NDArray
 
+from clientmodel._validation import (
+    check_choice,
+    check_integer,
+    check_mapping,
+    check_number,
+    check_sequence,
+    key_path,
+)
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.segments._history import LazyHistory, read_history, read_lazy_history
+from clientmodel.periods import UNIT_DAYS, parse_unit
 from clientmodel.tables import LazyTable, is_lazy, read_lazy, read_table
+from clientmodel.transactions import AfterAsOf, customer_history, summarize
 
 __all__ = [
     "DIMENSIONS",
@@ -91,52 +107,73 @@ def rfm_values(
     amount: str = "amount",
     monetary: Monetary = "total",
     tz: str | None = None,
+    after_as_of: AfterAsOf = "error",
 ) -> Any:
     """RFM values per customer from a transaction log, as of a date.
 
     Parameters
     ----------
     transactions:
-        One row per purchase (pandas/polars/pyarrow frame or a mapping of columns).
+        One row per transaction (pandas/polars/pyarrow frame, a mapping of columns, or a lazy
+        frame); negative amounts are refunds (see the module notes).
     as_of:
-        The date the values are measured at; purchases after it are ignored.
+        The date the values are measured at.
     customer, time, amount:
         Column names in ``transactions``.
     monetary:
-        ``"total"`` spend or ``"mean"`` spend per order.
+        ``"total"`` net spend or ``"mean"`` net spend per order.
     tz:
         Timezone of naive timestamps (see :meth:`clientmodel.tables.Table.timestamps`).
+    after_as_of:
+        ``"error"`` (default) or ``"exclude"`` for rows after ``as_of``.
 
     Returns
     -------
-    The caller's kind of table with columns ``<customer>``, ``recency`` (days since the last
-    purchase), ``frequency`` (orders = distinct purchase days) and ``monetary``.
+    The caller's kind of table with columns ``<customer>``, ``days_since_last``, ``orders``
+    and ``monetary``.
 
     Examples
     --------
     >>> log = {"customer_id": ["a", "a", "b"], "amount": [10.0, 5.0, 7.0],
     ...        "timestamp": ["2024-01-01", "2024-01-20", "2024-01-25"]}
     >>> out = rfm_values(log, as_of="2024-01-31")
-    >>> out["recency"].tolist(), out["frequency"].tolist(), out["monetary"].tolist()
+    >>> out["days_since_last"].tolist(), out["orders"].tolist(), out["monetary"].tolist()
     ([11, 6], [2, 1], [15.0, 7.0])
     """
     kind = _monetary_kind(monetary)
     if is_lazy(transactions):
-        lazy = read_lazy_history(
-            transactions, as_of=as_of, customer=customer, time=time, amount=amount, tz=tz
+        summary = summarize(
+            transactions,
+            as_of=as_of,
+            unit="D",
+            customer=customer,
+            time=time,
+            amount=amount,
+            tz=tz,
+            after_as_of=after_as_of,
         )
-        return _rfm_values_lazy(lazy, customer=customer, monetary=kind)
-    hist = read_history(
-        transactions, as_of=as_of, customer=customer, time=time, amount=amount, tz=tz
+        return _rfm_from_summary_lazy(
+            read_lazy(summary, name="summary"),
+            days=1.0,
+            customer=customer,
+            monetary=kind,
+            whole_days=True,
+        )
+    hist = customer_history(
+        transactions,
+        as_of=as_of,
+        customer=customer,
+        time=time,
+        amount=amount,
+        tz=tz,
+        after_as_of=after_as_of,
     )
-    n_orders = hist.n_orders()
-    revenue = hist.revenue()
-    value = revenue if kind == "total" else revenue / np.maximum(n_orders, 1)
+    value = hist.revenue if kind == "total" else hist.revenue / hist.orders
     return hist.table.result(
         {
             customer: hist.ids,
-            "recency": (hist.as_of_day - hist.last_day()).astype(np.int64),
-            "frequency": n_orders,
+            "days_since_last": hist.days_since_last(),
+            "orders": hist.orders,
             "monetary": value,
         }
     )
@@ -152,8 +189,8 @@ def rfm_from_summary(
     """RFM values from a customer summary (:func:`clientmodel.transactions.summarize`).
 
     The summary's ``recency`` is *first to last* purchase and ``T`` *first purchase to as_of*,
-    both in ``unit``; RFM recency is ``T - recency`` converted to days. Frequency is
-    ``orders`` (or ``frequency + 1``); monetary is ``revenue`` (total) or
+    both in ``unit``; ``days_since_last`` is ``T - recency`` converted to days. ``orders`` is
+    the summary's ``orders`` (or ``frequency + 1``); monetary is ``revenue`` (total) or
     ``revenue / orders`` (mean); without ``revenue``, ``monetary_value * frequency`` is used as
     the total spend on repeat orders.
 
@@ -162,11 +199,9 @@ def rfm_from_summary(
     >>> s = {"customer_id": [1, 2], "frequency": [2, 0], "recency": [3.0, 0.0],
     ...      "T": [5.0, 1.0], "revenue": [30.0, 8.0]}
     >>> out = rfm_from_summary(s, unit="W")
-    >>> out["recency"].tolist(), out["frequency"].tolist()
+    >>> out["days_since_last"].tolist(), out["orders"].tolist()
     ([14.0, 7.0], [3, 1])
     """
-    from clientmodel.periods import UNIT_DAYS, parse_unit
-
     kind = _monetary_kind(monetary)
     days = UNIT_DAYS[parse_unit(unit)]
     if is_lazy(summary):
@@ -187,7 +222,7 @@ def rfm_from_summary(
             rows=np.flatnonzero(bad)[:5].tolist(),
         )
     if "orders" in table.columns:
-        orders = table.numbers("orders", kind="count")
+        orders = table.numbers("orders", kind="count", min_value=1)
     else:
         table.require("frequency")
         orders = table.numbers("frequency", kind="count") + 1
@@ -200,8 +235,8 @@ def rfm_from_summary(
     return table.result(
         {
             customer: table.ids(customer),
-            "recency": np.maximum(since, 0.0) * days,
-            "frequency": orders,
+            "days_since_last": np.maximum(since, 0.0) * days,
+            "orders": orders,
             "monetary": value,
         }
     )
@@ -263,6 +298,7 @@ class RFMScore(pydantic.BaseModel):
     m: int
     code: str
     segment: str | None = None
+    score: float | None = None
 
 
 @attrs.frozen
@@ -283,7 +319,7 @@ class RFMScorer:
     Examples
     --------
     >>> s = RFMScorer.fixed(k=3, recency=[30, 90], frequency=[1, 3], monetary=[50, 200])
-    >>> s.score_record({"recency": 10, "frequency": 2, "monetary": 500}).code
+    >>> s.score_record({"days_since_last": 10, "orders": 2, "monetary": 500}).code
     '323'
     """
 
@@ -359,26 +395,39 @@ class RFMScorer:
         >>> RFMScorer.from_dict(d).monetary
         (9.0,)
         """
-        if data.get("model") != "RFMScorer" or data.get("format") != _FORMAT:
+        path = "RFMScorer"
+        check_mapping(
+            data, path, required=["k", "edges", "methods"], optional=["model", "format", "n_fitted"]
+        )
+        if data.get("model", "RFMScorer") != "RFMScorer" or data.get("format", _FORMAT) != _FORMAT:
             raise ArgumentError(
                 f"not an RFMScorer description (model={data.get('model')!r}, "
                 f"format={data.get('format')!r}); expected model='RFMScorer', format={_FORMAT}",
-                field="model",
+                field=key_path(path, "model"),
             )
-        try:
-            k = _check_k(data["k"])
-            edges = data["edges"]
-            methods = data["methods"]
-            return cls(
-                k,
-                _edges(edges["recency"], k, "recency"),
-                _edges(edges["frequency"], k, "frequency"),
-                _edges(edges["monetary"], k, "monetary"),
-                (methods["recency"], methods["frequency"], methods["monetary"]),
-                int(data.get("n_fitted", 0)),
+        k = check_integer(data["k"], key_path(path, "k"), minimum=2, maximum=9)
+        edges = check_mapping(data["edges"], key_path(path, "edges"), required=DIMENSIONS)
+        methods = check_mapping(data["methods"], key_path(path, "methods"), required=DIMENSIONS)
+        cuts = {}
+        for dim in DIMENSIONS:
+            where = key_path(path, "edges", dim)
+            values = check_sequence(edges[dim], where)
+            cuts[dim] = _edges(
+                [check_number(v, key_path(where, i)) for i, v in enumerate(values)], k, where
             )
-        except KeyError as exc:
-            raise ArgumentError(f"RFMScorer description lacks {exc}", field=str(exc)) from exc
+        kinds = tuple(
+            check_choice(methods[d], key_path(path, "methods", d), ("quantile", "fixed"))
+            for d in DIMENSIONS
+        )
+        n_fitted = check_integer(data.get("n_fitted", 0), key_path(path, "n_fitted"), minimum=0)
+        return cls(
+            k,
+            cuts["recency"],
+            cuts["frequency"],
+            cuts["monetary"],
+            (kinds[0], kinds[1], kinds[2]),
+            n_fitted,
+        )
 
     # ------------------------------------------------------------------ inspection
     def score_ranges(self) -> dict[str, list[dict[str, Any]]]:
@@ -431,10 +480,11 @@ class RFMScorer:
         values: Any,
         *,
         customer: str | None = "customer_id",
-        recency: str = "recency",
-        frequency: str = "frequency",
+        recency: str = "days_since_last",
+        frequency: str = "orders",
         monetary: str = "monetary",
         segments: Any = None,
+        weights: Sequence[float] | None = None,
     ) -> Any:
         """Score a table of RFM values; the caller's kind of table comes back.
 
@@ -449,16 +499,20 @@ class RFMScorer:
         segments:
             Optional :class:`~clientmodel.segments.segment_map.SegmentMap` (or ``"default"``):
             adds a ``segment`` column.
+        weights:
+            Weights ``(w_r, w_f, w_m)`` of the combined ``score`` column
+            $w_r r + w_f f + w_m m$; by default the plain sum $r + f + m$ (3 to 3k).
 
         Returns
         -------
-        Columns ``<customer>``, ``r``, ``f``, ``m`` (int8 scores), ``rfm`` (e.g. ``"543"``) and
+        Columns ``<customer>``, ``r``, ``f``, ``m`` (int8 scores), ``rfm`` (e.g. ``"543"``),
+        ``score`` (the combined numeric score) and
         ``segment`` when a map is given.
 
         Examples
         --------
         >>> s = RFMScorer.fixed(k=3, recency=[30, 90], frequency=[1, 3], monetary=[50, 200])
-        >>> out = s.score({"customer_id": ["a"], "recency": [5], "frequency": [4],
+        >>> out = s.score({"customer_id": ["a"], "days_since_last": [5], "orders": [4],
         ...                "monetary": [10.0]})
         >>> out["rfm"].tolist()
         ['331']
@@ -473,6 +527,7 @@ class RFMScorer:
         if customer is not None and customer in table.columns:
             cols[customer] = table.raw(customer)
         cols.update({"r": r, "f": f, "m": m, "rfm": self._codes(r, f, m)})
+        cols["score"] = _combined(r, f, m, weights)
         if segments is not None:
             cols["segment"] = _segment_map(segments, self.k).assign(r, f, m)
         return table.result(cols)
@@ -497,10 +552,11 @@ class RFMScorer:
         self,
         record: Any,
         *,
-        recency: str = "recency",
-        frequency: str = "frequency",
+        recency: str = "days_since_last",
+        frequency: str = "orders",
         monetary: str = "monetary",
         segments: Any = None,
+        weights: Sequence[float] | None = None,
     ) -> RFMScore:
         """Score one customer (a mapping, pydantic model or object with the value fields).
 
@@ -509,7 +565,7 @@ class RFMScorer:
         Examples
         --------
         >>> s = RFMScorer.fixed(k=3, recency=[30, 90], frequency=[1, 3], monetary=[50, 200])
-        >>> s.score_record({"recency": 100, "frequency": 1, "monetary": 60}, segments=None).code
+        >>> s.score_record({"days_since_last": 100, "orders": 1, "monetary": 60}).code
         '112'
         """
         vals = []
@@ -541,8 +597,25 @@ class RFMScorer:
         if segments is not None:
             seg = str(_segment_map(segments, self.k).assign(r, f, m)[0])
         return RFMScore(
-            r=int(r[0]), f=int(f[0]), m=int(m[0]), code=f"{r[0]}{f[0]}{m[0]}", segment=seg
+            r=int(r[0]),
+            f=int(f[0]),
+            m=int(m[0]),
+            code=f"{r[0]}{f[0]}{m[0]}",
+            segment=seg,
+            score=float(_combined(r, f, m, weights)[0]),
         )
+
+
+def _combined(
+    r: NDArray[np.int8], f: NDArray[np.int8], m: NDArray[np.int8], weights: Any
+) -> NDArray[Any]:
+    """The combined numeric score: r + f + m, or the weighted sum."""
+    if weights is None:
+        return r.astype(np.int64) + f + m
+    w = [check_number(v, f"weights[{i}]") for i, v in enumerate(check_sequence(weights, "weights"))]
+    if len(w) != 3:
+        raise ArgumentError(f"weights needs 3 numbers (R, F, M), got {len(w)}", field="weights")
+    return np.asarray(w[0] * r + w[1] * f + w[2] * m, dtype=np.float64)
 
 
 def _segment_map(segments: Any, k: int) -> Any:
@@ -572,8 +645,8 @@ def fit_rfm(
     values: Any,
     *,
     k: int = 5,
-    recency: str = "recency",
-    frequency: str = "frequency",
+    recency: str = "days_since_last",
+    frequency: str = "orders",
     monetary: str = "monetary",
     fixed: Mapping[str, Sequence[float]] | None = None,
 ) -> RFMScorer:
@@ -593,7 +666,7 @@ def fit_rfm(
 
     Examples
     --------
-    >>> v = {"recency": [1, 2, 3, 4], "frequency": [1, 1, 2, 5], "monetary": [5, 6, 7, 8]}
+    >>> v = {"days_since_last": [1, 2, 3, 4], "orders": [1, 1, 2, 5], "monetary": [5, 6, 7, 8]}
     >>> s = fit_rfm(v, k=2)
     >>> s.recency, s.frequency, s.monetary
     ((2.0,), (1.0,), (6.0,))
@@ -687,34 +760,8 @@ def rf_grid(
 # --------------------------------------------------------------------------------------- lazy
 
 
-def _rfm_values_lazy(lazy: LazyHistory, *, customer: str, monetary: Monetary) -> Any:
-    """:func:`rfm_values` as narwhals group-bys on the caller's engine."""
-    import narwhals.stable.v2 as nw
-
-    days = (
-        lazy.purchases.select(
-            nw.col(customer), lazy.times.days().alias("_day"), lazy.value.alias("_v")
-        )
-        .group_by(customer, "_day")
-        .agg(nw.col("_v").sum())
-    )
-    people = days.group_by(customer).agg(
-        nw.len().alias("frequency"), nw.col("_day").max().alias("_last"), nw.col("_v").sum()
-    )
-    orders = nw.col("frequency").cast(nw.Int64)
-    spend = nw.col("_v") if monetary == "total" else nw.col("_v") / orders.cast(nw.Float64)
-    return lazy.table.result(
-        people.select(
-            nw.col(customer),
-            (lazy.as_of_day - nw.col("_last")).cast(nw.Int64).alias("recency"),
-            orders.alias("frequency"),
-            spend.alias("monetary"),
-        )
-    )
-
-
 def _rfm_from_summary_lazy(
-    table: LazyTable, *, days: float, customer: str, monetary: Monetary
+    table: LazyTable, *, days: float, customer: str, monetary: Monetary, whole_days: bool = False
 ) -> Any:
     """:func:`rfm_from_summary` as column expressions on the caller's engine."""
     import narwhals.stable.v2 as nw
@@ -753,8 +800,12 @@ def _rfm_from_summary_lazy(
     return table.result(
         table.frame.select(
             nw.col(customer),
-            (nw.when(since > 0).then(since).otherwise(0.0) * days).alias("recency"),
-            orders.alias("frequency"),
+            (
+                nw.when(since > 0).then(since).otherwise(0.0) * days
+                if not whole_days  # a log read by day: whole days, as the eager face gives
+                else since.cast(nw.Int64)
+            ).alias("days_since_last"),
+            orders.alias("orders"),
             value.alias("monetary"),
         )
     )

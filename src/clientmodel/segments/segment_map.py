@@ -33,6 +33,13 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import (
+    check_integer,
+    check_mapping,
+    check_sequence,
+    check_text,
+    key_path,
+)
 from clientmodel.errors import ArgumentError
 
 __all__ = ["DEFAULT_SEGMENTS", "Segment", "SegmentMap", "default_segment_map"]
@@ -297,11 +304,39 @@ class SegmentMap:
         >>> SegmentMap.from_dict(d).names
         ('all',)
         """
-        try:
-            segs = [Segment(s["name"], s["r"], s["f"], s.get("m")) for s in data["segments"]]
-            return cls(int(data["k"]), segs)
-        except KeyError as exc:
-            raise ArgumentError(f"segment map description lacks {exc}", field=str(exc)) from exc
+        path = "SegmentMap"
+        check_mapping(data, path, required=["k", "segments"], optional=["model", "format"])
+        k = check_integer(data["k"], key_path(path, "k"), minimum=2, maximum=9)
+        segs = []
+        for i, item in enumerate(check_sequence(data["segments"], key_path(path, "segments"))):
+            where = key_path(path, "segments", i)
+            check_mapping(item, where, required=["name", "r", "f"], optional=["m"])
+            m = item.get("m")
+            segs.append(
+                Segment(
+                    check_text(item["name"], key_path(where, "name")),
+                    _scores(item["r"], key_path(where, "r")),
+                    _scores(item["f"], key_path(where, "f")),
+                    None if m is None else _scores(m, key_path(where, "m")),
+                )
+            )
+        return cls(k, segs)
+
+
+def _scores(value: Any, path: str) -> tuple[int, int]:
+    """A score or a ``[low, high]`` pair of scores from a serialised form."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (Sequence, int)):
+        raise ArgumentError(
+            f"{path} must be a score or a [low, high] pair, got {value!r}", field=path
+        )
+    if isinstance(value, int):
+        score = check_integer(value, path)
+        return score, score
+    if len(value) != 2:
+        raise ArgumentError(
+            f"{path} must be a [low, high] pair, got {len(value)} values", field=path
+        )
+    return check_integer(value[0], key_path(path, 0)), check_integer(value[1], key_path(path, 1))
 
 
 @functools.lru_cache(maxsize=1)
