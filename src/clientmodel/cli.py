@@ -849,6 +849,16 @@ def _demo_accounts(ctx: dict[str, Any]) -> None:
             print(f"best warm path to the decision maker: {paths[0].explanation}")
 
 
+def _demo_day_plan(ctx: dict[str, Any]) -> None:
+    from clientmodel.datasets.accounts import make_accounts
+    from clientmodel.datasets.consumers import make_consumers
+    from clientmodel.view import demo_day_plan
+
+    consumers = make_consumers(300, seed=ctx["seed"])
+    accounts = make_accounts(8, seed=ctx["seed"], as_of=consumers.as_of)
+    print(demo_day_plan(consumers, accounts, seed=ctx["seed"]).render())
+
+
 _DEMO_SECTIONS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
     ("Customers: transaction log -> customer summary", _demo_customers),
     ("Lifetime value and churn", _demo_lifetime_value),
@@ -856,4 +866,5 @@ _DEMO_SECTIONS: list[tuple[str, Callable[[dict[str, Any]], None]]] = [
     ("Consumer profiles", _demo_profiles),
     ("Sales funnel", _demo_funnel),
     ("Account graph", _demo_accounts),
+    ("The day's plan: both halves joined (customer 360 and next best actions)", _demo_day_plan),
 ]
