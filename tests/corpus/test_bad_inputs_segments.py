@@ -46,18 +46,10 @@ from clientmodel.transactions import calibration_holdout, distinct_histories, su
 from .conftest import EMAIL, PHONE, bad, check_bad, keep, marked, unknown_ids
 
 XFAIL: dict[str, str] = {
-    "audience-bad-rule-text": "accepted, returns Audience(name='vip', rule='frequency >>= 2')",
-    "audience-int-rule": "accepted, returns Audience(name='vip', rule=5)",
-    "cohort-arrays-read-only": "no error; did not raise any of (ValueError, TypeError)",
-    "cohort-from_dict-active-shape": "accepted, returns CohortTable(unit='M', cohorts=array(['2...",
     "distinct-columns-text": "ArgumentError does not name ('frequency',): field='columns' colum...",
     "fit_rfm-fixed-list": "leaks TypeError: cannot convert dictionary update sequence element #...",
     "lifecycle_stage-bad-date": "DataError does not name ('purchases',): field='timestamp' colu...",
     "lifecycle_stage-naive-datetime": "DataError does not name ('purchases',): field='timestamp...",
-    "migration-members-read-only": "no error; did not raise any of (TypeError, AttributeError)",
-    "migration-order-misses-label": "leaks TypeError: 'int' object is not iterable",
-    "migration_between-classify-text": "leaks TypeError: 'str' object is not callable",
-    "migration_between-end-before-start": "accepted, returns Migration(labels_from=('at_risk',...",
     "rf_grid-unknown-how": "ArgumentError does not name ('count',): field='value' how='median'...",
     "rfm_values-monetary-suggests": "ArgumentError does not name ('did you mean',): field='mone...",
     "segmap-assign-text-scores": "leaks ValueError: invalid literal for int() with base 10: np....",

@@ -21,11 +21,11 @@ def test_migration_by_hand():
     # Hand count: 1 A->A, 2 A->B, 3 B->B, 4 B->absent, 5 absent->A.
     np.testing.assert_array_equal(m.counts, [[1, 1, 0], [0, 1, 1], [1, 0, 0]])
     assert m.members == {
-        ("A", "A"): [1],
-        ("A", "B"): [2],
-        ("B", "B"): [3],
-        ("B", "absent"): [4],
-        ("absent", "A"): [5],
+        ("A", "A"): (1,),
+        ("A", "B"): (2,),
+        ("B", "B"): (3,),
+        ("B", "absent"): (4,),
+        ("absent", "A"): (5,),
     }
     np.testing.assert_allclose(m.shares()[0], [0.5, 0.5, 0.0])
     back = Migration.from_dict(json.loads(json.dumps(m.to_dict())))
@@ -56,9 +56,9 @@ def test_lifecycle_migration_between_dates():
     # and c is new.
     assert m.labels_from == ("new", "absent")
     assert m.members == {
-        ("new", "at_risk"): ["a"],
-        ("new", "repeat"): ["b"],
-        ("absent", "new"): ["c"],
+        ("new", "at_risk"): ("a",),
+        ("new", "repeat"): ("b",),
+        ("absent", "new"): ("c",),
     }
     assert int(m.counts.sum()) == 3
 
@@ -84,8 +84,8 @@ def test_rfm_segment_migration_with_fixed_scorer():
     # 01-31: x has 3 orders, 1 day ago -> R5 F3 Potential Loyalist; y 1 order, 6 days -> R5 F1
     # New. 04-30: x 91 days -> R2 (60 < 91 <= 120) F3 At Risk; y 96 days -> R2 F1 Hibernating.
     assert m.members == {
-        ("Potential Loyalist", "At Risk"): ["x"],
-        ("New", "Hibernating"): ["y"],
+        ("Potential Loyalist", "At Risk"): ("x",),
+        ("New", "Hibernating"): ("y",),
     }
 
 

@@ -24,7 +24,7 @@ from clientmodel._validation import (
     check_text,
     key_path,
 )
-from clientmodel.errors import ArgumentError, DataError
+from clientmodel.errors import ArgumentError, DataError, RuleError
 from clientmodel.rules.parser import as_rule
 from clientmodel.segments._windows import same_ids
 from clientmodel.tables import is_lazy, read_table
@@ -59,6 +59,12 @@ class Audience:
             raise ArgumentError(
                 f"audience name must be a non-empty string, got {self.name!r}", field="name"
             )
+        try:  # a rule that does not parse is refused now, not at first use
+            as_rule(self.rule)
+        except RuleError as err:
+            raise RuleError(
+                f"audience {self.name!r} rule: {err}", field="rule", position=err.position
+            ) from err
 
     def parsed(self) -> rules.Rule:
         """The rule as a parsed :class:`clientmodel.rules.Rule` (from text, a Rule or its JSON).
@@ -100,9 +106,7 @@ class Audience:
                 f"{type(rule).__name__}",
                 field=key_path(path, "rule"),
             )
-        audience = cls(name, rule)
-        audience.parsed()  # a rule that does not parse is refused now, not at first use
-        return audience
+        return cls(name, rule)
 
 
 def _audiences(audiences: Sequence[Audience] | Mapping[str, Any]) -> list[Audience]:

@@ -49,6 +49,13 @@ __all__ = ["CohortTable", "cohort_table", "period_index"]
 _FORMAT = 1
 
 
+def _read_only(value: Any) -> NDArray[Any]:
+    # A read-only copy: a frozen table shares no writable array with its caller.
+    out = np.array(value)
+    out.setflags(write=False)
+    return out
+
+
 def period_index(days: NDArray[np.int64], unit: str) -> NDArray[np.int64]:
     """Calendar period number of day numbers (days since 1970-01-01) in ``unit``.
 
@@ -117,11 +124,11 @@ class CohortTable:
     """
 
     unit: str
-    cohorts: NDArray[np.datetime64]
-    sizes: NDArray[np.int64]
-    active: NDArray[np.int64]
-    revenue: NDArray[np.float64]
-    observed: NDArray[np.bool_]
+    cohorts: NDArray[np.datetime64] = attrs.field(converter=_read_only)
+    sizes: NDArray[np.int64] = attrs.field(converter=_read_only)
+    active: NDArray[np.int64] = attrs.field(converter=_read_only)
+    revenue: NDArray[np.float64] = attrs.field(converter=_read_only)
+    observed: NDArray[np.bool_] = attrs.field(converter=_read_only)
     backend: str | None = None
 
     @property
@@ -227,10 +234,11 @@ class CohortTable:
             ) from None
         n = len(cohorts)
         sizes = _grid(data["sizes"], key_path(path, "sizes"), n, None, np.int64)
-        active = _grid(data["active"], key_path(path, "active"), n, -1, np.int64)
-        n_p = active.shape[1]
+        # observed fixes the grid; active and revenue must have its shape
+        observed = _grid(data["observed"], key_path(path, "observed"), n, -1, np.bool_)
+        n_p = observed.shape[1]
+        active = _grid(data["active"], key_path(path, "active"), n, n_p, np.int64)
         revenue = _grid(data["revenue"], key_path(path, "revenue"), n, n_p, np.float64)
-        observed = _grid(data["observed"], key_path(path, "observed"), n, n_p, np.bool_)
         if (sizes < 0).any() or (active < 0).any() or (active > sizes[:, None]).any():
             raise ArgumentError(
                 f"{path}: active counts must be from 0 to the cohort's size",
@@ -259,17 +267,18 @@ def _grid(value: Any, path: str, n: int, width: int | None, dtype: Any) -> NDArr
         raise ArgumentError(
             f"{path} must have {n} rows (one per cohort), got {len(rows)}", field=path
         )
+    lists = (
+        [] if width is None else [check_sequence(r, key_path(path, i)) for i, r in enumerate(rows)]
+    )
+    widths = {len(r) for r in lists}
+    if len(widths) > 1 or (width not in (-1, None) and widths - {width}):
+        shape = "of equal length" if width == -1 else f"of {width} periods, as observed has"
+        got = ", ".join(str(w) for w in sorted(widths))
+        raise ArgumentError(f"{path} must be {n} rows {shape}, got rows of {got}", field=path)
     try:
         if width is None:
             arr = np.array(rows, dtype=np.float64)
         else:
-            lists = [check_sequence(r, key_path(path, i)) for i, r in enumerate(rows)]
-            widths = {len(r) for r in lists}
-            if len(widths) > 1 or (width not in (-1, None) and widths - {width}):
-                raise ArgumentError(
-                    f"{path} must be {n} rows of {'equal length' if width == -1 else width}",
-                    field=path,
-                )
             arr = np.array(lists, dtype=np.float64).reshape(n, -1 if n else 0)
     except (TypeError, ValueError):
         raise ArgumentError(f"{path} must hold numbers", field=path) from None

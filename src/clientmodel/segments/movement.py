@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import attrs
@@ -24,6 +25,7 @@ from clientmodel._validation import (
     key_path,
 )
 from clientmodel.errors import ArgumentError, DataError
+from clientmodel.periods import as_of_value
 from clientmodel.segments._windows import same_ids
 from clientmodel.tables import read_table
 
@@ -32,6 +34,19 @@ __all__ = ["ABSENT", "Migration", "migration", "migration_between"]
 #: Label of customers missing from one of the two tables.
 ABSENT = "absent"
 _FORMAT = 1
+
+_Members = Mapping[tuple[str, str], tuple[Any, ...]]
+
+
+def _frozen_members(value: Mapping[tuple[str, str], Sequence[Any]]) -> _Members:
+    # Read-only copies: a frozen Migration shares no mutable state with its caller.
+    return MappingProxyType({(a, b): tuple(v) for (a, b), v in value.items()})
+
+
+def _frozen_counts(value: Any) -> NDArray[np.int64]:
+    out = np.array(value, dtype=np.int64)
+    out.setflags(write=False)
+    return out
 
 
 @attrs.frozen
@@ -45,20 +60,21 @@ class Migration:
     counts:
         ``counts[i, j]`` customers labelled ``labels_from[i]`` then ``labels_to[j]``.
     members:
-        ``members[(from, to)]``: the customers of a non-empty cell, sorted.
+        ``members[(from, to)]``: the customers of a non-empty cell, sorted (a read-only
+        mapping of tuples).
 
     Examples
     --------
     >>> m = migration({"customer_id": [1, 2], "label": ["a", "b"]},
     ...               {"customer_id": [1, 2], "label": ["b", "b"]})
     >>> m.count("a", "b"), m.members[("a", "b")]
-    (1, [1])
+    (1, (1,))
     """
 
     labels_from: tuple[str, ...]
     labels_to: tuple[str, ...]
-    counts: NDArray[np.int64]
-    members: dict[tuple[str, str], list[Any]]
+    counts: NDArray[np.int64] = attrs.field(converter=_frozen_counts)
+    members: _Members = attrs.field(converter=_frozen_members)
 
     def count(self, source: str, target: str) -> int:
         """Customers that moved from ``source`` to ``target`` (0 for unknown labels).
@@ -70,7 +86,7 @@ class Migration:
         >>> m.count("a", "a"), m.count("a", "zzz")
         (1, 0)
         """
-        return len(self.members.get((source, target), []))
+        return len(self.members.get((source, target), ()))
 
     def shares(self) -> NDArray[np.float64]:
         """Row-normalised matrix: share of each first-date label moving to each label.
@@ -195,6 +211,9 @@ def _order(labels: NDArray[Any], order: Sequence[str] | None) -> tuple[str, ...]
     present = {str(v) for v in labels}
     if order is None:
         return tuple(sorted(present))
+    order = [
+        check_text(v, key_path("order", i)) for i, v in enumerate(check_sequence(order, "order"))
+    ]
     first = [str(v) for v in order if str(v) in present]
     return tuple(first + sorted(present - set(first)))
 
@@ -282,10 +301,21 @@ def migration_between(
     ...     classify=lambda t, d: lifecycle_stages(t, as_of=d, after_as_of="exclude"),
     ...     order=STAGES)
     >>> m.members[("new", "at_risk")], m.members[("absent", "new")]
-    (['a'], ['b'])
+    (('a',), ('b',))
     """
-    if start == end:
-        raise ArgumentError("start and end must differ", field="end")
+    if not callable(classify):
+        raise ArgumentError(
+            f"classify must be a function (transactions, as_of) -> labelled table, got "
+            f"{type(classify).__name__} {classify!r:.60}",
+            field="classify",
+        )
+    # tz="UTC": dates, aware and naive datetimes all compare on one clock
+    first = as_of_value(start, tz="UTC", field="start")
+    last = as_of_value(end, tz="UTC", field="end")
+    if last <= first:
+        raise ArgumentError(
+            f"end must be after start, got start={start!r} and end={end!r}", field="end"
+        )
     return migration(
         classify(transactions, start),
         classify(transactions, end),
