@@ -68,7 +68,13 @@ import narwhals.stable.v2 as nw
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_choice, mask_identifier
+from clientmodel._validation import (
+    check_choice,
+    check_sequence,
+    check_text,
+    key_path,
+    mask_identifier,
+)
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.periods import (
     UNIT_DAYS,
@@ -262,6 +268,7 @@ def customer_history(
     ([1, 2], [1, 1], [26, 29])
     """
     refund_only = _policy(refund_only, "refund_only")
+    _check_names(customer=customer, time=time, amount=amount)
     rows = _read_rows(transactions, customer=customer, time=time, amount=amount, merge=merge, tz=tz)
     end = as_of_value(as_of, tz=rows.tz)
     return _history(rows.upto(end, as_of, after_as_of), refund_only=refund_only)
@@ -432,6 +439,13 @@ def _history(log: _Rows, *, refund_only: str) -> CustomerHistory:
     )
 
 
+def _check_names(**names: Any) -> None:
+    """Column-name arguments must be text (``None`` where the column is optional)."""
+    for field, value in names.items():
+        if value is not None or field != "amount":
+            check_text(value, field)
+
+
 def _policy(value: Any, field: str) -> Literal["error", "exclude"]:
     return "error" if check_choice(value, field, _POLICIES) == "error" else "exclude"
 
@@ -588,6 +602,7 @@ def summarize(
     [20.0, 0.0]
     """
     parse_unit(unit)
+    _check_names(customer=customer, time=time, amount=amount)
     if is_lazy(transactions):
         return _summarize_lazy(
             read_lazy(transactions, name="transactions"),
@@ -1106,7 +1121,17 @@ def distinct_histories(
     >>> h["frequency"].tolist(), h["T"].tolist(), h["weights"].tolist()
     ([0, 2], [5.0, 6.0], [2, 2])
     """
-    names = list(columns)
+    if isinstance(columns, str):
+        raise ArgumentError(
+            f"columns must be a list of column names, got the text {columns!r}; for one column "
+            f"pass [{columns!r}]",
+            field="columns",
+        )
+    names = [
+        check_text(v, key_path("columns", i))
+        for i, v in enumerate(check_sequence(columns, "columns"))
+    ]
+    check_text(weights, "weights")
     if not names or len(set(names)) != len(names):
         raise ArgumentError(
             f"columns={list(columns)!r} must name one or more distinct columns", field="columns"

@@ -45,16 +45,7 @@ from clientmodel.transactions import calibration_holdout, distinct_histories, su
 
 from .conftest import EMAIL, PHONE, bad, check_bad, keep, marked, unknown_ids
 
-XFAIL: dict[str, str] = {
-    "distinct-columns-text": "ArgumentError does not name ('frequency',): field='columns' colum...",
-    "fit_rfm-fixed-list": "leaks TypeError: cannot convert dictionary update sequence element #...",
-    "lifecycle_stage-bad-date": "DataError does not name ('purchases',): field='timestamp' colu...",
-    "lifecycle_stage-naive-datetime": "DataError does not name ('purchases',): field='timestamp...",
-    "rf_grid-unknown-how": "ArgumentError does not name ('count',): field='value' how='median'...",
-    "rfm_values-monetary-suggests": "ArgumentError does not name ('did you mean',): field='mone...",
-    "segmap-assign-text-scores": "leaks ValueError: invalid literal for int() with base 10: np....",
-    "summarize-text-customer-arg": "DataError raised, expected ArgumentError: transactions is m...",
-}
+XFAIL: dict[str, str] = {}
 
 AS_OF = "2024-06-30"
 

@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
@@ -62,6 +62,7 @@ from clientmodel._validation import (
     key_path,
 )
 from clientmodel.errors import ArgumentError, DataError
+from clientmodel.ltv.contract import TransactionModel
 from clientmodel.segments._windows import as_delta, day_minus, delta_to_dict, same_ids
 from clientmodel.transactions import AfterAsOf, CustomerHistory, _EmptyWindow, customer_history
 
@@ -407,8 +408,20 @@ def _check_p(p: NDArray[np.float64], n: int) -> NDArray[np.float64]:
     return p
 
 
+@runtime_checkable
+class AliveModel(Protocol):
+    """What stages need of a model: P(alive) for each customer of a BTYD summary.
+
+    Every :class:`~clientmodel.ltv.contract.TransactionModel` is one; so is an object of your own
+    with a ``p_alive(summary)`` method (the check is by that interface, not by class).
+    """
+
+    def p_alive(self, summary: Any) -> Any:
+        """P(alive) of each customer row of ``summary``, in its order."""
+
+
 def _need_p_alive(model: Any) -> None:
-    if not hasattr(model, "p_alive"):
+    if not isinstance(model, (TransactionModel, AliveModel)):
         raise ArgumentError(
             f"model must have a p_alive(summary) method (e.g. a fitted BGNBD); got "
             f"{type(model).__name__}",
@@ -643,6 +656,14 @@ def lifecycle_stage(
         if after_as_of == "exclude":  # every purchase is after as_of: not a customer yet
             return "prospect"
         raise
+    except DataError as err:
+        if err.field != "timestamp":
+            raise
+        # the caller gave a list, not a table: name the argument, not our stand-in column
+        message = err.message.replace("column 'timestamp'", "purchases")
+        if "purchases" not in message:
+            message = f"purchases: {message}"
+        raise DataError(message, field="purchases", rows=err.rows) from None
     code, _ = _stage_codes(hist, windows, p)
     stage: Stage = STAGES[int(code[0])]  # type: ignore[assignment]
     return stage

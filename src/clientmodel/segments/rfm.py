@@ -64,6 +64,7 @@ from clientmodel._validation import (
     check_mapping,
     check_number,
     check_sequence,
+    did_you_mean,
     key_path,
 )
 from clientmodel.errors import ArgumentError, DataError
@@ -92,7 +93,8 @@ _FORMAT = 1
 def _monetary_kind(monetary: str) -> Monetary:
     if monetary not in ("total", "mean"):
         raise ArgumentError(
-            f"monetary={monetary!r} is not accepted; use 'total' (spend) or 'mean' (per order)",
+            f"monetary={monetary!r} is not accepted; use 'total' (spend) or 'mean' (per order)"
+            + did_you_mean(monetary, ("total", "mean")),
             field="monetary",
         )
     return "total" if monetary == "total" else "mean"
@@ -672,6 +674,12 @@ def fit_rfm(
     ((2.0,), (1.0,), (6.0,))
     """
     k = _check_k(k)
+    if fixed is not None and not isinstance(fixed, Mapping):
+        raise ArgumentError(
+            "fixed must be a mapping of dimension -> k - 1 edges, e.g. "
+            f"{{'recency': [7, 30, 90, 180]}}, got {type(fixed).__name__} {fixed!r:.60}",
+            field="fixed",
+        )
     fixed = dict(fixed or {})
     unknown = sorted(set(fixed) - set(DIMENSIONS))
     if unknown:
@@ -727,6 +735,7 @@ def rf_grid(
     [[0.0, 2.0], [1.0, 0.0]]
     """
     k = _check_k(k)
+    check_choice(how, "how", ("count", "sum", "mean"))
     table = read_table(scored, name="scored")
     table.require(r, f)
     rs = table.numbers(r, kind="int", min_value=1)
@@ -749,8 +758,6 @@ def rf_grid(
     sums = np.bincount(cell, weights=v, minlength=k * k).reshape(k, k)
     if how == "sum":
         return np.asarray(sums, dtype=np.float64)
-    if how != "mean":
-        raise ArgumentError(f"how={how!r} must be 'count', 'sum' or 'mean'", field="how")
     out: NDArray[np.float64] = np.divide(
         sums, counts, out=np.full((k, k), np.nan), where=counts > 0
     )

@@ -75,6 +75,25 @@ def _segments(value: Any) -> tuple[Segment, ...]:
     return tuple(value)
 
 
+def _score_array(value: Any, name: str, k: int) -> NDArray[np.int64]:
+    """Whole-number scores in 1..k (text, booleans, NaN and fractions are refused)."""
+    arr = np.asarray(value)
+    if arr.dtype.kind not in "iuf":
+        raise ArgumentError(
+            f"{name} scores must be in 1..{k} (whole numbers); got {arr.dtype} values "
+            f"{arr.reshape(-1)[:5].tolist()!r:.60}",
+            field=name,
+        )
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isin(arr, np.arange(1, k + 1))
+    if bad.any():
+        raise ArgumentError(
+            f"{name} scores must be in 1..{k} (whole numbers); got {arr[bad][:5].tolist()}",
+            field=name,
+        )
+    return arr.astype(np.int64)
+
+
 @attrs.frozen
 class Segment:
     """One named region of the score grid: inclusive score ranges per dimension.
@@ -241,21 +260,20 @@ class SegmentMap:
         >>> default_segment_map().assign(np.array([5, 1]), np.array([5, 1])).tolist()
         ['Champions', 'Lost']
         """
-        r_i = np.asarray(r, dtype=np.int64)
-        f_i = np.asarray(f, dtype=np.int64)
+        k = self.k
+        r_i = _score_array(r, "r", k)
+        f_i = _score_array(f, "f", k)
         if m is None:
             if self._uses_m:
                 raise ArgumentError("this segment map uses M scores; pass m", field="m")
             m_i = np.ones_like(r_i)
         else:
-            m_i = np.asarray(m, dtype=np.int64)
-        k = self.k
-        for name, arr in (("r", r_i), ("f", f_i), ("m", m_i)):
-            bad = (arr < 1) | (arr > k)
-            if bad.any():
-                raise ArgumentError(
-                    f"{name} scores must be in 1..{k}; got {arr[bad][:5].tolist()}", field=name
-                )
+            m_i = _score_array(m, "m", k)
+        if not r_i.shape == f_i.shape == m_i.shape:
+            raise ArgumentError(
+                f"r, f and m must have the same shape, got {r_i.shape}, {f_i.shape}, {m_i.shape}",
+                field="f" if r_i.shape != f_i.shape else "m",
+            )
         return np.asarray(self._lut[((r_i - 1) * k + (f_i - 1)) * k + (m_i - 1)], dtype=object)
 
     def segment_of(self, r: int, f: int, m: int = 1) -> str:
