@@ -437,3 +437,28 @@ def test_table_predictions_equal_record_predictions_with_repeated_histories():
             assert expected[i] == pytest.approx(model.expected_purchases(record, 26.0), rel=1e-12)
             assert later[i] == pytest.approx(model.p_alive(record, horizon=10.0), rel=1e-12)
             assert pmf[i] == pytest.approx(model.p_purchases(record, 1, 26.0), rel=1e-12)
+
+
+@pytest.mark.parametrize("t", [1e50, 1e200, 1e308])
+def test_expected_purchases_at_huge_horizons_is_right_not_refused(t):
+    """With a < 1, E[1/p] diverges, so E[purchases in t] grows like t**(1 - a) without bound:
+    a finite 1e62 at t = 1e308 is the true value (issue 16, ``expected-1e308-t``). Golden value:
+    an independent quadrature of E[(1 - (alpha'/(alpha' + p t))**r') / p] over p ~ Beta(a, b),
+    for a customer with no repeat purchase (P(alive) = 1; posterior r' = r, alpha' = alpha + T),
+    instead of the hypergeometric closed form of the code."""
+    r, alpha, a, b, big_t = 0.25, 4.0, 0.8, 2.5, 25.3
+    post = alpha + big_t
+    log_beta = special.betaln(a, b)
+
+    def integrand(u):  # p = exp(u); the Jacobian p cancels the 1/p
+        p = np.exp(u)
+        gain = -np.expm1(-r * np.log1p(p * t / post))
+        return gain * np.exp((a - 1) * u + (b - 1) * np.log1p(-p) - log_beta)
+
+    mid = -math.log(t)  # where p t ~ 1: split there so quad sees the bend
+    pieces = [(mid - 60, mid - 5), (mid - 5, mid + 5), (mid + 5, 0.0)]
+    golden = sum(integrate.quad(integrand, lo, hi, limit=400)[0] for lo, hi in pieces)
+    model = BGNBD(r=r, alpha=alpha, a=a, b=b)
+    ours = model.expected_purchases({"frequency": [0], "recency": [0.0], "T": [big_t]}, t=t)
+    assert np.isfinite(ours[0])
+    assert ours[0] == pytest.approx(golden, rel=1e-9)
