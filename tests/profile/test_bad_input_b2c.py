@@ -91,3 +91,30 @@ def test_no_clear_identifier_in_resolution_error_messages():
             assert value not in message, message
             digits = re.sub(r"\D", "", value)
             assert not digits or not any(digits in run for run in runs), message
+
+
+def test_validation_errors_mask_identifiers_but_keep_the_input_for_code():
+    # str/repr of pydantic's ValidationError hide the raw input (hide_input_in_errors); our
+    # validator's message shows the masked value; programs can still read the input from errors()
+    from pydantic import ValidationError
+
+    from clientmodel.profile import Identifier
+
+    with pytest.raises(ValidationError) as info:
+        Identifier(kind="email", value="li.na@example")
+    shown = str(info.value) + repr(info.value)
+    assert "li.na@example" not in shown
+    assert "l***@example" in shown
+    assert info.value.errors()[0]["input"] == {"kind": "email", "value": "li.na@example"}
+    with pytest.raises(ValidationError) as info:
+        Profile(profile_id="p", identifiers=[{"kind": "phone", "value": "13912345678"}])
+    assert "13912345678" not in str(info.value) + repr(info.value)
+
+
+def test_is_blocked_takes_any_collection_but_not_a_number():
+    from clientmodel.identity.kinds import is_blocked
+
+    assert is_blocked("n/a", blocked=(x for x in ["n/a"]))
+    assert is_blocked("n/a", blocked=["n/a"])
+    with pytest.raises(ClientModelError, match="blocked"):
+        is_blocked("n/a", blocked=5)

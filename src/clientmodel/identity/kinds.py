@@ -181,7 +181,7 @@ def normalize_phone(value: str, default_country_code: str | None = "86") -> str:
         if default_country_code is None:
             raise DataError(
                 f"phone value {masked(value)} has no country code; write it in E.164 "
-                "('+8613800138000') "
+                "('+', the country code, the number) "
                 "or use normalize_phone(value, default_country_code='86')",
                 field="phone",
             )
@@ -189,8 +189,8 @@ def normalize_phone(value: str, default_country_code: str | None = "86") -> str:
         digits = default_country_code + national
     if not (digits.isascii() and digits.isdigit() and 8 <= len(digits) <= 15) or digits[0] == "0":
         raise DataError(
-            f"phone value {masked(value)} is not a phone number; accepted: E.164 such as "
-            "'+8613800138000' (8 to 15 digits after '+'), spaces/dashes/parentheses allowed",
+            f"phone value {masked(value)} is not a phone number; accepted: E.164 ('+', the "
+            "country code and the number: 8 to 15 digits), spaces/dashes/parentheses allowed",
             field="phone",
         )
     return "+" + digits
@@ -405,7 +405,8 @@ class Identifier(BaseModel):
     Identifier(kind=<IdentifierKind.EMAIL: 'email'>, value='li…om', scope=None, hashed=False)
     """
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # the validator's messages mask the value; pydantic must not print the raw input after them
+    model_config = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
     kind: IdentifierKind
     value: str
@@ -502,6 +503,12 @@ def hash_identifier(
             "stored outside the data)",
             field="salt",
         )
+    if not isinstance(identifier, Identifier):
+        raise ArgumentError(
+            f"identifier must be an Identifier, got {type(identifier).__name__}; build one with "
+            "Identifier(kind=..., value=...)",
+            field="identifier",
+        )
     if identifier.hashed or identifier.is_placeholder:
         return identifier
     if config is not None and config.blocks(identifier):
@@ -542,7 +549,15 @@ def is_blocked(value: object, blocked: Iterable[str] = DEFAULT_BLOCKED) -> bool:
     if value is None:
         return True
     text = str(value).strip().lower()
-    block = blocked if isinstance(blocked, (frozenset, set)) else frozenset(blocked)
+    if isinstance(blocked, (frozenset, set)):
+        block = blocked
+    elif isinstance(blocked, Iterable) and not isinstance(blocked, (str, bytes)):
+        block = frozenset(blocked)
+    else:
+        raise ArgumentError(
+            f"blocked must be a collection of placeholder texts, got {type(blocked).__name__}",
+            field="blocked",
+        )
     if text in block:
         return True
     return bool(text) and not text.strip(_ZERO_CHARS)  # zeros and separators only

@@ -51,6 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
+from clientmodel._validation import check_mapping, validate_record
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.identity import _engine as engine
 from clientmodel.identity import _prepare as prepare
@@ -512,13 +513,15 @@ class Resolution:
         >>> Resolution.from_dict(res.to_dict()) == res
         True
         """
+        check_mapping(data, "Resolution")
         if data.get("format") != _FORMAT:
             raise DataError(
                 f"not an identity resolution export (format {data.get('format')!r}); "
                 f"expected {_FORMAT!r}",
                 field="format",
             )
-        config = IdentityConfig.model_validate(data["config"])
+        check_mapping(data, "Resolution", required=["config", "records"])
+        config = validate_record(IdentityConfig, data["config"], field="Resolution.config")
         tz = data.get("tz")
         recs = list(data["records"])
         ids = prepare.id_array([r["record_id"] for r in recs], "record_id")
@@ -735,9 +738,22 @@ def resolve(
     >>> res.n_profiles, res.profile_of("web-3")
     (1, 'app-9')
     """
-    config = config or IdentityConfig()
+    config = _config(config)
     valid = validated_records(records)
     return _build(prepare.from_records(valid, config._blocked()), config)
+
+
+def _config(config: Any) -> IdentityConfig:
+    """``config``, or the default rules when it is ``None``."""
+    if config is None:
+        return IdentityConfig()
+    if not isinstance(config, IdentityConfig):
+        raise ArgumentError(
+            f"config must be an IdentityConfig or None, got {type(config).__name__}; "
+            "build one with IdentityConfig() and .with_rule(...)",
+            field="config",
+        )
+    return config
 
 
 _DEFAULT_SCOPE = "scope"
@@ -798,7 +814,7 @@ def resolve_table(
     >>> res.records_table()["profile_id"].tolist()
     ['a', 'a', 'c']
     """
-    config = config or IdentityConfig()
+    config = _config(config)
     prep, backend = prepare.from_table(
         table,
         record=record,

@@ -16,6 +16,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from clientmodel._validation import check_integer, check_mapping, check_number, read_key
 from clientmodel.identity import _prepare as prepare
 from clientmodel.identity.kinds import Identifier, IdentifierKind, _mask
 
@@ -206,16 +207,21 @@ class Refusal:
         >>> Refusal.from_dict(data).owner_record_id
         'q'
         """
+        check_mapping(
+            data, "Refusal", required=["record_id", "identifier", "kind", "limit", "count"]
+        )
         window = data.get("window_seconds")
+        if window is not None:
+            window = check_number(window, "Refusal.window_seconds", minimum=0)
         return cls(
             record_id=data["record_id"],
             identifier=_ident_load(data["identifier"]),
             owner_record_id=data.get("owner_record_id"),
             kind=IdentifierKind(data["kind"]),
             scope=data.get("scope"),
-            limit=int(data["limit"]),
-            window=None if window is None else dt.timedelta(seconds=float(window)),
-            count=int(data["count"]),
+            limit=read_key(data, "limit", "Refusal", check_integer),
+            window=None if window is None else dt.timedelta(seconds=window),
+            count=read_key(data, "count", "Refusal", check_integer),
             conflicting=tuple(_ident_load(c) for c in data.get("conflicting", ())),
         )
 

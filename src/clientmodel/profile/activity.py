@@ -47,6 +47,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile._common import (
     aware,
+    check_instance,
     days_between,
     decay,
     short_validation,
@@ -397,7 +398,7 @@ def apply(
     True
     """
     as_of = aware(as_of, "as_of")
-    cfg = _DEFAULT_CONFIG if config is None else config
+    cfg = _activity_config(config)
     prepared = prepare_rules(rules)
     previous = profile.activity.as_of
     if previous is not None and as_of < previous:
@@ -454,6 +455,7 @@ def event_entries(event: Event) -> list[dict[str, Any]]:
     >>> [x["topic"] for x in event_entries(e)]
     ['a', 'b']
     """
+    check_instance(event, Event, "event")
     base: dict[str, Any] = {
         "event_id": event.event_id,
         "profile_id": event.profile_id,
@@ -534,6 +536,11 @@ def rule_record(profile: Profile, *, fields: Iterable[str] = ()) -> dict[str, An
     >>> r["n_view"], r["interest_golf"], r["last_seen_purchase"], r["tags"]
     (0, 0.0, None, [])
     """
+    check_instance(profile, Profile, "profile")
+    if isinstance(fields, (str, bytes)) or not isinstance(fields, Iterable):
+        raise ArgumentError(
+            f"fields must be a list of field names, got {type(fields).__name__}", field="fields"
+        )
     act = profile.activity
     record: dict[str, Any] = {
         "profile_id": profile.profile_id,
@@ -691,8 +698,16 @@ def intent_at(profile: Profile, as_of: dt.datetime, config: ActivityConfig | Non
     return _moved(profile, as_of, config).intent
 
 
+def _activity_config(config: Any) -> ActivityConfig:
+    """``config``, or the default half-lives and weights when it is ``None``."""
+    if config is None:
+        return _DEFAULT_CONFIG
+    return check_instance(config, ActivityConfig, "config")
+
+
 def _moved(profile: Profile, as_of: dt.datetime, config: ActivityConfig | None) -> Activity:
     as_of = aware(as_of, "as_of")
+    config = _activity_config(config)
     act = profile.activity
     if act.as_of is None:
         return act
@@ -702,4 +717,4 @@ def _moved(profile: Profile, as_of: dt.datetime, config: ActivityConfig | None) 
             f"({act.as_of.isoformat()}); scores can only be read forward in time",
             field="as_of",
         )
-    return _fold(act, [], as_of, _DEFAULT_CONFIG if config is None else config)
+    return _fold(act, [], as_of, _activity_config(config))

@@ -49,8 +49,9 @@ import attrs
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from clientmodel._validation import check_choice
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.profile._common import aware, coerce, zone
+from clientmodel.profile._common import aware, check_instance, coerce, zone
 from clientmodel.profile.models import ChannelCode, Event, Profile, TagCatalog, Touch
 from clientmodel.profile.relationships import start_relationship
 from clientmodel.profile.tags import TagChange, add_tag
@@ -266,6 +267,7 @@ def touch_of(event: Event) -> Touch | None:
     >>> touch_of(e).source
     '618'
     """
+    check_instance(event, Event, "event")
     if event.channel_code is None and event.campaign is None:
         return None
     return Touch(
@@ -435,8 +437,7 @@ def sources_table(
     >>> sources_table([Profile(profile_id="p1")])
     {'customer_id': array(['p1'], dtype=object), 'source': array(['organic'], dtype=object)}
     """
-    if touch not in ("first", "last"):
-        raise ArgumentError(f"touch={touch!r} must be 'first' or 'last'", field="touch")
+    check_choice(touch, "touch", ("first", "last"))
     ids: list[str] = []
     labels: list[str] = []
     for p in profiles:

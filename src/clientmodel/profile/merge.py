@@ -34,8 +34,9 @@ from typing import Any, Literal
 import attrs
 from pydantic import BaseModel, ConfigDict, ValidationError
 
+from clientmodel._validation import check_mapping, did_you_mean
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.profile._common import aware, short_validation
+from clientmodel.profile._common import aware, check_instance, short_validation
 from clientmodel.profile.activity import ActivityConfig, _fold
 from clientmodel.profile.models import (
     Activity,
@@ -124,6 +125,8 @@ def set_traits(
     >>> p.traits["city"].value
     'Hangzhou'
     """
+    check_instance(profile, Profile, "profile")
+    check_mapping(values, "values")
     at = aware(at, "at")
     traits = dict(profile.traits)
     for name, value in values.items():
@@ -397,18 +400,31 @@ def merge_profiles(
     >>> [c.kind for c in m.conflicts], can_contact(m.profile, "sms", t)
     (['consent'], False)
     """
-    items = sorted(profiles, key=lambda p: p.profile_id)
+    if not isinstance(profiles, Iterable) or isinstance(profiles, (str, Mapping)):
+        raise ArgumentError(
+            f"profiles must be a list of Profile records, got {type(profiles).__name__}",
+            field="profiles",
+        )
+    given = list(profiles)
+    for i, p in enumerate(given):
+        if not isinstance(p, Profile):
+            raise ArgumentError(
+                f"profiles[{i}] must be a Profile, got {type(p).__name__}; "
+                "build it with Profile(...) or Profile.model_validate(...)",
+                field="profiles",
+            )
+    items = sorted(given, key=lambda p: p.profile_id)
     if not items:
         raise ArgumentError("merge_profiles needs at least one profile", field="profiles")
     ids = [p.profile_id for p in items]
     if len(set(ids)) != len(ids):
         raise DataError(f"profile ids to merge repeat: {ids}", field="profile_id")
-    chosen = dict(strategies or {})
+    chosen = dict(check_mapping(strategies or {}, "strategies"))
     for name, strat in [*chosen.items(), ("default", default)]:
         if strat not in TRAIT_STRATEGIES:
             raise ArgumentError(
                 f"strategy {strat!r} for {name!r} is not accepted; use one of "
-                f"{list(TRAIT_STRATEGIES)}",
+                f"{list(TRAIT_STRATEGIES)}{did_you_mean(strat, TRAIT_STRATEGIES)}",
                 field=name,
             )
     cfg = ActivityConfig() if config is None else config

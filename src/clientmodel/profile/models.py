@@ -70,7 +70,9 @@ __all__ = [
     "TraitValue",
 ]
 
-_CONFIG = ConfigDict(frozen=True, extra="forbid")
+# hide_input_in_errors: a ValidationError must not echo a phone or an email in full (the
+# messages of our validators mask them; pydantic would otherwise print the raw input after them)
+_CONFIG = ConfigDict(frozen=True, extra="forbid", hide_input_in_errors=True)
 
 #: Event types the library knows (weights in :class:`~clientmodel.profile.activity.ActivityConfig`
 #: refer to them); any other lower-case snake_case name is accepted too.

@@ -31,7 +31,7 @@ import attrs
 from pydantic import BaseModel, ConfigDict, Field
 
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.profile._common import aware
+from clientmodel.profile._common import aware, check_instance
 from clientmodel.profile.models import Profile
 from clientmodel.profile.relationships import end_relationship, start_relationship
 
@@ -282,6 +282,8 @@ def transfer(
     >>> transfer(p, m, at=t + dt.timedelta(days=1)).owners
     ('s2',)
     """
+    check_instance(profile, Profile, "profile")
+    check_instance(move, Move, "move")
     at = aware(at, "at")
     if move.profile_id != profile.profile_id:
         raise ArgumentError(

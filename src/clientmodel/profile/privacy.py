@@ -28,9 +28,10 @@ from typing import Any, Literal
 import attrs
 from pydantic import ValidationError
 
+from clientmodel._validation import check_choice
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.identity.kinds import Identifier, hash_identifier
-from clientmodel.profile._common import aware
+from clientmodel.profile._common import aware, check_instance
 from clientmodel.profile.models import Activity, Consent, Event, LegalBasis, Profile
 
 __all__ = [
@@ -161,10 +162,7 @@ def set_consent(
     (False, True)
     """
     at = aware(at, "at")
-    if status not in ("granted", "denied"):
-        raise ArgumentError(
-            f"status={status!r} is not accepted; use 'granted' or 'denied'", field="status"
-        )
+    check_choice(status, "status", ("granted", "denied"))
     try:
         record = Consent(
             status=status,
@@ -241,6 +239,7 @@ def can_contact(
     >>> can_contact(p, "email", "marketing", t + day)
     True
     """
+    check_instance(profile, Profile, "profile")
     if isinstance(purpose, dt.datetime) or (purpose is not None and as_of is None):
         if as_of is not None:
             raise ArgumentError(
@@ -274,6 +273,7 @@ def contactable_channels(
     >>> contactable_channels(set_consent(Profile(profile_id="p"), "sms", "granted", at=t), t)
     ('sms',)
     """
+    check_instance(profile, Profile, "profile")
     channels = {k.partition(":")[0] for k in profile.consent} - {ANY_CHANNEL}
     if purpose is None:
         return tuple(c for c in sorted(channels) if can_contact(profile, c, as_of))

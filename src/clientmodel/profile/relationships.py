@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal, get_args
 
+from clientmodel._validation import check_choice
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile._common import aware
 from clientmodel.profile.models import (
@@ -95,8 +96,7 @@ def start_relationship(
     ('s1',)
     """
     at = aware(at, "at")
-    if how not in _HOWS:
-        raise ArgumentError(f"how={how!r} is not accepted; use one of {list(_HOWS)}", field="how")
+    check_choice(how, "how", _HOWS)
     if follow_up not in FOLLOW_UP_STATES:
         raise ArgumentError(
             f"follow_up={follow_up!r} is not a follow-up state; use one of "

@@ -33,6 +33,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel import rules as rules_lang
+from clientmodel._validation import validate_records
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.periods import as_of_value, timezone
 from clientmodel.profile._common import aware, decay, intent_score
@@ -1003,9 +1004,7 @@ def events_to_table(
     (['e1', 'e1'], ['a', 'b'])
     """
     rows: list[dict[str, Any]] = []
-    for i, e in enumerate(events):
-        if not isinstance(e, Event):
-            e = Event.model_validate(dict(e))
+    for i, e in enumerate(validate_records(Event, events, field="events")):
         pid = e.profile_id or profile_id
         if pid is None:
             raise DataError(

@@ -34,7 +34,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.profile._common import aware
+from clientmodel.profile._common import aware, check_instance
 from clientmodel.profile.models import (
     DEFAULT_MAX_TAG_LENGTH,
     TAG_SOURCES,
@@ -148,6 +148,7 @@ def tags_of(profile: Profile, staff_id: str | None = None) -> tuple[TagAssignmen
     >>> tags_of(Profile(profile_id="p"))
     ()
     """
+    check_instance(profile, Profile, "profile")
     if staff_id is None:
         return profile.tags
     return _relationship(profile, staff_id).tags

@@ -549,6 +549,11 @@ def iter_nodes(rule: Rule) -> Iterator[tuple[Rule, int]]:
     >>> [d for _, d in iter_nodes(Not(rule=IsNull(field="a")))]
     [1, 2]
     """
+    if type(rule) not in _NODE_SET and not isinstance(rule, _NODE_TYPES):
+        raise RuleError(
+            f"rule must be a clientmodel.rules node (parse text first), got {type(rule).__name__}",
+            field="rule",
+        )
     stack: list[tuple[Any, int]] = [(rule, 1)]
     while stack:
         node, depth = stack.pop()

@@ -528,6 +528,12 @@ def parse(text: str, *, limits: Limits | None = None) -> Rule:
     >>> parse('country in ["FR", "DE"]').values
     ('FR', 'DE')
     """
+    if limits is not None and not isinstance(limits, Limits):
+        raise ArgumentError(
+            f"limits must be a Limits (e.g. Limits(max_depth=20)) or None, "
+            f"got {type(limits).__name__}",
+            field="limits",
+        )
     lim = limits or _DEFAULT_LIMITS
     if isinstance(text, str) and len(text) <= 2_000:
         return _parse_cached(text, lim)

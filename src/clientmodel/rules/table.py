@@ -234,10 +234,17 @@ class _Plan:
         nulls = table.frame.select(nw.col(self.key).is_null().sum().alias("n")).lazy().collect()
         n_null = int(nulls.get_column("n").to_list()[0])
         if n_null:
+            rows: list[int] = []
+            where = ""
+            if isinstance(table.frame, nw.DataFrame):  # a lazy frame has no row positions
+                nulls_at = table.frame.get_column(self.key).is_null().to_numpy()
+                rows = np.flatnonzero(nulls_at).tolist()
+                where = f" (row(s) {', '.join(map(str, rows[:5]))}{', ...' if n_null > 5 else ''})"
             raise DataError(
                 f"the events table {node.field!r} has {n_null} event(s) with a null key "
-                f"{self.key!r}; they belong to no row -- give them a key or drop them first",
+                f"{self.key!r}{where}; they belong to no row -- give them a key or drop them first",
                 field=self.key,
+                rows=rows,
             )
         if not self.lazy:
             self.row_id()  # to restore the row order after the join
