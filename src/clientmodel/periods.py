@@ -85,6 +85,17 @@ def parse_unit(unit: str, *, field: str = "unit") -> Unit:
     return cast(Unit, key)
 
 
+def _refuse_nat(arr: NDArray[Any], field: str) -> None:
+    """Refuse NaT: numpy would turn it into a date or duration some 25 million years away."""
+    missing = np.flatnonzero(np.isnat(arr).ravel())
+    if missing.size:
+        raise ArgumentError(
+            f"{field} holds NaT (a missing time) at position(s) {missing[:5].tolist()}; "
+            "give every entry a time",
+            field=field,
+        )
+
+
 def duration_in_units(delta: NDArray[Any], unit: str) -> NDArray[np.float64]:
     """Convert ``timedelta64`` durations to (fractional) units.
 
@@ -99,6 +110,7 @@ def duration_in_units(delta: NDArray[Any], unit: str) -> NDArray[np.float64]:
         raise ArgumentError(
             f"delta must be a numpy timedelta64 array, got dtype {arr.dtype}", field="delta"
         )
+    _refuse_nat(arr, "delta")
     days = arr.astype("timedelta64[us]").astype(np.int64) / _US_PER_DAY
     return np.asarray(days / UNIT_DAYS[u], dtype=np.float64)
 
@@ -298,6 +310,7 @@ def period_start(values: NDArray[Any], unit: str) -> NDArray[np.datetime64]:
         raise ArgumentError(
             f"values must be a numpy datetime64 array, got dtype {values.dtype}", field="values"
         )
+    _refuse_nat(values, "values")
     days = values.astype("datetime64[D]")
     if u == "D":
         return days

@@ -295,6 +295,23 @@ CASES = [
         "as_of",
     ),
     bad("window_start-window-int", lambda: periods.window_start(dt.date(2024, 1, 1), 30), "window"),
+    # NaT would silently become a duration or date some 25 million years away
+    bad(
+        "duration-nat",
+        lambda: periods.duration_in_units(np.array(["NaT"], dtype="timedelta64[D]"), "D"),
+        "delta",
+    ),
+    bad(
+        "period_start-nat",
+        lambda: periods.period_start(np.array(["2024-01-01", "NaT"], dtype="datetime64[D]"), "W"),
+        "values",
+    ),
+    # 1e9 weeks of microseconds overflow int64 timestamps silently
+    bad(
+        "make_transactions-huge-weeks",
+        lambda: make_transactions(10, seed=1, observation_weeks=1e9),
+        "observation_weeks",
+    ),
 ]
 
 

@@ -37,6 +37,8 @@ DEFAULT_SPEND: Mapping[str, float] = {"p": 6.0, "q": 4.0, "gamma": 15.0}
 _US_PER_WEEK = 7 * 86_400_000_000
 #: More customers than this would not fit in memory as a transaction log.
 _MAX_CUSTOMERS = 100_000_000
+#: Two centuries of weeks: timestamps stay well inside what every frame library can hold.
+_MAX_WEEKS = 52 * 200
 
 
 def _positive_params(values: Any, field: str, defaults: Mapping[str, float]) -> dict[str, float]:
@@ -102,8 +104,12 @@ def make_transactions(
     frame = cast(Any, check_choice(frame, "frame", ("dict", "pandas", "polars")))
     rng = check_seed(seed)
     origin = _start_day(start)
-    acquisition_weeks = check_number(acquisition_weeks, "acquisition_weeks", minimum=0)
-    observation_weeks = check_number(observation_weeks, "observation_weeks", minimum=0)
+    acquisition_weeks = check_number(
+        acquisition_weeks, "acquisition_weeks", minimum=0, maximum=_MAX_WEEKS
+    )
+    observation_weeks = check_number(
+        observation_weeks, "observation_weeks", minimum=0, maximum=_MAX_WEEKS
+    )
     if not acquisition_weeks < observation_weeks:
         raise ArgumentError(
             "need 0 <= acquisition_weeks < observation_weeks, got "
@@ -124,7 +130,8 @@ def make_transactions(
     alive = np.arange(n_customers)
     clock = first.copy()
     while alive.size:
-        clock = clock + rng.exponential(1.0, alive.size) / lam[alive]
+        with np.errstate(divide="ignore"):  # a rate that underflows to 0 never buys again
+            clock = clock + rng.exponential(1.0, alive.size) / lam[alive]
         inside = clock < observation_weeks
         alive, clock = alive[inside], clock[inside]
         who.append(alive)
