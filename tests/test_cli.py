@@ -466,6 +466,7 @@ def test_score_refuses_a_unit_other_than_the_models(tmp_path, capsys):
     log = data_path("cdnow_transactions.csv")
     flags = ["--as-of", "1997-09-30", "--time", "date", "--exclude-after-as-of"]
     assert main(["fit", str(log), *flags, "--unit", "W", "-o", str(model)]) == 0
+    capsys.readouterr()  # the fit's note on rows left out after --as-of
     code, _, err = run(capsys, "score", log, *flags, "--model", model, "--horizon", 4,
                        "--unit", "D")  # fmt: skip
     assert code == 2
@@ -575,3 +576,19 @@ def test_plot_mistakes_are_one_line_errors(tmp_path, capsys):
     code, _, err = run(capsys, *base, tmp_path / "x.png")
     assert code == 2
     assert "--amount" in one_line_error(err, "bad_argument")
+
+
+def test_rows_left_out_after_as_of_are_counted_on_stderr(tmp_path, capsys):
+    # By hand: of LOG's three rows only a's purchase on the 15th falls after 2024-01-10.
+    src = tmp_path / "log.csv"
+    src.write_text(LOG)
+    code, out, err = run(capsys, "summarize", src, "--as-of", "2024-01-10", "--exclude-after-as-of")
+    assert code == 0, err
+    assert err == (
+        "note: --exclude-after-as-of left out 1 transaction(s) after --as-of 2024-01-10 "
+        "(1 customer(s); see the excluded_after_as_of column)\n"
+    )
+    assert "excluded_after_as_of" in out.splitlines()[0]
+    # nothing left out: nothing said
+    code, _, err = run(capsys, "summarize", src, "--as-of", "2024-06-30", "--exclude-after-as-of")
+    assert (code, err) == (0, "")

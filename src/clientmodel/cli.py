@@ -79,6 +79,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "handler", None) is None:
         parser.print_help(sys.stderr)
         return 2
+    # Notes (such as rows left out) go to stderr once the command has succeeded, so that an
+    # error stays the one line on stderr.
+    notes: list[str] = []
+    args.notes = notes
     try:
         handler: Callable[[argparse.Namespace], None] = args.handler
         handler(args)
@@ -94,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"error [io]: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr
         )
         return 2
+    for note in notes:
+        print(note, file=sys.stderr)
     return 0
 
 
@@ -421,7 +427,24 @@ def _summary(args: argparse.Namespace) -> tuple[Input, Any, str | None]:
             tz=tz,
             after_as_of="exclude" if args.exclude_after_as_of else "error",
         )
+    note = _excluded_note(summary, args.as_of)
+    if note and hasattr(args, "notes"):
+        args.notes.append(note)
     return table, summary, tz
+
+
+def _excluded_note(summary: Mapping[str, Any], as_of: str) -> str:
+    """How many rows --exclude-after-as-of left out ("" for none): nothing is dropped silently."""
+    if "excluded_after_as_of" not in summary:
+        return ""
+    counts = np.asarray(summary["excluded_after_as_of"])
+    total, customers = int(counts.sum()), int(np.count_nonzero(counts))
+    if not total:
+        return ""
+    return (
+        f"note: --exclude-after-as-of left out {total} transaction(s) after --as-of {as_of} "
+        f"({customers} customer(s); see the excluded_after_as_of column)"
+    )
 
 
 def _ids(args: argparse.Namespace, summary: Mapping[str, Any]) -> Any:

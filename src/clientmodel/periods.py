@@ -26,6 +26,7 @@ from dateutil.parser import isoparse
 from dateutil.relativedelta import relativedelta
 from numpy.typing import NDArray
 
+from clientmodel._validation import check_integer, did_you_mean
 from clientmodel.errors import ArgumentError
 
 __all__ = [
@@ -61,6 +62,8 @@ _ALIASES = {
 }  # fmt: skip
 
 _US_PER_DAY = 86_400_000_000
+#: The largest step :func:`relative_delta` takes, in any unit: more days than the calendar holds.
+_MAX_DAYS = 3_652_059
 
 
 def parse_unit(unit: str, *, field: str = "unit") -> Unit:
@@ -73,12 +76,24 @@ def parse_unit(unit: str, *, field: str = "unit") -> Unit:
     """
     key = _ALIASES.get(str(unit).strip().lower()) if isinstance(unit, str) else None
     if key is None:
+        hint = did_you_mean(unit.strip().lower(), _ALIASES) if isinstance(unit, str) else ""
         raise ArgumentError(
             f"{field}={unit!r} is not a time unit; use one of D, W, M, Q, Y "
-            "(or day, week, month, quarter, year)",
+            f"(or day, week, month, quarter, year){hint}",
             field=field,
         )
     return cast(Unit, key)
+
+
+def _refuse_nat(arr: NDArray[Any], field: str) -> None:
+    """Refuse NaT: numpy would turn it into a date or duration some 25 million years away."""
+    missing = np.flatnonzero(np.isnat(arr).ravel())
+    if missing.size:
+        raise ArgumentError(
+            f"{field} holds NaT (a missing time) at position(s) {missing[:5].tolist()}; "
+            "give every entry a time",
+            field=field,
+        )
 
 
 def duration_in_units(delta: NDArray[Any], unit: str) -> NDArray[np.float64]:
@@ -90,7 +105,13 @@ def duration_in_units(delta: NDArray[Any], unit: str) -> NDArray[np.float64]:
     array([2.])
     """
     u = parse_unit(unit)
-    days = delta.astype("timedelta64[us]").astype(np.int64) / _US_PER_DAY
+    arr = np.asarray(delta)
+    if arr.dtype.kind != "m":
+        raise ArgumentError(
+            f"delta must be a numpy timedelta64 array, got dtype {arr.dtype}", field="delta"
+        )
+    _refuse_nat(arr, "delta")
+    days = arr.astype("timedelta64[us]").astype(np.int64) / _US_PER_DAY
     return np.asarray(days / UNIT_DAYS[u], dtype=np.float64)
 
 
@@ -151,6 +172,8 @@ def as_of_value(as_of: Any, *, tz: str | None, field: str = "as_of") -> np.datet
     >>> as_of_value("1997-09-30", tz=None)
     np.datetime64('1997-09-30T23:59:59.999999')
     """
+    if tz is not None:
+        timezone(tz)  # an unknown name is refused even when as_of does not need it
     value = as_of
     if isinstance(value, np.datetime64):
         value = value.astype("datetime64[us]").item()
@@ -226,6 +249,8 @@ def relative_delta(amount: int, unit: str) -> relativedelta:
     datetime.date(2024, 2, 29)
     """
     u = parse_unit(unit)
+    # relativedelta silently keeps fractional days; an exact int that a date can carry is asked.
+    amount = check_integer(amount, "amount", minimum=-_MAX_DAYS, maximum=_MAX_DAYS)
     if u == "D":
         return relativedelta(days=amount)
     if u == "W":
@@ -247,11 +272,25 @@ def window_start(as_of: dt.datetime | dt.date, window: relativedelta) -> dt.date
     >>> window_start(dt.date(2024, 3, 31), relativedelta(months=1))
     datetime.date(2024, 2, 29)
     """
+    if not isinstance(window, relativedelta):
+        raise ArgumentError(
+            f"window must be a relativedelta (see relative_delta), got {type(window).__name__}",
+            field="window",
+        )
+    if not isinstance(as_of, dt.date):
+        raise ArgumentError(f"as_of must be a date or datetime, got {as_of!r}", field="as_of")
     if window.normalized() != window or any(
         v < 0 for v in (window.years, window.months, window.days, window.hours)
     ):
-        raise ArgumentError(f"window={window!r} must be a positive, normalised relativedelta")
-    start: dt.datetime | dt.date = as_of - window
+        raise ArgumentError(
+            f"window={window!r} must be a positive, normalised relativedelta", field="window"
+        )
+    try:
+        start: dt.datetime | dt.date = as_of - window
+    except (OverflowError, ValueError) as err:
+        raise ArgumentError(
+            f"window={window!r} reaches before year 1 from as_of={as_of!r}", field="window"
+        ) from err
     return start
 
 
@@ -266,6 +305,12 @@ def period_start(values: NDArray[Any], unit: str) -> NDArray[np.datetime64]:
     array(['2024-04-01'], dtype='datetime64[D]')
     """
     u = parse_unit(unit)
+    values = np.asarray(values)
+    if values.dtype.kind != "M":
+        raise ArgumentError(
+            f"values must be a numpy datetime64 array, got dtype {values.dtype}", field="values"
+        )
+    _refuse_nat(values, "values")
     days = values.astype("datetime64[D]")
     if u == "D":
         return days

@@ -26,33 +26,7 @@ from clientmodel.errors import DataError
 from .conftest import PHONE, bad, check_bad, keep, marked, unknown_ids
 
 XFAIL: dict[str, str] = {
-    "as_of-unknown-tz": "accepted, returns np.datetime64('2024-01-01T23:59:59.999999')",
-    "duration-text-delta": "leaks ValueError: Could not convert object to NumPy timedelta",
-    "make_accounts-nan-deals": "leaks ValueError: lam < 0 or lam is NaN",
-    "make_accounts-text-seed": "leaks TypeError: SeedSequence expects int or sequence of ints f...",
-    "make_consumers-text-seed": "leaks TypeError: SeedSequence expects int or sequence of ints...",
-    "make_deals-text-seed": "leaks TypeError: SeedSequence expects int or sequence of ints for...",
-    "make_deals-zero-days": "accepted, returns DealsDataset(pipeline=Pipeline(id='sales', name=...",
-    "make_stage_events-bad-as_of": 'leaks ValueError: Error parsing datetime string "someday" a...',
-    "make_stage_events-text-n": "leaks TypeError: '<' not supported between instances of 'str'...",
-    "make_transactions-1e19-n": "leaks ValueError: Maximum allowed dimension exceeded",
-    "make_transactions-float-seed": "leaks TypeError: SeedSequence expects int or sequence of i...",
-    "make_transactions-frame-suggests": "ArgumentError does not name ('did you mean',): field='...",
-    "make_transactions-none-n": "leaks TypeError: '<' not supported between instances of 'NoneT...",
-    "make_transactions-params-list": "leaks AttributeError: 'list' object has no attribute 'items'",
-    "make_transactions-params-missing-key": "leaks KeyError: 'alpha'",
-    "make_transactions-start-text": 'leaks ValueError: Error parsing datetime string "january"...',
-    "make_transactions-text-n": "leaks TypeError: '<' not supported between instances of 'str'...",
-    "make_transactions-text-seed": "leaks TypeError: SeedSequence expects int or sequence of in...",
-    "parse_unit-suggests": "ArgumentError does not name ('did you mean',): field='unit' unit='w...",
-    "period_start-text-values": 'leaks ValueError: Error parsing datetime string "x" at position 0',
-    "relative_delta-1e19": "accepted, returns relativedelta(days=+1e+19)",
-    "relative_delta-fraction": "leaks ValueError: Non-integer years and months are ambiguous an...",
-    "relative_delta-text-amount": "leaks ValueError: invalid literal for int() with base 10: 't...",
-    "standard_pipeline-empty-id": "leaks ValidationError: 1 validation error for Pipeline id St...",
     "timestamps-phone-in-column": "clear identifier '13800138000' leaked: column 't' has 1 valu...",
-    "window_start-text": "leaks TypeError: unsupported operand type(s) for -: 'str' and 'relati...",
-    "window_start-window-int": "leaks AttributeError: 'int' object has no attribute 'normalized'",
 }
 
 UTC = dt.timezone.utc
@@ -321,6 +295,23 @@ CASES = [
         "as_of",
     ),
     bad("window_start-window-int", lambda: periods.window_start(dt.date(2024, 1, 1), 30), "window"),
+    # NaT would silently become a duration or date some 25 million years away
+    bad(
+        "duration-nat",
+        lambda: periods.duration_in_units(np.array(["NaT"], dtype="timedelta64[D]"), "D"),
+        "delta",
+    ),
+    bad(
+        "period_start-nat",
+        lambda: periods.period_start(np.array(["2024-01-01", "NaT"], dtype="datetime64[D]"), "W"),
+        "values",
+    ),
+    # 1e9 weeks of microseconds overflow int64 timestamps silently
+    bad(
+        "make_transactions-huge-weeks",
+        lambda: make_transactions(10, seed=1, observation_weeks=1e9),
+        "observation_weeks",
+    ),
 ]
 
 

@@ -18,6 +18,7 @@ from typing import Any
 import attrs
 import numpy as np
 
+from clientmodel._validation import check_integer, check_number, check_seed
 from clientmodel.accounts.graph import build_graph
 from clientmodel.accounts.models import (
     Account,
@@ -123,16 +124,14 @@ def make_accounts(
     >>> len(data.accounts), len(data.contacts) > 20
     (5, True)
     """
-    if not isinstance(n_accounts, int) or n_accounts < 1:
-        raise ArgumentError(f"n_accounts={n_accounts!r} must be a positive int", field="n_accounts")
-    if contacts_per_account < 4:
-        raise ArgumentError(
-            f"contacts_per_account={contacts_per_account!r} must be at least 4",
-            field="contacts_per_account",
-        )
-    if as_of.tzinfo is None:
-        raise ArgumentError(f"as_of={as_of!r} must be timezone-aware", field="as_of")
-    rng = np.random.default_rng(seed)
+    n_accounts = check_integer(n_accounts, "n_accounts", minimum=1, maximum=1_000_000)
+    contacts_per_account = check_integer(
+        contacts_per_account, "contacts_per_account", minimum=4, maximum=10_000
+    )
+    deals_per_account = check_number(deals_per_account, "deals_per_account", minimum=0, maximum=1e4)
+    if not isinstance(as_of, dt.datetime) or as_of.tzinfo is None:
+        raise ArgumentError(f"as_of={as_of!r} must be a timezone-aware datetime", field="as_of")
+    rng = check_seed(seed)
     width = len(str(n_accounts))
 
     n_team = max(4, n_accounts // 10)

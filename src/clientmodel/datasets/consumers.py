@@ -41,6 +41,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import check_integer, check_seed
 from clientmodel.errors import ArgumentError
 from clientmodel.profile.models import (
     ChannelCode,
@@ -331,13 +332,12 @@ def make_consumers(
     >>> bool((d.events["timestamp"] <= np.datetime64("2024-06-29")).all())
     True
     """
-    if n_consumers < 1:
-        raise ArgumentError(f"n_consumers={n_consumers} must be >= 1", field="n_consumers")
-    if days < 30:
-        raise ArgumentError(f"days={days} must be >= 30", field="days")
-    if n_staff < 2:
-        raise ArgumentError(f"n_staff={n_staff} must be >= 2", field="n_staff")
-    rng = np.random.default_rng(seed)
+    n_consumers = check_integer(n_consumers, "n_consumers", minimum=1, maximum=10_000_000)
+    days = check_integer(days, "days", minimum=30, maximum=36_525)
+    n_staff = check_integer(n_staff, "n_staff", minimum=2, maximum=100_000)
+    if not isinstance(start, dt.date):
+        raise ArgumentError(f"start must be a date, got {start!r}", field="start")
+    rng = check_seed(seed)
     t0 = dt.datetime(start.year, start.month, start.day, tzinfo=dt.timezone.utc)
     end = t0 + dt.timedelta(days=days)
     staff = _staff(n_staff)

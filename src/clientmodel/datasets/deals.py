@@ -21,8 +21,10 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import check_bool, check_integer, check_number, check_seed, check_text
 from clientmodel.errors import ArgumentError
 from clientmodel.funnel.models import Deal, Pipeline, Stage, StageChange
+from clientmodel.periods import parse_timestamp
 
 __all__ = [
     "STAGES",
@@ -77,9 +79,9 @@ def standard_pipeline(*, allow_reopen: bool = False, pipeline_id: str = "sales")
     ['lead', 'qualified', 'proposal', 'negotiation', 'won', 'lost']
     """
     return Pipeline(
-        id=pipeline_id,
+        id=check_text(pipeline_id, "pipeline_id"),
         name="Sales",
-        allow_reopen=allow_reopen,
+        allow_reopen=check_bool(allow_reopen, "allow_reopen"),
         stages=(
             Stage(id="lead", name="Lead", order=1, probability=0.10, stale_after_days=21),
             Stage(id="qualified", name="Qualified", order=2, probability=0.25, stale_after_days=30),
@@ -105,8 +107,41 @@ def standard_pipeline(*, allow_reopen: bool = False, pipeline_id: str = "sales")
     )
 
 
-def _rng(seed: int | np.random.Generator | None) -> np.random.Generator:
-    return seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+#: Deals are created over at most this many days (a century) before ``as_of``.
+_MAX_DAYS = 36_525
+
+
+def _checked(n_deals: Any, days: Any) -> tuple[int, float]:
+    """The deal count and the creation window, checked (shared by both generators)."""
+    n = check_integer(n_deals, "n_deals", minimum=1, maximum=10_000_000)
+    return n, check_number(days, "days", minimum=0, maximum=_MAX_DAYS, exclusive_minimum=True)
+
+
+def _aware_as_of(as_of: Any) -> dt.datetime:
+    """``as_of`` as a timezone-aware datetime (an ISO 8601 string with an offset is read)."""
+    value = parse_timestamp(as_of, field="as_of") if isinstance(as_of, str) else as_of
+    if not isinstance(value, dt.datetime) or value.tzinfo is None:
+        raise ArgumentError(
+            f"as_of must be a timezone-aware datetime (e.g. '2024-12-31T00:00:00Z'), got {as_of!r}",
+            field="as_of",
+        )
+    return value
+
+
+def _as_of_day(as_of: Any) -> np.datetime64:
+    """The calendar day of ``as_of`` (a date, datetime, ``datetime64`` or ISO 8601 string)."""
+    value = parse_timestamp(as_of, field="as_of") if isinstance(as_of, str) else as_of
+    if isinstance(value, np.datetime64) and not np.isnat(value):
+        day: np.datetime64 = value.astype("datetime64[D]")
+        return day
+    if isinstance(value, dt.datetime):
+        value = value.date()
+    if not isinstance(value, dt.date):
+        raise ArgumentError(
+            f"as_of must be a date or an ISO 8601 date such as '2024-12-31', got {as_of!r}",
+            field="as_of",
+        )
+    return np.datetime64(value, "D")
 
 
 def _simulate(
@@ -177,7 +212,7 @@ def make_deals(
     n_deals: int = 300,
     *,
     seed: int | np.random.Generator | None = None,
-    as_of: dt.datetime = dt.datetime(2024, 12, 31, tzinfo=_UTC),
+    as_of: dt.datetime | str = dt.datetime(2024, 12, 31, tzinfo=_UTC),
     days: float = 540.0,
 ) -> DealsDataset:
     """Simulate ``n_deals`` deals created over the ``days`` before ``as_of``.
@@ -193,11 +228,9 @@ def make_deals(
     >>> sorted({d.closed or "open" for d in data.deals})
     ['lost', 'open', 'won']
     """
-    if n_deals < 1:
-        raise ArgumentError(f"n_deals must be >= 1; got {n_deals}", field="n_deals")
-    if as_of.tzinfo is None:
-        raise ArgumentError("as_of must be timezone-aware", field="as_of")
-    rng = _rng(seed)
+    n_deals, days = _checked(n_deals, days)
+    as_of = _aware_as_of(as_of)
+    rng = check_seed(seed)
     pipeline = standard_pipeline()
     deal_idx, codes, when, _ = _simulate(n_deals, rng, days)
     start = as_of - dt.timedelta(days=days)
@@ -262,7 +295,7 @@ def make_stage_events(
     n_deals: int,
     *,
     seed: int | np.random.Generator | None = None,
-    as_of: str = "2024-12-31",
+    as_of: str | dt.date = "2024-12-31",
     days: float = 540.0,
 ) -> dict[str, NDArray[Any]]:
     """Simulate the process for many deals at once and return a stage-event table.
@@ -277,11 +310,11 @@ def make_stage_events(
     >>> sorted(ev), ev["stage"][0]
     (['deal_id', 'entered_at', 'stage'], 'lead')
     """
-    if n_deals < 1:
-        raise ArgumentError(f"n_deals must be >= 1; got {n_deals}", field="n_deals")
-    rng = _rng(seed)
+    n_deals, days = _checked(n_deals, days)
+    day = _as_of_day(as_of)
+    rng = check_seed(seed)
     deal_idx, codes, when, _ = _simulate(n_deals, rng, days)
-    start = np.datetime64(as_of, "D").astype("datetime64[us]") + np.timedelta64(1, "D")
+    start = day.astype("datetime64[us]") + np.timedelta64(1, "D")
     start = start - np.timedelta64(int(days * 86_400_000_000), "us")
     offsets = np.round(when * 86_400_000_000).astype(np.int64).astype("timedelta64[us]")
     return {

@@ -12,12 +12,20 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import (
+    check_choice,
+    check_integer,
+    check_mapping,
+    check_number,
+    check_seed,
+)
 from clientmodel.errors import ArgumentError
+from clientmodel.periods import parse_timestamp
 
 __all__ = ["DEFAULT_BGNBD", "DEFAULT_SPEND", "make_transactions"]
 
@@ -27,13 +35,38 @@ DEFAULT_BGNBD: Mapping[str, float] = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.
 DEFAULT_SPEND: Mapping[str, float] = {"p": 6.0, "q": 4.0, "gamma": 15.0}
 
 _US_PER_WEEK = 7 * 86_400_000_000
+#: More customers than this would not fit in memory as a transaction log.
+_MAX_CUSTOMERS = 100_000_000
+#: Two centuries of weeks: timestamps stay well inside what every frame library can hold.
+_MAX_WEEKS = 52 * 200
+
+
+def _positive_params(values: Any, field: str, defaults: Mapping[str, float]) -> dict[str, float]:
+    """``values`` as a dict of the keys of ``defaults``, each a finite number > 0."""
+    checked = check_mapping(values, field, required=defaults, optional=())
+    return {
+        name: check_number(checked[name], name, minimum=0, exclusive_minimum=True)
+        for name in defaults
+    }
+
+
+def _start_day(start: Any) -> np.datetime64:
+    """``start`` (a date, or an ISO 8601 date string) as a ``datetime64[us]`` midnight."""
+    if isinstance(start, str):
+        start = parse_timestamp(start, field="start")
+    if not isinstance(start, dt.date) or isinstance(start, dt.datetime):
+        raise ArgumentError(
+            f"start must be a date (or an ISO 8601 date such as '2024-01-01'), got {start!r}",
+            field="start",
+        )
+    return np.datetime64(start, "us")
 
 
 def make_transactions(
     n_customers: int = 2000,
     *,
     seed: int | np.random.Generator | None = None,
-    start: dt.date = dt.date(2024, 1, 1),
+    start: dt.date | str = dt.date(2024, 1, 1),
     acquisition_weeks: float = 12.0,
     observation_weeks: float = 78.0,
     params: Mapping[str, float] = DEFAULT_BGNBD,
@@ -49,7 +82,7 @@ def make_transactions(
     seed:
         Seed or generator; the same seed gives the same log.
     start:
-        First day of the acquisition window (UTC midnight).
+        First day of the acquisition window (UTC midnight): a date or an ISO 8601 date.
     acquisition_weeks, observation_weeks:
         First purchases fall uniformly in ``[start, start + acquisition_weeks)``; purchases stop
         at ``start + observation_weeks``.
@@ -67,18 +100,24 @@ def make_transactions(
     >>> sorted(log), len(set(log["customer_id"].tolist()))
     (['amount', 'customer_id', 'timestamp'], 100)
     """
-    if n_customers < 1:
-        raise ArgumentError(f"n_customers={n_customers} must be >= 1", field="n_customers")
-    if not 0 <= acquisition_weeks < observation_weeks:
+    n_customers = check_integer(n_customers, "n_customers", minimum=1, maximum=_MAX_CUSTOMERS)
+    frame = cast(Any, check_choice(frame, "frame", ("dict", "pandas", "polars")))
+    rng = check_seed(seed)
+    origin = _start_day(start)
+    acquisition_weeks = check_number(
+        acquisition_weeks, "acquisition_weeks", minimum=0, maximum=_MAX_WEEKS
+    )
+    observation_weeks = check_number(
+        observation_weeks, "observation_weeks", minimum=0, maximum=_MAX_WEEKS
+    )
+    if not acquisition_weeks < observation_weeks:
         raise ArgumentError(
             "need 0 <= acquisition_weeks < observation_weeks, got "
             f"{acquisition_weeks} and {observation_weeks}",
             field="acquisition_weeks",
         )
-    for name, value in (*params.items(), *spend.items()):
-        if not value > 0:
-            raise ArgumentError(f"parameter {name}={value} must be > 0", field=name)
-    rng = np.random.default_rng(seed)
+    params = _positive_params(params, "params", DEFAULT_BGNBD)
+    spend = _positive_params(spend, "spend", DEFAULT_SPEND)
     lam = rng.gamma(params["r"], 1.0 / params["alpha"], n_customers)
     p_drop = rng.beta(params["a"], params["b"], n_customers)
     nu = rng.gamma(spend["q"], 1.0 / spend["gamma"], n_customers)
@@ -91,7 +130,8 @@ def make_transactions(
     alive = np.arange(n_customers)
     clock = first.copy()
     while alive.size:
-        clock = clock + rng.exponential(1.0, alive.size) / lam[alive]
+        with np.errstate(divide="ignore"):  # a rate that underflows to 0 never buys again
+            clock = clock + rng.exponential(1.0, alive.size) / lam[alive]
         inside = clock < observation_weeks
         alive, clock = alive[inside], clock[inside]
         who.append(alive)
@@ -103,7 +143,6 @@ def make_transactions(
     order = np.lexsort((weeks, customer))
     customer, weeks = customer[order], weeks[order]
     amount = np.round(rng.gamma(spend["p"], 1.0 / nu[customer]), 2)
-    origin = np.datetime64(start, "us")
     stamps = origin + (weeks * _US_PER_WEEK).astype("timedelta64[us]")
     ids = np.char.add("C", np.char.zfill((customer + 1).astype(str), len(str(n_customers))))
     columns: dict[str, Any] = {"customer_id": ids, "timestamp": stamps, "amount": amount}
@@ -115,8 +154,6 @@ def make_transactions(
         out = pd.DataFrame(columns)
         out["timestamp"] = out["timestamp"].dt.tz_localize("UTC")
         return out
-    if frame == "polars":
-        import polars as pl
+    import polars as pl
 
-        return pl.DataFrame(columns).with_columns(pl.col("timestamp").dt.replace_time_zone("UTC"))
-    raise ArgumentError(f"frame={frame!r}; use 'dict', 'pandas' or 'polars'", field="frame")
+    return pl.DataFrame(columns).with_columns(pl.col("timestamp").dt.replace_time_zone("UTC"))
