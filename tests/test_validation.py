@@ -134,3 +134,15 @@ def test_mask_identifier_never_shows_the_middle() -> None:
     assert mask_identifier("13800138000") == "138****8000"
     assert "zhang" not in mask_identifier("zhang.wei@qq.com")
     assert mask_identifier("ab") == "***"
+
+
+def test_offending_values_that_look_like_identifiers_are_masked_but_dates_are_not() -> None:
+    from clientmodel.errors import describe_rows
+
+    text = describe_rows(
+        [0, 1, 2, 3], ["13800138000", "zhang.wei@qq.com", "2024-01-31", "2024-10-10T06:08:53"]
+    )
+    assert "13800138000" not in text
+    assert "zhang.wei" not in text
+    assert "'2024-01-31'" in text
+    assert "'2024-10-10T06:08:53'" in text

@@ -10,6 +10,7 @@ working.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
 
@@ -38,9 +39,26 @@ def describe_rows(
     "row 3: 'abc', row 7: None"
     """
     pairs = list(zip(positions, values, strict=False))
-    shown = ", ".join(f"row {int(p)}: {v!r}" for p, v in pairs[:SHOWN_VALUES])
+    shown = ", ".join(f"row {int(p)}: {_private(v)}" for p, v in pairs[:SHOWN_VALUES])
     extra = len(pairs) - SHOWN_VALUES
     return shown + (f" (and {extra} more)" if extra > 0 else "")
+
+
+#: A phone-like value: 7 or more digits with phone punctuation only, and not an ISO date.
+_PHONE_LIKE = re.compile(r"(?!\d{4}-\d{2}-\d{2})\+?[\d\s\-().]*(?:\d[\s\-().]*){7,}")
+
+
+def _private(value: Any) -> str:
+    """The repr of an offending value, masked when it looks like a phone number or an email.
+
+    Any column may hold a misplaced identifier (a phone pasted into a date column), and no
+    message may carry one in full.
+    """
+    if isinstance(value, str) and ("@" in value or _PHONE_LIKE.fullmatch(value.strip())):
+        from clientmodel._validation import mask_identifier  # _validation imports this module
+
+        return repr(mask_identifier(value))
+    return repr(value)
 
 
 class ClientModelError(Exception):

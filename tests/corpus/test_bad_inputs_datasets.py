@@ -25,9 +25,7 @@ from clientmodel.errors import DataError
 
 from .conftest import PHONE, bad, check_bad, keep, marked, unknown_ids
 
-XFAIL: dict[str, str] = {
-    "timestamps-phone-in-column": "clear identifier '13800138000' leaked: column 't' has 1 valu...",
-}
+XFAIL: dict[str, str] = {}
 
 UTC = dt.timezone.utc
 NAIVE = dt.datetime(2024, 12, 31)

@@ -22,12 +22,7 @@ from clientmodel.errors import DataError, RuleError
 
 from .conftest import EMAIL, PHONE, assert_private, bad, check_bad, keep, marked, unknown_ids
 
-XFAIL: dict[str, str] = {
-    # By design: docs/profiles.md and apply's docstring deduplicate exact replays by event_id
-    # (only two *different* events with one id are refused); test_replaying_events_is_idempotent
-    # relies on it.
-    "apply-duplicate-event-ids": "accepted: an exact replay is deduplicated (documented)",
-}
+XFAIL: dict[str, str] = {}
 
 UTC = dt.timezone.utc
 T = dt.datetime(2024, 6, 1, 10, tzinfo=UTC)
@@ -347,7 +342,8 @@ CASES = [
     bad("apply-rules-list", lambda: cp.apply(PROFILE, [EVENT], as_of=T, rules=["fan"]), "rules"),
     bad(
         "apply-duplicate-event-ids",
-        lambda: cp.apply(PROFILE, [EVENT, EVENT], as_of=T),
+        # an exact replay is deduplicated (documented); two different events with one id are not
+        lambda: cp.apply(PROFILE, [EVENT, EVENT.model_copy(update={"type": "purchase"})], as_of=T),
         ("event_id", "e1"),
     ),
     bad("interest_at-naive", lambda: cp.interest_at(PROFILE, NAIVE), "as_of"),
