@@ -168,3 +168,19 @@ def test_offset_strings_come_back_aware_in_that_offset(kind):
     back = read_table(table.result({"t": stamps.values}, tz=stamps.tz)).timestamps("t")
     assert str(back.values[0]) == "2024-01-01T23:30:00.000000"  # the same wall clock, aware
     assert back.tz in {"UTC+08:00", "Etc/GMT-8", "+08:00"}  # each engine's name for it
+
+
+def test_one_named_zone_keeps_its_wall_clock_across_a_dst_change():
+    # Found by the history property test: pandas timestamps in America/New_York around the
+    # 2024-03-10 DST change were read in UTC, moving 23:30 on the 9th to the 10th.
+    import pandas as pd
+
+    stamps = pd.to_datetime(["2024-03-09 23:30", "2024-03-10 23:30"]).tz_localize(
+        "America/New_York"
+    )
+    got = read_table(pd.DataFrame({"t": stamps})).timestamps("t")
+    assert got.tz == "America/New_York"
+    assert got.values.astype(str).tolist() == [
+        "2024-03-09T23:30:00.000000",
+        "2024-03-10T23:30:00.000000",
+    ]

@@ -457,9 +457,15 @@ def _sequence_timestamps(column: str, arr: NDArray[Any], tz: str | None) -> Time
         )
     zone = timezone(tz) if tz is not None else None
     offsets = {v.utcoffset() for v in datetimes if v.tzinfo is not None}
+    zones = {v.tzinfo for v in datetimes}
+    # One named zone shared by every value keeps its wall clock even across a DST change
+    # (reading it in UTC would move late-evening times to the next calendar day).
+    named = _zone_name(datetimes[0].tzinfo) if len(zones) == 1 else None
     if zone is not None:
         ref_name: str = cast(str, tz)
-    elif len(offsets) == 1 and len({v.tzinfo for v in datetimes}) == 1:
+    elif named is not None:
+        ref_name, zone = named, timezone(named)
+    elif len(offsets) == 1 and len(zones) == 1:
         ref_name = str(datetimes[0].tzinfo)
         zone = datetimes[0].tzinfo
     else:
@@ -473,6 +479,12 @@ def _sequence_timestamps(column: str, arr: NDArray[Any], tz: str | None) -> Time
             v = v.replace(tzinfo=zone)
         wall.append(v.astimezone(zone).replace(tzinfo=None))
     return Timestamps(np.array(wall, dtype="datetime64[us]"), ref_name)
+
+
+def _zone_name(tzinfo: dt.tzinfo | None) -> str | None:
+    """The IANA name of a zone object (zoneinfo's ``key``, pytz's ``zone``), if it has one."""
+    name = getattr(tzinfo, "key", None) or getattr(tzinfo, "zone", None)
+    return name if isinstance(name, str) and name not in ("UTC", "Z") else None
 
 
 def read_table(data: Any, *, name: str = "table") -> Table:
