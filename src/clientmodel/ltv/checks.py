@@ -102,7 +102,14 @@ def predictions(model: ParametricModel, summary: Any) -> dict[str, Any]:
 
 
 def check_json_round_trip(model: ParametricModel) -> None:
-    """``from_dict(json(to_dict()))`` rebuilds an equal model, fit report included."""
+    """``from_dict(json(to_dict()))`` rebuilds an equal model, fit report included.
+
+    Examples
+    --------
+    >>> from clientmodel.ltv import BGNBD
+    >>> model = BGNBD(**BGNBD.EXAMPLE)
+    >>> check_json_round_trip(model)
+    """
     text = json.dumps(model.to_dict())
     again = type(model).from_dict(json.loads(text))
     assert again == model, f"{type(model).__name__}: JSON round-trip changed the parameters"
@@ -110,7 +117,14 @@ def check_json_round_trip(model: ParametricModel) -> None:
 
 
 def check_record_equals_table(model: ParametricModel, table: Table, rows: int = 8) -> None:
-    """A customer scored as a record gets the value of their row in the table."""
+    """A customer scored as a record gets the value of their row in the table.
+
+    Examples
+    --------
+    >>> from clientmodel.ltv import BGNBD
+    >>> model = BGNBD(**BGNBD.EXAMPLE)
+    >>> check_record_equals_table(model, sample(model, 200, seed=1))
+    """
     whole = predictions(model, table)
     for i in range(min(rows, len(next(iter(table.values()))))):
         record = {k: v[i].item() for k, v in table.items()}
@@ -121,7 +135,14 @@ def check_record_equals_table(model: ParametricModel, table: Table, rows: int = 
 
 
 def check_subset_invariance(model: ParametricModel, table: Table, *, seed: int = 0) -> None:
-    """Scoring a shuffled subset gives each row what it gets in the whole table."""
+    """Scoring a shuffled subset gives each row what it gets in the whole table.
+
+    Examples
+    --------
+    >>> from clientmodel.ltv import BGNBD
+    >>> model = BGNBD(**BGNBD.EXAMPLE)
+    >>> check_subset_invariance(model, sample(model, 200, seed=1))
+    """
     n = len(next(iter(table.values())))
     pick = np.random.default_rng(seed).permutation(n)[: max(1, n // 3)]
     whole = predictions(model, table)
@@ -133,7 +154,14 @@ def check_subset_invariance(model: ParametricModel, table: Table, *, seed: int =
 
 
 def check_finite(model: ParametricModel, table: Table) -> None:
-    """Every prediction is finite; probabilities lie in [0, 1]."""
+    """Every prediction is finite; probabilities lie in [0, 1].
+
+    Examples
+    --------
+    >>> from clientmodel.ltv import BGNBD
+    >>> model = BGNBD(**BGNBD.EXAMPLE)
+    >>> check_finite(model, sample(model, 200, seed=1))
+    """
     for name, values in predictions(model, table).items():
         arr = np.asarray(values, dtype=np.float64)
         assert np.all(np.isfinite(arr)), f"{name} is not finite for some valid rows"
@@ -142,7 +170,14 @@ def check_finite(model: ParametricModel, table: Table) -> None:
 
 
 def check_monotone(model: ParametricModel, table: Table) -> None:
-    """Predictions move the way the model's theory says they do."""
+    """Predictions move the way the model's theory says they do.
+
+    Examples
+    --------
+    >>> from clientmodel.ltv import BGNBD
+    >>> model = BGNBD(**BGNBD.EXAMPLE)
+    >>> check_monotone(model, sample(model, 200, seed=1))
+    """
     tol = 1e-12
     if isinstance(model, TransactionModel):
         t = type(model).EXAMPLE_PERIOD
@@ -166,7 +201,14 @@ def check_monotone(model: ParametricModel, table: Table) -> None:
 
 
 def check_weights_equal_expanded_rows(cls: type[ParametricModel], table: Table) -> None:
-    """Fitting distinct rows with weights equals fitting every row."""
+    """Fitting distinct rows with weights equals fitting every row.
+
+    Examples
+    --------
+    >>> from clientmodel.ltv import ShiftedBetaGeometric
+    >>> model = ShiftedBetaGeometric(**ShiftedBetaGeometric.EXAMPLE)
+    >>> check_weights_equal_expanded_rows(type(model), sample(model, 300, seed=1))
+    """
     if issubclass(cls, RetentionModel):
         return  # its fit reads cohort counts, which are weights already
     names = [k for k in cls.SUMMARY if k in table]  # type: ignore[attr-defined]
@@ -184,7 +226,14 @@ def check_weights_equal_expanded_rows(cls: type[ParametricModel], table: Table) 
 
 
 def check_recovery(model: ParametricModel, table: Table, cohort_size: int = 5000) -> None:
-    """Fitting data simulated from the model finds at least its likelihood and its predictions."""
+    """Fitting data simulated from the model finds at least its likelihood and its predictions.
+
+    Examples
+    --------
+    >>> from clientmodel.ltv import ShiftedBetaGeometric
+    >>> model = ShiftedBetaGeometric(**ShiftedBetaGeometric.EXAMPLE)
+    >>> check_recovery(model, sample(model, 500, seed=1))
+    """
     cls = type(model)
     if isinstance(model, RetentionModel):
         cohort = model.simulate_cohort(cohort_size, 8, seed=1)
