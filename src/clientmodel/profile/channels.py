@@ -411,10 +411,14 @@ def render_welcome(
     'Hi there, I am Ann from Spring fair!'
     """
     check_instance(code, ChannelCode, "code")
-    values = {"customer_name": customer_name, "staff_name": staff_name, "missing": missing}
-    for key, value in values.items():
-        if value is not None:
-            check_text(value, key, allow_blank=True)
+    _name(customer_name, "customer_name")
+    _name(staff_name, "staff_name")
+    if not isinstance(missing, str):
+        raise ArgumentError(
+            f"missing must be text (what an empty placeholder becomes), got "
+            f"{type(missing).__name__}",
+            field="missing",
+        )
     if code.welcome is None:
         return None
     parts = parse_template(code.welcome)
@@ -562,8 +566,7 @@ def join_via_code(
             field="channel_code",
         )
     names = dict(_text_mapping(staff_names, "staff_names") if staff_names is not None else {})
-    if customer_name is not None:
-        check_text(customer_name, "customer_name", allow_blank=True)
+    _name(customer_name, "customer_name")
     candidates = [m.staff_id for m in code.staff] + list(code.spare_staff)
     existing = [s for s in profile.owners if s in candidates]
     staff_id: str | None
@@ -611,6 +614,15 @@ def join_via_code(
     )
 
 
+def _name(value: Any, field: str) -> None:
+    """A person's name is text or None; the error never echoes it (names are personal data)."""
+    if value is not None and not isinstance(value, str):
+        raise ArgumentError(
+            f"{field} must be text (or None), got a value of type {type(value).__name__}",
+            field=field,
+        )
+
+
 def _text_mapping(value: Any, field: str) -> dict[str, str]:
     """A mapping of text to text (e.g. staff display names), or an ArgumentError."""
     if not isinstance(value, Mapping):
@@ -621,7 +633,8 @@ def _text_mapping(value: Any, field: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for key, text in value.items():
         check_text(key, f"{field} key")
-        out[key] = check_text(text, f"{field}[{key!r}]", allow_blank=True)
+        _name(text, f"{field}[{key!r}]")
+        out[key] = text
     return out
 
 

@@ -700,7 +700,7 @@ class ChannelCode(FrozenRecord):
 
     def __init__(self, /, **data: Any) -> None:
         # A bad welcome template is the caller's argument error (pydantic would wrap it).
-        if isinstance(data.get("welcome"), str):
+        if data.get("welcome") is not None:
             parse_template(data["welcome"], field="welcome")
         super().__init__(**data)
 
