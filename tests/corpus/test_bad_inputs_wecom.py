@@ -119,6 +119,11 @@ CASES = [
         ),
         "customer_name",
     ),
+    bad(
+        "sources_table-by-typo",
+        lambda: cp.sources_table([cp.Profile(profile_id="p")], by="sate"),
+        ["by", "state"],
+    ),
     # --- group chats
     bad("members_at-naive", lambda: cp.members_at([GROUP], [JOIN], NAIVE), "at"),
     bad("members_at-groups-dict", lambda: cp.members_at(GROUP, [JOIN], T), "groups"),

@@ -29,6 +29,7 @@ from clientmodel.profile import (
     join_via_code,
     on_duty,
     render_welcome,
+    sources_table,
 )
 from clientmodel.profile._welcome import VALUE_MAX_CHARS, WELCOME_MAX_BYTES
 
@@ -409,6 +410,9 @@ def test_state_parameter_is_at_most_30_characters_and_travels_with_the_touch():
     assert p.first_touch.state == "mall-b2-poster"
     back = Profile.model_validate_json(p.model_dump_json())
     assert back == p
+    by_state = sources_table([p, Profile(profile_id="q")], by="state")
+    assert by_state["source"].tolist() == ["mall-b2-poster", "organic"]
+    assert sources_table([p])["source"].tolist() == ["c"]
 
 
 def test_codes_with_every_new_field_round_trip_through_json():

@@ -645,11 +645,14 @@ def sources_table(
     default: str = "organic",
     customer: str = "customer_id",
     source: str = "source",
+    by: Literal["source", "state"] = "source",
 ) -> dict[str, Any]:
     """One row per profile with its attribution source, for ``segments.acquisition_value``.
 
-    The source is the touch's channel code, else its campaign, else its channel; profiles
-    without a touch get ``default``.
+    With ``by="source"`` the label is the touch's channel code, else its campaign, else its
+    channel; with ``by="state"`` it is the WeCom ``state`` parameter the touch carries (one code
+    printed on several posters, each with its own state, tells the posters apart). Profiles
+    without a touch (or, by state, without a state) get ``default``.
 
     Examples
     --------
@@ -657,10 +660,12 @@ def sources_table(
     {'customer_id': array(['p1'], dtype=object), 'source': array(['organic'], dtype=object)}
     """
     check_choice(touch, "touch", ("first", "last"))
+    check_choice(by, "by", ("source", "state"))
     ids: list[str] = []
     labels: list[str] = []
     for p in profiles:
         t = p.first_touch if touch == "first" else p.last_touch
         ids.append(p.profile_id)
-        labels.append(default if t is None else t.source)
+        label = None if t is None else (t.source if by == "source" else t.state)
+        labels.append(default if label is None else label)
     return {customer: np.array(ids, dtype=object), source: np.array(labels, dtype=object)}
