@@ -209,6 +209,50 @@ CASES = [
         rows=[1],
     ),
     bad(
+        "group_activity_table-unknown-group",
+        lambda: cp.group_activity_table([GROUP], events_table(group_id=["g1", "g9"]), PERIODS),
+        "group_id",
+        rows=[1],
+    ),
+    bad(
+        "group_activity_table-leave-first",
+        lambda: cp.group_activity_table([GROUP], events_table(kind=["leave", "join"]), PERIODS),
+        "kind",
+        rows=[0],
+    ),
+    bad(
+        "group_activity_table-join-twice",
+        lambda: cp.group_activity_table([GROUP], events_table(kind=["join", "join"]), PERIODS),
+        "kind",
+        rows=[1],
+    ),
+    bad(
+        "group_activity_table-same-instant",
+        lambda: cp.group_activity_table([GROUP], events_table(at=[T.isoformat()] * 2), PERIODS),
+        "at",
+        rows=[0, 1],
+    ),
+    bad(
+        "group_activity_table-before-created",
+        lambda: cp.group_activity_table(
+            [GROUP],
+            events_table(at=[(T - dt.timedelta(days=1)).isoformat(), T.isoformat()]),
+            PERIODS,
+        ),
+        "at",
+        rows=[0],
+    ),
+    bad(
+        "group_activity_table-over-limit",
+        lambda: cp.group_activity_table(
+            [GROUP.model_copy(update={"max_members": 1})],
+            events_table(member_id=["c1", "c2"], kind=["join", "join"]),
+            PERIODS,
+        ),
+        "max_members",
+        rows=[1],
+    ),
+    bad(
         "member_group_tags-events-str",
         lambda: cp.member_group_tags([GROUP], "c1 joined", T),
         "events",

@@ -107,6 +107,12 @@ def test_inconsistent_events_are_refused_with_their_row(events, match, field):
         members_at([CLUB], events, T0 + DAY)
     assert info.value.field == field
     assert info.value.rows
+    # the table face refuses the same events, naming the same field (its own column names)
+    table = _frame(events, "dict")
+    with pytest.raises(DataError) as info:
+        group_activity_table([CLUB], table, [T0 - 2 * DAY, T0 + DAY])
+    assert info.value.field == field
+    assert info.value.rows
 
 
 def test_member_limit_defaults_to_wecoms_500_and_is_configurable():

@@ -9,7 +9,9 @@ and go through :class:`GroupEvent` records (``join`` / ``leave`` at a time). Fro
   members at the end, with the **churn rate** ``leavers / members at start`` (``None`` for a
   group empty at the start). ``members_end = members_start + joins - leaves`` always holds;
 * :func:`group_activity_table` -- the same over an event table (pandas, polars, pyarrow, or a
-  mapping of columns); it gives exactly the record face's numbers (property-tested);
+  mapping of columns), vectorised with numpy (sorts, cumulative sums, ``searchsorted``); it is
+  written independently of the record face's replay and gives exactly its numbers
+  (property-tested);
 * :func:`member_group_tags` -- the group tags that apply to each member as of a time (the union
   of the tags of the groups they are in).
 
@@ -499,42 +501,189 @@ def group_activity_table(
     chats = _groups(groups)
     tbl = read_table(events, name="events")
     tbl.require(group, member, kind, time)
-    gids = [str(v) for v in tbl.ids(group).tolist()]
-    mids = [str(v) for v in tbl.ids(member).tolist()]
-    kinds_raw = tbl.ids(kind)
-    bad = np.array([k not in ("join", "leave") for k in kinds_raw.tolist()], dtype=bool)
+    g_codes, g_found, m_codes, is_join, t = _columns(tbl, group, member, kind, time, tz)
+    names = sorted(chats)
+    position = {gid: i for i, gid in enumerate(names)}
+    found = [str(v) for v in g_found.tolist()]
+    lookup = np.array([position.get(v, -1) for v in found], dtype=np.int64)
+    g = lookup[g_codes] if len(g_codes) else np.zeros(0, dtype=np.int64)
+    if (g < 0).any():
+        rows = np.flatnonzero(g < 0)
+        raise DataError(
+            f"column {group!r} names groups not among the groups given: "
+            f"{describe_rows(rows, [found[c] for c in g_codes[rows]])}; pass every group",
+            field=group,
+            rows=_first(rows),
+        )
+    created = np.array([_micros(chats[n].created_at) for n in names], dtype=np.int64)
+    early = t < created[g]
+    if early.any():
+        rows = np.flatnonzero(early)
+        raise DataError(
+            "events before their group was created at "
+            f"{describe_rows(rows, [str(r) for r in rows])}",
+            field=time,
+            rows=_first(rows),
+        )
+    n_rows = len(t)
+    # each (group, member) alternates join, leave, join ... in time order, one event per instant
+    order = np.lexsort((t, m_codes, g))
+    gs, ms, ts, js = g[order], m_codes[order], t[order], is_join[order]
+    run_start = np.ones(n_rows, dtype=bool)
+    run_start[1:] = (gs[1:] != gs[:-1]) | (ms[1:] != ms[:-1])
+    starts = np.flatnonzero(run_start)
+    run_id = np.cumsum(run_start) - 1
+    k = np.arange(n_rows) - starts[run_id] if n_rows else np.zeros(0, dtype=np.int64)
+    same = ~run_start & (np.roll(ts, 1) == ts)
+    if same.any():
+        at = np.flatnonzero(same)
+        rows = np.unique(np.concatenate((order[at - 1], order[at])))
+        raise DataError(
+            f"a member has two events in one group at the same instant at rows "
+            f"{', '.join(map(str, rows[:5].tolist()))}; give each member at most one event "
+            "per instant",
+            field=time,
+            rows=_first(rows),
+        )
+    # the first event out of turn in each (group, member) run is the cause; later ones follow
+    wrong = np.flatnonzero(js != (k % 2 == 0))
+    if len(wrong):
+        _, firsts = np.unique(run_id[wrong], return_index=True)
+        rows = np.sort(order[wrong[firsts]])
+        what = (
+            "joins a group while already a member; record a leave in between"
+            if is_join[rows[0]]
+            else "leaves a group without being a member; record the join first"
+        )
+        raise DataError(
+            f"a member {what} (rows {', '.join(map(str, rows[:5].tolist()))})",
+            field=kind,
+            rows=_first(rows),
+        )
+    # group sizes in (time, member) order, as the record face replays them
+    by_time = np.lexsort((m_codes, t, g))
+    delta = np.where(is_join, 1, -1)[by_time]
+    size = np.cumsum(delta)
+    g_sorted = g[by_time]
+    first_of_group = np.ones(n_rows, dtype=bool)
+    first_of_group[1:] = g_sorted[1:] != g_sorted[:-1]
+    base = np.repeat(
+        np.concatenate(([0], size))[np.flatnonzero(first_of_group)],
+        np.diff(np.append(np.flatnonzero(first_of_group), n_rows)),
+    )
+    size = size - base
+    limits = np.array([chats[n].max_members for n in names], dtype=np.int64)
+    over = size > limits[g_sorted]
+    if over.any():
+        first = int(np.flatnonzero(over)[0])
+        row, gid = int(by_time[first]), names[int(g_sorted[first])]
+        raise DataError(
+            f"group {gid!r} would have {int(size[first])} members after row {row}; "
+            f"max_members is {int(limits[g_sorted[first]])} (WeCom caps a customer group at "
+            "500): raise max_members or check the events",
+            field="max_members",
+            rows=(row,),
+        )
+    # counts per group and period: an event at t belongs to the members as of every boundary
+    # b >= t, and to period k = (b_k, b_k+1] when exactly k + 1 boundaries lie before it
+    b_us = np.array([_micros(b) for b in bounds], dtype=np.int64)
+    n_g, n_b = len(names), len(b_us)
+    idx = np.searchsorted(b_us, t, side="left")
+    members = np.zeros((n_g, n_b + 1), dtype=np.int64)
+    np.add.at(members, (g, idx), np.where(is_join, 1, -1))
+    members = np.cumsum(members, axis=1)[:, :n_b]
+    inside = (idx >= 1) & (idx < n_b)
+    joins = np.zeros((n_g, n_b + 1), dtype=np.int64)
+    leaves = np.zeros((n_g, n_b + 1), dtype=np.int64)
+    np.add.at(joins, (g[inside & is_join], idx[inside & is_join]), 1)
+    np.add.at(leaves, (g[inside & ~is_join], idx[inside & ~is_join]), 1)
+    # a leave's join is the event before it in its (group, member) run; the member was in at
+    # the period's start when that join came at or before it
+    prev_t = np.roll(ts, 1)
+    leave_s = ~js
+    idx_s = np.searchsorted(b_us, ts, side="left")
+    was_in = leave_s & (np.searchsorted(b_us, prev_t, side="left") < idx_s)
+    counted = was_in & (idx_s >= 1) & (idx_s < n_b)
+    leavers = np.zeros((n_g, n_b + 1), dtype=np.int64)
+    np.add.at(leavers, (gs[counted], idx_s[counted]), 1)
+    m0 = members[:, :-1].reshape(-1)
+    columns: dict[str, Any] = {
+        "group_id": np.repeat(np.array(names, dtype=object), n_b - 1),
+        "start": np.tile(b_us[:-1], n_g).astype("datetime64[us]"),
+        "end": np.tile(b_us[1:], n_g).astype("datetime64[us]"),
+        "members_start": m0,
+        "joins": joins[:, 1:n_b].reshape(-1),
+        "leaves": leaves[:, 1:n_b].reshape(-1),
+        "leavers": leavers[:, 1:n_b].reshape(-1),
+        "members_end": members[:, 1:].reshape(-1),
+    }
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(m0 > 0, columns["leavers"] / np.maximum(m0, 1), np.nan)
+    columns["churn_rate"] = rate.astype(np.float64)
+    return tbl.result(columns, tz="UTC")
+
+
+def _columns(
+    tbl: Any, group: str, member: str, kind: str, time: str, tz: str | None
+) -> tuple[Any, Any, Any, Any, Any]:
+    """Group codes and their ids, member codes, join flags and UTC microseconds."""
+    empty = np.zeros(0, dtype=np.int64)
+    if tbl.n_rows == 0:
+        return empty, np.zeros(0, dtype=object), empty, np.zeros(0, dtype=bool), empty
+    g_codes, g_found = tbl.factorize(group)
+    m_codes, _ = tbl.factorize(member)
+    kinds = tbl.ids(kind).astype(object)
+    is_join = kinds == "join"
+    bad = ~(is_join | (kinds == "leave"))
     if bad.any():
         rows = np.flatnonzero(bad)
         raise DataError(
-            f"column {kind!r} holds {describe_rows(rows, kinds_raw[rows].tolist())}; "
+            f"column {kind!r} holds {describe_rows(rows, kinds[rows].tolist())}; "
             "accepted: 'join', 'leave'",
             field=kind,
-            rows=tuple(int(r) for r in rows[:5]),
+            rows=_first(rows),
         )
     stamps = tbl.timestamps(time, tz=tz)
-    if stamps.tz is None and tbl.n_rows:
+    if stamps.tz is None:
         raise DataError(
             f"column {time!r} holds calendar dates; group events need timestamps",
             field=time,
         )
-    zone_info = zone(stamps.tz or "UTC")
-    ats = [v.replace(tzinfo=zone_info) for v in stamps.values.astype("datetime64[us]").tolist()]
-    rows_in = [
-        (g, m, str(k), at, i)
-        for i, (g, m, k, at) in enumerate(zip(gids, mids, kinds_raw.tolist(), ats, strict=True))
-    ]
-    result = _activity(chats, _replay(chats, rows_in), bounds)
-    utc_bounds = [np.datetime64(b.astimezone(dt.timezone.utc).replace(tzinfo=None), "us")
-                  for b in bounds]  # fmt: skip
-    index = {b: i for i, b in enumerate(bounds)}
-    columns: dict[str, Any] = {
-        "group_id": np.array([a.group_id for a in result], dtype=object),
-        "start": np.array([utc_bounds[index[a.start]] for a in result], dtype="datetime64[us]"),
-        "end": np.array([utc_bounds[index[a.end]] for a in result], dtype="datetime64[us]"),
-    }
-    for name in ("members_start", "joins", "leaves", "leavers", "members_end"):
-        columns[name] = np.array([getattr(a, name) for a in result], dtype=np.int64)
-    columns["churn_rate"] = np.array(
-        [np.nan if a.churn_rate is None else a.churn_rate for a in result], dtype=np.float64
+    t = _utc_micros(stamps.values.astype("datetime64[us]").astype(np.int64), stamps.tz)
+    return g_codes, g_found, m_codes, np.asarray(is_join, dtype=bool), t
+
+
+def _first(rows: Any) -> tuple[int, ...]:
+    return tuple(int(r) for r in np.asarray(rows)[:5])
+
+
+def _micros(t: dt.datetime) -> int:
+    return (t - _EPOCH) // dt.timedelta(microseconds=1)
+
+
+def _utc_micros(wall_us: Any, tz_name: str) -> Any:
+    """Wall-clock microseconds in ``tz_name`` as UTC microseconds (one offset per minute)."""
+    info = zone(tz_name)
+    fixed = info.utcoffset(None)
+    if fixed is not None:
+        return wall_us - fixed // dt.timedelta(microseconds=1)
+    if len(wall_us) == 0:
+        return wall_us
+    minutes, inverse = np.unique(wall_us // 60_000_000, return_inverse=True)
+    offsets = np.array(
+        [
+            _offset_us((_NAIVE_EPOCH + dt.timedelta(minutes=int(m))).replace(tzinfo=info))
+            for m in minutes.tolist()
+        ],
+        dtype=np.int64,
     )
-    return tbl.result(columns, tz="UTC")
+    return wall_us - offsets[inverse.reshape(-1)]
+
+
+def _offset_us(moment: dt.datetime) -> int:
+    offset = moment.utcoffset()
+    return 0 if offset is None else offset // dt.timedelta(microseconds=1)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_NAIVE_EPOCH = dt.datetime(1970, 1, 1)
