@@ -128,6 +128,12 @@ def test_member_limit_defaults_to_wecoms_500_and_is_configurable():
     # a leave makes room
     swap = [*full[:2], ev("m0", "leave", T0 + DAY), ev("m2", "join", T0 + DAY)]
     assert members_at([small], swap, T0 + DAY) == {"club": ("m1", "m2")}
+    # the table face: three members ever, never more than two at once
+    out = group_activity_table([small], _frame(swap, "dict"), [T0, T0 + DAY])
+    assert out["members_end"].tolist() == [2]
+    with pytest.raises(DataError, match="max_members is 2") as info:
+        group_activity_table([small], _frame(full[:3], "dict"), [T0, T0 + DAY])
+    assert info.value.rows == (2,)
 
 
 def test_periods_must_increase():

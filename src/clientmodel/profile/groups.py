@@ -527,7 +527,7 @@ def group_activity_table(
         )
     n_rows = len(t)
     # each (group, member) alternates join, leave, join ... in time order, one event per instant
-    order = np.lexsort((t, m_codes, g))
+    order = _sort_by(t, g * (int(m_codes.max(initial=0)) + 1) + m_codes)
     gs, ms, ts, js = g[order], m_codes[order], t[order], is_join[order]
     run_start = np.ones(n_rows, dtype=bool)
     run_start[1:] = (gs[1:] != gs[:-1]) | (ms[1:] != ms[:-1])
@@ -560,43 +560,27 @@ def group_activity_table(
             field=kind,
             rows=_first(rows),
         )
-    # group sizes in (time, member) order, as the record face replays them
-    by_time = np.lexsort((m_codes, t, g))
-    delta = np.where(is_join, 1, -1)[by_time]
-    size = np.cumsum(delta)
-    g_sorted = g[by_time]
-    first_of_group = np.ones(n_rows, dtype=bool)
-    first_of_group[1:] = g_sorted[1:] != g_sorted[:-1]
-    base = np.repeat(
-        np.concatenate(([0], size))[np.flatnonzero(first_of_group)],
-        np.diff(np.append(np.flatnonzero(first_of_group), n_rows)),
-    )
-    size = size - base
+    # a group can only outgrow its limit if more distinct members ever joined it than it allows
     limits = np.array([chats[n].max_members for n in names], dtype=np.int64)
-    over = size > limits[g_sorted]
-    if over.any():
-        first = int(np.flatnonzero(over)[0])
-        row, gid = int(by_time[first]), names[int(g_sorted[first])]
-        raise DataError(
-            f"group {gid!r} would have {int(size[first])} members after row {row}; "
-            f"max_members is {int(limits[g_sorted[first]])} (WeCom caps a customer group at "
-            "500): raise max_members or check the events",
-            field="max_members",
-            rows=(row,),
-        )
+    ever = np.bincount(gs[run_start], minlength=len(names))
+    if (ever > limits).any():
+        _check_sizes(names, limits, g, m_codes, t, is_join)
     # counts per group and period: an event at t belongs to the members as of every boundary
     # b >= t, and to period k = (b_k, b_k+1] when exactly k + 1 boundaries lie before it
     b_us = np.array([_micros(b) for b in bounds], dtype=np.int64)
     n_g, n_b = len(names), len(b_us)
     idx = np.searchsorted(b_us, t, side="left")
-    members = np.zeros((n_g, n_b + 1), dtype=np.int64)
-    np.add.at(members, (g, idx), np.where(is_join, 1, -1))
+    cells = n_g * (n_b + 1)
+
+    def tally(gg: Any, ii: Any, weights: Any = None) -> Any:
+        flat = np.bincount(gg * (n_b + 1) + ii, weights=weights, minlength=cells)
+        return np.rint(flat).astype(np.int64).reshape(n_g, n_b + 1)
+
+    members = tally(g, idx, np.where(is_join, 1.0, -1.0))
     members = np.cumsum(members, axis=1)[:, :n_b]
     inside = (idx >= 1) & (idx < n_b)
-    joins = np.zeros((n_g, n_b + 1), dtype=np.int64)
-    leaves = np.zeros((n_g, n_b + 1), dtype=np.int64)
-    np.add.at(joins, (g[inside & is_join], idx[inside & is_join]), 1)
-    np.add.at(leaves, (g[inside & ~is_join], idx[inside & ~is_join]), 1)
+    joins = tally(g[inside & is_join], idx[inside & is_join])
+    leaves = tally(g[inside & ~is_join], idx[inside & ~is_join])
     # a leave's join is the event before it in its (group, member) run; the member was in at
     # the period's start when that join came at or before it
     prev_t = np.roll(ts, 1)
@@ -604,8 +588,7 @@ def group_activity_table(
     idx_s = np.searchsorted(b_us, ts, side="left")
     was_in = leave_s & (np.searchsorted(b_us, prev_t, side="left") < idx_s)
     counted = was_in & (idx_s >= 1) & (idx_s < n_b)
-    leavers = np.zeros((n_g, n_b + 1), dtype=np.int64)
-    np.add.at(leavers, (gs[counted], idx_s[counted]), 1)
+    leavers = tally(gs[counted], idx_s[counted])
     m0 = members[:, :-1].reshape(-1)
     columns: dict[str, Any] = {
         "group_id": np.repeat(np.array(names, dtype=object), n_b - 1),
@@ -651,6 +634,37 @@ def _columns(
         )
     t = _utc_micros(stamps.values.astype("datetime64[us]").astype(np.int64), stamps.tz)
     return g_codes, g_found, m_codes, np.asarray(is_join, dtype=bool), t
+
+
+def _sort_by(minor: Any, major: Any) -> Any:
+    """Row order by ``major`` then ``minor`` (two stable sorts: faster than ``lexsort``)."""
+    order = np.argsort(minor, kind="stable")
+    return order[np.argsort(major[order], kind="stable")]
+
+
+def _check_sizes(names: list[str], limits: Any, g: Any, m_codes: Any, t: Any, is_join: Any) -> None:
+    """Group sizes in (time, member) order, as the record face replays them, within limits."""
+    n_rows = len(g)
+    by_time = _sort_by(m_codes, t)
+    by_time = by_time[np.argsort(g[by_time], kind="stable")]
+    size = np.cumsum(np.where(is_join, 1, -1)[by_time])
+    g_sorted = g[by_time]
+    first_of_group = np.ones(n_rows, dtype=bool)
+    first_of_group[1:] = g_sorted[1:] != g_sorted[:-1]
+    starts = np.flatnonzero(first_of_group)
+    base = np.repeat(np.concatenate(([0], size))[starts], np.diff(np.append(starts, n_rows)))
+    size = size - base
+    over = size > limits[g_sorted]
+    if over.any():
+        first = int(np.flatnonzero(over)[0])
+        row, gid = int(by_time[first]), names[int(g_sorted[first])]
+        raise DataError(
+            f"group {gid!r} would have {int(size[first])} members after row {row}; "
+            f"max_members is {int(limits[g_sorted[first]])} (WeCom caps a customer group at "
+            "500): raise max_members or check the events",
+            field="max_members",
+            rows=(row,),
+        )
 
 
 def _first(rows: Any) -> tuple[int, ...]:
