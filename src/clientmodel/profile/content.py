@@ -52,7 +52,8 @@ from clientmodel._validation import (
     validate_records,
 )
 from clientmodel.errors import ArgumentError, DataError, describe_rows
-from clientmodel.profile._common import FrozenDict, FrozenRecord, aware, check_instance, decay, zone
+from clientmodel.profile._common import FrozenDict, FrozenRecord, aware, check_instance, decay
+from clientmodel.profile._instants import micros, sorted_codes, utc_micros
 from clientmodel.profile.models import Profile, TagCatalog
 from clientmodel.profile.tags import TagChange, add_tag
 from clientmodel.tables import read_table
@@ -221,17 +222,27 @@ class ContentEngagement:
 # ----------------------------------------------------------------------------- the kernel
 @attrs.frozen
 class _Columns:
-    """Engagement events as columns: text ids, action codes, seconds, UTC microseconds."""
+    """Engagement events as columns: profile and content codes into their ids sorted as text,
+    action codes, seconds and UTC microseconds."""
 
-    profile: NDArray[Any]
-    content: NDArray[Any]
+    profile: NDArray[np.int64]
+    profile_ids: NDArray[Any]
+    content: NDArray[np.int64]
+    content_ids: NDArray[Any]
     action: NDArray[np.int64]
     seconds: NDArray[np.float64]
     micros: NDArray[np.int64]
 
 
-def _micros(t: dt.datetime) -> int:
-    return (t - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)) // dt.timedelta(microseconds=1)
+@attrs.frozen
+class _Pairs:
+    """One row per (profile, content) engaged, sorted by profile then content (as text)."""
+
+    profile: NDArray[Any]
+    content: NDArray[Any]
+    events: NDArray[np.int64]
+    score: NDArray[np.float64]
+    tagged: NDArray[np.bool_]
 
 
 def _items(items: Any) -> dict[str, ContentItem]:
@@ -250,18 +261,19 @@ def _items(items: Any) -> dict[str, ContentItem]:
 
 def _kernel(
     cols: _Columns, items: dict[str, ContentItem], as_of: dt.datetime, cfg: ContentConfig
-) -> list[tuple[str, str, int, float, bool]]:
-    """Rows (profile, content, events, score, tagged), sorted by profile then content."""
-    known = np.array([c in items for c in cols.content.tolist()], dtype=bool)
-    if not known.all():
-        rows = np.flatnonzero(~known)
+) -> _Pairs:
+    """Scores per (profile, content): the one computation of both faces."""
+    unknown = np.array([c not in items for c in cols.content_ids.tolist()], dtype=bool)
+    if len(cols.content) and unknown[cols.content].any():
+        rows = np.flatnonzero(unknown[cols.content])
         raise DataError(
             f"engagements name content not among the items: "
-            f"{describe_rows(rows, cols.content[rows].tolist())}; pass every item engaged with",
+            f"{describe_rows(rows, cols.content_ids[cols.content[rows]].tolist())}; pass every "
+            "item engaged with",
             field="content_id",
             rows=tuple(int(r) for r in rows[:5]),
         )
-    a_us = _micros(as_of)
+    a_us = micros(as_of)
     late = cols.micros > a_us
     if late.any():
         rows = np.flatnonzero(late)
@@ -271,8 +283,6 @@ def _kernel(
             field="at",
             rows=tuple(int(r) for r in rows[:5]),
         )
-    if len(cols.profile) == 0:
-        return []
     # one canonical order, so that sums do not depend on the order events come in
     order = np.lexsort((cols.seconds, cols.action, cols.micros, cols.content, cols.profile))
     prof, cont = cols.profile[order], cols.content[order]
@@ -284,12 +294,14 @@ def _kernel(
     new = np.ones(len(prof), dtype=bool)
     new[1:] = (prof[1:] != prof[:-1]) | (cont[1:] != cont[:-1])
     starts = np.flatnonzero(new)
-    ends = np.append(starts[1:], len(prof))
-    out = []
-    for s, e in zip(starts.tolist(), ends.tolist(), strict=True):
-        score = float(sum(contrib[s:e].tolist()))  # left to right: the same on both faces
-        out.append((str(prof[s]), str(cont[s]), e - s, score, score >= cfg.tag_threshold))
-    return out
+    score = np.add.reduceat(contrib, starts) if len(starts) else np.zeros(0)
+    return _Pairs(
+        profile=cols.profile_ids[prof[starts]],
+        content=cols.content_ids[cont[starts]],
+        events=np.diff(np.append(starts, len(prof))).astype(np.int64),
+        score=np.asarray(score, dtype=np.float64),
+        tagged=np.asarray(score >= cfg.tag_threshold, dtype=bool),
+    )
 
 
 def _config(config: ContentConfig | None) -> ContentConfig:
@@ -342,23 +354,34 @@ def content_engagement(
     cfg = _config(config)
     catalog = _items(items)
     records = validate_records(Engagement, engagements, field="engagements")
+    p_codes, p_ids = _text_codes([e.profile_id for e in records])
+    c_codes, c_ids = _text_codes([e.content_id for e in records])
     cols = _Columns(
-        profile=np.array([e.profile_id for e in records], dtype=object),
-        content=np.array([e.content_id for e in records], dtype=object),
+        profile=p_codes,
+        profile_ids=p_ids,
+        content=c_codes,
+        content_ids=c_ids,
         action=np.array([ACTIONS.index(e.action) for e in records], dtype=np.int64),
         seconds=np.array([e.duration_seconds or 0.0 for e in records], dtype=np.float64),
-        micros=np.array([_micros(e.at) for e in records], dtype=np.int64),
+        micros=np.array([micros(e.at) for e in records], dtype=np.int64),
     )
     return _by_profile(_kernel(cols, catalog, moment, cfg), catalog)
 
 
-def _by_profile(
-    rows: list[tuple[str, str, int, float, bool]], items: dict[str, ContentItem]
-) -> dict[str, ContentEngagement]:
+def _text_codes(ids: list[str]) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    if not ids:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    uniques, inverse = np.unique(np.array(ids, dtype=object), return_inverse=True)
+    return inverse.astype(np.int64).reshape(-1), uniques
+
+
+def _by_profile(pairs: _Pairs, items: dict[str, ContentItem]) -> dict[str, ContentEngagement]:
+    out: dict[str, ContentEngagement] = {}
+    rows = zip(pairs.profile.tolist(), pairs.content.tolist(), pairs.score.tolist(),
+               pairs.tagged.tolist(), strict=True)  # fmt: skip
     grouped: dict[str, list[tuple[str, float, bool]]] = {}
-    for pid, cid, _, score, tagged in rows:
+    for pid, cid, score, tagged in rows:
         grouped.setdefault(pid, []).append((cid, score, tagged))
-    out = {}
     for pid, entries in grouped.items():
         tags = sorted({t for cid, _, tagged in entries if tagged for t in items[cid].tags})
         out[pid] = ContentEngagement(
@@ -462,8 +485,8 @@ def content_engagement_table(
     catalog = _items(items)
     tbl = read_table(engagements, name="engagements")
     tbl.require(profile, content, action, time)
-    pids = np.array([str(v) for v in tbl.ids(profile).tolist()], dtype=object)
-    cids = np.array([str(v) for v in tbl.ids(content).tolist()], dtype=object)
+    p_codes, p_ids = _table_codes(tbl, profile)
+    c_codes, c_ids = _table_codes(tbl, content)
     acts = tbl.ids(action).tolist()
     unknown = np.array([a not in ACTIONS for a in acts], dtype=bool)
     if unknown.any():
@@ -494,19 +517,30 @@ def content_engagement_table(
         raise DataError(
             f"column {time!r} holds calendar dates; engagements need timestamps", field=time
         )
-    info = zone(stamps.tz or "UTC")
-    micros = np.array(
-        [_micros(v.replace(tzinfo=info)) for v in stamps.values.astype("datetime64[us]").tolist()],
-        dtype=np.int64,
+    wall = stamps.values.astype("datetime64[us]").astype(np.int64)
+    cols = _Columns(
+        profile=p_codes,
+        profile_ids=p_ids,
+        content=c_codes,
+        content_ids=c_ids,
+        action=codes,
+        seconds=secs,
+        micros=utc_micros(wall, stamps.tz or "UTC"),
     )
-    cols = _Columns(profile=pids, content=cids, action=codes, seconds=secs, micros=micros)
-    rows_out = _kernel(cols, catalog, moment, cfg)
+    pairs = _kernel(cols, catalog, moment, cfg)
     return tbl.result(
         {
-            "profile_id": np.array([r[0] for r in rows_out], dtype=object),
-            "content_id": np.array([r[1] for r in rows_out], dtype=object),
-            "events": np.array([r[2] for r in rows_out], dtype=np.int64),
-            "score": np.array([r[3] for r in rows_out], dtype=np.float64),
-            "tagged": np.array([r[4] for r in rows_out], dtype=bool),
+            "profile_id": pairs.profile,
+            "content_id": pairs.content,
+            "events": pairs.events,
+            "score": pairs.score,
+            "tagged": pairs.tagged,
         }
     )
+
+
+def _table_codes(tbl: Any, column: str) -> tuple[NDArray[np.int64], NDArray[Any]]:
+    if tbl.n_rows == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=object)
+    codes, uniques = tbl.factorize(column)
+    return sorted_codes(codes, uniques)

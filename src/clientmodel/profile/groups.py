@@ -57,7 +57,9 @@ from clientmodel._validation import (
     validate_records,
 )
 from clientmodel.errors import ArgumentError, DataError, describe_rows
-from clientmodel.profile._common import FrozenRecord, aware, zone
+from clientmodel.profile._common import FrozenRecord, aware
+from clientmodel.profile._instants import micros as _micros
+from clientmodel.profile._instants import utc_micros as _utc_micros
 from clientmodel.tables import read_table
 
 __all__ = [
@@ -669,35 +671,3 @@ def _check_sizes(names: list[str], limits: Any, g: Any, m_codes: Any, t: Any, is
 
 def _first(rows: Any) -> tuple[int, ...]:
     return tuple(int(r) for r in np.asarray(rows)[:5])
-
-
-def _micros(t: dt.datetime) -> int:
-    return (t - _EPOCH) // dt.timedelta(microseconds=1)
-
-
-def _utc_micros(wall_us: Any, tz_name: str) -> Any:
-    """Wall-clock microseconds in ``tz_name`` as UTC microseconds (one offset per minute)."""
-    info = zone(tz_name)
-    fixed = info.utcoffset(None)
-    if fixed is not None:
-        return wall_us - fixed // dt.timedelta(microseconds=1)
-    if len(wall_us) == 0:
-        return wall_us
-    minutes, inverse = np.unique(wall_us // 60_000_000, return_inverse=True)
-    offsets = np.array(
-        [
-            _offset_us((_NAIVE_EPOCH + dt.timedelta(minutes=int(m))).replace(tzinfo=info))
-            for m in minutes.tolist()
-        ],
-        dtype=np.int64,
-    )
-    return wall_us - offsets[inverse.reshape(-1)]
-
-
-def _offset_us(moment: dt.datetime) -> int:
-    offset = moment.utcoffset()
-    return 0 if offset is None else offset // dt.timedelta(microseconds=1)
-
-
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-_NAIVE_EPOCH = dt.datetime(1970, 1, 1)
