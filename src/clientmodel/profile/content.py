@@ -283,14 +283,17 @@ def _kernel(
             field="at",
             rows=tuple(int(r) for r in rows[:5]),
         )
-    # one canonical order, so that sums do not depend on the order events come in
-    order = np.lexsort((cols.seconds, cols.action, cols.micros, cols.content, cols.profile))
-    prof, cont = cols.profile[order], cols.content[order]
-    minutes = np.minimum(cols.seconds[order] / 60.0, cfg.max_minutes)
-    age_days = (a_us - cols.micros[order]) / 1e6 / _SECONDS_PER_DAY
-    contrib = (cfg.action_weights()[cols.action[order]] + cfg.minute_weight * minutes) * decay(
+    minutes = np.minimum(cols.seconds / 60.0, cfg.max_minutes)
+    age_days = (a_us - cols.micros) / 1e6 / _SECONDS_PER_DAY
+    contrib = (cfg.action_weights()[cols.action] + cfg.minute_weight * minutes) * decay(
         age_days, cfg.half_life_days
     )
+    # one canonical order -- by pair, then by contribution -- so that the sums do not depend on
+    # the order events come in (equal contributions may swap places without changing a bit)
+    pair = cols.profile * (int(cols.content.max(initial=0)) + 1) + cols.content
+    order = np.argsort(contrib, kind="stable")
+    order = order[np.argsort(pair[order], kind="stable")]
+    prof, cont, contrib = cols.profile[order], cols.content[order], contrib[order]
     new = np.ones(len(prof), dtype=bool)
     new[1:] = (prof[1:] != prof[:-1]) | (cont[1:] != cont[:-1])
     starts = np.flatnonzero(new)
@@ -487,17 +490,17 @@ def content_engagement_table(
     tbl.require(profile, content, action, time)
     p_codes, p_ids = _table_codes(tbl, profile)
     c_codes, c_ids = _table_codes(tbl, content)
-    acts = tbl.ids(action).tolist()
-    unknown = np.array([a not in ACTIONS for a in acts], dtype=bool)
-    if unknown.any():
-        rows = np.flatnonzero(unknown)
+    a_codes, a_ids = _table_codes(tbl, action)
+    lookup = np.array([ACTIONS.index(a) if a in ACTIONS else -1 for a in a_ids.tolist()])
+    codes = lookup[a_codes].astype(np.int64) if len(a_codes) else a_codes
+    if (codes < 0).any():
+        rows = np.flatnonzero(codes < 0)
         raise DataError(
-            f"column {action!r} holds {describe_rows(rows, [acts[r] for r in rows])}; "
+            f"column {action!r} holds {describe_rows(rows, a_ids[a_codes[rows]].tolist())}; "
             f"accepted: {', '.join(map(repr, ACTIONS))}",
             field=action,
             rows=tuple(int(r) for r in rows[:5]),
         )
-    codes = np.array([ACTIONS.index(a) for a in acts], dtype=np.int64)
     if duration in tbl.columns:
         secs = tbl.numbers(duration, allow_null=True, min_value=0.0)
         secs = np.where(np.isnan(secs), 0.0, secs)
