@@ -291,7 +291,7 @@ def _kernel(
     # one canonical order -- by pair, then by contribution -- so that the sums do not depend on
     # the order events come in (equal contributions may swap places without changing a bit)
     pair = cols.profile * (int(cols.content.max(initial=0)) + 1) + cols.content
-    order = np.argsort(contrib, kind="stable")
+    order = np.argsort(contrib)  # equal values are equal bits: their order is irrelevant
     order = order[np.argsort(pair[order], kind="stable")]
     prof, cont, contrib = cols.profile[order], cols.content[order], contrib[order]
     new = np.ones(len(prof), dtype=bool)
