@@ -15,6 +15,7 @@ from clientmodel.ltv.contract import (
     model_from_dict,
 )
 from clientmodel.ltv.gamma_gamma import GammaGamma
+from clientmodel.ltv.ggompertz_nbd import GGompertzNBD
 from clientmodel.ltv.mbgnbd import MBGNBD
 from clientmodel.ltv.pareto_nbd import ParetoNBD
 from clientmodel.ltv.report import FitReport
@@ -25,6 +26,7 @@ __all__ = [
     "BGNBD",
     "MBGNBD",
     "FitReport",
+    "GGompertzNBD",
     "GammaGamma",
     "ParetoNBD",
     "RetentionModel",

@@ -259,7 +259,7 @@ def model_classes(kind: str | None = None) -> dict[str, type[ParametricModel]]:
     Examples
     --------
     >>> sorted(model_classes("transaction"))
-    ['BGBB', 'BGNBD', 'MBGNBD', 'ParetoNBD']
+    ['BGBB', 'BGNBD', 'GGompertzNBD', 'MBGNBD', 'ParetoNBD']
     """
     import clientmodel.ltv  # noqa: F401  (defines, and so registers, every model)
 
