@@ -17,6 +17,7 @@ from clientmodel.ltv.contract import (
 from clientmodel.ltv.gamma_gamma import GammaGamma
 from clientmodel.ltv.ggompertz_nbd import GGompertzNBD
 from clientmodel.ltv.mbgnbd import MBGNBD
+from clientmodel.ltv.newcustomer import new_customer_purchases
 from clientmodel.ltv.pareto_nbd import ParetoNBD
 from clientmodel.ltv.report import FitReport
 from clientmodel.ltv.sbg import ShiftedBetaGeometric
@@ -38,4 +39,5 @@ __all__ = [
     "discounted_purchases",
     "model_classes",
     "model_from_dict",
+    "new_customer_purchases",
 ]

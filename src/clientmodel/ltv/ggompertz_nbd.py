@@ -231,6 +231,8 @@ class GGompertzNBD(TransactionModel):
         ("s", "beta", "Gompertz lifetime scales"),
     )
     BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    #: Pareto/NBD is the limit b -> 0 (with beta / b fixed): on the edge, see ``lrtest``.
+    NESTS: ClassVar[tuple[str, ...]] = ("ParetoNBD",)
     r: float = attrs.field(validator=positive)
     alpha: float = attrs.field(validator=positive)
     b: float = attrs.field(validator=positive)
