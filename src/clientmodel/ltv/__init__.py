@@ -15,7 +15,9 @@ from clientmodel.ltv.contract import (
     model_from_dict,
 )
 from clientmodel.ltv.gamma_gamma import GammaGamma
+from clientmodel.ltv.ggompertz_nbd import GGompertzNBD
 from clientmodel.ltv.mbgnbd import MBGNBD
+from clientmodel.ltv.newcustomer import new_customer_purchases
 from clientmodel.ltv.pareto_nbd import ParetoNBD
 from clientmodel.ltv.report import FitReport
 from clientmodel.ltv.sbg import ShiftedBetaGeometric
@@ -25,6 +27,7 @@ __all__ = [
     "BGNBD",
     "MBGNBD",
     "FitReport",
+    "GGompertzNBD",
     "GammaGamma",
     "ParetoNBD",
     "RetentionModel",
@@ -36,4 +39,5 @@ __all__ = [
     "discounted_purchases",
     "model_classes",
     "model_from_dict",
+    "new_customer_purchases",
 ]

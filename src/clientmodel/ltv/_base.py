@@ -93,6 +93,8 @@ class ParametricModel(abc.ABC):
     GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     #: (a, b, what the probability is) of each beta mixing distribution of the model
     BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    #: Names of the models this one contains as a special case (for a likelihood-ratio test).
+    NESTS: ClassVar[tuple[str, ...]] = ()
     fit_report: FitReport | None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -215,6 +217,32 @@ class ParametricModel(abc.ABC):
                     f"{b_name} = {a + b:.4g} -> infinity): every customer has the same "
                     f"value, {mean:.4g}"
                 )
+        return out
+
+    def heterogeneity(self) -> dict[str, Any]:
+        """The population's mixing distributions, by what varies between customers.
+
+        Each is a scipy frozen distribution (``pdf``, ``cdf``, ``mean``, ``rvs`` ...): a gamma
+        with shape ``k`` and rate ``c`` (mean ``k / c``) for each rate of the model, a beta with
+        ``a, b`` (mean ``a / (a + b)``) for each probability.
+
+        Examples
+        --------
+        >>> from clientmodel.ltv import BGNBD
+        >>> mixing = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426).heterogeneity()
+        >>> sorted(mixing)
+        ['dropout probability after a purchase', 'purchase rates']
+        >>> round(float(mixing["purchase rates"].mean()), 4)  # r / alpha
+        0.0551
+        """
+        from scipy import stats
+
+        out: dict[str, Any] = {}
+        for shape, rate, what in self.GAMMA_MIXTURES:
+            k, c = float(getattr(self, shape)), float(getattr(self, rate))
+            out[what] = stats.gamma(a=k, scale=1.0 / c)
+        for a_name, b_name, what in self.BETA_MIXTURES:
+            out[what] = stats.beta(float(getattr(self, a_name)), float(getattr(self, b_name)))
         return out
 
     @property

@@ -187,6 +187,7 @@ class BGBB(TransactionModel):
     }
     SUMMARY: ClassVar[tuple[str, ...]] = _SUMMARY
     EXAMPLE_PERIOD: ClassVar[float] = 6
+    DISCRETE_TIME: ClassVar[bool] = True
     GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("alpha", "beta", "purchase probability per opportunity"),
