@@ -14,6 +14,7 @@ from clientmodel.ltv.contract import (
     model_classes,
     model_from_dict,
 )
+from clientmodel.ltv.covariates import CovariateModel
 from clientmodel.ltv.gamma_gamma import GammaGamma
 from clientmodel.ltv.mbgnbd import MBGNBD
 from clientmodel.ltv.pareto_nbd import ParetoNBD
@@ -24,6 +25,7 @@ __all__ = [
     "BGBB",
     "BGNBD",
     "MBGNBD",
+    "CovariateModel",
     "FitReport",
     "GammaGamma",
     "ParetoNBD",
