@@ -268,8 +268,19 @@ class _Problem:
         self.shifts = shifts  # (groups, 4, free coefficients): D_g
         self.penalty = penalty
         self.k = 4 + shifts.shape[2]
+        self._last: tuple[Array, int, tuple[float, Array, Array]] | None = None
 
     def evaluate(self, p: Array, order: int) -> tuple[float, Array, Array]:
+        """Value, gradient and Hessian (zeros beyond ``order``); the last point is kept, so a
+        Newton method asking for the value and then the Hessian at one point pays once."""
+        last = self._last
+        if last is not None and last[1] >= order and np.array_equal(last[0], p):
+            return last[2]
+        result = self._evaluate(p, order)
+        self._last = (np.array(p, dtype=np.float64), order, result)
+        return result
+
+    def _evaluate(self, p: Array, order: int) -> tuple[float, Array, Array]:
         base, c = p[:4], p[4:]
         value = 0.0
         grad = np.zeros(self.k)
@@ -297,11 +308,13 @@ class _Problem:
 def _optimise(problem: _Problem, start: Array, scale: float) -> tuple[Array, str, int, str, bool]:
     """Trust-region Newton from the plain fit (coefficients 0), BFGS if that fails."""
 
+    newton = [True]  # while the Newton method runs, evaluate the Hessian with the gradient
+
     def f(p: Array) -> tuple[float, Array]:
         if np.any(np.abs(p[:4]) > _LOG_BOUND):
             return 1e300, np.zeros_like(p)
         with np.errstate(all="ignore"):
-            v, g, _ = problem.evaluate(p, 1)
+            v, g, _ = problem.evaluate(p, 2 if newton[0] else 1)
         if not (math.isfinite(v) and np.all(np.isfinite(g))):
             return 1e300, np.zeros_like(p)
         return -v / scale, -g / scale
@@ -317,6 +330,7 @@ def _optimise(problem: _Problem, start: Array, scale: float) -> tuple[Array, str
     x0 = start
     last: optimize.OptimizeResult | None = None
     for method in ("trust-exact", "BFGS"):
+        newton[0] = method == "trust-exact"
         try:
             if method == "trust-exact":
                 res = optimize.minimize(
@@ -402,8 +416,14 @@ def fit_with_covariates(
     for rows in _runs(index, len(group_rows)):
         evaluators.append(_group_evaluators(model, cx[rows], ctx[rows], ct[rows], cw[rows]))
     problem = _Problem(model, evaluators, shifts, lam)
-    # The plain model's optimum (every coefficient 0) is the start.
-    plain = cls.fit({"frequency": cx, "recency": ctx, "T": ct, "weights": cw})
+    # The plain model's optimum (every coefficient 0) is the start: from its first default
+    # start (all of them only if that one fails).
+    compressed_summary = {"frequency": cx, "recency": ctx, "T": ct, "weights": cw}
+    likelihood = cls._likelihood(compressed_summary, weights=None, columns=None)
+    try:
+        plain = cls._maximize(likelihood, 0.0, likelihood.starts[:1])
+    except ConvergenceError:
+        plain = cls.fit(compressed_summary)
     start = np.concatenate(
         [np.log([plain.params[p] for p in cls.PARAMS]), np.zeros(len(design.names))]
     )
