@@ -459,3 +459,24 @@ def test_errors_name_the_column(apparel):
     with pytest.raises(ArgumentError) as err:
         ParetoNBD.fit(summary, covariates=cov, purchase=BOTH, constrain=["Gender"], customer="Id")
     assert err.value.field == "constrain"
+
+
+@pytest.mark.parametrize("k", [1e5, 1e7])
+def test_bgnbd_predictions_stay_finite_near_the_boundary(k):
+    """The BG/NBD fit with covariates on the apparel data ends at a + b ~ 7e6; the plain model's
+    expected purchases were NaN there (scipy's Gauss-Jacobi rule overflows beyond a + b ~ 1e3).
+    Golden: the limit a, b -> infinity with mean m, where p = m for everyone, worked by hand:
+    P(alive) * (1 - ((alpha+T) / (alpha+T+m t))**(r+x)) / m."""
+    m, r, alpha, t = 0.1193, 0.666, 76.4, 10.0
+    model = BGNBD(r=r, alpha=alpha, a=m * k, b=(1 - m) * k)
+    h = {"frequency": [2, 0], "recency": [30.0, 0.0], "T": [50.0, 60.0]}
+    alive = model.p_alive(h)
+    x, big_t = np.array([2.0, 0.0]), np.array([50.0, 60.0])
+    limit = alive * (1 - ((alpha + big_t) / (alpha + big_t + m * t)) ** (r + x)) / m
+    np.testing.assert_allclose(model.expected_purchases(h, t), limit, rtol=1e-4)
+
+
+def test_bgnbd_apparel_predictions_are_finite(apparel, bgnbd_fit):
+    summary, cov = apparel
+    values = bgnbd_fit.expected_purchases(summary, 26.0, cov)
+    assert np.all(np.isfinite(values))
