@@ -15,7 +15,14 @@ import numpy as np
 import pytest
 
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.ltv import BGNBD, MBGNBD, CovariateModel, GammaGamma, ParetoNBD
+from clientmodel.ltv import (
+    BGNBD,
+    MBGNBD,
+    CovariateModel,
+    GammaGamma,
+    ParetoNBD,
+    ShiftedBetaGeometric,
+)
 
 from .conftest import EMAIL, PHONE, bad, check_bad, keep, marked, unknown_ids
 
@@ -67,6 +74,19 @@ def _dict(**over):
     for k, v in over.items():
         d[k] = v
     return d
+
+
+def tenures(**over):
+    base = {
+        "customer_id": ["a", "b", "c", "d"],
+        "renewals": [0, 3, 1, 5],
+        "churned": [True, False, True, False],
+    }
+    base.update(over)
+    return {k: v for k, v in base.items() if v is not None}
+
+
+SBG = ShiftedBetaGeometric
 
 
 CASES = [
@@ -179,6 +199,44 @@ CASES = [
     bad("model-for-missing", lambda: CM.model_for({"vip": 1}), "app", exc=ArgumentError),
     bad("model-for-text", lambda: CM.model_for({"vip": "x", "app": 0}), "vip", exc=ArgumentError),
     bad("model-for-not-mapping", lambda: CM.model_for([1, 0]), "covariates", exc=ArgumentError),
+    bad("predict-unknown-method", lambda: CM.predict("p_alve", summary(), covariates()), "method"),
+    bad("predict-method-not-text", lambda: CM.predict(3, summary(), covariates()), "method"),
+    # --- shifted beta-geometric
+    bad(
+        "sbg-purchase-process",
+        lambda: CovariateModel(
+            base=SBG(alpha=1.0, beta=2.0),
+            purchase=["vip"],
+            dropout=[],
+            coefficients={"purchase": {"vip": 0.1}, "dropout": {}},
+        ),
+        "purchase",
+        exc=ArgumentError,
+    ),
+    bad(
+        "sbg-fit-with-covariates",
+        lambda: SBG.fit([1000, 631, 468], covariates=covariates(), dropout=["vip"]),
+        "covariates",
+        exc=ArgumentError,
+    ),
+    bad(
+        "sbg-churned-not-flag",
+        lambda: SBG.fit_tenures(
+            tenures(churned=[1, 0, 2, 0]), covariates=covariates(), dropout=["vip"]
+        ),
+        "churned",
+        exc=DataError,
+        rows=[2],
+    ),
+    bad(
+        "sbg-missing-customer",
+        lambda: SBG.fit_tenures(
+            tenures(customer_id=["a", "b", "c", "z"]), covariates=covariates(), dropout=["vip"]
+        ),
+        "customer_id",
+        exc=DataError,
+        rows=[3],
+    ),
     # --- construction and from_dict
     bad(
         "coefficients-mismatch",

@@ -1,5 +1,6 @@
 """Time-invariant covariates for Pareto/NBD and BG/NBD (Fader & Hardie 2007, "Incorporating
-time-invariant covariates into the Pareto/NBD and BG/NBD models"), in CLVTools' parametrisation.
+time-invariant covariates into the Pareto/NBD and BG/NBD models"), in CLVTools' parametrisation,
+and for the shifted beta-geometric (``theta ~ Beta(alpha, beta exp(-gamma_d . z_i))``).
 
 Each customer ``i`` has a row ``x_i`` of purchase covariates and ``z_i`` of dropout covariates;
 the models' scale parameters become per-customer values::
@@ -34,13 +35,14 @@ from typing import Any, cast
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, stats
+from scipy import optimize, special, stats
 
 from clientmodel._validation import (
     check_mapping,
     check_number,
     check_sequence,
     check_text,
+    did_you_mean,
     key_path,
 )
 from clientmodel.errors import ArgumentError, ConvergenceError, DataError, describe_rows
@@ -68,6 +70,26 @@ _SUMMARY = ("frequency", "recency", "T")
 _LINKS: dict[str, tuple[tuple[str, float] | None, ...]] = {
     "ParetoNBD": (None, ("purchase", -1.0), None, ("dropout", -1.0)),
     "BGNBD": (None, ("purchase", -1.0), ("dropout", 1.0), ("dropout", 1.0)),
+    # theta ~ Beta(alpha, beta_i), beta_i = beta exp(-g.z): a positive g raises the churn.
+    "ShiftedBetaGeometric": (None, ("dropout", -1.0)),
+}
+#: The per-customer predictions of each plain model that ``CovariateModel.predict`` applies.
+_TRANSACTION_PREDICTIONS = (
+    "p_alive",
+    "expected_purchases",
+    "expected_purchases_path",
+    "p_purchases",
+)
+_PREDICTIONS: dict[str, tuple[str, ...]] = {
+    "ParetoNBD": _TRANSACTION_PREDICTIONS,
+    "BGNBD": _TRANSACTION_PREDICTIONS,
+    "ShiftedBetaGeometric": ("p_retained", "derl"),
+}
+#: The history columns each model reads (the first are counts), and those predictions need.
+_HISTORY: dict[str, tuple[str, ...]] = {
+    "ParetoNBD": _SUMMARY,
+    "BGNBD": _SUMMARY,
+    "ShiftedBetaGeometric": ("renewals", "churned"),
 }
 _LOG_BOUND = 30.0
 
@@ -132,6 +154,12 @@ def _design(model: str, purchase: Any, dropout: Any, constrain: Any) -> _Design:
         raise ArgumentError(
             f"covariates are supported for {', '.join(sorted(_LINKS))}, not {model}",
             field="covariates",
+        )
+    if model == "ShiftedBetaGeometric" and check_sequence(purchase, "purchase"):
+        raise ArgumentError(
+            "the shifted beta-geometric has no purchase process: name its covariates in "
+            "dropout=[...]",
+            field="purchase",
         )
     p, d, c = (
         _names(purchase, "purchase"),
@@ -241,8 +269,12 @@ def _runs(index: NDArray[np.intp], n_groups: int) -> list[NDArray[np.intp]]:
 _Eval = Callable[[Array, int], tuple[float, Array | None, Array | None]]
 
 
-def _group_evaluators(model: str, x: Array, tx: Array, t: Array, w: Array) -> _Eval:
+def _group_evaluators(model: str, history: Sequence[Array], w: Array) -> _Eval:
     """The plain model's compressed likelihood of one group of customers."""
+    if model == "ShiftedBetaGeometric":
+        renewals, churned = history
+        return lambda theta, order: _sbg_eval(theta, renewals, churned, w, order)
+    x, tx, t = history
     if model == "ParetoNBD":
         from clientmodel.ltv.pareto_nbd import _pareto_loglik, _ParetoData
 
@@ -252,6 +284,46 @@ def _group_evaluators(model: str, x: Array, tx: Array, t: Array, w: Array) -> _E
 
     bdata = _BGData(x, tx, t, w, 0, _factorize(x, tx, t))
     return lambda theta, order: _bg_eval(theta, bdata, order)
+
+
+def _sbg_eval(
+    theta: Array, renewals: Array, churned: Array, w: Array, order: int
+) -> tuple[float, Array | None, Array | None]:
+    """sBG log-likelihood (Fader & Hardie 2007, eq. 3-4), gradient and Hessian w.r.t. the
+    log-parameters: ``log B(alpha + e, beta + k) - log B(alpha, beta)`` per row, ``e`` = churned.
+    """
+    a, b = (float(v) for v in theta)
+    e = (churned > 0).astype(np.float64)
+    value = float(np.dot(w, special.betaln(a + e, b + renewals) - special.betaln(a, b)))
+    if order < 1:
+        return value, None, None
+    dg = special.digamma
+
+    def tg(v: Any) -> Array:
+        out: Array = special.polygamma(1, v)
+        return out
+
+    end = a + b + renewals + e
+    g = np.array(
+        [
+            np.dot(w, dg(a + e) - dg(end)) + w.sum() * (dg(a + b) - dg(a)),
+            np.dot(w, dg(b + renewals) - dg(end)) + w.sum() * (dg(a + b) - dg(b)),
+        ]
+    )
+    if order < 2:
+        return value, g * theta, None
+    t_end = float(np.dot(w, tg(end)))
+    t_ab = w.sum() * float(tg(a + b))
+    h = np.array(
+        [
+            [float(np.dot(w, tg(a + e))) - t_end - w.sum() * float(tg(a)) + t_ab, t_ab - t_end],
+            [
+                t_ab - t_end,
+                float(np.dot(w, tg(b + renewals))) - t_end - w.sum() * float(tg(b)) + t_ab,
+            ],
+        ]
+    )
+    return value, g * theta, h * np.outer(theta, theta) + np.diag(g * theta)
 
 
 class _Problem:
@@ -265,9 +337,10 @@ class _Problem:
         penalty: float,
     ):
         self.evaluators = evaluators
-        self.shifts = shifts  # (groups, 4, free coefficients): D_g
+        self.shifts = shifts  # (groups, model parameters, free coefficients): D_g
         self.penalty = penalty
-        self.k = 4 + shifts.shape[2]
+        self.m = shifts.shape[1]
+        self.k = self.m + shifts.shape[2]
         self._last: tuple[Array, int, tuple[float, Array, Array]] | None = None
 
     def evaluate(self, p: Array, order: int) -> tuple[float, Array, Array]:
@@ -281,7 +354,8 @@ class _Problem:
         return result
 
     def _evaluate(self, p: Array, order: int) -> tuple[float, Array, Array]:
-        base, c = p[:4], p[4:]
+        m = self.m
+        base, c = p[:m], p[m:]
         value = 0.0
         grad = np.zeros(self.k)
         hess = np.zeros((self.k, self.k))
@@ -290,18 +364,18 @@ class _Problem:
             value += v
             if order >= 1:
                 assert g is not None
-                grad[:4] += g
-                grad[4:] += d.T @ g
+                grad[:m] += g
+                grad[m:] += d.T @ g
             if order >= 2:
                 assert h is not None
                 hd = h @ d
-                hess[:4, :4] += h
-                hess[:4, 4:] += hd
-                hess[4:, 4:] += d.T @ hd
-        hess[4:, :4] = hess[:4, 4:].T
+                hess[:m, :m] += h
+                hess[:m, m:] += hd
+                hess[m:, m:] += d.T @ hd
+        hess[m:, :m] = hess[:m, m:].T
         value -= self.penalty * float(c @ c)
-        grad[4:] -= 2.0 * self.penalty * c
-        hess[4:, 4:] -= 2.0 * self.penalty * np.eye(len(c))
+        grad[m:] -= 2.0 * self.penalty * c
+        hess[m:, m:] -= 2.0 * self.penalty * np.eye(len(c))
         return value, grad, hess
 
 
@@ -311,7 +385,7 @@ def _optimise(problem: _Problem, start: Array, scale: float) -> tuple[Array, str
     newton = [True]  # while the Newton method runs, evaluate the Hessian with the gradient
 
     def f(p: Array) -> tuple[float, Array]:
-        if np.any(np.abs(p[:4]) > _LOG_BOUND):
+        if np.any(np.abs(p[: problem.m]) > _LOG_BOUND):
             return 1e300, np.zeros_like(p)
         with np.errstate(all="ignore"):
             v, g, _ = problem.evaluate(p, 2 if newton[0] else 1)
@@ -352,7 +426,7 @@ def _optimise(problem: _Problem, start: Array, scale: float) -> tuple[Array, str
             return np.asarray(res.x, dtype=np.float64), method, int(res.nit), str(res.message), True
         if ok:
             last, x0 = res, np.asarray(res.x, dtype=np.float64)
-    if last is not None and np.any(np.abs(last.x[:4]) > 18.5):
+    if last is not None and np.any(np.abs(last.x[: problem.m]) > 18.5):
         x = np.asarray(last.x, dtype=np.float64)
         return x, "BFGS", int(last.nit), "the likelihood keeps rising towards the edge", False
     raise ConvergenceError(
@@ -360,6 +434,35 @@ def _optimise(problem: _Problem, start: Array, scale: float) -> tuple[Array, str
         "penalty=... (an L2 penalty on the coefficients) or fewer covariates",
         field="covariates",
     )
+
+
+def _read_history(model: str, summary: Any, columns: Mapping[str, str] | None, *, fit: bool) -> Any:
+    """The model's history columns (and ``weights`` when fitting), checked as the plain fit does."""
+    if model == "ShiftedBetaGeometric":
+        from clientmodel.ltv.sbg import _read_tenures
+
+        return _read_tenures(summary, columns, require_churned=fit)
+    data = read_summary(
+        summary,
+        _SUMMARY,
+        columns=columns,
+        counts=("frequency",),
+        optional=("weights",) if fit else (),
+    )
+    check_btyd(data)
+    return data
+
+
+def _plain_fit(cls: Any, history: dict[str, Array], w: Array) -> Any:
+    """The plain model's fit on the compressed rows: from its first default start (all of them
+    only if that one fails)."""
+    if cls.__name__ == "ShiftedBetaGeometric":
+        return cls.fit_tenures({**history, "weights": w})
+    likelihood = cls._likelihood({**history, "weights": w}, weights=None, columns=None)
+    try:
+        return cls._maximize(likelihood, 0.0, likelihood.starts[:1])
+    except ConvergenceError:
+        return cls.fit({**history, "weights": w})
 
 
 def fit_with_covariates(
@@ -375,16 +478,21 @@ def fit_with_covariates(
     weights: str | ArrayLike | None = None,
     columns: Mapping[str, str] | None = None,
     confidence_level: float = 0.95,
+    tenures: bool = False,
 ) -> CovariateModel:
-    """Fit ``cls`` (ParetoNBD or BGNBD) with static covariates; see :meth:`ParametricModel.fit`."""
+    """Fit ``cls`` with static covariates; see :meth:`ParametricModel.fit` (Pareto/NBD, BG/NBD)
+    and :meth:`ShiftedBetaGeometric.fit_tenures` (``tenures=True``)."""
     model = cls.__name__
+    if (model == "ShiftedBetaGeometric") != tenures:
+        raise ArgumentError(
+            "covariates need one row per customer: ShiftedBetaGeometric.fit_tenures takes them "
+            "(fit reads cohort counts)",
+            field="covariates",
+        )
     design = _design(model, purchase, dropout, constrain)
     lam = check_number(penalty, "penalty", minimum=0)
     customer = check_text(customer, "customer")
-    data = read_summary(
-        summary, _SUMMARY, columns=columns, counts=("frequency",), optional=("weights",)
-    )
-    check_btyd(data)
+    data = _read_history(model, summary, columns, fit=True)
     w = read_weights(summary, data, weights, columns)
     matrix = _covariate_matrix(summary, covariates, design, customer, len(data))
     keep = w > 0
@@ -395,35 +503,31 @@ def fit_with_covariates(
     zs = matrix[keep][:, [cols.index(n) for n in design.dropout]]
     _check_identified(xs, design.purchase, "purchase")
     _check_identified(zs, design.dropout, "dropout")
-    x, tx, t = data["frequency"][keep], data["recency"][keep], data["T"][keep]
+    history = [data[n][keep] for n in _HISTORY[model]]
     # Compress on (covariate row, history); the covariate columns come first, so each group of
     # equal covariate rows is one run of the sorted distinct rows.
-    compressed, cw = compress(*matrix[keep].T, x, tx, t, weights=w[keep])
+    compressed, cw = compress(*matrix[keep].T, *history, weights=w[keep])
     k = len(cols)
     cov_rows = np.column_stack(compressed[:k]) if k else np.empty((len(cw), 0))
-    cx, ctx, ct = compressed[k:]
+    hist = compressed[k:]
     groups, index = distinct_rows(*cov_rows.T)
     group_rows = np.column_stack(groups)
     a_p, a_d = design.maps()
     eta_p = group_rows[:, [cols.index(n) for n in design.purchase]] @ a_p
     eta_d = group_rows[:, [cols.index(n) for n in design.dropout]] @ a_d
-    shifts = np.zeros((len(group_rows), 4, len(design.names)))
+    m = len(cls.PARAMS)
+    shifts = np.zeros((len(group_rows), m, len(design.names)))
     for j, link in enumerate(_LINKS[model]):
         if link is not None:
             process, sign = link
             shifts[:, j, :] = sign * (eta_p if process == "purchase" else eta_d)
     evaluators = []
     for rows in _runs(index, len(group_rows)):
-        evaluators.append(_group_evaluators(model, cx[rows], ctx[rows], ct[rows], cw[rows]))
+        evaluators.append(_group_evaluators(model, [h[rows] for h in hist], cw[rows]))
     problem = _Problem(model, evaluators, shifts, lam)
     # The plain model's optimum (every coefficient 0) is the start: from its first default
     # start (all of them only if that one fails).
-    compressed_summary = {"frequency": cx, "recency": ctx, "T": ct, "weights": cw}
-    likelihood = cls._likelihood(compressed_summary, weights=None, columns=None)
-    try:
-        plain = cls._maximize(likelihood, 0.0, likelihood.starts[:1])
-    except ConvergenceError:
-        plain = cls.fit(compressed_summary)
+    plain = _plain_fit(cls, dict(zip(_HISTORY[model], hist, strict=True)), cw)
     start = np.concatenate(
         [np.log([plain.params[p] for p in cls.PARAMS]), np.zeros(len(design.names))]
     )
@@ -443,13 +547,13 @@ def fit_with_covariates(
         lam,
         confidence_level,
     )
-    base = cls(**dict(zip(cls.PARAMS, map(float, np.exp(p[:4])), strict=True)))
+    base = cls(**dict(zip(cls.PARAMS, map(float, np.exp(p[:m])), strict=True)))
     return CovariateModel(
         base=base,
         purchase=design.purchase,
         dropout=design.dropout,
         constrain=design.constrain,
-        coefficients=design.coefficients(p[4:]),
+        coefficients=design.coefficients(p[m:]),
         customer=customer,
         fit_report=report,
     )
@@ -472,12 +576,13 @@ def _report(
     names = (*cls.PARAMS, *design.names)
     with np.errstate(all="ignore"):
         value, grad, hess = problem.evaluate(p, 2)
-    loglik = value + penalty * float(p[4:] @ p[4:])  # report the likelihood itself
-    natural = np.concatenate([np.exp(p[:4]), p[4:]])
+    m = len(cls.PARAMS)
+    loglik = value + penalty * float(p[m:] @ p[m:])  # report the likelihood itself
+    natural = np.concatenate([np.exp(p[:m]), p[m:]])
     estimates = dict(zip(names, map(float, natural), strict=True))
     se: dict[str, float | None] = dict.fromkeys(names)
     ci: dict[str, tuple[float, float] | None] = dict.fromkeys(names)
-    warnings = cls.boundary_warnings(dict(zip(cls.PARAMS, np.exp(p[:4]), strict=True)))
+    warnings = cls.boundary_warnings(dict(zip(cls.PARAMS, np.exp(p[:m]), strict=True)))
     at_boundary = bool(warnings) or not converged
     note = ""
     if at_boundary:
@@ -500,7 +605,7 @@ def _report(
                 note = note or f"no standard error for {n}: the variance is not positive"
                 continue
             sd = math.sqrt(var)
-            if i < 4:  # log scale: delta method, interval that never crosses 0
+            if i < m:  # log scale: delta method, interval that never crosses 0
                 se[n] = float(natural[i] * sd)
                 ci[n] = (float(math.exp(p[i] - zq * sd)), float(math.exp(p[i] + zq * sd)))
             else:
@@ -658,8 +763,8 @@ class CovariateModel:
     ) -> tuple[Any, list[tuple[NDArray[np.intp], Any, dict[str, Array]]]]:
         """The summary and, per group of customers with equal parameters, (rows, plain model at
         those parameters, the rows' summary)."""
-        data = read_summary(summary, _SUMMARY, columns=columns, counts=("frequency",))
-        check_btyd(data)
+        name = type(self.base).__name__
+        data = _read_history(name, summary, columns, fit=False)
         cols = self._columns()
         design = _Design(self.purchase, self.dropout, self.constrain)
         key = self.customer if customer is None else check_text(customer, "customer")
@@ -671,7 +776,8 @@ class CovariateModel:
         base = cast(Any, self.base)
         for g, rows in enumerate(_runs(index, len(groups[0]))):
             model = attrs.evolve(base, **{k: float(v[g]) for k, v in params.items()})
-            out.append((rows, model, {n: data[n][rows] for n in _SUMMARY}))
+            part = {n: data[n][rows] for n in _HISTORY[name] if n in data.columns}
+            out.append((rows, model, part))
         return data, out
 
     def _predict(
@@ -686,10 +792,48 @@ class CovariateModel:
     ) -> Any:
         """Apply the plain model's ``method`` per group of customers with equal covariates."""
         data, groups = self._groups(summary, covariates, customer, columns)
-        out: Array = np.empty(len(data))
+        out: Array | None = None
         for rows, model, part in groups:
-            out[rows] = getattr(model, method)(part, *args, **kwargs)
-        return float(out[0]) if data.record else out
+            values = np.asarray(getattr(model, method)(part, *args, **kwargs), dtype=np.float64)
+            if out is None:
+                out = np.empty((len(data), *values.shape[1:]))
+            out[rows] = values
+        assert out is not None
+        return float(out[0]) if data.record and out.ndim == 1 else out
+
+    def predict(
+        self,
+        method: str,
+        summary: Any,
+        covariates: Any = None,
+        *args: Any,
+        customer: str | None = None,
+        columns: Mapping[str, str] | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        """Any per-customer prediction of the plain model (``method``, e.g. ``"p_alive"``,
+        ``"expected_purchases"``, ``"p_retained"``, ``"derl"``), each customer at its own
+        parameters; ``args`` and ``kwargs`` go to that method.
+
+        Examples
+        --------
+        >>> from clientmodel.ltv import ShiftedBetaGeometric
+        >>> cm = CovariateModel(base=ShiftedBetaGeometric(alpha=0.7, beta=1.2), purchase=(),
+        ...                     dropout=("annual",),
+        ...                     coefficients={"purchase": {}, "dropout": {"annual": -1.0}})
+        >>> h = {"renewals": [3, 3], "annual": [0, 1]}
+        >>> monthly, annual = cm.predict("p_retained", h, horizon=2)
+        >>> bool(annual > monthly)
+        True
+        """
+        allowed = _PREDICTIONS[type(self.base).__name__]
+        if method not in allowed:
+            raise ArgumentError(
+                f"method must be one of {', '.join(allowed)}, got {method!r}"
+                f"{did_you_mean(method, allowed)}",
+                field="method",
+            )
+        return self._predict(method, summary, covariates, customer, columns, *args, **kwargs)
 
     def p_alive(
         self,
