@@ -182,7 +182,9 @@ class ParametricModel(abc.ABC):
             Covariates (named in both ``purchase`` and ``dropout``) whose effect is one
             coefficient shared by both processes.
         penalty:
-            L2 penalty ``penalty * sum(gamma**2)`` on the covariate coefficients.
+            L2 penalty on the covariate coefficients, on CLVTools' scale (its ``reg.lambdas``):
+            the fit maximises the mean log-likelihood per customer minus
+            ``penalty * sum(gamma**2)``.
 
         Returns
         -------

@@ -524,14 +524,15 @@ def fit_with_covariates(
     evaluators = []
     for rows in _runs(index, len(group_rows)):
         evaluators.append(_group_evaluators(model, [h[rows] for h in hist], cw[rows]))
-    problem = _Problem(model, evaluators, shifts, lam)
+    n_obs = float(cw.sum())
+    # CLVTools' scale: the mean log-likelihood per customer minus lam * sum(gamma**2).
+    problem = _Problem(model, evaluators, shifts, lam * n_obs)
     # The plain model's optimum (every coefficient 0) is the start: from its first default
     # start (all of them only if that one fails).
     plain = _plain_fit(cls, dict(zip(_HISTORY[model], hist, strict=True)), cw)
     start = np.concatenate(
         [np.log([plain.params[p] for p in cls.PARAMS]), np.zeros(len(design.names))]
     )
-    n_obs = float(cw.sum())
     p, method, nit, message, converged = _optimise(problem, start, n_obs)
     report = _report(
         cls,
@@ -577,7 +578,7 @@ def _report(
     with np.errstate(all="ignore"):
         value, grad, hess = problem.evaluate(p, 2)
     m = len(cls.PARAMS)
-    loglik = value + penalty * float(p[m:] @ p[m:])  # report the likelihood itself
+    loglik = value + problem.penalty * float(p[m:] @ p[m:])  # report the likelihood itself
     natural = np.concatenate([np.exp(p[:m]), p[m:]])
     estimates = dict(zip(names, map(float, natural), strict=True))
     se: dict[str, float | None] = dict.fromkeys(names)
