@@ -674,3 +674,19 @@ def test_penalised_pareto_nbd_matches_clvtools(apparel):
     )
     for name, estimate in CLVTOOLS_PNBD_REG5.items():
         assert _ours(fit, name) == pytest.approx(estimate, rel=2e-2, abs=2e-5), name
+
+
+def test_predict_applies_every_per_customer_prediction(apparel, pnbd_fit):
+    """``predict`` equals the plain model's method at each customer's parameters (checked
+    through the two conveniences and the contract's identities)."""
+    summary, cov = apparel
+    alive = pnbd_fit.p_alive(summary, cov)
+    np.testing.assert_allclose(pnbd_fit.predict("churn_risk", summary, cov), 1.0 - alive)
+    path = pnbd_fit.predict("expected_purchases_path", summary, cov, [13.0, 26.0])
+    assert path.shape == (len(summary), 2)
+    np.testing.assert_allclose(path[:, 1], pnbd_fit.expected_purchases(summary, 26.0, cov))
+    weighted = pnbd_fit.predict("weighted_purchases", summary, cov, [13.0, 26.0], [0.5, 0.5])
+    np.testing.assert_allclose(weighted, path @ [0.5, 0.5])
+    dert = pnbd_fit.predict("discounted_closed_form", summary, cov, 52.0, 0.002)
+    assert np.all(np.isfinite(dert))
+    assert np.all(dert >= 0)

@@ -76,14 +76,17 @@ _LINKS: dict[str, tuple[tuple[str, float] | None, ...]] = {
 #: The per-customer predictions of each plain model that ``CovariateModel.predict`` applies.
 _TRANSACTION_PREDICTIONS = (
     "p_alive",
+    "churn_risk",
     "expected_purchases",
     "expected_purchases_path",
+    "weighted_purchases",
     "p_purchases",
+    "p_any_purchase",
 )
 _PREDICTIONS: dict[str, tuple[str, ...]] = {
-    "ParetoNBD": _TRANSACTION_PREDICTIONS,
+    "ParetoNBD": (*_TRANSACTION_PREDICTIONS, "discounted_closed_form"),
     "BGNBD": _TRANSACTION_PREDICTIONS,
-    "ShiftedBetaGeometric": ("p_retained", "derl"),
+    "ShiftedBetaGeometric": ("p_retained", "churn_risk", "derl"),
 }
 #: The history columns each model reads (the first are counts), and those predictions need.
 _HISTORY: dict[str, tuple[str, ...]] = {
