@@ -14,6 +14,7 @@ from clientmodel.ltv.contract import (
     model_classes,
     model_from_dict,
 )
+from clientmodel.ltv.covariates import CovariateModel
 from clientmodel.ltv.gamma_gamma import GammaGamma
 from clientmodel.ltv.ggompertz_nbd import GGompertzNBD
 from clientmodel.ltv.mbgnbd import MBGNBD
@@ -26,6 +27,7 @@ __all__ = [
     "BGBB",
     "BGNBD",
     "MBGNBD",
+    "CovariateModel",
     "FitReport",
     "GGompertzNBD",
     "GammaGamma",

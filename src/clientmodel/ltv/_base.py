@@ -12,7 +12,7 @@ import abc
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar, overload
 
 import attrs
 import numpy as np
@@ -30,6 +30,9 @@ from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv._fitting import Likelihood, maximize
 from clientmodel.ltv.report import FitReport
 from clientmodel.tables import read_table
+
+if TYPE_CHECKING:
+    from clientmodel.ltv.covariates import CovariateModel
 
 __all__ = [
     "FORMAT_VERSION",
@@ -102,6 +105,7 @@ class ParametricModel(abc.ABC):
         if not cls.__name__.startswith("_"):
             REGISTRY[cls.__name__] = cls  # attrs' slotted rebuild replaces the first entry
 
+    @overload
     @classmethod
     def fit(
         cls,
@@ -111,7 +115,43 @@ class ParametricModel(abc.ABC):
         penalizer: float = 0.0,
         columns: Mapping[str, str] | None = None,
         starts: Sequence[Sequence[float]] | None = None,
-    ) -> Self:
+        covariates: None = None,
+    ) -> Self: ...
+
+    @overload
+    @classmethod
+    def fit(
+        cls,
+        summary: Any,
+        *,
+        weights: str | ArrayLike | None = None,
+        penalizer: float = 0.0,
+        columns: Mapping[str, str] | None = None,
+        starts: Sequence[Sequence[float]] | None = None,
+        covariates: Any,
+        purchase: Sequence[str] = (),
+        dropout: Sequence[str] = (),
+        customer: str = "customer_id",
+        constrain: Sequence[str] = (),
+        penalty: float = 0.0,
+    ) -> CovariateModel: ...
+
+    @classmethod
+    def fit(
+        cls,
+        summary: Any,
+        *,
+        weights: str | ArrayLike | None = None,
+        penalizer: float = 0.0,
+        columns: Mapping[str, str] | None = None,
+        starts: Sequence[Sequence[float]] | None = None,
+        covariates: Any = None,
+        purchase: Sequence[str] = (),
+        dropout: Sequence[str] = (),
+        customer: str = "customer_id",
+        constrain: Sequence[str] = (),
+        penalty: float = 0.0,
+    ) -> Self | CovariateModel:
         """Fit by maximum likelihood on the compressed data; the one fit of every model.
 
         Parameters
@@ -130,6 +170,23 @@ class ParametricModel(abc.ABC):
         starts:
             Starting points (one value per parameter of ``PARAMS``, all > 0). Every start is
             run and the best log-likelihood kept; the default starts suit most data.
+        covariates:
+            Time-invariant covariates (Pareto/NBD and BG/NBD): a table with one row per
+            customer, joined to ``summary`` on the ``customer`` column; or ``True`` when the
+            covariate columns are in ``summary`` itself. The result is then a
+            :class:`~clientmodel.ltv.covariates.CovariateModel` (see that module for the
+            parametrisation, CLVTools' sign convention).
+        purchase, dropout:
+            Covariate columns acting on the purchase and on the dropout process.
+        customer:
+            The customer id column of both tables.
+        constrain:
+            Covariates (named in both ``purchase`` and ``dropout``) whose effect is one
+            coefficient shared by both processes.
+        penalty:
+            L2 penalty on the covariate coefficients, on CLVTools' scale (its ``reg.lambdas``):
+            the fit maximises the mean log-likelihood per customer minus
+            ``penalty * sum(gamma**2)``.
 
         Returns
         -------
@@ -145,6 +202,27 @@ class ParametricModel(abc.ABC):
         >>> model.fit_report.converged, model.fit_report.at_boundary
         (True, False)
         """
+        if covariates is not None:
+            from clientmodel.ltv.covariates import fit_with_covariates
+
+            if penalizer or starts is not None:
+                raise ArgumentError(
+                    "with covariates, use penalty= (on the coefficients); penalizer= and "
+                    "starts= apply to the plain fit only",
+                    field="penalizer" if penalizer else "starts",
+                )
+            return fit_with_covariates(
+                cls,
+                summary,
+                covariates=None if covariates is True else covariates,
+                purchase=purchase,
+                dropout=dropout,
+                customer=customer,
+                constrain=constrain,
+                penalty=penalty,
+                weights=weights,
+                columns=columns,
+            )
         penalty = check_number(penalizer, "penalizer", minimum=0)
         chosen = None if starts is None else check_starts(starts, cls.PARAMS)
         return cls._maximize(
