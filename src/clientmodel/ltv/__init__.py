@@ -15,6 +15,11 @@ from clientmodel.ltv.contract import (
     model_from_dict,
 )
 from clientmodel.ltv.gamma_gamma import GammaGamma
+from clientmodel.ltv.intervals import (
+    PredictionIntervals,
+    prediction_interval_table,
+    prediction_intervals,
+)
 from clientmodel.ltv.mbgnbd import MBGNBD
 from clientmodel.ltv.pareto_nbd import ParetoNBD
 from clientmodel.ltv.report import FitReport
@@ -27,6 +32,7 @@ __all__ = [
     "FitReport",
     "GammaGamma",
     "ParetoNBD",
+    "PredictionIntervals",
     "RetentionModel",
     "ShiftedBetaGeometric",
     "SpendModel",
@@ -36,4 +42,6 @@ __all__ = [
     "discounted_purchases",
     "model_classes",
     "model_from_dict",
+    "prediction_interval_table",
+    "prediction_intervals",
 ]
