@@ -525,9 +525,24 @@ def _quantiles(
                 field="level",
             )
         totals += values @ count[start:stop]
-        low, high = np.quantile(values, [tail, 1.0 - tail], axis=0)
-        lower[start:stop], upper[start:stop] = low, high
+        lower[start:stop], upper[start:stop] = _quantiles_of_columns(values, tail)
     return lower, upper, totals
+
+
+def _quantiles_of_columns(values: Array, tail: float) -> tuple[Array, Array]:
+    """The ``tail`` and ``1 - tail`` quantiles of each column, as ``np.quantile`` (linear
+    interpolation between order statistics) but partitioning for those four order statistics
+    only, which is about twice as fast on a (draws x histories) block."""
+    n = values.shape[0]
+    pos = np.array([tail, 1.0 - tail]) * (n - 1)
+    below = np.floor(pos).astype(np.intp)
+    above = np.minimum(below + 1, n - 1)
+    ordered = np.partition(values, np.unique(np.concatenate([below, above])), axis=0)
+    frac = pos - below
+    low, high = (
+        ordered[below[i]] + frac[i] * (ordered[above[i]] - ordered[below[i]]) for i in range(2)
+    )
+    return low, high
 
 
 def prediction_intervals(
