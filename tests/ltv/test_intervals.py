@@ -282,3 +282,45 @@ def test_a_model_built_by_hand_has_no_sampling_distribution():
     with pytest.raises(ArgumentError, match="not fitted") as err:
         prediction_intervals(TRUE, ROWS)
     assert err.value.field == "model"
+
+
+finite = st.floats(-1e6, 1e6, allow_nan=False, allow_subnormal=False)
+
+
+@settings(max_examples=30)
+@given(
+    st.lists(st.tuples(finite, finite, finite), min_size=1, max_size=5),
+    st.sampled_from(["p_alive", "expected_purchases", "dert", "clv"]),
+    st.floats(0.01, 0.99),
+    st.integers(2, 10_000),
+    finite,
+)
+def test_any_result_round_trips_through_json_unchanged(rows, quantity, level, draws, total):
+    result = PredictionIntervals(
+        quantity=quantity,
+        level=level,
+        sampling="normal",
+        draws=draws,
+        estimate=[r[0] for r in rows],
+        lower=[r[1] for r in rows],
+        upper=[r[2] for r in rows],
+        total_estimate=total,
+        total_lower=total - 1.0,
+        total_upper=total + 1.0,
+    )
+    assert PredictionIntervals.from_dict(json.loads(json.dumps(result.to_dict()))) == result
+
+
+def test_bootstrap_of_clv_refits_the_spend_model_too():
+    spend_data = GammaGamma(p=6.25, q=3.74, gamma=15.44).simulate(
+        2000, CALIBRATION["frequency"], seed=2
+    )
+    repeat = CALIBRATION["frequency"] > 0
+    spend = GammaGamma.fit({k: v[repeat] for k, v in spend_data.items()})
+    rows = {**ROWS, "monetary_value": [22.0, 0.0, 40.0, 10.0, 22.0]}
+    kw = {"horizon": 52.0, "discount_rate": 0.1, "spend_model": spend, "seed": 0}
+    normal = prediction_intervals(FITTED, rows, "clv", draws=300, **kw)
+    boot = prediction_intervals(FITTED, rows, "clv", sampling="bootstrap", draws=30, **kw)
+    ratio = (boot.upper - boot.lower) / (normal.upper - normal.lower)
+    assert np.all((ratio > 0.5) & (ratio < 2.0)), ratio
+    np.testing.assert_array_equal(boot.estimate, normal.estimate)

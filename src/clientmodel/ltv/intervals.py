@@ -409,11 +409,14 @@ def _bootstrap_draws(
         try:
             refit = type(model).fit(sim)
             spend = spend_model
-            if isinstance(spend_model, SpendModel):
-                # Spend is fitted on its own data: the summary's frequencies, resampled.
-                freq = sim["frequency"] if frequency is None else rng.choice(frequency, size)
+            if isinstance(spend_model, SpendModel) and frequency is not None:
+                # The spend model is refitted on its own data size, with numbers of purchases
+                # resampled from the summary's repeat buyers.
+                fitted = spend_model.fit_report
+                buyers = len(frequency) if fitted is None else round(fitted.n_observations)
+                freq = rng.choice(frequency, max(buyers, 1))
                 simulator: Any = spend_model
-                spend = type(spend_model).fit(simulator.simulate(size, freq, seed=rng))
+                spend = type(spend_model).fit(simulator.simulate(len(freq), freq, seed=rng))
         except ConvergenceError:
             failed += 1
             continue
@@ -473,7 +476,15 @@ def _compute(
         models, spends, failed = _normal_draws(model, spend_model, n, rng)
     else:
         times = standard[model.SUMMARY[-1]]
-        freq = standard.get("frequency") if isinstance(spend_model, SpendModel) else None
+        freq = None
+        if isinstance(spend_model, SpendModel):
+            freq = standard["frequency"][standard["frequency"] > 0]
+            if freq.size == 0:
+                raise DataError(
+                    "the bootstrap of the spend model needs repeat buyers (frequency > 0) in the "
+                    "summary, to simulate spend data like the fit's",
+                    field="frequency",
+                )
         models, spends, failed = _bootstrap_draws(model, spend_model, n, rng, times, freq)
     lower, upper, totals = _quantiles(task.predict, models, spends, rows, count, lev)
     tail = (1.0 - lev) / 2.0
