@@ -75,23 +75,29 @@ def test_fit_report_covariance_is_read_only():
 
 def test_intervals_cover_the_true_prediction_about_as_often_as_their_level():
     """Simulate 60 data sets from known parameters, fit each, and build the intervals of a
-    fixed history's P(alive) and E[X(39)]: the truth (the prediction under the true parameters)
-    lies inside the 95% intervals about 95% of the time and inside the 50% intervals about half
-    of the time, within three binomial standard errors."""
+    fixed history's P(alive) and E[X(39)], and of the total E[X(39)] over a fixed base of 40
+    customers: the truth (the prediction under the true parameters) lies inside the 95%
+    intervals about 95% of the time and inside the 50% intervals about half of the time, within
+    three binomial standard errors."""
     reps = 60
-    truth_alive = TRUE.p_alive(HISTORY)
-    truth_purchases = TRUE.expected_purchases(HISTORY, 39.0)
-    hits = {0.95: [0, 0], 0.5: [0, 0]}
+    base = TRUE.simulate(40, np.linspace(5.0, 52.0, 40), seed=99)
+    truth = (
+        TRUE.p_alive(HISTORY),
+        TRUE.expected_purchases(HISTORY, 39.0),
+        float(np.sum(TRUE.expected_purchases(base, 39.0))),
+    )
+    hits = {0.95: [0, 0, 0], 0.5: [0, 0, 0]}
     for rep in range(reps):
         times = np.random.default_rng(rep).uniform(20.0, 52.0, 1000).round()
         model = BGNBD.fit(TRUE.simulate(1000, times, seed=1000 + rep))
         for level, counts in hits.items():
-            alive = prediction_intervals(model, HISTORY, level=level, draws=200, seed=rep)
-            purchases = prediction_intervals(
-                model, HISTORY, "expected_purchases", horizon=39.0, level=level, draws=200, seed=rep
-            )
-            counts[0] += bool(alive.lower[0] <= truth_alive <= alive.upper[0])
-            counts[1] += bool(purchases.lower[0] <= truth_purchases <= purchases.upper[0])
+            kw = {"level": level, "draws": 200, "seed": rep}
+            alive = prediction_intervals(model, HISTORY, **kw)
+            one = prediction_intervals(model, HISTORY, "expected_purchases", horizon=39.0, **kw)
+            total = prediction_intervals(model, base, "expected_purchases", horizon=39.0, **kw)
+            counts[0] += bool(alive.lower[0] <= truth[0] <= alive.upper[0])
+            counts[1] += bool(one.lower[0] <= truth[1] <= one.upper[0])
+            counts[2] += bool(total.total_lower <= truth[2] <= total.total_upper)
     for level, counts in hits.items():
         slack = 3.0 * math.sqrt(level * (1 - level) / reps)
         for covered in counts:
