@@ -42,6 +42,17 @@ FITTED = BGNBD.fit(TRUE.simulate(1000, 39.0, seed=3))
 GG = GammaGamma(p=6.0, q=4.0, gamma=15.0)
 
 
+def _no_dropout_fit():
+    """A BG/NBD fitted where nobody leaves: on the boundary (a, b -> infinity)."""
+    rng = np.random.default_rng(0)
+    x = rng.poisson(rng.gamma(2.0, 1 / 10, 500) * 39.0)
+    recency = np.where(x > 0, 39.0 * rng.beta(np.maximum(x, 1), 1), 0.0)
+    return BGNBD.fit({"frequency": x, "recency": recency, "T": np.full(500, 39.0)})
+
+
+BOUNDARY = _no_dropout_fit()
+
+
 def summary(**over):
     """A valid three-customer BTYD summary (weeks), with columns replaced by ``over``."""
     base = {
@@ -74,6 +85,16 @@ CASES = [
     bad("model-none", lambda: prediction_intervals(None, summary()), "model"),
     bad("model-spend", lambda: prediction_intervals(GG, summary()), "model"),
     bad("model-not-fitted", lambda: prediction_intervals(TRUE, summary()), "model"),
+    bad("model-boundary-fit", lambda: prediction_intervals(BOUNDARY, summary()), "model"),
+    bad(
+        "model-boundary-nan-prediction",
+        lambda: prediction_intervals(
+            BOUNDARY, summary(), "expected_purchases", horizon=39.0, sampling="bootstrap", draws=2
+        ),
+        "model",
+        exc=DataError,
+        rows=[0],
+    ),
     bad("draw-parameters-dict", lambda: draw_parameters(FITTED.to_dict()), "model"),
     bad("draw-parameters-zero", lambda: draw_parameters(FITTED, 0), "draws"),
     bad("quantity-typo", lambda: pi(quantity="p_alvie"), "quantity"),

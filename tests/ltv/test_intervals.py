@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clientmodel.errors import ArgumentError
+from clientmodel.errors import ArgumentError, DataError
 from clientmodel.ltv import BGNBD, FitReport, GammaGamma, ParetoNBD
 from clientmodel.ltv import intervals as intervals_module
 from clientmodel.ltv.clv import discounted_purchases
@@ -330,3 +330,25 @@ def test_bootstrap_of_clv_refits_the_spend_model_too():
     ratio = (boot.upper - boot.lower) / (normal.upper - normal.lower)
     assert np.all((ratio > 0.5) & (ratio < 2.0)), ratio
     np.testing.assert_array_equal(boot.estimate, normal.estimate)
+
+
+def test_a_real_boundary_fit_names_its_reason_and_the_bootstrap_works():
+    """Customers who never leave (Poisson purchases over 39 weeks, no dropout): the BG/NBD
+    dropout mixture runs to the boundary (a, b -> infinity) and the report has no covariance."""
+    rng = np.random.default_rng(0)
+    rate = rng.gamma(2.0, 1 / 10, 500)
+    x = rng.poisson(rate * 39.0)
+    recency = np.where(x > 0, 39.0 * rng.beta(np.maximum(x, 1), 1), 0.0)
+    model = BGNBD.fit({"frequency": x, "recency": recency, "T": np.full(500, 39.0)})
+    assert model.fit_report.at_boundary
+    with pytest.raises(ArgumentError, match="boundary of the parameter space") as err:
+        prediction_intervals(model, ROWS)
+    assert "sampling='bootstrap'" in str(err.value)
+    boot = prediction_intervals(model, ROWS, sampling="bootstrap", draws=8, seed=2)
+    assert np.all((boot.lower <= boot.upper) & np.isfinite(boot.upper))
+    # At these parameters the BG/NBD expected purchases are not finite today (a, b ~ 1e7,
+    # 1e12): refused with the rows, never handed back as NaN.
+    with pytest.raises(DataError, match="not a finite number") as err:
+        prediction_intervals(model, ROWS, "expected_purchases", horizon=39.0, draws=8,
+                             sampling="bootstrap", seed=2)  # fmt: skip
+    assert err.value.rows == (0, 1, 2, 3, 4)

@@ -469,6 +469,10 @@ def _compute(
     data = read_summary(summary, task.needed, columns=rename)
     standard = {name: data[name] for name in task.needed}
     estimate = task.predict(model, spend_model, standard)
+    if not np.all(np.isfinite(estimate)):
+        rows_bad = np.flatnonzero(~np.isfinite(estimate))
+        first = {k: float(v[rows_bad[0]]) for k, v in standard.items()}
+        _not_finite(model, first, "the model", rows_bad)
     distinct, index = distinct_rows(*(standard[name] for name in task.needed))
     rows = dict(zip(task.needed, distinct, strict=True))
     count = np.bincount(index, minlength=len(distinct[0])).astype(np.float64)
@@ -528,16 +532,30 @@ def _quantiles(
         values = block[:, : stop - start]
         for d, (m, s) in enumerate(zip(models, spends, strict=True)):
             values[d] = predict(m, s, part)
-        if not np.all(np.isfinite(values)):
-            raise DataError(
-                "a prediction under drawn parameters is not finite (the draws reach parameters "
-                "where the quantity has no finite value); use a lower level or "
-                "sampling='bootstrap'",
-                field="level",
-            )
+        bad = ~np.isfinite(values)
+        if bad.any():
+            d, j = (int(v[0]) for v in np.nonzero(bad))
+            _not_finite(models[d], {k: float(v[j]) for k, v in part.items()}, "a drawn model")
         totals += values @ count[start:stop]
         lower[start:stop], upper[start:stop] = _quantiles_of_columns(values, tail)
     return lower, upper, totals
+
+
+def _not_finite(
+    model: TransactionModel,
+    history: Mapping[str, float],
+    which: str,
+    rows: NDArray[np.intp] | None = None,
+) -> None:
+    """Refuse a prediction that is not a finite number (never hand back NaN)."""
+    params = ", ".join(f"{k}={v:.4g}" for k, v in model.params.items())
+    raise DataError(
+        f"{which} ({type(model).__name__} {params}) gives a prediction that is not a finite "
+        f"number for the history {history}; the parameters are where this quantity cannot be "
+        "computed (e.g. a fit on the boundary of the parameter space)",
+        field="model",
+        rows=() if rows is None else rows[:5].tolist(),
+    )
 
 
 def _quantiles_of_columns(values: Array, tail: float) -> tuple[Array, Array]:
