@@ -17,6 +17,11 @@ from clientmodel.ltv.contract import (
 from clientmodel.ltv.covariates import CovariateModel
 from clientmodel.ltv.gamma_gamma import GammaGamma
 from clientmodel.ltv.ggompertz_nbd import GGompertzNBD
+from clientmodel.ltv.intervals import (
+    PredictionIntervals,
+    prediction_interval_table,
+    prediction_intervals,
+)
 from clientmodel.ltv.mbgnbd import MBGNBD
 from clientmodel.ltv.newcustomer import new_customer_purchases
 from clientmodel.ltv.pareto_nbd import ParetoNBD
@@ -32,6 +37,7 @@ __all__ = [
     "GGompertzNBD",
     "GammaGamma",
     "ParetoNBD",
+    "PredictionIntervals",
     "RetentionModel",
     "ShiftedBetaGeometric",
     "SpendModel",
@@ -42,4 +48,6 @@ __all__ = [
     "model_classes",
     "model_from_dict",
     "new_customer_purchases",
+    "prediction_interval_table",
+    "prediction_intervals",
 ]

@@ -469,6 +469,7 @@ def maximize(
         at_boundary=at_boundary,
         warnings=tuple(warnings),
         uncertainty_note=note,
+        covariance=None if at_boundary else _log_covariance(hess),
     )
     return estimates, report
 
@@ -641,6 +642,19 @@ def _minimize(
             options={"maxiter": max_iterations, "ftol": 1e-15, "gtol": 1e-10},
         )
     return res
+
+
+def _log_covariance(hess: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """Inverse observed information of the log-parameters, if finite and positive definite."""
+    if not np.all(np.isfinite(hess)):
+        return None
+    try:
+        inverse = np.asarray(np.linalg.inv(-hess), dtype=np.float64)
+        cov = (inverse + inverse.T) / 2.0
+        np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        return None
+    return cov if bool(np.all(np.isfinite(cov))) else None
 
 
 def _uncertainty(
