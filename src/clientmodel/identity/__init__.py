@@ -28,7 +28,13 @@ Examples
 'app-9'
 """
 
-from clientmodel.identity.config import DEFAULT_RULES, IdentityConfig, IdentityRecord, KindRule
+from clientmodel.identity.config import (
+    DEFAULT_RULES,
+    IdentityConfig,
+    IdentityRecord,
+    KindRule,
+    check_pattern,
+)
 from clientmodel.identity.history import MergeEvent, merge_history
 from clientmodel.identity.incremental import add_records
 from clientmodel.identity.kinds import (
@@ -77,6 +83,7 @@ __all__ = [
     "Resolution",
     "ResolvedProfile",
     "add_records",
+    "check_pattern",
     "hash_identifier",
     "is_blocked",
     "masked",

@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -391,14 +392,26 @@ def canonical(
     )
 
 
-def extra_blocked(value: str, kind: int, extra: Mapping[int, frozenset[str]]) -> bool:
-    """Whether the configuration blocks this (normalised) value for its kind."""
+@attrs.frozen
+class Blocked:
+    """What a configuration blocks for one kind: exact values (lower-cased) and patterns."""
+
+    values: frozenset[str]
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+    def __call__(self, value: str) -> bool:
+        low = value.lower()
+        return low in self.values or any(p.fullmatch(value) for p in self.patterns)
+
+
+def extra_blocked(value: str, kind: int, extra: Mapping[int, Blocked]) -> bool:
+    """Whether the configuration blocks this (normalised, clear) value for its kind."""
     block = extra.get(kind)
-    return block is not None and value.lower() in block
+    return block is not None and block(value)
 
 
 def key_arrays(
-    key_index: Mapping[tuple[int, str, str, bool], int], extra: Mapping[int, frozenset[str]]
+    key_index: Mapping[tuple[int, str, str, bool], int], extra: Mapping[int, Blocked]
 ) -> tuple[tuple[Any, Any, Any, Any], NDArray[np.bool_], NDArray[np.bool_]]:
     """Key arrays from a ``(kind, scope, value, hashed) -> code`` mapping (record face)."""
     n = len(key_index)
@@ -415,16 +428,15 @@ def key_arrays(
         key_scope_code[code] = scopes.setdefault(scope, len(scopes))
         key_value[code] = value
         key_hashed[code] = hashed
-        key_blocked[code] = is_blocked(value) or extra_blocked(value, kind, extra)
+        # a hash is never matched against patterns: blocked values stay in clear when hashing
+        key_blocked[code] = is_blocked(value) or (not hashed and extra_blocked(value, kind, extra))
     return (key_kind, key_scope, key_scope_code, key_value), key_hashed, key_blocked
 
 
 # --------------------------------------------------------------------------- record face
 
 
-def from_records(
-    records: Sequence[IdentityRecord], extra: Mapping[int, frozenset[str]]
-) -> Prepared:
+def from_records(records: Sequence[IdentityRecord], extra: Mapping[int, Blocked]) -> Prepared:
     """Arrays from validated records (ids already checked for duplicates by the caller)."""
     key_index: dict[tuple[int, str, str, bool], int] = {}
     row_record: list[int] = []
@@ -490,7 +502,7 @@ def from_table(
     tz: str | None,
     default_country_code: str | None,
     hashed: bool,
-    extra: Mapping[int, frozenset[str]],
+    extra: Mapping[int, Blocked],
 ) -> tuple[Prepared, Any]:
     """Arrays from a long identifier table; also the frame backend (``None`` for a mapping)."""
     if default_country_code is not None:
@@ -630,7 +642,7 @@ def from_table(
     norm_values[:n_vals] = values.uniques
     norm_values[n_vals:] = list(extra_norm)
     pair_blocked = pair_placeholder.copy()
-    for k in extra:
+    for k in () if hashed else extra:  # a hash is never matched against blocked patterns
         for p in np.flatnonzero(pair_kind == k).tolist():
             pair_blocked[p] |= extra_blocked(str(norm_values[pair_norm[p]]), k, extra)
 

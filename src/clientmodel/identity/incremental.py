@@ -95,7 +95,8 @@ def _combined(res: Resolution, new: list[IdentityRecord]) -> prepare.Prepared:
                 values.append(ident.value)
                 hashed.append(ident.hashed)
                 blocked.append(
-                    is_blocked(ident.value) or prepare.extra_blocked(ident.value, k, extra)
+                    is_blocked(ident.value)
+                    or (not ident.hashed and prepare.extra_blocked(ident.value, k, extra))
                 )
             row_record.append(n_old + i)
             row_key.append(found)
@@ -192,7 +193,7 @@ def add_records(
     status = engine.initial_status(prep, rules)
     active = status == engine.MATCHED
     engine.check_windows(prep, rules, active)
-    component = engine.components(prep, active)
+    component = engine.components(prep, active, engine.always_pairs(prep, rules))
     touched = np.isin(component, component[new_idx])
 
     # untouched components keep their answer: old labels and statuses, moved to new positions

@@ -338,10 +338,16 @@ class Resolution:
         in_profile = set(records.tolist())
         ids = prep.record_ids
         rows = self._rows_of(records)
-        info = self._keys([*prep.row_key[rows].tolist(), *(lk.key for lk in replay.links)])
+        info = self._keys(
+            [*prep.row_key[rows].tolist(), *(lk.key for lk in replay.links if lk.key >= 0)]
+        )
         idents = self._identifiers(info)
         links = tuple(
-            Link(_plain_id(ids[link.record]), idents[link.key], _plain_id(ids[link.owner]))
+            Link(
+                _plain_id(ids[link.record]),
+                idents[link.key] if link.key >= 0 else None,
+                _plain_id(ids[link.owner]),
+            )
             for link in replay.links
             if link.record in in_profile
         )
@@ -574,7 +580,8 @@ class Resolution:
         for i, rid in enumerate(prep.record_ids.tolist()):
             label[i] = first.setdefault(profile_of[rid], i)
         rules = config._arrays()
-        component = engine.components(prep, engine.initial_status(prep, rules) == engine.MATCHED)
+        active = engine.initial_status(prep, rules) == engine.MATCHED
+        component = engine.components(prep, active, engine.always_pairs(prep, rules))
         return cls(
             config,
             prep=prep,
@@ -650,6 +657,7 @@ def _refusals(prep: prepare.Prepared, raw: Sequence[engine.RawRefusal]) -> tuple
             window=r.window,
             count=r.count,
             conflicting=tuple(prep.identifier_tuple(k) for k in r.conflicting),
+            cap=r.cap or None,
         )
         for r in raw
     )
