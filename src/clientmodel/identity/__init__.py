@@ -54,6 +54,7 @@ from clientmodel.identity.resolution import (
     resolve,
     resolve_table,
     unmerge,
+    unmerge_many,
     without_records,
 )
 from clientmodel.identity.results import (
@@ -94,5 +95,6 @@ __all__ = [
     "resolve",
     "resolve_table",
     "unmerge",
+    "unmerge_many",
     "without_records",
 ]
