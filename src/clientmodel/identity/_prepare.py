@@ -110,10 +110,15 @@ class Prepared:
         if keep_rows is not None:
             rows &= keep_rows
         new_index = np.cumsum(mask) - 1
+        ranks = self.id_rank[records]
+        if len(ranks):  # ranks stay dense (0..n-1): the kept ids' order, by counting
+            taken = np.zeros(int(ranks.max()) + 1, dtype=bool)
+            taken[ranks] = True
+            ranks = (np.cumsum(taken) - 1)[ranks]
         return attrs.evolve(
             self,
             record_ids=self.record_ids[records],
-            id_rank=self.id_rank[records],
+            id_rank=ranks.astype(np.int64),
             record_times=self.record_times[records],
             row_record=new_index[self.row_record[rows]],
             row_key=self.row_key[rows],

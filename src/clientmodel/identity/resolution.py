@@ -135,7 +135,12 @@ class Resolution:
         # a profile's id is the id of its oldest record (its first in processing order), so
         # records that join later never rename it
         first = np.flatnonzero(is_first)
-        id_order = np.argsort(prep.id_rank, kind="stable")
+        rank = prep.id_rank
+        if n and int(rank.max()) == n - 1:  # distinct dense ranks: invert, no sort needed
+            id_order = np.empty(n, dtype=np.int64)
+            id_order[rank] = np.arange(n, dtype=np.int64)
+        else:
+            id_order = np.argsort(rank, kind="stable")
         object.__setattr__(self, "_record_profile", record_profile)
         object.__setattr__(self, "_profile_first", first)
         object.__setattr__(self, "_profile_ids", prep.record_ids[first])
