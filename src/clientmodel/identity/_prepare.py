@@ -87,6 +87,9 @@ class Prepared:
     #: Table face: the earliest time of each row (a record's time is the earliest of its rows',
     #: so removing a row may change it); ``None`` on the record face.
     row_time: NDArray[np.datetime64] | None = None
+    #: Table face with pyarrow: the key values as an arrow string array, which lets incremental
+    #: resolution find new values among old keys at C speed; ``None`` otherwise.
+    key_arrow: Any = None
 
     @property
     def n_records(self) -> int:
@@ -732,7 +735,22 @@ def from_table(
         row_key,
         row_times,
     )
+    key_arrow = _key_arrow(values, list(extra_norm), nk_norm[key_nk])
+    if key_arrow is not None:
+        prep = attrs.evolve(prep, key_arrow=key_arrow)
     return prep, backend
+
+
+def _key_arrow(values: Coded, extra: list[str], codes: NDArray[np.int64]) -> Any:
+    """The key values as an arrow array (distinct values, then normalised extras, by code)."""
+    if values.arrow is None:
+        return None
+    pa = importlib.import_module("pyarrow")
+    arrow = values.arrow
+    if not (pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)):
+        return None
+    both = pa.concat_arrays([arrow, pa.array(extra, type=arrow.type)])
+    return both.take(pa.array(codes, type=pa.int64()))
 
 
 def _lookup(values: Coded, strings: list[str]) -> NDArray[np.int64]:
