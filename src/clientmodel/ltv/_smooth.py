@@ -20,7 +20,7 @@ from numpy.typing import NDArray
 
 from clientmodel.ltv._fitting import distinct_rows
 
-__all__ = ["per_x_smooth_in_rate"]
+__all__ = ["codes", "per_x_smooth_in_rate"]
 
 Array = NDArray[np.float64]
 
@@ -54,7 +54,7 @@ def per_x_smooth_in_rate(
         (px, pt), index = distinct_rows(x, t)
         exact: Array = func(px, pt)[index]
         return exact
-    ux, ix = _codes(x)
+    ux, ix = codes(x)
     lo = np.full(len(ux), np.inf)
     hi = np.full(len(ux), -np.inf)
     np.minimum.at(lo, ix, u)
@@ -111,7 +111,7 @@ def _clenshaw(c: Array, s: Array) -> Array:
     return tmp
 
 
-def _codes(x: Array) -> tuple[Array, NDArray[np.intp]]:
+def codes(x: Array) -> tuple[Array, NDArray[np.intp]]:
     """Distinct values of a count column and each row's index into them (no sort needed)."""
     top = float(x.max()) if len(x) else 0.0
     if top < 1 << 24:
