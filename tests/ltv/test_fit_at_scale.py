@@ -49,18 +49,21 @@ def test_binned_starts_polished_on_full_data_reach_the_full_optimum(cls, truth, 
     problem, fast, slow = _fit_both_ways(cls, data)
     rf, rs = fast.fit_report, slow.fit_report
     # The reference is the fit that runs every start on the full data: same optimum.
-    assert rf.log_likelihood >= rs.log_likelihood - 1e-7 * abs(rs.log_likelihood)
+    assert rf.log_likelihood >= rs.log_likelihood - 1e-8 * abs(rs.log_likelihood)
     for name in cls.PARAMS:
-        assert math.isclose(fast.params[name], slow.params[name], rel_tol=1e-6)
-        assert math.isclose(rf.standard_errors[name], rs.standard_errors[name], rel_tol=1e-5)
+        assert math.isclose(fast.params[name], slow.params[name], rel_tol=1e-5)
+        assert math.isclose(rf.standard_errors[name], rs.standard_errors[name], rel_tol=1e-4)
     # The report says what happened: starts counted on the binned data, polished on all.
     assert rf.converged
     assert not rf.at_boundary
     assert rf.n_starts == 4
     assert rf.starts_agreed == 4
     assert rf.n_distinct == n == problem.n_distinct
-    assert f"{problem.coarse.n_distinct:,} binned histories" in rf.message
-    assert f"on all {n:,} histories" in rf.message
+    coarsest = problem.coarse
+    while coarsest.coarse is not None:
+        coarsest = coarsest.coarse
+    assert rf.message.startswith(f"4 start(s) on {coarsest.n_distinct:,} binned histories")
+    assert rf.message.endswith(f"on all {n:,} histories")
     assert rf.gradient_norm / n < 1e-4
 
 

@@ -3,9 +3,10 @@ models (BG/NBD, MBG/NBD, Pareto/NBD), and the small helpers their likelihoods sh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -19,7 +20,7 @@ from clientmodel.ltv._base import (
     read_summary,
     read_weights,
 )
-from clientmodel.ltv._fitting import compress
+from clientmodel.ltv._fitting import Likelihood, compress
 
 __all__ = [
     "check_count",
@@ -30,6 +31,7 @@ __all__ = [
     "fit_data",
     "read_btyd",
     "sim_setup",
+    "with_binned_copies",
     "wsum",
 ]
 
@@ -148,20 +150,59 @@ def factor(v: Array) -> tuple[Array, NDArray[np.intp]]:
 # A fit on more distinct histories than this runs its starts on a binned copy of the data.
 _COARSE_FROM = 20_000
 _BINS = 64
+# Grids of the binned copies, finest first: the starts run on the last one.
+_LEVELS = (128, 16)
+
+
+def with_binned_copies(
+    full: Likelihood,
+    x: Array,
+    tx: Array,
+    t: Array,
+    w: Array,
+    build: Callable[..., Likelihood],
+    levels: tuple[int, ...] = _LEVELS,
+) -> Likelihood:
+    """``full`` with binned copies of its data (``build(x, t_x, T, w)`` of each) as ``coarse``.
+
+    ``levels``: the grid of each copy, finest first. Each copy bins the one before it; a copy
+    that would barely merge rows is skipped.
+    """
+    copies: list[tuple[Array, Array, Array, Array]] = []
+    rows = (x, tx, t, w)
+    for bins in levels:
+        first = not copies
+        binned = coarsen(*rows, bins, _COARSE_FROM if first else 0, 4 if first else 2)
+        if binned is None:
+            continue
+        copies.append(binned)
+        rows = binned
+    chain: Likelihood | None = None
+    for binned in reversed(copies):
+        problem = build(*binned)
+        chain = problem if chain is None else attrs.evolve(problem, coarse=chain)
+    return full if chain is None else attrs.evolve(full, coarse=chain)
 
 
 def coarsen(
-    x: Array, tx: Array, t: Array, w: Array, bins: int = _BINS
+    x: Array,
+    tx: Array,
+    t: Array,
+    w: Array,
+    bins: int = _BINS,
+    min_rows: int = _COARSE_FROM,
+    shrink: int = 4,
 ) -> tuple[Array, Array, Array, Array] | None:
     """A binned copy of the histories for the starts of a fit: few distinct rows, same weights.
 
     ``t_x`` and ``T`` are rounded to a grid of ``bins`` steps up to the largest ``T`` (rounding
     keeps ``t_x <= T`` and ``t_x = 0``), identical rows are merged and their weights summed.
-    ``None`` when there are too few histories for this to pay, or binning barely merges them.
+    ``None`` when there are fewer than ``min_rows`` histories, or binning leaves more than a
+    ``shrink``-th of them.
     """
     n = len(x)
     top = float(np.max(t)) if n else 0.0
-    if n < _COARSE_FROM or not top > 0 or float(np.max(x)) >= 1 << 24:
+    if n < min_rows or not top > 0 or float(np.max(x)) >= 1 << 24:
         return None
     step = top / bins
     q_tx = np.rint(tx / step).astype(np.int64)
@@ -180,7 +221,7 @@ def coarsen(
     else:
         keys, inverse = np.unique(key, return_inverse=True)
         cw = np.bincount(inverse.reshape(-1), weights=w, minlength=len(keys))
-    if 4 * len(keys) > n:
+    if shrink * len(keys) > n:
         return None
     rest, ct = np.divmod(keys, side)
     cx, ctx = np.divmod(rest, side)

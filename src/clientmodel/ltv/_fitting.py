@@ -557,56 +557,87 @@ def _coarse_then_full(
     max_iterations: int,
     attempts: list[str],
     n_distinct: int,
+    *,
+    final: bool = True,
 ) -> tuple[_Optimum, int, int] | None:
     """Every start on the binned data, then Newton steps from the best on the full data.
 
-    ``None`` when the coarse optimum is not interior or the full-data steps do not bring the
-    gradient down to the convergence tolerance (the caller then runs every start on the full
-    data).
+    A binned likelihood with a coarser copy of its own is itself solved this way first (starts
+    on the coarsest copy, polished level by level). ``final``: the full data are the fit's
+    own, whose Hessian at the optimum is then needed anyway. ``None`` when the coarse optimum
+    is not interior or the full-data steps do not bring the gradient down to the convergence
+    tolerance (the caller then runs every start on the full data).
     """
     c_obj, c_hess = _objectives(coarse.loglik, coarse.hessian, penalizer, scale)
-    methods: tuple[_Method, ...] = (
-        ("trust-exact", "L-BFGS-B", "BFGS") if coarse.hessian is not None else ("L-BFGS-B", "BFGS")
-    )
-    optima = _search(
-        c_obj,
-        c_hess,
-        starts,
-        methods,
-        max_iterations,
-        attempts,
-        names,
-        boundary,
-        scale,
-        polish=False,
-    )
-    if not optima:
-        return None
-    best = max(optima, key=lambda o: o.value)
+    inner = None
+    if coarse.coarse is not None:  # a coarser copy still: the starts run there
+        inner = _coarse_then_full(
+            coarse.coarse,
+            c_obj,
+            c_hess,
+            starts,
+            penalizer,
+            scale,
+            names,
+            boundary,
+            max_iterations,
+            attempts,
+            coarse.n_distinct,
+            final=False,
+        )
+    if inner is not None:
+        best, agreed, n_optima = inner
+        head = best.message
+    else:
+        methods: tuple[_Method, ...] = (
+            ("trust-exact", "L-BFGS-B", "BFGS")
+            if coarse.hessian is not None
+            else ("L-BFGS-B", "BFGS")
+        )
+        optima = _search(
+            c_obj,
+            c_hess,
+            starts,
+            methods,
+            max_iterations,
+            attempts,
+            names,
+            boundary,
+            scale,
+            polish=False,
+        )
+        if not optima:
+            return None
+        best = max(optima, key=lambda o: o.value)
+        agreed, n_optima = _agreed(optima, best.value), len(optima)
+        head = (
+            f"{n_optima} start(s) on {coarse.n_distinct:,} binned histories ({agreed} at the "
+            "best log-likelihood there)"
+        )
     if not best.converged or np.any(np.abs(best.z) > _EDGE):
         return None
-    agreed = _agreed(optima, best.value)
     with np.errstate(all="ignore"):
-        refined = _steps_with_fixed_hessian(objective, c_hess, best.z)
+        refined = _steps_with_fixed_hessian(
+            objective, c_hess, best.z, objective_hessian if final else None
+        )
         if refined is None:
             refined = _newton_to_optimum(objective, objective_hessian, best.z)
     if refined is None:
-        attempts.append("Newton steps on the full data from the binned optimum did not converge")
+        attempts.append("Newton steps from the binned optimum did not converge")
         return None
     z, f, steps = refined
-    message = (
-        f"{len(optima)} start(s) on {coarse.n_distinct:,} binned histories ({agreed} at the "
-        f"best log-likelihood there); the best polished by {steps} Newton step(s) on all "
-        f"{n_distinct:,} histories"
-    )
-    full = _Optimum(z, -f * scale, f"{best.method}+newton", best.iterations + steps, message, True)
-    return full, agreed, len(optima)
+    where = f"all {n_distinct:,} histories" if final else f"{n_distinct:,} binned histories"
+    message = f"{head}; the best polished by {steps} Newton step(s) on {where}"
+    method = best.method if best.method.endswith("+newton") else f"{best.method}+newton"
+    full = _Optimum(z, -f * scale, method, best.iterations + steps, message, True)
+    return full, agreed, n_optima
 
 
 def _steps_with_fixed_hessian(
     objective: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
     coarse_hessian: Callable[[NDArray[np.float64]], NDArray[np.float64]],
     z: NDArray[np.float64],
+    full_hessian: Callable[[NDArray[np.float64]], NDArray[np.float64]] | None = None,
     max_steps: int = 10,
 ) -> tuple[NDArray[np.float64], float, int] | None:
     """Quasi-Newton steps on the full data from the binned optimum and the binned Hessian.
@@ -614,9 +645,11 @@ def _steps_with_fixed_hessian(
     The binned likelihood's curvature is the full one's up to the binning error, so steps with
     it converge fast while each needs only the full gradient (a cheaper pass than the
     Hessian); a BFGS update with each step's change of the gradient corrects the remaining
-    curvature error. Stops at a gradient norm (per customer) below 1e-9, or when a step fails
-    to halve it once below 1e-4; ``None`` (full Newton then) when a step does not lower the
-    objective or the convergence tolerance 1e-4 is not met.
+    curvature error. Once the gradient is small, the next point is likely the last, and with
+    ``full_hessian`` it is evaluated with its Hessian in the same pass (the fit needs it there
+    for the standard errors). Stops at a gradient norm (per customer) below 1e-8, or when a
+    step fails to halve it once below 1e-4; ``None`` (full Newton then) when a step does not
+    lower the objective or the convergence tolerance 1e-4 is not met.
     """
     try:
         h = coarse_hessian(z)
@@ -626,9 +659,14 @@ def _steps_with_fixed_hessian(
     f, g = objective(z)
     norm = float(np.linalg.norm(g))
     steps = 0
-    while norm >= 1e-9 and steps < max_steps:
+    while norm >= 1e-8 and steps < max_steps:
         step = np.linalg.solve(h, -g)
         trial = z + step
+        if full_hessian is not None and norm < 1e-5:
+            try:
+                full_hessian(trial)  # one pass for the value, gradient and Hessian
+            except (np.linalg.LinAlgError, _NonFiniteHessian):
+                return None
         f_new, g_new = objective(trial)
         new_norm = float(np.linalg.norm(g_new))
         if not (np.isfinite(f_new) and f_new <= f + 1e-13 * max(1.0, abs(f))):

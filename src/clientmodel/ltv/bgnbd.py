@@ -37,8 +37,8 @@ from clientmodel.ltv._btyd import (
 )
 from clientmodel.ltv._btyd import (
     check_times,
-    coarsen,
     factor,
+    with_binned_copies,
 )
 from clientmodel.ltv._btyd import (
     fit_data as _fit_data,
@@ -309,11 +309,7 @@ class _BetaGeometricFamily(TransactionModel):
                 objective.loglik, default, float(w.sum()), len(x), hessian=objective.hessian
             )
 
-        binned = coarsen(x, tx, t, w)
-        full = likelihood(x, tx, t, w)
-        if binned is None:
-            return full
-        return attrs.evolve(full, coarse=likelihood(*binned))
+        return with_binned_copies(likelihood(x, tx, t, w), x, tx, t, w, likelihood)
 
     def log_likelihood_of(
         self,

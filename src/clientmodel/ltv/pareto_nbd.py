@@ -37,7 +37,7 @@ from clientmodel.ltv._btyd import (
 )
 from clientmodel.ltv._btyd import (
     check_times,
-    coarsen,
+    with_binned_copies,
 )
 from clientmodel.ltv._btyd import (
     fit_data as _fit_data,
@@ -65,6 +65,10 @@ _NEAR_INTEGER = 5e-3
 # Gauss-Legendre panels for the P(X(t) = n) integral over the dropout time (in log time).
 _PANEL_X, _PANEL_W = np.polynomial.legendre.leggauss(32)
 _PANEL_WIDTH = 1.0
+# Grids of the binned copies a large fit starts on (finest first).
+_BINNED_LEVELS = (128, 48)
+# Rows per block of a likelihood evaluation (bounds the memory of the Hessian's pieces).
+_BLOCK = 8_192
 
 
 class _ParetoData:
@@ -228,6 +232,19 @@ def _pareto_loglik(
     return value, g * theta, hess
 
 
+def _summed(
+    theta: Array, blocks: list[_ParetoData], order: int
+) -> tuple[float, Array | None, Array | None]:
+    """:func:`_pareto_loglik` summed over blocks of rows."""
+    value, grad, hess = _pareto_loglik(theta, blocks[0], order)
+    for block in blocks[1:]:
+        v, g, h = _pareto_loglik(theta, block, order)
+        value += v
+        grad = None if grad is None or g is None else grad + g
+        hess = None if hess is None or h is None else hess + h
+    return value, grad, hess
+
+
 def _g(s: float, z: Array) -> Array:
     """``z**s U(s, s, z) = E[z / (z + G)]`` with ``G ~ Gamma(s, 1)``, in [0, 1]."""
     n = round(s)
@@ -334,17 +351,22 @@ class ParetoNBD(TransactionModel):
         ]
 
         def likelihood(x: Array, tx: Array, t: Array, w: Array) -> Likelihood:
-            data = _ParetoData(x, tx, t, w)
-            objective = Objective(lambda theta, order: _pareto_loglik(theta, data, order))
+            # In blocks of rows: the Hessian's per-pair pieces stay small in memory.
+            blocks = [
+                _ParetoData(
+                    x[i : i + _BLOCK], tx[i : i + _BLOCK], t[i : i + _BLOCK], w[i : i + _BLOCK]
+                )
+                for i in range(0, len(x), _BLOCK)
+            ]
+            objective = Objective(lambda theta, order: _summed(theta, blocks, order))
             return Likelihood(
                 objective.loglik, default, float(w.sum()), len(x), hessian=objective.hessian
             )
 
-        binned = coarsen(x, tx, t, w)
-        full = likelihood(x, tx, t, w)
-        if binned is None:
-            return full
-        return attrs.evolve(full, coarse=likelihood(*binned))
+        # Dropout rates hinge on the gap T - t_x: a grid finer than BG/NBD's keeps it.
+        return with_binned_copies(
+            likelihood(x, tx, t, w), x, tx, t, w, likelihood, levels=_BINNED_LEVELS
+        )
 
     def _theta(self) -> Array:
         return np.array([self.r, self.alpha, self.s, self.beta])
