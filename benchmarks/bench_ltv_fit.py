@@ -4,9 +4,12 @@ clientmodel's path (compressed histories; analytic gradients and Hessians with a
 Newton method for BG/NBD and Pareto/NBD) against two baselines in the same run: the code a user
 would write without it (a per-customer BG/NBD and Pareto/NBD log-likelihood minimised with
 ``scipy.optimize.minimize``, no compression), and lifetimes 0.11 from its own environment when it
-exists (see ``_lifetimes.py``). Against lifetimes each fit runs ``--repeat`` times in fresh
-processes, the two libraries taking turns, so that the medians and the peak memory (the growth of
-the resident set during the fit) compare. Run: ``python benchmarks/bench_ltv_fit.py``.
+exists (see ``_lifetimes.py``). Against lifetimes each fit, and the scoring of P(alive) and
+E[X(52)] for every customer, runs ``--repeat`` times in fresh processes, the two libraries taking
+turns, so that the medians and the peak memory (the growth of the resident set during the job)
+compare. Two populations, each in a random row order: "distinct" (continuous T and recency, as
+from timestamps: every history distinct) and "daily" (whole days: histories repeat); the number
+of distinct histories is printed with each. Run: ``python benchmarks/bench_ltv_fit.py``.
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from scipy import integrate, special
 
 from clientmodel.ltv import BGNBD, MBGNBD, ParetoNBD, _btyd
-from clientmodel.ltv._fitting import compress
+from clientmodel.ltv._fitting import Likelihood, compress, maximize
 from clientmodel.ltv._special import bg_alive_expected
 
 BG = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)  # FHL (2005), CDNOW
@@ -163,3 +163,62 @@ def test_pareto_conditional_p_purchases_for_a_long_horizon():
             2, 1e5, p["r"] + x, p["alpha"] + 38.0, p["s"], p["beta"] + 38.0
         )
         assert got[i] == pytest.approx(want, abs=1e-10, rel=1e-10)
+
+
+def _exponential(data, weights):
+    """Log-likelihood of an exponential rate exp(z), its gradient and Hessian (by hand)."""
+    n, total = float(weights.sum()), float(weights @ data)
+
+    def loglik(z):
+        lam = float(np.exp(z[0]))
+        return n * z[0] - lam * total, np.array([n - lam * total])
+
+    def hessian(z):
+        return np.array([[-float(np.exp(z[0])) * total]])
+
+    return loglik, hessian
+
+
+def test_maximize_polishes_a_binned_optimum_onto_the_full_one():
+    rng = np.random.default_rng(4)
+    data = rng.exponential(2.0, size=5000)
+    full, full_h = _exponential(data, np.ones(len(data)))
+    binned, counts = np.unique(np.round(data, 0), return_counts=True)
+    c_loglik, c_hess = _exponential(binned, counts.astype(float))
+    coarse = Likelihood(c_loglik, [[0.1], [5.0]], 5000.0, len(binned), hessian=c_hess)
+    est, report = maximize(
+        full,
+        names=["lam"],
+        starts=[[0.1], [5.0]],
+        n_observations=5000.0,
+        n_distinct=5000,
+        hessian=full_h,
+        coarse=coarse,
+    )
+    # The maximum likelihood rate of an exponential sample is 1 / mean (by hand).
+    assert est["lam"] == pytest.approx(1.0 / data.mean(), rel=1e-10)
+    assert report.n_starts == 2
+    assert report.message.startswith(f"2 start(s) on {len(binned)} binned histories")
+
+
+def test_maximize_runs_every_start_on_the_full_data_when_the_binned_fit_runs_away():
+    rng = np.random.default_rng(5)
+    data = rng.exponential(2.0, size=500)
+    full, full_h = _exponential(data, np.ones(len(data)))
+
+    def runaway(z):  # rises for ever: no interior optimum on the binned copy
+        return float(z[0]), np.array([1.0])
+
+    coarse = Likelihood(runaway, [[1.0]], 500.0, 3)
+    est, report = maximize(
+        full,
+        names=["lam"],
+        starts=[[0.1], [5.0]],
+        n_observations=500.0,
+        n_distinct=500,
+        hessian=full_h,
+        coarse=coarse,
+    )
+    assert est["lam"] == pytest.approx(1.0 / data.mean(), rel=1e-10)
+    assert report.n_starts == 2
+    assert "binned" not in report.message
