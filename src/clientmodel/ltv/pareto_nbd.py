@@ -66,9 +66,9 @@ _NEAR_INTEGER = 5e-3
 _PANEL_X, _PANEL_W = np.polynomial.legendre.leggauss(32)
 _PANEL_WIDTH = 1.0
 # Grids of the binned copies a large fit starts on (finest first).
-_BINNED_LEVELS = (128, 48)
+_BINNED_LEVELS = (128, 36)
 # Rows per block of a likelihood evaluation (bounds the memory of the Hessian's pieces).
-_BLOCK = 8_192
+_BLOCK = 4_096
 
 
 class _ParetoData:
