@@ -244,6 +244,7 @@ class ParametricModel(abc.ABC):
             model=cls.__name__,
             hessian=problem.hessian,
             boundary=cls.boundary_warnings,
+            coarse=problem.coarse,
         )
         return cls(**estimates, fit_report=report)  # type: ignore[call-arg]
 
