@@ -86,15 +86,6 @@ CASES = [
     bad("model-spend", lambda: prediction_intervals(GG, summary()), "model"),
     bad("model-not-fitted", lambda: prediction_intervals(TRUE, summary()), "model"),
     bad("model-boundary-fit", lambda: prediction_intervals(BOUNDARY, summary()), "model"),
-    bad(
-        "model-boundary-nan-prediction",
-        lambda: prediction_intervals(
-            BOUNDARY, summary(), "expected_purchases", horizon=39.0, sampling="bootstrap", draws=2
-        ),
-        "model",
-        exc=DataError,
-        rows=[0],
-    ),
     bad("draw-parameters-dict", lambda: draw_parameters(FITTED.to_dict()), "model"),
     bad("draw-parameters-zero", lambda: draw_parameters(FITTED, 0), "draws"),
     bad("quantity-typo", lambda: pi(quantity="p_alvie"), "quantity"),

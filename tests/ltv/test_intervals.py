@@ -346,9 +346,11 @@ def test_a_real_boundary_fit_names_its_reason_and_the_bootstrap_works():
     assert "sampling='bootstrap'" in str(err.value)
     boot = prediction_intervals(model, ROWS, sampling="bootstrap", draws=8, seed=2)
     assert np.all((boot.lower <= boot.upper) & np.isfinite(boot.upper))
-    # At these parameters the BG/NBD expected purchases are not finite today (a, b ~ 1e7,
-    # 1e12): refused with the rows, never handed back as NaN.
-    with pytest.raises(DataError, match="not a finite number") as err:
-        prediction_intervals(model, ROWS, "expected_purchases", horizon=39.0, draws=8,
-                             sampling="bootstrap", seed=2)  # fmt: skip
-    assert err.value.rows == (0, 1, 2, 3, 4)
+    # At the boundary nobody leaves: the expected purchases are the gamma-Poisson posterior
+    # mean rate times the horizon, (r + x) / (alpha + T) * t (worked by hand), and finite.
+    boot = prediction_intervals(model, ROWS, "expected_purchases", horizon=39.0, draws=8,
+                                sampling="bootstrap", seed=2)  # fmt: skip
+    r, alpha = model.params["r"], model.params["alpha"]
+    x, big_t = np.asarray(ROWS["frequency"]), np.asarray(ROWS["T"])
+    np.testing.assert_allclose(boot.estimate, (r + x) / (alpha + big_t) * 39.0, rtol=1e-3)
+    assert np.all(np.isfinite(boot.lower) & np.isfinite(boot.upper))
