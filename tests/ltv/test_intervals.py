@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from clientmodel.errors import ArgumentError, DataError
+from clientmodel.errors import ArgumentError
 from clientmodel.ltv import BGNBD, FitReport, GammaGamma, ParetoNBD
 from clientmodel.ltv import intervals as intervals_module
 from clientmodel.ltv.clv import discounted_purchases
