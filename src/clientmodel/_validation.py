@@ -18,7 +18,6 @@ import decimal
 import difflib
 import functools
 import inspect
-import itertools
 import math
 import numbers
 import types
@@ -697,8 +696,12 @@ def _scalar_check(hint: Any, default: Any) -> _Check | None:
     if hint not in (bool, int, float, str):
         return None
     allow_inf = isinstance(default, float) and math.isinf(default)
+    plain = hint  # the exact built-in type: one identity test answers the common call
 
     def check(value: Any, name: str) -> ArgumentError | None:
+        kind = value.__class__
+        if kind is plain and (kind is not float or value - value == 0.0):  # finite floats only
+            return None
         if value is None and optional:
             return None
         if _matches(value, hint):
@@ -716,8 +719,8 @@ def _scalar_check(hint: Any, default: Any) -> _Check | None:
 
 def _entry_checks(
     fn: Callable[..., Any],
-) -> tuple[list[str], dict[str, _Check]]:
-    """The positional parameter names of ``fn`` and the entry checks of its scalar parameters."""
+) -> tuple[list[tuple[int, str, _Check]], dict[str, _Check]]:
+    """The entry checks of ``fn``'s scalar parameters, by position and by name."""
     params = inspect.signature(fn).parameters
     positional = []
     for name, param in params.items():
@@ -730,7 +733,8 @@ def _entry_checks(
         check = _scalar_check(hints[name], param.default) if name in hints else None
         if check is not None:
             checks[name] = check
-    return positional, checks
+    by_position = [(i, name, checks[name]) for i, name in enumerate(positional) if name in checks]
+    return by_position, checks
 
 
 def boundary(fn: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -760,20 +764,24 @@ def boundary(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     ...
     clientmodel.errors.ArgumentError: scores must be a list whose items are each a finite ...
     """
-    plan: tuple[list[str], dict[str, _Check]] | None = None
+    plan: tuple[list[tuple[int, str, _Check]], dict[str, _Check]] | None = None
 
     @functools.wraps(fn)
     def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         nonlocal plan
         if plan is None:
             plan = _entry_checks(fn)
-        positional, checks = plan
+        by_position, checks = plan
         wrong: ArgumentError | None = None
-        if checks:
-            named = itertools.chain(zip(positional, args, strict=False), kwargs.items())
-            for name, value in named:
-                check = checks.get(name)
-                wrong = check(value, name) if check is not None else None
+        for i, name, check in by_position:
+            if i < len(args):
+                wrong = check(args[i], name)
+                if wrong is not None:
+                    break
+        if wrong is None and kwargs:
+            for name, value in kwargs.items():
+                by_name = checks.get(name)
+                wrong = by_name(value, name) if by_name is not None else None
                 if wrong is not None:
                     break
         try:

@@ -36,6 +36,8 @@ from clientmodel.accounts import (
     decay_graph,
     influence,
     key_person_risk,
+    meddpicc,
+    org_chart,
     power_map,
     threading,
     warm_paths,
@@ -51,13 +53,14 @@ from clientmodel.funnel import (
     move,
     open_deal,
     sales_velocity,
+    solve_chain,
     update,
     win_rates,
 )
 from clientmodel.ltv import BGNBD
 from clientmodel.rules import evaluate, evaluate_table
 from clientmodel.scoring import ScoringPlan
-from clientmodel.segments import Segment, fit_rfm, migration
+from clientmodel.segments import Segment, fit_rfm, migration, rf_grid, value_tiers
 from clientmodel.transactions import calibration_holdout, summarize
 from clientmodel.view import LinkRefusal, Links, PersonLink
 
@@ -96,6 +99,9 @@ MIG = migration(
 )
 SEGMENT = Segment("champions", r=(3, 3), f=(3, 3))
 PLAN = ScoringPlan(model=BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5))
+
+CHAIN_STATES = ["a", "won", "lost"]
+CHAIN_MATRIX = [[0, 0.5, 0.5], [0, 1, 0], [0, 0, 1]]
 
 HOP = Hop("t1", "c1", "knows", 0.8)
 PATH = IntroPath(("t1", "c1"), (HOP,), "Ana knows Dana (0.80)")
@@ -391,6 +397,59 @@ CASES = [
         "influence-from_dict-text-score",
         lambda: Influence.from_dict({"account": "a", "scores": [["c1", "high"]]}),
         "Influence.scores[0][1]",
+    ),
+    # --- parameters declared bool / int / float / str: silently accepted before
+    bad(
+        "org_chart-text-flag",
+        lambda: org_chart(GRAPH, ACCOUNT, include_inactive="yes"),
+        "include_inactive",
+    ),
+    bad(
+        "meddpicc-to_record-prefix-none",
+        lambda: meddpicc(GRAPH, DEAL_ID).to_record(prefix=None),
+        "prefix",
+    ),
+    bad(
+        "rf_grid-value-int",
+        lambda: rf_grid({"r": [1, 1, 2], "f": [2, 2, 1]}, k=2, value=5),
+        "value",
+    ),
+    bad(
+        "value_tiers-customer-nan",
+        lambda: value_tiers({"customer_id": [1, 2], "monetary": [4.0, 1.0]}, customer=float("nan")),
+        "customer",
+    ),
+    # --- a NaN in a counts matrix was stored in the chain
+    bad(
+        "solve_chain-nan-counts",
+        lambda: solve_chain(CHAIN_STATES, CHAIN_MATRIX, counts=float("nan")),
+        "counts",
+    ),
+    bad(
+        "solve_chain-negative-counts",
+        lambda: solve_chain(CHAIN_STATES, CHAIN_MATRIX, counts=[[0, -1, 1], [0, 0, 0], [0, 0, 0]]),
+        "counts",
+    ),
+    # --- numeric ids: an infinite id was a customer "inf"; mixed kinds in a pandas object column
+    bad(
+        "summarize-inf-numeric-id",
+        lambda: summarize(
+            pd.DataFrame(log(customer_id=[float("inf"), 1.0, 2.0, 3.0, 3.0, 3.0])), as_of=AS_OF
+        ),
+        "customer_id",
+        exc=DataError,
+        rows=[0],
+    ),
+    bad(
+        "calibration_holdout-pandas-object-mixed-ids",
+        lambda: calibration_holdout(
+            pd.DataFrame(log(customer_id=[float("inf"), "a", "b", "c", "c", "c"])),
+            calibration_end="2024-03-01",
+            holdout_end=AS_OF,
+        ),
+        "customer_id",
+        exc=DataError,
+        rows=[0],
     ),
     # --- privacy: an identifier passed where a number belongs is masked in the message
     bad("segment-covers-phone", lambda: SEGMENT.covers(PHONE, 3, 3), "r"),

@@ -294,7 +294,13 @@ def solve_chain(
     with np.errstate(invalid="ignore"):
         days = fundamental @ soj if not np.isnan(soj).any() else np.full(k, np.nan)
     cnt = np.zeros((n, n)) if counts is None else _floats(counts, "counts")
-    cnt = cnt[np.ix_(order, order)] if counts is not None and cnt.shape == (n, n) else cnt
+    if cnt.shape != (n, n) or not np.isfinite(cnt).all() or (cnt < 0).any():
+        raise ArgumentError(
+            f"counts must be a {n}x{n} matrix of non-negative finite move counts (one row and "
+            f"column per state), got shape {cnt.shape}",
+            field="counts",
+        )
+    cnt = cnt[np.ix_(order, order)]
     return AbsorbingChain(
         states=tuple(names[i] for i in order),
         kinds=tuple(kinds[i] for i in order),
