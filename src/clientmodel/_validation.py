@@ -12,33 +12,47 @@ minimum=0)``.
 
 from __future__ import annotations
 
+import collections.abc
+import datetime as dt
+import decimal
 import difflib
+import functools
+import inspect
 import math
 import numbers
+import types
+import typing
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+import attrs
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ValidationError
 
-from clientmodel.errors import ArgumentError, DataError, describe_rows
+from clientmodel.errors import ArgumentError, ClientModelError, DataError, _private, describe_rows
 
 __all__ = [
     "EXACT_INTEGER_LIMIT",
+    "boundary",
     "check_bool",
     "check_choice",
     "check_exact_counts",
     "check_finite_column",
+    "check_instance",
     "check_integer",
     "check_mapping",
     "check_number",
     "check_seed",
     "check_sequence",
     "check_text",
+    "choice_reader",
+    "count_reader",
     "did_you_mean",
     "key_path",
     "mask_identifier",
+    "number_reader",
+    "read_form",
     "read_key",
     "sum_finite",
     "validate_record",
@@ -50,6 +64,9 @@ EXACT_INTEGER_LIMIT = 2**53
 
 _Model = TypeVar("_Model", bound=BaseModel)
 _T = TypeVar("_T")
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+_Check = Callable[[Any, str], ArgumentError | None]
 
 
 def _error(
@@ -198,7 +215,7 @@ def check_number(
         raise _error(f"{field} must be {word} {minimum:g}, got {_shown(value)}", field, data=data)
     if maximum is not None and number > maximum:
         raise _error(f"{field} must be at most {maximum:g}, got {_shown(value)}", field, data=data)
-    return number
+    return number + 0.0  # -0.0 becomes 0.0, which numpy's ranges accept as a bound
 
 
 def check_integer(
@@ -367,7 +384,7 @@ def key_path(*parts: str | int) -> str:
     """
     text = ""
     for part in parts:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else part)
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
     return text
 
 
@@ -504,3 +521,585 @@ def validate_records(model: type[_Model], values: Any, *, field: str = "records"
             field=field,
         )
     return [validate_record(model, v, field=field, row=i) for i, v in enumerate(values)]
+
+
+def check_instance(value: Any, cls: type[_T], field: str) -> _T:
+    """``value`` if it is a ``cls`` (a built record or result), else an ArgumentError.
+
+    Examples
+    --------
+    >>> check_instance(3, int, "n")
+    3
+    >>> check_instance("3", int, "n")
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: n must be a int, got str
+    """
+    if isinstance(value, cls):
+        return value
+    name = cls.__name__
+    hint = ""
+    if isinstance(cls, type) and issubclass(cls, BaseModel):
+        hint = f"; build one with {name}(...) or {name}.model_validate(...)"
+    raise ArgumentError(f"{field} must be a {name}, got {type(value).__name__}{hint}", field=field)
+
+
+# --- the boundary decorator -------------------------------------------------------------------
+
+#: How many items of a list or mapping argument are compared with the declared item type.
+_ITEMS_CHECKED = 20
+
+
+def _describe(hint: Any) -> str:
+    """A reader's name for a type hint: ``float | None`` -> ``'a number or None'``."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        return " or ".join(dict.fromkeys(_describe(a) for a in typing.get_args(hint)))
+    if origin is typing.Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(hint))
+    if hint is type(None) or hint is None:
+        return "None"
+    if hint is float:
+        return "a finite number"
+    if hint is int:
+        return "an integer"
+    if hint is str:
+        return "text"
+    if hint is bool:
+        return "True or False"
+    if origin is not None:
+        if isinstance(origin, type) and issubclass(origin, collections.abc.Mapping):
+            return "a mapping (a dict)"
+        if origin in (collections.abc.Callable,):
+            return "a callable"
+        if isinstance(origin, type) and issubclass(
+            origin, (collections.abc.Sequence, collections.abc.Set, collections.abc.Iterable)
+        ):
+            args = typing.get_args(hint)
+            inner = (
+                f" whose items are each {_describe(args[0])}" if args and args[0] is not Any else ""
+            )
+            return f"a list{inner}"
+        return getattr(origin, "__name__", str(origin))
+    return f"a {getattr(hint, '__name__', str(hint))}"
+
+
+def _matches(value: Any, hint: Any) -> bool:
+    """Whether ``value`` plainly fits ``hint``; anything this cannot judge counts as a fit."""
+    if hint is Any or isinstance(hint, (TypeVar, str, typing.ForwardRef)):
+        return True
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        return any(_matches(value, a) for a in args)
+    if origin is typing.Literal:
+        return any(value == a and type(value) is type(a) for a in args)
+    if origin is typing.Annotated:
+        return _matches(value, args[0])
+    if hint is None or hint is type(None):
+        return value is None
+    if hint is float:
+        return (
+            isinstance(value, numbers.Real)
+            and not isinstance(value, (bool, np.bool_))
+            and math.isfinite(float(value))
+        )
+    if hint is int:
+        return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
+    if hint is bool:
+        return isinstance(value, (bool, np.bool_))
+    if origin is None:
+        if not isinstance(hint, type):
+            return True
+        try:
+            return isinstance(value, hint)
+        except TypeError:  # a Protocol that is not runtime-checkable
+            return True
+    if origin in (collections.abc.Callable,):
+        return callable(value)
+    if not isinstance(origin, type):
+        return True
+    try:
+        if not isinstance(value, origin):
+            return False
+    except TypeError:
+        return True
+    if isinstance(value, (str, bytes)) and origin is not str:
+        return False  # text is a sequence of characters, never the list a hint means
+    if isinstance(value, Mapping) and not issubclass(origin, collections.abc.Mapping):
+        return False  # a dict iterates over its keys, never the records a list hint means
+    if isinstance(value, Mapping) and len(args) == 2:
+        items = list(value.items())[:_ITEMS_CHECKED]
+        return all(_matches(k, args[0]) and _matches(v, args[1]) for k, v in items)
+    if isinstance(value, (list, tuple, set, frozenset)) and args:
+        if origin is tuple and not (len(args) == 2 and args[1] is Ellipsis):
+            return len(value) == len(args) and all(
+                _matches(v, a) for v, a in zip(value, args, strict=True)
+            )
+        return all(_matches(v, args[0]) for v in list(value)[:_ITEMS_CHECKED])
+    return True
+
+
+@functools.cache
+def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The evaluable type hints of ``fn``'s parameters (names only known to mypy are skipped)."""
+    out: dict[str, Any] = {}
+    namespace = dict(vars(typing))
+    namespace.update(fn.__globals__)
+    for name, raw in getattr(fn, "__annotations__", {}).items():
+        if name == "return":
+            continue
+        try:
+            out[name] = eval(raw, namespace) if isinstance(raw, str) else raw
+        except Exception:  # a name imported only for type checking: not judged
+            continue
+    return out
+
+
+def _misfit(
+    fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]
+) -> ArgumentError | None:
+    """An ArgumentError naming the first argument that does not fit its declared type."""
+    try:
+        bound = inspect.signature(fn).bind(*args, **kwargs)
+    except TypeError as exc:  # a missing or unknown argument
+        return ArgumentError(f"{fn.__name__}(): {exc}", field=fn.__name__)
+    hints = _hints(fn)
+    for name, value in bound.arguments.items():
+        if name in ("self", "cls") or name not in hints:
+            continue
+        param = inspect.signature(fn).parameters[name]
+        if param.kind in (param.VAR_POSITIONAL, param.VAR_KEYWORD):
+            continue
+        if not _matches(value, hints[name]):
+            shown = _private(value) if isinstance(value, str) else _shown(value)
+            return ArgumentError(
+                f"{name} must be {_describe(hints[name])}, got {shown}", field=name
+            )
+    return None
+
+
+def _scalar_check(hint: Any, default: Any) -> _Check | None:
+    """A cheap entry check for a parameter declared ``bool``, ``int``, ``float`` or ``str``.
+
+    Only these (optionally ``| None``) are checked before the call: they cost a few isinstance
+    calls, and a wrong value there is otherwise accepted silently (``"no"`` is truthy, NaN
+    passes every comparison as False).
+    """
+    args = typing.get_args(hint)
+    optional = typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in args
+    if optional:
+        rest = [a for a in args if a is not type(None)]
+        if len(rest) != 1:
+            return None
+        hint = rest[0]
+    if hint not in (bool, int, float, str):
+        return None
+    allow_inf = isinstance(default, float) and math.isinf(default)
+    plain = hint  # the exact built-in type: one identity test answers the common call
+
+    def check(value: Any, name: str) -> ArgumentError | None:
+        kind = value.__class__
+        if kind is plain and (kind is not float or value - value == 0.0):  # finite floats only
+            return None
+        if value is None and optional:
+            return None
+        if _matches(value, hint):
+            return None
+        if hint is float and allow_inf and isinstance(value, float) and math.isinf(value):
+            return None
+        if hint is int and isinstance(value, float) and value.is_integer():
+            return None  # 3.0 is an exact 3
+        shown = _private(value) if isinstance(value, str) else _shown(value)
+        accepted = _describe(hint) + (" or None" if optional else "")
+        return ArgumentError(f"{name} must be {accepted}, got {shown}", field=name)
+
+    return check
+
+
+def _entry_checks(
+    fn: Callable[..., Any],
+) -> tuple[list[tuple[int, str, _Check]], dict[str, _Check]]:
+    """The entry checks of ``fn``'s scalar parameters, by position and by name."""
+    params = inspect.signature(fn).parameters
+    positional = []
+    for name, param in params.items():
+        if param.kind in (param.VAR_POSITIONAL, param.KEYWORD_ONLY, param.VAR_KEYWORD):
+            break
+        positional.append(name)
+    hints = _hints(fn)
+    checks = {}
+    for name, param in params.items():
+        check = _scalar_check(hints[name], param.default) if name in hints else None
+        if check is not None:
+            checks[name] = check
+    by_position = [(i, name, checks[name]) for i, name in enumerate(positional) if name in checks]
+    return by_position, checks
+
+
+def boundary(fn: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Make a public function answer arguments of the wrong type with an ArgumentError.
+
+    Two checks, both driven by the function's own type hints. Parameters declared ``bool``,
+    ``int``, ``float`` or ``str`` (or ``| None``) must hold such a value: text is not a flag,
+    NaN is not a number, ``3.5`` is not a count; the function's own checks run first (their
+    errors are more specific), and a value they let through is refused all the same. Other
+    arguments are judged only when the function fails with an exception that is not a
+    :class:`~clientmodel.errors.ClientModelError` (a ``TypeError`` deep inside numpy, an
+    ``AttributeError`` on ``None``...): then the first argument that does not fit its declared
+    type is named in an :class:`~clientmodel.errors.ArgumentError` chained to the original
+    exception. A failure with well-typed arguments is a bug and is re-raised as it is.
+
+    Examples
+    --------
+    >>> @boundary
+    ... def top(scores: list[float], n: int = 3) -> list[float]:
+    ...     return sorted(scores)[-n:]
+    >>> top([1.0, 2.0], n="all")
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: n must be an integer, got 'all'
+    >>> top([1.0, None])
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: scores must be a list whose items are each a finite ...
+    """
+    plan: tuple[list[tuple[int, str, _Check]], dict[str, _Check]] | None = None
+
+    @functools.wraps(fn)
+    def checked(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        nonlocal plan
+        if plan is None:
+            plan = _entry_checks(fn)
+        by_position, checks = plan
+        wrong: ArgumentError | None = None
+        for i, name, check in by_position:
+            if i < len(args):
+                wrong = check(args[i], name)
+                if wrong is not None:
+                    break
+        if wrong is None and kwargs:
+            for name, value in kwargs.items():
+                by_name = checks.get(name)
+                wrong = by_name(value, name) if by_name is not None else None
+                if wrong is not None:
+                    break
+        try:
+            out = fn(*args, **kwargs)
+        except ClientModelError:
+            raise  # the function's own, more specific, check
+        except Exception as exc:
+            error = wrong or _misfit(fn, args, kwargs)
+            if error is None:
+                raise
+            raise error from exc
+        if wrong is not None:  # accepted silently: refuse it all the same
+            raise wrong
+        return out
+
+    return checked
+
+
+# --- one reader of serialised forms (``from_dict``) -------------------------------------------
+
+#: Keys any serialised form may carry besides its fields (written by ``to_dict`` for readers).
+FORM_META_KEYS = ("model", "format", "backend", "version")
+
+_Reader = Callable[[Any, str], Any]
+
+
+def _read_text(value: Any, path: str) -> str:
+    return check_text(value, path, allow_blank=True)
+
+
+def _read_datetime(value: Any, path: str) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        out = value
+    else:
+        try:
+            out = dt.datetime.fromisoformat(check_text(value, path))
+        except ValueError:
+            raise ArgumentError(
+                f"{path} must be an ISO timestamp with a zone, got {_shown(value)}", field=path
+            ) from None
+    if out.tzinfo is None:
+        raise ArgumentError(
+            f"{path} must carry a time zone (e.g. '2024-01-01T00:00:00+00:00'), "
+            f"got {_shown(value)}",
+            field=path,
+        )
+    return out
+
+
+def _read_decimal(value: Any, path: str) -> decimal.Decimal:
+    if isinstance(value, (bool, float)) or not isinstance(value, (str, int, decimal.Decimal)):
+        raise ArgumentError(
+            f"{path} must be an amount written as text (e.g. '12.50'), got {_shown(value)}",
+            field=path,
+        )
+    try:
+        out = decimal.Decimal(value)
+    except decimal.InvalidOperation:
+        raise ArgumentError(f"{path} must be a number, got {_shown(value)}", field=path) from None
+    if not out.is_finite():
+        raise ArgumentError(f"{path} must be finite, got {_shown(value)}", field=path)
+    return out
+
+
+def number_reader(**bounds: Any) -> _Reader:
+    """A ``_FORM`` reader of a finite number within ``bounds`` (those of :func:`check_number`).
+
+    Examples
+    --------
+    >>> number_reader(minimum=0, maximum=1)(2, "Hop.strength")
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: Hop.strength must be at most 1, got 2
+    """
+    return lambda value, path: check_number(value, path, **bounds)
+
+
+def count_reader(value: Any, path: str) -> int:
+    """A ``_FORM`` reader of a whole count (0 or more).
+
+    Examples
+    --------
+    >>> count_reader(-1, "AccountRollup.contacts")
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: AccountRollup.contacts must be at least 0, got -1
+    """
+    return check_integer(value, path, minimum=0)
+
+
+def choice_reader(choices: Collection[str]) -> _Reader:
+    """A ``_FORM`` reader of one of ``choices``.
+
+    Examples
+    --------
+    >>> choice_reader(["knows", "met"])("know", "Hop.kind")
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: Hop.kind must be one of 'knows', 'met', got 'know' ...
+    """
+    return lambda value, path: check_choice(value, path, choices)
+
+
+def _read_date(value: Any, path: str) -> dt.date:
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.date.fromisoformat(check_text(value, path))
+    except ValueError:
+        raise ArgumentError(
+            f"{path} must be an ISO date such as '2024-01-01', got {_shown(value)}", field=path
+        ) from None
+
+
+def _read_record(model: type[BaseModel], value: Any, path: str) -> BaseModel:
+    """A pydantic record inside a serialised form; its errors name the key path."""
+    try:
+        return validate_record(model, value, field=path)
+    except DataError as exc:
+        raise ArgumentError(f"{path}: {exc}", field=exc.field) from exc
+
+
+def _hint_reader(hint: Any) -> _Reader:
+    """How to read one value of a serialised form declared as ``hint`` (errors name its path)."""
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        readers = [_hint_reader(a) for a in inner]
+        nullable = len(inner) < len(args)
+
+        def read_union(value: Any, path: str) -> Any:
+            if value is None and nullable:
+                return None
+            first: ClientModelError | None = None
+            for read in readers:
+                try:
+                    return read(value, path)
+                except ClientModelError as exc:
+                    first = first or exc
+            if first is None or len(readers) == 1:
+                raise first or ArgumentError(f"{path} must not be None", field=path)
+            raise ArgumentError(
+                f"{path} must be {_describe(hint)}, got {_shown(value)}", field=path
+            ) from first
+
+        return read_union
+    if origin is typing.Literal:
+        return lambda value, path: check_choice(value, path, [str(a) for a in args])
+    simple: dict[Any, _Reader] = {
+        str: _read_text,
+        bool: check_bool,
+        int: check_integer,
+        float: check_number,
+        dt.datetime: _read_datetime,
+        dt.date: _read_date,
+    }
+    if hint in simple:
+        return simple[hint]
+    if hint is decimal.Decimal:
+        return _read_decimal
+    if isinstance(hint, type) and attrs.has(hint):
+        return lambda value, path: read_form(hint, value, path=path)
+    if isinstance(hint, type) and issubclass(hint, BaseModel):
+        return lambda value, path: _read_record(hint, value, path)
+    if isinstance(origin, type) and issubclass(origin, collections.abc.Mapping):
+        read_key_ = _hint_reader(args[0]) if args else _read_text
+        read_value = _hint_reader(args[1]) if len(args) == 2 else (lambda v, p: v)
+
+        def read_mapping(value: Any, path: str) -> dict[Any, Any]:
+            items = check_mapping(value, path)
+            return {
+                read_key_(k, key_path(path, str(k))): read_value(v, key_path(path, str(k)))
+                for k, v in items.items()
+            }
+
+        return read_mapping
+    if origin is tuple and args and not (len(args) == 2 and args[1] is Ellipsis):
+        fixed = [_hint_reader(a) for a in args]
+
+        def read_row(value: Any, path: str) -> tuple[Any, ...]:
+            row = check_sequence(value, path)
+            if len(row) != len(fixed):
+                raise ArgumentError(
+                    f"{path} must hold {len(fixed)} items, got {len(row)}", field=path
+                )
+            return tuple(
+                r(v, key_path(path, i)) for i, (r, v) in enumerate(zip(fixed, row, strict=True))
+            )
+
+        return read_row
+    if isinstance(origin, type) and issubclass(
+        origin, (collections.abc.Sequence, collections.abc.Set)
+    ):
+        read_item = _hint_reader(args[0]) if args else (lambda v, p: v)
+
+        def read_items(value: Any, path: str) -> tuple[Any, ...]:
+            return tuple(
+                read_item(v, key_path(path, i)) for i, v in enumerate(check_sequence(value, path))
+            )
+
+        return read_items
+    return lambda value, path: value  # Any, numpy arrays...: the class's own checks judge them
+
+
+@functools.cache
+def _field_hints(cls: Any) -> dict[str, Any]:
+    module = __import__(cls.__module__, fromlist=["_"])
+    namespace = dict(vars(typing))
+    namespace["dt"] = dt
+    namespace.update(vars(module))
+    out: dict[str, Any] = {}
+    for field in attrs.fields(cls):
+        raw = field.type
+        try:
+            out[field.name] = eval(raw, namespace) if isinstance(raw, str) else raw
+        except Exception:  # a name known only to mypy: read as it is
+            out[field.name] = Any
+    return out
+
+
+def read_form(
+    cls: type[_T],
+    data: Any,
+    *,
+    path: str | None = None,
+    read: Mapping[str, _Reader] | None = None,
+) -> _T:
+    """Rebuild the attrs class ``cls`` from its serialised form (the one ``from_dict`` reader).
+
+    Every field is read by its declared type (text, numbers, flags, choices of a ``Literal``,
+    ISO dates and zoned timestamps, decimals, tuples, mappings, nested attrs classes,
+    ``X | None``). The class's small schema, a ``_FORM`` class attribute mapping field names to
+    readers ``read(value, key_path)`` (for bounds and choices the type does not say), and the
+    ``read`` argument override the reader of a field. A missing required key,
+    an unknown key (with a "did you mean"), a value of the wrong type and a construction the
+    class itself refuses all raise :class:`~clientmodel.errors.ArgumentError` naming the key
+    path, such as ``IntroPath.hops[0].strength``. Keys that ``to_dict`` derives from the fields
+    (a total, a rate) are accepted only when they agree with the rebuilt value, so a form edited
+    inconsistently is refused rather than silently believed.
+
+    Examples
+    --------
+    >>> @attrs.frozen
+    ... class Tie:
+    ...     source: str
+    ...     strength: float
+    ...     def to_dict(self):
+    ...         return {"source": self.source, "strength": self.strength}
+    >>> read_form(Tie, {"source": "t1", "strength": 0.8})
+    Tie(source='t1', strength=0.8)
+    >>> read_form(Tie, {"source": "t1", "strength": "high"})
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: Tie.strength must be a number, got 'high'
+    >>> read_form(Tie, {"source": "t1", "strenght": 0.8})
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: Tie is missing key 'strength' and has unknown key ...
+    """
+    path = path or cls.__name__
+    fields = [f for f in attrs.fields(cls) if f.init]  # type: ignore[arg-type]
+    required = [f.name for f in fields if f.default is attrs.NOTHING]
+    if isinstance(data, Mapping):
+        missing = [k for k in required if k not in data]
+        unknown = [str(k) for k in data if k not in required]
+        for key in missing:
+            close = difflib.get_close_matches(key, unknown, n=1, cutoff=0.75)
+            if close:
+                raise ArgumentError(
+                    f"{path} is missing key {key!r} and has unknown key {close[0]!r} "
+                    f"(a misspelling of {key!r}?)",
+                    field=key_path(path, key),
+                )
+    mapping = check_mapping(data, path, required=required)
+    hints = _field_hints(cls)  # type: ignore[arg-type]
+    overrides = {**getattr(cls, "_FORM", {}), **(read or {})}
+    values: dict[str, Any] = {}
+    for f in fields:
+        if f.name not in mapping:
+            continue
+        reader = overrides.get(f.name) or _hint_reader(hints.get(f.name, Any))
+        values[f.name] = reader(mapping[f.name], key_path(path, f.name))
+    try:
+        out = cls(**values)
+    except ClientModelError:
+        raise
+    except (TypeError, ValueError) as exc:
+        raise ArgumentError(f"{path} is inconsistent: {exc}", field=path) from exc
+    extra = [k for k in mapping if k not in values and k not in FORM_META_KEYS]
+    if extra:
+        derived = out.to_dict() if hasattr(out, "to_dict") else {}
+        for key in extra:
+            if key not in derived:
+                known = [f.name for f in fields]
+                raise ArgumentError(
+                    f"{path} has unknown key {key!r}{did_you_mean(key, known)}; "
+                    f"accepted: {', '.join(map(repr, known))}",
+                    field=key_path(path, str(key)),
+                )
+            if not _same(derived[key], mapping[key]):
+                raise ArgumentError(
+                    f"{path}.{key} disagrees with the other fields: they give "
+                    f"{_shown(derived[key])}, the form says {_shown(mapping[key])}",
+                    field=key_path(path, str(key)),
+                )
+    return out
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equality of two serialised values, with a float tolerance for values written as text."""
+    if isinstance(a, float) and isinstance(b, numbers.Real) and not isinstance(b, bool):
+        return math.isclose(a, float(b), rel_tol=1e-9, abs_tol=1e-12)
+    if isinstance(a, Mapping) and isinstance(b, Mapping):
+        return a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b, strict=True))
+    try:
+        return bool(a == b)
+    except Exception:
+        return False

@@ -10,6 +10,7 @@ working.
 
 from __future__ import annotations
 
+import numbers
 import re
 from collections.abc import Iterable, Sequence
 from typing import Any, ClassVar
@@ -54,6 +55,12 @@ def _private(value: Any) -> str:
     Any column may hold a misplaced identifier (a phone pasted into a date column), and no
     message may carry one in full.
     """
+    if (
+        isinstance(value, numbers.Integral)
+        and not isinstance(value, bool)
+        and abs(int(value)) >= 10**6
+    ):
+        value = str(value)  # a phone number read as an integer id is a phone number all the same
     if isinstance(value, str) and ("@" in value or _PHONE_LIKE.fullmatch(value.strip())):
         from clientmodel._validation import mask_identifier  # _validation imports this module
 

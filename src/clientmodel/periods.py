@@ -26,7 +26,7 @@ from dateutil.parser import isoparse
 from dateutil.relativedelta import relativedelta
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_integer, did_you_mean
+from clientmodel._validation import boundary, check_integer, did_you_mean
 from clientmodel.errors import ArgumentError
 
 __all__ = [
@@ -96,6 +96,7 @@ def _refuse_nat(arr: NDArray[Any], field: str) -> None:
         )
 
 
+@boundary
 def duration_in_units(delta: NDArray[Any], unit: str) -> NDArray[np.float64]:
     """Convert ``timedelta64`` durations to (fractional) units.
 
@@ -121,6 +122,7 @@ _ISO_TIMESTAMP = re.compile(
 )
 
 
+@boundary
 def parse_timestamp(text: str, *, field: str = "value") -> dt.date | dt.datetime:
     """Read an ISO 8601 date or timestamp: the one parser of the library, the same on every Python.
 
@@ -158,6 +160,7 @@ def parse_timestamp(text: str, *, field: str = "value") -> dt.date | dt.datetime
     )
 
 
+@boundary
 def as_of_value(as_of: Any, *, tz: str | None, field: str = "as_of") -> np.datetime64:
     """Turn the caller's ``as_of`` into a wall-clock ``datetime64[us]`` in the data's timezone.
 
@@ -205,6 +208,7 @@ def as_of_value(as_of: Any, *, tz: str | None, field: str = "as_of") -> np.datet
 _OFFSET = re.compile(r"(?:UTC)?([+-])(\d{1,2})(?::?(\d{2}))?", re.IGNORECASE)
 
 
+@boundary
 def timezone(tz: str) -> dt.tzinfo:
     """The timezone a name stands for: an IANA name, ``"UTC"``/``"Z"`` or a fixed UTC offset.
 
@@ -239,6 +243,7 @@ def timezone(tz: str) -> dt.tzinfo:
     )
 
 
+@boundary
 def relative_delta(amount: int, unit: str) -> relativedelta:
     """A calendar-aware step of ``amount`` units (months follow the calendar, e.g. 31 Jan + 1M).
 
@@ -262,6 +267,7 @@ def relative_delta(amount: int, unit: str) -> relativedelta:
     return relativedelta(years=amount)
 
 
+@boundary
 def window_start(as_of: dt.datetime | dt.date, window: relativedelta) -> dt.datetime | dt.date:
     """Start of the calendar window of length ``window`` that ends at ``as_of``.
 
@@ -294,6 +300,7 @@ def window_start(as_of: dt.datetime | dt.date, window: relativedelta) -> dt.date
     return start
 
 
+@boundary
 def period_start(values: NDArray[Any], unit: str) -> NDArray[np.datetime64]:
     """Truncate wall-clock timestamps to the start of their calendar period.
 

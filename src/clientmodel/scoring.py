@@ -31,6 +31,7 @@ import attrs
 import numpy as np
 
 from clientmodel._validation import (
+    boundary,
     check_bool,
     check_choice,
     check_integer,
@@ -267,6 +268,7 @@ class ScoringPlan:
         return tuple(out)
 
     # ------------------------------------------------------------------ JSON
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe description, made of the models' own ``to_dict()`` output.
 
@@ -300,6 +302,7 @@ class ScoringPlan:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> ScoringPlan:
         """Rebuild a plan (and its models) from :meth:`to_dict` output.
 
@@ -351,6 +354,7 @@ class ScoringPlan:
         )
 
     # ------------------------------------------------------------------ scoring
+    @boundary
     def score_table(self, summary: Any) -> Any:
         """Score an in-memory summary (the per-partition step); the caller's kind comes back.
 
@@ -366,7 +370,7 @@ class ScoringPlan:
         table.require(self.customer)
         if table.n_rows == 0:
             raise DataError("summary is empty: it needs at least one customer row")
-        out: dict[str, Any] = {self.customer: table.raw(self.customer)}
+        out: dict[str, Any] = {self.customer: table.ids(self.customer)}
         model = self.model
         if model is not None:
             if self.spend is not None:
@@ -447,6 +451,7 @@ def _stand_in(part: Any, plan: ScoringPlan) -> Any:
     return pd.DataFrame(row)
 
 
+@boundary
 def score(summary: Any, plan: ScoringPlan) -> Any:
     """Score every customer of a summary; a dask summary is scored partition by partition.
 

@@ -32,6 +32,8 @@ numerics as *wall-clock* ``datetime64[us]`` values in one reference timezone:
 from __future__ import annotations
 
 import datetime as dt
+import numbers
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal, cast
 
@@ -40,7 +42,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import EXACT_INTEGER_LIMIT, check_choice
+from clientmodel._validation import EXACT_INTEGER_LIMIT, boundary, check_choice
 from clientmodel.errors import DataError, describe_rows
 from clientmodel.periods import timezone
 
@@ -78,6 +80,45 @@ def _bad(column: str, mask: NDArray[np.bool_], values: Any, what: str, accepted:
         f"column {column!r} has {len(rows)} {what}: {describe_rows(rows, shown)}"
         + (f" (and {len(rows) - 5} more)" if len(rows) > 5 else "")
         + f"; {accepted}",
+        field=column,
+        rows=rows[:5].tolist(),
+    )
+
+
+def _id_kind(value: Any) -> str:
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, numbers.Real) and not isinstance(value, (bool, np.bool_)):
+        return "number"
+    return type(value).__name__
+
+
+#: pandas' names for an object column holding one kind of value throughout.
+_ONE_KIND = frozenset({"string", "integer", "floating", "mixed-integer-float", "decimal", "bytes"})
+
+
+def _check_one_id_type(column: str, arr: NDArray[Any]) -> None:
+    """Ids of one kind only: text mixed with numbers (a float from a spreadsheet, an inf) would
+    sort nowhere and group wrongly."""
+    pandas = sys.modules.get("pandas")  # its C type scan is ~10x faster than a Python loop
+    if pandas is not None and pandas.api.types.infer_dtype(arr, skipna=False) in _ONE_KIND:
+        return
+    kinds = set(map(type, arr.tolist()))
+    if len(kinds) == 1 or all(issubclass(k, str) for k in kinds):
+        return
+    labels = np.array([_id_kind(v) for v in arr.tolist()], dtype=object)
+    values, counts = np.unique(labels, return_counts=True)
+    if len(values) == 1:
+        return
+    # the most common kind is the intended one; on a tie, text (ids are labels, not amounts)
+    main = max(
+        zip(values.tolist(), counts.tolist(), strict=True), key=lambda p: (p[1], p[0] == "text")
+    )[0]
+    rows = np.flatnonzero(labels != main)
+    shown = [_plain(arr[i]) for i in rows[:5]]
+    raise DataError(
+        f"column {column!r} mixes id types: {len(rows)} id(s) are not {main} like the rest "
+        f"({describe_rows(rows, shown)}); use one type of id ({main}) in every row",
         field=column,
         rows=rows[:5].tolist(),
     )
@@ -121,6 +162,7 @@ class Table:
     name: str = "table"
 
     # ----------------------------------------------------------------- structure checks
+    @boundary
     def require(self, *names: str) -> None:
         """Raise a :class:`DataError` listing every required column that is missing.
 
@@ -139,6 +181,7 @@ class Table:
             )
 
     # ----------------------------------------------------------------- raw access
+    @boundary
     def raw(self, column: str) -> NDArray[Any]:
         """The column as a numpy array with no conversion beyond what numpy does.
 
@@ -165,6 +208,7 @@ class Table:
         assert self._frame is not None
         return cast("NDArray[Any]", self._frame.get_column(column).to_numpy())
 
+    @boundary
     def dtype(self, column: str) -> Any:
         """The narwhals dtype of a frame column, or the numpy dtype of a mapping column."""
         self.require(column)
@@ -172,6 +216,7 @@ class Table:
             return self._frame.schema[column]
         return self.raw(column).dtype
 
+    @boundary
     def nulls(self, column: str) -> NDArray[np.bool_]:
         """Which rows of a column are null (``None``, NaN, NaT or the frame's null).
 
@@ -199,14 +244,22 @@ class Table:
         return np.zeros(len(arr), dtype=bool)
 
     # ----------------------------------------------------------------- typed access
+    @boundary
     def ids(self, column: str) -> NDArray[Any]:
         """An identifier column (any hashable values), rejecting nulls."""
         arr = self.raw(column)
         nulls = self._nulls(column, arr)
         if nulls.any():
             raise _bad(column, nulls, arr, "null id(s)", "every row needs an id")
+        if arr.dtype == object and len(arr):
+            _check_one_id_type(column, arr)
+        if arr.dtype.kind == "f":
+            infinite = np.isinf(arr)
+            if infinite.any():
+                raise _bad(column, infinite, arr, "infinite id(s)", "ids must be finite")
         return arr
 
+    @boundary
     def factorize(self, column: str) -> tuple[NDArray[np.int64], NDArray[Any]]:
         """An id column as integer codes into its sorted distinct values.
 
@@ -221,8 +274,8 @@ class Table:
         """
         if self._frame is not None:
             series = self._frame.get_column(column)
-            if series.null_count():
-                self.ids(column)  # raises, naming the null rows
+            if series.null_count() or series.dtype.is_float() or series.dtype == nw.Object:
+                self.ids(column)  # refuses nulls, infinite ids and mixed kinds, naming the rows
             native = series.to_native()
             if series.dtype.is_integer():
                 return integer_codes(series.to_numpy())
@@ -246,6 +299,7 @@ class Table:
             ) from exc
         return inverse.astype(np.int64).reshape(-1), uniques
 
+    @boundary
     def numbers(
         self,
         column: str,
@@ -318,6 +372,7 @@ class Table:
             return out
         return out.astype(np.int64)
 
+    @boundary
     def timestamps(self, column: str, *, tz: str | None = None) -> Timestamps:
         """A timestamp or date column as wall-clock values in one reference timezone.
 
@@ -365,6 +420,7 @@ class Table:
         return _sequence_timestamps(column, np.asarray(series.to_list(), dtype=object), tz)
 
     # ----------------------------------------------------------------- output
+    @boundary
     def result(self, columns: Mapping[str, Any], *, tz: str | None = None) -> Any:
         """Hand a result back as the caller's kind of table.
 
@@ -487,6 +543,7 @@ def _zone_name(tzinfo: dt.tzinfo | None) -> str | None:
     return name if isinstance(name, str) and name not in ("UTC", "Z") else None
 
 
+@boundary
 def read_table(data: Any, *, name: str = "table") -> Table:
     """Open the caller's table for reading.
 
@@ -579,6 +636,7 @@ def _lazy(data: Any) -> nw.LazyFrame[Any] | None:
         return None
 
 
+@boundary
 def integer_codes(arr: NDArray[Any]) -> tuple[NDArray[np.int64], NDArray[Any]]:
     """Integer ids as codes into their sorted distinct values.
 
@@ -625,6 +683,7 @@ def _pd_factorize(native: Any) -> tuple[NDArray[Any], Any]:
 # --------------------------------------------------------------------------------------- lazy
 
 
+@boundary
 def is_lazy(data: Any) -> bool:
     """Whether ``data`` is a lazy frame narwhals understands (dask, duckdb, polars lazy, ...).
 
@@ -689,11 +748,13 @@ class LazyTimestamps:
     tz: str | None
     is_date: bool
 
+    @boundary
     def days(self) -> nw.Expr:
         """Whole days since 1970-01-01 of the wall-clock time (``Int64``)."""
         w = self.wall
         return _civil_days(w.dt.year(), w.dt.month(), w.dt.day())
 
+    @boundary
     def micros(self) -> nw.Expr:
         """Wall-clock microseconds since 1970-01-01 (``Int64``)."""
         days = self.days() * _US_PER_DAY
@@ -708,6 +769,7 @@ class LazyTimestamps:
             + w.dt.microsecond().cast(nw.Int64)
         )
 
+    @boundary
     def at_or_before(self, end: np.datetime64) -> nw.Expr:
         """Whether each row's wall-clock time is at or before ``end``.
 
@@ -726,6 +788,7 @@ class LazyTimestamps:
         unit = "datetime64[D]" if self.is_date else "datetime64[us]"
         return self.wall <= nw.lit(end.astype(unit).item())
 
+    @boundary
     def output(self, expr: nw.Expr) -> nw.Expr:
         """A wall-clock expression (e.g. an aggregate of ``wall``) as the result's type.
 
@@ -762,6 +825,7 @@ class LazyTable:
         """Column names, in order."""
         return tuple(self.schema)
 
+    @boundary
     def require(self, *names: str) -> None:
         """Raise a :class:`DataError` listing every required column that is missing.
 
@@ -779,6 +843,7 @@ class LazyTable:
                 field=missing[0],
             )
 
+    @boundary
     def numeric(self, column: str) -> nw.Expr:
         """A numeric column as a ``Float64`` expression; other types are rejected by name.
 
@@ -799,6 +864,7 @@ class LazyTable:
             )
         return nw.col(column).cast(nw.Float64)
 
+    @boundary
     def timestamps(self, column: str, *, tz: str | None = None) -> LazyTimestamps:
         """A ``Datetime`` or ``Date`` column as wall-clock expressions (as :class:`Timestamps`).
 
@@ -836,6 +902,7 @@ class LazyTable:
             col_tz = tz
         return LazyTimestamps(col.dt.replace_time_zone(None), col_tz, is_date=False)
 
+    @boundary
     def check(
         self,
         *,
@@ -891,6 +958,7 @@ class LazyTable:
                 )
         return {"rows": found["rows"], **{k: found[k] for k in extra}}
 
+    @boundary
     def sample(self, mask: nw.Expr, n: int = 5) -> str:
         """A few rows where ``mask`` holds, as text for an error message ('' if none show)."""
         try:
@@ -899,11 +967,13 @@ class LazyTable:
             return ""
         return f", e.g. {[{k: _plain(v) for k, v in r.items()} for r in rows]}" if rows else ""
 
+    @boundary
     def result(self, frame: nw.LazyFrame[Any]) -> Any:
         """Hand a lazy result back as the engine's own lazy frame (nothing is computed)."""
         return frame.to_native()
 
 
+@boundary
 def read_lazy(data: Any, *, name: str = "table") -> LazyTable:
     """Open the caller's lazy frame for building expressions on its engine.
 

@@ -69,6 +69,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel._validation import (
+    boundary,
     check_choice,
     check_sequence,
     check_text,
@@ -191,12 +192,14 @@ class CustomerHistory:
         """Number of customers (rows of the per-customer arrays)."""
         return len(self.ids)
 
+    @boundary
     def days(self, periods: NDArray[np.int64]) -> NDArray[np.float64]:
         """Period-number differences in days (micro-second numbers with ``merge=None``)."""
         if self.merge is None:
             return np.asarray(periods / _US_PER_DAY, dtype=np.float64)
         return np.asarray(periods, dtype=np.float64)
 
+    @boundary
     def btyd(self, unit: str) -> dict[str, NDArray[Any]]:
         """``frequency``, ``recency`` and ``T`` in ``unit`` (the summary's definitions)."""
         scale = UNIT_DAYS[parse_unit(unit)]
@@ -206,6 +209,7 @@ class CustomerHistory:
             "T": self.days(self.as_of_period - self.first_period) / scale,
         }
 
+    @boundary
     def monetary_value(self) -> NDArray[np.float64]:
         """Mean value of the repeat orders (0 for a customer without one)."""
         frequency = self.orders - 1
@@ -213,21 +217,25 @@ class CustomerHistory:
         out = np.where(frequency > 0, repeat / np.maximum(frequency, 1), 0.0)
         return np.asarray(out, dtype=np.float64)
 
+    @boundary
     def days_since_last(self) -> NDArray[np.int64]:
         """Whole calendar days from each customer's last purchase day to the day of ``as_of``."""
         day = self.as_of.astype("datetime64[D]").astype(np.int64)
         last = self.last_purchase.astype("datetime64[D]").astype(np.int64)
         return np.asarray(day - last, dtype=np.int64)
 
+    @boundary
     def dates(self, times: NDArray[np.datetime64]) -> NDArray[Any]:
         """Wall-clock times as the result columns carry them (dates for a log of dates)."""
         return times if self.tz is not None else times.astype("datetime64[D]")
 
+    @boundary
     def result(self, columns: dict[str, NDArray[Any]]) -> Any:
         """Hand per-customer columns back in the caller's kind of table."""
         return self.table.result(columns, tz=self.tz)
 
 
+@boundary
 def customer_history(
     transactions: Any,
     *,
@@ -539,6 +547,7 @@ def _after_error(
     )
 
 
+@boundary
 def summarize(
     transactions: Any,
     *,
@@ -642,6 +651,7 @@ def _summary_columns(history: CustomerHistory, customer: str, unit: str) -> dict
     return out
 
 
+@boundary
 def calibration_holdout(
     transactions: Any,
     *,
@@ -1083,6 +1093,7 @@ def _check_refunds(table: LazyTable, customer: str, kept: nw.Expr, value: Any) -
         )
 
 
+@boundary
 def distinct_histories(
     summary: Any,
     *,

@@ -55,7 +55,7 @@ def test_min_strength_and_no_path(world):
 def test_bad_arguments(world):
     with pytest.raises(ArgumentError, match="target"):
         warm_paths(world, "ae")
-    with pytest.raises(ArgumentError, match="k="):
+    with pytest.raises(ArgumentError, match="k must be"):
         warm_paths(world, "cfo", k=0)
     with pytest.raises(ArgumentError, match="sources"):
         warm_paths(world, "cfo", sources=["cfo"])

@@ -29,7 +29,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_choice, check_sequence, did_you_mean
+from clientmodel._validation import boundary, check_choice, check_sequence, did_you_mean, read_form
 from clientmodel.accounts._common import (
     check_as_of,
     check_graph,
@@ -39,7 +39,6 @@ from clientmodel.accounts._common import (
     deal_account,
     engaged_by,
 )
-from clientmodel.accounts._serial import choice, form, items, text, texts
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_LAST_INTERACTION,
@@ -106,6 +105,7 @@ class RoleCoverage:
         """At least one holder interacted with our team within the window."""
         return bool(self.engaged_holders)
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -123,6 +123,7 @@ class RoleCoverage:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> RoleCoverage:
         """Rebuild from :meth:`to_dict` output.
 
@@ -132,12 +133,7 @@ class RoleCoverage:
         >>> RoleCoverage.from_dict(r.to_dict()) == r
         True
         """
-        d = form(data, "RoleCoverage", ("role", "holders", "engaged_holders"))
-        return cls(
-            text(d, "role", "RoleCoverage"),
-            texts(d, "holders", "RoleCoverage"),
-            texts(d, "engaged_holders", "RoleCoverage"),
-        )
+        return read_form(cls, data)
 
 
 @attrs.frozen
@@ -178,6 +174,7 @@ class CommitteeCoverage:
         """Required roles that are filled but whose holders we have not engaged lately."""
         return tuple(r.role for r in self.roles if r.filled and not r.engaged)
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -199,6 +196,7 @@ class CommitteeCoverage:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> CommitteeCoverage:
         """Rebuild from :meth:`to_dict` output.
 
@@ -208,17 +206,7 @@ class CommitteeCoverage:
         >>> CommitteeCoverage.from_dict(c.to_dict()) == c
         True
         """
-        name = "CommitteeCoverage"
-        keys = ("deal", "roles", "status", "supportive_key_players", "primary_contact")
-        d = form(data, name, keys)
-        status: Status = choice(d, "status", name, ("red", "amber", "green"))  # type: ignore[assignment]
-        return cls(
-            text(d, "deal", name),
-            items(d, "roles", name, lambda v, _: RoleCoverage.from_dict(v)),
-            status,
-            texts(d, "supportive_key_players", name),
-            text(d, "primary_contact", name, optional=True),
-        )
+        return read_form(cls, data)
 
 
 @attrs.frozen
@@ -241,6 +229,7 @@ class Threading:
         """At most one committee contact engaged."""
         return len(self.engaged_contacts) <= 1
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -260,6 +249,7 @@ class Threading:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> Threading:
         """Rebuild from :meth:`to_dict` output.
 
@@ -269,14 +259,7 @@ class Threading:
         >>> Threading.from_dict(t.to_dict()) == t
         True
         """
-        name = "Threading"
-        d = form(data, name, ("deal", "engaged_contacts", "engaged_roles", "engaged_team"))
-        return cls(
-            text(d, "deal", name),
-            texts(d, "engaged_contacts", name),
-            texts(d, "engaged_roles", name),
-            texts(d, "engaged_team", name),
-        )
+        return read_form(cls, data)
 
 
 def _roles(roles: Sequence[str] | None, default: tuple[str, ...], field: str) -> tuple[str, ...]:
@@ -333,6 +316,7 @@ def _status(
     return "amber", people
 
 
+@boundary
 def committee_coverage(
     graph: Any,
     deal: str,
@@ -384,6 +368,7 @@ def committee_coverage(
     return CommitteeCoverage(deal, tuple(covered), status, supportive, primary)
 
 
+@boundary
 def threading(
     graph: Any, deal: str, *, as_of: dt.datetime, window: dt.timedelta = _DEFAULT_WINDOW
 ) -> Threading:
@@ -408,6 +393,7 @@ def threading(
     return Threading(deal, contacts, roles, team)
 
 
+@boundary
 def committee_tables(graph: Any) -> tuple[dict[str, NDArray[Any]], dict[str, NDArray[Any]]]:
     """Export the two tables :func:`committee_table` reads, from a graph.
 
@@ -458,6 +444,7 @@ def _count_pairs(a: NDArray[np.int64], b: NDArray[np.int64], n_a: int, n_b: int)
     return np.bincount(pairs // max(n_b, 1), minlength=n_a)
 
 
+@boundary
 def committee_table(
     roles: Any,
     touches: Any,

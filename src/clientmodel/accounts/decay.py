@@ -19,8 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from clientmodel._validation import check_finite_column, check_number
-from clientmodel.accounts._common import check_as_of
+from clientmodel._validation import boundary, check_finite_column, check_number
+from clientmodel.accounts._common import check_as_of, check_graph
 from clientmodel.accounts.graph import (
     ATTR_LAST_INTERACTION,
     ATTR_STRENGTH,
@@ -45,6 +45,7 @@ def _half_life_days(half_life: Any) -> float:
     return half_life / dt.timedelta(days=1)
 
 
+@boundary
 def decayed_strength(
     strength: float,
     last_interaction: dt.datetime | None,
@@ -71,6 +72,7 @@ def decayed_strength(
     return float(strength * 2.0 ** (-days / h))
 
 
+@boundary
 def decayed_strengths(
     strengths: ArrayLike,
     days_since: ArrayLike,
@@ -122,6 +124,7 @@ def decayed_strengths(
     return s * np.exp2(-d / h)
 
 
+@boundary
 def decay_graph(graph: Any, *, as_of: dt.datetime, half_life: dt.timedelta) -> Any:
     """A copy of the graph whose person-to-person strengths are decayed to ``as_of``.
 
@@ -140,7 +143,7 @@ def decay_graph(graph: Any, *, as_of: dt.datetime, half_life: dt.timedelta) -> A
     """
     as_of = check_as_of(as_of)
     _half_life_days(half_life)
-    out = graph.copy()
+    out = check_graph(graph).copy()
     for _, _, data in out.edges(data=True):
         if data.get(EDGE_KIND) not in PERSON_EDGES:
             continue

@@ -29,7 +29,7 @@ from typing import Any, TypeVar
 import networkx as nx  # type: ignore[import-untyped]
 from pydantic import BaseModel, ValidationError
 
-from clientmodel._validation import check_choice
+from clientmodel._validation import boundary, check_choice
 from clientmodel.accounts.models import (
     Account,
     Contact,
@@ -127,6 +127,7 @@ def _records(items: Iterable[Any], model: type[_M], field: str, problems: list[s
     return out
 
 
+@boundary
 def build_graph(
     accounts: Iterable[Account | Mapping[str, Any]],
     contacts: Iterable[Contact | Mapping[str, Any]] = (),
@@ -335,6 +336,7 @@ def _cycles(arcs: list[tuple[str, str]], what: str) -> list[str]:
     return out
 
 
+@boundary
 def nodes_of_kind(graph: Any, kind: str) -> list[str]:
     """Ids of the nodes of one kind, in insertion order.
 

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import networkx as nx  # type: ignore[import-untyped]
 
+from clientmodel._validation import boundary, count_reader, read_form
 from clientmodel.accounts._common import check_graph, check_node
-from clientmodel.accounts._serial import form, integer, money, text, texts
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_NAME,
@@ -42,6 +42,7 @@ from clientmodel.errors import ArgumentError, DataError
 __all__ = ["AccountRollup", "account_rollup", "org_chart", "render_org_chart"]
 
 
+@boundary
 def org_chart(graph: Any, account: str, *, include_inactive: bool = False) -> Any:
     """The reports-to forest of an account's contacts, arcs from manager to report.
 
@@ -82,6 +83,7 @@ def org_chart(graph: Any, account: str, *, include_inactive: bool = False) -> An
     return chart
 
 
+@boundary
 def render_org_chart(chart: Any) -> str:
     """Indented text of an org chart from :func:`org_chart` (roots first, then reports).
 
@@ -141,6 +143,11 @@ class AccountRollup:
     contacts: int
     total_contacts: int
 
+    _FORM: ClassVar[dict[str, Any]] = dict.fromkeys(
+        ("open_deals", "total_open_deals", "contacts", "total_contacts"), count_reader
+    )
+
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (money as strings, so no precision is lost).
 
@@ -159,6 +166,7 @@ class AccountRollup:
         return out
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> AccountRollup:
         """Rebuild from :meth:`to_dict` output.
 
@@ -169,26 +177,10 @@ class AccountRollup:
         >>> AccountRollup.from_dict(r.to_dict()) == r
         True
         """
-        name = "AccountRollup"
-        amounts = ("open_pipeline", "total_open_pipeline", "won_revenue", "total_won_revenue")
-        counts = ("open_deals", "total_open_deals", "contacts", "total_contacts")
-        d = form(data, name, ("account", "parent", "subsidiaries", "currency", *amounts, *counts))
-        return cls(
-            account=text(d, "account", name),
-            parent=text(d, "parent", name, optional=True),
-            subsidiaries=texts(d, "subsidiaries", name),
-            currency=text(d, "currency", name, optional=True),
-            open_pipeline=money(d, "open_pipeline", name),
-            total_open_pipeline=money(d, "total_open_pipeline", name),
-            won_revenue=money(d, "won_revenue", name),
-            total_won_revenue=money(d, "total_won_revenue", name),
-            open_deals=integer(d, "open_deals", name, minimum=0),
-            total_open_deals=integer(d, "total_open_deals", name, minimum=0),
-            contacts=integer(d, "contacts", name, minimum=0),
-            total_contacts=integer(d, "total_contacts", name, minimum=0),
-        )
+        return read_form(cls, data)
 
 
+@boundary
 def account_rollup(graph: Any) -> dict[str, AccountRollup]:
     """Roll open pipeline, won revenue, open deals and contacts up the account hierarchy.
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import networkx as nx  # type: ignore[import-untyped]
@@ -39,14 +39,14 @@ import scipy.sparse as sp
 from numpy.typing import NDArray
 
 from clientmodel._validation import (
+    boundary,
     check_integer,
-    check_mapping,
     check_number,
     check_sequence,
-    key_path,
+    number_reader,
+    read_form,
 )
 from clientmodel.accounts._common import check_graph, check_node, committee, deal_account
-from clientmodel.accounts._serial import a_number, a_text, form, items, number, row, text
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_SENIORITY,
@@ -92,10 +92,12 @@ class Influence:
     account: str
     scores: tuple[tuple[str, float], ...]
 
+    @boundary
     def top(self, n: int = 5) -> tuple[tuple[str, float], ...]:
         """The ``n`` most influential contacts with their scores."""
         return self.scores[:n]
 
+    @boundary
     def as_dict(self) -> dict[str, float]:
         """Scores keyed by contact id.
 
@@ -106,6 +108,7 @@ class Influence:
         """
         return dict(self.scores)
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -117,6 +120,7 @@ class Influence:
         return {"account": self.account, "scores": [[c, s] for c, s in self.scores]}
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> Influence:
         """Rebuild from :meth:`to_dict` output.
 
@@ -126,9 +130,7 @@ class Influence:
         >>> Influence.from_dict(i.to_dict()) == i
         True
         """
-        d = form(data, "Influence", ("account", "scores"))
-        pairs = items(d, "scores", "Influence", lambda v, p: row(v, p, (a_text, a_number)))
-        return cls(text(d, "account", "Influence"), pairs)
+        return read_form(cls, data)
 
 
 def _read_only(shares: Mapping[str, float]) -> Mapping[str, float]:
@@ -189,6 +191,7 @@ def _arcs(graph: Any, members: set[str]) -> list[tuple[str, str, float]]:
     return arcs
 
 
+@boundary
 def influence(
     graph: Any,
     account: str,
@@ -250,6 +253,7 @@ def influence(
     return Influence(account, tuple(scores))
 
 
+@boundary
 def influence_table(
     graph: Any,
     *,
@@ -374,6 +378,9 @@ class PowerMap:
     committee_share: float
     stance_share: Mapping[str, float] = attrs.field(converter=_read_only)
 
+    _FORM: ClassVar[dict[str, Any]] = {"committee_share": number_reader(minimum=0, maximum=1)}
+
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -391,6 +398,7 @@ class PowerMap:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> PowerMap:
         """Rebuild from :meth:`to_dict` output.
 
@@ -400,28 +408,10 @@ class PowerMap:
         >>> PowerMap.from_dict(pm.to_dict()) == pm
         True
         """
-        name = "PowerMap"
-        d = form(data, name, ("deal", "account", "members", "committee_share", "stance_share"))
-
-        def roles(v: Any, p: str) -> tuple[str, ...]:
-            return tuple(a_text(r, f"{p}[{i}]") for i, r in enumerate(check_sequence(v, p)))
-
-        members = items(
-            d, "members", name, lambda v, p: row(v, p, (a_text, roles, a_text, a_number))
-        )
-        shares = check_mapping(d["stance_share"], key_path(name, "stance_share"))
-        return cls(
-            text(d, "deal", name),
-            text(d, "account", name),
-            members,
-            number(d, "committee_share", name, minimum=0, maximum=1),
-            {
-                str(k): a_number(v, key_path(name, "stance_share", str(k)))
-                for k, v in shares.items()
-            },
-        )
+        return read_form(cls, data)
 
 
+@boundary
 def power_map(
     graph: Any,
     deal: str,

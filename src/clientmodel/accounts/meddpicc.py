@@ -28,7 +28,7 @@ from typing import Any
 
 import attrs
 
-from clientmodel._validation import check_mapping, check_number
+from clientmodel._validation import boundary, check_mapping, check_number
 from clientmodel.accounts._common import check_node, committee
 from clientmodel.accounts._serial import flag, form, number, text
 from clientmodel.accounts.graph import ATTR_RECORD, KIND_DEAL
@@ -84,6 +84,7 @@ class Meddpicc:
         """The elements still unknown, in MEDDPICC order."""
         return tuple(e for e in ELEMENTS if not self.elements[e])
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """A plain dict (booleans per element, ``score``, ``complete``) for rules and JSON.
 
@@ -102,6 +103,7 @@ class Meddpicc:
             out["weights"] = {e: float(self.weights[e]) for e in ELEMENTS}
         return out
 
+    @boundary
     def to_record(self, prefix: str = "meddpicc_") -> dict[str, Any]:
         """The :meth:`to_dict` fields as flat, prefixed keys, to merge into a deal record.
 
@@ -114,6 +116,7 @@ class Meddpicc:
         return {f"{prefix}{k}": v for k, v in self.to_dict().items() if k != "deal"}
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> Meddpicc:
         """Rebuild from :meth:`to_dict` output.
 
@@ -148,6 +151,7 @@ def _known(text: str | None) -> bool:
     return text is not None and bool(text.strip())
 
 
+@boundary
 def meddpicc(graph: Any, deal: str, *, weights: Mapping[str, float] | None = None) -> Meddpicc:
     """MEDDPICC completeness of a deal.
 
@@ -206,6 +210,7 @@ def meddpicc(graph: Any, deal: str, *, weights: Mapping[str, float] | None = Non
     return Meddpicc(deal, elements, score, None if weights is None else w)
 
 
+@boundary
 def meets_meddpicc(
     graph: Any, deal: str, *, threshold: float = 0.75, require: tuple[str, ...] = ()
 ) -> bool:

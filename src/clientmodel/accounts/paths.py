@@ -16,13 +16,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping
 from itertools import islice, pairwise
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import networkx as nx  # type: ignore[import-untyped]
 
+from clientmodel._validation import boundary, check_integer, choice_reader, number_reader, read_form
 from clientmodel.accounts._common import check_node, person_graph
-from clientmodel.accounts._serial import choice, form, items, number, text, texts
 from clientmodel.accounts.graph import ATTR_ACTIVE, ATTR_NAME, KIND_CONTACT, KIND_TEAM, NODE_KIND
 from clientmodel.accounts.models import RELATIONSHIP_KINDS
 from clientmodel.errors import ArgumentError
@@ -47,6 +47,12 @@ class Hop:
     kind: str
     strength: float
 
+    _FORM: ClassVar[dict[str, Any]] = {
+        "kind": choice_reader(RELATIONSHIP_KINDS),
+        "strength": number_reader(minimum=0, maximum=1),
+    }
+
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -58,6 +64,7 @@ class Hop:
         return attrs.asdict(self)
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> Hop:
         """Rebuild from :meth:`to_dict` output.
 
@@ -67,13 +74,7 @@ class Hop:
         >>> Hop.from_dict(h.to_dict()) == h
         True
         """
-        d = form(data, "Hop", ("source", "target", "kind", "strength"))
-        return cls(
-            text(d, "source", "Hop"),
-            text(d, "target", "Hop"),
-            choice(d, "kind", "Hop", RELATIONSHIP_KINDS),
-            number(d, "strength", "Hop", minimum=0, maximum=1),
-        )
+        return read_form(cls, data)
 
 
 @attrs.frozen
@@ -101,6 +102,7 @@ class IntroPath:
         """The team member the path starts from."""
         return self.people[0]
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -117,6 +119,7 @@ class IntroPath:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> IntroPath:
         """Rebuild from :meth:`to_dict` output.
 
@@ -126,12 +129,7 @@ class IntroPath:
         >>> IntroPath.from_dict(p.to_dict()) == p
         True
         """
-        d = form(data, "IntroPath", ("people", "hops", "explanation"))
-        return cls(
-            texts(d, "people", "IntroPath"),
-            items(d, "hops", "IntroPath", lambda v, _: Hop.from_dict(v)),
-            text(d, "explanation", "IntroPath"),
-        )
+        return read_form(cls, data)
 
 
 _VERBS = {
@@ -159,6 +157,7 @@ def _explain(graph: Any, people: list[str], hops: list[Hop]) -> str:
     return " -> ".join(parts) + f"; combined strength {math.prod(h.strength for h in hops):.3f}"
 
 
+@boundary
 def warm_paths(
     graph: Any,
     target: str,
@@ -205,8 +204,7 @@ def warm_paths(
     'Ana (our team) knows Dana (0.80) -> Dana works with Eli (0.50); combined strength 0.400'
     """
     target = check_node(graph, target, (KIND_CONTACT,), "target")
-    if not isinstance(k, int) or k < 1:
-        raise ArgumentError(f"k={k!r} must be a positive int", field="k")
+    k = check_integer(k, "k", minimum=1)
     if not 0.0 <= min_strength <= 1.0:
         raise ArgumentError(
             f"min_strength={min_strength!r} must be in [0, 1]", field="min_strength"

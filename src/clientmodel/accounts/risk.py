@@ -26,8 +26,8 @@ from typing import Any
 import attrs
 import networkx as nx  # type: ignore[import-untyped]
 
+from clientmodel._validation import boundary, read_form
 from clientmodel.accounts._common import check_node, committee, person_graph
-from clientmodel.accounts._serial import a_number, a_text, flag, form, items, row, text
 from clientmodel.accounts.graph import (
     ATTR_ACTIVE,
     ATTR_RECORD,
@@ -74,6 +74,7 @@ class PersonRisk:
             return "high"
         return "medium" if self.roles_uncovered else "low"
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -92,6 +93,7 @@ class PersonRisk:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> PersonRisk:
         """Rebuild from :meth:`to_dict` output.
 
@@ -101,23 +103,7 @@ class PersonRisk:
         >>> PersonRisk.from_dict(r.to_dict()) == r
         True
         """
-        name = "PersonRisk"
-        keys = (
-            "person",
-            "articulation_point",
-            "relationships_cut",
-            "roles_uncovered",
-            "decision_makers_unreachable",
-        )
-        d = form(data, name, keys)
-        pair = (a_text, a_text)
-        return cls(
-            text(d, "person", name),
-            flag(d, "articulation_point", name),
-            items(d, "relationships_cut", name, lambda v, p: row(v, p, (a_text, a_text, a_number))),
-            items(d, "roles_uncovered", name, lambda v, p: row(v, p, pair)),
-            items(d, "decision_makers_unreachable", name, lambda v, p: row(v, p, pair)),
-        )
+        return read_form(cls, data)
 
 
 def _open_deals(graph: Any, account: str | None) -> list[str]:
@@ -137,6 +123,7 @@ def _reach(people: Any) -> set[str]:
     return reached
 
 
+@boundary
 def key_person_risk(graph: Any, person: str, *, account: str | None = None) -> PersonRisk:
     """What we lose if ``person`` (a contact or a team member) leaves.
 
@@ -188,6 +175,7 @@ def key_person_risk(graph: Any, person: str, *, account: str | None = None) -> P
     return PersonRisk(person, is_cut, tuple(cut), tuple(sorted(set(uncovered))), tuple(lost))
 
 
+@boundary
 def articulation_people(graph: Any, account: str) -> list[str]:
     """People whose departure splits the web of ties around an account.
 
@@ -219,6 +207,7 @@ def articulation_people(graph: Any, account: str) -> list[str]:
 _SEVERITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 
 
+@boundary
 def account_risks(graph: Any, account: str) -> list[PersonRisk]:
     """Key-person risk of every active person in the web around an account, worst first.
 

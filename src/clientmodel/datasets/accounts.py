@@ -18,7 +18,7 @@ from typing import Any
 import attrs
 import numpy as np
 
-from clientmodel._validation import check_integer, check_number, check_seed
+from clientmodel._validation import boundary, check_integer, check_number, check_seed
 from clientmodel.accounts.graph import build_graph
 from clientmodel.accounts.models import (
     Account,
@@ -78,6 +78,7 @@ class AccountsDataset:
     deals: tuple[DealContext, ...]
     as_of: dt.datetime
 
+    @boundary
     def graph(self) -> Any:
         """The account graph (:func:`clientmodel.accounts.build_graph`) of these records.
 
@@ -95,6 +96,7 @@ def _name(rng: np.random.Generator) -> str:
     return f"{_FIRST[rng.integers(len(_FIRST))]} {_LAST[rng.integers(len(_LAST))]}"
 
 
+@boundary
 def make_accounts(
     n_accounts: int = 20,
     *,

@@ -41,7 +41,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_integer, check_seed
+from clientmodel._validation import boundary, check_integer, check_seed
 from clientmodel.errors import ArgumentError
 from clientmodel.profile.models import (
     ChannelCode,
@@ -126,6 +126,7 @@ class ConsumerDataset:
     identifiers: dict[str, NDArray[Any]]
     truth: dict[str, NDArray[Any]]
 
+    @boundary
     def events_table(self, frame: Literal["dict", "pandas", "polars"] = "dict") -> Any:
         """The events as a table.
 
@@ -144,6 +145,7 @@ class ConsumerDataset:
         """
         return _frame(self.events, frame, time="timestamp")
 
+    @boundary
     def identifiers_table(self, frame: Literal["dict", "pandas", "polars"] = "dict") -> Any:
         """The identifier records as a table (see :meth:`events_table` for ``frame``).
 
@@ -155,6 +157,7 @@ class ConsumerDataset:
         """
         return _frame(self.identifiers, frame, time="timestamp")
 
+    @boundary
     def event_records(self, profile_id: str | None = None) -> list[Event]:
         """The events as :class:`~clientmodel.profile.models.Event` records (topics gathered
         per event), for one consumer or for all, in time order.
@@ -299,6 +302,7 @@ def _catalog() -> TagCatalog:
     )
 
 
+@boundary
 def make_consumers(
     n_consumers: int = 500,
     *,

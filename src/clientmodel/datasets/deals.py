@@ -21,7 +21,14 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_bool, check_integer, check_number, check_seed, check_text
+from clientmodel._validation import (
+    boundary,
+    check_bool,
+    check_integer,
+    check_number,
+    check_seed,
+    check_text,
+)
 from clientmodel.errors import ArgumentError
 from clientmodel.funnel.models import Deal, Pipeline, Stage, StageChange
 from clientmodel.periods import parse_timestamp
@@ -67,6 +74,7 @@ _LOST_REASONS = ("no budget", "competitor", "no decision", "timing", "price")
 _UTC = dt.timezone.utc
 
 
+@boundary
 def standard_pipeline(*, allow_reopen: bool = False, pipeline_id: str = "sales") -> Pipeline:
     """The four-open-stage B2B pipeline the synthetic data moves through.
 
@@ -197,6 +205,7 @@ class DealsDataset:
     true_transitions: dict[str, dict[str, float]]
     true_sojourn_days: dict[str, float]
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe dict of the dataset (deals and pipeline as JSON-mode dumps)."""
         return {
@@ -208,6 +217,7 @@ class DealsDataset:
         }
 
 
+@boundary
 def make_deals(
     n_deals: int = 300,
     *,
@@ -291,6 +301,7 @@ def make_deals(
     )
 
 
+@boundary
 def make_stage_events(
     n_deals: int,
     *,

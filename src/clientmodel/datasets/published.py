@@ -38,7 +38,7 @@ from typing import Any, Literal
 import attrs
 import numpy as np
 
-from clientmodel._validation import check_choice
+from clientmodel._validation import boundary, check_choice
 
 __all__ = ["FILES", "CdnowData", "data_path", "load_cdnow", "load_donations"]
 
@@ -80,6 +80,7 @@ class CdnowData:
     unit: str = "W"
 
 
+@boundary
 def data_path(name: str) -> Path:
     """The path of one of the shipped data files (see :data:`FILES`).
 
@@ -101,6 +102,7 @@ def data_path(name: str) -> Path:
     return Path(str(resources.files("clientmodel.datasets") / "data" / name))
 
 
+@boundary
 def load_cdnow(frame: Literal["dict", "pandas", "polars"] = "dict") -> CdnowData:
     """The CDNOW sample of Fader, Hardie & Lee (2005): purchase log and published summary.
 
@@ -151,6 +153,7 @@ def load_cdnow(frame: Literal["dict", "pandas", "polars"] = "dict") -> CdnowData
     )
 
 
+@boundary
 def load_donations(frame: Literal["dict", "pandas", "polars"] = "dict") -> Any:
     """The donations data of Fader, Hardie & Shang (2010): 11,104 donors as 22 distinct histories.
 

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel._validation import (
+    boundary,
     check_choice,
     check_integer,
     check_mapping,
@@ -62,6 +63,7 @@ def _start_day(start: Any) -> np.datetime64:
     return np.datetime64(start, "us")
 
 
+@boundary
 def make_transactions(
     n_customers: int = 2000,
     *,

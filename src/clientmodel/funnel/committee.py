@@ -21,6 +21,7 @@ from typing import Any
 
 import attrs
 
+from clientmodel._validation import boundary
 from clientmodel.accounts import (
     CommitteeCoverage,
     DealContext,
@@ -78,6 +79,7 @@ def _deal(deal: Any) -> Deal:
     return deal
 
 
+@boundary
 def deal_context(deal: Deal) -> DealContext:
     """The account-graph view of a funnel deal.
 
@@ -117,6 +119,7 @@ def deal_context(deal: Deal) -> DealContext:
     )
 
 
+@boundary
 def with_deal(graph: Any, deal: Deal) -> Any:
     """A copy of ``graph`` holding ``deal`` as a deal node of its account.
 
@@ -194,6 +197,7 @@ class CommitteeView:
     meddpicc: Meddpicc
     economic_buyer_engaged: bool
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
         return {
@@ -205,6 +209,7 @@ class CommitteeView:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> CommitteeView:
         """Rebuild from :meth:`to_dict` output."""
         name = "CommitteeView"
@@ -231,6 +236,7 @@ def _stances(graph: Any, deal: str, contact: str, role: str) -> set[str]:
     )
 
 
+@boundary
 def committee_view(
     graph: Any,
     deal: Deal,
@@ -306,6 +312,7 @@ def _context(context: Any) -> GraphContext:
     return context
 
 
+@boundary
 def economic_buyer_engaged(deal: Deal, context: Any) -> str | None:
     """Stage guard: a non-detractor economic buyer is identified and was engaged lately.
 
@@ -333,6 +340,7 @@ def economic_buyer_engaged(deal: Deal, context: Any) -> str | None:
     return f"economic buyer {list(holders.holders)} not engaged within {ctx.window.days} days"
 
 
+@boundary
 def meddpicc_at_least(threshold: float, require: Sequence[str] = ()) -> Guard:
     """A stage guard passing when MEDDPICC reaches ``threshold`` with ``require`` elements known.
 

@@ -19,7 +19,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel.errors import ArgumentError
+from clientmodel._validation import boundary
+from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._events import Events, load
 from clientmodel.funnel.models import Pipeline
 from clientmodel.periods import parse_unit, period_start
@@ -46,7 +47,12 @@ def _per_deal(ev: Events) -> tuple[NDArray[np.int64], NDArray[np.int64], list[st
     rank_of[lay.won_idx] = n_open
     kind_code = np.array([{"open": 0, "won": 1, "lost": 2}[k] for k in lay.kinds])
     starts = np.flatnonzero(ev.first())
-    best = np.maximum.reduceat(rank_of[ev.stage], starts) if len(starts) else np.zeros(0, int)
+    if not len(starts):
+        raise DataError(
+            "events has no rows: conversion needs the stage events of at least one deal",
+            field="events",
+        )
+    best = np.maximum.reduceat(rank_of[ev.stage], starts)
     last = np.append(starts[1:], len(ev.stage)) - 1
     outcome = kind_code[ev.stage[last]]
     labels = [lay.stages[i] for i in open_idx]
@@ -62,6 +68,7 @@ def _rates(reached: NDArray[np.int64]) -> tuple[NDArray[np.float64], NDArray[np.
     return step, first
 
 
+@boundary
 def conversion(
     events: Any,
     *,
@@ -129,6 +136,7 @@ def conversion(
     )
 
 
+@boundary
 def cohort_conversion(
     events: Any,
     *,

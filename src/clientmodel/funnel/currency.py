@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from clientmodel._validation import boundary
 from clientmodel.errors import DataError
 from clientmodel.funnel.models import money
 
@@ -110,6 +111,7 @@ class ExchangeRates(BaseModel):
             raise ValueError(f"the base currency {self.base} has rate 1 and is not listed")
         return self
 
+    @boundary
     def rate(self, currency: str, on: dt.date) -> Decimal:
         """Units of ``base`` per unit of ``currency`` effective on ``on``."""
         if currency == self.base:

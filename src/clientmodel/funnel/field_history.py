@@ -24,7 +24,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from clientmodel._validation import check_choice
+from clientmodel._validation import boundary, check_choice
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._check import check_deals
 from clientmodel.funnel.models import (
@@ -54,6 +54,7 @@ def _aware(value: Any, field: str) -> dt.datetime:
     return value
 
 
+@boundary
 def update(
     deal: Deal,
     at: dt.datetime,
@@ -149,6 +150,7 @@ def update(
         raise DataError(f"deal {deal.id!r}: {where}: {first['msg']}", field=where) from exc
 
 
+@boundary
 def fields_as_of(deal: Deal, at: dt.datetime) -> Deal:
     """The deal with every tracked field as it was known at ``at`` (later changes dropped).
 
@@ -224,6 +226,7 @@ class FieldChurn(BaseModel):
     amount_decrease: Decimal
 
 
+@boundary
 def field_churn(
     deals: Sequence[Deal],
     pipeline: Pipeline,

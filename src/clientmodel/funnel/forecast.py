@@ -37,6 +37,8 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
 from clientmodel._validation import (
+    boundary,
+    check_instance,
     check_integer,
     check_number,
     check_seed,
@@ -138,6 +140,7 @@ def _aware(value: dt.datetime, field: str) -> dt.datetime:
     return value
 
 
+@boundary
 def category_of(deal: Deal, pipeline: Pipeline) -> str:
     """The deal's forecast category: its own override, else its stage's."""
     if deal.forecast_category is not None and not deal.is_closed:
@@ -164,6 +167,7 @@ class DealCategory(BaseModel):
     layer: Literal["closed", "override", "stage"]
 
 
+@boundary
 def deal_category(deal: Deal, pipeline: Pipeline) -> DealCategory:
     """The forecast category a roll-up counts the deal in, with its layer.
 
@@ -208,6 +212,7 @@ def _group(deal: Deal, pipeline: Pipeline, by: str) -> str:
     return "missing" if value is None else str(value)
 
 
+@boundary
 def weighted_pipeline(
     deals: Sequence[Deal],
     pipeline: Pipeline,
@@ -254,6 +259,7 @@ def weighted_pipeline(
     ]
 
 
+@boundary
 def category_rollup(
     deals: Sequence[Deal],
     pipeline: Pipeline,
@@ -382,6 +388,7 @@ class SojournLaw:
     tail_mean: float
 
     @classmethod
+    @boundary
     def fit(cls, days: NDArray[np.float64], ended: NDArray[np.bool_]) -> SojournLaw:
         """Kaplan-Meier on stays of ``days`` (``ended`` false where the stay is still open)."""
         order = np.argsort(days, kind="stable")
@@ -396,8 +403,11 @@ class SojournLaw:
         cdf: NDArray[np.float64] = np.asarray(1.0 - surv[keep], dtype=np.float64)
         return cls(times[keep], cdf, tail)
 
+    @boundary
     def sample(self, rng: np.random.Generator, n: int) -> NDArray[np.float64]:
         """``n`` draws by inverse-CDF sampling (exponential beyond the last completed stay)."""
+        rng = check_instance(rng, np.random.Generator, "rng")
+        n = check_integer(n, "n", minimum=0)
         u = rng.random(n)
         idx = np.searchsorted(self.cdf, u, side="left")
         inside = idx < len(self.times)
@@ -513,6 +523,7 @@ class BookingsForecast:
     n_draws: int
     draws: NDArray[np.float64] | None = attrs.field(default=None, eq=False)
 
+    @boundary
     def quota_probability(self, quota: float) -> float:
         """Share of draws whose total bookings over all periods reach ``quota``.
 
@@ -529,6 +540,7 @@ class BookingsForecast:
             raise ArgumentError("this forecast was rebuilt from a dict and holds no draws")
         return float((self.draws.sum(axis=1) >= quota).mean())
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe summaries (not the draws)."""
         return {
@@ -543,6 +555,7 @@ class BookingsForecast:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> BookingsForecast:
         """Rebuild the summaries from :meth:`to_dict` output (``draws`` is ``None``).
 
@@ -583,6 +596,7 @@ class BookingsForecast:
         )
 
 
+@boundary
 def simulate_bookings(
     deals: Sequence[Deal],
     pipeline: Pipeline,
@@ -718,6 +732,7 @@ def _monte_carlo(
     return np.diff(cum, axis=1, prepend=0.0)
 
 
+@boundary
 def deals_as_of(deals: Sequence[Deal], pipeline: Pipeline, at: dt.datetime) -> list[Deal]:
     """The deals as they stood at ``at``: nothing known later is kept.
 
@@ -793,11 +808,13 @@ class Backtest:
         """Expected minus actual bookings."""
         return self.expected - self.actual
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe fields."""
         return attrs.asdict(self)
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> Backtest:
         """Rebuild from :meth:`to_dict` output.
 
@@ -818,6 +835,7 @@ class Backtest:
         )
 
 
+@boundary
 def backtest(
     deals: Sequence[Deal],
     pipeline: Pipeline,

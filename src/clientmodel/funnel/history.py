@@ -25,6 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from clientmodel._validation import boundary
 from clientmodel.funnel._check import deal_list
 from clientmodel.funnel._events import Events, is_records, load
 from clientmodel.funnel.models import Deal, Pipeline
@@ -70,6 +71,7 @@ class StageStay(BaseModel):
     open: bool
 
 
+@boundary
 def stage_events(deals: Sequence[Deal]) -> dict[str, NDArray[Any]]:
     """Flatten deals' stage histories into an event table (a dict of numpy columns).
 
@@ -96,6 +98,7 @@ def stage_events(deals: Sequence[Deal]) -> dict[str, NDArray[Any]]:
     }
 
 
+@boundary
 def stage_history(
     events: Any,
     *,
@@ -166,6 +169,7 @@ def _load(
     )
 
 
+@boundary
 def time_in_stage(
     events: Any,
     *,
@@ -258,6 +262,7 @@ def _durations_by_stage(
     return exposure, exits.astype(np.float64), stays, n_open.astype(np.int64)
 
 
+@boundary
 def stage_durations(
     events: Any,
     *,

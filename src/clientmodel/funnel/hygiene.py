@@ -17,7 +17,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from clientmodel._validation import check_number
+from clientmodel._validation import boundary, check_number
 from clientmodel.errors import ArgumentError
 from clientmodel.funnel._check import aware, check_deals, deal_list
 from clientmodel.funnel._events import load
@@ -70,6 +70,7 @@ def _learned(history: Any, pipeline: Pipeline, as_of: dt.datetime, q: float) -> 
     return out
 
 
+@boundary
 def stalled(
     deals: Sequence[Deal],
     pipeline: Pipeline,
@@ -122,6 +123,7 @@ def stalled(
     return sorted(out, key=lambda f: -f.days)
 
 
+@boundary
 def slippage(deals: Sequence[Deal], *, as_of: dt.datetime) -> list[Flag]:
     """Deals whose close slipped past their expected close date, most slipped first.
 
@@ -150,6 +152,7 @@ def slippage(deals: Sequence[Deal], *, as_of: dt.datetime) -> list[Flag]:
     return sorted(out, key=lambda f: -f.days)
 
 
+@boundary
 def overdue_follow_ups(deals: Sequence[Deal], *, as_of: dt.datetime) -> list[Flag]:
     """Open deals whose ``next_follow_up`` is before ``as_of``, most overdue first.
 

@@ -29,7 +29,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_choice, check_number, check_sequence
+from clientmodel._validation import boundary, check_choice, check_number, check_sequence
 from clientmodel.accounts._serial import a_number, form, items, row, texts
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._events import Events, load
@@ -133,6 +133,7 @@ class AbsorbingChain:
         )
         return np.asarray(self.absorption[:, won].sum(axis=1), dtype=np.float64)
 
+    @boundary
     def win_probability(self, stage: str) -> float:
         """Win probability of a deal now in ``stage`` (1 for won stages, 0 for lost ones).
 
@@ -149,6 +150,7 @@ class AbsorbingChain:
             )
         return self._by_stage[stage]
 
+    @boundary
     def table(self) -> dict[str, NDArray[Any]]:
         """Per transient stage: ``win_probability``, ``expected_steps``, ``expected_days``.
 
@@ -165,6 +167,7 @@ class AbsorbingChain:
             "expected_days": self.expected_days,
         }
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe parameters (NaN sojourns become ``None``); rebuild with :meth:`from_dict`."""
         return {
@@ -176,6 +179,7 @@ class AbsorbingChain:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: dict[str, Any]) -> AbsorbingChain:
         """Rebuild a chain from :meth:`to_dict` output (re-solving the linear algebra).
 
@@ -218,6 +222,7 @@ class AbsorbingChain:
         )
 
 
+@boundary
 def solve_chain(
     states: Sequence[str],
     matrix: Any,
@@ -289,7 +294,13 @@ def solve_chain(
     with np.errstate(invalid="ignore"):
         days = fundamental @ soj if not np.isnan(soj).any() else np.full(k, np.nan)
     cnt = np.zeros((n, n)) if counts is None else _floats(counts, "counts")
-    cnt = cnt[np.ix_(order, order)] if counts is not None and cnt.shape == (n, n) else cnt
+    if cnt.shape != (n, n) or not np.isfinite(cnt).all() or (cnt < 0).any():
+        raise ArgumentError(
+            f"counts must be a {n}x{n} matrix of non-negative finite move counts (one row and "
+            f"column per state), got shape {cnt.shape}",
+            field="counts",
+        )
+    cnt = cnt[np.ix_(order, order)]
     return AbsorbingChain(
         states=tuple(names[i] for i in order),
         kinds=tuple(kinds[i] for i in order),
@@ -312,6 +323,7 @@ def _counts(ev: Events) -> NDArray[np.float64]:
     return flat.reshape(n, n)
 
 
+@boundary
 def transition_counts(
     events: Any,
     *,
@@ -346,6 +358,7 @@ def transition_counts(
     )
 
 
+@boundary
 def fit_chain(
     events: Any,
     *,

@@ -36,6 +36,7 @@ from pydantic import (
     model_validator,
 )
 
+from clientmodel._validation import boundary, check_choice
 from clientmodel.errors import RuleError
 
 __all__ = [
@@ -90,6 +91,7 @@ def _no_fields() -> Mapping[str, FieldValue]:
     return MappingProxyType({})
 
 
+@boundary
 def money(value: Any, *, field: str = "amount") -> Decimal:
     """An exact ``Decimal`` amount from a Decimal, an int, a float or numeric text.
 
@@ -341,6 +343,7 @@ class Pipeline(BaseModel):
     def _by_id(self) -> dict[str, Stage]:
         return {s.id: s for s in self.stages}
 
+    @boundary
     def graph(self) -> nx.DiGraph:
         """The allowed moves as a new :class:`networkx.DiGraph` (node attr ``stage``, ``kind``).
 
@@ -352,8 +355,9 @@ class Pipeline(BaseModel):
         """
         return self._graph.copy()
 
+    @boundary
     def stage(self, stage_id: str) -> Stage:
-        """The stage with this id (``KeyError`` if unknown).
+        """The stage with this id (an :class:`~clientmodel.errors.ArgumentError` if unknown).
 
         Examples
         --------
@@ -361,12 +365,17 @@ class Pipeline(BaseModel):
         >>> standard_pipeline().stage("won").kind
         'won'
         """
+        found = self._by_id.get(stage_id) if isinstance(stage_id, str) else None
+        if found is None:
+            check_choice(stage_id, "stage_id", self._by_id)
         return self._by_id[stage_id]
 
+    @boundary
     def has_stage(self, stage_id: str) -> bool:
         """Whether the pipeline has a stage with this id."""
         return stage_id in self._by_id
 
+    @boundary
     def allows(self, from_stage: str, to_stage: str) -> bool:
         """Whether the move ``from_stage -> to_stage`` is an edge of the pipeline graph."""
         return bool(self._graph.has_edge(from_stage, to_stage))
@@ -425,6 +434,7 @@ TRACKED_FIELDS: tuple[str, ...] = (
 FieldChangeValue = Decimal | dt.date | float | int | bool | str | None
 
 
+@boundary
 def tracked_value(name: str, value: Any) -> Any:
     """``value`` in the type the tracked field ``name`` holds (``ValueError`` when it cannot be)."""
     if value is None:
@@ -652,6 +662,7 @@ class Deal(BaseModel):
                     f"{self.tracked(name)!r}"
                 )
 
+    @boundary
     def tracked(self, name: str) -> Any:
         """The current value of a tracked field (an attribute or ``fields.<key>``).
 
@@ -688,6 +699,7 @@ class Deal(BaseModel):
         """When the deal was closed, or ``None`` while it is open."""
         return self.history[-1].at if self.closed is not None else None
 
+    @boundary
     def field(self, name: str) -> Any:
         """A deal attribute or, failing that, an entry of ``fields`` (``None`` when absent).
 
@@ -704,6 +716,7 @@ class Deal(BaseModel):
             return getattr(self, name)
         return self.fields.get(name)
 
+    @boundary
     def record(self) -> dict[str, Any]:
         """The flat mapping entry criteria are evaluated on: attributes merged with ``fields``.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._check import check_deals
 from clientmodel.funnel.models import Deal, Pipeline
@@ -18,6 +19,7 @@ from clientmodel.funnel.models import Deal, Pipeline
 __all__ = ["by_pipeline"]
 
 
+@boundary
 def by_pipeline(
     deals: Sequence[Deal], pipelines: Sequence[Pipeline]
 ) -> dict[str, tuple[Pipeline, list[Deal]]]:

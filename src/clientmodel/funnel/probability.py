@@ -45,6 +45,7 @@ import attrs
 from pydantic import BaseModel, ConfigDict, Field
 
 from clientmodel._validation import (
+    boundary,
     check_integer,
     check_mapping,
     check_number,
@@ -134,6 +135,7 @@ class NaiveBayesScore:
         p_lost = (lost + self.alpha) / (self.n_lost + self.alpha * k)
         return math.log(p_won / p_lost)
 
+    @boundary
     def contributions(self, deal: Deal) -> dict[str, float]:
         """Log-odds contribution of the prior and of each feature for this deal.
 
@@ -150,6 +152,7 @@ class NaiveBayesScore:
             out[f] = self._log_ratio(f, _feature(deal, f))
         return out
 
+    @boundary
     def predict(self, deal: Deal) -> tuple[float, dict[str, float]]:
         """Win probability and the contributions behind it.
 
@@ -167,6 +170,7 @@ class NaiveBayesScore:
         p = 1.0 / (1.0 + math.exp(-z)) if z >= 0 else math.exp(z) / (1.0 + math.exp(z))
         return p, parts
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe parameters; :meth:`from_dict` rebuilds the score."""
         return {
@@ -178,6 +182,7 @@ class NaiveBayesScore:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> NaiveBayesScore:
         """Rebuild from :meth:`to_dict` output.
 
@@ -227,6 +232,7 @@ def _reached(deal: Deal, pipeline: Pipeline | None, seen: Sequence[str]) -> list
     return list(dict.fromkeys(c.to_stage for c in deal.history[:-1]))
 
 
+@boundary
 def fit_naive_bayes(
     deals: Sequence[Deal],
     *,
@@ -282,6 +288,7 @@ def fit_naive_bayes(
     return NaiveBayesScore(tuple(features), counts, n_won, n_lost, float(alpha))
 
 
+@boundary
 def deal_probability(
     deal: Deal,
     pipeline: Pipeline,

@@ -26,7 +26,7 @@ from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from clientmodel._validation import validate_records
+from clientmodel._validation import boundary, validate_records
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._check import check_deals
 from clientmodel.funnel.currency import ExchangeRates
@@ -161,6 +161,7 @@ def _managers(tree: Mapping[str, str | None], owner: str) -> list[str]:
     return out
 
 
+@boundary
 def forecast_call(
     deals: Sequence[Deal],
     pipeline: Pipeline,

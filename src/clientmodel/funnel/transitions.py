@@ -41,7 +41,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ValidationError
 
-from clientmodel._validation import did_you_mean, validate_record, validate_records
+from clientmodel._validation import boundary, did_you_mean, validate_record, validate_records
 from clientmodel.accounts.models import Account, Contact
 from clientmodel.errors import ArgumentError, DataError, InvalidTransition
 from clientmodel.funnel._check import check_pipeline
@@ -104,6 +104,7 @@ class TransitionError(InvalidTransition):
         self.reason = reason
         self.failing = tuple(failing)
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """A JSON-safe description including ``reason`` and ``failing``."""
         out = super().to_dict()
@@ -151,6 +152,7 @@ def _run_guards(
     return out
 
 
+@boundary
 def unmet_criteria(
     record: Deal | Mapping[str, Any],
     stage: Stage,
@@ -273,6 +275,7 @@ def _append(
     return deal.model_copy(update=update)
 
 
+@boundary
 def move(
     deal: Deal,
     to_stage: str,
@@ -339,6 +342,7 @@ def move(
     return _append(deal, target, at, actor=actor, reason=reason, extra={})
 
 
+@boundary
 def close(
     deal: Deal,
     outcome: Literal["won", "lost"],
@@ -385,6 +389,7 @@ def close(
     )
 
 
+@boundary
 def reopen(
     deal: Deal,
     at: dt.datetime,
@@ -432,6 +437,7 @@ def reopen(
     return _append(deal, target, at, actor=actor, reason=reason, extra=extra)
 
 
+@boundary
 def open_deal(
     deal_id: str,
     pipeline: Pipeline,
@@ -510,6 +516,7 @@ def open_deal(
     return deal
 
 
+@boundary
 def replay(history: Sequence[StageChange], pipeline: Pipeline, *, deal: Deal | None = None) -> Deal:
     """Rebuild a deal by applying ``history`` change by change with :func:`move`/:func:`reopen`.
 
@@ -646,6 +653,7 @@ def _match_account(
     return None, None
 
 
+@boundary
 def qualify(
     lead: Lead,
     pipeline: Pipeline,

@@ -20,7 +20,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_number, check_text
+from clientmodel._validation import boundary, check_number, check_text
 from clientmodel.funnel._check import aware, deal_list
 from clientmodel.funnel.models import Deal
 
@@ -31,7 +31,10 @@ def _closed_in(deals: Sequence[Deal], as_of: dt.datetime, window_days: float | N
     aware(as_of, "as_of")
     deals = deal_list(deals)
     if window_days is not None:
-        window_days = check_number(window_days, "window_days", minimum=0, exclusive_minimum=True)
+        # at most 10,000 years: a longer window is every deal, and beyond it timedelta overflows
+        window_days = check_number(
+            window_days, "window_days", minimum=0, exclusive_minimum=True, maximum=3_652_425
+        )
     start = None if window_days is None else as_of - dt.timedelta(days=window_days)
     out = []
     for d in deals:
@@ -49,6 +52,7 @@ def _days(d: Deal) -> float:
     return (closed_at - d.created_at).total_seconds() / 86_400
 
 
+@boundary
 def win_rates(
     deals: Sequence[Deal],
     *,
@@ -113,11 +117,13 @@ class Velocity:
             return float("nan")
         return self.open_deals * self.mean_won_amount * self.win_rate / self.mean_cycle_days
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe fields plus ``per_day``."""
         return {**attrs.asdict(self), "per_day": self.per_day}
 
 
+@boundary
 def sales_velocity(
     deals: Sequence[Deal], *, as_of: dt.datetime, window_days: float | None = 365.0
 ) -> Velocity:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Mapping
-from typing import Any, TypeVar, overload
+from typing import Any, overload
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ValidationError
 from typing_extensions import Self
 
+from clientmodel._validation import check_instance as check_instance  # the one checker (re-export)
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.periods import timezone
 
@@ -152,19 +153,5 @@ def coerce(model: type[BaseModel], value: Any, what: str, field: str) -> Any:
             raise DataError(f"{what} is not valid: {short_validation(exc)}", field=field) from None
     raise DataError(
         f"{what} must be a {model.__name__} or a mapping of its fields, got {type(value).__name__}",
-        field=field,
-    )
-
-
-_M = TypeVar("_M")
-
-
-def check_instance(value: Any, cls: type[_M], field: str) -> _M:
-    """``value`` if it is a ``cls`` (a built record), else an ArgumentError naming ``field``."""
-    if isinstance(value, cls):
-        return value
-    raise ArgumentError(
-        f"{field} must be a {cls.__name__}, got {type(value).__name__}; "
-        f"build one with {cls.__name__}(...) or {cls.__name__}.model_validate(...)",
         field=field,
     )

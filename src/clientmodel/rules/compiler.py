@@ -23,6 +23,7 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, RuleError
 from clientmodel.periods import timezone
 from clientmodel.rules import _numbers, _time
@@ -82,6 +83,7 @@ class Scope:
         self.types = types
         self.root = root
 
+    @boundary
     def find(self, field: str) -> tuple[list[str], FieldType]:
         """The path and type of ``field``; RuleError when unknown."""
         found = resolve(field, self.types)
@@ -91,6 +93,7 @@ class Scope:
             )
         return found
 
+    @boundary
     def column(self, path: list[str]) -> nw.Expr:
         """The expression that reads a field path."""
         expr = self.root(path[0])
@@ -128,10 +131,12 @@ class Compiler:
         self.as_of = as_of
         self.precomputed = precomputed or {}
 
+    @boundary
     def expr(self, node: Rule) -> nw.Expr:
         """The rule as a boolean expression without nulls."""
         return self.build(node, exact=False).fill_null(False)
 
+    @boundary
     def build(self, node: Rule, exact: bool) -> nw.Expr:
         """The expression of ``node``; unless ``exact``, a null in it stands for False.
 
@@ -155,6 +160,7 @@ class Compiler:
             )
         return self.leaf(node, exact)
 
+    @boundary
     def leaf(self, node: Any, exact: bool = True) -> nw.Expr:
         path, t = self.scope.find(node.field)
         if t.kind == "object":
@@ -176,6 +182,7 @@ class Compiler:
         # A null may compare as True under NaN semantics (pandas with numpy dtypes): mask it.
         return pred & ~c.is_null() if strict else pred
 
+    @boundary
     def predicate(self, node: Any, c: nw.Expr, t: FieldType) -> tuple[nw.Expr, bool]:
         if isinstance(node, Compare):
             return self.compare(c, t, node.op, node.value), node.op == "!="
@@ -201,6 +208,7 @@ class Compiler:
         raise TypeError(f"not a rule node: {node!r}")  # pragma: no cover
 
     # ------------------------------------------------------------------ comparisons
+    @boundary
     def compare(self, c: nw.Expr, t: FieldType, op: str, value: Any) -> nw.Expr:
         if isinstance(value, (dt.date, dt.datetime)):
             return _temporal(c, t, op, value)
@@ -208,6 +216,7 @@ class Compiler:
             return _numbers.compare(c, t, op, value)
         return _OPS[op](c, value)  # type: ignore[no-any-return]
 
+    @boundary
     def in_list(self, c: nw.Expr, t: FieldType, values: tuple[Any, ...], negate: bool) -> nw.Expr:
         if isinstance(values[0], (dt.date, dt.datetime)):
             hit = _reduce(operator.or_, [self.compare(c, t, "=", v) for v in values])
@@ -217,6 +226,7 @@ class Compiler:
             hit = c.is_in(list(values))
         return ~hit if negate else hit
 
+    @boundary
     def window(self, c: nw.Expr, t: FieldType, direction: str, amount: int, unit: str) -> nw.Expr:
         if self.as_of is None:
             raise RuleError("a window test needs as_of= (a date or a timezone-aware datetime)")
@@ -304,6 +314,7 @@ def _temporal(c: nw.Expr, t: FieldType, op: str, value: dt.date) -> nw.Expr:
     return _OPS[op](c.dt.timestamp("us"), _time.epoch_us(value))  # type: ignore[no-any-return]
 
 
+@boundary
 def raise_problems(problems: list[RuleError]) -> None:
     """Raise the first problem of a schema check, saying how many more there are.
 
@@ -325,6 +336,7 @@ def raise_problems(problems: list[RuleError]) -> None:
     raise first
 
 
+@boundary
 def compile(rule: Any, schema: Any, *, as_of: Any = None, limits: Limits | None = None) -> nw.Expr:
     """A rule as one boolean narwhals expression over frames with the given schema.
 

@@ -34,6 +34,7 @@ from typing import Any
 import attrs
 from pydantic import BaseModel
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, RuleError
 from clientmodel.rules import _time
 from clientmodel.rules._time import AsOf
@@ -100,6 +101,7 @@ def _get(obj: Any, key: str) -> Any:
     return _MISSING
 
 
+@boundary
 def lookup(record: Any, field: str) -> Any:
     """The normalised value of ``field`` in ``record`` (``NULL`` when missing or null).
 
@@ -120,6 +122,7 @@ def lookup(record: Any, field: str) -> Any:
     return NULL if value is _MISSING else normalise(value)
 
 
+@boundary
 def normalise(value: Any) -> Any:
     """Plain Python value of a field: numpy scalars unwrapped, NaN/NA/NaT and None -> ``NULL``.
 
@@ -150,6 +153,7 @@ def normalise(value: Any) -> Any:
     return value
 
 
+@boundary
 def value_kind(value: Any) -> str:
     """The kind of a normalised value: boolean, number, string, temporal, list or other.
 
@@ -223,6 +227,7 @@ def _is_record(obj: Any) -> bool:
     )
 
 
+@boundary
 def check_record(record: Any) -> None:
     """Refuse a record that has no fields (a list, a number, text, ``None``)."""
     if not _is_record(record):
@@ -359,6 +364,7 @@ class _Evaluator:
 
 
 @per_rule
+@boundary
 def needs_as_of(rule: Rule) -> str | None:
     """The first field whose test needs ``as_of`` (a window), or ``None``.
 
@@ -374,6 +380,7 @@ def needs_as_of(rule: Rule) -> str | None:
     return None
 
 
+@boundary
 def prepare(rule: Any, as_of: Any, limits: Limits | None) -> tuple[Rule, AsOf | None]:
     """The parsed rule and the read ``as_of``; RuleError when a window test gets no ``as_of``.
 
@@ -395,6 +402,7 @@ def prepare(rule: Any, as_of: Any, limits: Limits | None) -> tuple[Rule, AsOf | 
     return parsed, moment
 
 
+@boundary
 def evaluate(rule: Any, record: Any, *, as_of: Any = None, limits: Limits | None = None) -> bool:
     """Whether one record satisfies a rule.
 
@@ -428,6 +436,7 @@ def evaluate(rule: Any, record: Any, *, as_of: Any = None, limits: Limits | None
         raise RuleError("rule is nested too deeply to evaluate") from None
 
 
+@boundary
 def failing_clauses(
     rule: Any, record: Any, *, as_of: Any = None, limits: Limits | None = None
 ) -> list[str]:

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
+from clientmodel._validation import boundary
 from clientmodel.errors import RuleError
 
 __all__ = ["KEYWORDS", "RESERVED", "Token", "TokenKind", "is_bare_word", "is_keyword", "tokenize"]
@@ -73,6 +74,7 @@ class Token:
     pos: int
 
 
+@boundary
 def is_keyword(word: str, *keywords: str) -> bool:
     """Whether ``word`` is one of ``keywords`` (ASCII, case-insensitive).
 
@@ -92,6 +94,7 @@ def _word_char(c: str) -> bool:
     return c == "_" or c.isalnum()
 
 
+@boundary
 def is_bare_word(word: str) -> bool:
     """Whether ``word`` can be written without backticks as one segment of a field name.
 
@@ -112,6 +115,7 @@ def _error(message: str, pos: int) -> RuleError:
     return RuleError(f"{message} (at position {pos})", position=pos)
 
 
+@boundary
 def tokenize(text: str) -> list[Token]:
     """Split rule text into tokens, ending with an ``eof`` token.
 

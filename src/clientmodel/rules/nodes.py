@@ -35,6 +35,7 @@ from pydantic import (
     model_validator,
 )
 
+from clientmodel._validation import boundary
 from clientmodel.errors import RuleError
 
 __all__ = [
@@ -131,6 +132,7 @@ def _check_text(value: str) -> str:
     return value
 
 
+@boundary
 def literal_kind(value: Any) -> str:
     """The kind of a literal: ``"boolean"``, ``"number"``, ``"string"`` or ``"temporal"``.
 
@@ -564,6 +566,7 @@ def iter_nodes(rule: Rule) -> Iterator[tuple[Rule, int]]:
 _T = TypeVar("_T")
 
 
+@boundary
 def per_rule(fn: Callable[[Rule], _T]) -> Callable[[Rule], _T]:
     """Cache ``fn(rule)`` for as long as that rule object lives (nodes are immutable).
 
@@ -602,6 +605,7 @@ def _extent(rule: Rule) -> tuple[int, int]:
     return depth, count
 
 
+@boundary
 def check_limits(rule: Any, limits: Limits | None = None) -> Rule:
     """Check that ``rule`` is a Rule within ``limits`` (depth, node count); return it.
 
@@ -626,6 +630,7 @@ def check_limits(rule: Any, limits: Limits | None = None) -> Rule:
     return cast("Rule", rule)
 
 
+@boundary
 def rule_to_json(rule: Rule) -> str:
     """The rule as a JSON string (dates as ``{"date": ...}``).
 
@@ -637,6 +642,7 @@ def rule_to_json(rule: Rule) -> str:
     return RULE_ADAPTER.dump_json(check_limits(rule)).decode()
 
 
+@boundary
 def rule_from_json(data: str | bytes | dict[str, Any], *, limits: Limits | None = None) -> Rule:
     """Rebuild a rule from :func:`rule_to_json` output (a JSON string or an already-parsed dict).
 

@@ -21,6 +21,7 @@ from typing import Any
 import attrs
 from pydantic import BaseModel, ValidationError
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, RuleError
 from clientmodel.periods import parse_unit
 from clientmodel.rules.lexer import RESERVED, Token, is_keyword, tokenize
@@ -475,6 +476,7 @@ class _Parser:
         )
 
 
+@boundary
 def parse_with_spans(text: str, *, limits: Limits | None = None) -> tuple[Rule, dict[int, Span]]:
     """Parse rule text and also return where each node came from (keyed by ``id(node)``).
 
@@ -506,6 +508,7 @@ def _parse_cached(text: str, limits: Limits) -> Rule:
     return parse_with_spans(text, limits=limits)[0]
 
 
+@boundary
 def parse(text: str, *, limits: Limits | None = None) -> Rule:
     """Parse rule text into a :data:`~clientmodel.rules.nodes.Rule`.
 
@@ -540,6 +543,7 @@ def parse(text: str, *, limits: Limits | None = None) -> Rule:
     return parse_with_spans(text, limits=lim)[0]
 
 
+@boundary
 def as_rule(rule: Any, *, limits: Limits | None = None) -> Rule:
     """Accept rule text, a parsed rule or its JSON dict, and return the parsed rule.
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from clientmodel._validation import boundary
 from clientmodel.rules.lexer import is_bare_word
 from clientmodel.rules.nodes import (
     And,
@@ -39,6 +40,7 @@ _STRING_OPS = {"contains": "contains", "starts_with": "starts with", "ends_with"
 _ESCAPES = {"\\": "\\\\", '"': '\\"', "\n": "\\n", "\t": "\\t", "\r": "\\r"}
 
 
+@boundary
 def format_field(name: str) -> str:
     """A field name as rule text: bare when every dotted part is a plain word, else backticked.
 
@@ -68,6 +70,7 @@ def _quote(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+@boundary
 def format_literal(value: Any) -> str:
     """A literal as rule text.
 
@@ -153,6 +156,7 @@ def _aggregate(node: EventAggregate) -> str:
     return f"{out} {node.op} {format_literal(node.value)}"
 
 
+@boundary
 def to_text(rule: Rule) -> str:
     """The canonical text of a rule; :func:`~clientmodel.rules.parse` reads it back unchanged.
 

@@ -32,6 +32,7 @@ import attrs
 import narwhals.stable.v2 as nw
 from pydantic import BaseModel
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, RuleError
 from clientmodel.rules._numbers import INT_BOUNDS
 from clientmodel.rules.nodes import (
@@ -273,6 +274,7 @@ def _class_type(cls: type) -> FieldType:
     return FieldType("other")
 
 
+@boundary
 def read_schema(source: Any) -> dict[str, FieldType]:
     """Field types from a frame, a record class or a mapping of name -> type.
 
@@ -302,6 +304,7 @@ def read_schema(source: Any) -> dict[str, FieldType]:
     return {name: _from_dtype(dtype) for name, dtype in schema.items()}
 
 
+@boundary
 def resolve(field: str, schema: Mapping[str, FieldType]) -> tuple[list[str], FieldType] | None:
     """The path of a field through a schema (top-level name, then struct fields) and its type.
 
@@ -507,6 +510,7 @@ class _Checker:
             self.walk(node.where, fields, scope)
 
 
+@boundary
 def check(
     rule: Any,
     schema: Any,

@@ -36,6 +36,7 @@ import narwhals.stable.v2 as nw
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, DataError, RuleError
 from clientmodel.rules import _numbers
 from clientmodel.rules._numbers import INT_BOUNDS
@@ -324,6 +325,12 @@ def _mapping_frame(data: Mapping[str, Any]) -> Frame | None:
         return None
     columns = {}
     for name, values in data.items():
+        if isinstance(values, (str, bytes, Mapping)) or not hasattr(values, "__iter__"):
+            raise DataError(
+                f"column {name!r} of table must be a list of values (one per row), "
+                f"got {type(values).__name__}",
+                field=str(name),
+            )
         arr = values if isinstance(values, np.ndarray) and values.dtype.kind != "O" else None
         columns[str(name)] = arr if arr is not None else list(values)
     try:
@@ -424,6 +431,7 @@ def _events_frames(events: Any, like: Frame) -> dict[str, _Events]:
     return out
 
 
+@boundary
 def evaluate_table(
     rule: Any,
     table: Any,

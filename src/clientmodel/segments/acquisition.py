@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_number
+from clientmodel._validation import boundary, check_number
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.segments._windows import finite_sums, same_ids
 from clientmodel.segments.cohorts import period_index
@@ -51,6 +51,7 @@ def _lookup(keys: NDArray[Any], table_ids: NDArray[Any]) -> NDArray[np.int64]:
     return np.asarray(out, dtype=np.int64)
 
 
+@boundary
 def acquisition_value(
     transactions: Any,
     sources: Any,

@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from clientmodel import rules
 from clientmodel._validation import (
+    boundary,
     check_bool,
     check_mapping,
     check_sequence,
@@ -66,6 +67,7 @@ class Audience:
                 f"audience {self.name!r} rule: {err}", field="rule", position=err.position
             ) from err
 
+    @boundary
     def parsed(self) -> rules.Rule:
         """The rule as a parsed :class:`clientmodel.rules.Rule` (from text, a Rule or its JSON).
 
@@ -76,6 +78,7 @@ class Audience:
         """
         return as_rule(self.rule)
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form with the rule as text.
 
@@ -88,6 +91,7 @@ class Audience:
         return {"name": self.name, "rule": text}
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> Audience:
         """Rebuild from :meth:`to_dict` output.
 
@@ -140,6 +144,7 @@ def _membership(
     return out
 
 
+@boundary
 def audience_table(
     table: Any,
     audiences: Sequence[Audience] | Mapping[str, Any],
@@ -229,6 +234,7 @@ def _audience_table_lazy(
     return lazy.select(*keep, *picked).to_native()
 
 
+@boundary
 def audience_changes(
     before: Any,
     after: Any,
@@ -313,6 +319,7 @@ def _flags(table: Any, column: str) -> NDArray[np.bool_]:
     return np.asarray(values, dtype=bool)
 
 
+@boundary
 def audiences_of(
     record: Any,
     audiences: Sequence[Audience] | Mapping[str, Any],
@@ -347,6 +354,7 @@ class AudienceOverlap:
     counts: NDArray[np.int64]
     n_rows: int
 
+    @boundary
     def jaccard(self) -> NDArray[np.float64]:
         """Jaccard similarity of every pair: both / either (1 on the diagonal of non-empty ones).
 
@@ -362,6 +370,7 @@ class AudienceOverlap:
         )
         return out
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -379,6 +388,7 @@ class AudienceOverlap:
         }
 
 
+@boundary
 def audience_overlap(
     table: Any,
     audiences: Sequence[Audience] | Mapping[str, Any],

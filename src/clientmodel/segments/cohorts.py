@@ -31,7 +31,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_mapping, check_sequence, key_path
+from clientmodel._validation import boundary, check_mapping, check_sequence, key_path
 from clientmodel.errors import ArgumentError
 from clientmodel.periods import parse_unit
 from clientmodel.segments._windows import finite_sums
@@ -56,6 +56,7 @@ def _read_only(value: Any) -> NDArray[Any]:
     return out
 
 
+@boundary
 def period_index(days: NDArray[np.int64], unit: str) -> NDArray[np.int64]:
     """Calendar period number of day numbers (days since 1970-01-01) in ``unit``.
 
@@ -142,6 +143,7 @@ class CohortTable:
         """Revenue per cell with unobserved cells as NaN."""
         return np.where(self.observed, self.revenue, np.nan)
 
+    @boundary
     def rows(self) -> Any:
         """The table in long form (observed cells only), one row per cohort and period.
 
@@ -188,6 +190,7 @@ class CohortTable:
             out = np.where(base != 0, self.revenue / np.where(base != 0, base, 1.0), np.nan)
         return np.asarray(np.where(self.observed, out, np.nan), dtype=np.float64)
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (ISO dates, nested lists) that :meth:`from_dict` rebuilds.
 
@@ -211,6 +214,7 @@ class CohortTable:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> CohortTable:
         """Rebuild from :meth:`to_dict` output, checking shapes and consistency.
 
@@ -292,6 +296,7 @@ def _grid(value: Any, path: str, n: int, width: int | None, dtype: Any) -> NDArr
     return arr.astype(dtype)
 
 
+@boundary
 def cohort_table(
     transactions: Any,
     *,

@@ -54,6 +54,7 @@ from dateutil.relativedelta import relativedelta
 from numpy.typing import NDArray
 
 from clientmodel._validation import (
+    boundary,
     check_bool,
     check_integer,
     check_mapping,
@@ -185,6 +186,7 @@ class LifecycleWindows:
                 field="cadence_min_orders",
             )
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form that :meth:`from_dict` rebuilds.
 
@@ -215,6 +217,7 @@ class LifecycleWindows:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> LifecycleWindows:
         """Rebuild from :meth:`to_dict` output.
 
@@ -416,6 +419,7 @@ class AliveModel(Protocol):
     with a ``p_alive(summary)`` method (the check is by that interface, not by class).
     """
 
+    @boundary
     def p_alive(self, summary: Any) -> Any:
         """P(alive) of each customer row of ``summary``, in its order."""
 
@@ -438,6 +442,7 @@ def _p_alive(model: Any, hist: CustomerHistory, unit: str, customer: str) -> NDA
     return _check_p(p, hist.n_customers)
 
 
+@boundary
 def lifecycle_stages(
     transactions: Any,
     *,
@@ -541,6 +546,7 @@ def _windows(windows: Any) -> LifecycleWindows:
     return windows
 
 
+@boundary
 def lifecycle_from_summary(
     summary: Any,
     *,
@@ -617,6 +623,7 @@ def lifecycle_from_summary(
     )
 
 
+@boundary
 def lifecycle_stage(
     purchases: Sequence[dt.date | dt.datetime | str],
     *,

@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel._validation import (
+    boundary,
     check_integer,
     check_mapping,
     check_sequence,
@@ -76,6 +77,7 @@ class Migration:
     counts: NDArray[np.int64] = attrs.field(converter=_frozen_counts)
     members: _Members = attrs.field(converter=_frozen_members)
 
+    @boundary
     def count(self, source: str, target: str) -> int:
         """Customers that moved from ``source`` to ``target`` (0 for unknown labels).
 
@@ -88,6 +90,7 @@ class Migration:
         """
         return len(self.members.get((source, target), ()))
 
+    @boundary
     def shares(self) -> NDArray[np.float64]:
         """Row-normalised matrix: share of each first-date label moving to each label.
 
@@ -104,6 +107,7 @@ class Migration:
         )
         return out
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (members as lists of ``[from, to, [ids]]``).
 
@@ -124,6 +128,7 @@ class Migration:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> Migration:
         """Rebuild from :meth:`to_dict` output.
 
@@ -218,6 +223,7 @@ def _order(labels: NDArray[Any], order: Sequence[str] | None) -> tuple[str, ...]
     return tuple(first + sorted(present - set(first)))
 
 
+@boundary
 def migration(
     before: Any,
     after: Any,
@@ -277,6 +283,7 @@ def _plain(v: Any) -> Any:
     return v.item() if isinstance(v, np.generic) else v
 
 
+@boundary
 def migration_between(
     transactions: Any,
     *,

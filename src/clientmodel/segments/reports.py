@@ -36,7 +36,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_integer, check_number, check_sequence
+from clientmodel._validation import boundary, check_integer, check_number, check_sequence
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.tables import read_table
 from clientmodel.transactions import AfterAsOf, customer_history
@@ -47,6 +47,7 @@ __all__ = ["TOTAL", "churn_by_orders", "purchase_gaps", "segment_summary", "valu
 TOTAL = "total"
 
 
+@boundary
 def segment_summary(
     table: Any,
     *,
@@ -118,6 +119,7 @@ def segment_summary(
     )
 
 
+@boundary
 def value_tiers(
     table: Any,
     *,
@@ -180,6 +182,7 @@ def value_tiers(
     return t.result(cols)
 
 
+@boundary
 def purchase_gaps(
     transactions: Any,
     *,
@@ -240,6 +243,7 @@ def purchase_gaps(
     return out
 
 
+@boundary
 def churn_by_orders(
     transactions: Any,
     *,

@@ -59,6 +59,7 @@ import pydantic
 from numpy.typing import NDArray
 
 from clientmodel._validation import (
+    boundary,
     check_choice,
     check_integer,
     check_mapping,
@@ -100,6 +101,7 @@ def _monetary_kind(monetary: str) -> Monetary:
     return "total" if monetary == "total" else "mean"
 
 
+@boundary
 def rfm_values(
     transactions: Any,
     *,
@@ -181,6 +183,7 @@ def rfm_values(
     )
 
 
+@boundary
 def rfm_from_summary(
     summary: Any,
     *,
@@ -344,6 +347,7 @@ class RFMScorer:
 
     # ------------------------------------------------------------------ construction
     @classmethod
+    @boundary
     def fixed(
         cls,
         *,
@@ -367,6 +371,7 @@ class RFMScorer:
             _edges(monetary, k, "monetary"),
         )
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe description (edges, methods, k) that :meth:`from_dict` rebuilds exactly.
 
@@ -386,6 +391,7 @@ class RFMScorer:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> RFMScorer:
         """Rebuild a scorer from :meth:`to_dict` output.
 
@@ -432,6 +438,7 @@ class RFMScorer:
         )
 
     # ------------------------------------------------------------------ inspection
+    @boundary
     def score_ranges(self) -> dict[str, list[dict[str, Any]]]:
         """Where each score starts and ends, per dimension (``None`` = unbounded).
 
@@ -458,6 +465,7 @@ class RFMScorer:
         return out
 
     # ------------------------------------------------------------------ scoring
+    @boundary
     def scores(
         self,
         recency: NDArray[Any],
@@ -477,6 +485,7 @@ class RFMScorer:
         m = 1 + np.searchsorted(np.asarray(self.monetary), monetary, side="left")
         return r.astype(np.int8), f.astype(np.int8), m.astype(np.int8)
 
+    @boundary
     def score(
         self,
         values: Any,
@@ -550,6 +559,7 @@ class RFMScorer:
         idx = (r.astype(np.int64) - 1) * k * k + (f.astype(np.int64) - 1) * k + (m - 1)
         return np.asarray(lut[idx], dtype=object)
 
+    @boundary
     def score_record(
         self,
         record: Any,
@@ -643,6 +653,7 @@ def _quantile_edges(values: NDArray[np.float64], k: int) -> tuple[float, ...]:
     return tuple(float(v) for v in np.quantile(values, probs, method="inverted_cdf"))
 
 
+@boundary
 def fit_rfm(
     values: Any,
     *,
@@ -715,6 +726,7 @@ def fit_rfm(
     )
 
 
+@boundary
 def rf_grid(
     scored: Any,
     *,

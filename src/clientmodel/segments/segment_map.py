@@ -34,6 +34,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel._validation import (
+    boundary,
     check_integer,
     check_mapping,
     check_sequence,
@@ -111,6 +112,7 @@ class Segment:
     f: tuple[int, int] = attrs.field(converter=_f_range)
     m: tuple[int, int] | None = attrs.field(default=None, converter=_m_range)
 
+    @boundary
     def covers(self, r: int, f: int, m: int) -> bool:
         """Whether the score combination (r, f, m) falls in this segment.
 
@@ -122,6 +124,7 @@ class Segment:
         ok = self.r[0] <= r <= self.r[1] and self.f[0] <= f <= self.f[1]
         return ok and (self.m is None or self.m[0] <= m <= self.m[1])
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form: ``{"name": ..., "r": [lo, hi], "f": [lo, hi], "m": [lo, hi] | None}``.
 
@@ -250,6 +253,7 @@ class SegmentMap:
         """Segment names in map order."""
         return tuple(s.name for s in self.segments)
 
+    @boundary
     def assign(
         self, r: NDArray[Any], f: NDArray[Any], m: NDArray[Any] | None = None
     ) -> NDArray[np.object_]:
@@ -276,6 +280,7 @@ class SegmentMap:
             )
         return np.asarray(self._lut[((r_i - 1) * k + (f_i - 1)) * k + (m_i - 1)], dtype=object)
 
+    @boundary
     def segment_of(self, r: int, f: int, m: int = 1) -> str:
         """Segment name of one score combination.
 
@@ -286,6 +291,7 @@ class SegmentMap:
         """
         return str(self.assign(np.array([r]), np.array([f]), np.array([m]))[0])
 
+    @boundary
     def grid(self) -> list[list[str]]:
         """The R x F grid of names (row = R score 1..k, column = F score 1..k; M = 1).
 
@@ -297,6 +303,7 @@ class SegmentMap:
         k = self.k
         return [[self.segment_of(r, f) for f in range(1, k + 1)] for r in range(1, k + 1)]
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form that :meth:`from_dict` rebuilds.
 
@@ -313,6 +320,7 @@ class SegmentMap:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> SegmentMap:
         """Rebuild (and validate) a map from :meth:`to_dict` output.
 
@@ -358,6 +366,7 @@ def _scores(value: Any, path: str) -> tuple[int, int]:
 
 
 @functools.lru_cache(maxsize=1)
+@boundary
 def default_segment_map() -> SegmentMap:
     """The standard eleven RFM segments over R and F scores 1..5 (see the module table).
 

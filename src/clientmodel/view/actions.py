@@ -32,6 +32,7 @@ from typing import Any, Literal
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from clientmodel import rules
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, ClientModelError
 from clientmodel.view._common import aware
 from clientmodel.view.record import CustomerView, flatten
@@ -155,6 +156,7 @@ class ContactPressure(BaseModel):
         _zone(value)
         return value
 
+    @boundary
     def quiet(self, at: dt.datetime) -> bool:
         """Whether ``at`` falls in the quiet hours (local time).
 
@@ -224,6 +226,7 @@ class NextActions(BaseModel):
     suppressed: tuple[Suppressed, ...] = ()
 
 
+@boundary
 def play_value(play: Play, flat: Mapping[str, Any]) -> tuple[float, float]:
     """``(value at stake, value)`` of a play for one flat view record (missing fields count 0).
 
@@ -283,6 +286,7 @@ def _send_at(
     return start, None
 
 
+@boundary
 def next_actions(
     view: CustomerView,
     playbook: Iterable[Play],

@@ -20,6 +20,7 @@ from typing import Any
 import attrs
 import networkx as nx  # type: ignore[import-untyped]
 
+from clientmodel._validation import boundary
 from clientmodel.accounts import (
     Account,
     Contact,
@@ -99,6 +100,7 @@ class Book:
         object.__setattr__(self, "_roles_of", roles_of)
         object.__setattr__(self, "_open_deals", open_deals)
 
+    @boundary
     def contact(self, contact_id: str) -> Contact:
         """The contact record, or an :class:`ArgumentError` naming the unknown id.
 
@@ -117,6 +119,7 @@ class Book:
                 field="contact_id",
             ) from None
 
+    @boundary
     def committee_status(self, deal_id: str, as_of: dt.datetime) -> str:
         """The deal committee's status (``red``/``amber``/``green``) at ``as_of``, cached.
 
@@ -134,6 +137,7 @@ class Book:
             self._cache[key] = committee_coverage(self.graph, deal_id, as_of=as_of).status
         return self._cache[key]
 
+    @boundary
     def seats(self, contact_ids: Iterable[str]) -> list[tuple[str, DealContext, RoleAssignment]]:
         """(contact id, open deal, role) for every committee seat the contacts hold.
 
@@ -157,6 +161,7 @@ class Book:
         out.sort(key=lambda s: (s[1].id, s[0], s[2].role))
         return out
 
+    @boundary
     def account_roles(self, contact_id: str) -> dict[str, tuple[str, ...]]:
         """Account id -> the contact's buying roles there (account-wide and per deal).
 
@@ -177,6 +182,7 @@ class Book:
                 found.setdefault(account, set()).add(role.role)
         return {a: tuple(sorted(r)) for a, r in sorted(found.items())}
 
+    @boundary
     def best_path(
         self, contact_ids: Iterable[str]
     ) -> tuple[str, tuple[tuple[str, ...], float, str]] | None:

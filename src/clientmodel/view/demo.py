@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ClientModelError
 from clientmodel.ltv import BGNBD
 from clientmodel.profile import (
@@ -69,6 +70,7 @@ def _column(table: Any, name: str) -> list[Any]:
     return list(np.asarray(table[name]).tolist())
 
 
+@boundary
 def demo_day_plan(
     consumers: Any,
     accounts: Any,
@@ -113,6 +115,7 @@ def demo_day_plan(
     )
 
 
+@boundary
 def demo_views(
     consumers: Any,
     accounts: Any,

@@ -35,6 +35,7 @@ from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 from scipy.special import ndtri
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile import Event
 from clientmodel.view._common import aware, probability
@@ -71,6 +72,7 @@ class Holdout(BaseModel):
     seed: int
     share: float = Field(default=0.1, ge=0.0, le=1.0)
 
+    @boundary
     def fraction(self, person_id: str) -> float:
         """The person's hash as a number in [0, 1).
 
@@ -82,6 +84,7 @@ class Holdout(BaseModel):
         digest = hashlib.sha256(f"{self.seed}:{person_id}".encode()).digest()
         return int.from_bytes(digest[:8], "big") / 2.0**64
 
+    @boundary
     def holds(self, person_id: str) -> bool:
         """Whether the person is held out (gets no action).
 
@@ -93,6 +96,7 @@ class Holdout(BaseModel):
         return self.fraction(person_id) < self.share
 
 
+@boundary
 def outcome_event(
     action: Action,
     outcome: Outcome,
@@ -144,6 +148,7 @@ def _z(confidence: float) -> float:
     return float(ndtri(0.5 + level / 2.0))
 
 
+@boundary
 def wilson_interval(
     successes: int, n: int, *, confidence: float = 0.95
 ) -> tuple[float, float] | None:
@@ -169,6 +174,7 @@ def wilson_interval(
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
+@boundary
 def newcombe_interval(
     x1: int, n1: int, x2: int, n2: int, *, confidence: float = 0.95
 ) -> tuple[float, float] | None:
@@ -206,6 +212,7 @@ def _bools(frame: nw.DataFrame[Any], column: str) -> NDArray[np.bool_]:
     return np.asarray(values, dtype=bool)
 
 
+@boundary
 def play_evaluation(
     outcomes: Any,
     *,

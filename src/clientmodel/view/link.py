@@ -25,9 +25,8 @@ import attrs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from clientmodel._validation import (
-    check_mapping,
-    check_sequence,
-    key_path,
+    boundary,
+    read_form,
     validate_record,
 )
 from clientmodel.errors import ClientModelError, DataError
@@ -88,6 +87,7 @@ class PersonLink:
     profile_id: str
     joined_by: tuple[str, ...]
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -103,6 +103,7 @@ class PersonLink:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> PersonLink:
         """Rebuild from :meth:`to_dict` output.
 
@@ -112,7 +113,7 @@ class PersonLink:
         >>> PersonLink.from_dict(x.to_dict()) == x
         True
         """
-        return cls(str(data["contact_id"]), str(data["profile_id"]), tuple(data["joined_by"]))
+        return read_form(cls, data)
 
 
 _LINK_KEYS = ("contact_id", "profile_id", "joined_by")
@@ -146,6 +147,7 @@ class LinkRefusal:
     reason: RefusalReason
     detail: str
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -157,6 +159,7 @@ class LinkRefusal:
         return {"contact_id": self.contact_id, "reason": self.reason, "detail": self.detail}
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> LinkRefusal:
         """Rebuild from :meth:`to_dict` output.
 
@@ -166,7 +169,7 @@ class LinkRefusal:
         >>> LinkRefusal.from_dict(r.to_dict()) == r
         True
         """
-        return cls(str(data["contact_id"]), data["reason"], str(data["detail"]))
+        return read_form(cls, data)
 
 
 @attrs.frozen
@@ -195,6 +198,7 @@ class Links:
         """Contact id -> profile id (a new dict each time)."""
         return {x.contact_id: x.profile_id for x in self.links}
 
+    @boundary
     def profile_of(self, contact_id: str) -> str | None:
         """The profile a contact is linked to, or ``None``.
 
@@ -205,6 +209,7 @@ class Links:
         """
         return next((x.profile_id for x in self.links if x.contact_id == contact_id), None)
 
+    @boundary
     def contacts_of(self, profile_id: str) -> tuple[str, ...]:
         """The contacts linked to a profile (a person may be a contact at several accounts).
 
@@ -215,6 +220,7 @@ class Links:
         """
         return tuple(x.contact_id for x in self.links if x.profile_id == profile_id)
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -229,6 +235,7 @@ class Links:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> Links:
         """Rebuild from :meth:`to_dict` output.
 
@@ -238,17 +245,7 @@ class Links:
         >>> Links.from_dict(x.to_dict()) == x
         True
         """
-        data = check_mapping(data, "Links", required=("links", "refusals"))
-        links = check_sequence(data["links"], "Links.links")
-        refusals = check_sequence(data["refusals"], "Links.refusals")
-        for i, item in enumerate(links):
-            check_mapping(item, key_path("Links.links", i), required=_LINK_KEYS)
-        for i, item in enumerate(refusals):
-            check_mapping(item, key_path("Links.refusals", i), required=_REFUSAL_KEYS)
-        return cls(
-            tuple(PersonLink.from_dict(x) for x in links),
-            tuple(LinkRefusal.from_dict(r) for r in refusals),
-        )
+        return read_form(cls, data)
 
 
 def _match_key(ident: Identifier) -> tuple[str, str]:
@@ -260,6 +257,7 @@ def _contact_record(item: Any, row: int) -> ContactIdentifiers:
     return validate_record(ContactIdentifiers, item, field="contacts", row=row)
 
 
+@boundary
 def link(
     contacts: Iterable[ContactIdentifiers | Mapping[str, Any]],
     profiles: Iterable[Profile],

@@ -19,11 +19,18 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
-from clientmodel._validation import check_mapping, check_text, validate_records
+from clientmodel._validation import (
+    boundary,
+    check_mapping,
+    check_text,
+    key_path,
+    read_form,
+    validate_records,
+)
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile import StaffMember
 from clientmodel.view._common import aware
@@ -48,6 +55,7 @@ class Handover:
     staff_id: str
     reason: str
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -59,6 +67,7 @@ class Handover:
         return attrs.asdict(self)
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> Handover:
         """Rebuild from :meth:`to_dict` output.
 
@@ -68,8 +77,22 @@ class Handover:
         >>> Handover.from_dict(h.to_dict()) == h
         True
         """
-        data = check_mapping(data, "Handover", required=("person_id", "staff_id", "reason"))
-        return cls(str(data["person_id"]), str(data["staff_id"]), str(data["reason"]))
+        return read_form(cls, data)
+
+
+def _read_actions(value: Any, path: str) -> list[Action]:
+    try:
+        return validate_records(Action, value, field=path)
+    except DataError as exc:
+        raise ArgumentError(f"{path}: {exc}", field=exc.field) from exc
+
+
+def _read_tasks(value: Any, path: str) -> tuple[tuple[str, tuple[Action, ...]], ...]:
+    out = []
+    for staff, tasks in check_mapping(value, path).items():
+        where = key_path(path, str(staff))
+        out.append((check_text(staff, where), tuple(_read_actions(tasks, where))))
+    return tuple(out)
 
 
 @attrs.frozen
@@ -103,11 +126,23 @@ class DayPlan:
     suppressed: tuple[Suppressed, ...]
     handovers: tuple[Handover, ...]
 
+    # serialised as {staff id: [tasks]}, a mapping a reader of JSON can index by staff id
+    _FORM: ClassVar[dict[str, Any]] = {
+        "tasks": lambda value, path: tuple(
+            (
+                check_text(staff, key_path(path, str(staff))),
+                tuple(_read_actions(ts, key_path(path, str(staff)))),
+            )
+            for staff, ts in check_mapping(value, path).items()
+        )
+    }
+
     @property
     def n_tasks(self) -> int:
         """Tasks planned across staff."""
         return sum(len(t) for _, t in self.tasks)
 
+    @boundary
     def tasks_of(self, staff_id: str) -> tuple[Action, ...]:
         """One staff member's tasks (empty when none).
 
@@ -119,6 +154,7 @@ class DayPlan:
         """
         return next((t for s, t in self.tasks if s == staff_id), ())
 
+    @boundary
     def render(self, *, limit: int = 5) -> str:
         """A short plain-text plan: per staff member, their top tasks and why.
 
@@ -148,6 +184,7 @@ class DayPlan:
                 lines.append(f"    ... and {len(tasks) - limit} more")
         return "\n".join(lines)
 
+    @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form.
 
@@ -167,6 +204,7 @@ class DayPlan:
         }
 
     @classmethod
+    @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> DayPlan:
         """Rebuild from :meth:`to_dict` output.
 
@@ -177,33 +215,14 @@ class DayPlan:
         >>> DayPlan.from_dict(d.to_dict()) == d
         True
         """
-        data = check_mapping(
-            data, "DayPlan", required=("as_of", "tasks", "deferred", "suppressed", "handovers")
-        )
-        tasks = check_mapping(data["tasks"], "DayPlan.tasks")
-        try:
-            return cls(
-                dt.datetime.fromisoformat(check_text(data["as_of"], "DayPlan.as_of")),
-                tuple(
-                    (str(s), tuple(validate_records(Action, ts, field=f"DayPlan.tasks.{s}")))
-                    for s, ts in tasks.items()
-                ),
-                tuple(validate_records(Action, data["deferred"], field="DayPlan.deferred")),
-                tuple(validate_records(Suppressed, data["suppressed"], field="DayPlan.suppressed")),
-                tuple(Handover.from_dict(h) for h in data["handovers"]),
-            )
-        except ValueError as exc:  # a malformed as_of
-            raise DataError(
-                f"DayPlan.as_of: {exc}; expected an ISO datetime such as "
-                "'2024-06-03T09:00:00+08:00'",
-                field="DayPlan.as_of",
-            ) from None
+        return read_form(cls, data)
 
 
 def _previous_owner(view: CustomerView) -> str | None:
     return None if view.relationships is None else view.relationships.previous_owner
 
 
+@boundary
 def day_plan(
     views: Iterable[CustomerView],
     playbook: Iterable[Play],
@@ -314,6 +333,7 @@ def day_plan(
     )
 
 
+@boundary
 def assign(
     rows: Sequence[tuple[float, str, str, str | None, str | None]],
     members: Mapping[str, StaffMember],

@@ -11,6 +11,7 @@ checks it). The touch cap comes from an optional column of touches already made 
 from __future__ import annotations
 
 import datetime as dt
+import numbers
 from collections.abc import Iterable
 from typing import Any
 
@@ -19,7 +20,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel import rules
-from clientmodel.errors import ArgumentError, DataError
+from clientmodel._validation import boundary
+from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.profile import StaffMember
 from clientmodel.view._common import aware
 from clientmodel.view.actions import ContactPressure, Play
@@ -36,9 +38,20 @@ def _numbers(frame: nw.DataFrame[Any], column: str) -> NDArray[np.float64]:
     if series.dtype.is_numeric():
         values = series.fill_null(0.0).to_numpy().astype(np.float64)
     else:  # an untyped (all-null or object) column
-        values = np.asarray(
-            [0.0 if v is None else float(v) for v in series.to_list()], dtype=np.float64
-        )
+        cells = series.to_list()
+        wrong = [
+            i
+            for i, v in enumerate(cells)
+            if v is not None and (isinstance(v, bool) or not isinstance(v, numbers.Real))
+        ]
+        if wrong:
+            raise DataError(
+                f"column {column!r} of views must hold numbers "
+                f"({describe_rows(wrong, [cells[i] for i in wrong])})",
+                field=column,
+                rows=wrong,
+            )
+        values = np.asarray([0.0 if v is None else float(v) for v in cells], dtype=np.float64)
     return np.nan_to_num(values, nan=0.0)
 
 
@@ -65,6 +78,7 @@ def _contains(frame: nw.DataFrame[Any], column: str, item: str) -> NDArray[np.bo
     return np.asarray(found.to_numpy(), dtype=bool)
 
 
+@boundary
 def plan_table(
     views: Any,
     playbook: Iterable[Play],
@@ -199,6 +213,7 @@ def plan_table(
     return nw.from_dict(out, schema=schema, backend=frame.implementation).to_native()
 
 
+@boundary
 def day_plan_table(
     views: Any,
     playbook: Iterable[Play],

@@ -38,7 +38,7 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from clientmodel._validation import check_number
+from clientmodel._validation import boundary, check_number
 from clientmodel.accounts import DECISION_ROLES
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile import Profile, StaffMember, can_contact, interest_at
@@ -467,6 +467,7 @@ def _text(data: Mapping[str, Any], name: str) -> str | None:
     return str(value)
 
 
+@boundary
 def customer_view(
     person_id: str,
     *,
@@ -631,6 +632,7 @@ FLAT_FIELDS: tuple[str, ...] = (
 _STATUS_RANK = {"red": 0, "amber": 1, "green": 2}
 
 
+@boundary
 def b2b_fields(
     accounts: tuple[AccountSeat, ...] | None,
     deals: tuple[DealSeat, ...] | None,
@@ -666,6 +668,7 @@ def b2b_fields(
     }
 
 
+@boundary
 def flatten(view: CustomerView) -> dict[str, Any]:
     """The flat record of a view: JSON scalars and lists, one key per :data:`FLAT_FIELDS`.
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.view._common import aware
 from clientmodel.view.book import Book
@@ -143,6 +144,7 @@ def _b2b_frame(
     return eager.lazy(backend=impl)
 
 
+@boundary
 def view_table(
     people: Any,
     *,

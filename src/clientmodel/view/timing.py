@@ -47,6 +47,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile import Event
 from clientmodel.view._common import probability
@@ -120,6 +121,7 @@ def _summary_arrays(summary: Any) -> tuple[dict[str, NDArray[np.float64]], bool]
     )
 
 
+@boundary
 def window_quantiles(
     model: Any,
     summary: Any,
@@ -193,6 +195,7 @@ def window_quantiles(
     return out
 
 
+@boundary
 def purchase_timing(
     summary: Mapping[str, Any],
     *,
@@ -292,6 +295,7 @@ def _cadence(
     return {"cadence_gap": gap, "due_in": gap - since, "due": due, "overdue": overdue}
 
 
+@boundary
 def timing_table(
     summary: Any,
     *,
@@ -379,6 +383,7 @@ def _zone(tz: str | dt.tzinfo) -> dt.tzinfo:
         ) from None
 
 
+@boundary
 def engagement_hours(
     events: Iterable[Event | dt.datetime], *, tz: str | dt.tzinfo = "UTC", top: int = 3
 ) -> tuple[int, ...]:

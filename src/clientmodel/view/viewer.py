@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from clientmodel._validation import boundary
+
 __all__ = ["IDENTIFIER_ROLES", "SYSTEM", "Viewer"]
 
 #: Roles that may see identifiers in clear by default.
@@ -50,6 +52,7 @@ class Viewer(BaseModel):
         """Whether identifiers are shown in clear to this viewer."""
         return bool(set(self.roles) & set(self.identifier_roles))
 
+    @boundary
     def sees_private(self, staff_id: str) -> bool:
         """Whether this viewer may see the private tags and notes of ``staff_id``'s relationship.
 
