@@ -14,20 +14,22 @@ Timed in the same run:
    limits, refusals), at the baseline's size and at the full size;
 3. the floor: ``scipy.sparse.csgraph.connected_components`` on the same record--identifier edges
    (values factorized by pandas, placeholders skipped; no normalisation, no limits);
-4. incremental resolution: the last 1% of records added with ``add_records`` onto a resolution of
-   the rest, against resolving everything again.
+4. incremental resolution: the last 1% of records (at full size: the last ``--new`` records,
+   100,000 by default) added with ``add_records`` onto a resolution of the rest, against
+   resolving everything again;
+5. bulk unmerge: ``unmerge_many`` of ``--unmerge`` records and identifiers at once against the
+   loop of ``unmerge`` calls a user would write (on the same resolution).
 
 Prints wall times, the speed ratio at equal size, peak memory (tracemalloc for Python
 allocations, ru_maxrss for the process) and how many profiles each approach ends up with that
-hold two or more member ids (the fusions the limits exist to prevent). Run:
-``python benchmarks/bench_identity.py [n_rows] [baseline_rows]`` (defaults 10,000,000 and
-1,000,000).
+hold two or more member ids (the fusions the limits exist to prevent). Rows are shuffled. Run:
+``python benchmarks/bench_identity.py --size 10000000 --baseline-size 1000000`` (the defaults).
 """
 
 from __future__ import annotations
 
+import argparse
 import resource
-import sys
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -39,7 +41,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import connected_components
 
-from clientmodel.identity import add_records
+from clientmodel.identity import IdentityRecord, add_records, unmerge, unmerge_many
 from clientmodel.identity.resolution import resolve_table
 
 PLACEHOLDERS = np.array(["null", "", "-1", "unknown", "00000000-0000-0000-0000-000000000000"])
@@ -186,10 +188,13 @@ def csgraph_floor(table: pd.DataFrame) -> np.ndarray:
     return labels[:n_rec]
 
 
-def incremental_records(table: pd.DataFrame, share: float = 0.01) -> tuple[pd.DataFrame, list]:
-    """The table without its last ``share`` of records, and those records as dicts."""
+def incremental_records(
+    table: pd.DataFrame, share: float = 0.01, count: int | None = None
+) -> tuple[pd.DataFrame, list]:
+    """The table without its last ``share`` (or ``count``) of records, and those as dicts."""
     ids = table["record_id"].drop_duplicates().to_numpy()
-    new_ids = ids[int(len(ids) * (1 - share)) :]
+    n_new = int(len(ids) * share) if count is None else min(count, len(ids) - 1)
+    new_ids = ids[len(ids) - n_new :]
     is_new = table["record_id"].isin(new_ids).to_numpy()
     new_rows = table[is_new]
     records = []
@@ -286,7 +291,7 @@ def equal_size(n_base: int) -> float:
     return base_s
 
 
-def full_size(n_rows: int, n_base: int, base_s: float) -> None:
+def full_size(n_rows: int, n_base: int, base_s: float, n_new: int, n_unmerge: int) -> None:
     t0 = time.perf_counter()
     table = make_identity_table(n_rows, seed=2)
     print(
@@ -303,14 +308,66 @@ def full_size(n_rows: int, n_base: int, base_s: float) -> None:
         f"  baseline extrapolated linearly to this size: {linear:,.0f} s "
         f"-> ratio {linear / secs:.1f}x"
     )
+    floor_s, _, _ = measure(
+        "floor: scipy csgraph connected components", lambda: csgraph_floor(table)
+    )
+    print(f"  ours / floor (the price of normalisation, limits, refusals): {secs / floor_s:.1f}x")
+
+    old, new_dicts = incremental_records(table, count=n_new)
+    # records as a service holds them once parsed (validation is timed separately below)
+    t0 = time.perf_counter()
+    new = [IdentityRecord.model_validate(r) for r in new_dicts]
+    print(f"  (validating {len(new):,} new records as IdentityRecord: "
+          f"{time.perf_counter() - t0:.2f} s)")  # fmt: skip
+    start = resolve_table(old)
+    del old
+    inc_s, _, more = measure(
+        f"add_records: {len(new):,} new records onto {start.n_records:,}",
+        lambda: add_records(start, new),
+    )
+    same = more.n_profiles == res.n_profiles and len(more.refusals) == len(res.refusals)
+    print(f"  full re-resolution / incremental: {secs / inc_s:.1f}x (same profiles: {same})")
+
+    rng = np.random.default_rng(3)
+    records = rng.choice(res.record_ids, n_unmerge // 2, replace=False).tolist()
+    rows = table[(table["kind"] == "email") & ~table["value"].isin(PLACEHOLDERS)]
+    idents = [("email", v) for v in rows["value"].drop_duplicates().sample(
+        n_unmerge - len(records), random_state=3)]  # fmt: skip
+
+    def loop() -> Any:
+        out = res
+        for ident in idents:
+            out = unmerge(out, identifier=ident)
+        for rid in records:
+            out = unmerge(out, record=rid)
+        return out
+
+    loop_s, _, looped = measure(f"baseline: {n_unmerge} unmerge calls in a loop", loop)
+    bulk_s, _, bulk = measure(
+        f"unmerge_many: {n_unmerge} records and identifiers",
+        lambda: unmerge_many(res, records=records, identifiers=idents),
+    )
+    print(
+        f"  loop / bulk: {loop_s / bulk_s:.1f}x "
+        f"(same profiles: {bulk.n_profiles == looped.n_profiles})"
+    )
 
 
 def main() -> None:
-    n_rows = int(sys.argv[1]) if len(sys.argv) > 1 else 10_000_000
-    n_base = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
-    print(f"identity resolution benchmark: {n_rows:,} rows, baseline at {n_base:,} rows")
-    base_s = equal_size(n_base)
-    full_size(n_rows, n_base, base_s)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=10_000_000, help="rows at full size")
+    parser.add_argument(
+        "--baseline-size", type=int, default=1_000_000, help="rows for the networkx baseline"
+    )
+    parser.add_argument("--new", type=int, default=100_000, help="records added incrementally")
+    parser.add_argument("--unmerge", type=int, default=200, help="records + identifiers unmerged")
+    args = parser.parse_args()
+    print(
+        f"identity resolution benchmark: {args.size:,} rows, "
+        f"baseline at {args.baseline_size:,} rows"
+    )
+    base_s = equal_size(args.baseline_size)
+    full_size(args.size, args.baseline_size, base_s, args.new, args.unmerge)
     print(f"  process peak RSS (whole run, input tables included): {rss_mib():,.0f} MiB")
 
 

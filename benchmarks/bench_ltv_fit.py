@@ -4,9 +4,12 @@ clientmodel's path (compressed histories; analytic gradients and Hessians with a
 Newton method for BG/NBD and Pareto/NBD) against two baselines in the same run: the code a user
 would write without it (a per-customer BG/NBD and Pareto/NBD log-likelihood minimised with
 ``scipy.optimize.minimize``, no compression), and lifetimes 0.11 from its own environment when it
-exists (see ``_lifetimes.py``). Against lifetimes each fit runs ``--repeat`` times in fresh
-processes, the two libraries taking turns, so that the medians and the peak memory (the growth of
-the resident set during the fit) compare. Run: ``python benchmarks/bench_ltv_fit.py``.
+exists (see ``_lifetimes.py``). Against lifetimes each fit, and the scoring of P(alive) and
+E[X(52)] for every customer, runs ``--repeat`` times in fresh processes, the two libraries taking
+turns, so that the medians and the peak memory (the growth of the resident set during the job)
+compare. Two populations, each in a random row order: "distinct" (continuous T and recency, as
+from timestamps: every history distinct) and "daily" (whole days: histories repeat); the number
+of distinct histories is printed with each. Run: ``python benchmarks/bench_ltv_fit.py``.
 """
 
 from __future__ import annotations
@@ -116,10 +119,12 @@ def distinct_summary(model: BGNBD | ParetoNBD, n: int, seed: int) -> dict[str, n
 def populations(
     model: BGNBD | ParetoNBD, n: int, seed: int
 ) -> list[tuple[str, dict[str, np.ndarray]]]:
-    """The two populations of every measurement: distinct histories and daily data."""
+    """The two populations of every measurement: distinct histories and daily data, each with
+    its rows in a random order (no sortedness for either library to benefit from)."""
+    order = np.random.default_rng(seed + 100).permutation(n)
     return [
-        ("distinct", distinct_summary(model, n, seed)),
-        ("daily", daily_summary(model, n, seed)),
+        (name, {k: v[order] for k, v in make(model, n, seed).items()})
+        for name, make in (("distinct", distinct_summary), ("daily", daily_summary))
     ]
 
 
@@ -161,8 +166,13 @@ def main(repeat: int = 3, scale: float = 1.0) -> None:
 
     if _lifetimes.available():
         for (name, big), (_, pdata) in zip(bg_sets, pareto_sets, strict=True):
-            print(f"\n-- {name} histories")
+            print(
+                f"\n-- {name} histories: BG/NBD {len(big['T']):,} customers, "
+                f"{_distinct(big):,} distinct; Pareto/NBD {len(pdata['T']):,} customers, "
+                f"{_distinct(pdata):,} distinct (rows shuffled)"
+            )
             compare_with_lifetimes(big, pdata, repeat)
+            compare_scoring_with_lifetimes(big, repeat)
     else:
         print("\nlifetimes environment not found: see benchmarks/_lifetimes.py to compare with it")
 
@@ -308,7 +318,60 @@ _JOBS = {
     ),
 }
 
-_TARGETS = {"BG/NBD": 20.0, "Pareto/NBD": 50.0}
+_TARGETS = {"BG/NBD": 20.0, "Pareto/NBD": 50.0, "scoring": 3.0}
+
+# P(alive) and E[X(T, T + 52)] for every customer, at the published CDNOW estimates.
+_SCORE_JOB = """
+{imports}
+x, tx, T = data["frequency"], data["recency"], data["T"]
+reset_peak()
+start = time.perf_counter()
+{score}
+seconds = time.perf_counter() - start
+peak = peak_growth_mib()
+print(json.dumps({{"seconds": seconds, "peak_mib": peak, "memory": _METHOD,
+                   "mean_alive": float(alive.mean()), "mean_e52": float(e52.mean())}}))
+"""
+_SCORE_JOBS = {
+    "clientmodel": (
+        "from clientmodel.ltv import BGNBD\nm = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426)",
+        "h = {'frequency': x, 'recency': tx, 'T': T}; "
+        "alive = m.p_alive(h); e52 = m.expected_purchases(h, 52.0)",
+    ),
+    "lifetimes": (
+        "import pandas as pd\nfrom lifetimes import BetaGeoFitter\nm = BetaGeoFitter()\n"
+        "m.params_ = pd.Series({'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426})",
+        "alive = m.conditional_probability_alive(x, tx, T); "
+        "e52 = m.conditional_expected_number_of_purchases_up_to_time(52.0, x, tx, T)",
+    ),
+}
+
+
+def compare_scoring_with_lifetimes(data: dict[str, np.ndarray], repeat: int) -> None:
+    """P(alive) + E[X(52)] for every customer, both libraries in fresh processes, in turns."""
+    runs: dict[str, list[dict]] = {"clientmodel": [], "lifetimes": []}
+    for _ in range(repeat):
+        for lib, (imports, score) in _SCORE_JOBS.items():
+            python = _lifetimes.LIFETIMES_PYTHON if lib == "lifetimes" else None
+            job = _MEMORY + _SCORE_JOB.format(imports=imports, score=score)
+            runs[lib].append(_lifetimes.run(job, data, python=python))
+    medians = {}
+    for lib, results in runs.items():
+        seconds = [r["seconds"] for r in results]
+        medians[lib] = (
+            float(np.median(seconds)),
+            float(np.median([r["peak_mib"] for r in results])),
+        )
+        print(
+            f"scoring    {lib:12s} {len(data['T']):>9,} customers: median {medians[lib][0]:7.2f} s "
+            f"(runs {', '.join(f'{v:.2f}' for v in seconds)}), peak +{medians[lib][1]:7.1f} MiB, "
+            f"mean P(alive) {results[0]['mean_alive']:.6f}, mean E52 {results[0]['mean_e52']:.6f}"
+        )
+    ratio = medians["lifetimes"][0] / medians["clientmodel"][0]
+    print(
+        f"scoring    speed-up {ratio:.1f}x (target >= {_TARGETS['scoring']:.0f}x: "
+        f"{'met' if ratio >= _TARGETS['scoring'] else 'NOT met'})"
+    )
 
 
 def compare_with_lifetimes(  # type: ignore[no-untyped-def]

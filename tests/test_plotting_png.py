@@ -48,6 +48,13 @@ def _deals():
     return table, fc
 
 
+def _intervals():
+    from clientmodel.ltv import prediction_intervals
+
+    model = BGNBD.fit(BG.simulate(1000, 39.0, seed=8))
+    return prediction_intervals(model, SIM, "expected_purchases", horizon=39.0, draws=100, seed=0)
+
+
 def _figure(name):
     values, scored = _rfm() if name in {"rfm", "summary", "sizes", "heatmap"} else (None, None)
     if name == "histogram":
@@ -65,6 +72,12 @@ def _figure(name):
         return cp.plot_heterogeneity(BG, unit="W")
     if name == "expected":
         return cp.plot_expected_purchases(BG, t_max=78.0, unit="W")
+    if name == "exposure":
+        return cp.plot_exposure(SIM, unit="W")
+    if name == "spend":
+        return cp.plot_spend_density(GG, GG.simulate(400, SIM["frequency"], seed=3))
+    if name == "intervals":
+        return cp.plot_prediction_intervals(_intervals())
     if name == "lorenz":
         return cp.plot_lorenz(np.random.default_rng(1).pareto(1.5, 500))
     if name == "rfm":
@@ -87,7 +100,8 @@ def _figure(name):
 
 
 FIGURES = ["histogram", "holdout", "tracking", "matrix", "history", "heterogeneity", "expected",
-           "lorenz", "rfm", "summary", "sizes", "heatmap", "cohorts", "funnel", "fan"]  # fmt: skip
+           "lorenz", "rfm", "summary", "sizes", "heatmap", "cohorts", "funnel", "fan",
+           "exposure", "spend", "intervals"]  # fmt: skip
 
 
 def test_every_public_figure_is_covered():

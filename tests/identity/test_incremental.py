@@ -67,3 +67,23 @@ def test_known_ids_are_refused():
     res = resolve([{"record_id": "a"}])
     with pytest.raises(DataError, match="already resolved"):
         add_records(res, [{"record_id": "a"}])
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(split_scenarios())
+def test_adding_onto_a_table_equals_resolving_everything(scenario):
+    # the table face keeps its key values as arrow strings: new values are looked up there
+    import pandas as pd
+
+    old, new, config = scenario
+    if any(r["timestamp"] is None for r in old):
+        return  # a table's timestamp column has no per-record "none" distinct from NaT
+    rows = [
+        (r["record_id"], i[0], i[1], i[2] if len(i) > 2 else None, r["timestamp"])
+        for r in old
+        for i in r["identifiers"]
+    ]
+    table = pd.DataFrame(rows, columns=["record_id", "kind", "value", "scope", "timestamp"])
+    res = resolve_table(table.astype({"record_id": str, "kind": str, "value": str}), config)
+    carried = [r for r in old if r["identifiers"]]  # a record without rows is not in a table
+    assert add_records(res, new) == resolve(carried + new, config)

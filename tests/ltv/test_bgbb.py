@@ -1,4 +1,4 @@
-"""BG/BB: golden values from Fader, Hardie & Berger (2010), brute-force enumeration and
+"""BG/BB: golden values from Fader, Hardie & Shang (2010), brute-force enumeration and
 quadrature, simulation, properties and robustness."""
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from clientmodel.ltv.clv import clv, discounted_purchases
 DATA = Path(__file__).resolve().parents[1] / "data"
 DONATIONS = pd.read_csv(DATA / "donations.csv")
 COLS = {"n": "periods"}
-# Fader, Hardie & Berger (2010), "Customer-Base Analysis in a Discrete-Time Noncontractual
+# Fader, Hardie & Shang (2010), "Customer-Base Analysis in a Discrete-Time Noncontractual
 # Setting", Marketing Science 29(6): BG/BB estimates for the 1995 cohort of 11,104 first-time
 # donors, 6 annual opportunities (1996-2001): alpha = 1.204, beta = 0.750, gamma = 0.657,
 # delta = 2.783, LL = -33,225.6.

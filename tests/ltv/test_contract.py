@@ -26,9 +26,23 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "clientmodel"
 ALL = sorted(model_classes())
 
 
-def test_the_registry_holds_all_six_models_by_kind():
-    assert ALL == ["BGBB", "BGNBD", "GammaGamma", "MBGNBD", "ParetoNBD", "ShiftedBetaGeometric"]
-    assert sorted(model_classes("transaction")) == ["BGBB", "BGNBD", "MBGNBD", "ParetoNBD"]
+def test_the_registry_holds_all_seven_models_by_kind():
+    assert ALL == [
+        "BGBB",
+        "BGNBD",
+        "GGompertzNBD",
+        "GammaGamma",
+        "MBGNBD",
+        "ParetoNBD",
+        "ShiftedBetaGeometric",
+    ]
+    assert sorted(model_classes("transaction")) == [
+        "BGBB",
+        "BGNBD",
+        "GGompertzNBD",
+        "MBGNBD",
+        "ParetoNBD",
+    ]
     assert list(model_classes("spend")) == ["GammaGamma"]
     assert list(model_classes("retention")) == ["ShiftedBetaGeometric"]
     with pytest.raises(ArgumentError, match="kind"):

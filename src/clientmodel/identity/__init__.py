@@ -28,7 +28,13 @@ Examples
 'app-9'
 """
 
-from clientmodel.identity.config import DEFAULT_RULES, IdentityConfig, IdentityRecord, KindRule
+from clientmodel.identity.config import (
+    DEFAULT_RULES,
+    IdentityConfig,
+    IdentityRecord,
+    KindRule,
+    check_pattern,
+)
 from clientmodel.identity.history import MergeEvent, merge_history
 from clientmodel.identity.incremental import add_records
 from clientmodel.identity.kinds import (
@@ -48,6 +54,7 @@ from clientmodel.identity.resolution import (
     resolve,
     resolve_table,
     unmerge,
+    unmerge_many,
     without_records,
 )
 from clientmodel.identity.results import (
@@ -77,6 +84,7 @@ __all__ = [
     "Resolution",
     "ResolvedProfile",
     "add_records",
+    "check_pattern",
     "hash_identifier",
     "is_blocked",
     "masked",
@@ -87,5 +95,6 @@ __all__ = [
     "resolve",
     "resolve_table",
     "unmerge",
+    "unmerge_many",
     "without_records",
 ]

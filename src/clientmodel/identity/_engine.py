@@ -48,6 +48,11 @@ class RuleArrays:
     bridges: NDArray[np.bool_]
     #: Never-merge rules: pairs of record ids never in one profile.
     never: tuple[tuple[str | int, str | int], ...] = ()
+    #: Manual merge rules: pairs of record ids always in one profile.
+    always: tuple[tuple[str | int, str | int], ...] = ()
+    #: Caps per profile (0 = none): most records, most matched identifiers (all kinds).
+    max_records: int = 0
+    max_identifiers: int = 0
 
 
 def _record_of(prep: Prepared, record_id: str | int) -> int:
@@ -61,8 +66,17 @@ def _record_of(prep: Prepared, record_id: str | int) -> int:
 
 def never_pairs(prep: Prepared, rules: RuleArrays) -> list[tuple[int, int]]:
     """The never-merge rules as record-index pairs (both records present)."""
+    return _pairs(prep, rules.never)
+
+
+def always_pairs(prep: Prepared, rules: RuleArrays) -> list[tuple[int, int]]:
+    """The manual merge rules as record-index pairs (both records present)."""
+    return _pairs(prep, rules.always)
+
+
+def _pairs(prep: Prepared, pairs: Iterable[tuple[str | int, str | int]]) -> list[tuple[int, int]]:
     out = []
-    for a, b in rules.never:
+    for a, b in pairs:
         ra, rb = _record_of(prep, a), _record_of(prep, b)
         if ra >= 0 and rb >= 0 and ra != rb:
             out.append((ra, rb))
@@ -74,6 +88,10 @@ def never_pairs(prep: Prepared, rules: RuleArrays) -> list[tuple[int, int]]:
 BRIDGE = -1
 #: ``RawRefusal.limit`` of a claim or merge refused by a never-merge rule.
 NEVER = -2
+#: ``RawRefusal.limit`` of a merge refused by the cap on records per profile.
+CAP_RECORDS = -3
+#: ``RawRefusal.limit`` of a claim or merge refused by the cap on identifiers per profile.
+CAP_IDENTIFIERS = -4
 
 
 @attrs.frozen
@@ -94,11 +112,14 @@ class RawRefusal:
     window: int
     count: int
     conflicting: tuple[int, ...]
+    #: The cap broken (:data:`CAP_RECORDS`, :data:`CAP_IDENTIFIERS`); 0 otherwise.
+    cap: int = 0
 
 
 @attrs.frozen
 class RawLink:
-    """Record ``record`` joined the profile holding ``key``, which record ``owner`` brought."""
+    """Record ``record`` joined the profile holding ``key``, which record ``owner`` brought
+    (``key`` -1: a manual merge rule joined ``record`` to ``owner``'s group)."""
 
     record: int
     key: int
@@ -125,11 +146,14 @@ def initial_status(prep: Prepared, rules: RuleArrays) -> NDArray[np.int8]:
     return status
 
 
-def components(prep: Prepared, active: NDArray[np.bool_]) -> NDArray[np.int64]:
+def components(
+    prep: Prepared, active: NDArray[np.bool_], links: Sequence[tuple[int, int]] = ()
+) -> NDArray[np.int64]:
     """Per record, the index of the first record of its connected component.
 
-    Nodes are the records and the keys of active rows; each active row is an edge. Rows are
-    sorted by record, so the record-to-key adjacency is built directly in CSR form.
+    Nodes are the records and the keys of active rows; each active row is an edge, and so is
+    each record pair of ``links`` (manual merge rules). Rows are sorted by record, so the
+    record-to-key adjacency is built directly in CSR form.
     """
     n_rec = prep.n_records
     if not n_rec:
@@ -146,6 +170,11 @@ def components(prep: Prepared, active: NDArray[np.bool_]) -> NDArray[np.int64]:
     graph = sp.csr_matrix(
         (np.ones(len(rows_r), dtype=np.int8), key_node[rows_k], indptr), shape=(n, n)
     )
+    if links:
+        pairs = np.asarray(links, dtype=np.int64)
+        graph = graph + sp.csr_matrix(
+            (np.ones(len(pairs), dtype=np.int8), (pairs[:, 0], pairs[:, 1])), shape=(n, n)
+        )
     _, labels = connected_components(graph, directed=False)
     labels = labels[:n_rec].astype(np.int64)
     first = np.full(int(labels.max()) + 1, n_rec, dtype=np.int64)
@@ -230,6 +259,28 @@ def never_suspects(
     return sorted_unique(np.asarray(found, dtype=np.int64))
 
 
+def cap_suspects(
+    prep: Prepared,
+    rules: RuleArrays,
+    active: NDArray[np.bool_],
+    component: NDArray[np.int64],
+) -> NDArray[np.int64]:
+    """Components with more records, or more distinct active keys, than a cap allows."""
+    found = []
+    if rules.max_records:
+        sizes = np.bincount(component, minlength=prep.n_records)
+        found.append(np.flatnonzero(sizes > rules.max_records))
+    if rules.max_identifiers:
+        n_keys = max(len(prep.key_kind), 1)
+        rows_r = prep.row_record[active]
+        pairs = sorted_unique(component[rows_r] * n_keys + prep.row_key[active])
+        keys = np.bincount(pairs // n_keys, minlength=prep.n_records)
+        found.append(np.flatnonzero(keys > rules.max_identifiers))
+    if not found:
+        return np.empty(0, dtype=np.int64)
+    return sorted_unique(np.concatenate(found).astype(np.int64))
+
+
 def check_windows(prep: Prepared, rules: RuleArrays, active: NDArray[np.bool_]) -> None:
     """Refuse records without a timestamp whose active rows have a windowed limit."""
     windowed = rules.window > 0
@@ -260,15 +311,18 @@ def resolve_arrays(prep: Prepared, rules: RuleArrays, *, fast: bool = True) -> O
     status = initial_status(prep, rules)
     active = status == MATCHED
     check_windows(prep, rules, active)
-    component = components(prep, active)
+    component = components(prep, active, always_pairs(prep, rules))
     label = component.copy()
     if fast:
-        suspects = np.union1d(
-            np.union1d(
-                suspect_components(prep, rules, active, component),
-                bridge_suspects(prep, rules, active, component),
-            ),
-            never_suspects(prep, rules, active, component),
+        suspects = sorted_unique(
+            np.concatenate(
+                [
+                    suspect_components(prep, rules, active, component),
+                    bridge_suspects(prep, rules, active, component),
+                    never_suspects(prep, rules, active, component),
+                    cap_suspects(prep, rules, active, component),
+                ]
+            ).astype(np.int64)
         )
         records = np.flatnonzero(np.isin(component, suspects))
     else:
@@ -387,9 +441,12 @@ def sequential(
     state: dict[int, State] = {}
     owner: dict[int, int] = {}
     strong: dict[int, set[Group]] = {}  # root -> bridging (kind, scope) groups it holds
+    size: dict[int, int] = {}  # root -> records in its profile
+    claimed: dict[int, int] = {}  # root -> keys its profile claimed
     refused_rows: list[int] = []
     refusals: list[RawRefusal] = []
     links: list[RawLink] = []
+    max_records, max_keys = rules.max_records, rules.max_identifiers
 
     def find(x: int) -> int:
         root = x
@@ -398,6 +455,22 @@ def sequential(
         while parent[x] != root:
             parent[x], x = root, parent[x]
         return root
+
+    # manual merge rules: each group of records they connect is one profile from the start, its
+    # root its first record (records of one group are in one component, so all in ``records``)
+    in_records = set(records.tolist())
+    for ra, rb in always_pairs(prep, rules):
+        if ra in in_records and rb in in_records:
+            for x in (ra, rb):
+                parent.setdefault(x, x)
+            a, b = find(ra), find(rb)
+            if a != b:
+                parent[max(a, b)] = min(a, b)
+    group_root = {x: find(x) for x in parent}
+    for x, root in group_root.items():
+        size[root] = size.get(root, 0) + 1
+        if x in partners:
+            held.setdefault(root, set()).add(x)
 
     def group_order(g: Group) -> tuple[int, int, str]:
         return (priority[g[0]], g[0], g[1])
@@ -423,26 +496,41 @@ def sequential(
             RawRefusal(r, key, o, kind, scope or None, limit[kind], window[kind], count, values)
         )
 
+    def refuse_as(r: int, row: int, key: int, o: int, code: int, count: int, cap: int) -> None:
+        refused_rows.append(row)
+        kind = int(key_kind[key])
+        refusals.append(RawRefusal(r, key, o, kind, key_scope[key], code, 0, count, (), cap))
+
     for r in records.tolist():
-        parent[r] = r
-        if r in partners:
-            held[r] = {r}
+        first = group_root.get(r)
+        if first is None:
+            parent[r] = r
+            size[r] = 1
+            if r in partners:
+                held[r] = {r}
+        elif first != r and trace:
+            links.append(RawLink(r, -1, first))
         t = ticks[r]
         for row, key in sorted(by_record.get(r, ()), key=lambda item: rank[item[1]]):
             a = find(r)
             o = owner.get(key)
+            kind = int(key_kind[key])
             if o is None:
-                kind = int(key_kind[key])
+                g: Group | None = None
                 if limit[kind]:
                     scope = key_scope[key]
-                    g: Group = (kind, "" if scope is None else str(scope))
-                    sa = state.setdefault(a, {})
-                    vals = sa.get(g, {})
+                    g = (kind, "" if scope is None else str(scope))
+                    vals = state.get(a, {}).get(g, {})
                     found = violation([(g, {**vals, key: t})])
                     if found is not None:
                         refuse(r, row, key, -1, found)
                         continue
-                    sa.setdefault(g, {})[key] = t
+                if max_keys and claimed.get(a, 0) + 1 > max_keys:
+                    refuse_as(r, row, key, -1, CAP_IDENTIFIERS, claimed.get(a, 0) + 1, max_keys)
+                    continue
+                if g is not None:
+                    state.setdefault(a, {}).setdefault(g, {})[key] = t
+                claimed[a] = claimed.get(a, 0) + 1
                 owner[key] = r
                 if bridges[kind]:
                     scope = key_scope[key]
@@ -457,26 +545,35 @@ def sequential(
             if found is not None:
                 refuse(r, row, key, o, found)
                 continue
-            kind = int(key_kind[key])  # a limit is the better reason, so it is checked first
+            # a limit is the better reason, so it is checked first
             ha, hb = held.get(a, set()), held.get(b, set())
             if any(partners[k] & hb for k in ha):
-                refused_rows.append(row)
-                refusals.append(RawRefusal(r, key, o, kind, key_scope[key], NEVER, 0, 2, ()))
+                refuse_as(r, row, key, o, NEVER, 2, 0)
                 continue
             if not bridges[kind] and strong.get(a, set()) & strong.get(b, set()):
-                refused_rows.append(row)
-                refusals.append(RawRefusal(r, key, o, kind, key_scope[key], BRIDGE, 0, 2, ()))
+                refuse_as(r, row, key, o, BRIDGE, 2, 0)
+                continue
+            n_records = size[a] + size[b]
+            if max_records and n_records > max_records:
+                refuse_as(r, row, key, o, CAP_RECORDS, n_records, max_records)
+                continue
+            n_keys = claimed.get(a, 0) + claimed.get(b, 0)
+            if max_keys and n_keys > max_keys:
+                refuse_as(r, row, key, o, CAP_IDENTIFIERS, n_keys, max_keys)
                 continue
             lo, hi = (a, b) if a < b else (b, a)
             parent[hi] = lo
+            size[lo] = n_records
+            claimed[lo] = n_keys
+            claimed.pop(hi, None)
             if hi in strong:
                 strong.setdefault(lo, set()).update(strong.pop(hi))
             if hi in held:
                 held.setdefault(lo, set()).update(held.pop(hi))
             merged = state.pop(hi, {})
             target = state.setdefault(lo, {})
-            for g, vals in merged.items():
-                target.setdefault(g, {}).update(vals)
+            for g2, vals in merged.items():
+                target.setdefault(g2, {}).update(vals)
             if trace:
                 links.append(RawLink(r, key, o))
 

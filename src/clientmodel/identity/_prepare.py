@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import importlib
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -86,6 +87,9 @@ class Prepared:
     #: Table face: the earliest time of each row (a record's time is the earliest of its rows',
     #: so removing a row may change it); ``None`` on the record face.
     row_time: NDArray[np.datetime64] | None = None
+    #: Table face with pyarrow: the key values as an arrow string array, which lets incremental
+    #: resolution find new values among old keys at C speed; ``None`` otherwise.
+    key_arrow: Any = None
 
     @property
     def n_records(self) -> int:
@@ -109,10 +113,15 @@ class Prepared:
         if keep_rows is not None:
             rows &= keep_rows
         new_index = np.cumsum(mask) - 1
+        ranks = self.id_rank[records]
+        if len(ranks):  # ranks stay dense (0..n-1): the kept ids' order, by counting
+            taken = np.zeros(int(ranks.max()) + 1, dtype=bool)
+            taken[ranks] = True
+            ranks = (np.cumsum(taken) - 1)[ranks]
         return attrs.evolve(
             self,
             record_ids=self.record_ids[records],
-            id_rank=self.id_rank[records],
+            id_rank=ranks.astype(np.int64),
             record_times=self.record_times[records],
             row_record=new_index[self.row_record[rows]],
             row_key=self.row_key[rows],
@@ -391,14 +400,26 @@ def canonical(
     )
 
 
-def extra_blocked(value: str, kind: int, extra: Mapping[int, frozenset[str]]) -> bool:
-    """Whether the configuration blocks this (normalised) value for its kind."""
+@attrs.frozen
+class Blocked:
+    """What a configuration blocks for one kind: exact values (lower-cased) and patterns."""
+
+    values: frozenset[str]
+    patterns: tuple[re.Pattern[str], ...] = ()
+
+    def __call__(self, value: str) -> bool:
+        low = value.lower()
+        return low in self.values or any(p.fullmatch(value) for p in self.patterns)
+
+
+def extra_blocked(value: str, kind: int, extra: Mapping[int, Blocked]) -> bool:
+    """Whether the configuration blocks this (normalised, clear) value for its kind."""
     block = extra.get(kind)
-    return block is not None and value.lower() in block
+    return block is not None and block(value)
 
 
 def key_arrays(
-    key_index: Mapping[tuple[int, str, str, bool], int], extra: Mapping[int, frozenset[str]]
+    key_index: Mapping[tuple[int, str, str, bool], int], extra: Mapping[int, Blocked]
 ) -> tuple[tuple[Any, Any, Any, Any], NDArray[np.bool_], NDArray[np.bool_]]:
     """Key arrays from a ``(kind, scope, value, hashed) -> code`` mapping (record face)."""
     n = len(key_index)
@@ -415,16 +436,15 @@ def key_arrays(
         key_scope_code[code] = scopes.setdefault(scope, len(scopes))
         key_value[code] = value
         key_hashed[code] = hashed
-        key_blocked[code] = is_blocked(value) or extra_blocked(value, kind, extra)
+        # a hash is never matched against patterns: blocked values stay in clear when hashing
+        key_blocked[code] = is_blocked(value) or (not hashed and extra_blocked(value, kind, extra))
     return (key_kind, key_scope, key_scope_code, key_value), key_hashed, key_blocked
 
 
 # --------------------------------------------------------------------------- record face
 
 
-def from_records(
-    records: Sequence[IdentityRecord], extra: Mapping[int, frozenset[str]]
-) -> Prepared:
+def from_records(records: Sequence[IdentityRecord], extra: Mapping[int, Blocked]) -> Prepared:
     """Arrays from validated records (ids already checked for duplicates by the caller)."""
     key_index: dict[tuple[int, str, str, bool], int] = {}
     row_record: list[int] = []
@@ -490,7 +510,7 @@ def from_table(
     tz: str | None,
     default_country_code: str | None,
     hashed: bool,
-    extra: Mapping[int, frozenset[str]],
+    extra: Mapping[int, Blocked],
 ) -> tuple[Prepared, Any]:
     """Arrays from a long identifier table; also the frame backend (``None`` for a mapping)."""
     if default_country_code is not None:
@@ -630,7 +650,7 @@ def from_table(
     norm_values[:n_vals] = values.uniques
     norm_values[n_vals:] = list(extra_norm)
     pair_blocked = pair_placeholder.copy()
-    for k in extra:
+    for k in () if hashed else extra:  # a hash is never matched against blocked patterns
         for p in np.flatnonzero(pair_kind == k).tolist():
             pair_blocked[p] |= extra_blocked(str(norm_values[pair_norm[p]]), k, extra)
 
@@ -715,7 +735,22 @@ def from_table(
         row_key,
         row_times,
     )
+    key_arrow = _key_arrow(values, list(extra_norm), nk_norm[key_nk])
+    if key_arrow is not None:
+        prep = attrs.evolve(prep, key_arrow=key_arrow)
     return prep, backend
+
+
+def _key_arrow(values: Coded, extra: list[str], codes: NDArray[np.int64]) -> Any:
+    """The key values as an arrow array (distinct values, then normalised extras, by code)."""
+    if values.arrow is None:
+        return None
+    pa = importlib.import_module("pyarrow")
+    arrow = values.arrow
+    if not (pa.types.is_string(arrow.type) or pa.types.is_large_string(arrow.type)):
+        return None
+    both = pa.concat_arrays([arrow, pa.array(extra, type=arrow.type)])
+    return both.take(pa.array(codes, type=pa.int64()))
 
 
 def _lookup(values: Coded, strings: list[str]) -> NDArray[np.int64]:

@@ -10,7 +10,9 @@ a JSON Schema, so a service can store and validate them.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+import importlib
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import numpy as np
@@ -31,7 +33,101 @@ from clientmodel.identity import _engine as engine
 from clientmodel.identity import _prepare as prepare
 from clientmodel.identity.kinds import Identifier, IdentifierKind, _prepare_value
 
-__all__ = ["DEFAULT_RULES", "IdentityConfig", "IdentityRecord", "KindRule"]
+__all__ = ["DEFAULT_RULES", "IdentityConfig", "IdentityRecord", "KindRule", "check_pattern"]
+
+#: The longest blocked pattern accepted.
+MAX_PATTERN_LENGTH = 200
+_REPEATS = {"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"}
+
+
+def _parser() -> Any:
+    try:
+        return importlib.import_module("re._parser")  # Python >= 3.11
+    except ImportError:  # pragma: no cover - Python 3.10
+        return importlib.import_module("sre_parse")
+
+
+def _parts(op: str, av: Any) -> Iterator[Any]:
+    """The sub-patterns of one parsed regular-expression item."""
+    if op in _REPEATS:
+        yield av[2]
+    elif op == "SUBPATTERN":
+        yield av[3]
+    elif op == "BRANCH":
+        yield from av[1]
+    elif op == "ATOMIC_GROUP":
+        yield av
+    elif op in ("ASSERT", "ASSERT_NOT"):
+        yield av[1]
+
+
+def _risk(items: Iterable[Any], repeated: bool) -> str | None:
+    """Why a parsed pattern risks catastrophic backtracking, or ``None``."""
+    for op, av in items:
+        name = str(op)
+        if name in ("GROUPREF", "GROUPREF_EXISTS"):
+            return "it refers back to a group"
+        many = name in _REPEATS and av[1] > 1
+        if repeated and (many or name == "BRANCH"):
+            return (
+                "a repeated part contains another repetition or an alternative (as in '(a+)+' "
+                "or '(a|ab)*')"
+            )
+        for part in _parts(name, av):
+            found = _risk(part, repeated or many)
+            if found:
+                return found
+    return None
+
+
+def check_pattern(pattern: object, field: str = "blocked_patterns") -> re.Pattern[str]:
+    """A blocked-value pattern compiled, once it is known to match in linear time.
+
+    A pattern must compile, be at most 200 characters long, refer back to no group, and have no
+    repeated part (``*``, ``+``, ``{m,n}`` with ``n > 1``) that itself holds a repetition or
+    alternatives (``(a+)+``, ``(a|ab)*``, ``(\\w+\\.)*``): those are the shapes that make a
+    backtracking matcher take exponential time on a crafted value. Patterns match the whole
+    normalised value, ignoring case.
+
+    Raises
+    ------
+    ArgumentError
+        Naming the pattern and why it is refused.
+
+    Examples
+    --------
+    >>> check_pattern(r"kiosk-[0-9]+").fullmatch("KIOSK-07") is not None
+    True
+    >>> check_pattern(r"(a+)+$")
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: blocked pattern '(a+)+$' is refused: a repeated part ...
+    """
+    if not isinstance(pattern, str) or not pattern:
+        raise ArgumentError(
+            f"a blocked pattern must be a non-empty string, got {pattern!r}", field=field
+        )
+    if len(pattern) > MAX_PATTERN_LENGTH:
+        raise ArgumentError(
+            f"blocked pattern {pattern[:40]!r}... is {len(pattern)} characters long; at most "
+            f"{MAX_PATTERN_LENGTH} are accepted",
+            field=field,
+        )
+    try:
+        compiled = re.compile(pattern, re.IGNORECASE)
+        parsed = _parser().parse(pattern)
+    except re.error as exc:
+        raise ArgumentError(
+            f"blocked pattern {pattern!r} is not a valid regular expression: {exc}", field=field
+        ) from None
+    risk = _risk(parsed, repeated=False)
+    if risk:
+        raise ArgumentError(
+            f"blocked pattern {pattern!r} is refused: {risk}, which can take exponential time; "
+            "write the repetition once (e.g. '[a-z.]+' instead of '([a-z]+\\.)*')",
+            field=field,
+        )
+    return compiled
 
 
 class KindRule(BaseModel):
@@ -63,6 +159,11 @@ class KindRule(BaseModel):
         Values of this kind that never join, in addition to the placeholders every kind blocks
         (see :func:`~clientmodel.identity.kinds.is_blocked`). Normalised like the values they
         block (a blocked phone may be written in any format the phone rules accept).
+    blocked_patterns:
+        Regular expressions: a value of this kind that one of them matches (the whole
+        normalised value, ignoring case) never joins. Each is checked by :func:`check_pattern`
+        (linear-time shapes only). Applied to clear values, before hashing:
+        :func:`~clientmodel.identity.kinds.hash_identifier` keeps blocked values in clear.
 
     Examples
     --------
@@ -79,7 +180,19 @@ class KindRule(BaseModel):
     limit: int | None = Field(default=None, ge=1)
     window: dt.timedelta | None = None
     blocked: tuple[str, ...] = ()
+    blocked_patterns: tuple[str, ...] = ()
     bridges: bool = True
+
+    @field_validator("blocked_patterns", mode="before")
+    @classmethod
+    def _patterns_as_tuple(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = (value,)
+        if isinstance(value, (list, tuple, set, frozenset)):
+            for pattern in value:
+                check_pattern(pattern)
+            return tuple(sorted(set(value))) if isinstance(value, (set, frozenset)) else value
+        return value
 
     @field_validator("blocked", mode="before")
     @classmethod
@@ -149,12 +262,40 @@ class IdentityConfig(BaseModel):
 
     >>> IdentityConfig(never_merge=[("crm-1", "crm-2")]).never_merge
     (('crm-1', 'crm-2'),)
+
+    ``always_merge`` lists pairs of record ids that are one person whatever their identifiers
+    say (a manual "merge these"): the records each group of pairs connects form one profile
+    from the start, and the rules then decide only which of their identifiers match (one that
+    would break a limit is refused, as usual). A pair that never-merge rules keep apart,
+    directly or through other manual merges, is refused when the configuration is built.
+
+    ``max_records`` and ``max_identifiers`` cap every profile (beyond the per-kind limits): a
+    merge that would give a profile more records, or more matched identifiers of all kinds
+    together, is refused and reported (and shows in the merge history):
+
+    >>> IdentityConfig(always_merge=[("crm-1", "app-7")], max_records=50).max_records
+    50
     """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     rules: dict[IdentifierKind, KindRule] = Field(default_factory=lambda: dict(DEFAULT_RULES))
     never_merge: tuple[tuple[StrictStr | StrictInt, StrictStr | StrictInt], ...] = ()
+    always_merge: tuple[tuple[StrictStr | StrictInt, StrictStr | StrictInt], ...] = ()
+    max_records: int | None = Field(default=None, ge=1)
+    max_identifiers: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _no_conflict(self) -> IdentityConfig:
+        conflict = _merge_conflict(self.always_merge, self.never_merge)
+        if conflict is not None:
+            a, b = conflict
+            raise ArgumentError(
+                f"records {a!r} and {b!r} are joined by always_merge rules and kept apart by a "
+                "never_merge rule; remove one of the rules",
+                field="always_merge",
+            )
+        return self
 
     @model_validator(mode="before")
     @classmethod
@@ -219,10 +360,42 @@ class IdentityConfig(BaseModel):
         False
         """
         old = self.rule(kind)
-        new = KindRule.model_validate({**old.model_dump(), **changes})
-        return IdentityConfig(
-            rules={**self.rules, IdentifierKind(kind): new}, never_merge=self.never_merge
-        )
+        try:
+            new = KindRule.model_validate({**old.model_dump(), **changes})
+        except ValidationError as exc:
+            raise ArgumentError(
+                f"rule for {IdentifierKind(kind).value}: {_validation_message(exc)}",
+                field=f"rules.{IdentifierKind(kind).value}",
+            ) from None
+        return self.updated(rules={**self.rules, IdentifierKind(kind): new})
+
+    def updated(self, **changes: Any) -> IdentityConfig:
+        """A copy with some fields changed (``never_merge``, ``always_merge``, caps, rules).
+
+        Raises
+        ------
+        ArgumentError
+            For an unknown field or an invalid value (naming it), or manual merges that
+            never-merge rules forbid.
+
+        Examples
+        --------
+        >>> cfg = IdentityConfig(never_merge=[("a", "b")])
+        >>> cfg.updated(always_merge=[("a", "c")]).always_merge
+        (('a', 'c'),)
+        >>> cfg.updated(always_merge=[("a", "c"), ("c", "b")])
+        Traceback (most recent call last):
+        ...
+        clientmodel.errors.ArgumentError: IdentityConfig: records 'a' and 'b' are joined by ...
+        """
+        try:
+            return IdentityConfig.model_validate({**dict(self), **changes})
+        except ValidationError as exc:
+            loc = exc.errors()[0].get("loc", ()) if exc.errors() else ()
+            raise ArgumentError(
+                f"IdentityConfig: {_validation_message(exc)}",
+                field=str(loc[0]) if loc else ", ".join(sorted(changes)) or "config",
+            ) from None
 
     def blocks(self, identifier: Identifier) -> bool:
         """Whether this configuration blocks the identifier's value for its kind.
@@ -233,7 +406,11 @@ class IdentityConfig(BaseModel):
         >>> cfg.blocks(Identifier(kind="device_id", value="KIOSK-01"))
         True
         """
-        return identifier.value.lower() in self.rules[identifier.kind].blocked
+        if identifier.hashed:
+            return False
+        return prepare.extra_blocked(
+            identifier.value, prepare.KIND_INDEX[identifier.kind], self._blocked()
+        )
 
     def _arrays(self) -> engine.RuleArrays:
         kinds = prepare.KINDS
@@ -251,18 +428,45 @@ class IdentityConfig(BaseModel):
             joins=np.array([r.joins for r in rules], dtype=bool),
             bridges=np.array([r.bridges for r in rules], dtype=bool),
             never=self.never_merge,
+            always=self.always_merge,
+            max_records=self.max_records or 0,
+            max_identifiers=self.max_identifiers or 0,
             limit=np.array([r.limit or 0 for r in rules], dtype=np.int64),
             window=np.array(
                 [0 if r.window is None else prepare.micros(r.window) for r in rules], dtype=np.int64
             ),
         )
 
-    def _blocked(self) -> dict[int, frozenset[str]]:
+    def _blocked(self) -> dict[int, prepare.Blocked]:
         return {
-            i: frozenset(self.rules[k].blocked)
+            i: prepare.Blocked(
+                frozenset(rule.blocked),
+                tuple(re.compile(p, re.IGNORECASE) for p in rule.blocked_patterns),
+            )
             for i, k in enumerate(prepare.KINDS)
-            if self.rules[k].blocked
+            if (rule := self.rules[k]).blocked or rule.blocked_patterns
         }
+
+
+def _merge_conflict(
+    always: Iterable[tuple[Any, Any]], never: Iterable[tuple[Any, Any]]
+) -> tuple[Any, Any] | None:
+    """A never-merge pair that manual merges put in one group, or ``None``."""
+    parent: dict[Any, Any] = {}
+
+    def find(x: Any) -> Any:
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in always:
+        parent[find(a)] = find(b)
+    for a, b in never:
+        if a in parent and b in parent and find(a) == find(b):
+            return a, b
+    return None
 
 
 # --------------------------------------------------------------------------- records

@@ -37,7 +37,8 @@ class MergeEvent:
     record_id:
         The record that joined (or whose identifier was refused).
     via:
-        The identifier it joined through (or the refused identifier).
+        The identifier it joined through (or the refused identifier); ``None`` for a record
+        joined by a manual merge rule (``IdentityConfig.always_merge``).
     owner_record_id:
         The record that brought ``via`` into the profile (``None`` for a refused claim).
     profile_id:
@@ -57,15 +58,20 @@ class MergeEvent:
     kind: Literal["joined", "refused"]
     at: dt.datetime | None
     record_id: RecordId
-    via: Identifier
+    via: Identifier | None
     owner_record_id: RecordId | None
     profile_id: RecordId
     reason: str | None = None
 
     def __repr__(self) -> str:
+        via = (
+            "manual merge"
+            if self.via is None
+            else f"{self.via.kind.value} {_mask(self.via.value)!r}"
+        )
         return (
-            f"MergeEvent({self.kind}, record_id={self.record_id!r}, via={self.via.kind.value} "
-            f"{_mask(self.via.value)!r}, owner_record_id={self.owner_record_id!r})"
+            f"MergeEvent({self.kind}, record_id={self.record_id!r}, via={via}, "
+            f"owner_record_id={self.owner_record_id!r})"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -82,7 +88,7 @@ class MergeEvent:
             "kind": self.kind,
             "at": None if self.at is None else self.at.isoformat(),
             "record_id": self.record_id,
-            "via": self.via.model_dump(mode="json"),
+            "via": None if self.via is None else self.via.model_dump(mode="json"),
             "owner_record_id": self.owner_record_id,
             "profile_id": self.profile_id,
             "reason": self.reason,
@@ -112,7 +118,7 @@ class MergeEvent:
                 kind=kind,
                 at=None if at is None else dt.datetime.fromisoformat(at),
                 record_id=data["record_id"],
-                via=Identifier.model_validate(data["via"]),
+                via=None if data["via"] is None else Identifier.model_validate(data["via"]),
                 owner_record_id=data.get("owner_record_id"),
                 profile_id=data["profile_id"],
                 reason=data.get("reason"),
@@ -171,10 +177,12 @@ def merge_history(resolution: Resolution) -> tuple[MergeEvent, ...]:
     profile_of = resolution._profile_ids[resolution._record_profile].tolist()
     events: list[tuple[int, int, MergeEvent]] = []
     for n, link in enumerate(replay.links):
-        kind, scope, value, hashed = prep.identifier_tuple(link.key)
-        via = Identifier.model_validate(
-            {"kind": kind, "value": value, "scope": scope, "hashed": hashed}
-        )
+        via = None
+        if link.key >= 0:  # -1: a manual merge rule
+            kind, scope, value, hashed = prep.identifier_tuple(link.key)
+            via = Identifier.model_validate(
+                {"kind": kind, "value": value, "scope": scope, "hashed": hashed}
+            )
         events.append(
             (
                 link.record,

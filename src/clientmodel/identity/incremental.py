@@ -11,10 +11,13 @@ components.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import attrs
 import numpy as np
+from numpy.typing import NDArray
 
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.identity import _engine as engine
@@ -33,11 +36,41 @@ def _wall_time(moment: dt.datetime, tz: str | None) -> np.datetime64:
     return np.datetime64(moment.astimezone(zone).replace(tzinfo=None), "us")
 
 
-def _combined(res: Resolution, new: list[IdentityRecord]) -> prepare.Prepared:
-    """The prepared arrays of the old and the new records together (old keys keep their codes).
+@attrs.frozen(eq=False)
+class _NewPart:
+    """The new records as arrays: their keys (codes after the old ones), times and rows."""
 
-    Only the new identifiers are looked up among the old keys (vectorised), so the Python work
-    grows with the new records, not with the resolution.
+    ids: NDArray[Any]
+    times: NDArray[np.datetime64]
+    key_kind: NDArray[np.int8]
+    key_scope: NDArray[np.object_]
+    key_scope_code: NDArray[np.int64]
+    key_value: NDArray[np.object_]
+    key_hashed: NDArray[np.bool_]
+    key_blocked: NDArray[np.bool_]
+    row_record: NDArray[np.int64]  # index among the new records
+    row_key: NDArray[np.int64]
+
+
+def _scope_codes(old: prepare.Prepared) -> dict[str, int]:
+    """Each scope of the old keys and its code (one pass over integer codes)."""
+    codes = old.key_scope_code
+    if not len(codes):
+        return {"": 0}
+    first = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1, dtype=np.int64)
+    out = {"": 0}
+    for code, at in enumerate(first.tolist()):
+        if at >= 0 and old.key_scope[at] is not None:
+            out[str(old.key_scope[at])] = code
+    return out
+
+
+def _new_part(res: Resolution, new: list[IdentityRecord]) -> _NewPart:
+    """The new records' arrays; old keys keep their codes.
+
+    Only the new identifiers are looked up among the old keys (one pass over the key values),
+    so the Python work grows with the new records, not with the resolution.
     """
     old = res._prep
     extra = res.config._blocked()
@@ -47,7 +80,7 @@ def _combined(res: Resolution, new: list[IdentityRecord]) -> prepare.Prepared:
         for i in rec.identifiers
     }
     key_index: dict[tuple[int, str, str, bool], int] = {}
-    candidates = np.flatnonzero(_member(old.key_value, {w[2] for w in wanted}))
+    candidates = np.flatnonzero(_member(old, {w[2] for w in wanted}))
     for code in candidates.tolist():
         sc = old.key_scope[code]
         key = (
@@ -57,11 +90,7 @@ def _combined(res: Resolution, new: list[IdentityRecord]) -> prepare.Prepared:
             bool(old.key_hashed[code]),
         )
         key_index[key] = code
-    scope_code: dict[str, int] = {"": 0}
-    for sc in {w[1] for w in wanted} - {""}:
-        hit = np.flatnonzero(old.key_scope == sc)
-        if len(hit):
-            scope_code[sc] = int(old.key_scope_code[hit[0]])
+    scope_code = _scope_codes(old)
     next_scope = int(old.key_scope_code.max(initial=0)) + 1
     n_old_keys = len(old.key_kind)
     kinds: list[int] = []
@@ -70,7 +99,6 @@ def _combined(res: Resolution, new: list[IdentityRecord]) -> prepare.Prepared:
     values: list[str] = []
     hashed: list[bool] = []
     blocked: list[bool] = []
-    n_old = old.n_records
     row_record: list[int] = []
     row_key: list[int] = []
     times = []
@@ -95,48 +123,166 @@ def _combined(res: Resolution, new: list[IdentityRecord]) -> prepare.Prepared:
                 values.append(ident.value)
                 hashed.append(ident.hashed)
                 blocked.append(
-                    is_blocked(ident.value) or prepare.extra_blocked(ident.value, k, extra)
+                    is_blocked(ident.value)
+                    or (not ident.hashed and prepare.extra_blocked(ident.value, k, extra))
                 )
-            row_record.append(n_old + i)
+            row_record.append(i)
             row_key.append(found)
-    ids = prepare.id_array([*old.record_ids.tolist(), *(r.record_id for r in new)], "record_id")
     scope_arr = np.empty(len(scopes), dtype=object)
     scope_arr[:] = scopes
     value_arr = np.empty(len(values), dtype=object)
     value_arr[:] = values
-    new_times = np.asarray(times, dtype="datetime64[us]")
-    row_time = None
-    if old.row_time is not None:
-        row_time = np.concatenate(
-            [old.row_time, new_times[np.asarray(row_record, dtype=np.int64) - n_old]]
-        )
-    return prepare.canonical(
-        ids,
-        prepare.rank_ids(ids),
-        np.concatenate([old.record_times, new_times]),
-        old.tz or ("UTC" if any(r.timestamp is not None for r in new) else None),
-        (
-            np.concatenate([old.key_kind, np.asarray(kinds, dtype=np.int8)]),
-            np.concatenate([old.key_scope, scope_arr]),
-            np.concatenate([old.key_scope_code, np.asarray(codes, dtype=np.int64)]),
-            np.concatenate([old.key_value, value_arr]),
-        ),
-        np.concatenate([old.key_hashed, np.asarray(hashed, dtype=bool)]),
-        np.concatenate([old.key_blocked, np.asarray(blocked, dtype=bool)]),
-        np.concatenate([old.row_record, np.asarray(row_record, dtype=np.int64)]),
-        np.concatenate([old.row_key, np.asarray(row_key, dtype=np.int64)]),
-        row_time,
+    return _NewPart(
+        ids=prepare.id_array([r.record_id for r in new], "record_id"),
+        times=np.asarray(times, dtype="datetime64[us]"),
+        key_kind=np.asarray(kinds, dtype=np.int8),
+        key_scope=scope_arr,
+        key_scope_code=np.asarray(codes, dtype=np.int64),
+        key_value=value_arr,
+        key_hashed=np.asarray(hashed, dtype=bool),
+        key_blocked=np.asarray(blocked, dtype=bool),
+        row_record=np.asarray(row_record, dtype=np.int64),
+        row_key=np.asarray(row_key, dtype=np.int64),
     )
 
 
-def _member(values: Any, wanted: set[Any]) -> Any:
-    """``values[i] in wanted`` for each value (hashing: numpy's isin is quadratic on objects)."""
+def _member(old: prepare.Prepared, wanted: set[str]) -> NDArray[np.bool_]:
+    """Whether each old key's value is in ``wanted``: with arrow at C speed, else by hashing
+    in Python (numpy's isin sorts objects)."""
+    values = old.key_value
+    if old.key_arrow is not None and wanted:
+        pa = importlib.import_module("pyarrow")
+        pc = importlib.import_module("pyarrow.compute")
+        found = pc.is_in(old.key_arrow, value_set=pa.array(sorted(wanted), type=old.key_arrow.type))
+        return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
     return np.fromiter((v in wanted for v in values.tolist()), dtype=bool, count=len(values))
 
 
+_LAST = np.iinfo(np.int64).max  # the sort tick of a record without a timestamp (they come last)
+
+
+def _ticks(times: NDArray[np.datetime64]) -> NDArray[np.int64]:
+    nat = np.isnat(times)
+    out: NDArray[np.int64] = np.where(nat, _LAST, times.astype("datetime64[us]").astype(np.int64))
+    return out
+
+
+def _inserted(
+    res: Resolution, part: _NewPart
+) -> tuple[prepare.Prepared, NDArray[np.int64], NDArray[np.int64]]:
+    """The old and the new records together in canonical order, by merging (no global sort).
+
+    Returns the combined arrays, the new index of each old record and of each new record. Old
+    records keep their relative order (so do their rows); each new record goes where the
+    canonical order (time, then id) puts it, and record ids are re-ranked by counting.
+    """
+    old = res._prep
+    n, k = old.n_records, len(part.ids)
+    # id ranks: where each new id falls among the sorted old ids
+    sorted_old = old.record_ids[res._id_order]
+    new_order = np.argsort(part.ids, kind="stable")
+    at = np.searchsorted(sorted_old, part.ids[new_order])
+    clash = at < n
+    clash[clash] = sorted_old[at[clash]] == part.ids[new_order][clash]
+    if clash.any():
+        shown = part.ids[new_order][clash][:5].tolist()
+        raise DataError(
+            f"record ids already resolved: {shown!r}; use unmerge to replace a record",
+            field="record_id",
+        )
+    before = np.cumsum(np.bincount(at, minlength=n + 1))[:n]  # new ids before each old one
+    old_pos = np.empty(n, dtype=np.int64)
+    old_pos[res._id_order] = np.arange(n, dtype=np.int64)
+    old_rank = old_pos + before[old_pos]
+    new_rank = np.empty(k, dtype=np.int64)
+    new_rank[new_order] = at + np.arange(k, dtype=np.int64)
+
+    # canonical positions: by tick (no timestamp last), then by rank
+    old_ticks, new_ticks = _ticks(old.record_times), _ticks(part.times)
+    by = np.lexsort((new_rank, new_ticks))
+    lo = np.searchsorted(old_ticks, new_ticks[by], side="left")
+    hi = np.searchsorted(old_ticks, new_ticks[by], side="right")
+    pos = lo.copy()
+    tied = np.flatnonzero(hi > lo)
+    if len(tied):  # records sharing a time with old ones: their ranks decide, run by run
+        runs = lo[tied] * (n + 1) + hi[tied]
+        for run in np.unique(runs).tolist():
+            a, b = divmod(run, n + 1)
+            sel = tied[runs == run]
+            pos[sel] = a + np.searchsorted(old_rank[a:b], new_rank[by][sel])
+    new_index = np.empty(k, dtype=np.int64)
+    new_index[by] = pos + np.arange(k, dtype=np.int64)
+    shift = np.cumsum(np.bincount(pos, minlength=n + 1))[:n]
+    old_to_new = np.arange(n, dtype=np.int64) + shift
+    total = n + k
+
+    def gather(old_values: NDArray[Any], new_values: NDArray[Any]) -> NDArray[Any]:
+        out = np.empty(total, dtype=np.result_type(old_values, new_values))
+        out[old_to_new] = old_values
+        out[new_index] = new_values
+        return out
+
+    # rows: old rows keep their order within a record; new rows are de-duplicated and sorted
+    n_keys = len(old.key_kind) + len(part.key_kind)
+    new_pairs = prepare.sorted_unique(part.row_record * max(n_keys, 1) + part.row_key)
+    nr_record, nr_key = new_pairs // max(n_keys, 1), new_pairs % max(n_keys, 1)
+    counts = np.zeros(total, dtype=np.int64)
+    old_counts = np.bincount(old.row_record, minlength=n)
+    counts[old_to_new] = old_counts
+    counts[new_index] = np.bincount(nr_record, minlength=k)
+    starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
+    old_bounds = np.concatenate(([0], np.cumsum(old_counts)[:-1])).astype(np.int64)
+    old_row_pos = starts[old_to_new[old.row_record]] + (
+        np.arange(len(old.row_record), dtype=np.int64) - old_bounds[old.row_record]
+    )
+    new_first = np.searchsorted(nr_record, np.arange(k, dtype=np.int64))
+    new_row_pos = starts[new_index[nr_record]] + (
+        np.arange(len(nr_record), dtype=np.int64) - new_first[nr_record]
+    )
+    n_rows = len(old.row_record) + len(nr_record)
+    row_record = np.empty(n_rows, dtype=np.int64)
+    row_record[old_row_pos] = old_to_new[old.row_record]
+    row_record[new_row_pos] = new_index[nr_record]
+    row_key = np.empty(n_rows, dtype=np.int64)
+    row_key[old_row_pos] = old.row_key
+    row_key[new_row_pos] = nr_key
+    row_time = None
+    if old.row_time is not None:
+        row_time = np.empty(n_rows, dtype="datetime64[us]")
+        row_time[old_row_pos] = old.row_time
+        row_time[new_row_pos] = part.times[nr_record]
+    has_time = bool((~np.isnat(part.times)).any())
+    combined = prepare.Prepared(
+        record_ids=gather(old.record_ids, part.ids),
+        id_rank=gather(old_rank, new_rank),
+        record_times=gather(old.record_times, part.times),
+        tz=old.tz or ("UTC" if has_time else None),
+        key_kind=np.concatenate([old.key_kind, part.key_kind]),
+        key_scope=np.concatenate([old.key_scope, part.key_scope]),
+        key_scope_code=np.concatenate([old.key_scope_code, part.key_scope_code]),
+        key_value=np.concatenate([old.key_value, part.key_value]),
+        key_hashed=np.concatenate([old.key_hashed, part.key_hashed]),
+        key_blocked=np.concatenate([old.key_blocked, part.key_blocked]),
+        row_record=row_record,
+        row_key=row_key,
+        row_time=row_time,
+        key_arrow=_arrow_keys(old.key_arrow, part.key_value),
+    )
+    return combined, old_to_new, new_index
+
+
+def _arrow_keys(old: Any, new: NDArray[np.object_]) -> Any:
+    """The old arrow key values followed by the new ones (``None`` without old ones)."""
+    if old is None:
+        return None
+    pa = importlib.import_module("pyarrow")
+    return pa.concat_arrays([old, pa.array(new.tolist(), type=old.type)])
+
+
 def _positions(prep: prepare.Prepared, ids: Any) -> Any:
-    """The indices in ``prep`` of some record ids (all present)."""
-    order = np.argsort(prep.record_ids, kind="stable")
+    """The indices in ``prep`` of some record ids (all present); ``id_rank`` is dense here."""
+    order = np.empty(prep.n_records, dtype=np.int64)
+    order[prep.id_rank] = np.arange(prep.n_records, dtype=np.int64)
     return order[np.searchsorted(prep.record_ids[order], ids)]
 
 
@@ -176,37 +322,51 @@ def add_records(
     if not new:
         return resolution
     old = resolution._prep
-    new_ids = [r.record_id for r in new]
-    known = set(old.record_ids[_member(old.record_ids, set(new_ids))].tolist())
-    clash = [r for r in new_ids if r in known]
-    if clash:
+    part = _new_part(resolution, new)
+    if old.n_records and (old.record_ids.dtype == object) != (part.ids.dtype == object):
         raise DataError(
-            f"record ids already resolved: {clash[:5]!r}; use unmerge to replace a record",
+            "the new record ids are not of the resolution's id type; use one type of record "
+            "id (all strings or all integers)",
             field="record_id",
         )
-    prep = _combined(resolution, new)
+    prep, old_to_new, new_idx = _inserted(resolution, part)
     rules = resolution.config._arrays()
-    old_to_new = _positions(prep, old.record_ids)
-    new_idx = _positions(prep, prepare.id_array(new_ids, "record_id"))
 
+    # the components the new records touch: the old components of the active old keys they
+    # carry, and of the records manual merge rules tie them to
     status = engine.initial_status(prep, rules)
     active = status == engine.MATCHED
-    engine.check_windows(prep, rules, active)
-    component = engine.components(prep, active)
-    touched = np.isin(component, component[new_idx])
+    new_row = np.zeros(prep.n_records, dtype=bool)
+    new_row[new_idx] = True
+    new_row = new_row[prep.row_record]
+    carried = np.zeros(len(prep.key_kind), dtype=bool)
+    carried[prep.row_key[new_row & active]] = True
+    old_component = np.empty(prep.n_records, dtype=np.int64)
+    old_component[old_to_new] = old_to_new[resolution._component]
+    old_component[new_idx] = -1
+    hit = carried[prep.row_key] & active & ~new_row
+    seeds = [old_component[prep.row_record[hit]]]
+    is_new = np.zeros(prep.n_records, dtype=bool)
+    is_new[new_idx] = True
+    for ra, rb in engine.always_pairs(prep, rules):
+        if is_new[ra] != is_new[rb]:
+            seeds.append(old_component[[rb if is_new[ra] else ra]])
+    touched_components = np.zeros(prep.n_records, dtype=bool)
+    touched_components[np.concatenate(seeds)] = True
+    touched = is_new.copy()
+    touched[old_to_new] = touched_components[old_component[old_to_new]]
 
-    # untouched components keep their answer: old labels and statuses, moved to new positions
-    label = component.copy()
+    # untouched components keep their answer: old labels, components and statuses, moved
+    label = np.empty(prep.n_records, dtype=np.int64)
     label[old_to_new] = old_to_new[resolution._label]
-    n_keys = max(len(prep.key_kind), 1)
-    pairs = prep.row_record * n_keys + prep.row_key
-    old_pairs = old_to_new[old.row_record] * n_keys + old.row_key
-    status[np.searchsorted(pairs, old_pairs)] = resolution._status
+    component = old_component
+    status[~new_row] = resolution._status
 
     sub_records = np.flatnonzero(touched)
     sub = prep.subset(sub_records)
     outcome = engine.resolve_arrays(sub, rules)
     label[sub_records] = sub_records[outcome.record_label]
+    component[sub_records] = sub_records[outcome.record_component]
     status[touched[prep.row_record]] = outcome.row_status
 
     touched_ids = set(prep.record_ids[touched].tolist())
@@ -216,7 +376,7 @@ def add_records(
     order = dict(
         zip(refused_ids, _positions(prep, prepare.id_array(refused_ids, "record_id")).tolist(),
             strict=True)
-    )  # fmt: skip
+    ) if refused_ids else {}  # fmt: skip
     kind_index = {k.value: i for i, k in enumerate(prepare.KINDS)}
     priority = rules.priority.tolist()
     refusals = sorted(

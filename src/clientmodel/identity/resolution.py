@@ -78,7 +78,14 @@ from clientmodel.identity.results import (
     _RefusalData,
 )
 
-__all__ = ["Resolution", "resolve", "resolve_table", "unmerge", "without_records"]
+__all__ = [
+    "Resolution",
+    "resolve",
+    "resolve_table",
+    "unmerge",
+    "unmerge_many",
+    "without_records",
+]
 
 _FORMAT = "clientmodel.identity_resolution/1"
 
@@ -128,7 +135,12 @@ class Resolution:
         # a profile's id is the id of its oldest record (its first in processing order), so
         # records that join later never rename it
         first = np.flatnonzero(is_first)
-        id_order = np.argsort(prep.id_rank, kind="stable")
+        rank = prep.id_rank
+        if n and int(rank.max()) == n - 1:  # distinct dense ranks: invert, no sort needed
+            id_order = np.empty(n, dtype=np.int64)
+            id_order[rank] = np.arange(n, dtype=np.int64)
+        else:
+            id_order = np.argsort(rank, kind="stable")
         object.__setattr__(self, "_record_profile", record_profile)
         object.__setattr__(self, "_profile_first", first)
         object.__setattr__(self, "_profile_ids", prep.record_ids[first])
@@ -205,6 +217,31 @@ class Resolution:
         if pos >= len(ids) or sorted_ids[pos] != record_id:
             raise ArgumentError(f"unknown record id {record_id!r}", field="record_id")
         return int(self._id_order[pos])
+
+    def _indices_of(self, record_ids: Sequence[Any]) -> NDArray[np.int64]:
+        """The indices of many record ids (one sorted lookup), naming the first unknown one."""
+        if not record_ids:
+            return np.empty(0, dtype=np.int64)
+        ids = self._prep.record_ids
+        wrong = [
+            r
+            for r in record_ids
+            if (ids.dtype.kind in "iu" and not isinstance(r, (int, np.integer)))
+            or (ids.dtype == object and not isinstance(r, str))
+            or isinstance(r, bool)
+        ]
+        if wrong:
+            raise ArgumentError(f"unknown record id {wrong[0]!r}", field="record_id")
+        sorted_ids = ids[self._id_order]
+        wanted = np.asarray(record_ids, dtype=ids.dtype)
+        pos = np.searchsorted(sorted_ids, wanted)
+        found = pos < len(ids)
+        found[found] = sorted_ids[pos[found]] == wanted[found]
+        if not found.all():
+            bad = record_ids[int(np.flatnonzero(~found)[0])]
+            raise ArgumentError(f"unknown record id {bad!r}", field="record_id")
+        out: NDArray[np.int64] = self._id_order[pos]
+        return out
 
     def _profile_index(self, profile_id: Any) -> int:
         try:
@@ -338,10 +375,16 @@ class Resolution:
         in_profile = set(records.tolist())
         ids = prep.record_ids
         rows = self._rows_of(records)
-        info = self._keys([*prep.row_key[rows].tolist(), *(lk.key for lk in replay.links)])
+        info = self._keys(
+            [*prep.row_key[rows].tolist(), *(lk.key for lk in replay.links if lk.key >= 0)]
+        )
         idents = self._identifiers(info)
         links = tuple(
-            Link(_plain_id(ids[link.record]), idents[link.key], _plain_id(ids[link.owner]))
+            Link(
+                _plain_id(ids[link.record]),
+                idents[link.key] if link.key >= 0 else None,
+                _plain_id(ids[link.owner]),
+            )
             for link in replay.links
             if link.record in in_profile
         )
@@ -574,7 +617,8 @@ class Resolution:
         for i, rid in enumerate(prep.record_ids.tolist()):
             label[i] = first.setdefault(profile_of[rid], i)
         rules = config._arrays()
-        component = engine.components(prep, engine.initial_status(prep, rules) == engine.MATCHED)
+        active = engine.initial_status(prep, rules) == engine.MATCHED
+        component = engine.components(prep, active, engine.always_pairs(prep, rules))
         return cls(
             config,
             prep=prep,
@@ -650,6 +694,7 @@ def _refusals(prep: prepare.Prepared, raw: Sequence[engine.RawRefusal]) -> tuple
             window=r.window,
             count=r.count,
             conflicting=tuple(prep.identifier_tuple(k) for k in r.conflicting),
+            cap=r.cap or None,
         )
         for r in raw
     )
@@ -842,11 +887,7 @@ def without_records(resolution: Resolution, record_ids: Iterable[RecordId]) -> R
     >>> without_records(res, ["a"]).profile_of("b")
     'b'
     """
-    drop = sorted({resolution._index_of(r) for r in record_ids})
-    keep = np.ones(resolution.n_records, dtype=bool)
-    keep[drop] = False
-    prep = resolution._prep.subset(np.flatnonzero(keep))
-    return _build(prep, resolution.config, resolution._backend)
+    return unmerge_many(resolution, records=record_ids)
 
 
 def _retimed(prep: prepare.Prepared) -> prepare.Prepared | None:
@@ -876,8 +917,39 @@ def _retimed(prep: prepare.Prepared) -> prepare.Prepared | None:
     )
 
 
-def _key_of(res: Resolution, identifier: Any) -> int:
+def _keys_of(res: Resolution, identifiers: Sequence[Any]) -> NDArray[np.int64]:
+    """The keys of many identifiers (each carried by some record), with one pass over keys."""
+    if not identifiers:
+        return np.empty(0, dtype=np.int64)
     prep = res._prep
+    idents = [_identifier_arg(i) for i in identifiers]
+    wanted = {i.value for i in idents}
+    candidates = np.flatnonzero(
+        np.fromiter(
+            (v in wanted for v in prep.key_value.tolist()), dtype=bool, count=len(prep.key_value)
+        )
+    )
+    used = np.zeros(len(prep.key_kind), dtype=bool)
+    used[prep.row_key] = True
+    code: dict[tuple[int, str | None, str, bool], int] = {}
+    for c in candidates[used[candidates]].tolist():
+        sc = prep.key_scope[c]
+        scope = None if sc is None else str(sc)
+        code[(int(prep.key_kind[c]), scope, str(prep.key_value[c]), bool(prep.key_hashed[c]))] = c
+    out = []
+    for ident in idents:
+        found = code.get((prepare.KIND_INDEX[ident.kind], ident.scope, ident.value, ident.hashed))
+        if found is None:
+            raise ArgumentError(
+                f"no record carries the {ident.kind.value} identifier {_mask(ident.value)!r}",
+                field="identifier",
+            )
+        out.append(found)
+    return np.asarray(out, dtype=np.int64)
+
+
+def _identifier_arg(identifier: Any) -> Identifier:
+    """An identifier argument (Identifier, dict or tuple) as an :class:`Identifier`."""
     if isinstance(identifier, tuple):
         identifier = dict(zip(("kind", "value", "scope"), identifier, strict=False))
     try:
@@ -892,6 +964,12 @@ def _key_of(res: Resolution, identifier: Any) -> int:
             "[, scope]) tuple",
             field="identifier",
         ) from exc
+    return ident
+
+
+def _key_of(res: Resolution, identifier: Any) -> int:
+    prep = res._prep
+    ident = _identifier_arg(identifier)
     same_value = np.flatnonzero(prep.key_value == ident.value)
     match = (
         (prep.key_kind[same_value] == prepare.KIND_INDEX[ident.kind])
@@ -943,15 +1021,14 @@ def unmerge(
         raise ArgumentError("give a record, an identifier, or both to unmerge", field="record")
     res = resolution
     prep = res._prep
-    n = prep.n_records
     drop_rows = np.zeros(len(prep.row_key), dtype=bool)
-    drop_record = -1
+    keep = np.ones(prep.n_records, dtype=bool)
     if identifier is not None:
         drop_rows = prep.row_key == _key_of(res, identifier)
     if record is not None:
         ri = res._index_of(record)
         if identifier is None:
-            drop_record = ri
+            keep[ri] = False
             drop_rows = prep.row_record == ri
         else:
             drop_rows &= prep.row_record == ri
@@ -959,13 +1036,74 @@ def unmerge(
                 raise ArgumentError(
                     f"record {record!r} does not carry that identifier", field="identifier"
                 )
-    touched = np.unique(prep.row_record[drop_rows])
-    if drop_record >= 0:
-        touched = np.union1d(touched, [drop_record])
+    return _dropped(res, keep, drop_rows)
+
+
+def unmerge_many(
+    resolution: Resolution,
+    *,
+    records: Iterable[RecordId] = (),
+    identifiers: Iterable[Identifier | Mapping[str, Any] | tuple[str, ...]] = (),
+) -> Resolution:
+    """The resolution without many records and identifiers at once (bulk unmerge).
+
+    Equals :func:`unmerge` applied to each identifier and then each record, one at a time (a
+    property test checks it), and so equals resolving the remaining data from scratch; but the
+    components the removals touch are resolved again only once.
+
+    Parameters
+    ----------
+    resolution:
+        The resolution to undo from.
+    records:
+        Record ids to remove (each must be in ``resolution``).
+    identifiers:
+        Identifiers to remove from every record that carries them (each must be carried by
+        some record of ``resolution``), as for :func:`unmerge`.
+
+    Raises
+    ------
+    ArgumentError
+        For an unknown record id or an identifier no record carries (naming it, masked).
+
+    Examples
+    --------
+    >>> res = resolve([
+    ...     {"record_id": "a", "identifiers": [("email", "x@y.io"), ("device_id", "D")]},
+    ...     {"record_id": "b", "identifiers": [("device_id", "D"), ("cookie_id", "C")]},
+    ...     {"record_id": "c", "identifiers": [("cookie_id", "C")]},
+    ... ])
+    >>> res.n_profiles
+    1
+    >>> unmerge_many(res, records=["a"], identifiers=[("cookie_id", "C")]).profile_ids.tolist()
+    ['b', 'c']
+    """
+    if not isinstance(resolution, Resolution):
+        raise ArgumentError(
+            f"resolution must be a Resolution, got {type(resolution).__name__}",
+            field="resolution",
+        )
+    for name, given in (("records", records), ("identifiers", identifiers)):
+        if isinstance(given, (str, bytes, Mapping)) or not isinstance(given, Iterable):
+            raise ArgumentError(f"{name} must be a list, got {type(given).__name__}", field=name)
+    prep = resolution._prep
+    keep = np.ones(prep.n_records, dtype=bool)
+    keep[resolution._indices_of(list(records))] = False
+    keys = _keys_of(resolution, list(identifiers))
+    drop_rows = ~keep[prep.row_record]
+    if len(keys):
+        used = np.zeros(len(prep.key_kind), dtype=bool)
+        used[keys] = True
+        drop_rows |= used[prep.row_key]
+    return _dropped(resolution, keep, drop_rows)
+
+
+def _dropped(res: Resolution, keep: NDArray[np.bool_], drop_rows: NDArray[np.bool_]) -> Resolution:
+    """``res`` without the records not in ``keep`` and the rows in ``drop_rows``: only the
+    components they touch are resolved again."""
+    prep = res._prep
+    touched = np.union1d(prep.row_record[drop_rows], np.flatnonzero(~keep))
     affected = np.isin(res._component, res._component[touched])
-    keep = np.ones(n, dtype=bool)
-    if drop_record >= 0:
-        keep[drop_record] = False
     new_index = np.cumsum(keep) - 1
 
     sub_records = np.flatnonzero(affected & keep)

@@ -105,12 +105,17 @@ class Refusal:
         The limit that would have been broken. ``limit`` is -1 when the merge would have joined
         two profiles holding values of one kind through a kind that does not bridge them
         (``KindRule.bridges``), -2
-        when a never-merge rule forbids it (``IdentityConfig.never_merge``); then ``kind`` is
-        the refused identifier's kind.
+        when a never-merge rule forbids it (``IdentityConfig.never_merge``), -3 when the
+        profile would have held more records than ``IdentityConfig.max_records``, -4 more
+        matched identifiers than ``IdentityConfig.max_identifiers``; then ``kind`` is the
+        refused identifier's kind.
     count:
-        How many values of that kind the profile would have held (within the window).
+        How many values of that kind the profile would have held (within the window); for a
+        cap, how many records or identifiers.
     conflicting:
         Those values.
+    cap:
+        The cap that would have been broken (limit -3 or -4), else ``None``.
 
     Examples
     --------
@@ -131,6 +136,7 @@ class Refusal:
     window: dt.timedelta | None
     count: int
     conflicting: tuple[Identifier, ...]
+    cap: int | None = None
 
     @property
     def reason(self) -> str:
@@ -148,6 +154,12 @@ class Refusal:
             what = "adding it to the record's profile"
         else:
             what = f"joining the profile of record {self.owner_record_id!r}"
+        if self.limit in (-3, -4):
+            what_cap = "records" if self.limit == -3 else "matched identifiers"
+            return (
+                f"{self.identifier.kind.value} of record {self.record_id!r}: {what} would give "
+                f"the profile {self.count} {what_cap} (cap {self.cap})"
+            )
         if self.limit == -2:
             return (
                 f"{self.identifier.kind.value} of record {self.record_id!r}: {what} would put "
@@ -193,6 +205,7 @@ class Refusal:
             "window_seconds": None if self.window is None else self.window.total_seconds(),
             "count": self.count,
             "conflicting": [_ident_dict(c) for c in self.conflicting],
+            "cap": self.cap,
             "reason": self.reason,
         }
 
@@ -223,6 +236,9 @@ class Refusal:
             window=None if window is None else dt.timedelta(seconds=window),
             count=read_key(data, "count", "Refusal", check_integer),
             conflicting=tuple(_ident_load(c) for c in data.get("conflicting", ())),
+            cap=None
+            if data.get("cap") is None
+            else read_key(data, "cap", "Refusal", check_integer),
         )
 
 
@@ -252,6 +268,7 @@ class _RefusalData:
     window: int
     count: int
     conflicting: tuple[IdentTuple, ...]
+    cap: int | None = None
 
     def public(self) -> Refusal:
         return Refusal(
@@ -264,6 +281,7 @@ class _RefusalData:
             window=None if not self.window else dt.timedelta(microseconds=self.window),
             count=self.count,
             conflicting=tuple(_ident_of(c) for c in self.conflicting),
+            cap=self.cap,
         )
 
     @classmethod
@@ -278,28 +296,37 @@ class _RefusalData:
             0 if ref.window is None else prepare.micros(ref.window),
             ref.count,
             tuple(_tuple_of(c) for c in ref.conflicting),
+            ref.cap,
         )
 
 
 @attrs.frozen(repr=False)
 class Link:
     """Record ``record_id`` joined the records of the profile via ``via``, an identifier that
-    record ``owner_record_id`` had brought in.
+    record ``owner_record_id`` had brought in -- or, with ``via`` ``None``, by a manual merge
+    rule (``IdentityConfig.always_merge``) that put it in the group of ``owner_record_id``.
 
     Examples
     --------
     >>> Link("b", Identifier(kind="phone", value="+8613800138000"), "a")
     Link(record_id='b', via=phone '+8…00', owner_record_id='a')
+    >>> Link("c", None, "a")
+    Link(record_id='c', via=manual merge, owner_record_id='a')
     """
 
     record_id: RecordId
-    via: Identifier
+    via: Identifier | None
     owner_record_id: RecordId
 
     def __repr__(self) -> str:
+        via = (
+            "manual merge"
+            if self.via is None
+            else f"{self.via.kind.value} {_mask(self.via.value)!r}"
+        )
         return (
-            f"Link(record_id={self.record_id!r}, via={self.via.kind.value} "
-            f"{_mask(self.via.value)!r}, owner_record_id={self.owner_record_id!r})"
+            f"Link(record_id={self.record_id!r}, via={via}, "
+            f"owner_record_id={self.owner_record_id!r})"
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -312,7 +339,7 @@ class Link:
         """
         return {
             "record_id": self.record_id,
-            "via": _ident_dict(self.via),
+            "via": None if self.via is None else _ident_dict(self.via),
             "owner_record_id": self.owner_record_id,
         }
 
@@ -497,6 +524,12 @@ class ProfileExplanation:
                     else f"  record {rid!r} starts a group of its own"
                 )
             for link in by_record.get(rid, []):
+                if link.via is None:
+                    lines.append(
+                        f"  record {rid!r} joins by a manual merge rule, with record "
+                        f"{link.owner_record_id!r}"
+                    )
+                    continue
                 lines.append(
                     f"  record {rid!r} joins via {link.via.kind.value}{val(link.via)}, "
                     f"brought by record {link.owner_record_id!r}"

@@ -14,8 +14,16 @@ from clientmodel.ltv.contract import (
     model_classes,
     model_from_dict,
 )
+from clientmodel.ltv.covariates import CovariateModel
 from clientmodel.ltv.gamma_gamma import GammaGamma
+from clientmodel.ltv.ggompertz_nbd import GGompertzNBD
+from clientmodel.ltv.intervals import (
+    PredictionIntervals,
+    prediction_interval_table,
+    prediction_intervals,
+)
 from clientmodel.ltv.mbgnbd import MBGNBD
+from clientmodel.ltv.newcustomer import new_customer_purchases
 from clientmodel.ltv.pareto_nbd import ParetoNBD
 from clientmodel.ltv.report import FitReport
 from clientmodel.ltv.sbg import ShiftedBetaGeometric
@@ -24,9 +32,12 @@ __all__ = [
     "BGBB",
     "BGNBD",
     "MBGNBD",
+    "CovariateModel",
     "FitReport",
+    "GGompertzNBD",
     "GammaGamma",
     "ParetoNBD",
+    "PredictionIntervals",
     "RetentionModel",
     "ShiftedBetaGeometric",
     "SpendModel",
@@ -36,4 +47,7 @@ __all__ = [
     "discounted_purchases",
     "model_classes",
     "model_from_dict",
+    "new_customer_purchases",
+    "prediction_interval_table",
+    "prediction_intervals",
 ]

@@ -12,7 +12,7 @@ import abc
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar, TypeAlias, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias, TypeVar, overload
 
 import attrs
 import numpy as np
@@ -30,6 +30,9 @@ from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv._fitting import Likelihood, maximize
 from clientmodel.ltv.report import FitReport
 from clientmodel.tables import read_table
+
+if TYPE_CHECKING:
+    from clientmodel.ltv.covariates import CovariateModel
 
 __all__ = [
     "FORMAT_VERSION",
@@ -93,12 +96,45 @@ class ParametricModel(abc.ABC):
     GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     #: (a, b, what the probability is) of each beta mixing distribution of the model
     BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    #: Names of the models this one contains as a special case (for a likelihood-ratio test).
+    NESTS: ClassVar[tuple[str, ...]] = ()
     fit_report: FitReport | None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if not cls.__name__.startswith("_"):
             REGISTRY[cls.__name__] = cls  # attrs' slotted rebuild replaces the first entry
+
+    @overload
+    @classmethod
+    def fit(
+        cls,
+        summary: Any,
+        *,
+        weights: str | ArrayLike | None = None,
+        penalizer: float = 0.0,
+        columns: Mapping[str, str] | None = None,
+        starts: Sequence[Sequence[float]] | None = None,
+        covariates: None = None,
+    ) -> Self: ...
+
+    @overload
+    @classmethod
+    def fit(
+        cls,
+        summary: Any,
+        *,
+        weights: str | ArrayLike | None = None,
+        penalizer: float = 0.0,
+        columns: Mapping[str, str] | None = None,
+        starts: Sequence[Sequence[float]] | None = None,
+        covariates: Any,
+        purchase: Sequence[str] = (),
+        dropout: Sequence[str] = (),
+        customer: str = "customer_id",
+        constrain: Sequence[str] = (),
+        penalty: float = 0.0,
+    ) -> CovariateModel: ...
 
     @classmethod
     def fit(
@@ -109,7 +145,13 @@ class ParametricModel(abc.ABC):
         penalizer: float = 0.0,
         columns: Mapping[str, str] | None = None,
         starts: Sequence[Sequence[float]] | None = None,
-    ) -> Self:
+        covariates: Any = None,
+        purchase: Sequence[str] = (),
+        dropout: Sequence[str] = (),
+        customer: str = "customer_id",
+        constrain: Sequence[str] = (),
+        penalty: float = 0.0,
+    ) -> Self | CovariateModel:
         """Fit by maximum likelihood on the compressed data; the one fit of every model.
 
         Parameters
@@ -128,6 +170,23 @@ class ParametricModel(abc.ABC):
         starts:
             Starting points (one value per parameter of ``PARAMS``, all > 0). Every start is
             run and the best log-likelihood kept; the default starts suit most data.
+        covariates:
+            Time-invariant covariates (Pareto/NBD and BG/NBD): a table with one row per
+            customer, joined to ``summary`` on the ``customer`` column; or ``True`` when the
+            covariate columns are in ``summary`` itself. The result is then a
+            :class:`~clientmodel.ltv.covariates.CovariateModel` (see that module for the
+            parametrisation, CLVTools' sign convention).
+        purchase, dropout:
+            Covariate columns acting on the purchase and on the dropout process.
+        customer:
+            The customer id column of both tables.
+        constrain:
+            Covariates (named in both ``purchase`` and ``dropout``) whose effect is one
+            coefficient shared by both processes.
+        penalty:
+            L2 penalty on the covariate coefficients, on CLVTools' scale (its ``reg.lambdas``):
+            the fit maximises the mean log-likelihood per customer minus
+            ``penalty * sum(gamma**2)``.
 
         Returns
         -------
@@ -143,6 +202,27 @@ class ParametricModel(abc.ABC):
         >>> model.fit_report.converged, model.fit_report.at_boundary
         (True, False)
         """
+        if covariates is not None:
+            from clientmodel.ltv.covariates import fit_with_covariates
+
+            if penalizer or starts is not None:
+                raise ArgumentError(
+                    "with covariates, use penalty= (on the coefficients); penalizer= and "
+                    "starts= apply to the plain fit only",
+                    field="penalizer" if penalizer else "starts",
+                )
+            return fit_with_covariates(
+                cls,
+                summary,
+                covariates=None if covariates is True else covariates,
+                purchase=purchase,
+                dropout=dropout,
+                customer=customer,
+                constrain=constrain,
+                penalty=penalty,
+                weights=weights,
+                columns=columns,
+            )
         penalty = check_number(penalizer, "penalizer", minimum=0)
         chosen = None if starts is None else check_starts(starts, cls.PARAMS)
         return cls._maximize(
@@ -164,6 +244,7 @@ class ParametricModel(abc.ABC):
             model=cls.__name__,
             hessian=problem.hessian,
             boundary=cls.boundary_warnings,
+            coarse=problem.coarse,
         )
         return cls(**estimates, fit_report=report)  # type: ignore[call-arg]
 
@@ -215,6 +296,32 @@ class ParametricModel(abc.ABC):
                     f"{b_name} = {a + b:.4g} -> infinity): every customer has the same "
                     f"value, {mean:.4g}"
                 )
+        return out
+
+    def heterogeneity(self) -> dict[str, Any]:
+        """The population's mixing distributions, by what varies between customers.
+
+        Each is a scipy frozen distribution (``pdf``, ``cdf``, ``mean``, ``rvs`` ...): a gamma
+        with shape ``k`` and rate ``c`` (mean ``k / c``) for each rate of the model, a beta with
+        ``a, b`` (mean ``a / (a + b)``) for each probability.
+
+        Examples
+        --------
+        >>> from clientmodel.ltv import BGNBD
+        >>> mixing = BGNBD(r=0.243, alpha=4.414, a=0.793, b=2.426).heterogeneity()
+        >>> sorted(mixing)
+        ['dropout probability after a purchase', 'purchase rates']
+        >>> round(float(mixing["purchase rates"].mean()), 4)  # r / alpha
+        0.0551
+        """
+        from scipy import stats
+
+        out: dict[str, Any] = {}
+        for shape, rate, what in self.GAMMA_MIXTURES:
+            k, c = float(getattr(self, shape)), float(getattr(self, rate))
+            out[what] = stats.gamma(a=k, scale=1.0 / c)
+        for a_name, b_name, what in self.BETA_MIXTURES:
+            out[what] = stats.beta(float(getattr(self, a_name)), float(getattr(self, b_name)))
         return out
 
     @property

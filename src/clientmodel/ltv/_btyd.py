@@ -3,9 +3,10 @@ models (BG/NBD, MBG/NBD, Pareto/NBD), and the small helpers their likelihoods sh
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
+import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
@@ -19,9 +20,20 @@ from clientmodel.ltv._base import (
     read_summary,
     read_weights,
 )
-from clientmodel.ltv._fitting import compress
+from clientmodel.ltv._fitting import Likelihood, compress
 
-__all__ = ["check_count", "check_time", "check_times", "fit_data", "read_btyd", "sim_setup", "wsum"]
+__all__ = [
+    "check_count",
+    "check_time",
+    "check_times",
+    "coarsen",
+    "factor",
+    "fit_data",
+    "read_btyd",
+    "sim_setup",
+    "with_binned_copies",
+    "wsum",
+]
 
 Array = NDArray[np.float64]
 _SUMMARY = ("frequency", "recency", "T")
@@ -62,8 +74,158 @@ def fit_data(
             field="frequency",
             rows=rows.tolist(),
         )
+    if len(x) >= _HASHED_FROM and _mostly_distinct(t):
+        return _compress_hashed(x, tx, t, given)
     (cx, ctx, ct), cw = compress(x, tx, t, weights=given)
     return cx, ctx, ct, cw
+
+
+# From this many rows, a column whose sample is mostly distinct values is not sorted to merge
+# its rows (a sort of a million floats costs more than the fit it would save).
+_HASHED_FROM = 50_000
+_SAMPLE = 4096
+_MIX = (
+    np.uint64(0x9E3779B97F4A7C15),
+    np.uint64(0xC2B2AE3D27D4EB4F),
+    np.uint64(0x165667B19E3779F9),
+    np.uint64(0xD6E8FEB86659FD93),
+)
+
+
+def _mostly_distinct(v: Array, share: float = 0.5) -> bool:
+    """Whether more than ``share`` of a strided sample of ``v`` are distinct values."""
+    sample = v[:: max(1, len(v) // _SAMPLE)]
+    return len(np.unique(sample)) > share * len(sample)
+
+
+def _compress_hashed(x: Array, tx: Array, t: Array, w: Array) -> tuple[Array, Array, Array, Array]:
+    """Merge identical rows of mostly distinct histories without sorting the rows' values.
+
+    Identical rows have identical 64-bit hashes, so a row whose hash is unique is distinct from
+    every other and is kept as it is; only rows sharing a hash (true duplicates, or a rare
+    collision) go through the exact :func:`compress`. Rows come out in input order, followed by
+    the merged ones.
+    """
+    h = np.zeros(len(x), dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for column, mult in zip((x, tx, t), _MIX, strict=False):
+            bits = (column + 0.0).view(np.uint64)  # + 0.0: -0.0 hashes like 0.0
+            h ^= bits * mult
+            h ^= h >> np.uint64(31)
+        h *= _MIX[3]
+    ordered = np.sort(h)
+    if not (ordered[1:] == ordered[:-1]).any():
+        return x, tx, t, w
+    order = np.argsort(h)
+    ordered = h[order]
+    same = ordered[1:] == ordered[:-1]
+    shared = np.zeros(len(x), dtype=bool)
+    shared[1:] |= same
+    shared[:-1] |= same
+    rows = np.sort(order[shared])
+    alone = np.ones(len(x), dtype=bool)
+    alone[rows] = False
+    (mx, mtx, mt), mw = compress(x[rows], tx[rows], t[rows], weights=w[rows])
+    return (
+        np.concatenate([x[alone], mx]),
+        np.concatenate([tx[alone], mtx]),
+        np.concatenate([t[alone], mt]),
+        np.concatenate([w[alone], mw]),
+    )
+
+
+def factor(v: Array) -> tuple[Array, NDArray[np.intp]]:
+    """Values of ``v`` to compute with and each row's index into them.
+
+    The distinct values when they are few; ``v`` itself (identity index) when more than an
+    eighth of a sample are distinct values, where finding the distinct ones would cost a sort
+    and save nothing.
+    """
+    if len(v) >= _HASHED_FROM and _mostly_distinct(v, 0.125):
+        return v, np.arange(len(v))
+    values, index = np.unique(v, return_inverse=True)
+    return values, index.reshape(-1)
+
+
+# A fit on more distinct histories than this runs its starts on a binned copy of the data.
+_COARSE_FROM = 20_000
+_BINS = 64
+# Grids of the binned copies, finest first: the starts run on the last one.
+_LEVELS = (128, 16)
+
+
+def with_binned_copies(
+    full: Likelihood,
+    x: Array,
+    tx: Array,
+    t: Array,
+    w: Array,
+    build: Callable[..., Likelihood],
+    levels: tuple[int, ...] = _LEVELS,
+) -> Likelihood:
+    """``full`` with binned copies of its data (``build(x, t_x, T, w)`` of each) as ``coarse``.
+
+    ``levels``: the grid of each copy, finest first. Each copy bins the one before it; a copy
+    that would barely merge rows is skipped.
+    """
+    copies: list[tuple[Array, Array, Array, Array]] = []
+    rows = (x, tx, t, w)
+    for bins in levels:
+        first = not copies
+        binned = coarsen(*rows, bins, _COARSE_FROM if first else 0, 4 if first else 2)
+        if binned is None:
+            continue
+        copies.append(binned)
+        rows = binned
+    chain: Likelihood | None = None
+    for binned in reversed(copies):
+        problem = build(*binned)
+        chain = problem if chain is None else attrs.evolve(problem, coarse=chain)
+    return full if chain is None else attrs.evolve(full, coarse=chain)
+
+
+def coarsen(
+    x: Array,
+    tx: Array,
+    t: Array,
+    w: Array,
+    bins: int = _BINS,
+    min_rows: int = _COARSE_FROM,
+    shrink: int = 4,
+) -> tuple[Array, Array, Array, Array] | None:
+    """A binned copy of the histories for the starts of a fit: few distinct rows, same weights.
+
+    ``t_x`` and ``T`` are rounded to a grid of ``bins`` steps up to the largest ``T`` (rounding
+    keeps ``t_x <= T`` and ``t_x = 0``), identical rows are merged and their weights summed.
+    ``None`` when there are fewer than ``min_rows`` histories, or binning leaves more than a
+    ``shrink``-th of them.
+    """
+    n = len(x)
+    top = float(np.max(t)) if n else 0.0
+    if n < min_rows or not top > 0 or float(np.max(x)) >= 1 << 24:
+        return None
+    step = top / bins
+    q_tx = np.rint(tx / step).astype(np.int64)
+    q_t = np.rint(t / step).astype(np.int64)
+    whole = x.astype(np.int64)
+    present = np.bincount(whole) > 0
+    x_values = np.flatnonzero(present)
+    x_code = (np.cumsum(present) - 1)[whole]
+    side = bins + 1
+    key = (x_code * side + q_tx) * side + q_t
+    size = len(x_values) * side * side
+    if size <= 4 * n:
+        summed = np.bincount(key, weights=w, minlength=size)
+        keys = np.flatnonzero(summed)
+        cw = summed[keys]
+    else:
+        keys, inverse = np.unique(key, return_inverse=True)
+        cw = np.bincount(inverse.reshape(-1), weights=w, minlength=len(keys))
+    if shrink * len(keys) > n:
+        return None
+    rest, ct = np.divmod(keys, side)
+    cx, ctx = np.divmod(rest, side)
+    return x_values[cx].astype(np.float64), ctx * step, ct * step, cw.astype(np.float64)
 
 
 def wsum(a: NDArray[Any], b: NDArray[Any]) -> float:

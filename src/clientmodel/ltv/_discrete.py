@@ -6,7 +6,7 @@ appear in every prediction:
 
 * ``survival_sum(t, g, d)`` -- the expected number of the next ``t`` periods survived,
   ``sum_{k=1}^{t} B(g, d + k) / B(g, d) = d / (g - 1) [1 - Gamma(g + d) Gamma(1 + d + t) /
-  (Gamma(1 + d) Gamma(g + d + t))]`` (Fader, Hardie & Berger 2010, eq. 8 and 13), with the
+  (Gamma(1 + d) Gamma(g + d + t))]`` (Fader, Hardie & Shang 2010, eq. 8 and 13), with the
   removable singularity at ``g = 1`` handled by a series in ``g - 1``;
 * ``discounted_survival_sum(g, d, c)`` -- ``sum_{k>=1} (1 + c)**-k B(g, d + k) / B(g, d)``,
   which is ``z d / (g + d) 2F1(1, d + 1; g + d + 1; z)`` with ``z = 1 / (1 + c)`` (the DERT of

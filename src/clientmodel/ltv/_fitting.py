@@ -283,6 +283,9 @@ class Likelihood:
     n_observations: float
     n_distinct: int
     hessian: Hessian | None = None
+    #: The same likelihood on a coarsened (binned) copy of the data, with few distinct rows:
+    #: when given, the starts run there and the best optimum is polished on the full data.
+    coarse: Likelihood | None = None
 
 
 @attrs.frozen
@@ -308,6 +311,7 @@ def maximize(
     max_iterations: int = 2000,
     hessian: Hessian | None = None,
     boundary: Boundary | None = None,
+    coarse: Likelihood | None = None,
 ) -> tuple[dict[str, float], FitReport]:
     """Maximise a log-likelihood over positive parameters from every start; keep the best.
 
@@ -332,6 +336,11 @@ def maximize(
     boundary:
         The model's reading of estimates on the edge of its parameter space: plain-language
         warnings (empty when the estimates are interior).
+    coarse:
+        The same likelihood on a binned copy of the data (few distinct rows). The starts then
+        run there, and the best of them is polished by Newton steps on the full likelihood; the
+        report counts the coarse starts that agreed and says so in its message. If the coarse
+        optimum is not interior or the polish fails, every start runs on the full data.
 
     Returns
     -------
@@ -350,59 +359,50 @@ def maximize(
     (1.0, 2, 2)
     """
     scale = max(n_observations, 1.0)  # per-customer scale keeps tolerances meaningful
-
-    def objective(z: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
-        if np.any(np.abs(z) > _LOG_BOUND):
-            return 1e300, np.zeros_like(z)
-        value, grad = loglik(z)
-        if grad is None:
-            grad = _numeric_gradient(loglik, z)
-        if penalizer:
-            theta = np.exp(z)
-            value -= penalizer * float(np.sum(theta**2))
-            grad = grad - penalizer * 2.0 * theta**2
-        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
-            return 1e300, np.zeros_like(z)
-        return -value / scale, -grad / scale
-
-    def objective_hessian(z: NDArray[np.float64]) -> NDArray[np.float64]:
-        assert hessian is not None
-        hess = hessian(z)
-        if penalizer:
-            hess = hess - np.diag(penalizer * 4.0 * np.exp(2.0 * z))
-        if not np.all(np.isfinite(hess)):
-            raise _NonFiniteHessian
-        out: NDArray[np.float64] = -hess / scale
-        return out
-
+    objective, objective_hessian = _objectives(loglik, hessian, penalizer, scale)
     methods: tuple[_Method, ...] = (
         ("trust-exact", "L-BFGS-B", "BFGS") if hessian is not None else ("L-BFGS-B", "BFGS")
     )
-    optima: list[_Optimum] = []
     attempts: list[str] = []
-    for start in starts:
-        found = _run_start(objective, objective_hessian, start, methods, max_iterations, attempts)
-        if found is None:
-            continue
-        z, f, method, nit, message, converged = found
-        if hessian is not None and converged:
-            with np.errstate(all="ignore"):
-                z, polished = _newton_polish(objective, objective_hessian, z)
-            f, nit = objective(z)[0], nit + polished
-        if not converged and not (boundary and boundary(_natural(names, z))):
-            # A runaway the model cannot interpret (no known meaning of its edge) is a failure.
-            continue
-        optima.append(_Optimum(z, -f * scale, method, nit, message, converged))
-    if not optima:
+    found = None
+    if coarse is not None:
+        found = _coarse_then_full(
+            coarse,
+            objective,
+            objective_hessian,
+            starts,
+            penalizer,
+            scale,
+            names,
+            boundary,
+            max_iterations,
+            attempts,
+            n_distinct,
+        )
+    if found is None:
+        optima = _search(
+            objective,
+            objective_hessian,
+            starts,
+            methods,
+            max_iterations,
+            attempts,
+            names,
+            boundary,
+            scale,
+            polish=hessian is not None,
+        )
+        if optima:
+            best = max(optima, key=lambda o: o.value)
+            found = best, _agreed(optima, best.value), len(optima)
+    if found is None:
         raise ConvergenceError(
             f"{model} fit did not converge from any of {len(starts)} starting point(s). "
             + "Try: a penalizer (e.g. penalizer=0.001), a larger time unit (weeks, not days), "
             + "checking the data for outliers, or your own starting values. Attempts: "
             + "; ".join(attempts[-4:])
         )
-    best = max(optima, key=lambda o: o.value)
-    tolerance = 1e-6 * max(1.0, abs(best.value))
-    agreed = sum(1 for o in optima if best.value - o.value <= tolerance)
+    best, agreed, n_optima = found
     z = best.z
     theta = np.exp(z)
     estimates = _natural(names, z)
@@ -445,9 +445,9 @@ def maximize(
         grad = _numeric_gradient(loglik, z) if grad_at is None else np.asarray(grad_at)
     if penalizer:
         grad = grad - penalizer * 2.0 * theta**2
-    if agreed < len(optima):
+    if agreed < n_optima:
         warnings.append(
-            f"{len(optima) - agreed} of {len(optima)} starts stopped at a lower log-likelihood "
+            f"{n_optima - agreed} of {n_optima} starts stopped at a lower log-likelihood "
             "(the likelihood has several optima); the best one is kept"
         )
     report = FitReport(
@@ -464,13 +464,269 @@ def maximize(
         confidence_intervals=ci,
         confidence_level=confidence_level,
         message=best.message,
-        n_starts=len(optima),
+        n_starts=n_optima,
         starts_agreed=agreed,
         at_boundary=at_boundary,
         warnings=tuple(warnings),
         uncertainty_note=note,
+        covariance=None if at_boundary else _log_covariance(hess),
     )
     return estimates, report
+
+
+def _objectives(
+    loglik: LogLikelihood, hessian: Hessian | None, penalizer: float, scale: float
+) -> tuple[
+    Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
+    Callable[[NDArray[np.float64]], NDArray[np.float64]],
+]:
+    """The minimised objective (penalised, per customer) and its Hessian."""
+
+    def objective(z: NDArray[np.float64]) -> tuple[float, NDArray[np.float64]]:
+        if np.any(np.abs(z) > _LOG_BOUND):
+            return 1e300, np.zeros_like(z)
+        value, grad = loglik(z)
+        if grad is None:
+            grad = _numeric_gradient(loglik, z)
+        if penalizer:
+            theta = np.exp(z)
+            value -= penalizer * float(np.sum(theta**2))
+            grad = grad - penalizer * 2.0 * theta**2
+        if not np.isfinite(value) or not np.all(np.isfinite(grad)):
+            return 1e300, np.zeros_like(z)
+        return -value / scale, -grad / scale
+
+    def objective_hessian(z: NDArray[np.float64]) -> NDArray[np.float64]:
+        if hessian is None:
+            raise _NonFiniteHessian("no Hessian was given")
+        hess = hessian(z)
+        if penalizer:
+            hess = hess - np.diag(penalizer * 4.0 * np.exp(2.0 * z))
+        if not np.all(np.isfinite(hess)):
+            raise _NonFiniteHessian
+        out: NDArray[np.float64] = -hess / scale
+        return out
+
+    return objective, objective_hessian
+
+
+def _search(
+    objective: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
+    objective_hessian: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    starts: Sequence[Sequence[float]],
+    methods: Sequence[_Method],
+    max_iterations: int,
+    attempts: list[str],
+    names: Sequence[str],
+    boundary: Boundary | None,
+    scale: float,
+    *,
+    polish: bool,
+) -> list[_Optimum]:
+    """Every start run to its optimum (unexplained runaways left out)."""
+    optima: list[_Optimum] = []
+    for start in starts:
+        found = _run_start(objective, objective_hessian, start, methods, max_iterations, attempts)
+        if found is None:
+            continue
+        z, f, method, nit, message, converged = found
+        if polish and converged:
+            with np.errstate(all="ignore"):
+                z, polished = _newton_polish(objective, objective_hessian, z)
+            f, nit = objective(z)[0], nit + polished
+        if not converged and not (boundary and boundary(_natural(names, z))):
+            # A runaway the model cannot interpret (no known meaning of its edge) is a failure.
+            continue
+        optima.append(_Optimum(z, -f * scale, method, nit, message, converged))
+    return optima
+
+
+def _agreed(optima: Sequence[_Optimum], best: float) -> int:
+    tolerance = 1e-6 * max(1.0, abs(best))
+    return sum(1 for o in optima if best - o.value <= tolerance)
+
+
+def _coarse_then_full(
+    coarse: Likelihood,
+    objective: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
+    objective_hessian: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    starts: Sequence[Sequence[float]],
+    penalizer: float,
+    scale: float,
+    names: Sequence[str],
+    boundary: Boundary | None,
+    max_iterations: int,
+    attempts: list[str],
+    n_distinct: int,
+    *,
+    final: bool = True,
+) -> tuple[_Optimum, int, int] | None:
+    """Every start on the binned data, then Newton steps from the best on the full data.
+
+    A binned likelihood with a coarser copy of its own is itself solved this way first (starts
+    on the coarsest copy, polished level by level). ``final``: the full data are the fit's
+    own, whose Hessian at the optimum is then needed anyway. ``None`` when the coarse optimum
+    is not interior or the full-data steps do not bring the gradient down to the convergence
+    tolerance (the caller then runs every start on the full data).
+    """
+    c_obj, c_hess = _objectives(coarse.loglik, coarse.hessian, penalizer, scale)
+    inner = None
+    if coarse.coarse is not None:  # a coarser copy still: the starts run there
+        inner = _coarse_then_full(
+            coarse.coarse,
+            c_obj,
+            c_hess,
+            starts,
+            penalizer,
+            scale,
+            names,
+            boundary,
+            max_iterations,
+            attempts,
+            coarse.n_distinct,
+            final=False,
+        )
+    if inner is not None:
+        best, agreed, n_optima = inner
+        head = best.message
+    else:
+        methods: tuple[_Method, ...] = (
+            ("trust-exact", "L-BFGS-B", "BFGS")
+            if coarse.hessian is not None
+            else ("L-BFGS-B", "BFGS")
+        )
+        optima = _search(
+            c_obj,
+            c_hess,
+            starts,
+            methods,
+            max_iterations,
+            attempts,
+            names,
+            boundary,
+            scale,
+            polish=False,
+        )
+        if not optima:
+            return None
+        best = max(optima, key=lambda o: o.value)
+        agreed, n_optima = _agreed(optima, best.value), len(optima)
+        head = (
+            f"{n_optima} start(s) on {coarse.n_distinct:,} binned histories ({agreed} at the "
+            "best log-likelihood there)"
+        )
+    if not best.converged or np.any(np.abs(best.z) > _EDGE):
+        return None
+    with np.errstate(all="ignore"):
+        refined = _steps_with_fixed_hessian(
+            objective, c_hess, best.z, objective_hessian if final else None
+        )
+        if refined is None:
+            refined = _newton_to_optimum(objective, objective_hessian, best.z)
+    if refined is None:
+        attempts.append("Newton steps from the binned optimum did not converge")
+        return None
+    z, f, steps = refined
+    where = f"all {n_distinct:,} histories" if final else f"{n_distinct:,} binned histories"
+    message = f"{head}; the best polished by {steps} Newton step(s) on {where}"
+    method = best.method if best.method.endswith("+newton") else f"{best.method}+newton"
+    full = _Optimum(z, -f * scale, method, best.iterations + steps, message, True)
+    return full, agreed, n_optima
+
+
+def _steps_with_fixed_hessian(
+    objective: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
+    coarse_hessian: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    z: NDArray[np.float64],
+    full_hessian: Callable[[NDArray[np.float64]], NDArray[np.float64]] | None = None,
+    max_steps: int = 10,
+) -> tuple[NDArray[np.float64], float, int] | None:
+    """Quasi-Newton steps on the full data from the binned optimum and the binned Hessian.
+
+    The binned likelihood's curvature is the full one's up to the binning error, so steps with
+    it converge fast while each needs only the full gradient (a cheaper pass than the
+    Hessian); a BFGS update with each step's change of the gradient corrects the remaining
+    curvature error. Once the gradient is small, the next point is likely the last, and with
+    ``full_hessian`` it is evaluated with its Hessian in the same pass (the fit needs it there
+    for the standard errors). Stops at a gradient norm (per customer) below 1e-8, or when a
+    step fails to halve it once below 1e-4; ``None`` (full Newton then) when a step does not
+    lower the objective or the convergence tolerance 1e-4 is not met.
+    """
+    try:
+        h = coarse_hessian(z)
+        np.linalg.cholesky(h)
+    except (np.linalg.LinAlgError, _NonFiniteHessian):
+        return None
+    f, g = objective(z)
+    norm = float(np.linalg.norm(g))
+    steps = 0
+    while norm >= 1e-8 and steps < max_steps:
+        step = np.linalg.solve(h, -g)
+        trial = z + step
+        if full_hessian is not None and norm < 1e-5:
+            try:
+                full_hessian(trial)  # one pass for the value, gradient and Hessian
+            except (np.linalg.LinAlgError, _NonFiniteHessian):
+                return None
+        f_new, g_new = objective(trial)
+        new_norm = float(np.linalg.norm(g_new))
+        if not (np.isfinite(f_new) and f_new <= f + 1e-13 * max(1.0, abs(f))):
+            return None
+        if new_norm > 0.5 * norm:
+            if norm < 1e-4:
+                break  # rounding limits the gradient from here
+            return None
+        change = g_new - g
+        curvature = float(change @ step)
+        if curvature > 0:  # BFGS update: keeps h positive definite
+            hs = h @ step
+            h = h - np.outer(hs, hs) / float(step @ hs) + np.outer(change, change) / curvature
+        z, f, g, norm = trial, f_new, g_new, new_norm
+        steps += 1
+    if not norm < 1e-4:
+        return None
+    return z, f, steps
+
+
+def _newton_to_optimum(
+    objective: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
+    hessian: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    z: NDArray[np.float64],
+    max_steps: int = 8,
+) -> tuple[NDArray[np.float64], float, int] | None:
+    """Newton's method (step halving on a rise of the objective) from a point near the optimum.
+
+    Stops once the gradient norm (per customer) is below 1e-10, or when a step no longer
+    lowers it after the convergence tolerance (1e-4) is met; ``None`` if that tolerance is
+    never met or the Hessian is not positive definite on the way.
+    """
+    steps = 0
+    while True:
+        try:
+            h = hessian(z)  # first: the objective then evaluates everything in one pass
+            f, g = objective(z)
+            norm = float(np.linalg.norm(g))
+            if norm < 1e-10 or steps == max_steps:
+                break
+            np.linalg.cholesky(h)
+            step = np.linalg.solve(h, -g)
+        except (np.linalg.LinAlgError, _NonFiniteHessian):
+            return None
+        for _ in range(6):
+            trial = z + step
+            f_new, g_new = objective(trial)
+            if np.isfinite(f_new) and f_new <= f + 1e-13 * max(1.0, abs(f)):
+                break
+            step = step / 2.0
+        else:
+            break
+        if norm < 1e-4 and float(np.linalg.norm(g_new)) > 0.5 * norm:
+            break  # converged: rounding now limits the gradient
+        z = trial
+        steps += 1
+    if not norm < 1e-4:
+        return None
+    return z, f, steps
 
 
 def _natural(names: Sequence[str], z: NDArray[np.float64]) -> dict[str, float]:
@@ -641,6 +897,19 @@ def _minimize(
             options={"maxiter": max_iterations, "ftol": 1e-15, "gtol": 1e-10},
         )
     return res
+
+
+def _log_covariance(hess: NDArray[np.float64]) -> NDArray[np.float64] | None:
+    """Inverse observed information of the log-parameters, if finite and positive definite."""
+    if not np.all(np.isfinite(hess)):
+        return None
+    try:
+        inverse = np.asarray(np.linalg.inv(-hess), dtype=np.float64)
+        cov = (inverse + inverse.T) / 2.0
+        np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        return None
+    return cov if bool(np.all(np.isfinite(cov))) else None
 
 
 def _uncertainty(

@@ -5,9 +5,9 @@ A prediction for an alive customer of the BG/NBD family depends on the history o
 has their own ``T`` and evaluating the special functions per row dominates. For a fixed ``x`` the
 quantity is an analytic function of ``u = log(alpha + T)`` whose singularities (where
 ``alpha + T = -p t`` for some ``p`` in (0, 1]) lie at imaginary part ``pi``: on panels of width
-at most 2 in ``u``, interpolation at 20 Chebyshev points converges like ``6.4**-20`` (below
+at most 1 in ``u``, interpolation at 14 Chebyshev points converges like ``12.6**-14`` (below
 float64 rounding). So the function is evaluated at the nodes of each distinct ``x`` only and
-interpolated (barycentric form) at every row.
+interpolated (Chebyshev series, Clenshaw's recurrence) at every row.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from numpy.typing import NDArray
 
 from clientmodel.ltv._fitting import distinct_rows
 
-__all__ = ["per_x_smooth_in_rate"]
+__all__ = ["codes", "per_x_smooth_in_rate"]
 
 Array = NDArray[np.float64]
 
-_NODES = 20
-_PANEL = 2.0  # width of a panel in log(alpha + T)
+_NODES = 14
+_PANEL = 1.0  # width of a panel in log(alpha + T)
 # Chebyshev points of the second kind on [-1, 1], and the matrix that turns the values there
 # into the coefficients of the interpolating Chebyshev series (a discrete cosine transform).
 _CHEB = np.cos(np.pi * np.arange(_NODES) / (_NODES - 1))
@@ -54,11 +54,10 @@ def per_x_smooth_in_rate(
         (px, pt), index = distinct_rows(x, t)
         exact: Array = func(px, pt)[index]
         return exact
-    ux, ix = _codes(x)
-    lo = np.full(len(ux), np.inf)
-    hi = np.full(len(ux), -np.inf)
-    np.minimum.at(lo, ix, u)
-    np.maximum.at(hi, ix, u)
+    ux, ix = codes(x)
+    # One range for every x (no per-x minimum/maximum pass over the rows; nodes are cheap).
+    lo = np.full(len(ux), float(u.min()))
+    hi = np.full(len(ux), float(u.max()))
     panels = np.maximum(1, np.ceil((hi - lo) / _PANEL)).astype(np.int64)
     first = np.concatenate([[0], np.cumsum(panels)[:-1]])  # panel number of each x's first
     total = int(panels.sum())
@@ -111,7 +110,7 @@ def _clenshaw(c: Array, s: Array) -> Array:
     return tmp
 
 
-def _codes(x: Array) -> tuple[Array, NDArray[np.intp]]:
+def codes(x: Array) -> tuple[Array, NDArray[np.intp]]:
     """Distinct values of a count column and each row's index into them (no sort needed)."""
     top = float(x.max()) if len(x) else 0.0
     if top < 1 << 24:

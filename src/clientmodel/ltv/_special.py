@@ -10,6 +10,7 @@ integral over the beta-distributed dropout probability is used instead.
 
 from __future__ import annotations
 
+import math
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -43,10 +44,35 @@ def _beta_expectation(func: Any, a: Array, b: Array, nodes: int = _JACOBI_NODES)
     a, b = np.broadcast_arrays(_f(a), _f(b))
     out = np.empty(a.shape)
     for idx in np.ndindex(a.shape):
-        x, w = special.roots_jacobi(nodes, b[idx] - 1.0, a[idx] - 1.0)
-        p = (1.0 + x) / 2.0
+        if a[idx] + b[idx] > _CONCENTRATED:
+            p, w = _concentrated_beta_nodes(float(a[idx]), float(b[idx]))
+        else:
+            x, w = special.roots_jacobi(nodes, b[idx] - 1.0, a[idx] - 1.0)
+            p = (1.0 + x) / 2.0
         out[idx] = float(np.sum(w * func(p, idx)) / np.sum(w))
     return out
+
+
+# Beyond this a + b, scipy's Gauss-Jacobi rule overflows (its normaliser is 2**(a+b+1)).
+_CONCENTRATED = 500.0
+_GL64 = np.polynomial.legendre.leggauss(64)
+
+
+def _concentrated_beta_nodes(a: float, b: float) -> tuple[Array, Array]:
+    """Nodes and weights for E[f(p)], p ~ Beta(a, b) with a + b large: Gauss-Legendre on
+    mean +- 12 standard deviations (clipped to (0, 1)) weighted by the beta density, which is
+    smooth and near normal there (the weights are normalised by their sum)."""
+    n = a + b
+    mean = a / n
+    sd = math.sqrt(mean * (1.0 - mean) / (n + 1.0))
+    lo, hi = max(mean - 12.0 * sd, 0.0), min(mean + 12.0 * sd, 1.0)
+    x, w = _GL64
+    p = lo + (x + 1.0) * (hi - lo) / 2.0
+    inside = (p > 0.0) & (p < 1.0)
+    p, w = p[inside], w[inside]
+    log_pdf = (a - 1.0) * np.log(p) + (b - 1.0) * np.log1p(-p)
+    weights: Array = w * np.exp(log_pdf - log_pdf.max())
+    return p, weights
 
 
 def bg_alive_expected(t: Any, r: Any, alpha: Any, a: Any, b: Any) -> Array:

@@ -1,4 +1,4 @@
-"""The BG/BB model of repeat transactions at discrete opportunities (Fader, Hardie & Berger 2010,
+"""The BG/BB model of repeat transactions at discrete opportunities (Fader, Hardie & Shang 2010,
 "Customer-Base Analysis in a Discrete-Time Noncontractual Setting", Marketing Science 29(6)).
 
 Some transactions can only happen at discrete occasions: a yearly donation drive, an annual
@@ -96,7 +96,7 @@ def _row_loglik(
 ) -> tuple[Array, Array | None]:
     """Per-row log-likelihood and (optionally) its gradient w.r.t. the natural parameters.
 
-    Fader, Hardie & Berger (2010), eq. 5::
+    Fader, Hardie & Shang (2010), eq. 5::
 
         L = B(alpha+x, beta+n-x)/B(alpha, beta) * B(gamma, delta+n)/B(gamma, delta)
             + sum_{i=0}^{n-t_x-1} B(alpha+x, beta+t_x-x+i)/B(alpha, beta)
@@ -178,7 +178,7 @@ class BGBB(TransactionModel):
     """
 
     PARAMS: ClassVar[tuple[str, ...]] = ("alpha", "beta", "gamma", "delta")
-    #: Published estimates, the example of the check suite (Fader, Hardie & Berger 2010):
+    #: Published estimates, the example of the check suite (Fader, Hardie & Shang 2010):
     EXAMPLE: ClassVar[dict[str, float]] = {
         "alpha": 1.204,
         "beta": 0.750,
@@ -187,6 +187,7 @@ class BGBB(TransactionModel):
     }
     SUMMARY: ClassVar[tuple[str, ...]] = _SUMMARY
     EXAMPLE_PERIOD: ClassVar[float] = 6
+    DISCRETE_TIME: ClassVar[bool] = True
     GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("alpha", "beta", "purchase probability per opportunity"),
@@ -288,7 +289,7 @@ class BGBB(TransactionModel):
     ) -> Prediction:
         """P(the customer is alive at opportunity ``n + horizon``) given their history.
 
-        ``horizon=1`` is Fader, Hardie & Berger (2010), eq. 11 ("alive in period n + 1")::
+        ``horizon=1`` is Fader, Hardie & Shang (2010), eq. 11 ("alive in period n + 1")::
 
             B(alpha+x, beta+n-x)/B(alpha, beta) * B(gamma, delta+n+1)/B(gamma, delta) / L
 
@@ -315,7 +316,7 @@ class BGBB(TransactionModel):
     ) -> Prediction:
         """E[transactions in the next ``t`` opportunities, ``n+1 .. n+t``] given the history.
 
-        Fader, Hardie & Berger (2010), eq. 13::
+        Fader, Hardie & Shang (2010), eq. 13::
 
             1/L * B(alpha+x+1, beta+n-x)/B(alpha, beta) * delta/(gamma-1)
                 * Gamma(gamma+delta)/Gamma(1+delta)
@@ -361,7 +362,7 @@ class BGBB(TransactionModel):
     def expected_purchases_new(self, t: ArrayLike) -> Prediction:
         """E[X(t)]: expected transactions in the first ``t`` opportunities of a new customer.
 
-        Fader, Hardie & Berger (2010), eq. 8::
+        Fader, Hardie & Shang (2010), eq. 8::
 
             alpha/(alpha+beta) * delta/(gamma-1)
                 * [1 - Gamma(gamma+delta) Gamma(1+delta+t) / (Gamma(gamma+delta+t) Gamma(1+delta))]
@@ -385,7 +386,7 @@ class BGBB(TransactionModel):
 
     def _alive_pmf(self, k: int, t: int, a: Array, b: Array, g: Array, d: Array) -> Array:
         """P(k transactions in t opportunities) for a customer alive at 0 with p ~ Beta(a, b),
-        theta ~ Beta(g, d) (Fader, Hardie & Berger 2010, eq. 7)::
+        theta ~ Beta(g, d) (Fader, Hardie & Shang 2010, eq. 7)::
 
             C(t, k) B(a+k, b+t-k)/B(a, b) B(g, d+t)/B(g, d)
             + sum_{i=k}^{t-1} C(i, k) B(a+k, b+i-k)/B(a, b) B(g+1, d+i)/B(g, d)
@@ -463,7 +464,7 @@ class BGBB(TransactionModel):
     ) -> Prediction:
         """Discounted expected residual transactions: future transactions valued at ``n``.
 
-        Fader, Hardie & Berger (2010), eq. 14, with ``d`` the discount rate *per opportunity*
+        Fader, Hardie & Shang (2010), eq. 14, with ``d`` the discount rate *per opportunity*
         and the transaction at opportunity ``n + k`` discounted by ``(1 + d)**-k``::
 
             DERT = 1/L * B(alpha+x+1, beta+n-x)/B(alpha, beta) * B(gamma, delta+n+1)

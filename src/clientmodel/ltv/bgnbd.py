@@ -37,6 +37,8 @@ from clientmodel.ltv._btyd import (
 )
 from clientmodel.ltv._btyd import (
     check_times,
+    factor,
+    with_binned_copies,
 )
 from clientmodel.ltv._btyd import (
     fit_data as _fit_data,
@@ -51,6 +53,7 @@ from clientmodel.ltv._btyd import (
     wsum as _wsum,
 )
 from clientmodel.ltv._fitting import FitReport, Likelihood, Objective, distinct_rows
+from clientmodel.ltv._smooth import codes as _count_codes
 from clientmodel.ltv._smooth import per_x_smooth_in_rate
 from clientmodel.ltv.contract import TransactionModel
 
@@ -63,11 +66,11 @@ Factors = tuple[Array, NDArray[np.intp], Array, NDArray[np.intp], Array, NDArray
 
 
 def _factorize(x: Array, tx: Array, t: Array) -> Factors:
-    """Distinct values of each column and the row -> value index (few distinct x, t_x, T)."""
-    ux, ix = np.unique(x, return_inverse=True)
-    utx, itx = np.unique(tx, return_inverse=True)
-    ut, it = np.unique(t, return_inverse=True)
-    return ux, ix.reshape(-1), utx, itx.reshape(-1), ut, it.reshape(-1)
+    """Values of each column to compute with and the row -> value index (see ``factor``)."""
+    ux, ix = _count_codes(x)
+    utx, itx = factor(tx)
+    ut, it = factor(t)
+    return ux, ix, utx, itx, ut, it
 
 
 class _BGData:
@@ -291,9 +294,6 @@ class _BetaGeometricFamily(TransactionModel):
         """Compressed (frequency, recency, T) histories; analytic gradient and Hessian."""
         x, tx, t, w = _fit_data(summary, weights, columns, cls.__name__)
         shift = cls._SHIFT
-        data = _BGData(x, tx, t, w, shift, _factorize(x, tx, t))
-        objective = Objective(lambda theta, order: _bg_eval(theta, data, order))
-
         scale = float(np.average(t, weights=w)) or 1.0
         default = [
             [1.0, scale, 1.0, 1.0],
@@ -301,9 +301,15 @@ class _BetaGeometricFamily(TransactionModel):
             [1.0, 1.0, 1.0, 1.0],
             [0.1, scale * 5, 2.0, 5.0],
         ]
-        return Likelihood(
-            objective.loglik, default, float(w.sum()), len(x), hessian=objective.hessian
-        )
+
+        def likelihood(x: Array, tx: Array, t: Array, w: Array) -> Likelihood:
+            data = _BGData(x, tx, t, w, shift, _factorize(x, tx, t))
+            objective = Objective(lambda theta, order: _bg_eval(theta, data, order))
+            return Likelihood(
+                objective.loglik, default, float(w.sum()), len(x), hessian=objective.hessian
+            )
+
+        return with_binned_copies(likelihood(x, tx, t, w), x, tx, t, w, likelihood)
 
     def log_likelihood_of(
         self,
@@ -330,17 +336,19 @@ class _BetaGeometricFamily(TransactionModel):
     # -- predictions -------------------------------------------------------------------------
 
     def _p_alive(self, data: SummaryData) -> Array:
-        """P(alive at T) of each row."""
+        """P(alive at T) of each row: ``1 / (1 + odds)``, with the odds of having dropped out
+        ``[k > 0] a / (b + k - 1) ((alpha + T) / (alpha + t_x))**(r + x)`` (one log and one exp
+        per row; an overflowing odds gives 0)."""
         x, tx, t = data["frequency"], data["recency"], data["T"]
         k = x + self._SHIFT
         with np.errstate(all="ignore"):
-            log_odds = (
-                np.log(self.a)
-                - np.log(np.maximum(self.b + k - 1, 1e-300))
-                + (self.r + x) * (np.log(self.alpha + t) - np.log(self.alpha + tx))
-            )
-        log_odds = np.where(k > 0, log_odds, -np.inf)
-        alive: Array = np.exp(-np.logaddexp(0.0, log_odds))
+            log_odds = (self.r + x) * np.log((self.alpha + t) / (self.alpha + tx))
+            log_odds += math.log(self.a)
+            log_odds -= np.log(np.maximum(self.b + k - 1.0, 1e-300))
+            odds = np.exp(log_odds, out=log_odds)
+            odds += 1.0
+            alive: Array = np.reciprocal(odds, out=odds)
+        alive[k == 0] = 1.0
         return alive
 
     def _alive_params(self, data: SummaryData) -> tuple[Array, Array, Array, NDArray[np.intp]]:
@@ -384,7 +392,10 @@ class _BetaGeometricFamily(TransactionModel):
         """E[purchases in ``(T, T + t]``] given frequency, recency and ``T``.
 
         Fader, Hardie & Lee (2005), eq. 10: P(alive) times the new-customer expectation with the
-        posterior parameters ``(r + x, alpha + T, a, b + x)``.
+        posterior parameters ``(r + x, alpha + T, a, b + x)``. That expectation depends on the
+        history only through ``(x, T)``: it is evaluated once per distinct pair, or, when ``T``
+        is continuous, at Chebyshev nodes in ``log(alpha + T)`` per distinct ``x`` and
+        interpolated (see :mod:`clientmodel.ltv._smooth`).
 
         Examples
         --------
@@ -395,8 +406,14 @@ class _BetaGeometricFamily(TransactionModel):
         """
         _check_time(t, "t")
         data = _read(summary, columns)
-        r, alpha, b, index = self._alive_params(data)
-        values = self._p_alive(data) * _special.bg_alive_expected(t, r, alpha, self.a, b)[index]
+        shift = self._SHIFT
+
+        def alive_expected(x: Array, t_obs: Array) -> Array:
+            r, alpha, b = self.r + x, self.alpha + t_obs, self.b + x + shift
+            return _special.bg_alive_expected(t, r, alpha, self.a, b)
+
+        expected = per_x_smooth_in_rate(alive_expected, data["frequency"], data["T"], self.alpha)
+        values = self._p_alive(data) * expected
         return output(values, data)
 
     def expected_purchases_path(

@@ -59,6 +59,8 @@ class TransactionModel(ParametricModel):
     SUMMARY: ClassVar[tuple[str, ...]] = ("frequency", "recency", "T")
     #: A typical observation length (weeks; opportunities for discrete time) for examples.
     EXAMPLE_PERIOD: ClassVar[float] = 39.0
+    #: Time counts whole opportunities (BG/BB), not a continuous length.
+    DISCRETE_TIME: ClassVar[bool] = False
 
     @abstractmethod
     def p_alive(
@@ -259,7 +261,7 @@ def model_classes(kind: str | None = None) -> dict[str, type[ParametricModel]]:
     Examples
     --------
     >>> sorted(model_classes("transaction"))
-    ['BGBB', 'BGNBD', 'MBGNBD', 'ParetoNBD']
+    ['BGBB', 'BGNBD', 'GGompertzNBD', 'MBGNBD', 'ParetoNBD']
     """
     import clientmodel.ltv  # noqa: F401  (defines, and so registers, every model)
 

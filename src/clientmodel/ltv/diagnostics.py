@@ -12,6 +12,8 @@
   calendar time ``t`` (Fader, Hardie & Lee 2005, Figures 3-4).
 * :func:`prediction_matrix`: P(alive) or conditional expected purchases over a
   frequency x recency grid for a given ``T`` (the iso-value plots).
+* :func:`lrtest`: likelihood-ratio test between two nested models fitted on the same data
+  (e.g. Pareto/NBD inside GGompertz/NBD).
 
 Every function returns a frozen attrs result with ``table()`` (a dict of numpy columns, ready for
 ``pandas.DataFrame(...)``), ``to_dict()`` and ``from_dict()`` (plain JSON-safe values).
@@ -30,7 +32,7 @@ from scipy import stats
 
 from clientmodel._validation import check_integer, check_mapping, check_number, check_text, key_path
 from clientmodel.errors import ArgumentError, DataError, describe_rows
-from clientmodel.ltv._base import read_summary
+from clientmodel.ltv._base import ParametricModel, read_summary
 from clientmodel.ltv.clv import _path
 from clientmodel.periods import UNIT_DAYS, parse_unit
 from clientmodel.tables import read_table
@@ -39,11 +41,13 @@ __all__ = [
     "CalibrationHoldout",
     "FrequencyHistogram",
     "HoldoutMetrics",
+    "LikelihoodRatioTest",
     "PredictionMatrix",
     "Tracking",
     "calibration_holdout_table",
     "frequency_histogram",
     "holdout_metrics",
+    "lrtest",
     "prediction_matrix",
     "tracking",
 ]
@@ -729,4 +733,134 @@ def prediction_matrix(
         kind=kind,
         T=float(T),
         t=None if t is None else float(t),
+    )
+
+
+# ---------------------------------------------------------------------------- likelihood ratio
+@attrs.frozen
+class LikelihoodRatioTest(_Result):
+    """A likelihood-ratio test between two nested fitted models.
+
+    Attributes
+    ----------
+    restricted, full:
+        Names of the two models (the restricted one is a special case of the full one).
+    log_likelihood_restricted, log_likelihood_full:
+        Their fitted log-likelihoods.
+    statistic:
+        ``2 (LL_full - LL_restricted)``, >= 0.
+    df:
+        Degrees of freedom: how many more parameters the full model estimates.
+    p_value:
+        ``P(chi2(df) >= statistic)``.
+    n_observations:
+        Customers both models were fitted on.
+
+    Examples
+    --------
+    >>> t = LikelihoodRatioTest("ParetoNBD", "GGompertzNBD", -10.0, -8.0, 4.0, 1, 0.0455, 50.0)
+    >>> LikelihoodRatioTest.from_dict(t.to_dict()) == t
+    True
+    """
+
+    restricted: str
+    full: str
+    log_likelihood_restricted: float
+    log_likelihood_full: float
+    statistic: float
+    df: int
+    p_value: float
+    n_observations: float
+
+
+def _report(model: Any, name: str) -> Any:
+    if not isinstance(model, ParametricModel):
+        raise ArgumentError(
+            f"{name} must be a fitted clientmodel model, got {type(model).__name__}", field=name
+        )
+    if model.fit_report is None:
+        raise ArgumentError(
+            f"{name} ({type(model).__name__}) was built from parameters, not fitted: a "
+            "likelihood-ratio test compares fits; fit it first",
+            field=name,
+        )
+    return model.fit_report
+
+
+def lrtest(restricted: ParametricModel, full: ParametricModel) -> LikelihoodRatioTest:
+    """Likelihood-ratio test of a restricted model against a full model that contains it.
+
+    ``statistic = 2 (LL_full - LL_restricted)`` is compared with a chi-square distribution whose
+    degrees of freedom are the extra parameters of the full model (Wilks). The pair must be
+    nested: the same model with more estimated parameters (e.g. covariates), or a model the
+    full one lists in its ``NESTS`` (Pareto/NBD in GGompertz/NBD). Both must be fitted on the
+    same data: the same number of customers and, without covariates, of distinct histories.
+    Where the restriction puts a parameter on the edge of its space (GGompertz/NBD's ``b -> 0``)
+    the chi-square p-value is conservative (the exact null is a 50:50 mixture of chi2(0) and
+    chi2(df)).
+
+    Examples
+    --------
+    >>> from clientmodel.ltv import GGompertzNBD, ParetoNBD
+    >>> data = ParetoNBD(**ParetoNBD.EXAMPLE).simulate(500, 39.0, seed=2)
+    >>> test = lrtest(ParetoNBD.fit(data), GGompertzNBD.fit(data))
+    >>> test.df, round(test.statistic, 4), round(test.p_value, 3)  # GGompertz at the b -> 0 limit
+    (1, 0.0, 1.0)
+    """
+    small, large = _report(restricted, "restricted"), _report(full, "full")
+    small_name, large_name = type(restricted).__name__, type(full).__name__
+    if small_name != large_name and small_name not in type(full).NESTS:
+        nests = type(full).NESTS
+        raise ArgumentError(
+            f"{small_name} is not nested in {large_name}: a likelihood-ratio test needs the "
+            f"restricted model to be a special case of the full one; {large_name} contains "
+            + (", ".join(nests) if nests else "no other model")
+            + " (or itself with fewer parameters, e.g. without covariates)",
+            field="restricted",
+        )
+    extra = set(small.estimates) - set(large.estimates)
+    df = len(large.estimates) - len(small.estimates)
+    if extra or df < 1:
+        what = (
+            f"estimates {sorted(extra)} the full model does not have"
+            if extra
+            else f"{len(small.estimates)} parameters, as many as the full model"
+        )
+        raise ArgumentError(
+            f"restricted ({small_name}) has {what}: the full model must estimate every "
+            "parameter of the restricted one and at least one more",
+            field="restricted",
+        )
+    same_customers = math.isclose(small.n_observations, large.n_observations, rel_tol=1e-12)
+    plain = set(small.estimates) == set(type(restricted).PARAMS) and set(large.estimates) == set(
+        type(full).PARAMS
+    )
+    if not same_customers or (plain and small.n_distinct != large.n_distinct):
+        raise ArgumentError(
+            f"the fits are on different data: restricted ({small_name}) on "
+            f"{small.n_observations:g} customers / {small.n_distinct} distinct histories, full "
+            f"({large_name}) on {large.n_observations:g} / {large.n_distinct}; fit both models on "
+            "the same summary",
+            field="full",
+        )
+    statistic = 2.0 * (large.log_likelihood - small.log_likelihood)
+    if statistic < 0:
+        if -statistic > 2e-6 * max(1.0, abs(small.log_likelihood)):
+            raise ArgumentError(
+                f"the full model's fit ({large_name}, log-likelihood {large.log_likelihood:.6f}) "
+                f"is below the restricted one's ({small_name}, {small.log_likelihood:.6f}), "
+                "which it contains: the full fit stopped at a lower optimum; refit it with more "
+                "starts (e.g. starting from the restricted estimates)",
+                field="full",
+            )
+        statistic = 0.0  # the same optimum, up to the optimiser's tolerance
+    return LikelihoodRatioTest(
+        restricted=small_name,
+        full=large_name,
+        log_likelihood_restricted=float(small.log_likelihood),
+        log_likelihood_full=float(large.log_likelihood),
+        statistic=float(statistic),
+        df=int(df),
+        p_value=float(stats.chi2.sf(statistic, df)),
+        n_observations=float(large.n_observations),
     )

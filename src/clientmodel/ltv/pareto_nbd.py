@@ -37,6 +37,7 @@ from clientmodel.ltv._btyd import (
 )
 from clientmodel.ltv._btyd import (
     check_times,
+    with_binned_copies,
 )
 from clientmodel.ltv._btyd import (
     fit_data as _fit_data,
@@ -61,8 +62,13 @@ Array = NDArray[np.float64]
 # scipy's U(s, s, z) is unreliable.
 _GLAG_NODES = 64
 _NEAR_INTEGER = 5e-3
-# Gauss-Legendre nodes for the P(X(t) = n) integral over the dropout time.
-_GL_X, _GL_W = np.polynomial.legendre.leggauss(64)
+# Gauss-Legendre panels for the P(X(t) = n) integral over the dropout time (in log time).
+_PANEL_X, _PANEL_W = np.polynomial.legendre.leggauss(32)
+_PANEL_WIDTH = 1.0
+# Grids of the binned copies a large fit starts on (finest first).
+_BINNED_LEVELS = (128, 36)
+# Rows per block of a likelihood evaluation (bounds the memory of the Hessian's pieces).
+_BLOCK = 4_096
 
 
 class _ParetoData:
@@ -226,6 +232,19 @@ def _pareto_loglik(
     return value, g * theta, hess
 
 
+def _summed(
+    theta: Array, blocks: list[_ParetoData], order: int
+) -> tuple[float, Array | None, Array | None]:
+    """:func:`_pareto_loglik` summed over blocks of rows."""
+    value, grad, hess = _pareto_loglik(theta, blocks[0], order)
+    for block in blocks[1:]:
+        v, g, h = _pareto_loglik(theta, block, order)
+        value += v
+        grad = None if grad is None or g is None else grad + g
+        hess = None if hess is None or h is None else hess + h
+    return value, grad, hess
+
+
 def _g(s: float, z: Array) -> Array:
     """``z**s U(s, s, z) = E[z / (z + G)]`` with ``G ~ Gamma(s, 1)``, in [0, 1]."""
     n = round(s)
@@ -323,11 +342,6 @@ class ParetoNBD(TransactionModel):
         evaluations.
         """
         x, tx, t, w = _fit_data(summary, weights, columns, cls.__name__)
-
-        data = _ParetoData(x, tx, t, w)
-
-        objective = Objective(lambda theta, order: _pareto_loglik(theta, data, order))
-
         scale = float(np.average(t, weights=w)) or 1.0
         default = [
             [1.0, scale, 1.0, scale],
@@ -335,8 +349,23 @@ class ParetoNBD(TransactionModel):
             [1.0, 1.0, 1.0, 1.0],
             [0.1, scale * 5, 2.0, scale * 5],
         ]
-        return Likelihood(
-            objective.loglik, default, float(w.sum()), len(x), hessian=objective.hessian
+
+        def likelihood(x: Array, tx: Array, t: Array, w: Array) -> Likelihood:
+            # In blocks of rows: the Hessian's per-pair pieces stay small in memory.
+            blocks = [
+                _ParetoData(
+                    x[i : i + _BLOCK], tx[i : i + _BLOCK], t[i : i + _BLOCK], w[i : i + _BLOCK]
+                )
+                for i in range(0, len(x), _BLOCK)
+            ]
+            objective = Objective(lambda theta, order: _summed(theta, blocks, order))
+            return Likelihood(
+                objective.loglik, default, float(w.sum()), len(x), hessian=objective.hessian
+            )
+
+        # Dropout rates hinge on the gap T - t_x: a grid finer than BG/NBD's keeps it.
+        return with_binned_copies(
+            likelihood(x, tx, t, w), x, tx, t, w, likelihood, levels=_BINNED_LEVELS
         )
 
     def _theta(self) -> Array:
@@ -491,7 +520,12 @@ class ParetoNBD(TransactionModel):
             NB(n; r, alpha/(alpha+t)) (beta/(beta+t))^s
             + integral_0^t s/beta (beta/(beta+u))^(s+1) NB(n; r, alpha/(alpha+u)) du
 
-        The integral is taken by 64-point Gauss-Legendre quadrature on ``[0, t]``.
+        The integral is taken in ``y = log(m + u)``, ``m = min(alpha, beta)``: the integrand
+        ``s (m+u)/beta (beta/(beta+u))^(s+1) NB(...)`` is analytic in ``y`` with its
+        singularities (``u = -alpha``, ``u = -beta``) at imaginary distance ``pi`` or at
+        ``-infinity``, so Gauss-Legendre panels of width at most 1 in ``y`` converge to rounding
+        for any ``t`` (a fixed rule on ``[0, t]`` misses the mass near ``u = 0`` once ``t`` is
+        large against ``beta``).
         """
 
         def log_nb(u: Array, rr: Array, aa: Array) -> Array:
@@ -510,15 +544,24 @@ class ParetoNBD(TransactionModel):
             return np.full(r.shape, float(n == 0))
         s = self.s
         alive_term = np.exp(log_nb(np.asarray(t), r, alpha) + s * (np.log(beta) - np.log(beta + t)))
-        u = (_GL_X + 1.0) * (t / 2.0)  # nodes on [0, t]
-        dens = (s + 1.0) * (np.log(beta[:, None]) - np.log(beta[:, None] + u[None, :]))
-        integrand = np.exp(
-            np.log(s)
-            - np.log(beta[:, None])
-            + dens
-            + log_nb(u[None, :], r[:, None], alpha[:, None])
-        )
-        dead_term = (t / 2.0) * integrand @ _GL_W
+        m = np.minimum(alpha, beta)
+        lo = np.log(m)
+        width = np.log(m + t) - lo
+        panels = max(1, math.ceil(float(np.max(width)) / _PANEL_WIDTH))
+        step = width / panels
+        dead_term = np.zeros(r.shape)
+        for k in range(panels):
+            # Nodes of panel k of each row: y in [lo + k step, lo + (k + 1) step].
+            y = lo[:, None] + step[:, None] * (k + (_PANEL_X[None, :] + 1.0) / 2.0)
+            u = np.maximum(np.exp(y) - m[:, None], 0.0)
+            log_integrand = (
+                math.log(s)
+                + y
+                - np.log(beta[:, None])
+                + (s + 1.0) * (np.log(beta[:, None]) - np.log(beta[:, None] + u))
+                + log_nb(u, r[:, None], alpha[:, None])
+            )
+            dead_term += (step / 2.0) * (np.exp(log_integrand) @ _PANEL_W)
         out: Array = np.clip(alive_term + dead_term, 0.0, 1.0)
         return out
 

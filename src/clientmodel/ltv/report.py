@@ -54,12 +54,18 @@ _OPTIONAL = (
     "uncertainty_note",
     "aic",
     "bic",
+    "covariance",
 )
 
 
 def _read_only(value: Mapping[str, Any]) -> Mapping[str, Any]:
     """A read-only copy: a frozen report shares no mutable state with its input."""
     return MappingProxyType(dict(value))
+
+
+def _matrix(value: Any) -> tuple[tuple[float, ...], ...]:
+    """A read-only copy of a square matrix as nested tuples of floats."""
+    return tuple(tuple(float(v) for v in row) for row in value)
 
 
 @attrs.frozen
@@ -106,6 +112,10 @@ class FitReport:
         Plain-language warnings about the fit.
     uncertainty_note:
         Why standard errors are missing, when they are.
+    covariance:
+        Asymptotic covariance of the log-parameters (the inverse observed information), rows
+        and columns in the order of ``estimates``; ``None`` when it cannot be computed (see
+        ``uncertainty_note``). Prediction intervals draw parameters from it.
 
     Examples
     --------
@@ -138,6 +148,9 @@ class FitReport:
     at_boundary: bool = False
     warnings: tuple[str, ...] = ()
     uncertainty_note: str = ""
+    covariance: tuple[tuple[float, ...], ...] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(_matrix)
+    )
 
     @property
     def n_parameters(self) -> int:
@@ -184,6 +197,9 @@ class FitReport:
             "uncertainty_note": self.uncertainty_note,
             "aic": float(self.aic),
             "bic": float(self.bic),
+            "covariance": None
+            if self.covariance is None
+            else [list(row) for row in self.covariance],
         }
 
     @classmethod
@@ -223,7 +239,29 @@ class FitReport:
             ),
             warnings=_texts(data.get("warnings", []), key_path(path, "warnings")),
             uncertainty_note=_text(data, "uncertainty_note", path),
+            covariance=_covariance(data.get("covariance"), len(estimates), path),
         )
+
+
+def _covariance(value: Any, size: int, path: str) -> tuple[tuple[float, ...], ...] | None:
+    if value is None:
+        return None
+    field = key_path(path, "covariance")
+    rows = value if isinstance(value, (list, tuple)) else None
+    if (
+        rows is None
+        or len(rows) != size
+        or any(not isinstance(row, (list, tuple)) or len(row) != size for row in rows)
+    ):
+        raise ArgumentError(
+            f"{field} must be null or a {size} x {size} list of lists (one row and column per "
+            f"estimate), got {value!r}",
+            field=field,
+        )
+    return tuple(
+        tuple(check_number(v, key_path(field, i, j)) for j, v in enumerate(row))
+        for i, row in enumerate(rows)
+    )
 
 
 def _text(data: Mapping[str, Any], key: str, path: str) -> str:

@@ -22,7 +22,7 @@ Two ways to describe the data, equivalent for fitting:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import attrs
 import numpy as np
@@ -46,6 +46,9 @@ from clientmodel.ltv._base import (
 )
 from clientmodel.ltv._fitting import FitReport, Likelihood, compress
 from clientmodel.ltv.contract import RetentionModel
+
+if TYPE_CHECKING:
+    from clientmodel.ltv.covariates import CovariateModel
 
 __all__ = ["ShiftedBetaGeometric"]
 
@@ -266,6 +269,7 @@ class ShiftedBetaGeometric(RetentionModel):
         renewals, churned, w = _tenures_from_cohorts(_cohorts(summary))
         return cls._rows_likelihood(renewals, churned, w)
 
+    @overload
     @classmethod
     def fit_tenures(
         cls,
@@ -275,7 +279,39 @@ class ShiftedBetaGeometric(RetentionModel):
         penalizer: float = 0.0,
         columns: Mapping[str, str] | None = None,
         starts: Sequence[Sequence[float]] | None = None,
-    ) -> Self:
+        covariates: None = None,
+    ) -> Self: ...
+
+    @overload
+    @classmethod
+    def fit_tenures(
+        cls,
+        summary: Any,
+        *,
+        weights: str | ArrayLike | None = None,
+        penalizer: float = 0.0,
+        columns: Mapping[str, str] | None = None,
+        starts: Sequence[Sequence[float]] | None = None,
+        covariates: Any,
+        dropout: Sequence[str] = (),
+        customer: str = "customer_id",
+        penalty: float = 0.0,
+    ) -> CovariateModel: ...
+
+    @classmethod
+    def fit_tenures(
+        cls,
+        summary: Any,
+        *,
+        weights: str | ArrayLike | None = None,
+        penalizer: float = 0.0,
+        columns: Mapping[str, str] | None = None,
+        starts: Sequence[Sequence[float]] | None = None,
+        covariates: Any = None,
+        dropout: Sequence[str] = (),
+        customer: str = "customer_id",
+        penalty: float = 0.0,
+    ) -> Self | CovariateModel:
         """Fit by maximum likelihood on per-customer tenures with right-censoring.
 
         Parameters
@@ -290,6 +326,11 @@ class ShiftedBetaGeometric(RetentionModel):
             As for :meth:`fit`.
         columns:
             Renames, e.g. ``{"renewals": "n_renewals", "churned": "cancelled"}``.
+        covariates, dropout, customer, penalty:
+            Time-invariant covariates of the churn probability (a table joined on
+            ``customer``, or ``True`` for columns of ``summary``): ``beta_i = beta
+            exp(-gamma . z_i)``, see :mod:`clientmodel.ltv.covariates`. The result is then a
+            :class:`~clientmodel.ltv.covariates.CovariateModel`.
 
         Examples
         --------
@@ -298,6 +339,26 @@ class ShiftedBetaGeometric(RetentionModel):
         >>> ShiftedBetaGeometric.fit_tenures(data).fit_report.converged
         True
         """
+        if covariates is not None:
+            from clientmodel.ltv.covariates import fit_with_covariates
+
+            if penalizer or starts is not None:
+                raise ArgumentError(
+                    "with covariates, use penalty= (on the coefficients); penalizer= and "
+                    "starts= apply to the plain fit only",
+                    field="penalizer" if penalizer else "starts",
+                )
+            return fit_with_covariates(
+                cls,
+                summary,
+                covariates=None if covariates is True else covariates,
+                dropout=dropout,
+                customer=customer,
+                penalty=penalty,
+                weights=weights,
+                columns=columns,
+                tenures=True,
+            )
         penalty = check_number(penalizer, "penalizer", minimum=0)
         chosen = None if starts is None else check_starts(starts, cls.PARAMS)
         data = _read_tenures(summary, columns, require_churned=True)

@@ -10,11 +10,14 @@ from clientmodel.plotting.funnel import plot_forecast_fan, plot_funnel
 from clientmodel.plotting.ltv import (
     plot_calibration_holdout,
     plot_expected_purchases,
+    plot_exposure,
     plot_frequency_histogram,
     plot_heterogeneity,
     plot_lorenz,
     plot_p_alive_history,
     plot_p_alive_matrix,
+    plot_prediction_intervals,
+    plot_spend_density,
     plot_tracking,
 )
 from clientmodel.plotting.segments import (
@@ -30,6 +33,7 @@ __all__ = [
     "plot_calibration_holdout",
     "plot_cohort_retention",
     "plot_expected_purchases",
+    "plot_exposure",
     "plot_forecast_fan",
     "plot_frequency_histogram",
     "plot_funnel",
@@ -37,9 +41,11 @@ __all__ = [
     "plot_lorenz",
     "plot_p_alive_history",
     "plot_p_alive_matrix",
+    "plot_prediction_intervals",
     "plot_rfm_distributions",
     "plot_rfm_heatmap",
     "plot_segment_sizes",
     "plot_segment_summary",
+    "plot_spend_density",
     "plot_tracking",
 ]

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
-from clientmodel._validation import check_choice, check_number
-from clientmodel.errors import ArgumentError
+from clientmodel._validation import check_choice, check_integer, check_number
+from clientmodel.errors import ArgumentError, DataError, describe_rows
+from clientmodel.ltv._base import read_summary
 from clientmodel.ltv.diagnostics import (
     CalibrationHoldout,
     FrequencyHistogram,
@@ -15,16 +19,20 @@ from clientmodel.ltv.diagnostics import (
     Tracking,
     prediction_matrix,
 )
+from clientmodel.periods import duration_in_units
 from clientmodel.plotting._mpl import axes, unit_name
 
 __all__ = [
     "plot_calibration_holdout",
     "plot_expected_purchases",
+    "plot_exposure",
     "plot_frequency_histogram",
     "plot_heterogeneity",
     "plot_lorenz",
     "plot_p_alive_history",
     "plot_p_alive_matrix",
+    "plot_prediction_intervals",
+    "plot_spend_density",
     "plot_tracking",
 ]
 
@@ -228,11 +236,67 @@ def plot_p_alive_matrix(
     return ax
 
 
+def _history_times(purchases: Any, T: Any, unit: str | None) -> tuple[NDArray[np.float64], float]:
+    """Purchase times and the end of observation in the model's unit, counted from the first.
+
+    Dates (``datetime.date``, ``datetime``, ``numpy.datetime64``) are read as calendar days,
+    same-day purchases merged into one, as the customer summary does by default.
+    """
+    if isinstance(purchases, np.ndarray) and purchases.dtype.kind == "M":
+        values: list[Any] = list(purchases.ravel())
+    elif isinstance(purchases, (str, bytes, dt.date, np.datetime64, int, float)):
+        values = [purchases]
+    else:
+        try:
+            values = list(purchases)
+        except TypeError:
+            values = [purchases]
+    if values and all(isinstance(v, (dt.date, np.datetime64)) for v in values):
+        if unit is None:
+            raise ArgumentError(
+                "purchases given as dates need unit, the model's time unit ('D', 'W', ...)",
+                field="unit",
+            )
+        days = np.unique(_days(values, "purchases"))  # same-day purchases are one order
+        end = _days([T], "T")
+        times = duration_in_units(days - days[0], unit)
+        return times, float(duration_in_units(end - days[0], unit)[0])
+    try:
+        times = np.sort(np.asarray(values, dtype=np.float64).ravel())
+    except (TypeError, ValueError):
+        times = np.array([np.nan])
+    if times.size == 0 or not np.isfinite(times).all():
+        raise ArgumentError(
+            "purchases must hold at least one purchase: finite times in the model's unit, or dates",
+            field="purchases",
+        )
+    origin = float(times[0])
+    return times - origin, float(check_number(T, "T")) - origin
+
+
+def _days(values: list[Any], field: str) -> NDArray[np.datetime64]:
+    """Calendar days of dates or timestamps (aware ones on their own wall clock)."""
+    out = []
+    for v in values:
+        day: Any = None
+        if isinstance(v, dt.datetime):
+            v = v.replace(tzinfo=None)
+        if isinstance(v, (dt.date, np.datetime64)):
+            day = np.asarray(v).astype("datetime64[D]")[()]
+        if day is None or np.isnat(day):
+            raise ArgumentError(
+                f"{field} must be dates or timestamps (as the purchases are), got {v!r}",
+                field=field,
+            )
+        out.append(day)
+    return np.array(out, dtype="datetime64[D]")
+
+
 def plot_p_alive_history(
     model: Any,
     purchases: Any,
     *,
-    T: float,
+    T: Any,
     unit: str | None = None,
     ax: Any = None,
     title: str | None = None,
@@ -247,12 +311,14 @@ def plot_p_alive_history(
     model:
         A fitted transaction model with ``p_alive`` (BG/NBD, MBG/NBD, Pareto/NBD).
     purchases:
-        The customer's purchase times in the model's unit (any origin: the first one is time 0),
-        same-period purchases merged as in the summary the model was fitted on.
+        The customer's purchases: times in the model's unit (any origin: the first one is
+        time 0, same-period purchases merged as in the summary the model was fitted on), or
+        their dates (then same-day purchases are merged and ``unit`` is required).
     T:
-        The end of the observation, in the same unit and origin as ``purchases``.
+        The end of the observation: a time in the same unit and origin as ``purchases``, or the
+        ``as_of`` date when the purchases are dates.
     unit:
-        The time unit (``"W"``, ``"D"``, ...), for the axis label.
+        The model's time unit (``"W"``, ``"D"``, ...): the axis label, and how dates are read.
 
     Examples
     --------
@@ -264,15 +330,13 @@ def plot_p_alive_history(
     >>> round(float(ax.lines[0].get_ydata()[-1]), 3) == round(float(m.p_alive(
     ...     {"frequency": 2, "recency": 12.0, "T": 39.0})), 3)
     True
+    >>> import datetime as dt
+    >>> days = [dt.date(2024, 1, 1), dt.date(2024, 2, 5), dt.date(2024, 2, 5)]
+    >>> ax = plot_p_alive_history(m, days, T=dt.date(2024, 9, 30), unit="W")
+    >>> ax.get_xlabel()
+    'Time since the first purchase (weeks)'
     """
-    times = np.sort(np.asarray(purchases, dtype=np.float64).ravel())
-    if times.size == 0 or not np.isfinite(times).all():
-        raise ArgumentError(
-            "purchases must hold at least one finite purchase time", field="purchases"
-        )
-    origin = float(times[0])
-    times = times - origin
-    end = float(check_number(T, "T")) - origin
+    times, end = _history_times(purchases, T, unit)
     if end < times[-1]:
         raise ArgumentError(
             f"T={T} is before the last purchase; T is the end of the observation", field="T"
@@ -460,3 +524,259 @@ def plot_lorenz(
     ax.legend(loc="center left")
     ax.set_title(title if title is not None else f"Concentration of {label}")
     return ax
+
+
+def plot_exposure(
+    summary: Any,
+    *,
+    unit: str | None = None,
+    bins: int = 30,
+    columns: Mapping[str, str] | None = None,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """How long each customer has been observed (``T``) and when they last bought (recency).
+
+    The model can only see purchases within a customer's exposure ``T``: a base of mostly new
+    customers (short ``T``) says little about dropout yet. Both distributions are drawn as
+    histograms on the same bins.
+
+    Parameters
+    ----------
+    summary:
+        The customer summary (a table with ``recency`` and ``T``).
+    unit:
+        The summary's time unit (``"W"``, ``"D"``, ...), for the axis label.
+    bins:
+        Number of histogram bins between 0 and the longest ``T``.
+    columns:
+        Renames, standard name -> your column.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> ax = plot_exposure({"recency": [0.0, 3.0, 10.0], "T": [5.0, 12.0, 30.0]}, bins=3)
+    >>> [int(p.get_height()) for p in ax.patches[:3]]
+    [1, 1, 1]
+    """
+    data = read_summary(summary, ("recency", "T"), columns=columns)
+    _check_times(data)
+    n_bins = check_integer(bins, "bins", minimum=1, maximum=10_000)
+    recency, t = data["recency"], data["T"]
+    edges = np.linspace(0.0, float(t.max()) or 1.0, n_bins + 1)
+    ax = axes(ax)
+    ax.hist(t, bins=edges, color=_ACTUAL, alpha=0.55, label="Observed for (T)")
+    ax.hist(recency, bins=edges, color=_MODEL, alpha=0.55, label="Last purchase (recency)")
+    units = unit_name(unit)
+    ax.set_xlabel(f"Time since the first purchase ({units})")
+    ax.set_ylabel("Customers")
+    ax.legend()
+    ax.set_title(
+        title
+        if title is not None
+        else f"Customer exposure: median T {float(np.median(t)):.3g} {units}"
+    )
+    return ax
+
+
+def _check_times(data: Any) -> None:
+    """``0 <= recency <= T`` on every row, else a ``DataError`` naming the rows."""
+    recency, t = data["recency"], data["T"]
+    bad = (recency < 0) | (t < 0) | (recency > t * (1 + 1e-9) + 1e-12)
+    if bad.any():
+        rows = np.flatnonzero(bad)
+        shown = [{"recency": float(recency[i]), "T": float(t[i])} for i in rows[:5]]
+        raise DataError(
+            f"summary has {len(rows)} row(s) outside 0 <= recency <= T: "
+            f"{describe_rows(rows, shown)}; recency is the time of the last purchase and T the "
+            "time observed, both from the first purchase",
+            field="recency",
+            rows=rows[:5].tolist(),
+        )
+
+
+def _spend_density(
+    model: Any, z: NDArray[np.float64], freq: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Density of a customer's observed mean spend under gamma-gamma, mixed over the customers'
+    numbers of transactions ``x``:
+
+        f(z | x) = x^(px) gamma^q z^(px - 1) / (B(px, q) (gamma + x z)^(px + q))
+
+    (``nu ~ Gamma(q, gamma)``, the mean of ``x`` spends ``z | nu ~ Gamma(px, x nu)``).
+    """
+    from scipy import special
+
+    values, counts = np.unique(freq, return_counts=True)
+    p, q, g = model.p, model.q, model.gamma
+    px = p * values[:, None]
+    zz = z[None, :]
+    log_f = (
+        px * np.log(values[:, None])
+        + q * np.log(g)
+        + (px - 1.0) * np.log(zz)
+        - special.betaln(px, q)
+        - (px + q) * np.log(g + values[:, None] * zz)
+    )
+    mixed: NDArray[np.float64] = (counts / counts.sum()) @ np.exp(log_f)
+    return mixed
+
+
+def plot_spend_density(
+    model: Any,
+    summary: Any,
+    *,
+    bins: int = 40,
+    columns: Mapping[str, str] | None = None,
+    currency: str = "currency",
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Observed mean spend per purchase of repeat buyers against the gamma-gamma model's density.
+
+    The model line is the density of a customer's *observed* mean spend, mixed over the repeat
+    buyers' numbers of transactions (a customer with few purchases has a noisier mean), so it
+    is comparable with the histogram.
+
+    Parameters
+    ----------
+    model:
+        A fitted :class:`~clientmodel.ltv.gamma_gamma.GammaGamma`.
+    summary:
+        The customer summary (``frequency`` and ``monetary_value``); rows with frequency 0 are
+        left out, as in the fit.
+    bins:
+        Histogram bins, from 0 to the 99th percentile of the observed means.
+    columns:
+        Renames, standard name -> your column.
+    currency:
+        The unit of the spend, for the axis label.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from clientmodel.ltv import GammaGamma
+    >>> m = GammaGamma(p=6.25, q=3.74, gamma=15.44)
+    >>> ax = plot_spend_density(m, m.simulate(500, 3, seed=1))
+    >>> ax.get_ylabel()
+    'Density across repeat buyers'
+    """
+    from clientmodel.ltv.gamma_gamma import GammaGamma
+
+    if not isinstance(model, GammaGamma):
+        raise ArgumentError(
+            f"model must be a GammaGamma spend model, got {type(model).__name__}", field="model"
+        )
+    n_bins = check_integer(bins, "bins", minimum=1, maximum=10_000)
+    data = read_summary(
+        summary, ("frequency", "monetary_value"), columns=columns, counts=("frequency",)
+    )
+    repeat = data["frequency"] > 0
+    freq, spend = data["frequency"][repeat], data["monetary_value"][repeat]
+    bad = ~(spend > 0)
+    if not repeat.any() or bad.any():
+        rows = np.flatnonzero(repeat)[bad] if repeat.any() else np.array([], dtype=np.intp)
+        raise DataError(
+            "plot_spend_density needs repeat buyers (frequency > 0) with a mean spend > 0"
+            + (f": {describe_rows(rows, spend[bad].tolist())}" if rows.size else ""),
+            field="monetary_value",
+            rows=rows[:5].tolist(),
+        )
+    top = float(np.percentile(spend, 99))
+    edges = np.linspace(0.0, top, n_bins + 1)
+    z = np.linspace(top / 400.0, top, 400)
+    ax = axes(ax)
+    ax.hist(spend, bins=edges, density=True, color=_ACTUAL, alpha=0.5, label="Actual")
+    ax.plot(z, _spend_density(model, z, freq), color=_MODEL, lw=2, label="Model")
+    ax.set_xlim(0.0, top)
+    ax.set_xlabel(f"Mean spend per purchase ({currency})")
+    ax.set_ylabel("Density across repeat buyers")
+    ax.legend()
+    ax.set_title(title if title is not None else "Spend per purchase: gamma-gamma vs observed")
+    return ax
+
+
+_QUANTITY_LABELS = {
+    "p_alive": "P(alive)",
+    "expected_purchases": "Expected purchases",
+    "dert": "DERT (discounted expected residual transactions)",
+    "clv": "CLV",
+}
+
+
+def plot_prediction_intervals(
+    intervals: Any,
+    *,
+    labels: Any = None,
+    max_customers: int = 40,
+    ax: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Each customer's prediction with its interval as an error bar; the total in the title.
+
+    Parameters
+    ----------
+    intervals:
+        A :class:`~clientmodel.ltv.intervals.PredictionIntervals`.
+    labels:
+        One label per customer (e.g. ids) for the x axis; default the row numbers.
+    max_customers:
+        Only the first this many customers are drawn (the title says so).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from clientmodel.ltv import BGNBD, prediction_intervals
+    >>> model = BGNBD.fit(BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(2000, 39.0, seed=1))
+    >>> rows = {"frequency": [2, 0, 5], "recency": [30.0, 0.0, 35.0], "T": [39.0] * 3}
+    >>> pi = prediction_intervals(model, rows, "expected_purchases", horizon=52, seed=0)
+    >>> ax = plot_prediction_intervals(pi, labels=["a", "b", "c"])
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['a', 'b', 'c']
+    """
+    from clientmodel.ltv.intervals import PredictionIntervals
+
+    _expect_intervals(intervals, PredictionIntervals)
+    shown = check_integer(max_customers, "max_customers", minimum=1)
+    n = len(intervals)
+    if labels is None:
+        names = [str(i) for i in range(n)]
+    else:
+        names = [str(v) for v in (labels.tolist() if hasattr(labels, "tolist") else labels)]
+        if len(names) != n:
+            raise ArgumentError(
+                f"labels has {len(names)} value(s) but the intervals have {n} customer(s); give "
+                "one label per customer",
+                field="labels",
+            )
+    k = min(n, shown)
+    est = intervals.estimate[:k]
+    below, above = est - intervals.lower[:k], intervals.upper[:k] - est
+    x = np.arange(k)
+    ax = axes(ax)
+    ax.errorbar(
+        x, est, yerr=np.vstack([below, above]), fmt="o", color=_ACTUAL, ecolor=_MODEL, capsize=3
+    )
+    ax.set_xticks(x)
+    ax.set_xticklabels(names[:k], rotation=90 if k > 12 else 0)
+    label = _QUANTITY_LABELS[intervals.quantity]
+    ax.set_xlabel("Customer" + (f" (first {k} of {n})" if k < n else ""))
+    ax.set_ylabel(f"{label}, {intervals.level:.0%} interval")
+    total = (
+        f"total {intervals.total_estimate:.4g} "
+        f"[{intervals.total_lower:.4g}, {intervals.total_upper:.4g}]"
+    )
+    ax.set_title(title if title is not None else f"{label} per customer; {total}")
+    return ax
+
+
+def _expect_intervals(value: Any, kind: type) -> None:
+    if not isinstance(value, kind):
+        raise ArgumentError(
+            "intervals must be a PredictionIntervals (from clientmodel.ltv.intervals."
+            f"prediction_intervals), got {type(value).__name__}",
+            field="intervals",
+        )

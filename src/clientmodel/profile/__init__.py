@@ -12,7 +12,10 @@ Modules:
   with limits, explanations and unmerge;
 * :mod:`~clientmodel.profile.tags` -- add / remove / expire tags (exclusive and open groups);
 * :mod:`~clientmodel.profile.relationships` -- staff relationships, follow-up, private notes;
-* :mod:`~clientmodel.profile.channels` -- channel codes, staff assignment, attribution;
+* :mod:`~clientmodel.profile.channels` -- channel codes, schedules, staff assignment, welcome
+  messages, attribution;
+* :mod:`~clientmodel.profile.groups` -- group chats: membership, joins, leaves, churn, group tags;
+* :mod:`~clientmodel.profile.content` -- content engagement ("interaction radar"): score, auto-tags;
 * :mod:`~clientmodel.profile.activity` -- folding events: counters, interest, intent, rule tags;
 * :mod:`~clientmodel.profile.computed` -- computed traits (count, sum, first, most frequent ...);
 * :mod:`~clientmodel.profile.table` -- the same over an event table (millions of rows);
@@ -75,7 +78,9 @@ from clientmodel.profile.channels import (
     CodeJoin,
     assign_staff,
     join_via_code,
+    on_duty,
     record_touch,
+    render_welcome,
     sources_table,
     touch_of,
 )
@@ -83,6 +88,24 @@ from clientmodel.profile.computed import (
     ComputedTrait,
     compute_traits,
     compute_traits_table,
+)
+from clientmodel.profile.content import (
+    ContentConfig,
+    ContentEngagement,
+    ContentItem,
+    Engagement,
+    apply_content_tags,
+    content_engagement,
+    content_engagement_table,
+)
+from clientmodel.profile.groups import (
+    GroupActivity,
+    GroupChat,
+    GroupEvent,
+    group_activity,
+    group_activity_table,
+    member_group_tags,
+    members_at,
 )
 from clientmodel.profile.merge import (
     TRAIT_STRATEGIES,
@@ -105,6 +128,7 @@ from clientmodel.profile.models import (
     Note,
     PoolMember,
     Profile,
+    Shift,
     StaffRelationship,
     TagAssignment,
     TagCatalog,
@@ -158,9 +182,16 @@ __all__ = [
     "CodeJoin",
     "ComputedTrait",
     "Consent",
+    "ContentConfig",
+    "ContentEngagement",
+    "ContentItem",
+    "Engagement",
     "ErasurePlan",
     "Event",
     "FoldedEvents",
+    "GroupActivity",
+    "GroupChat",
+    "GroupEvent",
     "Identifier",
     "IdentifierKind",
     "IdentifierStatus",
@@ -180,6 +211,7 @@ __all__ = [
     "Refusal",
     "Resolution",
     "ResolvedProfile",
+    "Shift",
     "StaffMember",
     "StaffRelationship",
     "TagAssignment",
@@ -192,11 +224,14 @@ __all__ = [
     "add_note",
     "add_tag",
     "apply",
+    "apply_content_tags",
     "assign_staff",
     "can_contact",
     "compute_traits",
     "compute_traits_table",
     "contactable_channels",
+    "content_engagement",
+    "content_engagement_table",
     "end_relationship",
     "erase",
     "evaluate_tag_rules",
@@ -204,18 +239,24 @@ __all__ = [
     "events_to_table",
     "expire_tags",
     "fold_events",
+    "group_activity",
+    "group_activity_table",
     "hash_identifier",
     "intent_at",
     "interest_at",
     "is_blocked",
     "join_via_code",
+    "member_group_tags",
+    "members_at",
     "merge_profiles",
     "normalize_email",
     "normalize_phone",
+    "on_duty",
     "reassign",
     "record_touch",
     "redact",
     "remove_tag",
+    "render_welcome",
     "resolve",
     "resolve_table",
     "rule_record",

@@ -502,7 +502,10 @@ def _aggregate_value(
                 field=agg.value_field,
             )
         total.append(float(amount))
-    return count if agg.func == "count" else math.fsum(total)
+    # money adds as decimals (each float as its shortest spelling), as the table face does
+    return (
+        count if agg.func == "count" else float(sum((Decimal(repr(a)) for a in total), Decimal(0)))
+    )
 
 
 def _touch_fields(prefix: str, touch: Touch | None) -> dict[str, Any]:

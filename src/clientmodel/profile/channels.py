@@ -2,23 +2,38 @@
 
 A newcomer who scans a :class:`~clientmodel.profile.models.ChannelCode` gets the code's tags,
 starts a relationship with a staff member chosen from the code's pool, and has the code recorded
-as first-touch / last-touch source.
+as first-touch / last-touch source (with the code's WeCom ``state`` parameter, so that sources
+can be told apart downstream).
 
 Staff assignment is **deterministic** and keeps no hidden state: the caller passes the code's
 :class:`AssignmentState` (today's count per staff member, the code's running totals, the
-round-robin cursor and the current load per staff member) and receives the updated state with the
-choice. Strategies:
+round-robin cursor, the current load per staff member, the random seed and draw count) and
+receives the updated state with the choice. Strategies:
 
 * ``round_robin`` -- members take turns in pool order, starting at the cursor;
 * ``least_loaded`` -- the member with the fewest current customers (``state.loads``), ties in
   pool order;
 * ``weighted`` -- the member with the smallest ``(assigned_by_this_code + 1) / weight``, ties in
-  pool order, so that over time member ``i`` receives a share ``w_i / sum(w)``.
+  pool order, so that over time member ``i`` receives a share ``w_i / sum(w)``;
+* ``random`` -- draw ``k`` (``k = state.draws``) picks member ``i`` with probability
+  ``w_i / sum(w)`` over the open members: ``u = int(sha256("code_id|seed|k")) mod sum(w)`` and
+  the member whose cumulative weight range holds ``u``. The same seed and state always give
+  the same pick, on every machine and numpy version; no clock and no global generator.
 
-Members who reached ``daily_limit`` newcomers today (a calendar day in the code's timezone) are
-skipped; when all are full, the newcomer goes to the spare staff member with the fewest newcomers
-today (ties in list order). If there is no spare staff, a :class:`~clientmodel.errors.DataError`
-says so rather than over-filling anybody. A scan outside the code's validity window is refused.
+Who may take a newcomer at ``at``:
+
+1. the pool members **on duty** (all of them without a schedule; else those named by a
+   :class:`~clientmodel.profile.models.Shift` covering ``at``'s wall clock in the code's
+   timezone) who are **below their daily limit** (``PoolMember.daily_limit``, else the code's
+   ``daily_limit``; a calendar day in the code's timezone);
+2. if there is none, the **spare staff** (no limit, no schedule), the one with the fewest
+   newcomers today, ties in list order;
+3. if there is no spare staff: when nobody is on duty the result is **"no one on duty"**
+   (``staff_id is None``, ``outcome == "no_one_on_duty"``; the state is unchanged but for its
+   day), which a caller answers e.g. with an out-of-hours message; when members are on duty but
+   all full, a :class:`~clientmodel.errors.DataError` says so rather than over-filling anybody.
+
+A scan outside the code's validity window is refused.
 
 Attribution: the **first touch** is the earliest event (by time, then event id) that came through a
 channel code or campaign, the **last touch** the latest; both are order-independent and feed
@@ -42,16 +57,18 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+import hashlib
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import attrs
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from clientmodel._validation import check_choice
+from clientmodel._validation import check_choice, check_text
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile._common import aware, check_instance, coerce, zone
+from clientmodel.profile._welcome import PLACEHOLDERS, parse_template, render_parts
 from clientmodel.profile.models import ChannelCode, Event, Profile, TagCatalog, Touch
 from clientmodel.profile.relationships import start_relationship
 from clientmodel.profile.tags import TagChange, add_tag
@@ -62,7 +79,9 @@ __all__ = [
     "CodeJoin",
     "assign_staff",
     "join_via_code",
+    "on_duty",
     "record_touch",
+    "render_welcome",
     "sources_table",
     "touch_of",
 ]
@@ -86,6 +105,10 @@ class AssignmentState(BaseModel):
     loads:
         Current customers per staff member (used by ``least_loaded``); seed it from your own
         data. Each assignment adds one to the chosen member.
+    seed:
+        Seed of the ``random`` strategy (any integer >= 0; pick one per code and keep it).
+    draws:
+        How many random draws the code has made (the next draw is number ``draws``).
 
     Examples
     --------
@@ -101,13 +124,27 @@ class AssignmentState(BaseModel):
     totals: dict[str, int] = Field(default_factory=dict)
     cursor: int = Field(default=0, ge=0)
     loads: dict[str, int] = Field(default_factory=dict)
+    seed: int = Field(default=0, ge=0)
+    draws: int = Field(default=0, ge=0)
+
+
+Outcome = Literal["pool", "spare", "no_one_on_duty"]
 
 
 @attrs.frozen
 class Assignment:
     """The staff member chosen for a newcomer and the code's updated state.
 
-    ``spare`` is true when every pool member was at the daily limit and a spare took over.
+    Attributes
+    ----------
+    staff_id:
+        The chosen staff member; ``None`` when nobody was on duty and there is no spare staff.
+    state:
+        The code's updated assignment state.
+    spare:
+        True when a spare staff member took the newcomer.
+    outcome:
+        ``"pool"`` (a pool member on duty), ``"spare"`` or ``"no_one_on_duty"``.
 
     Examples
     --------
@@ -119,9 +156,10 @@ class Assignment:
     ('s1', False, {'s1': 1})
     """
 
-    staff_id: str
+    staff_id: str | None
     state: AssignmentState
     spare: bool
+    outcome: Outcome = "pool"
 
 
 @attrs.frozen
@@ -143,6 +181,12 @@ class CodeJoin:
         code's pool or spare list: that relationship is kept and no slot is used.
     spare:
         True when a spare staff member took the newcomer.
+    outcome:
+        ``"pool"``, ``"spare"``, ``"reused"`` or ``"no_one_on_duty"`` (then ``staff_id`` is
+        ``None``: the newcomer got the code's tags and attribution but no staff relationship).
+    welcome:
+        The code's welcome message rendered for this newcomer (``None`` without a template or
+        when nobody took the newcomer).
 
     Examples
     --------
@@ -157,14 +201,54 @@ class CodeJoin:
 
     profile: Profile
     changes: list[TagChange]
-    staff_id: str
+    staff_id: str | None
     state: AssignmentState
     reused: bool
     spare: bool
+    outcome: Literal["pool", "spare", "reused", "no_one_on_duty"] = "pool"
+    welcome: str | None = None
 
 
 def _day(code: ChannelCode, at: dt.datetime) -> dt.date:
     return at.astimezone(zone(code.timezone)).date()
+
+
+def on_duty(code: ChannelCode, at: dt.datetime) -> tuple[str, ...]:
+    """The pool members on duty at ``at``, in pool order (the whole pool without a schedule).
+
+    A member is on duty when a :class:`~clientmodel.profile.models.Shift` of the code's
+    ``schedule`` names them and covers ``at``'s wall-clock time in the code's timezone, so a
+    09:00-18:00 shift starts at 09:00 local time on both sides of a daylight-saving change.
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> code = ChannelCode(code_id="c", staff=("ann", "bo"), timezone="Asia/Shanghai",
+    ...                    schedule=[{"staff": ["ann"], "days": ["mon"], "start": "09:00",
+    ...                               "end": "18:00"}])
+    >>> on_duty(code, dt.datetime(2024, 5, 6, 1, 30, tzinfo=dt.timezone.utc))  # 09:30 Shanghai
+    ('ann',)
+    >>> on_duty(code, dt.datetime(2024, 5, 6, 10, 0, tzinfo=dt.timezone.utc))  # 18:00 Shanghai
+    ()
+    """
+    check_instance(code, ChannelCode, "code")
+    at = aware(at, "at")
+    members = [m.staff_id for m in code.staff]
+    if not code.schedule:
+        return tuple(members)
+    local = at.astimezone(zone(code.timezone)).replace(tzinfo=None)
+    duty = {s for shift in code.schedule if shift.covers(local) for s in shift.staff}
+    return tuple(m for m in members if m in duty)
+
+
+def _draw(code_id: str, seed: int, k: int, total: int) -> int:
+    """Draw ``k`` of a code's random stream: an integer uniform on ``[0, total)``.
+
+    SHA-256 of the text ``code_id|seed|k`` read as a 256-bit integer, modulo ``total`` (the bias
+    is below ``total / 2**256``): stable across machines and library versions.
+    """
+    digest = hashlib.sha256(f"{code_id}|{seed}|{k}".encode()).digest()
+    return int.from_bytes(digest, "big") % total
 
 
 def assign_staff(code: ChannelCode, state: AssignmentState, at: dt.datetime) -> Assignment:
@@ -173,23 +257,25 @@ def assign_staff(code: ChannelCode, state: AssignmentState, at: dt.datetime) -> 
     Parameters
     ----------
     code:
-        The channel code (pool, strategy, daily limit, spare staff).
+        The channel code (pool, schedule, strategy, daily limits, spare staff).
     state:
         The code's current :class:`AssignmentState`.
     at:
-        When the newcomer arrived (decides the "day" of the daily limit). Assignments must come
-        in time order at the resolution of days: a day earlier than ``state.day`` is refused.
+        When the newcomer arrived (decides who is on duty and the "day" of the daily limits).
+        Assignments must come in time order at the resolution of days: a day earlier than
+        ``state.day`` is refused.
 
     Returns
     -------
     Assignment
-        The chosen staff id and the new state.
+        The chosen staff id (``None`` when nobody is on duty and there is no spare staff) and
+        the new state.
 
     Raises
     ------
     DataError
-        When every pool member is at the daily limit and there is no spare staff, or when
-        ``at`` falls on a day before ``state.day``.
+        When every pool member on duty is at their daily limit and there is no spare staff,
+        or when ``at`` falls on a day before ``state.day``.
 
     Examples
     --------
@@ -198,7 +284,15 @@ def assign_staff(code: ChannelCode, state: AssignmentState, at: dt.datetime) -> 
     >>> t = dt.datetime(2024, 5, 1, tzinfo=dt.timezone.utc)
     >>> assign_staff(code, AssignmentState(code_id="c", loads={"s1": 5, "s2": 3}), t).staff_id
     's2'
+    >>> rnd = ChannelCode(code_id="r", staff=("s1", "s2"), strategy="random")
+    >>> a = assign_staff(rnd, AssignmentState(code_id="r", seed=7), t)
+    >>> a.staff_id == assign_staff(rnd, AssignmentState(code_id="r", seed=7), t).staff_id
+    True
+    >>> a.state.draws
+    1
     """
+    check_instance(code, ChannelCode, "code")
+    check_instance(state, AssignmentState, "state")
     at = aware(at, "at")
     if state.code_id != code.code_id:
         raise ArgumentError(
@@ -213,33 +307,54 @@ def assign_staff(code: ChannelCode, state: AssignmentState, at: dt.datetime) -> 
         )
     today = dict(state.today) if state.day == day else {}
     members = [m.staff_id for m in code.staff]
-    limit = code.daily_limit
-    open_idx = [i for i, s in enumerate(members) if limit is None or today.get(s, 0) < limit]
+    duty = set(on_duty(code, at))
+    limits = [code.daily_limit if m.daily_limit is None else m.daily_limit for m in code.staff]
+    open_idx = [
+        i
+        for i, s in enumerate(members)
+        if s in duty and (limits[i] is None or today.get(s, 0) < limits[i])  # type: ignore[operator]
+    ]
     cursor = state.cursor % len(members)
-    spare = False
+    draws = state.draws
+    outcome: Outcome = "pool"
     if open_idx:
+        weights = [code.staff[i].weight for i in open_idx]
         if code.strategy == "round_robin":
             chosen_idx = min(open_idx, key=lambda i: (i - cursor) % len(members))
             cursor = (chosen_idx + 1) % len(members)
         elif code.strategy == "least_loaded":
             chosen_idx = min(open_idx, key=lambda i: (state.loads.get(members[i], 0), i))
-        else:
-            weights = [m.weight for m in code.staff]
+        elif code.strategy == "weighted":
             chosen_idx = min(
-                open_idx, key=lambda i: ((state.totals.get(members[i], 0) + 1) / weights[i], i)
+                open_idx,
+                key=lambda i: ((state.totals.get(members[i], 0) + 1) / code.staff[i].weight, i),
             )
+        else:
+            u = _draw(code.code_id, state.seed, draws, sum(weights))
+            draws += 1
+            for i, w in zip(open_idx, weights, strict=True):
+                if u < w:
+                    chosen_idx = i
+                    break
+                u -= w
         chosen = members[chosen_idx]
-    else:
-        if not code.spare_staff:
-            raise DataError(
-                f"channel code {code.code_id!r}: every pool member reached the daily limit of "
-                f"{limit} on {day.isoformat()} and the code has no spare staff; add spare staff "
-                "or raise daily_limit",
-                field="daily_limit",
-            )
+    elif code.spare_staff:
         spares = list(code.spare_staff)
         chosen = min(spares, key=lambda s: (today.get(s, 0), spares.index(s)))
-        spare = True
+        outcome = "spare"
+    elif not duty:
+        quiet = state.model_copy(update={"day": day, "today": dict(sorted(today.items()))})
+        return Assignment(staff_id=None, state=quiet, spare=False, outcome="no_one_on_duty")
+    else:
+        full = [i for i in range(len(members)) if members[i] in duty]
+        shown = ", ".join(f"{members[i]}: {limits[i]}" for i in full)
+        common = limits[full[0]] if len({limits[i] for i in full}) == 1 else "each member's own"
+        raise DataError(
+            f"channel code {code.code_id!r}: every pool member on duty reached the daily limit "
+            f"of {common} ({shown}) on {day.isoformat()} and the code has no spare staff; "
+            "add spare staff or raise daily_limit",
+            field="daily_limit",
+        )
     today[chosen] = today.get(chosen, 0) + 1
     totals = dict(state.totals)
     totals[chosen] = totals.get(chosen, 0) + 1
@@ -252,8 +367,68 @@ def assign_staff(code: ChannelCode, state: AssignmentState, at: dt.datetime) -> 
         totals=dict(sorted(totals.items())),
         cursor=cursor,
         loads=dict(sorted(loads.items())),
+        seed=state.seed,
+        draws=draws,
     )
-    return Assignment(staff_id=chosen, state=new_state, spare=spare)
+    return Assignment(staff_id=chosen, state=new_state, spare=outcome == "spare", outcome=outcome)
+
+
+def render_welcome(
+    code: ChannelCode,
+    *,
+    customer_name: str | None = None,
+    staff_name: str | None = None,
+    missing: str = "",
+) -> str | None:
+    """The code's welcome message for one newcomer (``None`` when the code has none).
+
+    Placeholders ``{customer_name}``, ``{staff_name}`` and ``{code_name}`` (the code's ``name``,
+    else its id) are filled in; a value not given becomes ``missing``, and a value longer than
+    64 characters is cut to 64, so the message always fits WeCom's 4000-byte limit on welcome
+    text (checked against the longest possible values when the code was built). Rendering never
+    fails for a valid code.
+
+    Parameters
+    ----------
+    code:
+        The channel code.
+    customer_name, staff_name:
+        The values of those placeholders.
+    missing:
+        What a placeholder without a value becomes (default: nothing).
+
+    Returns
+    -------
+    str or None
+
+    Examples
+    --------
+    >>> code = ChannelCode(code_id="fair", name="Spring fair", staff=("s1",),
+    ...                    welcome="Hi {customer_name}, I am {staff_name} from {code_name}!")
+    >>> render_welcome(code, customer_name="Li", staff_name="Ann")
+    'Hi Li, I am Ann from Spring fair!'
+    >>> render_welcome(code, staff_name="Ann", missing="there")
+    'Hi there, I am Ann from Spring fair!'
+    """
+    check_instance(code, ChannelCode, "code")
+    _name(customer_name, "customer_name")
+    _name(staff_name, "staff_name")
+    if not isinstance(missing, str):
+        raise ArgumentError(
+            f"missing must be text (what an empty placeholder becomes), got "
+            f"{type(missing).__name__}",
+            field="missing",
+        )
+    if code.welcome is None:
+        return None
+    parts = parse_template(code.welcome)
+    filled = {
+        "customer_name": customer_name,
+        "staff_name": staff_name,
+        "code_name": code.name or code.code_id,
+    }
+    assert set(filled) == set(PLACEHOLDERS)
+    return render_parts(parts, filled, missing)
 
 
 def touch_of(event: Event) -> Touch | None:
@@ -319,6 +494,8 @@ def join_via_code(
     state: AssignmentState,
     *,
     catalog: TagCatalog | None = None,
+    customer_name: str | None = None,
+    staff_names: Mapping[str, str] | None = None,
 ) -> CodeJoin:
     """Apply a "joined via channel code" event: tags, staff relationship, attribution.
 
@@ -339,10 +516,17 @@ def join_via_code(
         The code's assignment state.
     catalog:
         Tag groups for the code's tags (exclusive groups replace, unknown tags refused).
+    customer_name:
+        The newcomer's name for the welcome message's ``{customer_name}``.
+    staff_names:
+        Display names by staff id for ``{staff_name}`` (a missing one renders empty).
 
     Returns
     -------
     CodeJoin
+        With ``outcome == "no_one_on_duty"`` (and ``staff_id is None``) when the code's
+        schedule has nobody on duty and there is no spare staff: the newcomer still gets the
+        code's tags and attribution, but no relationship and no welcome message.
 
     Raises
     ------
@@ -381,14 +565,19 @@ def join_via_code(
             f"{event.event_id!r}); it is valid from {window} (end excluded)",
             field="channel_code",
         )
+    names = dict(_text_mapping(staff_names, "staff_names") if staff_names is not None else {})
+    _name(customer_name, "customer_name")
     candidates = [m.staff_id for m in code.staff] + list(code.spare_staff)
     existing = [s for s in profile.owners if s in candidates]
+    staff_id: str | None
+    outcome: Literal["pool", "spare", "reused", "no_one_on_duty"]
     if existing:
         staff_id = min(existing, key=candidates.index)
-        new_state, reused, spare = state, True, False
+        new_state, reused, spare, outcome = state, True, False, "reused"
     else:
         chosen = assign_staff(code, state, at)
         staff_id, new_state, reused, spare = chosen.staff_id, chosen.state, False, chosen.spare
+        outcome = chosen.outcome
     changes: list[TagChange] = []
     new = profile
     for tag in code.tags:
@@ -398,7 +587,7 @@ def join_via_code(
             new, tag, at=at, source="channel_code", assigned_by=code.code_id, catalog=catalog
         )
         changes.extend(ch)
-    if not reused:
+    if not reused and staff_id is not None:
         new = start_relationship(new, staff_id, at=at, how="code_scan", channel_code=code.code_id)
     touch = Touch(
         at=at,
@@ -407,8 +596,12 @@ def join_via_code(
         channel_code=code.code_id,
         campaign=event.campaign or code.campaign,
         staff_id=staff_id,
+        state=code.state,
     )
     new = _merge_touch(new, touch, touch)
+    welcome = None
+    if staff_id is not None:
+        welcome = render_welcome(code, customer_name=customer_name, staff_name=names.get(staff_id))
     return CodeJoin(
         profile=new,
         changes=changes,
@@ -416,7 +609,33 @@ def join_via_code(
         state=new_state,
         reused=reused,
         spare=spare,
+        outcome=outcome,
+        welcome=welcome,
     )
+
+
+def _name(value: Any, field: str) -> None:
+    """A person's name is text or None; the error never echoes it (names are personal data)."""
+    if value is not None and not isinstance(value, str):
+        raise ArgumentError(
+            f"{field} must be text (or None), got a value of type {type(value).__name__}",
+            field=field,
+        )
+
+
+def _text_mapping(value: Any, field: str) -> dict[str, str]:
+    """A mapping of text to text (e.g. staff display names), or an ArgumentError."""
+    if not isinstance(value, Mapping):
+        raise ArgumentError(
+            f"{field} must be a mapping of staff id to display name, got {type(value).__name__}",
+            field=field,
+        )
+    out: dict[str, str] = {}
+    for key, text in value.items():
+        check_text(key, f"{field} key")
+        _name(text, f"{field}[{key!r}]")
+        out[key] = text
+    return out
 
 
 def sources_table(
@@ -426,11 +645,14 @@ def sources_table(
     default: str = "organic",
     customer: str = "customer_id",
     source: str = "source",
+    by: Literal["source", "state"] = "source",
 ) -> dict[str, Any]:
     """One row per profile with its attribution source, for ``segments.acquisition_value``.
 
-    The source is the touch's channel code, else its campaign, else its channel; profiles
-    without a touch get ``default``.
+    With ``by="source"`` the label is the touch's channel code, else its campaign, else its
+    channel; with ``by="state"`` it is the WeCom ``state`` parameter the touch carries (one code
+    printed on several posters, each with its own state, tells the posters apart). Profiles
+    without a touch (or, by state, without a state) get ``default``.
 
     Examples
     --------
@@ -438,10 +660,12 @@ def sources_table(
     {'customer_id': array(['p1'], dtype=object), 'source': array(['organic'], dtype=object)}
     """
     check_choice(touch, "touch", ("first", "last"))
+    check_choice(by, "by", ("source", "state"))
     ids: list[str] = []
     labels: list[str] = []
     for p in profiles:
         t = p.first_touch if touch == "first" else p.last_touch
         ids.append(p.profile_id)
-        labels.append(default if t is None else t.source)
+        label = None if t is None else (t.source if by == "source" else t.state)
+        labels.append(default if label is None else label)
     return {customer: np.array(ids, dtype=object), source: np.array(labels, dtype=object)}

@@ -42,6 +42,7 @@ from pydantic import (
 
 from clientmodel.identity.kinds import Identifier
 from clientmodel.profile._common import FrozenRecord, intent_score, zone
+from clientmodel.profile._welcome import parse_template
 
 __all__ = [
     "CHANNELS",
@@ -49,7 +50,9 @@ __all__ = [
     "EVENT_TYPES",
     "FOLLOW_UP_STATES",
     "RESERVED_TRAIT_PREFIXES",
+    "STATE_MAX_LENGTH",
     "TAG_SOURCES",
+    "WEEKDAYS",
     "Activity",
     "ChannelCode",
     "Consent",
@@ -60,6 +63,7 @@ __all__ = [
     "PoolMember",
     "Profile",
     "RelationshipStart",
+    "Shift",
     "StaffRelationship",
     "TagAssignment",
     "TagCatalog",
@@ -68,6 +72,7 @@ __all__ = [
     "Touch",
     "Trait",
     "TraitValue",
+    "Weekday",
 ]
 
 # hide_input_in_errors: a ValidationError must not echo a phone or an email in full (the
@@ -559,6 +564,66 @@ class PoolMember(BaseModel):
 
     staff_id: Id
     weight: int = Field(default=1, ge=1, le=1_000_000)
+    daily_limit: int | None = Field(default=None, ge=1)
+
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+#: Weekday names of a :class:`Shift`, Monday first (``WEEKDAYS[d.weekday()]``).
+WEEKDAYS: tuple[str, ...] = Weekday.__args__  # type: ignore[attr-defined]
+
+#: WeCom's limit on the ``state`` parameter of a "contact me" code: at most 30 characters.
+STATE_MAX_LENGTH = 30
+
+
+class Shift(BaseModel):
+    """Staff on duty on some weekdays between two wall-clock times of the code's timezone.
+
+    ``start <= t < end`` on each of ``days``. A shift with ``end <= start`` runs past midnight:
+    it covers ``t >= start`` on each of ``days`` and ``t < end`` on the day after (so
+    ``start == end`` is 24 hours from ``start``). Times are local to the channel code's
+    ``timezone`` and follow its daylight-saving changes (09:00 stays 09:00 on the wall clock).
+
+    Examples
+    --------
+    >>> import datetime as dt
+    >>> s = Shift(staff=("s1",), days=("mon", "tue"), start="09:00", end="18:00")
+    >>> s.covers(dt.datetime(2024, 5, 6, 9, 0)), s.covers(dt.datetime(2024, 5, 6, 18, 0))
+    (True, False)
+    """
+
+    model_config = _CONFIG
+
+    staff: tuple[Id, ...] = Field(min_length=1)
+    days: tuple[Weekday, ...] = Field(min_length=1)
+    start: dt.time
+    end: dt.time
+
+    @field_validator("start", "end")
+    @classmethod
+    def _local(cls, value: dt.time) -> dt.time:
+        if value.tzinfo is not None:
+            raise ValueError(
+                "shift times are wall-clock times of the code's timezone; give them without a "
+                "timezone (e.g. '09:00')"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _unique(self) -> Shift:
+        if len(set(self.staff)) != len(self.staff):
+            raise ValueError(f"shift lists a staff member twice: {list(self.staff)}")
+        if len(set(self.days)) != len(self.days):
+            raise ValueError(f"shift lists a day twice: {list(self.days)}")
+        return self
+
+    def covers(self, local: dt.datetime) -> bool:
+        """Whether the naive wall-clock time ``local`` (code timezone) falls in this shift."""
+        t = local.time().replace(tzinfo=None)
+        today = WEEKDAYS[local.weekday()] in self.days
+        if self.start < self.end:
+            return today and self.start <= t < self.end
+        yesterday = WEEKDAYS[(local.weekday() - 1) % 7] in self.days
+        return (today and t >= self.start) or (yesterday and t < self.end)
 
 
 class ChannelCode(FrozenRecord):
@@ -579,18 +644,33 @@ class ChannelCode(FrozenRecord):
         :class:`PoolMember` records with weights).
     strategy:
         ``round_robin`` (take turns in pool order), ``least_loaded`` (fewest current customers,
-        ties in pool order) or ``weighted`` (each member's share of the code's newcomers follows
+        ties in pool order), ``weighted`` (each member's share of the code's newcomers follows
         its weight: the member with the smallest ``(assigned + 1) / weight`` is next, ties in pool
-        order).
+        order) or ``random`` (a seeded draw with probability proportional to weight; see
+        :func:`clientmodel.profile.channels.assign_staff`).
     daily_limit:
-        At most this many newcomers per pool member per calendar day (in ``timezone``); when every
-        member is full the newcomer goes to the spare staff.
+        At most this many newcomers per pool member per calendar day (in ``timezone``); a
+        member's own :attr:`PoolMember.daily_limit` overrides it. When every member on duty is
+        full the newcomer goes to the spare staff.
     spare_staff:
-        Fallback staff (no daily limit), chosen by fewest newcomers today, ties in list order.
+        Fallback staff (no daily limit, no schedule), chosen by fewest newcomers today, ties in
+        list order: they take newcomers when every member on duty is full and when nobody is on
+        duty.
     valid_from, valid_until:
         Validity window ``valid_from <= t < valid_until`` (either end open when ``None``).
     timezone:
-        IANA timezone of the "day" used by ``daily_limit``.
+        IANA timezone of the "day" used by daily limits and of the schedule's wall clock.
+    schedule:
+        :class:`Shift` records: who of the pool is on duty when. Empty (the default): the whole
+        pool is always on duty. Every shift's staff must be pool members.
+    welcome:
+        Welcome message template sent to each newcomer, with placeholders ``{customer_name}``,
+        ``{staff_name}`` and ``{code_name}`` (``{{`` and ``}}`` for literal braces). Any other
+        placeholder is refused when the code is built, and the longest possible rendering must
+        fit WeCom's 4000 bytes (see :func:`clientmodel.profile.channels.render_welcome`).
+    state:
+        WeCom's ``state`` parameter of a "contact me" code (at most 30 characters), copied onto
+        the touch of every join so that sources can be told apart downstream.
 
     Examples
     --------
@@ -608,12 +688,28 @@ class ChannelCode(FrozenRecord):
     campaign: Id | None = None
     tags: tuple[Id, ...] = ()
     staff: tuple[PoolMember, ...] = Field(min_length=1)
-    strategy: Literal["round_robin", "least_loaded", "weighted"] = "round_robin"
+    strategy: Literal["round_robin", "least_loaded", "weighted", "random"] = "round_robin"
     daily_limit: int | None = Field(default=None, ge=1)
     spare_staff: tuple[Id, ...] = ()
     valid_from: AwareDatetime | None = None
     valid_until: AwareDatetime | None = None
     timezone: str = "UTC"
+    schedule: tuple[Shift, ...] = ()
+    welcome: str | None = None
+    state: str | None = Field(default=None, min_length=1, max_length=STATE_MAX_LENGTH)
+
+    def __init__(self, /, **data: Any) -> None:
+        # A bad welcome template is the caller's argument error (pydantic would wrap it).
+        if data.get("welcome") is not None:
+            parse_template(data["welcome"], field="welcome")
+        super().__init__(**data)
+
+    @field_validator("welcome")
+    @classmethod
+    def _welcome(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_template(value, field="welcome")
+        return value
 
     @field_validator("staff", mode="before")
     @classmethod
@@ -636,6 +732,12 @@ class ChannelCode(FrozenRecord):
             raise ValueError(f"channel code {self.code_id!r} lists a spare staff member twice")
         if len(set(self.tags)) != len(self.tags):
             raise ValueError(f"channel code {self.code_id!r} lists a tag twice")
+        strangers = sorted({s for shift in self.schedule for s in shift.staff} - set(ids))
+        if strangers:
+            raise ValueError(
+                f"channel code {self.code_id!r}: schedule names staff {strangers} outside the "
+                f"pool {ids}; add them to staff (spare staff need no schedule)"
+            )
         if (
             self.valid_from is not None
             and self.valid_until is not None
@@ -746,6 +848,7 @@ class Touch(BaseModel):
     channel_code: Id | None = None
     campaign: Id | None = None
     staff_id: Id | None = None
+    state: str | None = Field(default=None, max_length=STATE_MAX_LENGTH)
 
     @property
     def source(self) -> str:

@@ -5,6 +5,7 @@ from clientmodel.identity.resolution import (
     resolve,
     resolve_table,
     unmerge,
+    unmerge_many,
     without_records,
 )
 
@@ -13,5 +14,6 @@ __all__ = [
     "resolve",
     "resolve_table",
     "unmerge",
+    "unmerge_many",
     "without_records",
 ]

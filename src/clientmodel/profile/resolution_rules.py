@@ -5,6 +5,7 @@ from clientmodel.identity.config import (
     IdentityConfig,
     IdentityRecord,
     KindRule,
+    check_pattern,
 )
 
 __all__ = [
@@ -12,4 +13,5 @@ __all__ = [
     "IdentityConfig",
     "IdentityRecord",
     "KindRule",
+    "check_pattern",
 ]

@@ -17,6 +17,16 @@ semantics, so the two faces agree (a property test checks it):
 The heavy work is numpy on integer codes (``bincount``, ``ufunc.at``, one sort for the
 (profile, topic) pairs); event-filter predicates of aggregate rules run through
 :func:`clientmodel.rules.evaluate_table` on the rows inside the rule's window only.
+
+:func:`fold_events` runs four named steps: ``_read_events`` (columns to codes, times to UTC
+microseconds), ``_one_row_per_event`` (rows sharing an event id), ``_profile_columns`` (counters,
+sums, intent, interest, touches) and ``_rule_tags``.
+
+Money is exact on both faces: the record face adds ``Decimal`` amounts; the table face adds the
+amounts of a column as exact integers of :math:`10^{-k}` (the fewest decimals, :math:`k \le 9`,
+that spell every amount; a float stands for its shortest decimal spelling) or, failing that, as
+``Decimal`` one by one -- and both round the total to a float once. ``sum_<type>`` columns and
+windowed sums in tag rules (``sum(events.value ...) within last 30 days``) follow this rule.
 """
 
 from __future__ import annotations
@@ -348,6 +358,79 @@ def fold_events(
     moment = aware(as_of, "as_of")
     prepared = prepare_rules(rules)
     _check_windows(prepared, cfg)
+    names = {"profile": profile, "event_id": event_id, "type": type, "channel": channel,
+             "time": time, "topic": topic, "value": value}  # fmt: skip
+    ev = _read_events(events, names, moment, tz, profiles)
+    rows = _one_row_per_event(ev)
+    cols, interest = _profile_columns(ev, rows, cfg)
+    tag_p, tag_names = _rule_tags(prepared, catalog, ev, rows, cols, interest)
+    ip, it, scores, _ = interest
+    out_profiles = typed_columns(ev.tbl.result(cols, tz="UTC"))
+    interest_table = typed_columns(
+        ev.tbl.result(
+            {profile: ev.p_ids[ip], "topic": ev.tp_names[it].astype(object), "interest": scores}
+        )
+    )
+    tags = typed_columns(
+        ev.tbl.result({profile: ev.p_ids[tag_p], "tag": np.asarray(tag_names, dtype=object)})
+    )
+    return FoldedEvents(profiles=out_profiles, interest=interest_table, tags=tags)
+
+
+@attrs.frozen(eq=False)
+class _Events:
+    """An event table read into integer codes and UTC microseconds, one entry per row.
+
+    ``names`` maps ``profile``, ``event_id``, ``type``, ``channel``, ``time``, ``topic`` and
+    ``value`` to the caller's column names; ``optional`` holds the codes and values of the
+    ``channel_code``, ``campaign`` and ``staff_id`` columns present; ``extra_profiles`` the
+    columns of the optional profiles table.
+    """
+
+    tbl: Table
+    frame: Any
+    names: Mapping[str, str]
+    moment: dt.datetime
+    a_us: int
+    t_us: NDArray[np.int64]
+    p_codes: NDArray[np.int64]
+    p_ids: NDArray[Any]
+    ty_codes: NDArray[np.int64]
+    ty_names: NDArray[Any]
+    ch_codes: NDArray[np.int64]
+    ch_names: NDArray[Any]
+    tp_codes: NDArray[np.int64]
+    tp_names: NDArray[Any]
+    vals: NDArray[np.float64]
+    optional: Mapping[str, tuple[NDArray[np.int64], NDArray[Any]]]
+    extra_profiles: Mapping[str, NDArray[Any]]
+
+    @property
+    def n_profiles(self) -> int:
+        return len(self.p_ids)
+
+    @property
+    def backend(self) -> Any:
+        return None if self.frame is None else nw.get_native_namespace(self.frame)
+
+
+@attrs.frozen(eq=False)
+class _EventRows:
+    """Each row's event code (its event's first row), the first row of every event, and the
+    rows that count for interest (one per distinct (event, topic) with a topic)."""
+
+    event_codes: NDArray[np.int64]
+    event_rows: NDArray[np.int64]
+    topic_rows: NDArray[np.int64]
+
+
+def _read_events(
+    events: Any, names: Mapping[str, str], moment: dt.datetime, tz: str | None, profiles: Any
+) -> _Events:
+    """Step 1: check the columns and times and turn every column into codes."""
+    profile, event_id, type, channel, time = (
+        names["profile"], names["event_id"], names["type"], names["channel"], names["time"]
+    )  # fmt: skip
     tbl = read_table(events, name="events")
     tbl.require(profile, event_id, type, channel, time)
     stamps = tbl.timestamps(time, tz=tz)
@@ -376,6 +459,7 @@ def fold_events(
     ch_codes, ch_names = _factorize(frame, tbl, channel, nullable=False)
     _check_names(ty_names, type, "event type", ty_codes)
     _check_names(ch_names, channel, "channel", ch_codes)
+    topic, value = names["topic"], names["value"]
     if topic in tbl.columns:
         tp_codes, tp_names = _factorize(frame, tbl, topic, nullable=True)
     else:
@@ -387,66 +471,87 @@ def fold_events(
     for name in ("channel_code", "campaign", "staff_id"):
         if name in tbl.columns:
             optional[name] = _factorize(frame, tbl, name, nullable=True)
-
-    # ---- profile universe (events and the optional profiles table)
+    # the profile universe: the events' and the optional profiles table's
     extra_profiles: dict[str, NDArray[Any]] = {}
     if profiles is not None:
         p_codes, p_ids, extra_profiles = _join_profiles(profiles, profile, p_codes, p_ids)
-    n_p = len(p_ids)
+    return _Events(
+        tbl=tbl, frame=frame, names=names, moment=moment, a_us=a_us, t_us=t_us,
+        p_codes=p_codes, p_ids=p_ids, ty_codes=ty_codes, ty_names=ty_names, ch_codes=ch_codes,
+        ch_names=ch_names, tp_codes=tp_codes, tp_names=tp_names, vals=vals, optional=optional,
+        extra_profiles=extra_profiles,
+    )  # fmt: skip
 
-    # ---- one row per event: replayed rows and rows of multi-topic events
+
+def _one_row_per_event(ev: _Events) -> _EventRows:
+    """Step 2: rows that share an event id are one event (they must agree but on the topic)."""
+    tbl, names = ev.tbl, ev.names
+    event_id, value = names["event_id"], names["value"]
     n = tbl.n_rows
     e_codes = np.arange(n, dtype=np.int64)  # an event's code: its first row
-    dup = _duplicated(frame, tbl, event_id) if n else np.zeros(0, dtype=bool)
-    if dup.any():
-        sub = np.flatnonzero(dup)
-        _, first, inverse = np.unique(
-            _text_order(tbl.raw(event_id)[sub]), return_index=True, return_inverse=True
-        )
-        e_codes[sub] = sub[first][inverse.reshape(-1)]
-        checks = [(profile, p_codes), (type, ty_codes), (channel, ch_codes), (time, t_us)]
-        checks += [(k, v[0]) for k, v in optional.items()]
-        for name, arr in checks:
-            bad = arr[sub] != arr[e_codes[sub]]
-            if bad.any():
-                rows = sub[bad]
-                raise DataError(
-                    f"rows that share an event_id must be the same event, but column {name!r} "
-                    f"differs: {describe_rows(rows, [str(tbl.raw(event_id)[r]) for r in rows])} "
-                    "(event ids shown)",
-                    field=name,
-                    rows=rows[:5].tolist(),
-                )
-        vf = vals[e_codes[sub]]
-        bad = ~((vals[sub] == vf) | (np.isnan(vals[sub]) & np.isnan(vf)))
+    dup = _duplicated(ev.frame, tbl, event_id) if n else np.zeros(0, dtype=bool)
+    if not dup.any():
+        return _EventRows(e_codes, e_codes, np.flatnonzero(ev.tp_codes >= 0))
+    sub = np.flatnonzero(dup)
+    _, first, inverse = np.unique(
+        _text_order(tbl.raw(event_id)[sub]), return_index=True, return_inverse=True
+    )
+    e_codes[sub] = sub[first][inverse.reshape(-1)]
+    checks = [(names["profile"], ev.p_codes), (names["type"], ev.ty_codes),
+              (names["channel"], ev.ch_codes), (names["time"], ev.t_us)]  # fmt: skip
+    checks += [(k, v[0]) for k, v in ev.optional.items()]
+    for name, arr in checks:
+        bad = arr[sub] != arr[e_codes[sub]]
         if bad.any():
             rows = sub[bad]
             raise DataError(
-                f"rows that share an event_id must be the same event, but column {value!r} "
-                f"differs: {describe_rows(rows, [str(tbl.raw(event_id)[r]) for r in rows])}",
-                field=value,
+                f"rows that share an event_id must be the same event, but column {name!r} "
+                f"differs: {describe_rows(rows, [str(tbl.raw(event_id)[r]) for r in rows])} "
+                "(event ids shown)",
+                field=name,
                 rows=rows[:5].tolist(),
             )
-        event_rows = np.flatnonzero(e_codes == np.arange(n))
-        # a repeated (event, topic) pair counts once for interest
-        pair = e_codes[sub] * (len(tp_names) + 1) + (tp_codes[sub] + 1)
-        _, first_pair = np.unique(pair, return_index=True)
-        keep = np.ones(n, dtype=bool)
-        keep[sub] = False
-        keep[sub[first_pair]] = True
-        topic_rows = np.flatnonzero(keep & (tp_codes >= 0))
-    else:
-        event_rows = e_codes
-        topic_rows = np.flatnonzero(tp_codes >= 0)
+    vals = ev.vals
+    vf = vals[e_codes[sub]]
+    bad = ~((vals[sub] == vf) | (np.isnan(vals[sub]) & np.isnan(vf)))
+    if bad.any():
+        rows = sub[bad]
+        raise DataError(
+            f"rows that share an event_id must be the same event, but column {value!r} "
+            f"differs: {describe_rows(rows, [str(tbl.raw(event_id)[r]) for r in rows])}",
+            field=value,
+            rows=rows[:5].tolist(),
+        )
+    event_rows = np.flatnonzero(e_codes == np.arange(n))
+    # a repeated (event, topic) pair counts once for interest
+    pair = e_codes[sub] * (len(ev.tp_names) + 1) + (ev.tp_codes[sub] + 1)
+    _, first_pair = np.unique(pair, return_index=True)
+    keep = np.ones(n, dtype=bool)
+    keep[sub] = False
+    keep[sub[first_pair]] = True
+    return _EventRows(e_codes, event_rows, np.flatnonzero(keep & (ev.tp_codes >= 0)))
 
-    ep = p_codes[event_rows]
-    et = t_us[event_rows]
-    ety = ty_codes[event_rows]
-    ech = ch_codes[event_rows]
-    ev = vals[event_rows]
+
+_Interest = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[Any]]
+
+
+def _profile_columns(
+    ev: _Events, rows: _EventRows, cfg: ActivityConfig
+) -> tuple[dict[str, Any], _Interest]:
+    """Step 3: counters, sums, intent, interest and touches, as the profiles table's columns;
+    also the interest of each (profile, topic) pair: profile codes, topic codes, scores, topics.
+    """
+    n_p, a_us = ev.n_profiles, ev.a_us
+    ty_names, ch_names = ev.ty_names, ev.ch_names
+    event_rows, topic_rows = rows.event_rows, rows.topic_rows
+    ep = ev.p_codes[event_rows]
+    et = ev.t_us[event_rows]
+    ety = ev.ty_codes[event_rows]
+    ech = ev.ch_codes[event_rows]
+    evals = ev.vals[event_rows]
     n_ty, n_ch = len(ty_names), len(ch_names)
 
-    # ---- counters
+    # counters and exact sums per (profile, type) and (profile, channel)
     key_t = ep * n_ty + ety
     counts_t = np.bincount(key_t, minlength=n_p * n_ty).reshape(n_p, n_ty)
     last_t = _group_max(key_t, et, n_p * n_ty).reshape(n_p, n_ty)
@@ -454,13 +559,13 @@ def fold_events(
     seen = n_events > 0
     last_seen = last_t.max(axis=1) if n_ty else np.full(n_p, _I64_MIN)
     first_seen = _group_min(ep, et, n_p)
-    has_v = ~np.isnan(ev)
-    sums_t = _exact_sums(key_t[has_v], ev[has_v], n_p * n_ty).reshape(n_p, n_ty)
+    has_v = ~np.isnan(evals)
+    sums_t = _exact_sums(key_t[has_v], evals[has_v], n_p * n_ty).reshape(n_p, n_ty)
     key_c = ep * n_ch + ech
     counts_c = np.bincount(key_c, minlength=n_p * n_ch).reshape(n_p, n_ch)
     last_c = _group_max(key_c, et, n_p * n_ch).reshape(n_p, n_ch)
 
-    # ---- intent
+    # intent
     w_int = np.array([cfg.intent_weight(str(t)) for t in ty_names], dtype=np.float64)
     wi = w_int[ety]
     nz = np.flatnonzero(wi > 0)
@@ -469,23 +574,24 @@ def fold_events(
         ep[nz], weights=wi[nz] * decay(age_i, cfg.intent_half_life_days), minlength=n_p
     )
 
-    # ---- interest per (profile, topic)
+    # interest per (profile, topic)
     w_interest = np.array([cfg.interest_weight(str(t)) for t in ty_names], dtype=np.float64)
-    w_rows = w_interest[ty_codes[topic_rows]]
+    w_rows = w_interest[ev.ty_codes[topic_rows]]
     topic_rows = topic_rows[w_rows > 0]  # weight 0 adds nothing, as on the record face
     contrib = w_rows[w_rows > 0] * decay(
-        (a_us - t_us[topic_rows]) / _US_PER_DAY, cfg.interest_half_life_days
+        (a_us - ev.t_us[topic_rows]) / _US_PER_DAY, cfg.interest_half_life_days
     )
     ip, it, scores, top_topic, top_score = _interest(
-        p_codes[topic_rows], tp_codes[topic_rows], contrib, n_p, tp_names
+        ev.p_codes[topic_rows], ev.tp_codes[topic_rows], contrib, n_p, ev.tp_names
     )
 
-    # ---- attribution touches
-    touch_cols = _touches(optional, tbl.raw(event_id), event_rows, ep, et, ech, ch_names, n_p)
+    # attribution touches
+    touch_cols = _touches(
+        ev.optional, ev.tbl.raw(ev.names["event_id"]), event_rows, ep, et, ech, ch_names, n_p
+    )
 
-    # ---- assemble the profiles table
     cols: dict[str, Any] = {
-        profile: p_ids,
+        ev.names["profile"]: ev.p_ids,
         "n_events": n_events,
         "first_seen": _as_times(first_seen, ~seen),
         "last_seen": _as_times(last_seen, ~seen),
@@ -494,8 +600,7 @@ def fold_events(
         "top_topic": top_topic,
         "top_interest": top_score,
     }
-    type_order = np.argsort(ty_names.astype(str))
-    for j in type_order:
+    for j in np.argsort(ty_names.astype(str)):
         name = str(ty_names[j])
         cols[f"n_{name}"] = counts_t[:, j]
         cols[f"last_seen_{name}"] = _as_times(last_t[:, j], counts_t[:, j] == 0)
@@ -505,44 +610,7 @@ def fold_events(
         cols[f"n_via_{name}"] = counts_c[:, j]
         cols[f"last_seen_via_{name}"] = _as_times(last_c[:, j], counts_c[:, j] == 0)
     cols.update(touch_cols)
-
-    # ---- rule tags
-    tag_p, tag_names = _rule_tags(
-        prepared,
-        catalog,
-        cols,
-        extra_profiles,
-        interest=(ip, it, scores, tp_names),
-        events_arrays={
-            "event_codes": e_codes,
-            "profile_codes": p_codes,
-            "event_rows": event_rows,
-            "t_us": t_us,
-            "values": vals,
-        },
-        backend=None if frame is None else nw.get_native_namespace(frame),
-        tbl=tbl,
-        names={
-            "profile": profile,
-            "event_id": event_id,
-            "type": type,
-            "channel": channel,
-            "topic": topic,
-        },
-        a_us=a_us,
-        moment=moment,
-        n_p=n_p,
-        p_ids=p_ids,
-        n_events_ids=n,
-    )
-    out_profiles = typed_columns(tbl.result(cols, tz="UTC"))
-    interest = typed_columns(
-        tbl.result({profile: p_ids[ip], "topic": tp_names[it].astype(object), "interest": scores})
-    )
-    tags = typed_columns(
-        tbl.result({profile: p_ids[tag_p], "tag": np.asarray(tag_names, dtype=object)})
-    )
-    return FoldedEvents(profiles=out_profiles, interest=interest, tags=tags)
+    return cols, (ip, it, scores, ev.tp_names)
 
 
 _DENSE_LIMIT = 64_000_000  # profile x topic cells summed densely; beyond that, sort
@@ -860,34 +928,28 @@ def _event_frame(
 def _rule_tags(
     prepared: tuple[PreparedRule, ...],
     catalog: TagCatalog | None,
+    ev: _Events,
+    er: _EventRows,
     cols: Mapping[str, Any],
-    extra_profiles: Mapping[str, NDArray[Any]],
-    *,
-    interest: tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[Any]],
-    events_arrays: Mapping[str, Any],
-    backend: Any,
-    tbl: Table,
-    names: Mapping[str, str],
-    a_us: int,
-    moment: dt.datetime,
-    n_p: int,
-    p_ids: NDArray[Any],
-    n_events_ids: int,
+    interest: _Interest,
 ) -> tuple[NDArray[np.int64], list[str]]:
+    """Step 4: the tags each profile's rules give (an exclusive group's first holding rule
+    wins), as profile codes and tag names sorted by profile then tag."""
     if not prepared:
         return np.array([], dtype=np.int64), []
     rules = rules_lang
+    moment, a_us, tbl = ev.moment, ev.a_us, ev.tbl
+    n_p, p_ids, extra_profiles, backend = ev.n_profiles, ev.p_ids, ev.extra_profiles, ev.backend
+    names = ev.names
     as_of_tz = moment.tzinfo
     assert as_of_tz is not None
     ip, it, scores, tp_names = interest
-    e_codes = events_arrays["event_codes"]
-    p_codes = events_arrays["profile_codes"]
-    t_us = events_arrays["t_us"]
-    values = events_arrays["values"]
+    e_codes, p_codes, t_us, values = er.event_codes, ev.p_codes, ev.t_us, ev.vals
+    n_events_ids = tbl.n_rows
     event_profile = np.zeros(n_events_ids, dtype=np.int64)
     event_profile[e_codes] = p_codes
     event_value = np.full(n_events_ids, np.nan)
-    event_value[e_codes[events_arrays["event_rows"]]] = values[events_arrays["event_rows"]]
+    event_value[e_codes[er.event_rows]] = values[er.event_rows]
     holds: dict[str, NDArray[np.bool_]] = {}
     for rule in prepared:
         features: dict[str, Any] = {}
@@ -946,9 +1008,8 @@ def _rule_tags(
                 else:
                     amounts = np.full(len(ev_idx), np.nan)
                 ok = ~np.isnan(amounts)
-                features[agg.name] = np.bincount(
-                    event_profile[ev_idx][ok], weights=amounts[ok], minlength=n_p
-                )
+                # money adds as decimals, as the sum_<type> columns and the record face do
+                features[agg.name] = _exact_sums(event_profile[ev_idx][ok], amounts[ok], n_p)
         if not features:
             features["__row"] = np.arange(n_p)
         for key, arr in features.items():

@@ -1,0 +1,724 @@
+"""Prediction intervals: how much a prediction moves with the uncertainty of the parameters.
+
+A fitted model gives one number per customer (P(alive), expected purchases, DERT, CLV), computed
+at the estimates ``theta_hat``. The estimates are uncertain: their sampling distribution is
+approximately normal on the log scale, ``log theta ~ N(log theta_hat, Sigma)`` with ``Sigma`` the
+inverse observed information (kept in the fit report as ``covariance``). Drawing ``theta_1 ..
+theta_B`` from it and predicting with each gives ``B`` values per customer; their ``(1 - level)/2``
+and ``(1 + level)/2`` quantiles are the interval. The same draws summed over customers give the
+interval of the total. A parametric bootstrap (simulate from the fitted model, refit, predict) is
+the alternative that does not lean on the normal approximation.
+
+The interval covers the uncertainty of the parameters only: not the randomness of the customer's
+own future purchases (a customer with E[X] = 1.2 may well make 0 or 3), and not a wrong model.
+
+Predictions depend on a customer only through the summary columns, so they are made once per
+distinct history; the (draws x histories) block is held a chunk of histories at a time, so
+1,000 draws over a million customers fit in memory.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from clientmodel._validation import (
+    check_choice,
+    check_integer,
+    check_mapping,
+    check_number,
+    check_seed,
+    check_text,
+    key_path,
+    read_key,
+)
+from clientmodel.errors import ArgumentError, ConvergenceError, DataError
+from clientmodel.ltv._base import ParametricModel, _as_record, read_summary
+from clientmodel.ltv._fitting import distinct_rows
+from clientmodel.ltv.clv import clv, discounted_purchases
+from clientmodel.ltv.contract import SpendModel, TransactionModel, model_classes
+from clientmodel.tables import read_table
+
+__all__ = [
+    "PredictionIntervals",
+    "draw_parameters",
+    "prediction_interval_table",
+    "prediction_intervals",
+]
+
+Array = NDArray[np.float64]
+Quantity = Literal["p_alive", "expected_purchases", "dert", "clv"]
+Sampling = Literal["normal", "bootstrap"]
+QUANTITIES = ("p_alive", "expected_purchases", "dert", "clv")
+SAMPLINGS = ("normal", "bootstrap")
+
+# At most this many predictions (draws x distinct histories) are held at once: 64 MB.
+_BLOCK = 2**23
+# Bootstrap refits that fail to converge are redrawn, up to this many times the replicates.
+_REDRAWS = 2
+
+
+def _frozen(values: Any) -> Array:
+    out = np.array(values, dtype=np.float64).reshape(-1)
+    out.flags.writeable = False
+    return out
+
+
+_ARRAY_EQ = attrs.cmp_using(eq=np.array_equal)
+
+
+@attrs.frozen
+class PredictionIntervals:
+    """Per-customer and total prediction intervals from the parameters' sampling distribution.
+
+    Attributes
+    ----------
+    quantity:
+        What was predicted: ``"p_alive"``, ``"expected_purchases"``, ``"dert"`` or ``"clv"``.
+    level:
+        Coverage of each interval (0.95 for 95%).
+    sampling:
+        ``"normal"`` (draws from the asymptotic normal of the log-parameters) or
+        ``"bootstrap"`` (parametric bootstrap: simulate, refit, predict).
+    draws:
+        Parameter draws (bootstrap replicates) the intervals are built from.
+    estimate, lower, upper:
+        Per customer, in the rows' order: the prediction at the estimates and the interval.
+    total_estimate, total_lower, total_upper:
+        The sum over customers and its interval (the quantiles of the per-draw sums).
+    failed:
+        Bootstrap refits that did not converge and were replaced by new simulations.
+
+    Examples
+    --------
+    >>> from clientmodel.ltv import BGNBD
+    >>> model = BGNBD.fit(BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(2000, 39.0, seed=1))
+    >>> pi = prediction_intervals(model, {"frequency": 2, "recency": 30.0, "T": 39.0}, seed=0)
+    >>> bool(pi.lower[0] <= pi.estimate[0] <= pi.upper[0])
+    True
+    >>> PredictionIntervals.from_dict(pi.to_dict()) == pi
+    True
+    """
+
+    quantity: str
+    level: float
+    sampling: str
+    draws: int
+    estimate: Array = attrs.field(converter=_frozen, eq=_ARRAY_EQ)
+    lower: Array = attrs.field(converter=_frozen, eq=_ARRAY_EQ)
+    upper: Array = attrs.field(converter=_frozen, eq=_ARRAY_EQ)
+    total_estimate: float
+    total_lower: float
+    total_upper: float
+    failed: int = 0
+
+    def __len__(self) -> int:
+        return len(self.estimate)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON-safe values (lists of floats, no numpy types)."""
+        return {
+            "quantity": self.quantity,
+            "level": float(self.level),
+            "sampling": self.sampling,
+            "draws": int(self.draws),
+            "estimate": self.estimate.tolist(),
+            "lower": self.lower.tolist(),
+            "upper": self.upper.tolist(),
+            "total_estimate": float(self.total_estimate),
+            "total_lower": float(self.total_lower),
+            "total_upper": float(self.total_upper),
+            "failed": int(self.failed),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> PredictionIntervals:
+        """Rebuild from :meth:`to_dict`; ``ArgumentError`` names a bad key path."""
+        path = "PredictionIntervals"
+        keys = (
+            "quantity",
+            "level",
+            "sampling",
+            "draws",
+            "estimate",
+            "lower",
+            "upper",
+            "total_estimate",
+            "total_lower",
+            "total_upper",
+        )
+        check_mapping(data, path, required=keys, optional=("failed",))
+        columns = {k: _numbers(data[k], key_path(path, k)) for k in ("estimate", "lower", "upper")}
+        sizes = {len(v) for v in columns.values()}
+        if len(sizes) != 1:
+            raise ArgumentError(
+                f"{path}.estimate, .lower and .upper must have the same length, got "
+                f"{[len(v) for v in columns.values()]}",
+                field=key_path(path, "lower"),
+            )
+
+        def number(key: str) -> float:
+            return read_key(data, key, path, check_number)
+
+        return cls(
+            quantity=read_key(data, "quantity", path, lambda v, f: check_choice(v, f, QUANTITIES)),
+            level=read_key(
+                data,
+                "level",
+                path,
+                lambda v, f: check_number(v, f, minimum=0, maximum=1, exclusive_minimum=True),
+            ),
+            sampling=read_key(data, "sampling", path, lambda v, f: check_choice(v, f, SAMPLINGS)),
+            draws=read_key(data, "draws", path, lambda v, f: check_integer(v, f, minimum=1)),
+            total_estimate=number("total_estimate"),
+            total_lower=number("total_lower"),
+            total_upper=number("total_upper"),
+            failed=read_key(data, "failed", path, lambda v, f: check_integer(v, f, minimum=0))
+            if "failed" in data
+            else 0,
+            **columns,
+        )
+
+
+def _numbers(value: Any, path: str) -> list[float]:
+    if not isinstance(value, (list, tuple)):
+        raise ArgumentError(f"{path} must be a list of numbers, got {value!r}", field=path)
+    return [check_number(v, key_path(path, i)) for i, v in enumerate(value)]
+
+
+def _log_covariance(model: ParametricModel, role: str) -> tuple[Array, Array]:
+    """The log-estimates and their covariance, or an error saying why there are none."""
+    report = model.fit_report
+    name = type(model).__name__
+    if report is None:
+        raise ArgumentError(
+            f"{role} {name} was built from parameters, not fitted: it has no sampling "
+            "distribution to draw from; fit it, or pass sampling='bootstrap' (which simulates "
+            "from the model and refits)",
+            field=role,
+        )
+    if report.covariance is None:
+        reason = report.uncertainty_note or (
+            "the observed information at the estimates is not positive definite"
+        )
+        raise ArgumentError(
+            f"{role} {name} has no covariance of its estimates ({reason}); normal draws are not "
+            "possible: pass sampling='bootstrap', which simulates from the model and refits",
+            field=role,
+        )
+    z = np.log(np.array([getattr(model, p) for p in model.PARAMS], dtype=np.float64))
+    return z, np.array(report.covariance, dtype=np.float64)
+
+
+def draw_parameters(
+    model: ParametricModel, draws: int = 1000, *, seed: int | np.random.Generator | None = None
+) -> Array:
+    """Parameter draws from the asymptotic normal of a fitted model's log-parameters.
+
+    ``exp(z)`` with ``z ~ N(log theta_hat, Sigma)``, ``Sigma`` the fit report's ``covariance``.
+
+    Parameters
+    ----------
+    model:
+        A fitted model (its ``fit_report`` holds the covariance).
+    draws:
+        Number of draws.
+    seed:
+        Seed or generator: the same seed gives the same draws.
+
+    Returns
+    -------
+    An array of shape ``(draws, len(model.PARAMS))``, columns in the order of ``PARAMS``.
+
+    Examples
+    --------
+    >>> from clientmodel.ltv import BGNBD
+    >>> model = BGNBD.fit(BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(2000, 39.0, seed=1))
+    >>> draw_parameters(model, 5, seed=0).shape
+    (5, 4)
+    """
+    if not isinstance(model, ParametricModel):
+        raise ArgumentError(
+            f"model must be a fitted clientmodel model, got {type(model).__name__}",
+            field="model",
+        )
+    n = check_integer(draws, "draws", minimum=1)
+    rng = check_seed(seed)
+    z, cov = _log_covariance(model, "model")
+    out: Array = np.exp(rng.multivariate_normal(z, cov, size=n, method="cholesky"))
+    return out
+
+
+def _rebuild(model: ParametricModel, theta: Array) -> Any:
+    return type(model)(**dict(zip(model.PARAMS, (float(v) for v in theta), strict=True)))
+
+
+# -- what is predicted -------------------------------------------------------------------------
+
+Predict = Callable[[TransactionModel, Any, Mapping[str, Array]], Array]
+
+
+@attrs.frozen
+class _Task:
+    """One quantity with its options: the columns it reads and how to predict it."""
+
+    quantity: str
+    needed: tuple[str, ...]
+    predict: Predict
+
+
+def _task(
+    quantity: str,
+    model: TransactionModel,
+    spend_model: Any,
+    horizon: float | None,
+    discount_rate: float | None,
+    margin: float,
+    unit: str,
+    method: str,
+) -> _Task:
+    needed = tuple(model.SUMMARY)
+    if quantity == "p_alive":
+        h = 0.0 if horizon is None else check_number(horizon, "horizon", minimum=0)
+        if spend_model is not None:
+            _unused("spend_model", quantity)
+        return _Task(quantity, needed, lambda m, s, rows: _array(m.p_alive(rows, horizon=h)))
+    if quantity == "expected_purchases":
+        if horizon is None:
+            raise ArgumentError(
+                "expected_purchases needs horizon: the length of the future window in the "
+                "summary's time unit (e.g. 52 for a year in weeks)",
+                field="horizon",
+            )
+        t = check_number(horizon, "horizon", minimum=0)
+        if spend_model is not None:
+            _unused("spend_model", quantity)
+        return _Task(quantity, needed, lambda m, s, rows: _array(m.expected_purchases(rows, t)))
+    if discount_rate is None:
+        raise ArgumentError(
+            f"{quantity} needs discount_rate: the annual discount rate (0.1 for 10% a year)",
+            field="discount_rate",
+        )
+    rate = discount_rate
+    if quantity == "dert":
+        h = math.inf if horizon is None else horizon
+        if spend_model is not None:
+            _unused("spend_model", quantity)
+
+        def dert(m: TransactionModel, s: Any, rows: Mapping[str, Array]) -> Array:
+            return _array(
+                discounted_purchases(
+                    m, rows, horizon=h, discount_rate=rate, unit=unit, method="continuous"
+                )
+            )
+
+        return _Task(quantity, needed, dert)
+    if horizon is None:
+        raise ArgumentError(
+            "clv needs horizon: the length of the future window in the summary's time unit "
+            "(math.inf with method='continuous' for the residual value)",
+            field="horizon",
+        )
+    if spend_model is None:
+        raise ArgumentError(
+            "clv needs spend_model: a fitted spend model (e.g. GammaGamma) or the spend per "
+            "purchase as a number",
+            field="spend_model",
+        )
+    if isinstance(spend_model, SpendModel):
+        needed = (*needed, *(c for c in spend_model.SUMMARY if c not in needed))
+
+    def value(m: TransactionModel, s: Any, rows: Mapping[str, Array]) -> Array:
+        return _array(
+            clv(
+                m,
+                s,
+                rows,
+                horizon=horizon,
+                discount_rate=rate,
+                margin=margin,
+                unit=unit,
+                method=method,  # type: ignore[arg-type]
+            )
+        )
+
+    return _Task(quantity, needed, value)
+
+
+def _unused(name: str, quantity: str) -> None:
+    raise ArgumentError(f"{name} applies to quantity='clv' only, not {quantity!r}", field=name)
+
+
+def _array(values: Any) -> Array:
+    return np.atleast_1d(np.asarray(values, dtype=np.float64))
+
+
+def _transaction_model(model: Any) -> TransactionModel:
+    if not isinstance(model, TransactionModel):
+        kinds = ", ".join(model_classes("transaction"))
+        raise ArgumentError(
+            f"model must be a transaction model ({kinds}), got {type(model).__name__}",
+            field="model",
+        )
+    return model
+
+
+# -- the draws ---------------------------------------------------------------------------------
+
+
+def _normal_draws(
+    model: TransactionModel, spend_model: Any, n: int, rng: np.random.Generator
+) -> tuple[list[TransactionModel], list[Any], int]:
+    models = [_rebuild(model, th) for th in draw_parameters(model, n, seed=rng)]
+    if isinstance(spend_model, SpendModel):
+        spends = [_rebuild(spend_model, th) for th in draw_parameters(spend_model, n, seed=rng)]
+    else:
+        spends = [spend_model] * n
+    return models, spends, 0
+
+
+def _bootstrap_draws(
+    model: TransactionModel,
+    spend_model: Any,
+    n: int,
+    rng: np.random.Generator,
+    times: Array,
+    frequency: Array | None,
+) -> tuple[list[TransactionModel], list[Any], int]:
+    """Refits on data simulated from the model: as many customers as the fit had, with
+    observation lengths drawn from the summary's."""
+    report = model.fit_report
+    size = len(times) if report is None else max(1, round(report.n_observations))
+    models: list[TransactionModel] = []
+    spends: list[Any] = []
+    failed = 0
+    while len(models) < n:
+        if failed > _REDRAWS * n:
+            raise ConvergenceError(
+                f"{failed} of the bootstrap refits of {type(model).__name__} did not converge "
+                "(the fitted model generates data on which it is not identified); use "
+                "sampling='normal' or more data",
+                field="sampling",
+            )
+        sim = model.simulate(size, rng.choice(times, size=size), seed=rng)
+        try:
+            refit = type(model).fit(sim)
+            spend = spend_model
+            if isinstance(spend_model, SpendModel) and frequency is not None:
+                # The spend model is refitted on its own data size, with numbers of purchases
+                # resampled from the summary's repeat buyers.
+                fitted = spend_model.fit_report
+                buyers = len(frequency) if fitted is None else round(fitted.n_observations)
+                freq = rng.choice(frequency, max(buyers, 1))
+                simulator: Any = spend_model
+                spend = type(spend_model).fit(simulator.simulate(len(freq), freq, seed=rng))
+        except ConvergenceError:
+            failed += 1
+            continue
+        models.append(refit)
+        spends.append(spend)
+    return models, spends, failed
+
+
+# -- the intervals -----------------------------------------------------------------------------
+
+
+def _compute(
+    model: Any,
+    summary: Any,
+    quantity: str,
+    *,
+    horizon: float | None,
+    discount_rate: float | None,
+    spend_model: Any,
+    margin: float,
+    unit: str,
+    method: str,
+    level: float,
+    draws: int | None,
+    sampling: str,
+    seed: int | np.random.Generator | None,
+    columns: Mapping[str, str] | None,
+) -> PredictionIntervals:
+    model = _transaction_model(model)
+    check_choice(quantity, "quantity", QUANTITIES)
+    check_choice(sampling, "sampling", SAMPLINGS)
+    lev = check_number(level, "level", minimum=0, maximum=1, exclusive_minimum=True)
+    if lev >= 1:
+        raise ArgumentError(f"level must be below 1, got {level!r}", field="level")
+    n = check_integer(
+        (1000 if sampling == "normal" else 100) if draws is None else draws,
+        "draws",
+        minimum=2,
+        maximum=1_000_000,
+    )
+    rng = check_seed(seed)
+    if isinstance(spend_model, SpendModel) and quantity == "clv" and sampling == "normal":
+        _log_covariance(spend_model, "spend_model")
+    task = _task(quantity, model, spend_model, horizon, discount_rate, margin, unit, method)
+    if sampling == "normal":
+        _log_covariance(model, "model")
+    # The prediction at the estimates, on the caller's rows: this validates them, with errors
+    # naming the caller's row numbers.
+    rename = None if columns is None else dict(check_mapping(columns, "columns"))
+    data = read_summary(summary, task.needed, columns=rename)
+    standard = {name: data[name] for name in task.needed}
+    estimate = task.predict(model, spend_model, standard)
+    if not np.all(np.isfinite(estimate)):
+        rows_bad = np.flatnonzero(~np.isfinite(estimate))
+        first = {k: float(v[rows_bad[0]]) for k, v in standard.items()}
+        _not_finite(model, first, "the model", rows_bad)
+    distinct, index = distinct_rows(*(standard[name] for name in task.needed))
+    rows = dict(zip(task.needed, distinct, strict=True))
+    count = np.bincount(index, minlength=len(distinct[0])).astype(np.float64)
+    if sampling == "normal":
+        models, spends, failed = _normal_draws(model, spend_model, n, rng)
+    else:
+        times = standard[model.SUMMARY[-1]]
+        freq = None
+        if isinstance(spend_model, SpendModel):
+            freq = standard["frequency"][standard["frequency"] > 0]
+            if freq.size == 0:
+                raise DataError(
+                    "the bootstrap of the spend model needs repeat buyers (frequency > 0) in the "
+                    "summary, to simulate spend data like the fit's",
+                    field="frequency",
+                )
+        models, spends, failed = _bootstrap_draws(model, spend_model, n, rng, times, freq)
+    lower, upper, totals = _quantiles(task.predict, models, spends, rows, count, lev)
+    tail = (1.0 - lev) / 2.0
+    total_low, total_high = np.quantile(totals, [tail, 1.0 - tail])
+    return PredictionIntervals(
+        quantity=quantity,
+        level=lev,
+        sampling=sampling,
+        draws=n,
+        estimate=estimate,
+        lower=lower[index],
+        upper=upper[index],
+        total_estimate=float(np.sum(estimate)),
+        total_lower=float(total_low),
+        total_upper=float(total_high),
+        failed=failed,
+    )
+
+
+def _quantiles(
+    predict: Predict,
+    models: list[TransactionModel],
+    spends: list[Any],
+    rows: Mapping[str, Array],
+    count: Array,
+    level: float,
+) -> tuple[Array, Array, Array]:
+    """Per distinct history the quantiles over the draws, and per draw the total over customers.
+
+    The (draws x histories) block is built a chunk of histories at a time, small enough to hold.
+    """
+    n_rows, n_draws = len(count), len(models)
+    chunk = max(1, _BLOCK // n_draws)
+    tail = (1.0 - level) / 2.0
+    lower, upper = np.empty(n_rows), np.empty(n_rows)
+    totals = np.zeros(n_draws)
+    block = np.empty((n_draws, min(chunk, n_rows)))
+    for start in range(0, n_rows, chunk):
+        stop = min(start + chunk, n_rows)
+        part = {k: v[start:stop] for k, v in rows.items()}
+        values = block[:, : stop - start]
+        for d, (m, s) in enumerate(zip(models, spends, strict=True)):
+            values[d] = predict(m, s, part)
+        bad = ~np.isfinite(values)
+        if bad.any():
+            d, j = (int(v[0]) for v in np.nonzero(bad))
+            _not_finite(models[d], {k: float(v[j]) for k, v in part.items()}, "a drawn model")
+        totals += values @ count[start:stop]
+        lower[start:stop], upper[start:stop] = _quantiles_of_columns(values, tail)
+    return lower, upper, totals
+
+
+def _not_finite(
+    model: TransactionModel,
+    history: Mapping[str, float],
+    which: str,
+    rows: NDArray[np.intp] | None = None,
+) -> None:
+    """Refuse a prediction that is not a finite number (never hand back NaN)."""
+    params = ", ".join(f"{k}={v:.4g}" for k, v in model.params.items())
+    raise DataError(
+        f"{which} ({type(model).__name__} {params}) gives a prediction that is not a finite "
+        f"number for the history {history}; the parameters are where this quantity cannot be "
+        "computed (e.g. a fit on the boundary of the parameter space)",
+        field="model",
+        rows=() if rows is None else rows[:5].tolist(),
+    )
+
+
+def _quantiles_of_columns(values: Array, tail: float) -> tuple[Array, Array]:
+    """The ``tail`` and ``1 - tail`` quantiles of each column, as ``np.quantile`` (linear
+    interpolation between order statistics) but partitioning for those four order statistics
+    only, which is about twice as fast on a (draws x histories) block."""
+    n = values.shape[0]
+    pos = np.array([tail, 1.0 - tail]) * (n - 1)
+    below = np.floor(pos).astype(np.intp)
+    above = np.minimum(below + 1, n - 1)
+    ordered = np.partition(values, np.unique(np.concatenate([below, above])), axis=0)
+    frac = pos - below
+    low, high = (
+        ordered[below[i]] + frac[i] * (ordered[above[i]] - ordered[below[i]]) for i in range(2)
+    )
+    return low, high
+
+
+def prediction_intervals(
+    model: Any,
+    summary: Any,
+    quantity: Quantity = "p_alive",
+    *,
+    horizon: float | None = None,
+    discount_rate: float | None = None,
+    spend_model: Any = None,
+    margin: float = 1.0,
+    unit: str = "W",
+    method: Literal["discrete", "continuous"] = "discrete",
+    level: float = 0.95,
+    draws: int | None = None,
+    sampling: Sampling = "normal",
+    seed: int | np.random.Generator | None = None,
+    columns: Mapping[str, str] | None = None,
+) -> PredictionIntervals:
+    """Prediction intervals per customer and for the total, from the parameters' uncertainty.
+
+    Parameters
+    ----------
+    model:
+        A fitted transaction model (``BGNBD``, ``ParetoNBD``, ...).
+    summary:
+        The customers: a table or one record with the model's summary columns (and
+        ``monetary_value`` for ``clv`` with a spend model).
+    quantity:
+        ``"p_alive"`` (at the end of observation + ``horizon``, default 0),
+        ``"expected_purchases"`` (in the next ``horizon``), ``"dert"`` (discounted expected
+        residual transactions over ``horizon``, default infinite, continuous discounting) or
+        ``"clv"`` (as :func:`~clientmodel.ltv.clv.clv`).
+    horizon, discount_rate, spend_model, margin, unit, method:
+        As in :func:`~clientmodel.ltv.clv.clv`, where the quantity uses them. A fitted spend
+        model's parameters are drawn too (independently: the two models are fitted separately).
+    level:
+        Coverage of each interval, in (0, 1).
+    draws:
+        Parameter draws (default 1,000) or bootstrap replicates (default 100).
+    sampling:
+        ``"normal"``: draws from the asymptotic normal of the log-parameters (needs the fit
+        report's covariance). ``"bootstrap"``: simulate data of the fit's size from the model
+        (observation lengths drawn from the summary's), refit, predict -- slower, no normal
+        approximation.
+    seed:
+        Seed or generator: the same seed gives the same intervals.
+    columns:
+        Renames, standard name -> your column.
+
+    Returns
+    -------
+    PredictionIntervals
+        Per row the estimate (at the fitted parameters), lower and upper bounds; the total over
+        rows and its interval.
+
+    Examples
+    --------
+    >>> from clientmodel.ltv import BGNBD
+    >>> model = BGNBD.fit(BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(2000, 39.0, seed=1))
+    >>> summary = {"frequency": [2, 0], "recency": [30.0, 0.0], "T": [39.0, 39.0]}
+    >>> pi = prediction_intervals(model, summary, "expected_purchases", horizon=52, seed=0)
+    >>> bool((pi.lower <= pi.estimate).all() and (pi.estimate <= pi.upper).all())
+    True
+    >>> bool(pi.total_lower <= pi.total_estimate <= pi.total_upper)
+    True
+    """
+    return _compute(
+        model,
+        summary,
+        quantity,
+        horizon=horizon,
+        discount_rate=discount_rate,
+        spend_model=spend_model,
+        margin=margin,
+        unit=unit,
+        method=method,
+        level=level,
+        draws=draws,
+        sampling=sampling,
+        seed=seed,
+        columns=columns,
+    )
+
+
+def prediction_interval_table(
+    model: Any,
+    summary: Any,
+    quantity: Quantity = "p_alive",
+    *,
+    horizon: float | None = None,
+    discount_rate: float | None = None,
+    spend_model: Any = None,
+    margin: float = 1.0,
+    unit: str = "W",
+    method: Literal["discrete", "continuous"] = "discrete",
+    level: float = 0.95,
+    draws: int | None = None,
+    sampling: Sampling = "normal",
+    seed: int | np.random.Generator | None = None,
+    columns: Mapping[str, str] | None = None,
+    customer: str | None = None,
+) -> Any:
+    """:func:`prediction_intervals` per customer as the caller's kind of table.
+
+    Columns ``customer`` (copied when given), ``estimate``, ``lower`` and ``upper``; a single
+    record gives a dict of floats. Arguments as in :func:`prediction_intervals`.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from clientmodel.ltv import BGNBD
+    >>> model = BGNBD.fit(BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(2000, 39.0, seed=1))
+    >>> table = pd.DataFrame({"id": ["a", "b"], "frequency": [2, 0], "recency": [30.0, 0.0],
+    ...                       "T": [39.0, 39.0]})
+    >>> prediction_interval_table(model, table, seed=0, customer="id").columns.tolist()
+    ['id', 'estimate', 'lower', 'upper']
+    """
+    if customer is not None:
+        check_text(customer, "customer")
+    result = _compute(
+        model,
+        summary,
+        quantity,
+        horizon=horizon,
+        discount_rate=discount_rate,
+        spend_model=spend_model,
+        margin=margin,
+        unit=unit,
+        method=method,
+        level=level,
+        draws=draws,
+        sampling=sampling,
+        seed=seed,
+        columns=columns,
+    )
+    out: dict[str, Any] = {
+        "estimate": np.array(result.estimate),
+        "lower": np.array(result.lower),
+        "upper": np.array(result.upper),
+    }
+    record = _as_record(summary)
+    if record is not None:
+        values = {k: float(v[0]) for k, v in out.items()}
+        return values if customer is None else {customer: record.get(customer), **values}
+    table = read_table(summary, name="summary")
+    if customer is not None:
+        table.require(customer)
+        out = {customer: table.raw(customer), **out}
+    return table.result(out)
