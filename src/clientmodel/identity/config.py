@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, ClientModelError
 from clientmodel.identity import _engine as engine
 from clientmodel.identity import _prepare as prepare
@@ -130,6 +131,10 @@ def check_pattern(pattern: object, field: str = "blocked_patterns") -> re.Patter
     return compiled
 
 
+#: Largest ``priority`` or ``limit`` a :class:`KindRule` accepts (a 32-bit integer).
+_MAX_RANK = 2**31 - 1
+
+
 class KindRule(BaseModel):
     """How one identifier kind takes part in identity resolution.
 
@@ -175,9 +180,10 @@ class KindRule(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    priority: int = Field(ge=1)
+    # bounded so the resolution engine's integer arrays hold them
+    priority: int = Field(ge=1, le=_MAX_RANK)
     joins: bool = True
-    limit: int | None = Field(default=None, ge=1)
+    limit: int | None = Field(default=None, ge=1, le=_MAX_RANK)
     window: dt.timedelta | None = None
     blocked: tuple[str, ...] = ()
     blocked_patterns: tuple[str, ...] = ()
@@ -351,6 +357,7 @@ class IdentityConfig(BaseModel):
                 field="kind",
             ) from exc
 
+    @boundary
     def with_rule(self, kind: IdentifierKind | str, **changes: Any) -> IdentityConfig:
         """A copy with some fields of one kind's rule changed.
 
@@ -397,6 +404,7 @@ class IdentityConfig(BaseModel):
                 field=str(loc[0]) if loc else ", ".join(sorted(changes)) or "config",
             ) from None
 
+    @boundary
     def blocks(self, identifier: Identifier) -> bool:
         """Whether this configuration blocks the identifier's value for its kind.
 

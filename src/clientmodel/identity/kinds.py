@@ -44,7 +44,7 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, model_validator
 
-from clientmodel._validation import mask_identifier
+from clientmodel._validation import boundary, mask_identifier
 from clientmodel.errors import ArgumentError, DataError
 
 __all__ = [
@@ -456,6 +456,7 @@ class Identifier(BaseModel):
         return is_blocked(self.value)
 
 
+@boundary
 def hash_identifier(
     identifier: Identifier, salt: bytes, *, config: IdentityConfigLike | None = None
 ) -> Identifier:
@@ -508,6 +509,11 @@ def hash_identifier(
             f"identifier must be an Identifier, got {type(identifier).__name__}; build one with "
             "Identifier(kind=..., value=...)",
             field="identifier",
+        )
+    if config is not None and not callable(getattr(config, "blocks", None)):
+        raise ArgumentError(
+            f"config must be an IdentityConfig or None, got {type(config).__name__}",
+            field="config",
         )
     if identifier.hashed or identifier.is_placeholder:
         return identifier

@@ -589,11 +589,20 @@ def non_negative(value: Any, name: str, accepted: str = "a finite number >= 0") 
     return float(value)
 
 
+#: Most customers one ``simulate`` call draws: a few arrays of this length fit in memory.
+MAX_CUSTOMERS = 100_000_000
+
+
 def check_n_customers(n_customers: Any) -> int:
-    """The ``n_customers`` of a ``simulate``: a whole number >= 1."""
-    if not isinstance(n_customers, (int, np.integer)) or n_customers < 1:
+    """The ``n_customers`` of a ``simulate``: a whole number from 1 to :data:`MAX_CUSTOMERS`."""
+    if (
+        isinstance(n_customers, bool)
+        or not isinstance(n_customers, (int, np.integer))
+        or not 1 <= n_customers <= MAX_CUSTOMERS
+    ):
         raise ArgumentError(
-            f"n_customers={n_customers!r} must be a whole number >= 1", field="n_customers"
+            f"n_customers={n_customers!r} must be a whole number between 1 and {MAX_CUSTOMERS}",
+            field="n_customers",
         )
     return int(n_customers)
 

@@ -237,7 +237,10 @@ def sim_setup(
     n_customers: int, T: ArrayLike, seed: int | np.random.Generator | None, holdout: float
 ) -> tuple[int, Array, np.random.Generator]:
     n = check_n_customers(n_customers)
-    times = np.broadcast_to(np.asarray(T, dtype=np.float64), (n,)).copy()
+    try:
+        times = np.broadcast_to(np.asarray(T, dtype=np.float64), (n,)).copy()
+    except (TypeError, ValueError):
+        times = np.full(n, np.nan)  # refused just below, naming T
     if not np.all(np.isfinite(times) & (times >= 0)):
         raise ArgumentError("T must be finite and >= 0 (one value or one per customer)", field="T")
     if not (np.isfinite(holdout) and holdout >= 0):

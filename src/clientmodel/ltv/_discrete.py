@@ -161,16 +161,30 @@ def discounted_survival_sum(g: float, d: Any, c: float) -> Array:
     return out
 
 
-def check_whole(value: Any, name: str, *, minimum: int = 0) -> int:
-    """A whole number >= ``minimum`` (an int, or a float with an integral value)."""
+#: Most periods (opportunities, renewal decisions) a discrete-time computation accepts: the
+#: probabilities sum over every period and the curves hold one value per period, so a larger
+#: count would take minutes or exhaust memory (and no cohort is observed that long).
+MAX_PERIODS = 100_000
+
+
+def check_whole(value: Any, name: str, *, minimum: int = 0, maximum: int | None = None) -> int:
+    """A whole number >= ``minimum`` (an int, or a float with an integral value), <= ``maximum``."""
     ok = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
     if ok:
-        v = float(value)
+        try:
+            v = float(value)
+        except OverflowError:
+            v = math.inf
         ok = math.isfinite(v) and v == round(v) and v >= minimum
     if not ok:
         raise ArgumentError(
             f"{name}={value!r} must be a whole number of periods >= {minimum} (these models count "
             "discrete opportunities; for CLV use method='discrete' with a whole horizon)",
+            field=name,
+        )
+    if maximum is not None and float(value) > maximum:
+        raise ArgumentError(
+            f"{name}={value!r} must be a whole number of periods between {minimum} and {maximum}",
             field=name,
         )
     return round(float(value))

@@ -430,7 +430,7 @@ class BGBB(TransactionModel):
         1.0
         """
         k = _discrete.check_whole(n, "n")
-        steps = _discrete.check_whole(t, "t")
+        steps = _discrete.check_whole(t, "t", maximum=_discrete.MAX_PERIODS)
         data = _read(summary, columns)
         alive, a, b, g, d = self._posterior(data)
         pmf = self._alive_pmf(k, steps, a, b, g, d)
@@ -448,7 +448,7 @@ class BGBB(TransactionModel):
         0.3112
         """
         k = _discrete.check_whole(n, "n")
-        steps = _discrete.check_whole(t, "t")
+        steps = _discrete.check_whole(t, "t", maximum=_discrete.MAX_PERIODS)
         one = np.ones(1)
         pmf = self._alive_pmf(
             k, steps, self.alpha * one, self.beta * one, self.gamma * one, self.delta * one
@@ -521,7 +521,7 @@ class BGBB(TransactionModel):
             raise ArgumentError(
                 "n must be one whole number or one per customer", field="n"
             ) from exc
-        extra = _discrete.check_whole(holdout, "holdout")
+        extra = _discrete.check_whole(holdout, "holdout", maximum=_discrete.MAX_PERIODS)
         rng = check_seed(seed)
         p = rng.beta(self.alpha, self.beta, size=size)
         theta = rng.beta(self.gamma, self.delta, size=size)

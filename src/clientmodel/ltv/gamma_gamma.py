@@ -393,7 +393,7 @@ class GammaGamma(SpendModel):
         n = check_n_customers(n_customers)
         try:
             freq_f = np.broadcast_to(np.asarray(frequency, dtype=np.float64), (n,)).copy()
-        except ValueError as exc:
+        except (TypeError, ValueError) as exc:
             raise ArgumentError(
                 "frequency must be one whole number or one per customer", field="frequency"
             ) from exc

@@ -19,6 +19,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import special
 
+from clientmodel._validation import check_number
 from clientmodel.errors import ArgumentError
 from clientmodel.ltv import _special
 from clientmodel.ltv._base import (
@@ -280,6 +281,8 @@ def _pareto_dert(
     columns: Mapping[str, str] | None,
 ) -> Array:
     """Closed-form DERT of Pareto/NBD (Fader, Hardie & Lee 2005, JMR, eq. 2, finite horizon)."""
+    horizon = float(horizon) if horizon == math.inf else check_number(horizon, "horizon", minimum=0)
+    delta = check_number(delta, "delta", minimum=0, exclusive_minimum=True)
     data = read_summary(summary, ("frequency", "T"), columns=columns, counts=("frequency",))
     x, t = data["frequency"], data["T"]
     kw: dict[str, Any] = {} if columns is None else {"columns": columns}
@@ -505,7 +508,10 @@ class ParetoNBD(TransactionModel):
         >>> m.expected_purchases_new([0.0, 39.0]).round(4).tolist()
         [0.0, 1.213]
         """
-        ts = np.asarray(t, dtype=np.float64)
+        try:
+            ts = np.asarray(t, dtype=np.float64)
+        except (TypeError, ValueError):
+            ts = np.asarray(np.nan)  # refused just below, naming t
         if not np.all(np.isfinite(ts) & (ts >= 0)):
             raise ArgumentError(f"t={t!r} must be finite and >= 0", field="t")
         values = self._alive_expected(ts, self.r, self.alpha, self.beta)

@@ -34,6 +34,7 @@ from clientmodel._validation import check_number, check_seed
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv import _discrete
 from clientmodel.ltv._base import (
+    MAX_CUSTOMERS,
     Prediction,
     SummaryData,
     check_n_customers,
@@ -462,7 +463,7 @@ class ShiftedBetaGeometric(RetentionModel):
         [1000.0, 626.7, 473.8, 388.0]
         """
         size = non_negative(cohort_size, "cohort_size")
-        k = _discrete.check_whole(periods, "periods")
+        k = _discrete.check_whole(periods, "periods", maximum=_discrete.MAX_PERIODS)
         curve = np.asarray(self.survival(np.arange(k + 1)), dtype=np.float64)
         out: Array = size * curve
         return out
@@ -590,7 +591,7 @@ class ShiftedBetaGeometric(RetentionModel):
         ['churned', 'renewals']
         """
         size = check_n_customers(n_customers)
-        k = _discrete.check_whole(periods, "periods")
+        k = _discrete.check_whole(periods, "periods", maximum=_discrete.MAX_PERIODS)
         rng = check_seed(seed)
         theta = rng.beta(self.alpha, self.beta, size=size)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
@@ -616,14 +617,15 @@ class ShiftedBetaGeometric(RetentionModel):
         >>> int(counts[0]), len(counts), bool(all(counts[1:] <= counts[:-1]))
         (1000, 8, True)
         """
-        k = _discrete.check_whole(periods, "periods")
+        k = _discrete.check_whole(periods, "periods", maximum=_discrete.MAX_PERIODS)
         if (
             isinstance(cohort_size, bool)
             or not isinstance(cohort_size, (int, np.integer))
-            or cohort_size < 1
+            or not 1 <= cohort_size <= MAX_CUSTOMERS
         ):
             raise ArgumentError(
-                f"cohort_size={cohort_size!r} must be a whole number >= 1", field="cohort_size"
+                f"cohort_size={cohort_size!r} must be a whole number between 1 and {MAX_CUSTOMERS}",
+                field="cohort_size",
             )
         sim = self.simulate(cohort_size, k, seed=seed)
         renewals, churned = sim["renewals"], sim["churned"]

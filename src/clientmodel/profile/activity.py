@@ -44,6 +44,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile._common import (
     aware,
@@ -148,6 +149,7 @@ class ActivityConfig(BaseModel):
                 raise ValueError(f"weight of {key!r} is {w!r}; weights are finite and >= 0")
         return value
 
+    @boundary
     def interest_weight(self, event_type: str) -> float:
         """The interest weight of an event type.
 
@@ -158,6 +160,7 @@ class ActivityConfig(BaseModel):
         """
         return self.interest_weights.get(event_type, self.default_interest_weight)
 
+    @boundary
     def intent_weight(self, event_type: str) -> float:
         """The intent weight of an event type (0 for types not listed).
 
@@ -335,6 +338,7 @@ def _touches(profile: Profile, new: list[Event]) -> Profile:
     return profile.model_copy(update={"first_touch": first, "last_touch": last})
 
 
+@boundary
 def apply(
     profile: Profile,
     events: Iterable[Event | Mapping[str, Any]],
@@ -574,6 +578,7 @@ def rule_record(profile: Profile, *, fields: Iterable[str] = ()) -> dict[str, An
     return record
 
 
+@boundary
 def evaluate_tag_rules(
     profile: Profile,
     rules: Mapping[str, Any],
@@ -668,6 +673,7 @@ def _hand_given_in(profile: Profile, tags: tuple[str, ...]) -> bool:
     return any(a.tag in tags and a.source != "rule" for a in profile.tags)
 
 
+@boundary
 def interest_at(
     profile: Profile, as_of: dt.datetime, config: ActivityConfig | None = None
 ) -> dict[str, float]:
@@ -686,6 +692,7 @@ def interest_at(
     return dict(act.interest)
 
 
+@boundary
 def intent_at(profile: Profile, as_of: dt.datetime, config: ActivityConfig | None = None) -> float:
     """The intent score :math:`1 - e^{-S}` at ``as_of`` (at or after the profile's last fold).
 

@@ -65,7 +65,7 @@ import attrs
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from clientmodel._validation import check_choice, check_text
+from clientmodel._validation import boundary, check_choice, check_text
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile._common import aware, check_instance, coerce, zone
 from clientmodel.profile._welcome import PLACEHOLDERS, parse_template, render_parts
@@ -251,6 +251,7 @@ def _draw(code_id: str, seed: int, k: int, total: int) -> int:
     return int.from_bytes(digest, "big") % total
 
 
+@boundary
 def assign_staff(code: ChannelCode, state: AssignmentState, at: dt.datetime) -> Assignment:
     """Choose the staff member for one newcomer through ``code`` at ``at``.
 
@@ -487,6 +488,7 @@ def record_touch(profile: Profile, event: Event | Any) -> Profile:
     return _merge_touch(profile, touch, touch)
 
 
+@boundary
 def join_via_code(
     profile: Profile,
     event: Event | Any,

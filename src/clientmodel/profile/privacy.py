@@ -28,7 +28,7 @@ from typing import Any, Literal
 import attrs
 from pydantic import ValidationError
 
-from clientmodel._validation import check_choice
+from clientmodel._validation import boundary, check_choice
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.identity.kinds import Identifier, hash_identifier
 from clientmodel.profile._common import aware, check_instance
@@ -261,6 +261,7 @@ def can_contact(
     return False
 
 
+@boundary
 def contactable_channels(
     profile: Profile, as_of: dt.datetime, purpose: str | None = None
 ) -> tuple[str, ...]:
@@ -451,6 +452,7 @@ def _subject_ids(subject: Any) -> list[str]:
     return out
 
 
+@boundary
 def erase(
     subject: Profile | str | Iterable[Profile | str],
     *,

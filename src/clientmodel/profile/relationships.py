@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal, get_args
 
-from clientmodel._validation import check_choice
+from clientmodel._validation import boundary, check_choice
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile._common import aware
 from clientmodel.profile.models import (
@@ -132,6 +132,7 @@ def start_relationship(
     return _replace(profile, rel)
 
 
+@boundary
 def end_relationship(
     profile: Profile, staff_id: str, *, at: dt.datetime, reason: EndReason = "customer_deleted"
 ) -> Profile:
@@ -194,6 +195,7 @@ def set_follow_up(
     return _replace(profile, rel.model_copy(update={"follow_up": state, "follow_up_at": at}))
 
 
+@boundary
 def add_note(profile: Profile, staff_id: str, text: str, *, at: dt.datetime) -> Profile:
     """Add ``staff_id``'s private note to their relationship with the customer.
 

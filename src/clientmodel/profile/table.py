@@ -43,7 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel import rules as rules_lang
-from clientmodel._validation import validate_records
+from clientmodel._validation import boundary, validate_records
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.periods import as_of_value, timezone
 from clientmodel.profile._common import aware, decay, intent_score
@@ -286,6 +286,7 @@ def _wall(us: NDArray[np.int64], tz: dt.tzinfo) -> NDArray[np.datetime64]:
 
 
 # ----------------------------------------------------------------------------- main
+@boundary
 def fold_events(
     events: Any,
     *,

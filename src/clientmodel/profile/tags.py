@@ -33,6 +33,7 @@ from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile._common import aware, check_instance
 from clientmodel.profile.models import (
@@ -179,6 +180,7 @@ def _resolve_group(
     return found.group_id, found.exclusive
 
 
+@boundary
 def add_tag(
     profile: Profile,
     tag: str,
@@ -336,6 +338,7 @@ def remove_tag(
     return _with_tags(profile, staff_id, kept), [change]
 
 
+@boundary
 def expire_tags(profile: Profile, as_of: dt.datetime) -> tuple[Profile, list[TagChange]]:
     """Remove every company and private tag whose ``expires_at`` is at or before ``as_of``.
 
