@@ -245,6 +245,7 @@ class ParametricModel(abc.ABC):
             hessian=problem.hessian,
             boundary=cls.boundary_warnings,
             coarse=problem.coarse,
+            ridges=tuple((k, c, what) for k, c, what in cls.GAMMA_MIXTURES),
         )
         return cls(**estimates, fit_report=report)  # type: ignore[call-arg]
 

@@ -312,6 +312,7 @@ def maximize(
     hessian: Hessian | None = None,
     boundary: Boundary | None = None,
     coarse: Likelihood | None = None,
+    ridges: Sequence[tuple[str, str, str]] = (),
 ) -> tuple[dict[str, float], FitReport]:
     """Maximise a log-likelihood over positive parameters from every start; keep the best.
 
@@ -341,6 +342,12 @@ def maximize(
         run there, and the best of them is polished by Newton steps on the full likelihood; the
         report counts the coarse starts that agreed and says so in its message. If the coarse
         optimum is not interior or the polish fails, every start runs on the full data.
+
+    ridges:
+        ``(shape, rate, what)`` pairs of a mixing distribution (gamma shape and rate, or beta
+        a and b): when multiplying both by 10 (same mean, ten times less spread) does not lower
+        the likelihood, the optimum lies at infinity along that ridge and the fit is reported on
+        the boundary ("``what`` does not vary between customers"), wherever the search stopped.
 
     Returns
     -------
@@ -413,6 +420,7 @@ def maximize(
     ]
     if boundary is not None:
         warnings += boundary(estimates)
+    warnings += _ridge_warnings(objective, z, names, ridges, warnings)
     if n_distinct <= len(names):
         warnings.append(
             f"only {n_distinct} distinct histor{'y' if n_distinct == 1 else 'ies'} for "
@@ -472,6 +480,36 @@ def maximize(
         covariance=None if at_boundary else _log_covariance(hess),
     )
     return estimates, report
+
+
+def _ridge_warnings(
+    objective: Callable[[NDArray[np.float64]], tuple[float, NDArray[np.float64]]],
+    z: NDArray[np.float64],
+    names: Sequence[str],
+    ridges: Sequence[tuple[str, str, str]],
+    already: Sequence[str],
+) -> list[str]:
+    """Mixing distributions whose likelihood keeps rising as they collapse to their mean.
+
+    A flat ridge to infinity (shape and rate growing together) has a small gradient everywhere,
+    so the search stops somewhere on it and calls that convergence; one step of ten along the
+    ridge tells the two apart.
+    """
+    out: list[str] = []
+    here = objective(z)[0]
+    for shape, rate, what in ridges:
+        if any(shape in w and "infinity" in w for w in already):
+            continue  # the boundary hook has said it
+        i, j = names.index(shape), names.index(rate)
+        step = z.copy()
+        step[[i, j]] += math.log(10.0)
+        if objective(step)[0] <= here + 1e-12:
+            out.append(
+                f"the {what} do not vary between customers in this data ({shape} and {rate} run "
+                "to infinity together; the likelihood only rises as they grow): every customer "
+                f"has the same mean, {shape}/{rate} = {float(np.exp(z[i] - z[j])):.4g}"
+            )
+    return out
 
 
 def _objectives(

@@ -199,13 +199,13 @@ def log_pareto_tail(tau: Any, r: float, alpha: float, s: float, beta: float, x: 
     with np.errstate(divide="ignore"):
         if alpha >= beta:
             z = (alpha - beta) / (alpha + tau)
-            hyp = special.hyp2f1(1.0, r + x, big + 1.0, z)
+            hyp = hyp2f1_safe(1.0, r + x, big + 1.0, z)
             out = (
                 -np.log(big) - (r + x) * np.log(alpha + tau) - s * np.log(beta + tau) + np.log(hyp)
             )
         else:
             z = (beta - alpha) / (beta + tau)
-            hyp = special.hyp2f1(1.0, s + 1.0, big + 1.0, z)
+            hyp = hyp2f1_safe(1.0, s + 1.0, big + 1.0, z)
             out = (
                 -np.log(big)
                 - (r + x - 1.0) * np.log(alpha + tau)
@@ -214,6 +214,56 @@ def log_pareto_tail(tau: Any, r: float, alpha: float, s: float, beta: float, x: 
             )
     result: Array = out
     return result
+
+
+# Trapezoid step and reach (in y = log v) of the Euler-integral fallback of ``hyp2f1``.
+_EULER_STEP = 0.05
+_EULER_TAIL = 40.0
+
+
+def log_hyp2f1_euler(a: Any, b: Any, c: Any, z: Any) -> Array:
+    """``log 2F1(a, b; c; z)`` for ``0 < b < c`` and ``0 <= z < 1``, from Euler's integral.
+
+    ``2F1 = Gamma(c) / (Gamma(b) Gamma(c-b)) * integral_0^1 t^(b-1) (1-t)^(c-b-1) (1-zt)^-a dt``.
+    With ``1 - t = exp(-v)`` and ``v = exp(y)`` the integrand is smooth on the whole line and falls
+    exponentially at both ends (like ``exp(b y)`` on the left, ``exp(-(c-b) e^y)`` on the right),
+    where the trapezoid rule converges geometrically; it is summed in log space. The fallback where
+    scipy's transformation overflows (large ``b`` and ``c`` with ``z`` near 1: ``inf`` for
+    ``2F1(1, 170.5; 171.8; 0.999)``, whose value is 203.0).
+    """
+    full = np.broadcast_arrays(_f(a), _f(b), _f(c), _f(z))
+    shape = full[0].shape
+    a, b, c, z = (v.reshape(-1, 1) for v in full)
+    if b.size == 0:
+        return np.empty(shape)
+    # Left end: the integrand ~ v^b, negligible once b y < -TAIL; right end: ~ exp(-(c-b) v),
+    # negligible once (c-b) v > TAIL. One grid covers every element (rows x nodes).
+    lo = -float(np.max(np.minimum(_EULER_TAIL / b, 700.0))) - 5.0
+    hi = math.log(float(np.max(_EULER_TAIL / (c - b))) + 1.0) + 1.0
+    y = np.arange(lo, hi + _EULER_STEP, _EULER_STEP)[None, :]
+    v = np.exp(y)
+    with np.errstate(divide="ignore", over="ignore"):
+        one_minus = -np.expm1(-v)  # t
+        log_g = (b - 1.0) * np.log(one_minus) - (c - b) * v - a * np.log1p(-z * one_minus) + y
+    top = np.max(log_g, axis=1, keepdims=True)
+    log_sum = top[:, 0] + np.log(np.sum(np.exp(log_g - top), axis=1) * _EULER_STEP)
+    b1, c1 = b[:, 0], c[:, 0]
+    norm = special.gammaln(c1) - special.gammaln(b1) - special.gammaln(c1 - b1)
+    out: Array = (norm + log_sum).reshape(shape)
+    return out
+
+
+def hyp2f1_safe(a: float, b: Any, c: Any, z: Any) -> Array:
+    """``scipy.special.hyp2f1(a, b, c, z)``, with :func:`log_hyp2f1_euler` where it is not finite
+    (``0 < b < c``, ``0 <= z < 1``)."""
+    with np.errstate(all="ignore"):
+        f = np.asarray(special.hyp2f1(a, b, c, z), dtype=np.float64)
+    bad = ~np.isfinite(f) | (f <= 0.0)
+    if bad.any():
+        b_, c_, z_ = np.broadcast_arrays(_f(b), _f(c), _f(z))
+        f = np.array(np.broadcast_to(f, b_.shape))
+        f[bad] = np.exp(log_hyp2f1_euler(a, b_[bad], c_[bad], z_[bad]))
+    return f
 
 
 # The Gauss series of 2F1(1, b; c; z) is summed directly up to this z (at most about 200 terms
@@ -365,8 +415,8 @@ def _hyp_one_far(b: Array, c: Array, z: Array, second: bool) -> list[Array]:
 
     def at(db: Any, dc: Any, with_z: bool = second) -> tuple[Array, Array]:
         bb, cc = b + db, c + dc
-        f = special.hyp2f1(1.0, bb, cc, z)
-        lz = bb / cc * special.hyp2f1(2.0, bb + 1.0, cc + 1.0, z) / f if with_z else f
+        f = hyp2f1_safe(1.0, bb, cc, z)
+        lz = bb / cc * hyp2f1_safe(2.0, bb + 1.0, cc + 1.0, z) / f if with_z else f
         return np.log(f), lz
 
     with np.errstate(all="ignore"):
@@ -384,7 +434,7 @@ def _hyp_one_far(b: Array, c: Array, z: Array, second: bool) -> list[Array]:
             second_f.append((16.0 * (f1 + g1) - (f2 + g2) - 30.0 * log_f) / (12.0 * h * h))
         out = [f, first_f[0], first_f[1], lz]
         if second:
-            f_zz = 2.0 * b * (b + 1.0) / (c * (c + 1.0)) * special.hyp2f1(3.0, b + 2.0, c + 2.0, z)
+            f_zz = 2.0 * b * (b + 1.0) / (c * (c + 1.0)) * hyp2f1_safe(3.0, b + 2.0, c + 2.0, z)
             out += [
                 second_f[0],
                 (second_f[2] - second_f[0] - second_f[1]) / 2.0,
@@ -452,7 +502,7 @@ def pareto_tail(
         f[near] = _hyp_one_value(hb[near], hc[near], z[near])
         far = ~near
         if far.any():
-            f[far] = special.hyp2f1(1.0, hb[far], hc[far], z[far])
+            f[far] = hyp2f1_safe(1.0, hb[far], hc[far], z[far])
         with np.errstate(divide="ignore"):
             return ParetoTail(base + np.log(f))
     hyp = hyp2f1_one(hb, hc, z, second=order >= 2)
