@@ -205,15 +205,11 @@ class ParametricModel(abc.ABC):
         if covariates is not None:
             from clientmodel.ltv.covariates import fit_with_covariates
 
-            if penalizer or starts is not None:
-                raise ArgumentError(
-                    "with covariates, use penalty= (on the coefficients); penalizer= and "
-                    "starts= apply to the plain fit only",
-                    field="penalizer" if penalizer else "starts",
-                )
             return fit_with_covariates(
                 cls,
                 summary,
+                penalizer=penalizer,
+                starts=starts,
                 covariates=None if covariates is True else covariates,
                 purchase=purchase,
                 dropout=dropout,

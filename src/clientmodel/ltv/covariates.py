@@ -482,9 +482,17 @@ def fit_with_covariates(
     columns: Mapping[str, str] | None = None,
     confidence_level: float = 0.95,
     tenures: bool = False,
+    penalizer: float = 0.0,
+    starts: Any = None,
 ) -> CovariateModel:
     """Fit ``cls`` with static covariates; see :meth:`ParametricModel.fit` (Pareto/NBD, BG/NBD)
     and :meth:`ShiftedBetaGeometric.fit_tenures` (``tenures=True``)."""
+    if penalizer or starts is not None:
+        raise ArgumentError(
+            "with covariates, use penalty= (on the coefficients); penalizer= and "
+            "starts= apply to the plain fit only",
+            field="penalizer" if penalizer else "starts",
+        )
     model = cls.__name__
     if (model == "ShiftedBetaGeometric") != tenures:
         raise ArgumentError(
