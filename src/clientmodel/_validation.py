@@ -599,11 +599,12 @@ def _matches(value: Any, hint: Any) -> bool:
     if hint is None or hint is type(None):
         return value is None
     if hint is float:
-        return (
-            isinstance(value, numbers.Real)
-            and not isinstance(value, (bool, np.bool_))
-            and math.isfinite(float(value))
-        )
+        if not isinstance(value, numbers.Real) or isinstance(value, (bool, np.bool_)):
+            return False
+        try:
+            return math.isfinite(float(value))
+        except OverflowError:  # an int beyond float's range (10**400)
+            return False
     if hint is int:
         return isinstance(value, numbers.Integral) and not isinstance(value, (bool, np.bool_))
     if hint is bool:

@@ -135,6 +135,11 @@ class Influence:
 
 def _read_only(shares: Mapping[str, float]) -> Mapping[str, float]:
     # Frozen all the way down: the result shares no mutable mapping with its caller.
+    if not isinstance(shares, Mapping):
+        raise ArgumentError(
+            f"stance_share must be a mapping of stance to share, got {type(shares).__name__}",
+            field="stance_share",
+        )
     return MappingProxyType(dict(shares))
 
 

@@ -15,12 +15,13 @@ import datetime as dt
 import math
 from collections.abc import Iterable, Mapping
 from itertools import pairwise
-from typing import Any
+from typing import Any, TypeVar
 
 import attrs
 import networkx as nx  # type: ignore[import-untyped]
+from pydantic import BaseModel
 
-from clientmodel._validation import boundary
+from clientmodel._validation import boundary, validate_records
 from clientmodel.accounts import (
     Account,
     Contact,
@@ -36,11 +37,46 @@ from clientmodel.view._common import probability
 
 __all__ = ["Book"]
 
+_R = TypeVar("_R", bound=BaseModel)
 #: A warm path: the people from our team member to the contact, its strength, its explanation.
 _Path = tuple[tuple[str, ...], float, str]
 
 
+def _records(model: type[_R], values: Any, field: str) -> tuple[_R, ...]:
+    """The records (or their dicts) as a tuple, errors naming the item."""
+    return tuple(validate_records(model, values, field=field))
+
+
+def _accounts(values: Any) -> tuple[Account, ...]:
+    return _records(Account, values, "accounts")
+
+
+def _contacts(values: Any) -> tuple[Contact, ...]:
+    return _records(Contact, values, "contacts")
+
+
+def _team(values: Any) -> tuple[TeamMember, ...]:
+    return _records(TeamMember, values, "team")
+
+
+def _relationships(values: Any) -> tuple[Relationship, ...]:
+    return _records(Relationship, values, "relationships")
+
+
+def _roles(values: Any) -> tuple[RoleAssignment, ...]:
+    return _records(RoleAssignment, values, "roles")
+
+
+def _deals(values: Any) -> tuple[DealContext, ...]:
+    return _records(DealContext, values, "deals")
+
+
 def _probabilities(values: Mapping[str, Any]) -> dict[str, float]:
+    if not isinstance(values, Mapping):
+        raise ArgumentError(
+            f"probabilities must map deal ids to win probabilities, got {type(values).__name__}",
+            field="probabilities",
+        )
     out: dict[str, float] = {}
     for deal, value in values.items():
         number = getattr(value, "value", value)  # a funnel.Probability or a number
@@ -68,12 +104,12 @@ class Book:
     True
     """
 
-    accounts: tuple[Account, ...] = attrs.field(converter=tuple)
-    contacts: tuple[Contact, ...] = attrs.field(converter=tuple)
-    team: tuple[TeamMember, ...] = attrs.field(converter=tuple, default=())
-    relationships: tuple[Relationship, ...] = attrs.field(converter=tuple, default=())
-    roles: tuple[RoleAssignment, ...] = attrs.field(converter=tuple, default=())
-    deals: tuple[DealContext, ...] = attrs.field(converter=tuple, default=())
+    accounts: tuple[Account, ...] = attrs.field(converter=_accounts)
+    contacts: tuple[Contact, ...] = attrs.field(converter=_contacts)
+    team: tuple[TeamMember, ...] = attrs.field(converter=_team, default=())
+    relationships: tuple[Relationship, ...] = attrs.field(converter=_relationships, default=())
+    roles: tuple[RoleAssignment, ...] = attrs.field(converter=_roles, default=())
+    deals: tuple[DealContext, ...] = attrs.field(converter=_deals, default=())
     probabilities: Mapping[str, float] = attrs.field(converter=_probabilities, factory=dict)
     graph: Any = attrs.field(init=False)
     _contact: dict[str, Contact] = attrs.field(init=False)

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from clientmodel._validation import boundary
-from clientmodel.errors import ClientModelError
+from clientmodel.errors import ArgumentError, ClientModelError
 from clientmodel.ltv import BGNBD
 from clientmodel.profile import (
     Event,
@@ -70,6 +70,21 @@ def _column(table: Any, name: str) -> list[Any]:
     return list(np.asarray(table[name]).tolist())
 
 
+_CONSUMER_PARTS = ("as_of", "event_records", "events", "identifiers", "profiles", "staff")
+_ACCOUNT_PARTS = ("accounts", "contacts", "team", "relationships", "roles", "deals")
+
+
+def _check_dataset(value: Any, field: str, maker: str, parts: tuple[str, ...]) -> None:
+    # duck-typed: this package sits below clientmodel.datasets and cannot import its classes
+    missing = [p for p in parts if not hasattr(value, p)]
+    if missing:
+        raise ArgumentError(
+            f"{field} must be what clientmodel.datasets.{maker} returns, got "
+            f"{type(value).__name__} (it has no {', '.join(missing)})",
+            field=field,
+        )
+
+
 @boundary
 def demo_day_plan(
     consumers: Any,
@@ -103,7 +118,7 @@ def demo_day_plan(
     >>> plan.n_tasks > 0 and plan.render().startswith("Day plan for 2024-06-29")
     True
     """
-    views, staff = demo_views(consumers, accounts, tz=tz)
+    views, staff = demo_views(consumers, accounts, tz=tz)  # checks both datasets
     return day_plan(
         views,
         DEFAULT_PLAYBOOK,
@@ -136,6 +151,8 @@ def demo_views(
     >>> len(views), staff[0].active
     (60, False)
     """
+    _check_dataset(consumers, "consumers", "make_consumers", _CONSUMER_PARTS)
+    _check_dataset(accounts, "accounts", "make_accounts", _ACCOUNT_PARTS)
     as_of: dt.datetime = consumers.as_of
     by_person: dict[str, list[Event]] = {}
     for event in consumers.event_records():

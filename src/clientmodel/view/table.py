@@ -19,7 +19,7 @@ from typing import Any
 
 import narwhals.stable.v2 as nw
 
-from clientmodel._validation import boundary
+from clientmodel._validation import boundary, check_instance
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.view._common import aware
 from clientmodel.view.book import Book
@@ -97,8 +97,17 @@ def _frame(data: Any, name: str) -> nw.DataFrame[Any] | nw.LazyFrame[Any]:
     return frame
 
 
-def _side(data: Any, name: str, key: str, lazy: bool) -> nw.DataFrame[Any] | nw.LazyFrame[Any]:
+def _side(
+    data: Any, name: str, key: str, like: nw.DataFrame[Any] | nw.LazyFrame[Any]
+) -> nw.DataFrame[Any] | nw.LazyFrame[Any]:
     frame = _frame(data, name)
+    lazy = isinstance(like, nw.LazyFrame)
+    same = frame.implementation == like.implementation
+    # a join needs one backend: a side of another kind is brought to the people table's
+    if isinstance(frame, nw.LazyFrame) and not (lazy and same):
+        frame = frame.collect()
+    if isinstance(frame, nw.DataFrame) and not lazy and not same:
+        frame = nw.from_arrow(frame.to_arrow(), backend=like.implementation)
     columns = frame.collect_schema().names()
     if key not in columns:
         raise DataError(
@@ -119,7 +128,7 @@ def _side(data: Any, name: str, key: str, lazy: bool) -> nw.DataFrame[Any] | nw.
                 rows=rows,
             )
         if lazy:
-            return frame.lazy()
+            return frame.lazy(backend=like.implementation)
     return frame
 
 
@@ -201,17 +210,20 @@ def view_table(
     [nan, 10.0]
     """
     spine = _frame(people, "people")
-    lazy = isinstance(spine, nw.LazyFrame)
     names = spine.collect_schema().names()
     if key not in names:
         raise DataError(f"people has no column {key!r}; its columns are {names}", field=key)
     if isinstance(spine, nw.DataFrame) and spine[key].is_duplicated().any():
         raise DataError(f"people repeats person key {key!r}; give one row per person", field=key)
-    if (book is None) != (links is None) or (book is not None and as_of is None):
+    if (book is None) != (links is None) or (book is None) != (as_of is None):
         raise ArgumentError(
             "book, links and as_of go together: pass all three for the B2B columns",
-            field="book",
+            field="book" if as_of is None else "as_of",
         )
+    if book is not None:
+        check_instance(book, Book, "book")
+        check_instance(links, Links, "links")
+        aware(as_of, "as_of")
     order = "__clientmodel_row__"
     out = spine.select(key, *[c for c in _SOURCES["people"] if c in names])
     if isinstance(out, nw.DataFrame):
@@ -225,7 +237,7 @@ def view_table(
     ):
         if data is None:
             continue
-        side = _side(data, name, key, lazy)
+        side = _side(data, name, key, out)
         added = [c for c in side.collect_schema().names() if c != key and c not in given]
         out = out.join(side.select(key, *added), on=key, how="left")  # type: ignore[arg-type]
         given.update(added)

@@ -47,7 +47,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from clientmodel._validation import boundary
+from clientmodel._validation import boundary, check_number
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile import Event
 from clientmodel.view._common import probability
@@ -104,17 +104,28 @@ class Timing(BaseModel):
     engagement_hours: tuple[int, ...] = ()
 
 
+def _numbers(values: Any, column: str) -> NDArray[np.float64]:
+    """A summary column as floats, or a DataError naming the column (text, dates, objects)."""
+    try:
+        out = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(
+            f"summary column {column!r} must hold numbers (counts and times in the model's unit)",
+            field=column,
+        ) from None
+    return np.atleast_1d(out)
+
+
 def _summary_arrays(summary: Any) -> tuple[dict[str, NDArray[np.float64]], bool]:
     if isinstance(summary, Mapping) and all(np.ndim(v) == 0 for v in summary.values()):
-        cols = {k: np.asarray([v], dtype=np.float64) for k, v in summary.items()}
-        return cols, True
+        return {str(k): _numbers(v, str(k)) for k, v in summary.items()}, True
     import narwhals.stable.v2 as nw
 
     frame = nw.from_native(summary, eager_only=True, pass_through=True)
     if isinstance(frame, nw.DataFrame):
-        return {c: frame[c].to_numpy().astype(np.float64) for c in frame.columns}, False
+        return {c: _numbers(frame[c].to_numpy(), c) for c in frame.columns}, False
     if isinstance(summary, Mapping):
-        return {k: np.asarray(v, dtype=np.float64) for k, v in summary.items()}, False
+        return {str(k): _numbers(v, str(k)) for k, v in summary.items()}, False
     raise ArgumentError(
         f"summary must be a mapping or an eager table, got {type(summary).__name__}",
         field="summary",
@@ -160,10 +171,11 @@ def window_quantiles(
         raise ArgumentError(
             f"quantiles={levels.tolist()} must lie strictly between 0 and 1", field="quantiles"
         )
-    if not (np.isfinite(max_horizon) and max_horizon > 1e-3):
-        raise ArgumentError(
-            f"max_horizon={max_horizon!r} must be a finite number > 0.001", field="max_horizon"
-        )
+    # the search grid has ~47 points per decade: beyond 1e6 units a horizon means nothing and
+    # only costs time
+    max_horizon = check_number(
+        max_horizon, "max_horizon", minimum=1e-3, exclusive_minimum=True, maximum=1e6
+    )
     grid = np.exp(np.arange(np.log(1e-3), np.log(max_horizon) + 1e-9, np.log(1.05)))
     cols, _ = _summary_arrays(summary)
     table = {k: cols[k] for k in ("frequency", "recency", "T") if k in cols}
@@ -171,6 +183,13 @@ def window_quantiles(
         raise ArgumentError(
             f"summary needs frequency, recency and T; got {sorted(cols)}", field="summary"
         )
+    for method in ("p_alive", "p_purchases"):
+        if not callable(getattr(model, method, None)):
+            raise ArgumentError(
+                f"model must be a fitted transaction model of clientmodel.ltv (with p_alive and "
+                f"p_purchases), got {type(model).__name__}",
+                field="model",
+            )
     alive = np.atleast_1d(np.asarray(model.p_alive(table), dtype=np.float64))
     n = len(alive)
     curve = np.empty((n, len(grid)), dtype=np.float64)
@@ -264,14 +283,11 @@ def _cadence(
     overdue_factor: float,
 ) -> dict[str, NDArray[Any]]:
     """Gap, due_in, due and overdue per customer (NaN / None where there is no gap)."""
-    if not (overdue_factor > 1):
-        raise ArgumentError(
-            f"overdue_factor={overdue_factor!r} must be a number > 1", field="overdue_factor"
-        )
-    if typical_gap is not None and not (np.isfinite(typical_gap) and typical_gap > 0):
-        raise ArgumentError(
-            f"typical_gap={typical_gap!r} must be a finite number > 0", field="typical_gap"
-        )
+    overdue_factor = check_number(
+        overdue_factor, "overdue_factor", minimum=1, exclusive_minimum=True, maximum=1e6
+    )
+    if typical_gap is not None:
+        typical_gap = check_number(typical_gap, "typical_gap", minimum=0, exclusive_minimum=True)
     bad = ~(np.isfinite(x) & np.isfinite(tx) & np.isfinite(big_t) & (x >= 0) & (tx >= 0))
     bad |= tx > big_t
     if bad.any():
@@ -338,7 +354,7 @@ def timing_table(
     def column(name: str) -> NDArray[Any]:
         return np.asarray(summary[name]) if mapping else frame[name].to_numpy()
 
-    x, tx, big_t = (column(c).astype(np.float64) for c in ("frequency", "recency", "T"))
+    x, tx, big_t = (_numbers(column(c), c) for c in ("frequency", "recency", "T"))
     cols = _cadence(x, tx, big_t, typical_gap, overdue_factor)
     q = np.full((len(x), 3), np.nan)
     if model is not None:
