@@ -143,8 +143,15 @@ def _kw(columns: Mapping[str, str] | None) -> dict[str, Any]:
 
 
 def _check_int(value: Any, name: str, minimum: int) -> int:
-    if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < minimum:
-        raise ArgumentError(f"{name}={value!r} must be a whole number >= {minimum}", field=name)
+    # 100,000 frequency groups already exceed any purchase history; more only exhausts memory
+    if (
+        not isinstance(value, (int, np.integer))
+        or isinstance(value, bool)
+        or not minimum <= value <= 100_000
+    ):
+        raise ArgumentError(
+            f"{name}={value!r} must be a whole number from {minimum} to 100,000", field=name
+        )
     return int(value)
 
 

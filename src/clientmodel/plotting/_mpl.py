@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from clientmodel.errors import ClientModelError
+import numpy as np
+from numpy.typing import NDArray
 
-__all__ = ["MissingDependencyError", "axes", "pyplot", "unit_name"]
+from clientmodel.errors import ArgumentError, ClientModelError
+
+__all__ = ["MissingDependencyError", "axes", "colormap", "floats", "needs", "pyplot", "unit_name"]
 
 
 class MissingDependencyError(ClientModelError, ImportError):
@@ -31,12 +34,47 @@ def pyplot() -> Any:
     return plt
 
 
-def axes(ax: Any, size: tuple[float, float] | None = None) -> Any:
+def axes(ax: Any, size: tuple[float, float] | None = None, *, field: str = "ax") -> Any:
     """The caller's axes, or the axes of a new figure (of ``size`` inches) laid out to fit."""
     plt = pyplot()
     if ax is None:
         _, ax = plt.subplots(figsize=size, layout="constrained")
+    else:
+        from matplotlib.axes import Axes
+
+        if not isinstance(ax, Axes):
+            raise ArgumentError(
+                f"{field} must be matplotlib Axes (as plt.subplots() returns them) or None, got "
+                f"{type(ax).__name__}",
+                field=field,
+            )
     return ax
+
+
+def colormap(name: Any) -> str:
+    """``name`` if matplotlib knows the colour map, else an error with the closest names."""
+    from clientmodel._validation import check_choice
+
+    return check_choice(name, "cmap", sorted(pyplot().colormaps()))
+
+
+def floats(values: Any, field: str) -> NDArray[np.float64]:
+    """``values`` as a float array, or an ArgumentError naming ``field`` (text, objects)."""
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise ArgumentError(
+            f"{field} must be numbers, got {type(values).__name__}", field=field
+        ) from None
+
+
+def needs(value: Any, methods: tuple[str, ...], field: str, what: str) -> None:
+    """Refuse ``value`` unless it has every method of ``methods`` (a fitted model's)."""
+    if not all(callable(getattr(value, m, None)) for m in methods):
+        raise ArgumentError(
+            f"{field} must be {what} (with {', '.join(methods)}), got {type(value).__name__}",
+            field=field,
+        )
 
 
 _UNITS = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError
 from clientmodel.funnel.forecast import BookingsForecast
 from clientmodel.plotting._mpl import axes
@@ -14,6 +15,7 @@ from clientmodel.tables import read_table
 __all__ = ["plot_forecast_fan", "plot_funnel"]
 
 
+@boundary
 def plot_funnel(
     conversion: Any,
     *,
@@ -71,6 +73,7 @@ def plot_funnel(
     return ax
 
 
+@boundary
 def plot_forecast_fan(
     forecast: BookingsForecast, *, ax: Any = None, title: str | None = None
 ) -> Any:

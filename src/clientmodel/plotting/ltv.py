@@ -9,7 +9,13 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import check_choice, check_integer, check_number
+from clientmodel._validation import (
+    boundary,
+    check_choice,
+    check_integer,
+    check_number,
+    check_sequence,
+)
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv._base import read_summary
 from clientmodel.ltv.diagnostics import (
@@ -20,7 +26,7 @@ from clientmodel.ltv.diagnostics import (
     prediction_matrix,
 )
 from clientmodel.periods import duration_in_units
-from clientmodel.plotting._mpl import axes, unit_name
+from clientmodel.plotting._mpl import axes, colormap, floats, needs, unit_name
 
 __all__ = [
     "plot_calibration_holdout",
@@ -53,6 +59,7 @@ def _labels(values: Any, top: int) -> list[str]:
     return [f"{int(v)}+" if int(v) == top else str(int(v)) for v in values]
 
 
+@boundary
 def plot_frequency_histogram(
     histogram: FrequencyHistogram, *, ax: Any = None, title: str | None = None
 ) -> Any:
@@ -94,6 +101,7 @@ def plot_frequency_histogram(
     return ax
 
 
+@boundary
 def plot_calibration_holdout(
     table: CalibrationHoldout, *, ax: Any = None, title: str | None = None
 ) -> Any:
@@ -124,6 +132,7 @@ def plot_calibration_holdout(
     return ax
 
 
+@boundary
 def plot_tracking(
     tracking: Tracking,
     *,
@@ -158,7 +167,7 @@ def plot_tracking(
     ax.plot(tracking.times, actual, label="Actual", color=_ACTUAL)
     ax.plot(tracking.times, expected, ls="--", label="Model", color=_MODEL)
     if holdout_start is not None:
-        ax.axvline(holdout_start, color="grey", ls=":", lw=1)
+        ax.axvline(check_number(holdout_start, "holdout_start"), color="grey", ls=":", lw=1)
     ax.set_xlabel(f"Time since the origin ({unit_name(unit)})")
     ax.set_ylabel(("Cumulative r" if cumulative else "R") + "epeat transactions")
     default = "Tracking " + ("cumulative" if cumulative else "incremental") + " repeat transactions"
@@ -167,6 +176,7 @@ def plot_tracking(
     return ax
 
 
+@boundary
 def plot_p_alive_matrix(
     matrix: Any,
     *,
@@ -206,6 +216,7 @@ def plot_p_alive_matrix(
         if T is None:
             raise ArgumentError("plotting from a model needs T, the observation length", field="T")
         matrix = prediction_matrix(matrix, T=T, max_frequency=max_frequency)
+    cmap = colormap(cmap)
     ax = axes(ax)
     rec, freq = matrix.recency, matrix.frequency
     step_r = (rec[-1] - rec[0]) / max(len(rec) - 1, 1) or 1.0
@@ -292,6 +303,7 @@ def _days(values: list[Any], field: str) -> NDArray[np.datetime64]:
     return np.array(out, dtype="datetime64[D]")
 
 
+@boundary
 def plot_p_alive_history(
     model: Any,
     purchases: Any,
@@ -336,6 +348,7 @@ def plot_p_alive_history(
     >>> ax.get_xlabel()
     'Time since the first purchase (weeks)'
     """
+    needs(model, ("p_alive",), "model", "a fitted transaction model of clientmodel.ltv")
     times, end = _history_times(purchases, T, unit)
     if end < times[-1]:
         raise ArgumentError(
@@ -363,6 +376,7 @@ def plot_p_alive_history(
 _HETEROGENEITY = ("purchase_rate", "dropout", "spend")
 
 
+@boundary
 def plot_heterogeneity(
     model: Any,
     *,
@@ -440,6 +454,7 @@ def plot_heterogeneity(
     return ax
 
 
+@boundary
 def plot_expected_purchases(
     model: Any,
     *,
@@ -460,6 +475,7 @@ def plot_expected_purchases(
     >>> float(ax.lines[0].get_ydata()[0])
     0.0
     """
+    needs(model, ("expected_purchases_new",), "model", "a transaction model of clientmodel.ltv")
     end = check_number(t_max, "t_max", minimum=0.0, exclusive_minimum=True)
     t = np.linspace(0.0, end, 200)
     expected = np.asarray(model.expected_purchases_new(t), dtype=np.float64)
@@ -473,6 +489,7 @@ def plot_expected_purchases(
     return ax
 
 
+@boundary
 def plot_lorenz(
     values: Any,
     *,
@@ -495,7 +512,7 @@ def plot_lorenz(
     >>> ax.lines[0].get_ydata().tolist()
     [0.0, 0.1, 0.2, 0.3, 1.0]
     """
-    v = np.asarray(values, dtype=np.float64).ravel()
+    v = floats(values, "values").ravel()
     if v.size == 0 or not np.isfinite(v).all() or (v < 0).any():
         raise ArgumentError(
             f"values must be finite and >= 0 ({label} per customer), with at least one",
@@ -526,6 +543,7 @@ def plot_lorenz(
     return ax
 
 
+@boundary
 def plot_exposure(
     summary: Any,
     *,
@@ -623,6 +641,7 @@ def _spend_density(
     return mixed
 
 
+@boundary
 def plot_spend_density(
     model: Any,
     summary: Any,
@@ -706,6 +725,7 @@ _QUANTITY_LABELS = {
 }
 
 
+@boundary
 def plot_prediction_intervals(
     intervals: Any,
     *,
@@ -745,7 +765,8 @@ def plot_prediction_intervals(
     if labels is None:
         names = [str(i) for i in range(n)]
     else:
-        names = [str(v) for v in (labels.tolist() if hasattr(labels, "tolist") else labels)]
+        given = labels.tolist() if hasattr(labels, "tolist") else labels
+        names = [str(v) for v in check_sequence(given, "labels")]
         if len(names) != n:
             raise ArgumentError(
                 f"labels has {len(names)} value(s) but the intervals have {n} customer(s); give "

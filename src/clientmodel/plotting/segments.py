@@ -8,8 +8,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import boundary, check_integer, check_sequence
 from clientmodel.errors import ArgumentError
-from clientmodel.plotting._mpl import axes, pyplot, unit_name
+from clientmodel.plotting._mpl import axes, floats, pyplot, unit_name
 from clientmodel.segments.cohorts import CohortTable
 from clientmodel.tables import read_table
 
@@ -31,6 +32,7 @@ def _annotate(ax: Any, grid: NDArray[np.float64], fmt: str) -> None:
             ax.text(j, i, format(v, fmt), ha="center", va="center", color=colour, fontsize=8)
 
 
+@boundary
 def plot_rfm_heatmap(
     grid: Any,
     *,
@@ -60,7 +62,14 @@ def plot_rfm_heatmap(
     >>> [t.get_text() for t in ax.texts]
     ['5', '1', '2', '8']
     """
-    values = np.asarray(grid, dtype=np.float64)
+    try:
+        format(1.0, fmt)
+    except (TypeError, ValueError):
+        raise ArgumentError(
+            f"fmt must be a format spec for numbers such as ',.0f' or '.1%', got {fmt!r}",
+            field="fmt",
+        ) from None
+    values = floats(grid, "grid")
     if values.ndim != 2 or values.shape[0] != values.shape[1] or values.shape[0] == 0:
         raise ArgumentError(
             f"grid must be a square k x k array (from rf_grid), got shape {values.shape}",
@@ -81,6 +90,7 @@ def plot_rfm_heatmap(
     return ax
 
 
+@boundary
 def plot_segment_sizes(
     segments: Sequence[str] | Mapping[str, float],
     *,
@@ -105,9 +115,10 @@ def plot_segment_sizes(
     """
     if isinstance(segments, Mapping):
         names = [str(k) for k in segments]
-        sizes = np.asarray([float(v) for v in segments.values()])
+        sizes = floats(list(segments.values()), "segments")
     else:
-        labels, counts = np.unique(np.asarray(list(segments), dtype=object), return_counts=True)
+        given = np.asarray(check_sequence(segments, "segments"), dtype=object).astype(str)
+        labels, counts = np.unique(given, return_counts=True)
         names, sizes = [str(v) for v in labels], counts.astype(np.float64)
     if not names:
         raise ArgumentError("segments is empty: nothing to plot", field="segments")
@@ -125,6 +136,7 @@ def plot_segment_sizes(
     return ax
 
 
+@boundary
 def plot_cohort_retention(
     cohorts: CohortTable, *, ax: Any = None, title: str | None = None, max_periods: int = 24
 ) -> Any:
@@ -158,9 +170,8 @@ def plot_cohort_retention(
             f"{type(cohorts).__name__}",
             field="cohorts",
         )
-    if max_periods < 1:
-        raise ArgumentError(f"max_periods must be >= 1, got {max_periods}", field="max_periods")
-    grid = cohorts.retention[:, :max_periods]
+    top_period = check_integer(max_periods, "max_periods", minimum=1)
+    grid = cohorts.retention[:, :top_period]
     rows, columns = grid.shape
     later = grid[:, 1:][np.isfinite(grid[:, 1:])]
     top = float(later.max()) if later.size and later.max() > 0 else 1.0
@@ -193,6 +204,7 @@ def plot_cohort_retention(
     return ax
 
 
+@boundary
 def plot_segment_summary(
     table: Any,
     *,
@@ -252,6 +264,7 @@ def plot_segment_summary(
     return ax
 
 
+@boundary
 def plot_rfm_distributions(
     values: Any,
     *,
@@ -287,9 +300,11 @@ def plot_rfm_distributions(
     """
     data = read_table(values, name="values")
     data.require(recency, frequency, monetary)
+    n_bins = check_integer(bins, "bins", minimum=1, maximum=10_000)
     if axs is None:
         _, axs = pyplot().subplots(1, 3, figsize=(12.0, 3.6), layout="constrained")
-    panels = list(axs)
+    given = axs.ravel().tolist() if isinstance(axs, np.ndarray) else axs
+    panels = [axes(ax, field="axs") for ax in check_sequence(given, "axs")]
     if len(panels) != 3:
         raise ArgumentError(f"axs must be three axes, got {len(panels)}", field="axs")
     columns = (
@@ -302,7 +317,7 @@ def plot_rfm_distributions(
         if column == frequency and numbers.size and numbers.max() <= 50:
             edges = np.arange(0.5, numbers.max() + 1.5)  # one bar per whole number of orders
         else:
-            edges = np.histogram_bin_edges(numbers, bins=bins)
+            edges = np.histogram_bin_edges(numbers, bins=n_bins)
         ax.hist(numbers, bins=edges, color="#1f4e79", edgecolor="white")
         ax.set_xlabel(label)
         ax.set_ylabel("Customers")
