@@ -20,6 +20,7 @@ from clientmodel.funnel import (
     Backtest,
     BookingsForecast,
     Deal,
+    ExchangeRates,
     Lead,
     NaiveBayesScore,
     backtest,
@@ -522,6 +523,15 @@ CASES = [
             "D2", PIPE, at=T0, account_id="A1", owner=EMAIL, amount="lots", contact_phone=PHONE
         ),
         "amount",
+    ),
+    # --- leaks found by tools/probe_bad_inputs.py (AttributeError / TypeError before)
+    bad("deal-tracked-unknown-name", lambda: DEAL.tracked("colour"), "name"),
+    bad(
+        "exchange_rates-rate-datetime",
+        lambda: ExchangeRates(base="USD", rates={"EUR": [(dt.date(2024, 1, 1), "1.1")]}).rate(
+            "EUR", dt.datetime(2024, 2, 1)
+        ),
+        "on",
     ),
 ]
 

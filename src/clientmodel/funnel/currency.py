@@ -29,7 +29,7 @@ from pydantic import (
 )
 
 from clientmodel._validation import boundary
-from clientmodel.errors import DataError
+from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel.models import money
 
 __all__ = ["ExchangeRates"]
@@ -114,6 +114,12 @@ class ExchangeRates(BaseModel):
     @boundary
     def rate(self, currency: str, on: dt.date) -> Decimal:
         """Units of ``base`` per unit of ``currency`` effective on ``on``."""
+        if isinstance(on, dt.datetime) or not isinstance(on, dt.date):
+            # a datetime is a date to isinstance but does not compare with one
+            raise ArgumentError(
+                f"on must be a date (datetime.date, not a datetime), got {type(on).__name__}",
+                field="on",
+            )
         if currency == self.base:
             return Decimal(1)
         series = self.rates.get(currency)

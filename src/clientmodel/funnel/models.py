@@ -37,7 +37,7 @@ from pydantic import (
 )
 
 from clientmodel._validation import boundary, check_choice
-from clientmodel.errors import RuleError
+from clientmodel.errors import ArgumentError, RuleError
 
 __all__ = [
     "FORECAST_CATEGORIES",
@@ -675,8 +675,14 @@ class Deal(BaseModel):
         >>> d.tracked("owner"), d.tracked("fields.budget")
         ('o', 5)
         """
-        if name.startswith("fields."):
+        if name.startswith("fields.") and len(name) > 7:
             return self.fields.get(name[7:])
+        if name not in TRACKED_FIELDS:
+            raise ArgumentError(
+                f"field {name!r} is not tracked; use one of {list(TRACKED_FIELDS)} or "
+                "'fields.<key>'",
+                field="name",
+            )
         return getattr(self, name)
 
     @property
