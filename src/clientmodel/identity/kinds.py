@@ -130,6 +130,7 @@ def _kind(kind: IdentifierKind | str) -> IdentifierKind:
         ) from exc
 
 
+@boundary
 def normalize_phone(value: str, default_country_code: str | None = "86") -> str:
     """Normalise a phone number to E.164 (``+`` country code and national number, digits only).
 

@@ -51,7 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
-from clientmodel._validation import check_mapping, validate_record
+from clientmodel._validation import boundary, check_mapping, validate_record
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.identity import _engine as engine
 from clientmodel.identity import _prepare as prepare
@@ -700,6 +700,7 @@ def _refusals(prep: prepare.Prepared, raw: Sequence[engine.RawRefusal]) -> tuple
     )
 
 
+@boundary
 def validated_records(records: Any) -> list[IdentityRecord]:
     """Records as :class:`IdentityRecord` objects with unique ids, or a clear DataError."""
     if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
@@ -746,6 +747,7 @@ def validated_records(records: Any) -> list[IdentityRecord]:
     return valid
 
 
+@boundary
 def resolve(
     records: Iterable[IdentityRecord | Mapping[str, Any]],
     config: IdentityConfig | None = None,
@@ -805,6 +807,7 @@ _DEFAULT_SCOPE = "scope"
 _DEFAULT_TIMESTAMP = "timestamp"
 
 
+@boundary
 def resolve_table(
     table: Any,
     config: IdentityConfig | None = None,
@@ -877,6 +880,7 @@ def resolve_table(
     return _build(prep, config, backend)
 
 
+@boundary
 def without_records(resolution: Resolution, record_ids: Iterable[RecordId]) -> Resolution:
     """The resolution without some records (bulk unmerge), as resolving the rest from scratch.
 
@@ -986,6 +990,7 @@ def _key_of(res: Resolution, identifier: Any) -> int:
     return int(used[0])
 
 
+@boundary
 def unmerge(
     resolution: Resolution,
     record: RecordId | None = None,
@@ -1039,6 +1044,7 @@ def unmerge(
     return _dropped(res, keep, drop_rows)
 
 
+@boundary
 def unmerge_many(
     resolution: Resolution,
     *,

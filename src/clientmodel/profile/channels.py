@@ -213,6 +213,7 @@ def _day(code: ChannelCode, at: dt.datetime) -> dt.date:
     return at.astimezone(zone(code.timezone)).date()
 
 
+@boundary
 def on_duty(code: ChannelCode, at: dt.datetime) -> tuple[str, ...]:
     """The pool members on duty at ``at``, in pool order (the whole pool without a schedule).
 
@@ -374,6 +375,7 @@ def assign_staff(code: ChannelCode, state: AssignmentState, at: dt.datetime) -> 
     return Assignment(staff_id=chosen, state=new_state, spare=outcome == "spare", outcome=outcome)
 
 
+@boundary
 def render_welcome(
     code: ChannelCode,
     *,
@@ -432,6 +434,7 @@ def render_welcome(
     return render_parts(parts, filled, missing)
 
 
+@boundary
 def touch_of(event: Event) -> Touch | None:
     """The attribution touch an event carries (``None`` without channel code or campaign).
 
@@ -467,6 +470,7 @@ def _merge_touch(profile: Profile, first: Touch | None, last: Touch | None) -> P
     return profile.model_copy(update={"first_touch": new_first, "last_touch": new_last})
 
 
+@boundary
 def record_touch(profile: Profile, event: Event | Any) -> Profile:
     """Update first-touch / last-touch attribution with one event (order-independent).
 
@@ -481,6 +485,7 @@ def record_touch(profile: Profile, event: Event | Any) -> Profile:
     >>> p.first_touch.source, p.last_touch.source
     ('spring', '618')
     """
+    check_instance(profile, Profile, "profile")
     event = coerce(Event, event, "event", "event")
     touch = touch_of(event)
     if touch is None:
@@ -640,6 +645,7 @@ def _text_mapping(value: Any, field: str) -> dict[str, str]:
     return out
 
 
+@boundary
 def sources_table(
     profiles: Iterable[Profile],
     *,

@@ -34,7 +34,7 @@ from typing import Any, Literal
 import attrs
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from clientmodel._validation import check_mapping, did_you_mean
+from clientmodel._validation import boundary, check_mapping, did_you_mean
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile._common import aware, check_instance, short_validation
 from clientmodel.profile.activity import ActivityConfig, _fold
@@ -111,6 +111,7 @@ def _canon(value: Any) -> str:
     return json.dumps(value, sort_keys=True, default=str)
 
 
+@boundary
 def set_traits(
     profile: Profile, values: Mapping[str, Any], *, at: dt.datetime, source: str | None = None
 ) -> Profile:
@@ -354,6 +355,7 @@ def _merge_activity(profiles: list[Profile], cfg: ActivityConfig) -> Activity:
     )
 
 
+@boundary
 def merge_profiles(
     profiles: Iterable[Profile],
     *,

@@ -40,6 +40,7 @@ from pydantic import (
     model_validator,
 )
 
+from clientmodel._validation import boundary
 from clientmodel.identity.kinds import Identifier
 from clientmodel.profile._common import FrozenRecord, intent_score, zone
 from clientmodel.profile._welcome import parse_template
@@ -616,6 +617,7 @@ class Shift(BaseModel):
             raise ValueError(f"shift lists a day twice: {list(self.days)}")
         return self
 
+    @boundary
     def covers(self, local: dt.datetime) -> bool:
         """Whether the naive wall-clock time ``local`` (code timezone) falls in this shift."""
         t = local.time().replace(tzinfo=None)

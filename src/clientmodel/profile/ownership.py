@@ -30,6 +30,7 @@ from typing import Any, Literal
 import attrs
 from pydantic import BaseModel, ConfigDict, Field
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile._common import aware, check_instance
 from clientmodel.profile.models import Profile
@@ -126,6 +127,7 @@ def _check_loads(loads: Any) -> None:
             )
 
 
+@boundary
 def reassign(
     profiles: Iterable[Profile],
     leaving: str | Iterable[str],
@@ -254,6 +256,7 @@ def reassign(
 TRANSFER_REASONS = ("staff_left", "reassigned", "customer_request")
 
 
+@boundary
 def transfer(
     profile: Profile,
     move: Move,

@@ -114,6 +114,7 @@ def _key(channel: str, purpose: str | None) -> str:
     return f"{channel}:{purpose}"
 
 
+@boundary
 def set_consent(
     profile: Profile,
     channel: str,
@@ -213,6 +214,7 @@ def _allows(profile: Profile, key: str, as_of: dt.datetime) -> bool | None:
     return c.expires_at is None or as_of < c.expires_at
 
 
+@boundary
 def can_contact(
     profile: Profile,
     channel: str,
@@ -281,6 +283,7 @@ def contactable_channels(
     return tuple(c for c in sorted(channels) if can_contact(profile, c, purpose, as_of))
 
 
+@boundary
 def redact(
     profile: Profile,
     *,

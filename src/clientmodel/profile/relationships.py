@@ -64,6 +64,7 @@ def _existing(profile: Profile, staff_id: str) -> StaffRelationship:
     return rel
 
 
+@boundary
 def start_relationship(
     profile: Profile,
     staff_id: str,
@@ -166,6 +167,7 @@ def end_relationship(
     return _replace(profile, rel.model_copy(update={"ended_at": at, "end_reason": reason}))
 
 
+@boundary
 def set_follow_up(
     profile: Profile, staff_id: str, state: FollowUpState, *, at: dt.datetime
 ) -> Profile:

@@ -141,6 +141,7 @@ def _with_tags(profile: Profile, staff_id: str | None, tags: tuple[TagAssignment
     return profile.model_copy(update={"relationships": rels})
 
 
+@boundary
 def tags_of(profile: Profile, staff_id: str | None = None) -> tuple[TagAssignment, ...]:
     """The company tags, or ``staff_id``'s private tags on this profile.
 
@@ -306,6 +307,7 @@ def add_tag(
     return _with_tags(profile, staff_id, tuple(kept)), changes
 
 
+@boundary
 def remove_tag(
     profile: Profile,
     tag: str,
