@@ -175,3 +175,11 @@ def test_limits_keep_valid_calls():
 
 def test_xfail_ids_name_cases():
     assert unknown_ids(XFAIL, CASES) == []
+
+
+def test_simulate_accepts_any_finite_holdout():
+    """A holdout beyond int64 is a number like any other: numpy's isfinite raised TypeError on
+    10**20 before; text is refused naming holdout."""
+    out = PNBD.simulate(3, 39.0, seed=1, holdout=10**20)
+    assert len(out["frequency_holdout"]) == 3
+    check_bad(lambda: PNBD.simulate(3, 39.0, seed=1, holdout="x"), names=["holdout"])

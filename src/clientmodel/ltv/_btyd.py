@@ -10,7 +10,7 @@ import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from clientmodel._validation import check_integer, check_seed
+from clientmodel._validation import check_integer, check_number, check_seed
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv._base import (
     SummaryData,
@@ -243,8 +243,7 @@ def sim_setup(
         times = np.full(n, np.nan)  # refused just below, naming T
     if not np.all(np.isfinite(times) & (times >= 0)):
         raise ArgumentError("T must be finite and >= 0 (one value or one per customer)", field="T")
-    if not (np.isfinite(holdout) and holdout >= 0):
-        raise ArgumentError(f"holdout={holdout!r} must be finite and >= 0", field="holdout")
+    holdout = check_number(holdout, "holdout", minimum=0)  # numpy refuses ints beyond int64
     return n, times, check_seed(seed)
 
 
