@@ -102,6 +102,15 @@ def aware(value: Any, field: str) -> dt.datetime:
     return value
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def micros(moment: dt.datetime) -> int:
+    """A timezone-aware datetime as exact integer microseconds since the Unix epoch (UTC)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def days_between(earlier: dt.datetime, later: dt.datetime) -> float:
     """``later - earlier`` in (fractional) days."""
     return (later - earlier).total_seconds() / _SECONDS_PER_DAY

@@ -1,0 +1,251 @@
+r"""The one event-folding kernel of both faces (private).
+
+:func:`fold` takes distinct events as columns -- profile, type and channel codes, UTC
+microseconds, amounts -- plus the (event, topic) pairs, and returns per-profile aggregates:
+counts, first/last times and exact value sums per (profile, type) and (profile, channel), the
+decayed intent mass and the decayed interest per (profile, topic) at ``as_of``. The formulas are
+those of :mod:`clientmodel.profile.activity`.
+
+The table face (:func:`clientmodel.profile.table.fold_events`) calls it on a whole event table;
+the record face (:func:`clientmodel.profile.activity.apply`) on the new events of one profile
+(one profile code), and then adds the result to the profile's decayed prior state.
+
+Money is exact: float amounts are added as integers of :math:`10^{-k}` (:func:`exact_sums`),
+``Decimal`` amounts as decimals (:func:`decimal_sums`); either way the total is rounded once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal
+from typing import Any
+
+import attrs
+import numpy as np
+from numpy.typing import NDArray
+
+from clientmodel.profile._common import decay
+
+US_PER_DAY = 86_400_000_000
+I64_MIN = int(np.iinfo(np.int64).min)
+I64_MAX = int(np.iinfo(np.int64).max)
+_DENSE_LIMIT = 64_000_000  # profile x topic cells summed densely; beyond that, sort
+
+_Ints = NDArray[np.int64]
+
+
+@attrs.frozen(eq=False)
+class EventColumns:
+    """Distinct events as columns (one entry per event) and their (event, topic) pairs.
+
+    Attributes
+    ----------
+    profile, type, channel:
+        Codes: ``0 <= profile < n_profiles``, ``type`` into ``type_names``, ``0 <= channel <
+        n_channels``.
+    t_us:
+        Event times in UTC microseconds.
+    value:
+        Amounts: a float array (NaN: none) or a sequence of ``Decimal`` / ``None``.
+    topic_event, topic:
+        One entry per distinct (event, topic) pair: the event's index and the topic code
+        (``0 <= topic < n_topics``).
+    """
+
+    n_profiles: int
+    type_names: Sequence[str]
+    n_channels: int
+    n_topics: int
+    profile: _Ints
+    type: _Ints
+    channel: _Ints
+    t_us: _Ints
+    value: NDArray[np.float64] | Sequence[Decimal | None]
+    topic_event: _Ints
+    topic: _Ints
+
+
+@attrs.frozen(eq=False)
+class Folded:
+    """Per-profile aggregates of :func:`fold` (``[p, j]``: profile ``p``, type or channel ``j``).
+
+    Attributes
+    ----------
+    counts_by_type, counts_by_channel:
+        Events per (profile, type) and (profile, channel).
+    last_by_type, last_by_channel:
+        Latest event time (UTC microseconds; ``I64_MIN`` where there is none).
+    first_seen, last_seen:
+        Each profile's earliest and latest event time (``I64_MAX`` / ``I64_MIN`` for none).
+    value_by_type, valued_by_type:
+        Exact sum of the amounts per (profile, type) -- floats, or ``Decimal`` when the amounts
+        were decimals -- and how many events had an amount.
+    intent_mass:
+        Decayed high-intent mass per profile at ``as_of``.
+    interest_profile, interest_topic, interest:
+        Decayed interest per (profile, topic) pair that has events, sorted by profile then topic.
+    """
+
+    counts_by_type: _Ints
+    counts_by_channel: _Ints
+    last_by_type: _Ints
+    last_by_channel: _Ints
+    first_seen: _Ints
+    last_seen: _Ints
+    value_by_type: NDArray[Any]
+    valued_by_type: _Ints
+    intent_mass: NDArray[np.float64]
+    interest_profile: _Ints
+    interest_topic: _Ints
+    interest: NDArray[np.float64]
+
+
+def fold(
+    ev: EventColumns,
+    a_us: int,
+    *,
+    interest_half_life: float,
+    interest_weights: Mapping[str, float],
+    default_interest_weight: float,
+    intent_half_life: float,
+    intent_weights: Mapping[str, float],
+) -> Folded:
+    """Counters, times, exact sums, intent and interest of ``ev`` as of ``a_us``."""
+    n_p, n_ty, n_ch = ev.n_profiles, len(ev.type_names), ev.n_channels
+    key_t = ev.profile * n_ty + ev.type
+    key_c = ev.profile * n_ch + ev.channel
+    counts_t = np.bincount(key_t, minlength=n_p * n_ty)
+    last_t = group_max(key_t, ev.t_us, n_p * n_ty)
+    counts_c = np.bincount(key_c, minlength=n_p * n_ch)
+    last_c = group_max(key_c, ev.t_us, n_p * n_ch)
+    sums, valued = _value_sums(key_t, ev.value, n_p * n_ty)
+    last_t2 = last_t.reshape(n_p, n_ty)
+    last_seen = last_t2.max(axis=1) if n_ty else np.full(n_p, I64_MIN, dtype=np.int64)
+
+    age = (a_us - ev.t_us) / US_PER_DAY
+    # a type without intent weight adds 0.0 to the sum, which changes nothing
+    w_intent = np.array([intent_weights.get(t, 0.0) for t in ev.type_names], dtype=np.float64)
+    intent_mass = np.asarray(
+        np.bincount(
+            ev.profile, weights=w_intent[ev.type] * decay(age, intent_half_life), minlength=n_p
+        ),
+        dtype=np.float64,
+    )
+
+    w_interest = np.array(
+        [interest_weights.get(t, default_interest_weight) for t in ev.type_names],
+        dtype=np.float64,
+    )
+    te = ev.topic_event
+    w = w_interest[ev.type[te]]
+    ip, it, scores = _pair_sums(
+        ev.profile[te], ev.topic, w, w * decay(age[te], interest_half_life), n_p, ev.n_topics
+    )
+    return Folded(
+        counts_by_type=counts_t.reshape(n_p, n_ty),
+        counts_by_channel=counts_c.reshape(n_p, n_ch),
+        last_by_type=last_t2,
+        last_by_channel=last_c.reshape(n_p, n_ch),
+        first_seen=group_min(ev.profile, ev.t_us, n_p),
+        last_seen=last_seen,
+        value_by_type=sums.reshape(n_p, n_ty),
+        valued_by_type=valued.reshape(n_p, n_ty),
+        intent_mass=intent_mass,
+        interest_profile=ip,
+        interest_topic=it,
+        interest=scores,
+    )
+
+
+def group_max(keys: _Ints, values: _Ints, n: int) -> _Ints:
+    """Largest value per key (``I64_MIN`` for keys without values)."""
+    out = np.full(n, I64_MIN, dtype=np.int64)
+    np.maximum.at(out, keys, values)
+    return out
+
+
+def group_min(keys: _Ints, values: _Ints, n: int) -> _Ints:
+    """Smallest value per key (``I64_MAX`` for keys without values)."""
+    out = np.full(n, I64_MAX, dtype=np.int64)
+    np.minimum.at(out, keys, values)
+    return out
+
+
+def _value_sums(keys: _Ints, values: Any, n: int) -> tuple[NDArray[Any], _Ints]:
+    """Exact sums per key and how many amounts each key had (``None`` / NaN: no amount)."""
+    if isinstance(values, np.ndarray):
+        has = ~np.isnan(values)
+        k = keys[has]
+        return exact_sums(k, values[has], n), np.bincount(k, minlength=n)
+    pairs = [(k, v) for k, v in zip(keys.tolist(), values, strict=True) if v is not None]
+    sums = np.zeros(n, dtype=object)  # the int 0 where no amount
+    valued = np.zeros(n, dtype=np.int64)
+    for key, total in decimal_sums(pairs).items():
+        sums[key] = total
+    for key, _ in pairs:
+        valued[key] += 1
+    return sums, valued
+
+
+def decimal_sums(pairs: Sequence[tuple[int, Decimal]]) -> dict[int, Decimal]:
+    """Per-key sums of ``(key, Decimal)`` pairs, added in the given order."""
+    out: dict[int, Decimal] = {}
+    for key, value in pairs:
+        out[key] = out.get(key, Decimal(0)) + value
+    return out
+
+
+def exact_sums(keys: _Ints, values: NDArray[np.float64], n: int) -> NDArray[np.float64]:
+    """Per-key sums of float money amounts as ``float(sum of Decimal)`` computes them.
+
+    A float amount stands for its shortest decimal spelling (``0.1`` for 0.1), so amounts with at
+    most ``k <= 9`` decimals are added as integers of ``10**-k`` and divided once: one correct
+    rounding, as ``float(sum(Decimal))``. Other amounts are added as ``Decimal`` one by one.
+    """
+    out = np.zeros(n, dtype=np.float64)
+    if not len(values):
+        return out
+    finite = bool(np.isfinite(values).all())
+    for k in range(10):
+        scale = 10.0**k
+        scaled = np.round(values * scale)
+        if not finite or not np.array_equal(scaled / scale, values):
+            continue
+        if float(np.abs(scaled).sum()) >= 2.0**53:  # the integer total would not be exact
+            break
+        totals = np.zeros(n, dtype=np.int64)
+        np.add.at(totals, keys, scaled.astype(np.int64))
+        return totals / scale
+    pairs = [(k, Decimal(repr(v))) for k, v in zip(keys.tolist(), values.tolist(), strict=True)]
+    for key, total in decimal_sums(pairs).items():
+        out[key] = float(total)
+    return out
+
+
+def _pair_sums(
+    pc: _Ints,
+    tc: _Ints,
+    weight: NDArray[np.float64],
+    contrib: NDArray[np.float64],
+    n_p: int,
+    n_tp: int,
+) -> tuple[_Ints, _Ints, NDArray[np.float64]]:
+    """Sum of ``contrib`` per (profile, topic) pair with a positive ``weight``, sorted by profile
+    then topic (a pair whose every weight is 0 gets no score, as on the record face).
+
+    Each pair's contributions are added in the order given (``bincount`` adds in input order).
+    """
+    n_tp = max(n_tp, 1)
+    key = pc * n_tp + tc
+    if n_p * n_tp <= _DENSE_LIMIT:
+        dense = np.bincount(key, weights=contrib, minlength=n_p * n_tp)
+        cells = np.flatnonzero(np.bincount(key, weights=weight, minlength=n_p * n_tp))
+        scores = np.asarray(dense[cells], dtype=np.float64)
+    else:
+        keep = weight > 0
+        cells, inverse = np.unique(key[keep], return_inverse=True)
+        scores = np.asarray(
+            np.bincount(inverse.reshape(-1), weights=contrib[keep], minlength=len(cells)),
+            dtype=np.float64,
+        )
+    return cells // n_tp, cells % n_tp, scores
