@@ -264,14 +264,28 @@ def _fold(
     if new:
         folded, names = _fold_new(new, as_of, cfg)
         when = names.when
-        for j, t in enumerate(names.types):
-            counts_t[t] = counts_t.get(t, 0) + int(folded.counts_by_type[0, j])
-            _keep_latest(last_t, t, when[int(folded.last_by_type[0, j])])
-            if folded.valued_by_type[0, j]:
-                values[t] = values.get(t, Decimal(0)) + folded.value_by_type[0, j]
-        for j, c in enumerate(names.channels):
-            counts_c[c] = counts_c.get(c, 0) + int(folded.counts_by_channel[0, j])
-            _keep_latest(last_c, c, when[int(folded.last_by_channel[0, j])])
+        by_type = zip(
+            names.types,
+            folded.counts_by_type[0].tolist(),
+            folded.last_by_type[0].tolist(),
+            folded.valued_by_type[0].tolist(),
+            folded.value_by_type[0].tolist(),
+            strict=True,
+        )
+        for t, n, latest, valued, total in by_type:
+            counts_t[t] = counts_t.get(t, 0) + n
+            _keep_latest(last_t, t, when[latest])
+            if valued:
+                values[t] = values.get(t, Decimal(0)) + total
+        by_channel = zip(
+            names.channels,
+            folded.counts_by_channel[0].tolist(),
+            folded.last_by_channel[0].tolist(),
+            strict=True,
+        )
+        for c, n, latest in by_channel:
+            counts_c[c] = counts_c.get(c, 0) + n
+            _keep_latest(last_c, c, when[latest])
         for j, score in zip(folded.interest_topic.tolist(), folded.interest.tolist(), strict=True):
             topic = names.topics[j]
             interest[topic] = interest.get(topic, 0.0) + score
