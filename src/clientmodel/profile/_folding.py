@@ -10,6 +10,9 @@ The table face (:func:`clientmodel.profile.table.fold_events`) calls it on a who
 the record face (:func:`clientmodel.profile.activity.apply`) on the new events of one profile
 (one profile code), and then adds the result to the profile's decayed prior state.
 
+The same module holds the kernel of computed traits (:func:`computed_traits`), which both faces of
+:mod:`clientmodel.profile.computed` run.
+
 Money is exact: float amounts are added as integers of :math:`10^{-k}` (:func:`exact_sums`),
 ``Decimal`` amounts as decimals (:func:`decimal_sums`); either way the total is rounded once.
 """
@@ -24,6 +27,7 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel.errors import DataError
 from clientmodel.profile._common import decay
 
 US_PER_DAY = 86_400_000_000
@@ -258,3 +262,113 @@ def _pair_sums(
             dtype=np.float64,
         )
     return cells // n_tp, cells % n_tp, scores
+
+
+# --------------------------------------------------------------------------- computed traits
+def plain(value: Any) -> Any:
+    """A JSON-safe scalar (numpy scalars unwrapped, ``Decimal`` as float)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, Decimal):
+        return float(value)
+    return value
+
+
+def _order_key(value: Any) -> tuple[int, Any]:
+    """Sort key for values of one field: numbers by value, everything else by text."""
+    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
+        return (0, value)
+    return (1, str(value))
+
+
+def _exact_sum(values: Sequence[Any]) -> float:
+    total = Decimal(0)
+    for v in values:
+        if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
+            raise DataError(f"sum of {v!r}: computed sums need numbers", field="field")
+        total += v if isinstance(v, Decimal) else Decimal(repr(v)) if isinstance(v, float) else v
+    return float(total)
+
+
+def computed_traits(
+    profiles: NDArray[np.int64],
+    n_profiles: int,
+    t_us: NDArray[np.int64],
+    event_ids: NDArray[Any],
+    columns: Mapping[str, NDArray[Any]],
+    traits: Sequence[Any],
+    as_of_us: int,
+) -> dict[str, list[Any]]:
+    """Per computed trait (:class:`~clientmodel.profile.computed.ComputedTrait`), one value per
+    profile code: the events kept (type, window, field set) grouped by profile in (time, event
+    id) order, then aggregated (:func:`clientmodel.profile.computed.compute_traits` on one
+    person's events and :func:`~clientmodel.profile.computed.compute_traits_table` on a table)."""
+    out: dict[str, list[Any]] = {}
+    types = columns["type"]
+    for trait in traits:
+        keep = np.ones(len(profiles), dtype=bool)
+        if trait.event_type is not None:
+            keep &= types == trait.event_type
+        if trait.window_days is not None:
+            keep &= t_us > as_of_us - round(trait.window_days * 86_400 * 1_000_000)
+        values: NDArray[Any] | None = None
+        if trait.field is not None:
+            if trait.field not in columns:
+                raise DataError(
+                    f"computed trait {trait.name!r} reads field {trait.field!r}, which no event "
+                    f"has; fields: {sorted(columns)}",
+                    field=trait.field,
+                )
+            values = columns[trait.field]
+            keep &= np.array([v is not None for v in values.tolist()], dtype=bool)
+        idx = np.flatnonzero(keep)
+        # events in time order, then by event id (text), grouped by profile
+        order = idx[
+            np.lexsort(
+                (
+                    np.array([str(e) for e in event_ids[idx].tolist()], dtype=object),
+                    t_us[idx],
+                    profiles[idx],
+                )
+            )
+        ]
+        groups: list[list[int]] = [[] for _ in range(n_profiles)]
+        for i in order.tolist():
+            groups[int(profiles[i])].append(i)
+        out[trait.name] = [_aggregate(trait, g, values) for g in groups]
+    return out
+
+
+def _aggregate(trait: Any, rows: list[int], values: NDArray[Any] | None) -> Any:
+    func = trait.func
+    if values is None:  # count without a field
+        return len(rows)
+    vals = [values[i] for i in rows]
+    if func == "count":
+        return len(vals)
+    if func == "sum":
+        return _exact_sum(vals)
+    if func == "unique_count":
+        return len({plain(v) for v in vals})
+    if func == "unique_list":
+        return sorted({plain(v) for v in vals}, key=_order_key)
+    if not vals:
+        return None
+    if func == "first":
+        return plain(vals[0])
+    if func == "last":
+        return plain(vals[-1])
+    if func in ("min", "max"):
+        try:
+            return plain(min(vals) if func == "min" else max(vals))
+        except TypeError:
+            raise DataError(
+                f"computed trait {trait.name!r}: field {trait.field!r} mixes kinds of values",
+                field=trait.field,
+            ) from None
+    counts: dict[Any, int] = {}
+    for v in vals:
+        key = plain(v)
+        counts[key] = counts.get(key, 0) + 1
+    best = max(counts.values())
+    return min((v for v, n in counts.items() if n == best), key=_order_key)

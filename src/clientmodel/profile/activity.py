@@ -23,9 +23,12 @@ r"""Folding events into a profile: counters, interest and intent scores, rule-ba
 
 Decay is always measured from ``as_of``, never from "now" or from the previous event, so the
 result does not depend on the order events arrive in: events are deduplicated by ``event_id``,
-sorted by (time, id) and summed. The profile stores its scores at the ``as_of`` of the last fold;
-a later fold first multiplies them by :math:`2^{-(A' - A)/h}` -- exact because the decay is
-exponential -- then adds the new events. Replaying events changes nothing (idempotent).
+sorted by (time, id) and summed -- by the event-folding kernel that the table face
+(:func:`clientmodel.profile.table.fold_events`) runs too: the new events become columns, the
+kernel folds them, and the result is added to the profile's decayed state. The profile stores
+its scores at the ``as_of`` of the last fold; a later fold first multiplies them by
+:math:`2^{-(A' - A)/h}` -- exact because the decay is exponential -- then adds the new events.
+Replaying events changes nothing (idempotent).
 
 The profile keeps the events of the last ``history_days`` (default 400) in
 ``activity.recent_events``: windowed rules count them, and replays are recognised by their id.

@@ -14,19 +14,22 @@ semantics, so the two faces agree (a property test checks it):
 * ``interest``: one row per (profile, topic) with the decayed interest score;
 * ``tags``: one row per (profile, tag) that the tag rules give.
 
-The heavy work is numpy on integer codes (``bincount``, ``ufunc.at``, one sort for the
-(profile, topic) pairs); event-filter predicates of aggregate rules run through
-:func:`clientmodel.rules.evaluate_table` on the rows inside the rule's window only.
+The counters, times, sums, intent and interest come from the event-folding kernel that the record
+face runs too (``clientmodel.profile._folding``: numpy on integer codes, ``bincount`` and
+``ufunc.at``), so the two faces share one implementation; event-filter predicates of aggregate
+rules run through :func:`clientmodel.rules.evaluate_table` on the rows inside the rule's window
+only.
 
 :func:`fold_events` runs four named steps: ``_read_events`` (columns to codes, times to UTC
-microseconds), ``_one_row_per_event`` (rows sharing an event id), ``_profile_columns`` (counters,
-sums, intent, interest, touches) and ``_rule_tags``.
+microseconds), ``_one_row_per_event`` (rows sharing an event id), ``_profile_columns`` (the
+kernel's counters, sums, intent and interest, the top topic, touches) and ``_rule_tags``.
 
-Money is exact on both faces: the record face adds ``Decimal`` amounts; the table face adds the
-amounts of a column as exact integers of :math:`10^{-k}` (the fewest decimals, :math:`k \le 9`,
-that spell every amount; a float stands for its shortest decimal spelling) or, failing that, as
-``Decimal`` one by one -- and both round the total to a float once. ``sum_<type>`` columns and
-windowed sums in tag rules (``sum(events.value ...) within last 30 days``) follow this rule.
+Money is exact on both faces: the kernel adds ``Decimal`` amounts (the record face's) as
+decimals, and the float amounts of a column as exact integers of :math:`10^{-k}` (the fewest
+decimals, :math:`k \le 9`, that spell every amount; a float stands for its shortest decimal
+spelling) or, failing that, as ``Decimal`` one by one -- and both round the total to a float
+once. ``sum_<type>`` columns and windowed sums in tag rules (``sum(events.value ...) within last
+30 days``) follow this rule.
 """
 
 from __future__ import annotations
