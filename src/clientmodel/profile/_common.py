@@ -102,6 +102,15 @@ def aware(value: Any, field: str) -> dt.datetime:
     return value
 
 
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def micros(moment: dt.datetime) -> int:
+    """A timezone-aware datetime as exact integer microseconds since the Unix epoch (UTC)."""
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
 def days_between(earlier: dt.datetime, later: dt.datetime) -> float:
     """``later - earlier`` in (fractional) days."""
     return (later - earlier).total_seconds() / _SECONDS_PER_DAY
@@ -110,13 +119,13 @@ def days_between(earlier: dt.datetime, later: dt.datetime) -> float:
 @overload
 def decay(age_days: float, half_life: float) -> float: ...
 @overload
-def decay(age_days: NDArray[Any], half_life: float) -> NDArray[np.float64]: ...
-def decay(age_days: Any, half_life: float) -> Any:
+def decay(age_days: NDArray[Any], half_life: float | NDArray[Any]) -> NDArray[np.float64]: ...
+def decay(age_days: Any, half_life: Any) -> Any:
     """The decay factor :math:`2^{-a/h}` of interest and intent scores after ``age_days``.
 
-    The one formula of both faces: the record face calls it on floats (per event, and to move
-    stored scores forward), the table face on whole numpy columns. Both compute ``2.0 ** x``
-    (C ``pow``), so the two faces agree to the last bit.
+    The one formula: the event-folding kernel of both faces (:mod:`._folding`) calls it on event
+    ages, decaying by the intent and the interest half-life in one broadcast call; the record
+    face also calls it on floats to move stored scores forward.
     """
     return 2.0 ** (-age_days / half_life)
 

@@ -23,9 +23,12 @@ r"""Folding events into a profile: counters, interest and intent scores, rule-ba
 
 Decay is always measured from ``as_of``, never from "now" or from the previous event, so the
 result does not depend on the order events arrive in: events are deduplicated by ``event_id``,
-sorted by (time, id) and summed. The profile stores its scores at the ``as_of`` of the last fold;
-a later fold first multiplies them by :math:`2^{-(A' - A)/h}` -- exact because the decay is
-exponential -- then adds the new events. Replaying events changes nothing (idempotent).
+sorted by (time, id) and summed -- by the event-folding kernel that the table face
+(:func:`clientmodel.profile.table.fold_events`) runs too: the new events become columns, the
+kernel folds them, and the result is added to the profile's decayed state. The profile stores
+its scores at the ``as_of`` of the last fold; a later fold first multiplies them by
+:math:`2^{-(A' - A)/h}` -- exact because the decay is exponential -- then adds the new events.
+Replaying events changes nothing (idempotent).
 
 The profile keeps the events of the last ``history_days`` (default 400) in
 ``activity.recent_events``: windowed rules count them, and replays are recognised by their id.
@@ -42,6 +45,8 @@ from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from typing import Any
 
+import attrs
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from clientmodel._validation import boundary
@@ -51,8 +56,10 @@ from clientmodel.profile._common import (
     check_instance,
     days_between,
     decay,
+    micros,
     short_validation,
 )
+from clientmodel.profile._folding import EventColumns, Folded, fold
 from clientmodel.profile._rulesupport import (
     PreparedRule,
     field_default,
@@ -243,12 +250,12 @@ def _new_events(activity: Activity, batch: list[Event]) -> list[Event]:
 def _fold(
     activity: Activity, new: list[Event], as_of: dt.datetime, cfg: ActivityConfig
 ) -> Activity:
-    h, h_i = cfg.interest_half_life_days, cfg.intent_half_life_days
+    """``activity`` moved to ``as_of`` with the (deduplicated, sorted) ``new`` events added."""
     interest = dict(activity.interest)
     intent = activity.intent_mass
     if activity.as_of is not None and activity.as_of != as_of:
         gap = days_between(activity.as_of, as_of)
-        f, f_i = decay(gap, h), decay(gap, h_i)
+        f, f_i = decay(gap, cfg.interest_half_life_days), decay(gap, cfg.intent_half_life_days)
         interest = {k: v * f for k, v in interest.items()}
         intent *= f_i
     counts_t = dict(activity.counts_by_type)
@@ -257,37 +264,45 @@ def _fold(
     last_c = dict(activity.last_seen_by_channel)
     values = dict(activity.value_by_type)
     first_seen, last_seen = activity.first_seen, activity.last_seen
-    for e in new:
-        age = days_between(e.timestamp, as_of)
-        if e.topics:
-            w = cfg.interest_weight(e.type)
-            if w:
-                c = w * decay(age, h)
-                for topic in e.topics:
-                    interest[topic] = interest.get(topic, 0.0) + c
-        wi = cfg.intent_weight(e.type)
-        if wi:
-            intent += wi * decay(age, h_i)
-        counts_t[e.type] = counts_t.get(e.type, 0) + 1
-        counts_c[e.channel] = counts_c.get(e.channel, 0) + 1
-        t = e.timestamp
-        if e.type not in last_t or t > last_t[e.type]:
-            last_t[e.type] = t
-        if e.channel not in last_c or t > last_c[e.channel]:
-            last_c[e.channel] = t
-        if e.value is not None:
-            values[e.type] = values.get(e.type, Decimal(0)) + e.value
-        if first_seen is None or t < first_seen:
-            first_seen = t
-        if last_seen is None or t > last_seen:
-            last_seen = t
+    if new:
+        folded, names = _fold_new(new, as_of, cfg)
+        when = names.when
+        by_type = zip(
+            names.types,
+            folded.counts_by_type[0].tolist(),
+            folded.last_by_type[0].tolist(),
+            folded.valued_by_type[0].tolist(),
+            folded.value_by_type[0].tolist(),
+            strict=True,
+        )
+        for t, n, latest, valued, total in by_type:
+            counts_t[t] = counts_t.get(t, 0) + n
+            _keep_latest(last_t, t, when[latest])
+            if valued:
+                values[t] = values.get(t, Decimal(0)) + total
+        by_channel = zip(
+            names.channels,
+            folded.counts_by_channel[0].tolist(),
+            folded.last_by_channel[0].tolist(),
+            strict=True,
+        )
+        for c, n, latest in by_channel:
+            counts_c[c] = counts_c.get(c, 0) + n
+            _keep_latest(last_c, c, when[latest])
+        for j, score in zip(folded.interest_topic.tolist(), folded.interest.tolist(), strict=True):
+            topic = names.topics[j]
+            interest[topic] = interest.get(topic, 0.0) + score
+        intent += float(folded.intent_mass[0])
+        first, last = when[int(folded.first_seen[0])], when[int(folded.last_seen[0])]
+        first_seen = first if first_seen is None or first < first_seen else first_seen
+        last_seen = last if last_seen is None or last > last_seen else last_seen
     cutoff = as_of - dt.timedelta(days=cfg.history_days)
     if activity.history_start is not None and activity.history_start > cutoff:
         cutoff = activity.history_start
-    merged = list(activity.recent_events)
-    for e in new:  # both are sorted by (time, id): insert in place
-        key = (e.timestamp, e.event_id)
-        merged.insert(bisect.bisect_right(merged, key, key=_event_key), e)
+    # both runs are sorted by (time, id): sorting their concatenation merges them
+    merged = (
+        sorted([*activity.recent_events, *new], key=_event_key) if new else activity.recent_events
+    )
     start = bisect.bisect_right(merged, cutoff, key=_event_time)
     return activity.model_copy(
         update={
@@ -306,6 +321,66 @@ def _fold(
             "recent_events": tuple(merged[start:]),
         }
     )
+
+
+@attrs.frozen(eq=False)
+class _Names:
+    """What the kernel's codes stand for on the record face: type, channel and topic names, and
+    the event time (as given, with its timezone) of each UTC microsecond value."""
+
+    types: list[str]
+    channels: list[str]
+    topics: list[str]
+    when: dict[int, dt.datetime]
+
+
+def _fold_new(new: list[Event], as_of: dt.datetime, cfg: ActivityConfig) -> tuple[Folded, _Names]:
+    """The new events of one profile as columns, folded by the shared kernel."""
+    types: dict[str, int] = {}
+    channels: dict[str, int] = {}
+    topics: dict[str, int] = {}
+    t_us = [micros(e.timestamp) for e in new]
+    when: dict[int, dt.datetime] = {}
+    for us, e in zip(t_us, new, strict=True):  # ties: the first in (time, id) order, as before
+        when.setdefault(us, e.timestamp)
+    type_codes = [types.setdefault(e.type, len(types)) for e in new]
+    channel_codes = [channels.setdefault(e.channel, len(channels)) for e in new]
+    topic_event: list[int] = []
+    topic: list[int] = []
+    for i, e in enumerate(new):
+        for k in e.topics:
+            topic_event.append(i)
+            topic.append(topics.setdefault(k, len(topics)))
+    codes = np.array([type_codes, channel_codes, t_us], dtype=np.int64).reshape(3, len(new))
+    pairs = np.array([topic_event, topic], dtype=np.int64).reshape(2, len(topic))
+    columns = EventColumns(
+        n_profiles=1,
+        type_names=list(types),
+        n_channels=len(channels),
+        n_topics=len(topics),
+        profile=np.zeros(len(new), dtype=np.int64),
+        type=codes[0],
+        channel=codes[1],
+        t_us=codes[2],
+        value=[e.value for e in new],
+        topic_event=pairs[0],
+        topic=pairs[1],
+    )
+    folded = fold(
+        columns,
+        micros(as_of),
+        interest_half_life=cfg.interest_half_life_days,
+        interest_weights=cfg.interest_weights,
+        default_interest_weight=cfg.default_interest_weight,
+        intent_half_life=cfg.intent_half_life_days,
+        intent_weights=cfg.intent_weights,
+    )
+    return folded, _Names(list(types), list(channels), list(topics), when)
+
+
+def _keep_latest(latest: dict[str, dt.datetime], key: str, t: dt.datetime) -> None:
+    if key not in latest or t > latest[key]:
+        latest[key] = t
 
 
 def _event_key(e: Event) -> tuple[dt.datetime, str]:

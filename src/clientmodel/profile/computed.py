@@ -20,14 +20,15 @@ The window keeps events with :math:`as\\_of - window < t \\le as\\_of`. ``field`
 ``type``, ``channel``, ``channel_code``, ``campaign``, ``staff_id`` or an event property (a column
 of the event table). :func:`compute_traits` works on one person's :class:`~clientmodel.profile.
 models.Event` records, :func:`compute_traits_table` on an event table (one row per profile); both
-turn their input into columns and run the same kernel, and a property test checks that they agree.
+turn their input into columns and run the same kernel (in ``clientmodel.profile._folding``, with the
+event-folding kernel of :func:`~clientmodel.profile.activity.apply` and
+:func:`~clientmodel.profile.table.fold_events`), and a property test checks that they agree.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping, Sequence
-from decimal import Decimal
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 import numpy as np
@@ -36,7 +37,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from clientmodel._validation import validate_record
 from clientmodel.errors import ArgumentError, DataError
-from clientmodel.profile._common import aware
+from clientmodel.profile._common import aware, micros
+from clientmodel.profile._folding import computed_traits, plain
 from clientmodel.profile.models import Event
 from clientmodel.profile.table import typed_columns
 from clientmodel.tables import read_table
@@ -49,7 +51,6 @@ TraitFunction = Literal[
 _NEEDS_FIELD = frozenset({"sum", "min", "max", "first", "last", "most_frequent", "unique_list",
                           "unique_count"})  # fmt: skip
 _EVENT_FIELDS = ("value", "type", "channel", "channel_code", "campaign", "staff_id")
-_US = 1_000_000
 
 
 class ComputedTrait(BaseModel):
@@ -98,120 +99,6 @@ def _traits(traits: Any) -> list[ComputedTrait]:
     if len(set(names)) != len(names):
         raise ArgumentError(f"computed trait names repeat: {names}", field="traits")
     return out
-
-
-# --------------------------------------------------------------------------- the kernel
-
-
-def _plain(value: Any) -> Any:
-    """A JSON-safe scalar (numpy scalars unwrapped, ``Decimal`` as float)."""
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, Decimal):
-        return float(value)
-    return value
-
-
-def _order_key(value: Any) -> tuple[int, Any]:
-    """Sort key for values of one field: numbers by value, everything else by text."""
-    if isinstance(value, (int, float, Decimal)) and not isinstance(value, bool):
-        return (0, value)
-    return (1, str(value))
-
-
-def _exact_sum(values: Sequence[Any]) -> float:
-    total = Decimal(0)
-    for v in values:
-        if isinstance(v, bool) or not isinstance(v, (int, float, Decimal)):
-            raise DataError(f"sum of {v!r}: computed sums need numbers", field="field")
-        total += v if isinstance(v, Decimal) else Decimal(repr(v)) if isinstance(v, float) else v
-    return float(total)
-
-
-def _kernel(
-    profiles: NDArray[np.int64],
-    n_profiles: int,
-    t_us: NDArray[np.int64],
-    event_ids: NDArray[Any],
-    columns: Mapping[str, NDArray[Any]],
-    traits: Sequence[ComputedTrait],
-    as_of_us: int,
-) -> dict[str, list[Any]]:
-    """Per trait, one value per profile code (the shared kernel of both faces)."""
-    out: dict[str, list[Any]] = {}
-    types = columns["type"]
-    for trait in traits:
-        keep = np.ones(len(profiles), dtype=bool)
-        if trait.event_type is not None:
-            keep &= types == trait.event_type
-        if trait.window_days is not None:
-            keep &= t_us > as_of_us - round(trait.window_days * 86_400 * _US)
-        values: NDArray[Any] | None = None
-        if trait.field is not None:
-            if trait.field not in columns:
-                raise DataError(
-                    f"computed trait {trait.name!r} reads field {trait.field!r}, which no event "
-                    f"has; fields: {sorted(columns)}",
-                    field=trait.field,
-                )
-            values = columns[trait.field]
-            keep &= np.array([v is not None for v in values.tolist()], dtype=bool)
-        idx = np.flatnonzero(keep)
-        # events in time order, then by event id (text), grouped by profile
-        order = idx[
-            np.lexsort(
-                (
-                    np.array([str(e) for e in event_ids[idx].tolist()], dtype=object),
-                    t_us[idx],
-                    profiles[idx],
-                )
-            )
-        ]
-        groups: list[list[int]] = [[] for _ in range(n_profiles)]
-        for i in order.tolist():
-            groups[int(profiles[i])].append(i)
-        out[trait.name] = [_aggregate(trait, g, values) for g in groups]
-    return out
-
-
-def _aggregate(trait: ComputedTrait, rows: list[int], values: NDArray[Any] | None) -> Any:
-    func = trait.func
-    if values is None:  # count without a field
-        return len(rows)
-    vals = [values[i] for i in rows]
-    if func == "count":
-        return len(vals)
-    if func == "sum":
-        return _exact_sum(vals)
-    if func == "unique_count":
-        return len({_plain(v) for v in vals})
-    if func == "unique_list":
-        return sorted({_plain(v) for v in vals}, key=_order_key)
-    if not vals:
-        return None
-    if func == "first":
-        return _plain(vals[0])
-    if func == "last":
-        return _plain(vals[-1])
-    if func in ("min", "max"):
-        try:
-            return _plain(min(vals) if func == "min" else max(vals))
-        except TypeError:
-            raise DataError(
-                f"computed trait {trait.name!r}: field {trait.field!r} mixes kinds of values",
-                field=trait.field,
-            ) from None
-    counts: dict[Any, int] = {}
-    for v in vals:
-        key = _plain(v)
-        counts[key] = counts.get(key, 0) + 1
-    best = max(counts.values())
-    return min((v for v, n in counts.items() if n == best), key=_order_key)
-
-
-def _micros(moment: dt.datetime) -> int:
-    delta = moment - dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-    return (delta.days * 86_400 + delta.seconds) * _US + delta.microseconds
 
 
 def _check_not_after(t_us: NDArray[np.int64], as_of_us: int, what: str) -> None:
@@ -268,8 +155,8 @@ def compute_traits(
     if isinstance(events, (str, bytes, Mapping)) or not isinstance(events, Iterable):
         raise ArgumentError("events must be a list of Event records", field="events")
     records = [validate_record(Event, e, field="events", row=i) for i, e in enumerate(events)]
-    t_us = np.array([_micros(e.timestamp) for e in records], dtype=np.int64)
-    a_us = _micros(moment)
+    t_us = np.array([micros(e.timestamp) for e in records], dtype=np.int64)
+    a_us = micros(moment)
     _check_not_after(t_us, a_us, "events at positions")
     names = {d.field for d in defs if d.field is not None} | set(_EVENT_FIELDS)
     columns: dict[str, NDArray[Any]] = {}
@@ -281,7 +168,9 @@ def compute_traits(
         columns[name] = col
     ids = np.empty(len(records), dtype=object)
     ids[:] = [e.event_id for e in records]
-    values = _kernel(np.zeros(len(records), dtype=np.int64), 1, t_us, ids, columns, defs, a_us)
+    values = computed_traits(
+        np.zeros(len(records), dtype=np.int64), 1, t_us, ids, columns, defs, a_us
+    )
     return {name: vals[0] for name, vals in values.items()}
 
 
@@ -345,10 +234,10 @@ def compute_traits_table(
         )
     wall = stamps.values.astype("datetime64[us]")
     utc = np.array(
-        [_micros(v.replace(tzinfo=_zone(stamps.tz))) for v in wall.astype(dt.datetime).tolist()],
+        [micros(v.replace(tzinfo=_zone(stamps.tz))) for v in wall.astype(dt.datetime).tolist()],
         dtype=np.int64,
     )
-    a_us = _micros(moment)
+    a_us = micros(moment)
     _check_not_after(utc, a_us, "rows")
     pids = tbl.ids(profile)
     uniq, codes = np.unique(np.asarray([str(p) for p in pids.tolist()], dtype=object),
@@ -361,10 +250,12 @@ def compute_traits_table(
         raw = tbl.raw(name)
         nulls = tbl.nulls(name)
         col = np.empty(len(raw), dtype=object)
-        col[:] = [None if n else _plain(v) for v, n in zip(raw.tolist(), nulls.tolist(),
+        col[:] = [None if n else plain(v) for v, n in zip(raw.tolist(), nulls.tolist(),
                                                             strict=True)]  # fmt: skip
         columns[name] = col
-    values = _kernel(codes.astype(np.int64), len(uniq), utc, tbl.raw(event_id), columns, defs, a_us)
+    values = computed_traits(
+        codes.astype(np.int64), len(uniq), utc, tbl.raw(event_id), columns, defs, a_us
+    )
     out: dict[str, Any] = {profile: uniq.astype(object)}
     for trait in defs:
         vals = values[trait.name]

@@ -14,19 +14,22 @@ semantics, so the two faces agree (a property test checks it):
 * ``interest``: one row per (profile, topic) with the decayed interest score;
 * ``tags``: one row per (profile, tag) that the tag rules give.
 
-The heavy work is numpy on integer codes (``bincount``, ``ufunc.at``, one sort for the
-(profile, topic) pairs); event-filter predicates of aggregate rules run through
-:func:`clientmodel.rules.evaluate_table` on the rows inside the rule's window only.
+The counters, times, sums, intent and interest come from the event-folding kernel that the record
+face runs too (``clientmodel.profile._folding``: numpy on integer codes, ``bincount`` and
+``ufunc.at``), so the two faces share one implementation; event-filter predicates of aggregate
+rules run through :func:`clientmodel.rules.evaluate_table` on the rows inside the rule's window
+only.
 
 :func:`fold_events` runs four named steps: ``_read_events`` (columns to codes, times to UTC
-microseconds), ``_one_row_per_event`` (rows sharing an event id), ``_profile_columns`` (counters,
-sums, intent, interest, touches) and ``_rule_tags``.
+microseconds), ``_one_row_per_event`` (rows sharing an event id), ``_profile_columns`` (the
+kernel's counters, sums, intent and interest, the top topic, touches) and ``_rule_tags``.
 
-Money is exact on both faces: the record face adds ``Decimal`` amounts; the table face adds the
-amounts of a column as exact integers of :math:`10^{-k}` (the fewest decimals, :math:`k \le 9`,
-that spell every amount; a float stands for its shortest decimal spelling) or, failing that, as
-``Decimal`` one by one -- and both round the total to a float once. ``sum_<type>`` columns and
-windowed sums in tag rules (``sum(events.value ...) within last 30 days``) follow this rule.
+Money is exact on both faces: the kernel adds ``Decimal`` amounts (the record face's) as
+decimals, and the float amounts of a column as exact integers of :math:`10^{-k}` (the fewest
+decimals, :math:`k \le 9`, that spell every amount; a float stands for its shortest decimal
+spelling) or, failing that, as ``Decimal`` one by one -- and both round the total to a float
+once. ``sum_<type>`` columns and windowed sums in tag rules (``sum(events.value ...) within last
+30 days``) follow this rule.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping
-from decimal import Decimal
 from typing import Any, Literal
 
 import attrs
@@ -46,7 +48,8 @@ from clientmodel import rules as rules_lang
 from clientmodel._validation import boundary, validate_records
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.periods import as_of_value, timezone
-from clientmodel.profile._common import aware, decay, intent_score
+from clientmodel.profile._common import aware, intent_score
+from clientmodel.profile._folding import EventColumns, exact_sums, fold
 from clientmodel.profile._rulesupport import (
     PreparedRule,
     field_default,
@@ -63,8 +66,6 @@ _US_PER_DAY = 86_400_000_000
 _US_PER_HOUR = 3_600_000_000
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 _EPOCH = dt.datetime(1970, 1, 1)
-_I64_MIN = np.iinfo(np.int64).min
-_I64_MAX = np.iinfo(np.int64).max
 
 
 @attrs.frozen
@@ -230,19 +231,7 @@ def _check_names(uniques: NDArray[Any], column: str, what: str, codes: NDArray[n
         )
 
 
-# ----------------------------------------------------------------------------- grouped maths
-def _group_max(keys: NDArray[np.int64], values: NDArray[np.int64], n: int) -> NDArray[np.int64]:
-    out = np.full(n, _I64_MIN, dtype=np.int64)
-    np.maximum.at(out, keys, values)
-    return out
-
-
-def _group_min(keys: NDArray[np.int64], values: NDArray[np.int64], n: int) -> NDArray[np.int64]:
-    out = np.full(n, _I64_MAX, dtype=np.int64)
-    np.minimum.at(out, keys, values)
-    return out
-
-
+# ----------------------------------------------------------------------------- times
 def _as_times(us: NDArray[np.int64], missing: NDArray[np.bool_]) -> NDArray[np.datetime64]:
     out = us.astype("datetime64[us]")
     out[missing] = np.datetime64("NaT")
@@ -539,126 +528,99 @@ _Interest = tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDA
 def _profile_columns(
     ev: _Events, rows: _EventRows, cfg: ActivityConfig
 ) -> tuple[dict[str, Any], _Interest]:
-    """Step 3: counters, sums, intent, interest and touches, as the profiles table's columns;
-    also the interest of each (profile, topic) pair: profile codes, topic codes, scores, topics.
+    """Step 3: counters, sums, intent, interest (the shared kernel) and touches, as the profiles
+    table's columns; also the interest of each (profile, topic) pair: profile codes, topic codes,
+    scores, topics.
     """
-    n_p, a_us = ev.n_profiles, ev.a_us
+    n_p = ev.n_profiles
     ty_names, ch_names = ev.ty_names, ev.ch_names
-    event_rows, topic_rows = rows.event_rows, rows.topic_rows
+    event_rows = rows.event_rows
     ep = ev.p_codes[event_rows]
     et = ev.t_us[event_rows]
-    ety = ev.ty_codes[event_rows]
     ech = ev.ch_codes[event_rows]
-    evals = ev.vals[event_rows]
-    n_ty, n_ch = len(ty_names), len(ch_names)
-
-    # counters and exact sums per (profile, type) and (profile, channel)
-    key_t = ep * n_ty + ety
-    counts_t = np.bincount(key_t, minlength=n_p * n_ty).reshape(n_p, n_ty)
-    last_t = _group_max(key_t, et, n_p * n_ty).reshape(n_p, n_ty)
-    n_events = counts_t.sum(axis=1)
-    seen = n_events > 0
-    last_seen = last_t.max(axis=1) if n_ty else np.full(n_p, _I64_MIN)
-    first_seen = _group_min(ep, et, n_p)
-    has_v = ~np.isnan(evals)
-    sums_t = _exact_sums(key_t[has_v], evals[has_v], n_p * n_ty).reshape(n_p, n_ty)
-    key_c = ep * n_ch + ech
-    counts_c = np.bincount(key_c, minlength=n_p * n_ch).reshape(n_p, n_ch)
-    last_c = _group_max(key_c, et, n_p * n_ch).reshape(n_p, n_ch)
-
-    # intent
-    w_int = np.array([cfg.intent_weight(str(t)) for t in ty_names], dtype=np.float64)
-    wi = w_int[ety]
-    nz = np.flatnonzero(wi > 0)
-    age_i = (a_us - et[nz]) / _US_PER_DAY
-    intent_mass = np.bincount(
-        ep[nz], weights=wi[nz] * decay(age_i, cfg.intent_half_life_days), minlength=n_p
+    position = np.empty(ev.tbl.n_rows, dtype=np.int64)  # row of an event's first row -> event
+    position[event_rows] = np.arange(len(event_rows))
+    columns = EventColumns(
+        n_profiles=n_p, type_names=[str(t) for t in ty_names.tolist()],
+        n_channels=len(ch_names), n_topics=len(ev.tp_names), profile=ep,
+        type=ev.ty_codes[event_rows], channel=ech, t_us=et, value=ev.vals[event_rows],
+        topic_event=position[rows.event_codes[rows.topic_rows]],
+        topic=ev.tp_codes[rows.topic_rows],
+    )  # fmt: skip
+    f = fold(
+        columns,
+        ev.a_us,
+        interest_half_life=cfg.interest_half_life_days,
+        interest_weights=cfg.interest_weights,
+        default_interest_weight=cfg.default_interest_weight,
+        intent_half_life=cfg.intent_half_life_days,
+        intent_weights=cfg.intent_weights,
     )
-
-    # interest per (profile, topic)
-    w_interest = np.array([cfg.interest_weight(str(t)) for t in ty_names], dtype=np.float64)
-    w_rows = w_interest[ev.ty_codes[topic_rows]]
-    topic_rows = topic_rows[w_rows > 0]  # weight 0 adds nothing, as on the record face
-    contrib = w_rows[w_rows > 0] * decay(
-        (a_us - ev.t_us[topic_rows]) / _US_PER_DAY, cfg.interest_half_life_days
-    )
-    ip, it, scores, top_topic, top_score = _interest(
-        ev.p_codes[topic_rows], ev.tp_codes[topic_rows], contrib, n_p, ev.tp_names
-    )
+    ip, it, scores = f.interest_profile, f.interest_topic, f.interest
+    top_topic, top_score = _top_topics(ip, it, scores, n_p, ev.tp_names)
 
     # attribution touches
     touch_cols = _touches(
         ev.optional, ev.tbl.raw(ev.names["event_id"]), event_rows, ep, et, ech, ch_names, n_p
     )
 
+    n_events = f.counts_by_type.sum(axis=1)
+    seen = n_events > 0
     cols: dict[str, Any] = {
         ev.names["profile"]: ev.p_ids,
         "n_events": n_events,
-        "first_seen": _as_times(first_seen, ~seen),
-        "last_seen": _as_times(last_seen, ~seen),
-        "intent": intent_score(intent_mass),
-        "intent_mass": intent_mass,
+        "first_seen": _as_times(f.first_seen, ~seen),
+        "last_seen": _as_times(f.last_seen, ~seen),
+        "intent": intent_score(f.intent_mass),
+        "intent_mass": f.intent_mass,
         "top_topic": top_topic,
         "top_interest": top_score,
     }
     for j in np.argsort(ty_names.astype(str)):
         name = str(ty_names[j])
-        cols[f"n_{name}"] = counts_t[:, j]
-        cols[f"last_seen_{name}"] = _as_times(last_t[:, j], counts_t[:, j] == 0)
-        cols[f"sum_{name}"] = sums_t[:, j]
+        cols[f"n_{name}"] = f.counts_by_type[:, j]
+        cols[f"last_seen_{name}"] = _as_times(f.last_by_type[:, j], f.counts_by_type[:, j] == 0)
+        cols[f"sum_{name}"] = f.value_by_type[:, j]
     for j in np.argsort(ch_names.astype(str)):
         name = str(ch_names[j])
-        cols[f"n_via_{name}"] = counts_c[:, j]
-        cols[f"last_seen_via_{name}"] = _as_times(last_c[:, j], counts_c[:, j] == 0)
+        cols[f"n_via_{name}"] = f.counts_by_channel[:, j]
+        cols[f"last_seen_via_{name}"] = _as_times(
+            f.last_by_channel[:, j], f.counts_by_channel[:, j] == 0
+        )
     cols.update(touch_cols)
     return cols, (ip, it, scores, ev.tp_names)
 
 
-_DENSE_LIMIT = 64_000_000  # profile x topic cells summed densely; beyond that, sort
-
-
-def _interest(
-    pc: NDArray[np.int64],
-    tc: NDArray[np.int64],
-    contrib: NDArray[np.float64],
+def _top_topics(
+    ip: NDArray[np.int64],
+    it: NDArray[np.int64],
+    scores: NDArray[np.float64],
     n_p: int,
     tp_names: NDArray[Any],
-) -> tuple[
-    NDArray[np.int64], NDArray[np.int64], NDArray[np.float64], NDArray[Any], NDArray[np.float64]
-]:
-    """Interest per (profile, topic) pair that has events, and each profile's top topic.
-
-    Ties for the top topic go to the first topic in sorted order.
-    """
-    n_tp = max(len(tp_names), 1)
+) -> tuple[NDArray[Any], NDArray[np.float64]]:
+    """Each profile's top topic and its score; ties go to the first topic in sorted order."""
     top_topic = np.full(n_p, None, dtype=object)
     top_score = np.zeros(n_p)
-    key = pc * n_tp + tc
+    if not len(ip):
+        return top_topic, top_score
+    n_tp = max(len(tp_names), 1)
     if n_p * n_tp <= _DENSE_LIMIT:
-        dense = np.bincount(key, weights=contrib, minlength=n_p * n_tp)
-        exists = np.bincount(key, minlength=n_p * n_tp) > 0
-        cells = np.flatnonzero(exists)
-        scores = np.asarray(dense[cells], dtype=np.float64)
-        ip, it = cells // n_tp, cells % n_tp
-        if len(cells):
-            grid = np.where(exists, dense, -np.inf).reshape(n_p, n_tp)
-            best = np.argmax(grid, axis=1)
-            has = exists.reshape(n_p, n_tp).any(axis=1)
-            top_topic[has] = tp_names[best[has]]
-            top_score[has] = grid[has, best[has]]
-        return ip.astype(np.int64), it.astype(np.int64), scores, top_topic, top_score
-    uniq, inverse = np.unique(key, return_inverse=True)
-    scores = np.asarray(
-        np.bincount(inverse.reshape(-1), weights=contrib, minlength=len(uniq)), dtype=np.float64
-    )
-    ip = np.asarray(uniq // n_tp, dtype=np.int64)
-    it = np.asarray(uniq % n_tp, dtype=np.int64)
-    if len(uniq):
-        order = np.lexsort((it, -scores, ip))
-        firsts = order[np.r_[True, np.diff(ip[order]) != 0]]
-        top_topic[ip[firsts]] = tp_names[it[firsts]]
-        top_score[ip[firsts]] = scores[firsts]
-    return ip, it, scores, top_topic, top_score
+        grid = np.full(n_p * n_tp, -np.inf)
+        grid[ip * n_tp + it] = scores
+        grid2 = grid.reshape(n_p, n_tp)
+        best = np.argmax(grid2, axis=1)
+        has = np.bincount(ip, minlength=n_p) > 0
+        top_topic[has] = tp_names[best[has]]
+        top_score[has] = grid2[has, best[has]]
+        return top_topic, top_score
+    order = np.lexsort((it, -scores, ip))
+    firsts = order[np.r_[True, np.diff(ip[order]) != 0]]
+    top_topic[ip[firsts]] = tp_names[it[firsts]]
+    top_score[ip[firsts]] = scores[firsts]
+    return top_topic, top_score
+
+
+_DENSE_LIMIT = 64_000_000  # profile x topic cells searched densely for the top; beyond, sort
 
 
 def _join_profiles(
@@ -759,36 +721,6 @@ def _touches(
         out[f"{prefix}_channel"][prof] = chan_vals
         out[f"{prefix}_code"][prof] = code_vals
         out[f"{prefix}_campaign"][prof] = camp_vals
-    return out
-
-
-def _exact_sums(keys: NDArray[np.int64], values: NDArray[np.float64], n: int) -> NDArray[Any]:
-    """Per-key sums of money amounts as the record face computes them.
-
-    The record face adds ``Decimal`` amounts exactly and rounds the total to a float once. A
-    float amount stands for its shortest decimal spelling (``0.1`` for 0.1), so amounts with at
-    most ``k`` decimals are added as integers of ``10**-k`` and divided once: one correct
-    rounding, as ``float(sum(Decimal))``. Other amounts are added as ``Decimal`` one by one.
-    """
-    out = np.zeros(n, dtype=np.float64)
-    if not len(values):
-        return out
-    finite = bool(np.isfinite(values).all())
-    for k in range(10):
-        scale = 10.0**k
-        scaled = np.round(values * scale)
-        if not finite or not np.array_equal(scaled / scale, values):
-            continue
-        if float(np.abs(scaled).sum()) >= 2.0**53:  # the integer total would not be exact
-            break
-        totals = np.zeros(n, dtype=np.int64)
-        np.add.at(totals, keys, scaled.astype(np.int64))
-        return totals / scale
-    exact: dict[int, Decimal] = {}
-    for key, value in zip(keys.tolist(), values.tolist(), strict=True):
-        exact[key] = exact.get(key, Decimal(0)) + Decimal(repr(value))
-    for key, total in exact.items():
-        out[key] = float(total)
     return out
 
 
@@ -1010,7 +942,7 @@ def _rule_tags(
                     amounts = np.full(len(ev_idx), np.nan)
                 ok = ~np.isnan(amounts)
                 # money adds as decimals, as the sum_<type> columns and the record face do
-                features[agg.name] = _exact_sums(event_profile[ev_idx][ok], amounts[ok], n_p)
+                features[agg.name] = exact_sums(event_profile[ev_idx][ok], amounts[ok], n_p)
         if not features:
             features["__row"] = np.arange(n_p)
         for key, arr in features.items():
