@@ -1070,7 +1070,8 @@ def read_form(
     located = _form_locations(cls, data, path)
     if located is not None:
         data = located
-    required = [f.name for f in fields if f.default is attrs.NOTHING]
+    keys = _form_keys(cls)
+    required = list(dict.fromkeys(keys[f.name] for f in fields if f.default is attrs.NOTHING))
     if isinstance(data, Mapping):
         missing = [k for k in required if k not in data]
         unknown = [str(k) for k in data if k not in required]
@@ -1086,6 +1087,7 @@ def read_form(
     hints = _field_hints(cls)  # type: ignore[arg-type]
     overrides = {**getattr(cls, "_FORM", {}), **(read or {})}
     values: dict[str, Any] = {}
+    paths = {key: key_path(path, key) for key in getattr(cls, "_FORM_KEYS", {})}
     for f in fields:
         if f.name not in mapping:
             continue
@@ -1095,14 +1097,15 @@ def read_form(
         if isinstance(value, _Located):
             value, where = value.value, value.path
         values[f.name] = reader(value, where)
+        paths[f.name] = where
     try:
         out = cls(**values)
     except ArgumentError as exc:
         if path in str(exc):
             raise
-        raise _named(exc, path, cls) from exc
+        raise _named(exc, path, paths) from exc
     except ClientModelError as exc:
-        raise _named(exc, path, cls) from exc
+        raise _named(exc, path, paths) from exc
     except (TypeError, ValueError) as exc:
         raise ArgumentError(f"{path} is inconsistent: {exc}", field=path) from exc
     extra = [
@@ -1114,7 +1117,7 @@ def read_form(
         derived = out.to_dict() if hasattr(out, "to_dict") else {}
         for key in extra:
             if key not in derived:
-                known = list(dict.fromkeys(_form_keys(cls).values()))
+                known = list(dict.fromkeys(keys.values()))
                 raise ArgumentError(
                     f"{path} has unknown key {key!r}{did_you_mean(key, known)}; "
                     f"accepted: {', '.join(map(repr, known))}",
@@ -1185,13 +1188,14 @@ def _form_keys(cls: Any) -> dict[str, str]:
     return out
 
 
-def _named(exc: ClientModelError, path: str, cls: Any) -> ArgumentError:
-    """A construction's refusal as an ``ArgumentError`` naming the form's key path."""
-    keys = _form_keys(cls)
+def _named(exc: ClientModelError, path: str, paths: Mapping[str, str]) -> ArgumentError:
+    """A construction's refusal as an ``ArgumentError`` naming the form's key path.
+
+    ``paths``: where the form held each field read (and each ``_FORM_KEYS`` key).
+    """
     field = exc.field or ""
     head = re.split(r"[.\[]", field, maxsplit=1)[0]
-    # a field the form holds under another key is named by that key
-    where = path if head not in keys else f"{path}.{field if keys[head] == head else keys[head]}"
+    where = path if head not in paths else paths[head] + field[len(head) :]
     return ArgumentError(f"{where}: {exc}", field=where)
 
 
