@@ -1152,14 +1152,19 @@ def _form_locations(cls: Any, data: Any, path: str) -> dict[Any, Any] | None:
         return None
     out: dict[Any, Any] = dict(data)
     for key, names in layout.items():
+        for name in (names,) if isinstance(names, str) else names:
+            if name in data and name != key:  # the form holds it under ``key`` only
+                raise ArgumentError(
+                    f"{path} has unknown key {name!r}; the form holds it under {key!r}",
+                    field=key_path(path, name),
+                )
         if key not in data:
             continue
         where = key_path(path, key)
         value = out.pop(key)
         if isinstance(names, str):
             out[names] = _Located(value, where)
-            continue
-        if isinstance(value, Mapping):
+        elif isinstance(value, Mapping):
             check_mapping(value, where, required=names, optional=())
             out.update({n: _Located(value[n], key_path(where, n)) for n in names})
         else:
