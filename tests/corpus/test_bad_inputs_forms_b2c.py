@@ -28,6 +28,15 @@ from clientmodel.errors import ArgumentError, DataError
 from clientmodel.identity import Identifier, IdentifierKind, MergeEvent, Refusal, merge_history
 from clientmodel.identity import resolve as resolve_ids
 from clientmodel.ltv import _discrete
+from clientmodel.ltv.diagnostics import (
+    CalibrationHoldout,
+    FrequencyHistogram,
+    HoldoutMetrics,
+    LikelihoodRatioTest,
+    PredictionMatrix,
+    Tracking,
+)
+from clientmodel.ltv.report import FitReport
 from clientmodel.periods import parse_timestamp
 from clientmodel.profile import Profile
 from clientmodel.profile.content import ContentEngagement
@@ -90,6 +99,33 @@ PLAN = erase(
 )
 PLAN_WITH_RESOLUTION = erase("a", resolution=RESOLUTION)
 
+REPORT = FitReport(
+    log_likelihood=-120.5, n_observations=100.0, n_distinct=20, iterations=12,
+    gradient_norm=1e-6, converged=True, method="L-BFGS-B", penalizer=0.0,
+    estimates={"r": 0.2, "alpha": 4.0}, standard_errors={"r": 0.01, "alpha": None},
+    confidence_intervals={"r": (0.18, 0.22), "alpha": None}, n_starts=3, starts_agreed=2,
+    covariance=((1e-4, 0.0), (0.0, 1e-2)),
+)  # fmt: skip
+# the diagnostics results hold arrays (compared through their forms)
+RESULTS = {
+    "CalibrationHoldout": CalibrationHoldout(
+        np.array([0.0, 1.0]), np.array([3.0, 0.0]), np.array([0.2, np.nan]),
+        np.array([0.3, 0.9]), 1,
+    ),
+    "FrequencyHistogram": FrequencyHistogram(
+        np.array([0.0, 1.0]), np.array([6.0, 4.0]), np.array([5.0, 5.0]), 0.4, 0, None
+    ),
+    "Tracking": Tracking(np.array([1.0, 2.0]), np.array([3.0, 5.0]), np.array([2.5, 5.5])),
+    "PredictionMatrix": PredictionMatrix(
+        np.array([0.0, 1.0]), np.array([0.0, 5.0]), np.array([[1.0, 1.0], [0.2, np.nan]]),
+        "p_alive", 4.0, None,
+    ),
+    "HoldoutMetrics": HoldoutMetrics(10, 40.0, 44.0, 0.5, 0.8, None),
+    "LikelihoodRatioTest": LikelihoodRatioTest(
+        "ParetoNBD", "GGompertzNBD", -10.0, -8.0, 4.0, 1, 0.0455, 50.0
+    ),
+}  # fmt: skip
+
 OBJECTS = {
     "Audience": AUDIENCE,
     "SegmentMap": SMAP,
@@ -107,9 +143,10 @@ OBJECTS = {
     "Refusal-capped": CAPPED,
     "ErasurePlan": PLAN,
     "ErasurePlan-resolution": PLAN_WITH_RESOLUTION,
+    "FitReport": REPORT,
 }
 
-D = {name: obj.to_dict() for name, obj in OBJECTS.items()}
+D = {name: obj.to_dict() for name, obj in {**OBJECTS, **RESULTS}.items()}
 
 
 def edit(which, **over):
@@ -654,6 +691,108 @@ CASES = [
         "Refusal.identifier",
     ),
     form("refusal-record-id-none", Refusal, edit("Refusal", record_id=None), "Refusal.record_id"),
+    # --- FitReport (read under the model's key path, "fit_report" alone)
+    form("report-list", FitReport, [], "fit_report"),
+    form(
+        "report-ll-text",
+        FitReport,
+        edit("FitReport", log_likelihood="high"),
+        "fit_report.log_likelihood",
+    ),
+    form(
+        "report-iterations-negative",
+        FitReport,
+        edit("FitReport", iterations=-1),
+        "fit_report.iterations",
+    ),
+    form(
+        "report-se-other-parameter",
+        FitReport,
+        edit("FitReport", standard_errors={"r": 0.01, "beta": 1.0}),
+        "fit_report.standard_errors",
+    ),
+    form(
+        "report-interval-misses-estimate",
+        FitReport,
+        edit("FitReport", confidence_intervals={"r": [0.3, 0.4], "alpha": None}),
+        "fit_report.confidence_intervals.r",
+    ),
+    form(
+        "report-interval-one-number",
+        FitReport,
+        edit("FitReport", confidence_intervals={"r": [0.3], "alpha": None}),
+        "fit_report.confidence_intervals.r",
+    ),
+    form(
+        "report-covariance-shape",
+        FitReport,
+        edit("FitReport", covariance=[[1.0]]),
+        "fit_report.covariance",
+    ),
+    form(
+        "report-starts-agreed-above-starts",
+        FitReport,
+        edit("FitReport", starts_agreed=9),
+        "fit_report.starts_agreed",
+    ),
+    form("report-aic-disagrees", FitReport, edit("FitReport", aic=1.0), "fit_report.aic"),
+    form(
+        "report-level-above-one",
+        FitReport,
+        edit("FitReport", confidence_level=95),
+        "fit_report.confidence_level",
+    ),
+    form(
+        "report-estimates-list",
+        FitReport,
+        edit("FitReport", estimates=[0.2, 4.0]),
+        "fit_report.estimates",
+    ),
+    form("report-misspelt-key", FitReport, edit("FitReport", mesage="x"), "fit_report.mesage"),
+    # --- diagnostics results
+    form(
+        "holdout-table-lengths",
+        CalibrationHoldout,
+        edit("CalibrationHoldout", actual=[0.2]),
+        "CalibrationHoldout.actual",
+    ),
+    form(
+        "holdout-table-text",
+        CalibrationHoldout,
+        edit("CalibrationHoldout", expected=["x", 1]),
+        "CalibrationHoldout.expected",
+    ),
+    form(
+        "histogram-n-dict",
+        FrequencyHistogram,
+        edit("FrequencyHistogram", n={}),
+        "FrequencyHistogram.n",
+    ),
+    form(
+        "tracking-lengths",
+        Tracking,
+        edit("Tracking", expected_cumulative=[1.0]),
+        "Tracking.expected_cumulative",
+    ),
+    form(
+        "matrix-values-shape",
+        PredictionMatrix,
+        edit("PredictionMatrix", values=[[1.0, 1.0]]),
+        "PredictionMatrix.values",
+    ),
+    form(
+        "matrix-kind-misspelt",
+        PredictionMatrix,
+        edit("PredictionMatrix", kind="palive"),
+        "PredictionMatrix.kind",
+    ),
+    form("metrics-mae-text", HoldoutMetrics, edit("HoldoutMetrics", mae="x"), "HoldoutMetrics.mae"),
+    form(
+        "lrtest-df-text",
+        LikelihoodRatioTest,
+        edit("LikelihoodRatioTest", df="1"),
+        "LikelihoodRatioTest.df",
+    ),
 ]
 
 
@@ -687,6 +826,13 @@ def test_json_roundtrip(name):
     obj = OBJECTS[name]
     again = type(obj).from_dict(json.loads(json.dumps(obj.to_dict())))
     assert again == obj
+    assert again.to_dict() == obj.to_dict()
+
+
+@pytest.mark.parametrize("name", sorted(RESULTS))
+def test_json_roundtrip_of_diagnostics(name):
+    obj = RESULTS[name]
+    again = type(obj).from_dict(json.loads(json.dumps(obj.to_dict())))
     assert again.to_dict() == obj.to_dict()
 
 
