@@ -16,10 +16,12 @@ import collections.abc
 import datetime as dt
 import decimal
 import difflib
+import enum
 import functools
 import inspect
 import math
 import numbers
+import re
 import types
 import typing
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
@@ -944,6 +946,9 @@ def _hint_reader(hint: Any) -> _Reader:
         return simple[hint]
     if hint is decimal.Decimal:
         return _read_decimal
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        members = {str(m.value): m for m in hint}
+        return lambda value, path: members[check_choice(value, path, list(members))]
     if isinstance(hint, type) and attrs.has(hint):
         return lambda value, path: read_form(hint, value, path=path)
     if isinstance(hint, type) and issubclass(hint, BaseModel):
@@ -1015,9 +1020,13 @@ def read_form(
 
     Every field is read by its declared type (text, numbers, flags, choices of a ``Literal``,
     ISO dates and zoned timestamps, decimals, tuples, mappings, nested attrs classes,
-    ``X | None``). The class's small schema, a ``_FORM`` class attribute mapping field names to
-    readers ``read(value, key_path)`` (for bounds and choices the type does not say), and the
-    ``read`` argument override the reader of a field. A missing required key,
+    ``X | None``, enums by value). The class's small schema, a ``_FORM`` class attribute mapping
+    field names to readers ``read(value, key_path)`` (for bounds and choices the type does not
+    say), and the ``read`` argument override the reader of a field. A form laid out other than
+    field by field declares it in a ``_FORM_KEYS`` class attribute: a form key mapped to a field
+    name holds that field under another name (``"window_seconds": "window"``), a form key mapped
+    to a tuple of field names holds those fields, as a mapping by field name or as a list in
+    that order (``"edges": ("recency", "frequency")``). A missing required key,
     an unknown key (with a "did you mean"), a value of the wrong type and a construction the
     class itself refuses all raise :class:`~clientmodel.errors.ArgumentError` naming the key
     path, such as ``IntroPath.hops[0].strength``. Keys that ``to_dict`` derives from the fields
@@ -1042,10 +1051,28 @@ def read_form(
     Traceback (most recent call last):
     ...
     clientmodel.errors.ArgumentError: Tie is missing key 'strength' and has unknown key ...
+
+    A form holding two fields under one key, as a list:
+
+    >>> @attrs.frozen
+    ... class Band:
+    ...     low: float
+    ...     high: float
+    ...     _FORM_KEYS = {"band": ("low", "high")}
+    >>> read_form(Band, {"band": [1, 2]})
+    Band(low=1.0, high=2.0)
+    >>> read_form(Band, {"band": [1, "x"]})
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: Band.band[1] must be a number, got 'x'
     """
     path = path or cls.__name__
     fields = [f for f in attrs.fields(cls) if f.init]  # type: ignore[arg-type]
-    required = [f.name for f in fields if f.default is attrs.NOTHING]
+    located = _form_locations(cls, data, path)
+    if located is not None:
+        data = located
+    keys = _form_keys(cls)
+    required = list(dict.fromkeys(keys[f.name] for f in fields if f.default is attrs.NOTHING))
     if isinstance(data, Mapping):
         missing = [k for k in required if k not in data]
         unknown = [str(k) for k in data if k not in required]
@@ -1061,23 +1088,37 @@ def read_form(
     hints = _field_hints(cls)  # type: ignore[arg-type]
     overrides = {**getattr(cls, "_FORM", {}), **(read or {})}
     values: dict[str, Any] = {}
+    paths = {key: key_path(path, key) for key in getattr(cls, "_FORM_KEYS", {})}
     for f in fields:
         if f.name not in mapping:
             continue
         reader = overrides.get(f.name) or _hint_reader(hints.get(f.name, Any))
-        values[f.name] = reader(mapping[f.name], key_path(path, f.name))
+        value = mapping[f.name]
+        where = key_path(path, f.name)
+        if isinstance(value, _Located):
+            value, where = value.value, value.path
+        values[f.name] = reader(value, where)
+        paths[f.name] = where
     try:
         out = cls(**values)
-    except ClientModelError:
-        raise
+    except ArgumentError as exc:
+        if path in str(exc):
+            raise
+        raise _named(exc, path, paths) from exc
+    except ClientModelError as exc:
+        raise _named(exc, path, paths) from exc
     except (TypeError, ValueError) as exc:
         raise ArgumentError(f"{path} is inconsistent: {exc}", field=path) from exc
-    extra = [k for k in mapping if k not in values and k not in FORM_META_KEYS]
+    extra = [
+        k
+        for k in mapping
+        if k not in values and k not in FORM_META_KEYS and not isinstance(mapping[k], _Grouped)
+    ]
     if extra:
         derived = out.to_dict() if hasattr(out, "to_dict") else {}
         for key in extra:
             if key not in derived:
-                known = [f.name for f in fields]
+                known = list(dict.fromkeys(keys.values()))
                 raise ArgumentError(
                     f"{path} has unknown key {key!r}{did_you_mean(key, known)}; "
                     f"accepted: {', '.join(map(repr, known))}",
@@ -1090,6 +1131,78 @@ def read_form(
                     field=key_path(path, str(key)),
                 )
     return out
+
+
+@attrs.frozen
+class _Located:
+    """A field's value found under another key of a form, with its key path there."""
+
+    value: Any
+    path: str
+
+
+@attrs.frozen
+class _Grouped:
+    """A form key whose fields were read from it (``_FORM_KEYS``)."""
+
+
+def _form_locations(cls: Any, data: Any, path: str) -> dict[Any, Any] | None:
+    """``data`` with the keys of ``cls._FORM_KEYS`` spread into fields (``None``: no such keys)."""
+    layout: Mapping[str, str | tuple[str, ...]] = getattr(cls, "_FORM_KEYS", {})
+    if not layout or not isinstance(data, Mapping):
+        return None
+    out: dict[Any, Any] = dict(data)
+    for key, names in layout.items():
+        for name in (names,) if isinstance(names, str) else names:
+            if name in data and name != key:  # the form holds it under ``key`` only
+                raise ArgumentError(
+                    f"{path} has unknown key {name!r}; the form holds it under {key!r}",
+                    field=key_path(path, name),
+                )
+        if key not in data:
+            continue
+        where = key_path(path, key)
+        value = out.pop(key)
+        if isinstance(names, str):
+            out[names] = _Located(value, where)
+        elif isinstance(value, Mapping):
+            check_mapping(value, where, required=names, optional=())
+            out.update({n: _Located(value[n], key_path(where, n)) for n in names})
+        else:
+            items = check_sequence(value, where)
+            if len(items) != len(names):
+                raise ArgumentError(
+                    f"{where} must hold {len(names)} items ({', '.join(names)}), got {len(items)}",
+                    field=where,
+                )
+            out.update(
+                {
+                    n: _Located(v, key_path(where, i))
+                    for i, (n, v) in enumerate(zip(names, items, strict=True))
+                }
+            )
+        out[key] = _Grouped()
+    return out
+
+
+def _form_keys(cls: Any) -> dict[str, str]:
+    """Each init field's key in the serialised form (``_FORM_KEYS`` moves some)."""
+    out = {f.name: f.name for f in attrs.fields(cls) if f.init}
+    for key, names in getattr(cls, "_FORM_KEYS", {}).items():
+        out.update(dict.fromkeys((names,) if isinstance(names, str) else names, key))
+        out[key] = key
+    return out
+
+
+def _named(exc: ClientModelError, path: str, paths: Mapping[str, str]) -> ArgumentError:
+    """A construction's refusal as an ``ArgumentError`` naming the form's key path.
+
+    ``paths``: where the form held each field read (and each ``_FORM_KEYS`` key).
+    """
+    field = exc.field or ""
+    head = re.split(r"[.\[]", field, maxsplit=1)[0]
+    where = path if head not in paths else paths[head] + field[len(head) :]
+    return ArgumentError(f"{where}: {exc}", field=where)
 
 
 def _same(a: Any, b: Any) -> bool:

@@ -26,7 +26,7 @@ from dateutil.parser import isoparse
 from dateutil.relativedelta import relativedelta
 from numpy.typing import NDArray
 
-from clientmodel._validation import boundary, check_integer, did_you_mean
+from clientmodel._validation import boundary, check_integer, did_you_mean, mask_identifier
 from clientmodel.errors import ArgumentError
 
 __all__ = [
@@ -122,6 +122,18 @@ _ISO_TIMESTAMP = re.compile(
 )
 
 
+# an email or a run of seven digits or more (a phone, an id) may be a personal identifier
+_IDENTIFIER_LIKE = re.compile(r"@|\d{7,}")
+
+
+def _shown_text(value: Any) -> str:
+    """The bad value for a message: masked when it may be a personal identifier."""
+    if isinstance(value, str) and _IDENTIFIER_LIKE.search(value):
+        return repr(mask_identifier(value))
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 @boundary
 def parse_timestamp(text: str, *, field: str = "value") -> dt.date | dt.datetime:
     """Read an ISO 8601 date or timestamp: the one parser of the library, the same on every Python.
@@ -154,7 +166,7 @@ def parse_timestamp(text: str, *, field: str = "value") -> dt.date | dt.datetime
     except (ValueError, OverflowError):
         pass
     raise ArgumentError(
-        f"{field}={text!r} is not an ISO 8601 date or timestamp (e.g. '2024-03-31', "
+        f"{field}={_shown_text(text)} is not an ISO 8601 date or timestamp (e.g. '2024-03-31', "
         "'2024-03-31T18:00:00+00:00' or '2024-03-31T18:00:00Z')",
         field=field,
     )

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 import numpy as np
 
-from clientmodel.errors import ArgumentError, DataError
+from clientmodel._validation import check_text, mask_identifier, read_form
+from clientmodel.errors import ArgumentError
 from clientmodel.identity import _engine as engine
 from clientmodel.identity.kinds import Identifier, _mask
 from clientmodel.identity.resolution import Resolution
@@ -63,6 +64,28 @@ class MergeEvent:
     profile_id: RecordId
     reason: str | None = None
 
+    _FORM: ClassVar[dict[str, Any]] = {"at": lambda value, path: _read_at(value, path)}
+
+    def __attrs_post_init__(self) -> None:
+        if self.kind == "joined":
+            if self.reason is not None:
+                raise ArgumentError("a join has no reason (reason must be None)", field="reason")
+            if self.owner_record_id is None:
+                raise ArgumentError(
+                    "a join names the record that brought the identifier (owner_record_id)",
+                    field="owner_record_id",
+                )
+        elif self.kind == "refused":
+            if self.reason is None or self.via is None:
+                raise ArgumentError(
+                    "a refusal names the refused identifier (via) and why (reason)",
+                    field="reason" if self.reason is None else "via",
+                )
+        else:
+            raise ArgumentError(
+                f"kind must be 'joined' or 'refused', got {self.kind!r}", field="kind"
+            )
+
     def __repr__(self) -> str:
         via = (
             "manual merge"
@@ -105,28 +128,21 @@ class MergeEvent:
         ...     "profile_id": "a"}).owner_record_id
         'a'
         """
-        if not isinstance(data, Mapping):
-            raise DataError("a merge event export is a mapping", field="data")
-        try:
-            kind = data["kind"]
-            if kind not in ("joined", "refused"):
-                raise DataError(
-                    f"merge event kind {kind!r} is not 'joined' or 'refused'", field="kind"
-                )
-            at = data.get("at")
-            return cls(
-                kind=kind,
-                at=None if at is None else dt.datetime.fromisoformat(at),
-                record_id=data["record_id"],
-                via=None if data["via"] is None else Identifier.model_validate(data["via"]),
-                owner_record_id=data.get("owner_record_id"),
-                profile_id=data["profile_id"],
-                reason=data.get("reason"),
-            )
-        except KeyError as exc:
-            raise DataError(f"merge event export has no {exc.args[0]!r}", field="data") from None
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"merge event export is malformed: {exc}", field="data") from None
+        return read_form(cls, data)
+
+
+def _read_at(value: Any, path: str) -> dt.datetime | None:
+    """An ISO timestamp or ``None`` (wall-clock times of a resolution with a ``tz`` are naive)."""
+    if value is None or isinstance(value, dt.datetime):
+        return value
+    try:
+        return dt.datetime.fromisoformat(check_text(value, path))
+    except ValueError:
+        raise ArgumentError(
+            f"{path} must be an ISO timestamp such as '2024-01-01T09:30:00+00:00' or None, "
+            f"got {mask_identifier(value)}",
+            field=path,
+        ) from None
 
 
 def _time(value: np.datetime64, tz: str | None) -> dt.datetime | None:

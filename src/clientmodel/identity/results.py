@@ -11,12 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
 
-from clientmodel._validation import check_integer, check_mapping, check_number, read_key
+from clientmodel._validation import check_integer, check_number, read_form
+from clientmodel.errors import ArgumentError
 from clientmodel.identity import _prepare as prepare
 from clientmodel.identity.kinds import Identifier, IdentifierKind, _mask
 
@@ -31,6 +32,10 @@ __all__ = [
 
 #: A record id: a string or an integer.
 RecordId = str | int
+
+#: A refusal window longer than this (about 270 years) is not a window (timedelta's own limit
+#: is 999999999 days).
+_MAX_WINDOW_SECONDS = 1e10
 
 
 class IdentifierStatus(str, Enum):
@@ -138,6 +143,20 @@ class Refusal:
     conflicting: tuple[Identifier, ...]
     cap: int | None = None
 
+    # the form writes the window in seconds and the reason derived from the rest
+    _FORM: ClassVar[dict[str, Any]] = {"window": lambda value, path: _read_window(value, path)}
+    _FORM_KEYS: ClassVar[dict[str, str]] = {"window_seconds": "window"}
+
+    def __attrs_post_init__(self) -> None:
+        check_integer(self.limit, "limit", minimum=-4)
+        check_integer(self.count, "count", minimum=0)
+        if (self.cap is not None) != (self.limit in (-3, -4)):
+            raise ArgumentError(
+                f"cap={self.cap!r} disagrees with limit={self.limit}: a cap is given exactly "
+                "when limit is -3 (records) or -4 (identifiers)",
+                field="cap",
+            )
+
     @property
     def reason(self) -> str:
         """Why it was refused, in words, without identifier values.
@@ -220,26 +239,23 @@ class Refusal:
         >>> Refusal.from_dict(data).owner_record_id
         'q'
         """
-        check_mapping(
-            data, "Refusal", required=["record_id", "identifier", "kind", "limit", "count"]
-        )
-        window = data.get("window_seconds")
-        if window is not None:
-            window = check_number(window, "Refusal.window_seconds", minimum=0)
-        return cls(
-            record_id=data["record_id"],
-            identifier=_ident_load(data["identifier"]),
-            owner_record_id=data.get("owner_record_id"),
-            kind=IdentifierKind(data["kind"]),
-            scope=data.get("scope"),
-            limit=read_key(data, "limit", "Refusal", check_integer),
-            window=None if window is None else dt.timedelta(seconds=window),
-            count=read_key(data, "count", "Refusal", check_integer),
-            conflicting=tuple(_ident_load(c) for c in data.get("conflicting", ())),
-            cap=None
-            if data.get("cap") is None
-            else read_key(data, "cap", "Refusal", check_integer),
-        )
+        if isinstance(data, Mapping):  # keys older forms could leave out
+            data = {**_REFUSAL_OPTIONAL, **data}
+        return read_form(cls, data)
+
+
+_REFUSAL_OPTIONAL: dict[str, Any] = {
+    "owner_record_id": None,
+    "scope": None,
+    "window_seconds": None,
+    "conflicting": [],
+}
+
+
+def _read_window(value: Any, path: str) -> dt.timedelta | None:
+    if value is None:
+        return None
+    return dt.timedelta(seconds=check_number(value, path, minimum=0, maximum=_MAX_WINDOW_SECONDS))
 
 
 IdentTuple = tuple[str, str | None, str, bool]

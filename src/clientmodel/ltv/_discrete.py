@@ -24,7 +24,8 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy import special
 
-from clientmodel.errors import ArgumentError
+from clientmodel._validation import EXACT_INTEGER_LIMIT
+from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv._base import non_negative
 from clientmodel.ltv._fitting import distinct_rows
 
@@ -191,12 +192,25 @@ def check_whole(value: Any, name: str, *, minimum: int = 0, maximum: int | None 
 
 
 def check_whole_array(values: Any, name: str, *, minimum: int = 0) -> NDArray[np.int64]:
-    """An array of whole numbers >= ``minimum``, else ArgumentError."""
+    """An array of whole numbers >= ``minimum``, else ArgumentError (DataError from 2**53 up)."""
     try:
         arr = np.asarray(values, dtype=np.float64)
+    except OverflowError:  # a Python int beyond float64
+        raise DataError(
+            f"{name} must hold whole numbers from {minimum} to 2**53", field=name
+        ) from None
     except (TypeError, ValueError) as exc:
         raise ArgumentError(f"{name} must hold whole numbers >= {minimum}", field=name) from exc
     bad = ~np.isfinite(arr) | (arr != np.round(arr)) | (arr < minimum)
+    huge = ~bad & (np.abs(arr) >= EXACT_INTEGER_LIMIT)  # beyond float64's whole numbers
+    if huge.any():  # (and near 2**63, beyond int64: the cast would wrap)
+        rows = np.flatnonzero(huge.reshape(-1))
+        raise DataError(
+            f"{name} must hold whole numbers from {minimum} to 2**53 "
+            f"({describe_rows(rows.tolist(), arr.reshape(-1)[rows].tolist())})",
+            field=name,
+            rows=rows.tolist(),
+        )
     if bad.any():
         shown = arr.reshape(-1)[bad.reshape(-1)][:5].tolist()
         raise ArgumentError(

@@ -30,7 +30,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from clientmodel._validation import check_integer, check_mapping, check_number, check_text, key_path
+from clientmodel._validation import check_number, choice_reader, number_reader, read_form
 from clientmodel.errors import ArgumentError, DataError, describe_rows
 from clientmodel.ltv._base import ParametricModel, read_summary
 from clientmodel.ltv.clv import _path
@@ -94,33 +94,30 @@ class _Result:
 
         Shape, types and consistency are checked: ``ArgumentError`` names the key path at fault.
         """
-        path = cls.__name__
-        fields = attrs.fields(cls)  # type: ignore[arg-type]
-        check_mapping(data, path, required=[f.name for f in fields], optional=())
-        values: dict[str, Any] = {}
-        for f in fields:
-            field = key_path(path, f.name)
-            v = data[f.name]
-            if f.name in cls._ARRAYS:
-                values[f.name] = _array(v, field)
-            elif f.type in ("int",):
-                values[f.name] = check_integer(v, field)
-            elif f.type in ("float", "float | None"):
-                # to_dict writes NaN as null: a plain float field reads null back as NaN.
-                missing = None if f.type.endswith("None") else math.nan
-                values[f.name] = missing if v is None else check_number(v, field)
-            elif f.type == "str":
-                values[f.name] = check_text(v, field)
-            else:
-                values[f.name] = v
-        lengths = {len(values[name]) for name in cls._SAME_LENGTH}
-        if len(lengths) > 1:
-            shown = {name: len(values[name]) for name in cls._SAME_LENGTH}
-            raise ArgumentError(f"{path}: the lists {shown} must have the same length", field=path)
-        return cls(**values)
+        read: dict[str, Any] = dict.fromkeys(cls._ARRAYS, _array)
+        # to_dict writes NaN as null: a plain float field reads null back as NaN
+        read.update(
+            (f.name, _float_or_nan)
+            for f in attrs.fields(cls)  # type: ignore[arg-type]
+            if f.type == "float"
+        )
+        return read_form(cls, data, read=read)
+
+    def __attrs_post_init__(self) -> None:
+        lengths = {name: len(getattr(self, name)) for name in self._SAME_LENGTH}
+        if len(set(lengths.values())) > 1:
+            first = next(iter(lengths))
+            odd = next(n for n, k in lengths.items() if k != lengths[first])
+            raise ArgumentError(
+                f"the lists {lengths} must have the same length (one entry per row)", field=odd
+            )
 
     #: Arrays (1-D) that must have one entry each for the same rows.
     _SAME_LENGTH: ClassVar[tuple[str, ...]] = ()
+
+
+def _float_or_nan(value: Any, path: str) -> float:
+    return math.nan if value is None else check_number(value, path)
 
 
 def _array(value: Any, field: str) -> Array:
@@ -662,6 +659,20 @@ class PredictionMatrix(_Result):
     kind: str
     T: float
     t: float | None
+
+    _FORM: ClassVar[dict[str, Any]] = {
+        "kind": choice_reader(("p_alive", "expected_purchases")),
+        "T": number_reader(minimum=0),
+    }
+
+    def __attrs_post_init__(self) -> None:
+        shape = (len(self.frequency), len(self.recency))
+        if np.shape(self.values) != shape:
+            raise ArgumentError(
+                f"values must be a frequency x recency grid of shape {shape}, got "
+                f"{np.shape(self.values)}",
+                field="values",
+            )
 
     def table(self) -> dict[str, Array]:
         """Long format: columns ``frequency, recency, value``."""

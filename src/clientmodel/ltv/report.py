@@ -13,49 +13,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
-from clientmodel._validation import (
-    check_bool,
-    check_integer,
-    check_mapping,
-    check_number,
-    check_text,
-    key_path,
-    read_key,
-)
+from clientmodel._validation import count_reader, read_form
 from clientmodel.errors import ArgumentError
 
 __all__ = ["FitReport"]
 
 _PATH = "fit_report"
-_REQUIRED = (
-    "log_likelihood",
-    "n_observations",
-    "n_distinct",
-    "iterations",
-    "gradient_norm",
-    "converged",
-    "method",
-    "penalizer",
-    "estimates",
-    "standard_errors",
-    "confidence_intervals",
-)
-_OPTIONAL = (
-    "confidence_level",
-    "message",
-    "n_starts",
-    "starts_agreed",
-    "at_boundary",
-    "warnings",
-    "uncertainty_note",
-    "aic",
-    "bic",
-    "covariance",
-)
 
 
 def _read_only(value: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -152,6 +119,48 @@ class FitReport:
         default=None, converter=attrs.converters.optional(_matrix)
     )
 
+    _FORM: ClassVar[dict[str, Any]] = {
+        "n_distinct": count_reader,
+        "iterations": count_reader,
+        "n_starts": count_reader,
+        "starts_agreed": count_reader,
+    }
+
+    def __attrs_post_init__(self) -> None:
+        names = list(self.estimates)
+        for key in ("standard_errors", "confidence_intervals"):
+            if list(getattr(self, key)) != names:
+                raise ArgumentError(
+                    f"{key} must name the parameters of estimates, {names}, in that order; got "
+                    f"{list(getattr(self, key))}",
+                    field=key,
+                )
+        for name, pair in self.confidence_intervals.items():
+            if pair is not None and not pair[0] <= self.estimates[name] <= pair[1]:
+                raise ArgumentError(
+                    f"confidence_intervals.{name} = {list(pair)} must hold the estimate "
+                    f"{self.estimates[name]} between low and high",
+                    field=f"confidence_intervals.{name}",
+                )
+        if self.covariance is not None and (
+            len(self.covariance) != len(names)
+            or any(len(row) != len(names) for row in self.covariance)
+        ):
+            raise ArgumentError(
+                f"covariance must be {len(names)} x {len(names)} (one row and column per estimate)",
+                field="covariance",
+            )
+        if self.starts_agreed > self.n_starts:
+            raise ArgumentError(
+                f"starts_agreed={self.starts_agreed} exceeds n_starts={self.n_starts}",
+                field="starts_agreed",
+            )
+        if not 0 < self.confidence_level < 1:
+            raise ArgumentError(
+                f"confidence_level={self.confidence_level} must be between 0 and 1",
+                field="confidence_level",
+            )
+
     @property
     def n_parameters(self) -> int:
         """Number of free parameters."""
@@ -205,100 +214,4 @@ class FitReport:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any], path: str = _PATH) -> FitReport:
         """Rebuild a report written by :meth:`to_dict`; ``ArgumentError`` names a bad key path."""
-        check_mapping(data, path, required=_REQUIRED, optional=_OPTIONAL)
-
-        def number(key: str) -> float:
-            return read_key(data, key, path, check_number)
-
-        def count(key: str) -> int:
-            return read_key(data, key, path, lambda v, f: check_integer(v, f, minimum=0))
-
-        estimates = _numbers(data["estimates"], key_path(path, "estimates"))
-        return cls(
-            log_likelihood=number("log_likelihood"),
-            n_observations=number("n_observations"),
-            n_distinct=count("n_distinct"),
-            iterations=count("iterations"),
-            gradient_norm=number("gradient_norm"),
-            converged=read_key(data, "converged", path, check_bool),
-            method=read_key(data, "method", path, check_text),
-            penalizer=number("penalizer"),
-            estimates=estimates,
-            standard_errors=_numbers(
-                data["standard_errors"], key_path(path, "standard_errors"), optional=True
-            ),
-            confidence_intervals=_intervals(
-                data["confidence_intervals"], key_path(path, "confidence_intervals")
-            ),
-            confidence_level=number("confidence_level") if "confidence_level" in data else 0.95,
-            message=_text(data, "message", path),
-            n_starts=count("n_starts") if "n_starts" in data else 1,
-            starts_agreed=count("starts_agreed") if "starts_agreed" in data else 1,
-            at_boundary=(
-                read_key(data, "at_boundary", path, check_bool) if "at_boundary" in data else False
-            ),
-            warnings=_texts(data.get("warnings", []), key_path(path, "warnings")),
-            uncertainty_note=_text(data, "uncertainty_note", path),
-            covariance=_covariance(data.get("covariance"), len(estimates), path),
-        )
-
-
-def _covariance(value: Any, size: int, path: str) -> tuple[tuple[float, ...], ...] | None:
-    if value is None:
-        return None
-    field = key_path(path, "covariance")
-    rows = value if isinstance(value, (list, tuple)) else None
-    if (
-        rows is None
-        or len(rows) != size
-        or any(not isinstance(row, (list, tuple)) or len(row) != size for row in rows)
-    ):
-        raise ArgumentError(
-            f"{field} must be null or a {size} x {size} list of lists (one row and column per "
-            f"estimate), got {value!r}",
-            field=field,
-        )
-    return tuple(
-        tuple(check_number(v, key_path(field, i, j)) for j, v in enumerate(row))
-        for i, row in enumerate(rows)
-    )
-
-
-def _text(data: Mapping[str, Any], key: str, path: str) -> str:
-    if key not in data:
-        return ""
-    return read_key(data, key, path, lambda v, f: check_text(v, f, allow_blank=True))
-
-
-def _texts(value: Any, path: str) -> tuple[str, ...]:
-    if not isinstance(value, (list, tuple)):
-        raise ArgumentError(f"{path} must be a list of texts, got {value!r}", field=path)
-    return tuple(check_text(v, key_path(path, i), allow_blank=True) for i, v in enumerate(value))
-
-
-def _numbers(value: Any, path: str, *, optional: bool = False) -> dict[str, Any]:
-    mapping = check_mapping(value, path)
-    out: dict[str, Any] = {}
-    for key, v in mapping.items():
-        field = key_path(path, str(key))
-        out[str(key)] = None if optional and v is None else check_number(v, field)
-    return out
-
-
-def _intervals(value: Any, path: str) -> dict[str, tuple[float, float] | None]:
-    mapping = check_mapping(value, path)
-    out: dict[str, tuple[float, float] | None] = {}
-    for key, v in mapping.items():
-        field = key_path(path, str(key))
-        if v is None:
-            out[str(key)] = None
-            continue
-        if not isinstance(v, (list, tuple)) or len(v) != 2:
-            raise ArgumentError(
-                f"{field} must be a pair [low, high] or null, got {v!r}", field=field
-            )
-        out[str(key)] = (
-            check_number(v[0], key_path(field, 0)),
-            check_number(v[1], key_path(field, 1)),
-        )
-    return out
+        return read_form(cls, data, path=path)

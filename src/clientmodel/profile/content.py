@@ -36,8 +36,9 @@ Examples
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 import numpy as np
@@ -45,10 +46,9 @@ from numpy.typing import NDArray
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from clientmodel._validation import (
-    check_mapping,
     check_number,
-    check_text,
-    read_key,
+    number_reader,
+    read_form,
     validate_records,
 )
 from clientmodel.errors import ArgumentError, DataError, describe_rows
@@ -185,6 +185,23 @@ class ContentEngagement:
     by_content: Mapping[str, float] = attrs.field(converter=_read_only)
     tags: tuple[str, ...]
 
+    _FORM: ClassVar[dict[str, Any]] = {"score": number_reader(minimum=0)}
+
+    def __attrs_post_init__(self) -> None:
+        for cid, value in self.by_content.items():
+            check_number(value, f"by_content.{cid}", minimum=0)
+        total = math.fsum(self.by_content.values())
+        if not math.isclose(check_number(self.score, "score"), total, rel_tol=1e-9, abs_tol=1e-12):
+            raise ArgumentError(
+                f"score={self.score!r} disagrees with by_content, whose scores sum to {total!r}; "
+                "the score is the sum over items",
+                field="score",
+            )
+        if list(self.tags) != sorted(set(self.tags)):
+            raise ArgumentError(
+                f"tags must be distinct and sorted, got {list(self.tags)}", field="tags"
+            )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
         return {
@@ -196,27 +213,15 @@ class ContentEngagement:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> ContentEngagement:
-        """Rebuild from :meth:`to_dict` output (errors name the key)."""
-        names = ["profile_id", "score", "by_content", "tags"]
-        data = check_mapping(data, "ContentEngagement", required=names, optional=names)
-        by = check_mapping(data["by_content"], "ContentEngagement.by_content")
-        tags = data["tags"]
-        if not isinstance(tags, (list, tuple)):
-            raise ArgumentError(
-                f"ContentEngagement.tags must be a list of tags, got {type(tags).__name__}",
-                field="ContentEngagement.tags",
-            )
-        return cls(
-            profile_id=read_key(data, "profile_id", "ContentEngagement", check_text),
-            score=read_key(data, "score", "ContentEngagement", check_number),
-            by_content={
-                check_text(k, "ContentEngagement.by_content"): check_number(
-                    v, f"ContentEngagement.by_content.{k}"
-                )
-                for k, v in by.items()
-            },
-            tags=tuple(check_text(t, "ContentEngagement.tags") for t in tags),
-        )
+        """Rebuild from :meth:`to_dict` output (errors name the key path).
+
+        Examples
+        --------
+        >>> ContentEngagement.from_dict({"profile_id": "p", "score": 1.0,
+        ...     "by_content": {"c1": 1.0}, "tags": []}).by_content["c1"]
+        1.0
+        """
+        return read_form(cls, data)
 
 
 # ----------------------------------------------------------------------------- the kernel

@@ -41,8 +41,9 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 import numpy as np
@@ -50,10 +51,9 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from clientmodel._validation import (
     check_integer,
-    check_mapping,
     check_sequence,
-    check_text,
-    read_key,
+    count_reader,
+    read_form,
     validate_records,
 )
 from clientmodel.errors import ArgumentError, DataError, describe_rows
@@ -172,6 +172,44 @@ class GroupActivity:
     members_end: int
     churn_rate: float | None
 
+    _FORM: ClassVar[dict[str, Any]] = dict.fromkeys(
+        ("members_start", "joins", "leaves", "leavers", "members_end"), count_reader
+    )
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("members_start", "joins", "leaves", "leavers", "members_end"):
+            check_integer(getattr(self, name), name, minimum=0)
+        if self.end < self.start:
+            raise ArgumentError(
+                f"end={self.end.isoformat()} is before start={self.start.isoformat()}",
+                field="end",
+            )
+        expected = self.members_start + self.joins - self.leaves
+        if self.members_end != expected:
+            raise ArgumentError(
+                f"members_end={self.members_end} disagrees with members_start + joins - leaves "
+                f"= {expected}",
+                field="members_end",
+            )
+        if self.leavers > min(self.leaves, self.members_start):
+            raise ArgumentError(
+                f"leavers={self.leavers} exceeds the leaves ({self.leaves}) or the members at "
+                f"start ({self.members_start})",
+                field="leavers",
+            )
+        rate = self.leavers / self.members_start if self.members_start else None
+        same = (
+            self.churn_rate is None
+            if rate is None
+            else self.churn_rate is not None and math.isclose(self.churn_rate, rate)
+        )
+        if not same:
+            raise ArgumentError(
+                f"churn_rate={self.churn_rate!r} disagrees with leavers / members_start "
+                f"= {rate!r} (None when the group had no members at start)",
+                field="churn_rate",
+            )
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form (times as ISO 8601 text)."""
         out = attrs.asdict(self)
@@ -181,26 +219,16 @@ class GroupActivity:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> GroupActivity:
-        """Rebuild from :meth:`to_dict` output (errors name the key)."""
-        names = [f.name for f in attrs.fields(cls)]
-        data = check_mapping(data, "GroupActivity", required=names, optional=names)
-        counts = {
-            k: read_key(data, k, "GroupActivity", lambda v, f: check_integer(v, f, minimum=0))
-            for k in ("members_start", "joins", "leaves", "leavers", "members_end")
-        }
-        rate = data["churn_rate"]
-        if rate is not None and (isinstance(rate, bool) or not isinstance(rate, (int, float))):
-            raise ArgumentError(
-                f"GroupActivity.churn_rate must be a number or None, got {rate!r}",
-                field="GroupActivity.churn_rate",
-            )
-        return cls(
-            group_id=read_key(data, "group_id", "GroupActivity", check_text),
-            start=aware(data["start"], "GroupActivity.start"),
-            end=aware(data["end"], "GroupActivity.end"),
-            churn_rate=None if rate is None else float(rate),
-            **counts,
-        )
+        """Rebuild from :meth:`to_dict` output (errors name the key path).
+
+        Examples
+        --------
+        >>> GroupActivity.from_dict({"group_id": "g", "start": "2024-01-01T00:00:00+00:00",
+        ...     "end": "2024-02-01T00:00:00+00:00", "members_start": 2, "joins": 1, "leaves": 1,
+        ...     "leavers": 1, "members_end": 2, "churn_rate": 0.5}).churn_rate
+        0.5
+        """
+        return read_form(cls, data)
 
 
 # ----------------------------------------------------------------------------- the kernel

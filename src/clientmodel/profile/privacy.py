@@ -23,13 +23,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Collection, Iterable, Mapping
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 from pydantic import ValidationError
 
-from clientmodel._validation import boundary, check_choice
-from clientmodel.errors import ArgumentError, DataError
+from clientmodel._validation import boundary, check_choice, check_sequence, key_path, read_form
+from clientmodel.errors import ArgumentError, ClientModelError
 from clientmodel.identity.kinds import Identifier, hash_identifier
 from clientmodel.profile._common import aware, check_instance
 from clientmodel.profile.models import Activity, Consent, Event, LegalBasis, Profile
@@ -378,6 +378,29 @@ class ErasurePlan:
     relationships: tuple[tuple[str, str], ...]
     resolution: Any = None
 
+    _FORM: ClassVar[dict[str, Any]] = {
+        "record_ids": lambda value, path: tuple(
+            _record_id(v, key_path(path, i)) for i, v in enumerate(check_sequence(value, path))
+        ),
+        "resolution": lambda value, path: _read_resolution(value, path),
+    }
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("profile_ids", "record_ids", "event_ids", "relationships"):
+            items = getattr(self, name)
+            if len(set(items)) != len(items):
+                raise ArgumentError(f"{name} must not repeat an entry", field=name)
+        keys = [i.key for i in self.identifiers]
+        if len(set(keys)) != len(keys):
+            raise ArgumentError("identifiers must not repeat an identifier", field="identifiers")
+        for n, (profile_id, _) in enumerate(self.relationships):
+            if profile_id not in self.profile_ids:
+                raise ArgumentError(
+                    f"relationships[{n}] names profile {profile_id!r}, which is not among the "
+                    "erased profile_ids",
+                    field=f"relationships[{n}]",
+                )
+
     def __repr__(self) -> str:
         return (
             f"ErasurePlan(profiles={len(self.profile_ids)}, records={len(self.record_ids)}, "
@@ -412,24 +435,28 @@ class ErasurePlan:
         >>> ErasurePlan.from_dict(plan.to_dict()) == plan
         True
         """
-        from clientmodel.identity.resolution import Resolution
+        return read_form(cls, data)
 
-        if not isinstance(data, Mapping):
-            raise DataError("an erasure plan export is a mapping", field="data")
-        try:
-            res = data.get("resolution")
-            return cls(
-                profile_ids=tuple(str(p) for p in data["profile_ids"]),
-                record_ids=tuple(data["record_ids"]),
-                identifiers=tuple(Identifier.model_validate(i) for i in data["identifiers"]),
-                event_ids=tuple(str(e) for e in data["event_ids"]),
-                relationships=tuple((str(p), str(s)) for p, s in data["relationships"]),
-                resolution=None if res is None else Resolution.from_dict(res),
-            )
-        except KeyError as exc:
-            raise DataError(f"erasure plan export has no {exc.args[0]!r}", field="data") from None
-        except (TypeError, ValueError) as exc:
-            raise DataError(f"erasure plan export is malformed: {exc}", field="data") from None
+
+def _record_id(value: Any, path: str) -> str | int:
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ArgumentError(
+        f"{path} must be a record id (text or an integer), got {type(value).__name__}",
+        field=path,
+    )
+
+
+def _read_resolution(value: Any, path: str) -> Any:
+    """The resolution's own export (or ``None``), read by ``Resolution.from_dict``."""
+    from clientmodel.identity.resolution import Resolution
+
+    if value is None:
+        return None
+    try:
+        return Resolution.from_dict(value)
+    except ClientModelError as exc:
+        raise ArgumentError(f"{path}: {exc}", field=path) from exc
 
 
 def _subject_ids(subject: Any) -> list[str]:

@@ -8,8 +8,9 @@ overlap; :func:`audience_overlap` counts the customers shared by every pair.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import narwhals.stable.v2 as nw
@@ -20,10 +21,8 @@ from clientmodel import rules
 from clientmodel._validation import (
     boundary,
     check_bool,
-    check_mapping,
     check_sequence,
-    check_text,
-    key_path,
+    read_form,
 )
 from clientmodel.errors import ArgumentError, DataError, RuleError
 from clientmodel.rules.parser import as_rule
@@ -54,6 +53,8 @@ class Audience:
 
     name: str
     rule: Any
+
+    _FORM: ClassVar[dict[str, Any]] = {"rule": lambda value, path: _read_rule(value, path)}
 
     def __attrs_post_init__(self) -> None:
         if not isinstance(self.name, str) or not self.name:
@@ -100,17 +101,21 @@ class Audience:
         >>> Audience.from_dict({"name": "x", "rule": "r >= 4"}).rule
         'r >= 4'
         """
-        path = "Audience"
-        check_mapping(data, path, required=["name", "rule"], optional=[])
-        name = check_text(data["name"], key_path(path, "name"))
-        rule = data["rule"]
-        if not isinstance(rule, (str, Mapping)):
-            raise ArgumentError(
-                f"{path}.rule must be rule text or a rule's JSON mapping, got "
-                f"{type(rule).__name__}",
-                field=key_path(path, "rule"),
-            )
-        return cls(name, rule)
+        return read_form(cls, data)
+
+
+def _read_rule(value: Any, path: str) -> str | Mapping[str, Any]:
+    """Rule text or a rule's JSON mapping that parses (errors name the key path)."""
+    if not isinstance(value, (str, Mapping)):
+        raise ArgumentError(
+            f"{path} must be rule text or a rule's JSON mapping, got {type(value).__name__}",
+            field=path,
+        )
+    try:
+        as_rule(value)
+    except RuleError as err:
+        raise ArgumentError(f"{path}: {err}", field=path) from err
+    return value if isinstance(value, str) else copy.deepcopy(dict(value))  # shares nothing
 
 
 def _audiences(audiences: Sequence[Audience] | Mapping[str, Any]) -> list[Audience]:

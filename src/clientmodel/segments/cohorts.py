@@ -24,14 +24,24 @@ partition's cells are counted in memory, then added up.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import boundary, check_mapping, check_sequence, key_path
+from clientmodel._validation import (
+    boundary,
+    check_bool,
+    check_choice,
+    check_integer,
+    check_number,
+    check_sequence,
+    check_text,
+    key_path,
+    read_form,
+)
 from clientmodel.errors import ArgumentError
 from clientmodel.periods import parse_unit
 from clientmodel.segments._windows import finite_sums
@@ -47,6 +57,8 @@ from clientmodel.transactions import (
 __all__ = ["CohortTable", "cohort_table", "period_index"]
 
 _FORMAT = 1
+_BACKENDS = ("pandas", "polars", "pyarrow")
+_ARRAY_EQ = attrs.cmp_using(eq=np.array_equal)  # equal shapes and values
 
 
 def _read_only(value: Any) -> NDArray[Any]:
@@ -125,12 +137,98 @@ class CohortTable:
     """
 
     unit: str
-    cohorts: NDArray[np.datetime64] = attrs.field(converter=_read_only)
-    sizes: NDArray[np.int64] = attrs.field(converter=_read_only)
-    active: NDArray[np.int64] = attrs.field(converter=_read_only)
-    revenue: NDArray[np.float64] = attrs.field(converter=_read_only)
-    observed: NDArray[np.bool_] = attrs.field(converter=_read_only)
+    cohorts: NDArray[np.datetime64] = attrs.field(converter=_read_only, eq=_ARRAY_EQ)
+    sizes: NDArray[np.int64] = attrs.field(converter=_read_only, eq=_ARRAY_EQ)
+    active: NDArray[np.int64] = attrs.field(converter=_read_only, eq=_ARRAY_EQ)
+    revenue: NDArray[np.float64] = attrs.field(converter=_read_only, eq=_ARRAY_EQ)
+    observed: NDArray[np.bool_] = attrs.field(converter=_read_only, eq=_ARRAY_EQ)
     backend: str | None = None
+
+    _FORM: ClassVar[dict[str, Any]] = {
+        "unit": lambda value, path: parse_unit(value, field=path),
+        "cohorts": lambda value, path: _dates(value, path),
+        "sizes": lambda value, path: _numbers(value, path, 1, np.int64),
+        "active": lambda value, path: _numbers(value, path, 2, np.int64),
+        "revenue": lambda value, path: _numbers(value, path, 2, np.float64),
+        "observed": lambda value, path: _numbers(value, path, 2, np.bool_),
+        "backend": lambda value, path: (
+            None if value is None else check_choice(value, path, _BACKENDS)
+        ),
+    }
+
+    def __attrs_post_init__(self) -> None:
+        parse_unit(self.unit)
+        n = len(self.cohorts)
+        if self.cohorts.ndim != 1 or self.cohorts.dtype != np.dtype("datetime64[D]"):
+            raise ArgumentError(
+                f"cohorts must be a 1-D array of dates (datetime64[D]), got "
+                f"{self.cohorts.dtype} of shape {self.cohorts.shape}",
+                field="cohorts",
+            )
+        if n > 1 and not (self.cohorts[1:] > self.cohorts[:-1]).all():
+            raise ArgumentError(
+                "cohorts must be distinct dates in ascending order", field="cohorts"
+            )
+        if self.sizes.shape != (n,):
+            raise ArgumentError(
+                f"sizes must hold one count per cohort ({n}), got shape {self.sizes.shape}",
+                field="sizes",
+            )
+        width = self.observed.shape[1] if self.observed.ndim == 2 else -1
+        for name in ("observed", "active", "revenue"):
+            grid = getattr(self, name)
+            if grid.ndim != 2 or grid.shape[0] != n or grid.shape[1] != width:
+                raise ArgumentError(
+                    f"{name} must be a cohorts x periods grid of shape ({n}, {max(width, 0)}) "
+                    f"like observed, got shape {grid.shape}",
+                    field=name,
+                )
+        kinds = {"sizes": "iu", "active": "iu", "revenue": "iuf", "observed": "b"}
+        for name, ok in kinds.items():
+            if getattr(self, name).dtype.kind not in ok:
+                raise ArgumentError(
+                    f"{name} must hold "
+                    + {"iu": "whole numbers", "iuf": "numbers", "b": "true/false values"}[ok]
+                    + f", got {getattr(self, name).dtype}",
+                    field=name,
+                )
+        if n and width > 0:  # observed is derived: the periods from each cohort's to as_of's
+            unit = parse_unit(self.unit)
+            idx = period_index(self.cohorts.astype(np.int64), unit)
+            if not np.array_equal(_index_start(idx, unit), self.cohorts):
+                raise ArgumentError(
+                    f"cohorts must be the first days of their {unit} periods, got "
+                    f"{[str(d) for d in self.cohorts[:3]]}",
+                    field="cohorts",
+                )
+            last = idx[0] + width - 1 - idx  # the last observed period of each cohort
+            if not np.array_equal(self.observed, np.arange(width)[None, :] <= last[:, None]):
+                raise ArgumentError(
+                    "observed must mark, per cohort, the periods from its own to the period of "
+                    "as_of (all of the first cohort's, one fewer for each later period)",
+                    field="observed",
+                )
+            for name in ("active", "revenue"):
+                if (getattr(self, name)[~self.observed] != 0).any():
+                    raise ArgumentError(
+                        f"{name} must be 0 in unobserved cells (after as_of)", field=name
+                    )
+        if not np.isfinite(self.revenue).all():
+            raise ArgumentError("revenue must hold finite amounts", field="revenue")
+        if (self.sizes < 1).any():
+            raise ArgumentError("sizes must be at least 1 (a cohort has customers)", field="sizes")
+        if ((self.active < 0) | (self.active > self.sizes[:, None])).any():
+            c, p = np.argwhere((self.active < 0) | (self.active > self.sizes[:, None]))[0]
+            raise ArgumentError(
+                f"active counts must be from 0 to the cohort's size; active[{c}][{p}] = "
+                f"{self.active[c, p]} with size {self.sizes[c]}",
+                field=f"active[{c}][{p}]",
+            )
+        if self.backend is not None and self.backend not in _BACKENDS:
+            raise ArgumentError(
+                f"backend must be one of {', '.join(_BACKENDS)} or None, got {self.backend!r}",
+                field="backend",
+            )
 
     @property
     def retention(self) -> NDArray[np.float64]:
@@ -224,37 +322,49 @@ class CohortTable:
         ...     "active": [[2]], "revenue": [[9.5]], "observed": [[True]]}).retention.tolist()
         [[1.0]]
         """
-        path = "CohortTable"
-        keys = ("unit", "cohorts", "sizes", "active", "revenue", "observed")
-        check_mapping(data, path, required=keys, optional=("model", "format", "backend"))
-        unit = parse_unit(data["unit"], field=key_path(path, "unit"))
-        dates = check_sequence(data["cohorts"], key_path(path, "cohorts"))
+        return read_form(cls, data)
+
+
+def _dates(value: Any, path: str) -> NDArray[np.datetime64]:
+    """ISO dates such as ``'2024-01-01'`` (errors name the first bad item)."""
+    items = check_sequence(value, path)
+    out = np.zeros(len(items), dtype="datetime64[D]")
+    for i, item in enumerate(items):
         try:
-            cohorts = np.array([str(d) for d in dates], dtype="datetime64[D]")
+            out[i] = np.datetime64(check_text(item, key_path(path, i)), "D")
         except ValueError:
             raise ArgumentError(
-                f"{path}.cohorts must hold ISO dates such as '2024-01-01'",
-                field=key_path(path, "cohorts"),
+                f"{key_path(path, i)} must be an ISO date such as '2024-01-01', got {item!r}",
+                field=key_path(path, i),
             ) from None
-        n = len(cohorts)
-        sizes = _grid(data["sizes"], key_path(path, "sizes"), n, None, np.int64)
-        # observed fixes the grid; active and revenue must have its shape
-        observed = _grid(data["observed"], key_path(path, "observed"), n, -1, np.bool_)
-        n_p = observed.shape[1]
-        active = _grid(data["active"], key_path(path, "active"), n, n_p, np.int64)
-        revenue = _grid(data["revenue"], key_path(path, "revenue"), n, n_p, np.float64)
-        if (sizes < 0).any() or (active < 0).any() or (active > sizes[:, None]).any():
-            raise ArgumentError(
-                f"{path}: active counts must be from 0 to the cohort's size",
-                field=key_path(path, "active"),
-            )
-        backend = data.get("backend")
-        if backend is not None and backend not in ("pandas", "polars", "pyarrow"):
-            raise ArgumentError(
-                f"{path}.backend must be 'pandas', 'polars', 'pyarrow' or None, got {backend!r}",
-                field=key_path(path, "backend"),
-            )
-        return cls(unit, cohorts, sizes, active, revenue, observed, backend)
+    return out
+
+
+def _numbers(value: Any, path: str, ndim: int, dtype: Any) -> NDArray[Any]:
+    """A list (``ndim=1``) or a list of equal-length lists (``ndim=2``) of ``dtype`` values."""
+    readers: dict[Any, Callable[[Any, str], Any]] = {
+        np.int64: check_integer,
+        np.float64: check_number,
+        np.bool_: check_bool,
+    }
+    read = readers[dtype]
+    rows = check_sequence(value, path)
+    if ndim == 1:
+        return np.array([read(v, key_path(path, i)) for i, v in enumerate(rows)], dtype=dtype)
+    cells = [
+        [
+            read(v, key_path(path, i, j))
+            for j, v in enumerate(check_sequence(row, key_path(path, i)))
+        ]
+        for i, row in enumerate(rows)
+    ]
+    widths = sorted({len(r) for r in cells})
+    if len(widths) > 1:
+        raise ArgumentError(
+            f"{path} must be rows of equal length, got rows of {widths[0]} and {widths[-1]}",
+            field=path,
+        )
+    return np.array(cells, dtype=dtype).reshape(len(cells), widths[0] if widths else 0)
 
 
 def _backend(table: Table) -> str | None:
@@ -262,38 +372,6 @@ def _backend(table: Table) -> str | None:
     native = table.result({"_": np.zeros(0)})
     library = type(native).__module__.split(".")[0]
     return library if library in ("pandas", "polars", "pyarrow") else None
-
-
-def _grid(value: Any, path: str, n: int, width: int | None, dtype: Any) -> NDArray[Any]:
-    """A list (``width=None``) or an n x width list of lists of numbers (``width=-1``: any)."""
-    rows = check_sequence(value, path)
-    if len(rows) != n:
-        raise ArgumentError(
-            f"{path} must have {n} rows (one per cohort), got {len(rows)}", field=path
-        )
-    lists = (
-        [] if width is None else [check_sequence(r, key_path(path, i)) for i, r in enumerate(rows)]
-    )
-    widths = {len(r) for r in lists}
-    if len(widths) > 1 or (width not in (-1, None) and widths - {width}):
-        shape = "of equal length" if width == -1 else f"of {width} periods, as observed has"
-        got = ", ".join(str(w) for w in sorted(widths))
-        raise ArgumentError(f"{path} must be {n} rows {shape}, got rows of {got}", field=path)
-    try:
-        if width is None:
-            arr = np.array(rows, dtype=np.float64)
-        else:
-            arr = np.array(lists, dtype=np.float64).reshape(n, -1 if n else 0)
-    except (TypeError, ValueError):
-        raise ArgumentError(f"{path} must hold numbers", field=path) from None
-    if dtype is np.bool_:
-        if not np.isin(arr, (0.0, 1.0)).all():
-            raise ArgumentError(f"{path} must hold true/false values", field=path)
-        return arr.astype(bool)
-    if not np.isfinite(arr).all() or (dtype is np.int64 and (arr != np.round(arr)).any()):
-        kind = "whole numbers" if dtype is np.int64 else "finite numbers"
-        raise ArgumentError(f"{path} must hold {kind}", field=path)
-    return arr.astype(dtype)
 
 
 @boundary

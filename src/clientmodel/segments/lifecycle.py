@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal, Protocol, runtime_checkable
+from typing import Any, ClassVar, Literal, Protocol, runtime_checkable
 
 import attrs
 import numpy as np
@@ -61,6 +61,7 @@ from clientmodel._validation import (
     check_number,
     check_sequence,
     key_path,
+    read_form,
 )
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.ltv.contract import TransactionModel
@@ -96,6 +97,9 @@ _FORMAT = 1
 _REF = dt.date(2001, 1, 1)
 
 
+_WINDOWS = ("new", "active", "at_risk", "dormant")
+
+
 def _new(v: Any) -> relativedelta:
     return as_delta(v, field="new")
 
@@ -110,6 +114,15 @@ def _at_risk(v: Any) -> relativedelta:
 
 def _dormant(v: Any) -> relativedelta:
     return as_delta(v, field="dormant")
+
+
+def _window_from_dict(value: Any, path: str) -> relativedelta:
+    fields = check_mapping(value, path, optional=("years", "months", "days"))
+    parts = {k: check_integer(v, key_path(path, k), minimum=0) for k, v in fields.items()}
+    delta = relativedelta(
+        years=parts.get("years", 0), months=parts.get("months", 0), days=parts.get("days", 0)
+    )
+    return as_delta(delta, field=path)
 
 
 def _span(delta: relativedelta) -> int:
@@ -143,6 +156,14 @@ class LifecycleWindows:
     p_alive_at_risk: float = 0.5
     p_alive_dormant: float = 0.25
     p_alive_churned: float = 0.1
+
+    # the serialised form groups the windows by name and each set of thresholds as a list
+    _FORM: ClassVar[dict[str, Any]] = dict.fromkeys(_WINDOWS, _window_from_dict)
+    _FORM_KEYS: ClassVar[dict[str, tuple[str, ...]]] = {
+        "windows": _WINDOWS,
+        "cadence_thresholds": ("cadence_at_risk", "cadence_dormant", "cadence_churned"),
+        "p_alive_thresholds": ("p_alive_at_risk", "p_alive_dormant", "p_alive_churned"),
+    }
 
     def __attrs_post_init__(self) -> None:
         check_bool(self.cadence, "cadence")
@@ -227,65 +248,7 @@ class LifecycleWindows:
         ...     "at_risk": {"months": 2}, "dormant": {"years": 1}}}).at_risk.months
         2
         """
-        path = "LifecycleWindows"
-        check_mapping(
-            data,
-            path,
-            required=["windows"],
-            optional=[
-                "model",
-                "format",
-                "cadence",
-                "cadence_min_orders",
-                "cadence_percentile",
-                "cadence_thresholds",
-                "p_alive_thresholds",
-            ],
-        )
-        names = ("new", "active", "at_risk", "dormant")
-        found = check_mapping(data["windows"], f"{path}.windows", required=names, optional=())
-        w = {n: _window_from_dict(found[n], key_path(path, "windows", n)) for n in names}
-        c = _triple(data.get("cadence_thresholds", [1.5, 3.0, 6.0]), f"{path}.cadence_thresholds")
-        p = _triple(data.get("p_alive_thresholds", [0.5, 0.25, 0.1]), f"{path}.p_alive_thresholds")
-        return cls(
-            new=w["new"],
-            active=w["active"],
-            at_risk=w["at_risk"],
-            dormant=w["dormant"],
-            cadence=check_bool(data.get("cadence", False), f"{path}.cadence"),
-            cadence_min_orders=check_integer(
-                data.get("cadence_min_orders", 3), f"{path}.cadence_min_orders", minimum=2
-            ),
-            cadence_at_risk=c[0],
-            cadence_dormant=c[1],
-            cadence_churned=c[2],
-            cadence_percentile=check_number(
-                data.get("cadence_percentile", 50.0),
-                f"{path}.cadence_percentile",
-                minimum=0,
-                maximum=100,
-            ),
-            p_alive_at_risk=p[0],
-            p_alive_dormant=p[1],
-            p_alive_churned=p[2],
-        )
-
-
-def _window_from_dict(value: Any, path: str) -> relativedelta:
-    fields = check_mapping(value, path, optional=("years", "months", "days"))
-    parts = {k: check_integer(v, key_path(path, k), minimum=0) for k, v in fields.items()}
-    delta = relativedelta(
-        years=parts.get("years", 0), months=parts.get("months", 0), days=parts.get("days", 0)
-    )
-    return as_delta(delta, field=path)
-
-
-def _triple(value: Any, path: str) -> tuple[float, float, float]:
-    items = check_sequence(value, path)
-    if len(items) != 3:
-        raise ArgumentError(f"{path} must hold 3 numbers, got {len(items)}", field=path)
-    a, b, c = (check_number(v, key_path(path, i)) for i, v in enumerate(items))
-    return a, b, c
+        return read_form(cls, data)
 
 
 def _usual_gaps(hist: CustomerHistory, percentile: float) -> NDArray[np.float64]:

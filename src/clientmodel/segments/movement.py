@@ -11,7 +11,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -19,11 +19,11 @@ from numpy.typing import NDArray
 
 from clientmodel._validation import (
     boundary,
-    check_integer,
-    check_mapping,
     check_sequence,
     check_text,
+    count_reader,
     key_path,
+    read_form,
 )
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.periods import as_of_value
@@ -74,8 +74,55 @@ class Migration:
 
     labels_from: tuple[str, ...]
     labels_to: tuple[str, ...]
-    counts: NDArray[np.int64] = attrs.field(converter=_frozen_counts)
+    counts: NDArray[np.int64] = attrs.field(
+        converter=_frozen_counts, eq=attrs.cmp_using(eq=np.array_equal)
+    )
     members: _Members = attrs.field(converter=_frozen_members)
+
+    _FORM: ClassVar[dict[str, Any]] = {
+        "counts": lambda value, path: _read_counts(value, path),
+        "members": lambda value, path: _read_members(value, path),
+    }
+
+    def __attrs_post_init__(self) -> None:
+        for name in ("labels_from", "labels_to"):
+            labels = getattr(self, name)
+            if len(set(labels)) != len(labels):
+                raise ArgumentError(
+                    f"{name} must not repeat a label, got {list(labels)}", field=name
+                )
+        shape = (len(self.labels_from), len(self.labels_to))
+        if self.counts.shape != shape:
+            raise ArgumentError(
+                f"counts must be {shape[0]} rows of {shape[1]} counts (one per label pair), "
+                f"got shape {self.counts.shape}",
+                field="counts",
+            )
+        if (self.counts < 0).any():
+            raise ArgumentError("counts must be 0 or more", field="counts")
+        seen: set[Any] = set()
+        for n, ((a, b), ids) in enumerate(self.members.items()):
+            if a not in self.labels_from or b not in self.labels_to:
+                raise ArgumentError(
+                    f"members cell ({a!r}, {b!r}) names a label not in labels_from/labels_to",
+                    field=f"members[{n}]",
+                )
+            repeated = seen.intersection(ids) or (len(set(ids)) != len(ids))
+            if repeated:
+                raise ArgumentError(
+                    f"members cell ({a!r}, {b!r}) lists a customer twice (a customer moves once)",
+                    field=f"members[{n}]",
+                )
+            seen.update(ids)
+        for i, a in enumerate(self.labels_from):
+            for j, b in enumerate(self.labels_to):
+                listed = len(self.members.get((a, b), ()))
+                if listed != self.counts[i, j]:
+                    raise ArgumentError(
+                        f"counts[{i}][{j}] = {self.counts[i, j]} but cell ({a!r}, {b!r}) lists "
+                        f"{listed} member(s); counts must agree with members",
+                        field=f"counts[{i}][{j}]",
+                    )
 
     @boundary
     def count(self, source: str, target: str) -> int:
@@ -139,61 +186,52 @@ class Migration:
         >>> Migration.from_dict(m.to_dict()).count("a", "b")
         1
         """
-        path = "Migration"
-        check_mapping(
-            data,
-            path,
-            required=["labels_from", "labels_to", "counts", "members"],
-            optional=["model", "format"],
+        return read_form(cls, data)
+
+
+def _read_counts(value: Any, path: str) -> NDArray[np.int64]:
+    """A list of equal-length lists of counts."""
+    rows = [
+        [
+            count_reader(v, key_path(path, i, j))
+            for j, v in enumerate(check_sequence(r, key_path(path, i)))
+        ]
+        for i, r in enumerate(check_sequence(value, path))
+    ]
+    widths = sorted({len(r) for r in rows})
+    if len(widths) > 1:
+        raise ArgumentError(
+            f"{path} must be rows of equal length, got rows of {widths[0]} and {widths[-1]}",
+            field=path,
         )
-        rows = tuple(
-            check_text(v, key_path(path, "labels_from", i), allow_blank=True)
-            for i, v in enumerate(
-                check_sequence(data["labels_from"], key_path(path, "labels_from"))
-            )
-        )
-        cols = tuple(
-            check_text(v, key_path(path, "labels_to", i), allow_blank=True)
-            for i, v in enumerate(check_sequence(data["labels_to"], key_path(path, "labels_to")))
-        )
-        grid = check_sequence(data["counts"], key_path(path, "counts"))
-        if len(grid) != len(rows) or any(
-            not isinstance(r, Sequence) or isinstance(r, str) or len(r) != len(cols) for r in grid
-        ):
+    return np.array(rows, dtype=np.int64).reshape(len(rows), widths[0] if widths else 0)
+
+
+def _read_id(value: Any, path: str) -> Any:
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ArgumentError(
+        f"{path} must be a customer id (text or an integer), got {type(value).__name__}",
+        field=path,
+    )
+
+
+def _read_members(value: Any, path: str) -> dict[tuple[str, str], tuple[Any, ...]]:
+    """``[[from, to, [ids]], ...]`` (the serialised members) as a mapping of cells."""
+    out: dict[tuple[str, str], tuple[Any, ...]] = {}
+    for n, cell in enumerate(check_sequence(value, path)):
+        where = key_path(path, n)
+        parts = check_sequence(cell, where)
+        if len(parts) != 3:
             raise ArgumentError(
-                f"{path}.counts is inconsistent: it must be {len(rows)} rows of {len(cols)} "
-                "counts (one per label pair)",
-                field=key_path(path, "counts"),
+                f"{where} must be [from, to, [ids]], got {len(parts)} items", field=where
             )
-        counts = np.array(
-            [
-                [
-                    check_integer(v, key_path(path, "counts", i, j), minimum=0)
-                    for j, v in enumerate(r)
-                ]
-                for i, r in enumerate(grid)
-            ],
-            dtype=np.int64,
-        ).reshape(len(rows), len(cols))
-        members: dict[tuple[str, str], list[Any]] = {}
-        for n, cell in enumerate(check_sequence(data["members"], key_path(path, "members"))):
-            where = key_path(path, "members", n)
-            parts = check_sequence(cell, where)
-            if len(parts) != 3 or parts[0] not in rows or parts[1] not in cols:
-                raise ArgumentError(
-                    f"{where} must be [from, to, [ids]] with labels from labels_from and labels_to",
-                    field=where,
-                )
-            members[(parts[0], parts[1])] = check_sequence(parts[2], key_path(where, 2))
-        for i, a in enumerate(rows):
-            for j, b in enumerate(cols):
-                if len(members.get((a, b), [])) != counts[i, j]:
-                    raise ArgumentError(
-                        f"{path} is inconsistent: counts[{i}][{j}] = {counts[i, j]} but cell "
-                        f"({a!r}, {b!r}) lists {len(members.get((a, b), []))} member(s)",
-                        field=key_path(path, "counts", i, j),
-                    )
-        return cls(rows, cols, counts, members)
+        key = (check_text(parts[0], key_path(where, 0)), check_text(parts[1], key_path(where, 1)))
+        if key in out:
+            raise ArgumentError(f"{where} repeats the cell {list(key)}", field=where)
+        ids = check_sequence(parts[2], key_path(where, 2))
+        out[key] = tuple(_read_id(v, key_path(where, 2, i)) for i, v in enumerate(ids))
+    return out
 
 
 def _labels(table: Any, customer: str, label: str, name: str) -> tuple[NDArray[Any], Any]:

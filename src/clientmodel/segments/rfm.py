@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 import numpy as np
@@ -65,8 +65,10 @@ from clientmodel._validation import (
     check_mapping,
     check_number,
     check_sequence,
+    count_reader,
     did_you_mean,
     key_path,
+    read_form,
 )
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.periods import UNIT_DAYS, parse_unit
@@ -287,6 +289,13 @@ def _three(value: Any) -> tuple[str, str, str]:
     return items[0], items[1], items[2]
 
 
+def _read_methods(value: Any, path: str) -> tuple[str, str, str]:
+    """``{dimension: "quantile" | "fixed"}`` as a triple in :data:`DIMENSIONS` order."""
+    found = check_mapping(value, path, required=DIMENSIONS, optional=())
+    kinds = [check_choice(found[d], key_path(path, d), ("quantile", "fixed")) for d in DIMENSIONS]
+    return kinds[0], kinds[1], kinds[2]
+
+
 class RFMScore(pydantic.BaseModel):
     """One customer's RFM scores (the record face of :meth:`RFMScorer.score_record`).
 
@@ -337,6 +346,13 @@ class RFMScorer:
     )
     n_fitted: int = 0
 
+    # the serialised form keys the edges and the methods by dimension
+    _FORM: ClassVar[dict[str, Any]] = {
+        "methods": lambda value, path: _read_methods(value, path),
+        "n_fitted": count_reader,
+    }
+    _FORM_KEYS: ClassVar[dict[str, tuple[str, ...]]] = {"edges": DIMENSIONS}
+
     def __attrs_post_init__(self) -> None:
         _check_k(self.k)
         for dim in DIMENSIONS:
@@ -344,6 +360,13 @@ class RFMScorer:
         for m in self.methods:
             if m not in ("quantile", "fixed"):
                 raise ArgumentError(f"method {m!r} must be 'quantile' or 'fixed'", field="methods")
+        check_integer(self.n_fitted, "n_fitted", minimum=0)
+        if ("quantile" in self.methods) != (self.n_fitted > 0):
+            raise ArgumentError(
+                f"n_fitted={self.n_fitted} disagrees with methods {list(self.methods)}: quantile "
+                "edges are fitted on at least one customer, fixed edges on none (n_fitted=0)",
+                field="n_fitted",
+            )
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -403,39 +426,13 @@ class RFMScorer:
         >>> RFMScorer.from_dict(d).monetary
         (9.0,)
         """
-        path = "RFMScorer"
-        check_mapping(
-            data, path, required=["k", "edges", "methods"], optional=["model", "format", "n_fitted"]
-        )
-        if data.get("model", "RFMScorer") != "RFMScorer" or data.get("format", _FORMAT) != _FORMAT:
+        if isinstance(data, Mapping) and data.get("model", "RFMScorer") != "RFMScorer":
             raise ArgumentError(
-                f"not an RFMScorer description (model={data.get('model')!r}, "
-                f"format={data.get('format')!r}); expected model='RFMScorer', format={_FORMAT}",
-                field=key_path(path, "model"),
+                f"RFMScorer.model must be 'RFMScorer', got {data['model']!r}: not an RFMScorer "
+                "description",
+                field="RFMScorer.model",
             )
-        k = check_integer(data["k"], key_path(path, "k"), minimum=2, maximum=9)
-        edges = check_mapping(data["edges"], key_path(path, "edges"), required=DIMENSIONS)
-        methods = check_mapping(data["methods"], key_path(path, "methods"), required=DIMENSIONS)
-        cuts = {}
-        for dim in DIMENSIONS:
-            where = key_path(path, "edges", dim)
-            values = check_sequence(edges[dim], where)
-            cuts[dim] = _edges(
-                [check_number(v, key_path(where, i)) for i, v in enumerate(values)], k, where
-            )
-        kinds = tuple(
-            check_choice(methods[d], key_path(path, "methods", d), ("quantile", "fixed"))
-            for d in DIMENSIONS
-        )
-        n_fitted = check_integer(data.get("n_fitted", 0), key_path(path, "n_fitted"), minimum=0)
-        return cls(
-            k,
-            cuts["recency"],
-            cuts["frequency"],
-            cuts["monetary"],
-            (kinds[0], kinds[1], kinds[2]),
-            n_fitted,
-        )
+        return read_form(cls, data)
 
     # ------------------------------------------------------------------ inspection
     @boundary

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 import numpy as np
@@ -36,10 +36,8 @@ from numpy.typing import NDArray
 from clientmodel._validation import (
     boundary,
     check_integer,
-    check_mapping,
-    check_sequence,
-    check_text,
     key_path,
+    read_form,
 )
 from clientmodel.errors import ArgumentError
 
@@ -74,6 +72,26 @@ def _m_range(value: Any) -> tuple[int, int] | None:
 
 def _segments(value: Any) -> tuple[Segment, ...]:
     return tuple(value)
+
+
+def _scores(value: Any, path: str) -> tuple[int, int]:
+    """A score or a ``[low, high]`` pair of scores from a serialised form."""
+    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (Sequence, int)):
+        raise ArgumentError(
+            f"{path} must be a score or a [low, high] pair, got {value!r}", field=path
+        )
+    if isinstance(value, int):
+        score = check_integer(value, path)
+        return score, score
+    if len(value) != 2:
+        raise ArgumentError(
+            f"{path} must be a [low, high] pair, got {len(value)} values", field=path
+        )
+    return check_integer(value[0], key_path(path, 0)), check_integer(value[1], key_path(path, 1))
+
+
+def _maybe_scores(value: Any, path: str) -> tuple[int, int] | None:
+    return None if value is None else _scores(value, path)
 
 
 def _score_array(value: Any, name: str, k: int) -> NDArray[np.int64]:
@@ -111,6 +129,8 @@ class Segment:
     r: tuple[int, int] = attrs.field(converter=_r_range)
     f: tuple[int, int] = attrs.field(converter=_f_range)
     m: tuple[int, int] | None = attrs.field(default=None, converter=_m_range)
+
+    _FORM: ClassVar[dict[str, Any]] = {"r": _scores, "f": _scores, "m": _maybe_scores}
 
     @boundary
     def covers(self, r: int, f: int, m: int) -> bool:
@@ -210,13 +230,13 @@ class SegmentMap:
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ArgumentError(f"segment names must be unique; repeated: {dup}", field="segments")
-        for s in self.segments:
+        for i, s in enumerate(self.segments):
             for dim, rng in (("r", s.r), ("f", s.f), ("m", s.m)):
                 if rng is not None and not 1 <= rng[0] <= rng[1] <= self.k:
                     raise ArgumentError(
                         f"segment {s.name!r} has {dim} range {list(rng)}; ranges are "
                         f"[low, high] with 1 <= low <= high <= {self.k}",
-                        field="segments",
+                        field=f"segments[{i}].{dim}",
                     )
         uncovered, doubled, uses_m = _grid_problems(self.k, self.segments)
         if uncovered or doubled:
@@ -330,39 +350,7 @@ class SegmentMap:
         >>> SegmentMap.from_dict(d).names
         ('all',)
         """
-        path = "SegmentMap"
-        check_mapping(data, path, required=["k", "segments"], optional=["model", "format"])
-        k = check_integer(data["k"], key_path(path, "k"), minimum=2, maximum=9)
-        segs = []
-        for i, item in enumerate(check_sequence(data["segments"], key_path(path, "segments"))):
-            where = key_path(path, "segments", i)
-            check_mapping(item, where, required=["name", "r", "f"], optional=["m"])
-            m = item.get("m")
-            segs.append(
-                Segment(
-                    check_text(item["name"], key_path(where, "name")),
-                    _scores(item["r"], key_path(where, "r")),
-                    _scores(item["f"], key_path(where, "f")),
-                    None if m is None else _scores(m, key_path(where, "m")),
-                )
-            )
-        return cls(k, segs)
-
-
-def _scores(value: Any, path: str) -> tuple[int, int]:
-    """A score or a ``[low, high]`` pair of scores from a serialised form."""
-    if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (Sequence, int)):
-        raise ArgumentError(
-            f"{path} must be a score or a [low, high] pair, got {value!r}", field=path
-        )
-    if isinstance(value, int):
-        score = check_integer(value, path)
-        return score, score
-    if len(value) != 2:
-        raise ArgumentError(
-            f"{path} must be a [low, high] pair, got {len(value)} values", field=path
-        )
-    return check_integer(value[0], key_path(path, 0)), check_integer(value[1], key_path(path, 1))
+        return read_form(cls, data)
 
 
 @functools.lru_cache(maxsize=1)
