@@ -1057,7 +1057,7 @@ def read_form(
         missing = [k for k in required if k not in data]
         unknown = [str(k) for k in data if k not in required]
         for key in missing:
-            close = difflib.get_close_matches(key, unknown, n=1, cutoff=0.75)
+            close = difflib.get_close_matches(key, unknown, n=1, cutoff=0.6)
             if close:
                 raise ArgumentError(
                     f"{path} is missing key {key!r} and has unknown key {close[0]!r} "
