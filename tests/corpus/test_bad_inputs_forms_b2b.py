@@ -94,11 +94,6 @@ def rename(form, key, new):
     return out
 
 
-def unit_rows(n_open, rows):
-    """A chain form whose matrix is ``rows`` (the closed rows filled in as unit rows)."""
-    return edit(CHAIN, "matrix", value=rows)
-
-
 CASES = [
     # --- Meddpicc: flat booleans per element, score, complete, optional weights
     bad("meddpicc-list", lambda: Meddpicc.from_dict([MEDDPICC]), "Meddpicc"),
