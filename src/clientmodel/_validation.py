@@ -1047,6 +1047,17 @@ def read_form(
     Traceback (most recent call last):
     ...
     clientmodel.errors.ArgumentError: Tie is missing key 'strength' and has unknown key ...
+    >>> @attrs.frozen
+    ... class Checklist:
+    ...     deal: str
+    ...     flags: Mapping[str, bool]
+    ...     _FORM_INLINE: typing.ClassVar = {"flags": ("pain", "champion")}
+    >>> read_form(Checklist, {"deal": "d1", "pain": True, "champion": False}).flags
+    {'pain': True, 'champion': False}
+    >>> read_form(Checklist, {"deal": "d1", "pain": True, "champion": "yes"})
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: Checklist.champion must be True or False, got 'yes'
     """
     path = path or cls.__name__
     fields = [f for f in attrs.fields(cls) if f.init]  # type: ignore[arg-type]

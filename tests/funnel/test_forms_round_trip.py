@@ -11,6 +11,7 @@ import datetime as dt
 import json
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -239,3 +240,14 @@ def test_old_forms_still_load():
         assert cls.from_dict(form).to_dict() == form
     chain = AbsorbingChain.from_dict(OLD_FORMS[0][1])
     assert chain.win_probability("a") == 0.2  # by hand: the one open row's mass on "won"
+
+
+def test_naive_bayes_counts_share_nothing_with_the_input():
+    # Before: counts was the caller's dict of lists, so editing either changed the other.
+    given_counts = {"source": {"web": [3, 1], "ads": [1, 3]}}
+    nb = NaiveBayesScore(("source",), given_counts, 4, 4, 1.0)
+    given_counts["source"]["web"][0] = 99
+    given_counts["source"]["new"] = [0, 0]
+    assert dict(nb.counts["source"]) == {"web": (3, 1), "ads": (1, 3)}
+    with pytest.raises(TypeError):
+        nb.counts["source"]["web"] = (0, 0)  # type: ignore[index]

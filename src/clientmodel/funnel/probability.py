@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any, ClassVar, Literal
 
 import attrs
@@ -104,6 +105,22 @@ def _feature(deal: Deal, name: str) -> str:
     return "missing" if value is None else str(value)
 
 
+def _frozen_counts(value: Any) -> Any:
+    """Read-only tables of ``(n_won, n_lost)`` pairs: a frozen score shares nothing mutable."""
+    if not isinstance(value, Mapping):
+        return value  # refused, with its key path, by the checks after construction
+    return MappingProxyType(
+        {
+            f: MappingProxyType(
+                {v: tuple(c) if isinstance(c, (list, tuple)) else c for v, c in t.items()}
+            )
+            if isinstance(t, Mapping)
+            else t
+            for f, t in value.items()
+        }
+    )
+
+
 def _read_counts(value: Any, path: str) -> dict[str, dict[str, list[int]]]:
     """``{feature: {value: [n_won, n_lost]}}`` of a serialised score."""
     out: dict[str, dict[str, list[int]]] = {}
@@ -130,7 +147,7 @@ def _pair(cell: Any, path: str) -> list[Any]:
 class NaiveBayesScore:
     """A fitted categorical naive-Bayes win score (see the module docstring for the maths).
 
-    ``counts[feature][value]`` is ``[n_won, n_lost]`` among training deals (for ``stage``: the
+    ``counts[feature][value]`` is ``(n_won, n_lost)`` among training deals (for ``stage``: the
     training deals that reached the stage); ``n_won``/``n_lost`` the class sizes. Build it with
     :func:`fit_naive_bayes`.
 
@@ -144,7 +161,7 @@ class NaiveBayesScore:
     """
 
     features: tuple[str, ...]
-    counts: dict[str, dict[str, list[int]]]
+    counts: Mapping[str, Mapping[str, tuple[int, int]]] = attrs.field(converter=_frozen_counts)
     n_won: int
     n_lost: int
     alpha: float
