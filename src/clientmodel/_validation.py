@@ -36,6 +36,7 @@ from clientmodel.errors import ArgumentError, ClientModelError, DataError, _priv
 
 __all__ = [
     "EXACT_INTEGER_LIMIT",
+    "array_reader",
     "boundary",
     "check_bool",
     "check_choice",
@@ -53,6 +54,7 @@ __all__ = [
     "did_you_mean",
     "key_path",
     "mask_identifier",
+    "nested_reader",
     "number_reader",
     "read_form",
     "read_key",
@@ -1033,6 +1035,10 @@ def read_form(
     (a total, a rate) are accepted only when they agree with the rebuilt value, so a form edited
     inconsistently is refused rather than silently believed.
 
+    A mapping field whose keys ``to_dict`` writes at the top level of the form (a flat record)
+    is named in a ``_FORM_INLINE`` class attribute, ``{field: its keys}``; each key is then
+    required and read by the mapping's value type, its errors naming ``Class.key``.
+
     Examples
     --------
     >>> @attrs.frozen
@@ -1065,6 +1071,20 @@ def read_form(
     Traceback (most recent call last):
     ...
     clientmodel.errors.ArgumentError: Band.band[1] must be a number, got 'x'
+
+    A mapping field written as top-level keys of the form (``_FORM_INLINE``):
+
+    >>> @attrs.frozen
+    ... class Checklist:
+    ...     deal: str
+    ...     flags: Mapping[str, bool]
+    ...     _FORM_INLINE: typing.ClassVar = {"flags": ("pain", "champion")}
+    >>> read_form(Checklist, {"deal": "d1", "pain": True, "champion": False}).flags
+    {'pain': True, 'champion': False}
+    >>> read_form(Checklist, {"deal": "d1", "pain": True, "champion": "yes"})
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: Checklist.champion must be True or False, got 'yes'
     """
     path = path or cls.__name__
     fields = [f for f in attrs.fields(cls) if f.init]  # type: ignore[arg-type]
@@ -1072,12 +1092,18 @@ def read_form(
     if located is not None:
         data = located
     keys = _form_keys(cls)
-    required = list(dict.fromkeys(keys[f.name] for f in fields if f.default is attrs.NOTHING))
+    inline: Mapping[str, tuple[str, ...]] = getattr(cls, "_FORM_INLINE", {})
+    required = list(
+        dict.fromkeys(
+            keys[f.name] for f in fields if f.default is attrs.NOTHING and f.name not in inline
+        )
+    )
+    required += [k for names in inline.values() for k in names]
     if isinstance(data, Mapping):
         missing = [k for k in required if k not in data]
         unknown = [str(k) for k in data if k not in required]
         for key in missing:
-            close = difflib.get_close_matches(key, unknown, n=1, cutoff=0.75)
+            close = difflib.get_close_matches(key, unknown, n=1, cutoff=0.6)
             if close:
                 raise ArgumentError(
                     f"{path} is missing key {key!r} and has unknown key {close[0]!r} "
@@ -1090,6 +1116,10 @@ def read_form(
     values: dict[str, Any] = {}
     paths = {key: key_path(path, key) for key in getattr(cls, "_FORM_KEYS", {})}
     for f in fields:
+        if f.name in inline:
+            values[f.name] = _read_inline(hints.get(f.name, Any), inline[f.name], mapping, path)
+            paths[f.name] = path
+            continue
         if f.name not in mapping:
             continue
         reader = overrides.get(f.name) or _hint_reader(hints.get(f.name, Any))
@@ -1104,15 +1134,19 @@ def read_form(
     except ArgumentError as exc:
         if path in str(exc):
             raise
-        raise _named(exc, path, paths) from exc
+        raise _named(exc, path, paths, cls.__name__) from exc
     except ClientModelError as exc:
-        raise _named(exc, path, paths) from exc
+        raise _named(exc, path, paths, cls.__name__) from exc
     except (TypeError, ValueError) as exc:
         raise ArgumentError(f"{path} is inconsistent: {exc}", field=path) from exc
+    written = {k for names in inline.values() for k in names}
     extra = [
         k
         for k in mapping
-        if k not in values and k not in FORM_META_KEYS and not isinstance(mapping[k], _Grouped)
+        if k not in values
+        and k not in written
+        and k not in FORM_META_KEYS
+        and not isinstance(mapping[k], _Grouped)
     ]
     if extra:
         derived = out.to_dict() if hasattr(out, "to_dict") else {}
@@ -1194,12 +1228,15 @@ def _form_keys(cls: Any) -> dict[str, str]:
     return out
 
 
-def _named(exc: ClientModelError, path: str, paths: Mapping[str, str]) -> ArgumentError:
+def _named(exc: ClientModelError, path: str, paths: Mapping[str, str], name: str) -> ArgumentError:
     """A construction's refusal as an ``ArgumentError`` naming the form's key path.
 
-    ``paths``: where the form held each field read (and each ``_FORM_KEYS`` key).
+    ``paths``: where the form held each field read (and each ``_FORM_KEYS`` key); ``name``: the
+    class, whose own prefix on the error's field (``Meddpicc.score``) is the form's root.
     """
     field = exc.field or ""
+    if field.startswith((f"{name}.", f"{name}[")):
+        field = field[len(name) :].lstrip(".")
     head = re.split(r"[.\[]", field, maxsplit=1)[0]
     where = path if head not in paths else paths[head] + field[len(head) :]
     return ArgumentError(f"{where}: {exc}", field=where)
@@ -1217,3 +1254,102 @@ def _same(a: Any, b: Any) -> bool:
         return bool(a == b)
     except Exception:
         return False
+
+
+def _read_inline(
+    hint: Any, keys: tuple[str, ...], mapping: Mapping[str, Any], path: str
+) -> dict[str, Any]:
+    """A mapping field written as top-level keys of its form (see ``_FORM_INLINE``)."""
+    args = typing.get_args(hint)
+    read_value = _hint_reader(args[1]) if len(args) == 2 else (lambda v, p: v)
+    return {k: read_value(mapping[k], key_path(path, k)) for k in keys}
+
+
+def array_reader(*, ndim: int = 1, missing: bool = False, **bounds: Any) -> _Reader:
+    """A ``_FORM`` reader of an ``ndim``-dimensional array of finite numbers (nested lists).
+
+    Rows must be of equal length; each number is checked by :func:`check_number` with
+    ``bounds``, its error naming its position (``Chain.matrix[1][2]``). With ``missing``, ``None``
+    stands for NaN (``to_dict`` writes an unknown value as ``None``). The result is a read-only
+    float64 array.
+
+    Examples
+    --------
+    >>> array_reader(ndim=2, minimum=0)([[0.5, 0.5], [1, 0]], "Chain.matrix").tolist()
+    [[0.5, 0.5], [1.0, 0.0]]
+    >>> array_reader(ndim=2)([[0.5, 0.5], [1]], "Chain.matrix")
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: Chain.matrix[1] must hold 2 items (one per column), got 1
+    >>> array_reader(minimum=0)([1.0, -2], "Chain.sojourn_days")
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: Chain.sojourn_days[1] must be at least 0, got -2
+    """
+
+    def read(value: Any, path: str, depth: int = ndim) -> list[Any]:
+        items = check_sequence(value, path)
+        if depth == 1:
+            return [
+                math.nan if v is None and missing else check_number(v, key_path(path, i), **bounds)
+                for i, v in enumerate(items)
+            ]
+        rows = [read(v, key_path(path, i), depth - 1) for i, v in enumerate(items)]
+        for i, r in enumerate(rows[1:], start=1):
+            if len(r) != len(rows[0]):
+                raise ArgumentError(
+                    f"{key_path(path, i)} must hold {len(rows[0])} items (one per column), "
+                    f"got {len(r)}",
+                    field=key_path(path, i),
+                )
+        return rows
+
+    def read_array(value: Any, path: str) -> NDArray[np.float64]:
+        out = np.array(read(value, path), dtype=np.float64)
+        if out.ndim != ndim:  # an empty list has one dimension whatever ndim says
+            out = out.reshape((0,) * ndim)
+        out.setflags(write=False)
+        return out
+
+    return read_array
+
+
+def nested_reader(from_dict: Callable[[Any], _T], name: str) -> _Reader:
+    """A ``_FORM`` reader of a nested form rebuilt by ``from_dict``, whose errors name ``name``.
+
+    For a nested class with its own ``from_dict`` (a model found by name, a form with a format
+    check): its errors are re-rooted at the key path, so ``RFMScorer.k`` inside a plan is reported
+    as ``ScoringPlan.rfm.k``.
+
+    Examples
+    --------
+    >>> def from_dict(d):
+    ...     return check_number(d["k"], "Scorer.k", minimum=2)
+    >>> nested_reader(from_dict, "Scorer")({"k": 1}, "Plan.rfm")
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: Plan.rfm.k must be at least 2, got 1
+    """
+
+    def read(value: Any, path: str) -> _T:
+        check_mapping(value, path)
+        try:
+            return from_dict(value)
+        except ArgumentError as exc:
+            raise _rerooted(exc, name, path) from exc
+
+    return read
+
+
+def _rerooted(exc: ArgumentError, name: str, path: str) -> ArgumentError:
+    """``exc`` (naming ``name.key``) told at ``path`` (``path.key``)."""
+    message, field = exc.message, exc.field or name
+    if message.startswith(name) and not message.startswith(path):
+        message = path + message[len(name) :]
+    elif not message.startswith(path):
+        message = f"{path}: {message}"
+    if field == name or field.startswith((f"{name}.", f"{name}[")):
+        field = path + field[len(name) :]
+    elif not field.startswith(path):
+        field = key_path(path, field)
+    return ArgumentError(message, field=field)

@@ -25,7 +25,7 @@ import datetime as dt
 import math
 import zoneinfo
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sized
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 import attrs
 import numpy as np
@@ -39,11 +39,13 @@ from clientmodel._validation import (
     check_number,
     check_text,
     key_path,
+    nested_reader,
+    read_form,
 )
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.ltv.clv import clv_table
 from clientmodel.ltv.contract import SpendModel, TransactionModel, model_classes, model_from_dict
-from clientmodel.periods import parse_unit
+from clientmodel.periods import as_of_value, parse_timestamp, parse_unit
 from clientmodel.segments.lifecycle import LifecycleWindows, lifecycle_from_summary
 from clientmodel.segments.rfm import RFMScorer, rfm_from_summary
 from clientmodel.segments.segment_map import SegmentMap, default_segment_map
@@ -52,19 +54,6 @@ from clientmodel.tables import is_lazy, read_table
 __all__ = ["ScoringPlan", "score", "score_batches"]
 
 _FORMAT = 1
-#: Options of a plan with their defaults, as ``to_dict`` writes them.
-_OPTIONS: dict[str, Any] = {
-    "lifecycle_uses_model": False,
-    "horizon": 52.0,
-    "discount_rate": 0.0,
-    "margin": 1.0,
-    "steps": None,
-    "monetary": "total",
-    "customer": "customer_id",
-    "tz": None,
-}
-_PLAN_KEYS = ("model", "spend", "rfm", "segments", "lifecycle", "as_of", "unit", *_OPTIONS)
-
 Monetary = Literal["total", "mean"]
 _MONETARY = ("total", "mean")
 
@@ -79,71 +68,64 @@ def _transaction_model(value: Any) -> TransactionModel | None:
     )
 
 
-def _spend_model(value: Any) -> SpendModel | float | None:
+def _spend_model(value: Any, field: str = "spend") -> SpendModel | float | None:
     if value is None or isinstance(value, SpendModel):
         return value
     number = isinstance(value, (int, float, np.integer, np.floating))
     if number and not isinstance(value, bool) and math.isfinite(value) and value >= 0:
         return float(value)
     raise ArgumentError(
-        f"spend must be a fitted spend model ({', '.join(model_classes('spend'))}), a number "
+        f"{field} must be a fitted spend model ({', '.join(model_classes('spend'))}), a number "
         f">= 0 (the spend per purchase) or None; got {value!r}",
-        field="spend",
+        field=field,
     )
 
 
-def _horizon(value: Any) -> float:
-    return check_number(value, "horizon", minimum=0, exclusive_minimum=True)
+def _horizon(value: Any, field: str = "horizon") -> float:
+    return check_number(value, field, minimum=0, exclusive_minimum=True)
 
 
-def _rate(value: Any) -> float:
-    return check_number(value, "discount_rate", minimum=0)
+def _rate(value: Any, field: str = "discount_rate") -> float:
+    return check_number(value, field, minimum=0)
 
 
-def _margin(value: Any) -> float:
-    return check_number(value, "margin", minimum=0)
+def _margin(value: Any, field: str = "margin") -> float:
+    return check_number(value, field, minimum=0)
 
 
-def _steps(value: Any) -> int | None:
-    return None if value is None else check_integer(value, "steps", minimum=1, maximum=100_000)
+def _steps(value: Any, field: str = "steps") -> int | None:
+    return None if value is None else check_integer(value, field, minimum=1, maximum=100_000)
 
 
-def _monetary(value: Any) -> str:
-    return check_choice(value, "monetary", _MONETARY)
+def _monetary(value: Any, field: str = "monetary") -> str:
+    return check_choice(value, field, _MONETARY)
 
 
-def _customer(value: Any) -> str:
-    return check_text(value, "customer")
+def _customer(value: Any, field: str = "customer") -> str:
+    return check_text(value, field)
 
 
-def _flag(value: Any) -> bool:
-    return check_bool(value, "lifecycle_uses_model")
+def _flag(value: Any, field: str = "lifecycle_uses_model") -> bool:
+    return check_bool(value, field)
 
 
-def _tz(value: Any) -> str | None:
+def _unit(value: Any, field: str = "unit") -> str:
+    return parse_unit(value, field=field)
+
+
+def _tz(value: Any, field: str = "tz") -> str | None:
     if value is None:
         return None
-    name = check_text(value, "tz")
+    name = check_text(value, field)
     try:
         zoneinfo.ZoneInfo(name)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise ArgumentError(
-            f"tz={name!r} is not a time zone; use an IANA name such as 'Asia/Shanghai' or 'UTC'",
-            field="tz",
+            f"{field}={name!r} is not a time zone; use an IANA name such as 'Asia/Shanghai' or "
+            "'UTC'",
+            field=field,
         ) from None
     return name
-
-
-_CONVERTERS: dict[str, Callable[[Any], Any]] = {
-    "lifecycle_uses_model": _flag,
-    "horizon": _horizon,
-    "discount_rate": _rate,
-    "margin": _margin,
-    "steps": _steps,
-    "monetary": _monetary,
-    "customer": _customer,
-    "tz": _tz,
-}
 
 
 def _segment_map(value: Any) -> SegmentMap | None:
@@ -156,7 +138,7 @@ def _segment_map(value: Any) -> SegmentMap | None:
     )
 
 
-def _as_of_text(value: Any) -> str | None:
+def _as_of_text(value: Any, field: str = "as_of") -> str | None:
     if value is None:
         return None
     if isinstance(value, np.datetime64):
@@ -164,11 +146,31 @@ def _as_of_text(value: Any) -> str | None:
     if isinstance(value, (dt.date, dt.datetime)):
         return value.isoformat()
     if isinstance(value, str):
+        parse_timestamp(value, field=field)  # refused now rather than when scoring
         return value
     raise ArgumentError(
-        f"as_of must be a date, an aware datetime or an ISO 8601 string; got {value!r}",
-        field="as_of",
+        f"{field} must be a date, an aware datetime or an ISO 8601 string; got {value!r}",
+        field=field,
     )
+
+
+def _model_reader(kind: str) -> Callable[[Any, str], Any]:
+    """A plan's model (or, for ``spend``, also a number) from its serialised form."""
+
+    def read(value: Any, path: str) -> Any:
+        if value is None or (kind == "spend" and not isinstance(value, Mapping)):
+            return _spend_model(value, path)
+        name = check_mapping(value, path).get("model")
+        rebuild = nested_reader(
+            lambda d: model_from_dict(d, kind, path=path), name if isinstance(name, str) else path
+        )
+        return rebuild(value, path)
+
+    return read
+
+
+def _optional(read: Callable[[Any, str], Any]) -> Callable[[Any, str], Any]:
+    return lambda value, path: None if value is None else read(value, path)
 
 
 @attrs.frozen(kw_only=True)
@@ -226,7 +228,7 @@ class ScoringPlan:
     lifecycle: LifecycleWindows | None = None
     lifecycle_uses_model: bool = attrs.field(default=False, converter=_flag)
     as_of: str | None = attrs.field(default=None, converter=_as_of_text)
-    unit: str = attrs.field(default="W", converter=parse_unit)
+    unit: str = attrs.field(default="W", converter=_unit)
     horizon: float = attrs.field(default=52.0, converter=_horizon)
     discount_rate: float = attrs.field(default=0.0, converter=_rate)
     margin: float = attrs.field(default=1.0, converter=_margin)
@@ -235,21 +237,44 @@ class ScoringPlan:
     customer: str = attrs.field(default="customer_id", converter=_customer)
     tz: str | None = attrs.field(default=None, converter=_tz)
 
+    # how from_dict reads each serialised field (errors name the key path)
+    _FORM: ClassVar[dict[str, Any]] = {
+        "model": _optional(_model_reader("transaction")),
+        "spend": _model_reader("spend"),
+        "rfm": _optional(nested_reader(RFMScorer.from_dict, "RFMScorer")),
+        "segments": _optional(nested_reader(SegmentMap.from_dict, "SegmentMap")),
+        "lifecycle": _optional(nested_reader(LifecycleWindows.from_dict, "LifecycleWindows")),
+        "lifecycle_uses_model": _flag,
+        "as_of": _as_of_text,
+        "unit": _unit,
+        "horizon": _horizon,
+        "discount_rate": _rate,
+        "margin": _margin,
+        "steps": _steps,
+        "monetary": _monetary,
+        "customer": _customer,
+        "tz": _tz,
+    }
+
     def __attrs_post_init__(self) -> None:
+        # Errors name ScoringPlan.<field>: these are about the plan as a whole (and its JSON form).
+        def refuse(message: str, field: str) -> ArgumentError:
+            return ArgumentError(f"ScoringPlan.{message}", field=f"ScoringPlan.{field}")
+
         if self.spend is not None and self.model is None:
-            raise ArgumentError("spend needs a transaction model for CLV", field="spend")
+            raise refuse("spend needs a transaction model for CLV (model=...)", "spend")
         if self.segments is not None and self.rfm is None:
-            raise ArgumentError("segments need an RFM scorer (rfm=...)", field="segments")
+            raise refuse("segments need an RFM scorer (rfm=...)", "segments")
         if self.lifecycle is not None and self.as_of is None:
-            raise ArgumentError("the lifecycle stage needs as_of", field="as_of")
+            raise refuse("as_of is needed for the lifecycle stage", "as_of")
         if self.lifecycle_uses_model and (self.model is None or self.lifecycle is None):
-            raise ArgumentError(
-                "lifecycle_uses_model needs both model and lifecycle", field="lifecycle"
-            )
+            raise refuse("lifecycle_uses_model needs both model and lifecycle", "lifecycle")
         if self.model is None and self.rfm is None and self.lifecycle is None:
-            raise ArgumentError(
-                "the plan scores nothing: give model, rfm and/or lifecycle", field="model"
+            raise refuse(
+                "model: the plan scores nothing; give model, rfm and/or lifecycle", "model"
             )
+        if self.as_of is not None:  # a naive time needs the data's timezone to mean anything
+            as_of_value(self.as_of, tz=self.tz, field="ScoringPlan.as_of")
 
     @property
     def columns(self) -> tuple[str, ...]:
@@ -321,37 +346,7 @@ class ScoringPlan:
                 f"format={data.get('format')!r}); expected plan='ScoringPlan', format={_FORMAT}",
                 field=key_path(path, "plan"),
             )
-        check_mapping(data, path, required=("plan", "format"), optional=_PLAN_KEYS)
-
-        def nested(key: str, rebuild: Callable[[Mapping[str, Any]], Any]) -> Any:
-            value = data.get(key)
-            if value is None:
-                return None
-            return rebuild(check_mapping(value, key_path(path, key)))
-
-        model = nested("model", lambda d: model_from_dict(d, "transaction", path=f"{path}.model"))
-        spend = data.get("spend")
-        if isinstance(spend, Mapping):
-            spend = model_from_dict(spend, "spend", path=f"{path}.spend")
-        options: dict[str, Any] = {}
-        for key, default in _OPTIONS.items():
-            value = data.get(key, default)
-            try:
-                options[key] = _CONVERTERS[key](value)
-            except ArgumentError as exc:
-                raise ArgumentError(
-                    f"{key_path(path, key)}: {exc.message}", field=key_path(path, key)
-                ) from None
-        return cls(
-            model=model,
-            spend=spend,
-            rfm=nested("rfm", RFMScorer.from_dict),
-            segments=nested("segments", SegmentMap.from_dict),
-            lifecycle=nested("lifecycle", LifecycleWindows.from_dict),
-            as_of=data.get("as_of"),
-            unit=data.get("unit", "W"),
-            **options,
-        )
+        return read_form(cls, data)
 
     # ------------------------------------------------------------------ scoring
     @boundary

@@ -40,8 +40,10 @@ _THR = Threading("d1", ("c1",), ("champion",), ("t1",))
 _MED = Meddpicc("d1", dict.fromkeys(ELEMENTS, True), 1.0)
 RESULTS = [
     _NB,
-    BookingsForecast("USD", ("a", "b"), (1.0,), (0.0,), (1.0,), (2.0,), (0.0, 1.0, 2.0), 4),
-    Backtest("a", "b", 1, 1.0, 0.0, 1.0, 2.0, 1.0),
+    BookingsForecast(
+        "USD", ("2025-01-01", "2025-02-01"), (1.0,), (0.0,), (1.0,), (2.0,), (0.0, 1.0, 2.0), 4
+    ),
+    Backtest("2025-01-01", "2025-04-01", 1, 1.0, 0.0, 1.0, 2.0, 1.0),
     solve_chain(["a", "won", "lost"], [[0, 0.2, 0.8], [0, 1, 0], [0, 0, 1]], sojourn_days=[3.0]),
     _ROLE,
     _COV,
@@ -112,7 +114,7 @@ def test_chain_from_dict_checks_shapes():
     chain = solve_chain(["a", "won", "lost"], [[0, 0.2, 0.8], [0, 1, 0], [0, 0, 1]])
     data = chain.to_dict()
     data["matrix"] = [[0, 1], [1, 0]]
-    with pytest.raises(ArgumentError, match=r"matrix\[0\]"):
+    with pytest.raises(ArgumentError, match=r"AbsorbingChain\.matrix must be 3x3"):
         AbsorbingChain.from_dict(data)
     nb = _NB.to_dict()
     nb["counts"]["source"]["inbound"] = [1, -2]

@@ -93,10 +93,10 @@ def test_naive_bayes_reached_counts_by_hand():
     nb = fit_naive_bayes([a, b, c], features=["stage"], pipeline=P)
     # won reached every open stage; b reached lead and qualified; c reached lead only
     assert nb.counts["stage"] == {
-        "lead": [1, 2],
-        "qualified": [1, 1],
-        "proposal": [1, 0],
-        "negotiation": [1, 0],
+        "lead": (1, 2),
+        "qualified": (1, 1),
+        "proposal": (1, 0),
+        "negotiation": (1, 0),
     }
 
 

@@ -139,7 +139,7 @@ def test_plan_from_dict_names_the_key_path():
     cases = [
         ({**good, "horizon": "x"}, "ScoringPlan.horizon"),
         ({**good, "model": [1]}, "ScoringPlan.model"),
-        ({**good, "model": {**good["model"], "params": {"r": "x"}}}, "BGNBD.params"),
+        ({**good, "model": {**good["model"], "params": {"r": "x"}}}, "ScoringPlan.model.params"),
         ({**good, "model": {**good["model"], "model": "Nope"}}, "ScoringPlan.model.model"),
         ({**good, "spend": {"model": "BGNBD"}}, "ScoringPlan.spend.model"),
         ({**good, "colour": 1}, "ScoringPlan.colour"),

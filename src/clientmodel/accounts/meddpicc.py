@@ -22,15 +22,15 @@ and write the rule on them (``meddpicc_score >= 0.75``), or call :func:`meets_me
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any
+from typing import Any, ClassVar
 
 import attrs
 
-from clientmodel._validation import boundary, check_mapping, check_number
+from clientmodel._validation import boundary, check_bool, check_mapping, check_number, read_form
 from clientmodel.accounts._common import check_node, committee
-from clientmodel.accounts._serial import flag, form, number, text
 from clientmodel.accounts.graph import ATTR_RECORD, KIND_DEAL
 from clientmodel.errors import ArgumentError
 
@@ -73,6 +73,36 @@ class Meddpicc:
     elements: Mapping[str, bool] = attrs.field(converter=_read_only)
     score: float
     weights: Mapping[str, float] | None = attrs.field(default=None, converter=_optional_weights)
+
+    # to_dict writes one flag per element at the top level (a flat record for stage rules)
+    _FORM_INLINE: ClassVar[dict[str, tuple[str, ...]]] = {"elements": ELEMENTS}
+
+    def __attrs_post_init__(self) -> None:
+        # Construction and from_dict share these: the score is what the elements say it is.
+        if set(self.elements) != set(ELEMENTS):
+            raise ArgumentError(
+                f"Meddpicc.elements must have one flag per element {list(ELEMENTS)}; got "
+                f"{sorted(map(str, self.elements))}",
+                field="Meddpicc.elements",
+            )
+        for e in ELEMENTS:
+            check_bool(self.elements[e], f"Meddpicc.{e}")
+        score = check_number(self.score, "Meddpicc.score", minimum=0, maximum=1)
+        w = dict.fromkeys(ELEMENTS, 1.0)
+        if self.weights is not None:
+            check_mapping(self.weights, "Meddpicc.weights", required=ELEMENTS, optional=())
+            w = {e: check_number(self.weights[e], f"Meddpicc.weights.{e}", minimum=0) for e in w}
+            if not sum(w.values()) > 0:
+                raise ArgumentError(
+                    "Meddpicc.weights must have a positive total", field="Meddpicc.weights"
+                )
+        implied = sum(w[e] for e in ELEMENTS if self.elements[e]) / sum(w.values())
+        if not math.isclose(implied, score, rel_tol=1e-9, abs_tol=1e-12):
+            raise ArgumentError(
+                f"Meddpicc.score={score!r} disagrees with the elements known (their "
+                f"{'weighted ' if self.weights is not None else ''}share is {implied:.6g})",
+                field="Meddpicc.score",
+            )
 
     @property
     def complete(self) -> bool:
@@ -126,25 +156,7 @@ class Meddpicc:
         >>> Meddpicc.from_dict(m.to_dict()) == m
         True
         """
-        d = form(data, "Meddpicc", ("deal", *ELEMENTS, "score"))
-        elements = {e: flag(d, e, "Meddpicc") for e in ELEMENTS}
-        score = number(d, "score", "Meddpicc", minimum=0, maximum=1)
-        weights = None
-        if d.get("weights") is not None:
-            given = check_mapping(d["weights"], "Meddpicc.weights", required=ELEMENTS)
-            weights = {
-                e: check_number(given[e], f"Meddpicc.weights.{e}", minimum=0) for e in ELEMENTS
-            }
-        w = weights or dict.fromkeys(ELEMENTS, 1.0)
-        total = sum(w.values())
-        implied = sum(w[e] for e in ELEMENTS if elements[e]) / total if total else 0.0
-        if abs(implied - score) > 1e-9:
-            raise ArgumentError(
-                f"Meddpicc.score={score!r} disagrees with the elements known "
-                f"(their {'weighted ' if weights else ''}share is {implied:.6g})",
-                field="Meddpicc.score",
-            )
-        return cls(text(d, "deal", "Meddpicc"), elements, score, weights)
+        return read_form(cls, data)
 
 
 def _known(text: str | None) -> bool:

@@ -21,7 +21,7 @@ from typing import Any
 
 import attrs
 
-from clientmodel._validation import boundary
+from clientmodel._validation import boundary, read_form
 from clientmodel.accounts import (
     CommitteeCoverage,
     DealContext,
@@ -31,7 +31,6 @@ from clientmodel.accounts import (
     meddpicc,
     threading,
 )
-from clientmodel.accounts._serial import flag, form, text
 from clientmodel.accounts.graph import (
     ATTR_NAME,
     ATTR_RECORD,
@@ -197,6 +196,16 @@ class CommitteeView:
     meddpicc: Meddpicc
     economic_buyer_engaged: bool
 
+    def __attrs_post_init__(self) -> None:
+        for part in ("coverage", "threading", "meddpicc"):
+            about = getattr(self, part).deal
+            if about != self.deal:
+                raise ArgumentError(
+                    f"CommitteeView.{part}.deal={about!r} is another deal than "
+                    f"CommitteeView.deal={self.deal!r}; a view's parts are about one deal",
+                    field=f"CommitteeView.{part}.deal",
+                )
+
     @boundary
     def to_dict(self) -> dict[str, Any]:
         """JSON-safe form."""
@@ -211,17 +220,8 @@ class CommitteeView:
     @classmethod
     @boundary
     def from_dict(cls, data: Mapping[str, Any]) -> CommitteeView:
-        """Rebuild from :meth:`to_dict` output."""
-        name = "CommitteeView"
-        keys = ("deal", "coverage", "threading", "meddpicc", "economic_buyer_engaged")
-        d = form(data, name, keys)
-        return cls(
-            text(d, "deal", name),
-            CommitteeCoverage.from_dict(d["coverage"]),
-            Threading.from_dict(d["threading"]),
-            Meddpicc.from_dict(d["meddpicc"]),
-            flag(d, "economic_buyer_engaged", name),
-        )
+        """Rebuild from :meth:`to_dict` output (the parts must all be about ``deal``)."""
+        return read_form(cls, data)
 
 
 def _stances(graph: Any, deal: str, contact: str, role: str) -> set[str]:

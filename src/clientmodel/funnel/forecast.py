@@ -44,8 +44,8 @@ from clientmodel._validation import (
     check_seed,
     check_text,
     did_you_mean,
+    read_form,
 )
-from clientmodel.accounts._serial import a_number, form, integer, number, numbers, row, text, texts
 from clientmodel.errors import ArgumentError
 from clientmodel.funnel._check import check_deal, check_deals, of_type
 from clientmodel.funnel._events import load
@@ -55,7 +55,7 @@ from clientmodel.funnel.history import _stays
 from clientmodel.funnel.markov import AbsorbingChain, fit_chain
 from clientmodel.funnel.models import Deal, Pipeline
 from clientmodel.funnel.probability import NaiveBayesScore, deal_probability
-from clientmodel.periods import relative_delta
+from clientmodel.periods import parse_timestamp, relative_delta
 
 __all__ = [
     "Backtest",
@@ -130,6 +130,46 @@ class CategoryRollup(BaseModel):
     no_close_date: Decimal = Decimal(0)
     n_no_close_date: int = 0
     converted_at: str | None = None
+
+
+def _increasing(
+    stamps: Sequence[str], field: str, *, names: Sequence[str] | None = None
+) -> list[dt.datetime]:
+    """ISO dates or timestamps (text), strictly increasing; ``field`` formats the key or index."""
+    where = (
+        [field.format(n) for n in names] if names else [f"{field}[{i}]" for i in range(len(stamps))]
+    )
+    if not names and len(stamps) < 2:
+        raise ArgumentError(
+            f"{field} must hold at least 2 period boundaries, got {len(stamps)}", field=field
+        )
+    out: list[dt.datetime] = []
+    for w, stamp in zip(where, stamps, strict=True):
+        at = parse_timestamp(check_text(stamp, w), field=w)
+        if not isinstance(at, dt.datetime):
+            at = dt.datetime.combine(at, dt.time())
+        out.append(at if at.tzinfo is not None else at.replace(tzinfo=dt.timezone.utc))
+        if len(out) > 1 and not out[-2] < out[-1]:
+            previous = where[len(out) - 2]
+            raise ArgumentError(
+                f"{w}={stamp!r} must come after {previous}={stamps[len(out) - 2]!r}", field=w
+            )
+    return out
+
+
+def _ordered(quantiles: Sequence[float], field: str) -> None:
+    """P10 <= P50 <= P90 (``field`` formats the quantile's number), up to rounding."""
+    for (lo, a), (hi, b) in zip(
+        ((10, quantiles[0]), (50, quantiles[1])),
+        ((50, quantiles[1]), (90, quantiles[2])),
+        strict=True,
+    ):
+        if a > b + 1e-9 * max(abs(a), abs(b), 1.0):
+            raise ArgumentError(
+                f"{field.format(hi)}={b!r} is below {field.format(lo)}={a!r}; quantiles must be "
+                "P10 <= P50 <= P90",
+                field=field.format(hi),
+            )
 
 
 def _aware(value: dt.datetime, field: str) -> dt.datetime:
@@ -523,6 +563,39 @@ class BookingsForecast:
     n_draws: int
     draws: NDArray[np.float64] | None = attrs.field(default=None, eq=False)
 
+    def __attrs_post_init__(self) -> None:
+        # Construction and from_dict share these: one value per period, quantiles in order.
+        name = "BookingsForecast"
+        _increasing(self.period_starts, f"{name}.period_starts")
+        n = len(self.period_starts) - 1
+        for key in ("expected", "p10", "p50", "p90"):
+            values = getattr(self, key)
+            if len(values) != n:
+                raise ArgumentError(
+                    f"{name}.{key} has {len(values)} values for {n} periods "
+                    f"({len(self.period_starts)} period_starts)",
+                    field=f"{name}.{key}",
+                )
+            for i, v in enumerate(values):
+                check_number(v, f"{name}.{key}[{i}]", minimum=0)
+        for i in range(n):
+            _ordered((self.p10[i], self.p50[i], self.p90[i]), f"{name}.p{{}}[{i}]")
+        if len(self.total_quantiles) != 3:
+            raise ArgumentError(
+                f"{name}.total_quantiles must hold P10, P50 and P90, got {self.total_quantiles!r}",
+                field=f"{name}.total_quantiles",
+            )
+        for i, v in enumerate(self.total_quantiles):
+            check_number(v, f"{name}.total_quantiles[{i}]", minimum=0)
+        _ordered(self.total_quantiles, f"{name}.total_quantiles (P{{}})")
+        check_integer(self.n_draws, f"{name}.n_draws", minimum=1)
+        if self.draws is not None and np.shape(self.draws) != (self.n_draws, n):
+            raise ArgumentError(
+                f"{name}.draws must be n_draws x periods ({self.n_draws} x {n}), "
+                f"got shape {np.shape(self.draws)}",
+                field=f"{name}.draws",
+            )
+
     @boundary
     def quota_probability(self, quota: float) -> float:
         """Share of draws whose total bookings over all periods reach ``quota``.
@@ -530,8 +603,9 @@ class BookingsForecast:
         Examples
         --------
         >>> import numpy as np
-        >>> fc = BookingsForecast("USD", ("a", "b"), (1.0,), (0.0,), (1.0,), (2.0,),
-        ...                       (0.0, 1.0, 2.0), 4, np.array([[0.0], [1.0], [2.0], [3.0]]))
+        >>> draws = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> fc = BookingsForecast("USD", ("2025-01-01", "2025-02-01"), (1.0,), (0.0,), (1.0,),
+        ...                       (2.0,), (0.0, 1.0, 2.0), 4, draws)
         >>> fc.quota_probability(2.0)
         0.5
         """
@@ -561,39 +635,12 @@ class BookingsForecast:
 
         Examples
         --------
-        >>> fc = BookingsForecast("USD", ("a", "b"), (1.0,), (0.0,), (1.0,), (2.0,),
-        ...                       (0.0, 1.0, 2.0), 4)
+        >>> fc = BookingsForecast("USD", ("2025-01-01T00:00:00+00:00", "2025-02-01T00:00:00+00:00"),
+        ...                       (1.0,), (0.0,), (1.0,), (2.0,), (0.0, 1.0, 2.0), 4)
         >>> BookingsForecast.from_dict(fc.to_dict()) == fc
         True
         """
-        name = "BookingsForecast"
-        series = ("expected", "p10", "p50", "p90")
-        keys = ("currency", "period_starts", *series, "total_quantiles", "n_draws")
-        d = form(data, name, keys)
-        starts = texts(d, "period_starts", name)
-        values = {k: numbers(d, k, name) for k in series}
-        for k, v in values.items():
-            if len(v) != len(starts) - 1:
-                raise ArgumentError(
-                    f"{name}.{k} has {len(v)} values for {len(starts) - 1} periods",
-                    field=f"{name}.{k}",
-                )
-        q = row(d["total_quantiles"], f"{name}.total_quantiles", (a_number,) * 3)
-        if not q[0] <= q[1] <= q[2]:
-            raise ArgumentError(
-                f"{name}.total_quantiles must be P10 <= P50 <= P90; got {list(q)}",
-                field=f"{name}.total_quantiles",
-            )
-        return cls(
-            currency=text(d, "currency", name),
-            period_starts=starts,
-            expected=values["expected"],
-            p10=values["p10"],
-            p50=values["p50"],
-            p90=values["p90"],
-            total_quantiles=(q[0], q[1], q[2]),
-            n_draws=integer(d, "n_draws", name, minimum=1),
-        )
+        return read_form(cls, data)
 
 
 @boundary
@@ -798,6 +845,14 @@ class Backtest:
     p90: float
     actual: float
 
+    def __attrs_post_init__(self) -> None:
+        name = "Backtest"
+        _increasing((self.at, self.end), f"{name}.{{}}", names=("at", "end"))
+        check_integer(self.n_open, f"{name}.n_open", minimum=0)
+        for key in ("expected", "p10", "p50", "p90", "actual"):
+            check_number(getattr(self, key), f"{name}.{key}", minimum=0)
+        _ordered((self.p10, self.p50, self.p90), f"{name}.p{{}}")
+
     @property
     def covered(self) -> bool:
         """Whether the actual bookings fell inside the P10-P90 interval."""
@@ -820,19 +875,11 @@ class Backtest:
 
         Examples
         --------
-        >>> b = Backtest("a", "b", 1, 1.0, 0.0, 1.0, 2.0, 1.0)
+        >>> b = Backtest("2024-01-01", "2024-04-01", 1, 1.0, 0.0, 1.0, 2.0, 1.0)
         >>> Backtest.from_dict(b.to_dict()) == b
         True
         """
-        name = "Backtest"
-        floats = ("expected", "p10", "p50", "p90", "actual")
-        d = form(data, name, ("at", "end", "n_open", *floats))
-        return cls(
-            text(d, "at", name),
-            text(d, "end", name),
-            integer(d, "n_open", name, minimum=0),
-            *(number(d, k, name) for k in floats),
-        )
+        return read_form(cls, data)
 
 
 @boundary

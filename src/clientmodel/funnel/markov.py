@@ -22,15 +22,22 @@ Sojourn means are estimated with censoring (total days in the stage / visits tha
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar, Literal
 
 import attrs
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import boundary, check_choice, check_number, check_sequence
-from clientmodel.accounts._serial import a_number, form, items, row, texts
+from clientmodel._validation import (
+    array_reader,
+    boundary,
+    check_choice,
+    check_number,
+    check_sequence,
+    check_text,
+    read_form,
+)
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._events import Events, load
 from clientmodel.funnel.history import _durations_by_stage
@@ -38,6 +45,9 @@ from clientmodel.funnel.models import Pipeline
 
 __all__ = ["AbsorbingChain", "fit_chain", "solve_chain", "transition_counts"]
 
+Kind = Literal["open", "won", "lost"]
+#: The kinds of state: transient (open) stages and the absorbing won/lost ones.
+KINDS: tuple[str, ...] = Kind.__args__  # type: ignore[attr-defined]
 _WON: tuple[str, ...] = ("won",)
 _LOST: tuple[str, ...] = ("lost",)
 
@@ -97,17 +107,84 @@ class AbsorbingChain:
     """
 
     states: tuple[str, ...]
-    kinds: tuple[str, ...]
+    kinds: tuple[Kind, ...]
     matrix: NDArray[np.float64] = attrs.field(converter=_arr, eq=_ARRAY_EQ)
     counts: NDArray[np.float64] = attrs.field(converter=_arr, eq=_ARRAY_EQ)
     sojourn_days: NDArray[np.float64] = attrs.field(converter=_arr, eq=_ARRAY_EQ)
-    fundamental: NDArray[np.float64] = attrs.field(converter=_arr, eq=_ARRAY_EQ)
-    absorption: NDArray[np.float64] = attrs.field(converter=_arr, eq=_ARRAY_EQ)
-    expected_steps: NDArray[np.float64] = attrs.field(converter=_arr, eq=_ARRAY_EQ)
-    expected_days: NDArray[np.float64] = attrs.field(converter=_arr, eq=_ARRAY_EQ)
+    # solved from the fields above on construction
+    fundamental: NDArray[np.float64] = attrs.field(init=False, eq=False)
+    absorption: NDArray[np.float64] = attrs.field(init=False, eq=False)
+    expected_steps: NDArray[np.float64] = attrs.field(init=False, eq=False)
+    expected_days: NDArray[np.float64] = attrs.field(init=False, eq=False)
     _by_stage: dict[str, float] = attrs.field(init=False, eq=False, repr=False)
 
+    _FORM: ClassVar[dict[str, Any]] = {
+        "matrix": array_reader(ndim=2, minimum=0, maximum=1),
+        "counts": array_reader(ndim=2, minimum=0),
+        "sojourn_days": array_reader(missing=True, minimum=0),
+    }
+
     def __attrs_post_init__(self) -> None:
+        # Construction and from_dict share the invariants; then the linear algebra.
+        name = "AbsorbingChain"
+        n, k = _check_layout(self.states, self.kinds)
+        p = self.matrix
+        if p.shape != (n, n):
+            raise ArgumentError(
+                f"{name}.matrix must be {n}x{n} (a row and a column per state), got {p.shape}",
+                field=f"{name}.matrix",
+            )
+        for i, row in enumerate(p):
+            where = f"{name}.matrix[{i}]"
+            if not np.isfinite(row).all() or (row < 0).any() or (row > 1).any():
+                raise ArgumentError(
+                    f"{where} must hold probabilities in [0, 1], got {row.tolist()}", field=where
+                )
+            if i < k and not abs(row.sum() - 1.0) <= 1e-9:
+                raise ArgumentError(
+                    f"{where} (state {self.states[i]!r}) must sum to 1, got {row.sum():.12g}",
+                    field=where,
+                )
+            if i >= k and not (row[i] == 1.0 and row.sum() == 1.0):
+                raise ArgumentError(
+                    f"{where} (closed state {self.states[i]!r}) must be a unit row: closing is "
+                    f"final; got {row.tolist()}",
+                    field=where,
+                )
+        cnt = self.counts
+        if cnt.shape != (n, n) or not np.isfinite(cnt).all() or (cnt < 0).any():
+            raise ArgumentError(
+                f"{name}.counts must be a {n}x{n} matrix of non-negative finite move counts, "
+                f"got shape {cnt.shape}",
+                field=f"{name}.counts",
+            )
+        soj = self.sojourn_days
+        if soj.shape != (k,) or (soj < 0).any() or np.isinf(soj).any():
+            raise ArgumentError(
+                f"{name}.sojourn_days must hold one non-negative number (or NaN when unknown) "
+                f"per open state ({k}), got {soj.tolist()}",
+                field=f"{name}.sojourn_days",
+            )
+        eye = np.eye(k)
+        try:
+            fundamental = np.linalg.solve(eye - p[:k, :k], eye)
+        except np.linalg.LinAlgError:
+            fundamental = np.full((k, k), np.inf)
+        if not np.isfinite(fundamental).all() or (fundamental < -1e-9).any():
+            raise ArgumentError(
+                f"{name}.matrix has open states that never reach won or lost (I - Q is "
+                "singular); check the matrix",
+                field=f"{name}.matrix",
+            )
+        with np.errstate(invalid="ignore"):
+            days = fundamental @ soj if not np.isnan(soj).any() else np.full(k, np.nan)
+        for key, value in (
+            ("fundamental", fundamental),
+            ("absorption", fundamental @ p[:k, k:]),
+            ("expected_steps", fundamental.sum(axis=1)),
+            ("expected_days", days),
+        ):
+            object.__setattr__(self, key, _arr(value))
         # Per-record scoring looks stages up often: keep a plain dict of win probabilities.
         table = {
             s: (1.0 if k == "won" else 0.0) for s, k in zip(self.states, self.kinds, strict=True)
@@ -180,7 +257,7 @@ class AbsorbingChain:
 
     @classmethod
     @boundary
-    def from_dict(cls, data: dict[str, Any]) -> AbsorbingChain:
+    def from_dict(cls, data: Mapping[str, Any]) -> AbsorbingChain:
         """Rebuild a chain from :meth:`to_dict` output (re-solving the linear algebra).
 
         Examples
@@ -189,37 +266,33 @@ class AbsorbingChain:
         >>> AbsorbingChain.from_dict(c.to_dict()).win_probability("a")
         0.2
         """
-        name = "AbsorbingChain"
-        d = form(data, name, ("states", "kinds", "matrix", "counts", "sojourn_days"))
-        states = texts(d, "states", name)
-        kinds = items(d, "kinds", name, lambda v, p: check_choice(v, p, ("open", "won", "lost")))
-        if len(kinds) != len(states):
-            raise ArgumentError(f"{name}.kinds must have one kind per state", field=f"{name}.kinds")
-        square = (a_number,) * len(states)
-        matrix = items(d, "matrix", name, lambda v, p: row(v, p, square))
-        counts = items(d, "counts", name, lambda v, p: row(v, p, square))
-        for key, rows in (("matrix", matrix), ("counts", counts)):
-            if len(rows) != len(states):
-                raise ArgumentError(
-                    f"{name}.{key} must have one row per state ({len(states)}); got {len(rows)}",
-                    field=f"{name}.{key}",
-                )
-        n_open = kinds.count("open")
-        soj = items(d, "sojourn_days", name, lambda v, p: None if v is None else a_number(v, p))
-        if len(soj) != n_open:
-            raise ArgumentError(
-                f"{name}.sojourn_days must have one value per open state ({n_open})",
-                field=f"{name}.sojourn_days",
-            )
-        sojourn = [np.nan if v is None else v for v in soj]
-        return solve_chain(
-            states,
-            np.asarray(matrix, dtype=np.float64).reshape(len(states), len(states)),
-            won=[s for s, k in zip(states, kinds, strict=True) if k == "won"],
-            lost=[s for s, k in zip(states, kinds, strict=True) if k == "lost"],
-            sojourn_days=sojourn,
-            counts=np.asarray(counts, dtype=np.float64).reshape(len(states), len(states)),
+        return read_form(cls, data)
+
+
+def _check_layout(states: Sequence[str], kinds: Sequence[str]) -> tuple[int, int]:
+    """``(states, open states)``: unique states, one kind each, open states first."""
+    name = "AbsorbingChain"
+    for i, s in enumerate(states):
+        check_text(s, f"{name}.states[{i}]")
+    if len(set(states)) != len(states):
+        raise ArgumentError(
+            f"{name}.states must be unique, got {list(states)}", field=f"{name}.states"
         )
+    if len(kinds) != len(states):
+        raise ArgumentError(
+            f"{name}.kinds must have one kind per state ({len(states)}), got {len(kinds)}",
+            field=f"{name}.kinds",
+        )
+    for i, kind in enumerate(kinds):
+        check_choice(kind, f"{name}.kinds[{i}]", KINDS)
+    k = list(kinds).count("open")
+    if not 0 < k < len(kinds) or any(kind != "open" for kind in kinds[:k]):
+        raise ArgumentError(
+            f"{name}.kinds must list the open states first, then at least one won or lost "
+            f"state; got {list(kinds)}",
+            field=f"{name}.kinds",
+        )
+    return len(states), k
 
 
 @boundary
@@ -249,10 +322,12 @@ def solve_chain(
     p = _floats(matrix, "matrix")
     n = len(names)
     if p.shape != (n, n):
-        raise ArgumentError(f"matrix must be {n}x{n} for states {names}; got {p.shape}")
+        raise ArgumentError(
+            f"matrix must be {n}x{n} for states {names}; got {p.shape}", field="matrix"
+        )
     if len(set(names)) != n:
         raise ArgumentError(f"states must be unique; got {names}", field="states")
-    kinds = ["won" if s in won else "lost" if s in lost else "open" for s in names]
+    kinds: list[Kind] = ["won" if s in won else "lost" if s in lost else "open" for s in names]
     t_idx = [i for i, k in enumerate(kinds) if k == "open"]
     a_idx = [i for i, k in enumerate(kinds) if k != "open"]
     if not t_idx or not a_idx:
@@ -269,19 +344,6 @@ def solve_chain(
     k = len(t_idx)
     full[k:] = 0.0
     full[k:, k:] = np.eye(len(a_idx))
-    q = full[:k, :k]
-    r = full[:k, k:]
-    eye = np.eye(k)
-    try:
-        fundamental = np.linalg.solve(eye - q, eye)
-    except np.linalg.LinAlgError as exc:
-        raise DataError(
-            "I - Q is singular: some open stages never reach won or lost under this matrix"
-        ) from exc
-    if not np.isfinite(fundamental).all() or (fundamental < -1e-9).any():
-        raise DataError("the chain has open stages that never close; check the matrix")
-    absorption = fundamental @ r
-    steps = fundamental.sum(axis=1)
     if sojourn_days is None:
         soj = np.full(k, np.nan)
     else:
@@ -291,8 +353,6 @@ def solve_chain(
                 f"sojourn_days needs one value per open state ({k}); got {soj.shape}",
                 field="sojourn_days",
             )
-    with np.errstate(invalid="ignore"):
-        days = fundamental @ soj if not np.isnan(soj).any() else np.full(k, np.nan)
     cnt = np.zeros((n, n)) if counts is None else _floats(counts, "counts")
     if cnt.shape != (n, n) or not np.isfinite(cnt).all() or (cnt < 0).any():
         raise ArgumentError(
@@ -300,17 +360,12 @@ def solve_chain(
             f"column per state), got shape {cnt.shape}",
             field="counts",
         )
-    cnt = cnt[np.ix_(order, order)]
     return AbsorbingChain(
         states=tuple(names[i] for i in order),
         kinds=tuple(kinds[i] for i in order),
         matrix=full,
-        counts=cnt,
+        counts=cnt[np.ix_(order, order)],
         sojourn_days=soj,
-        fundamental=fundamental,
-        absorption=absorption,
-        expected_steps=steps,
-        expected_days=days,
     )
 
 

@@ -39,7 +39,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal
 
 import attrs
 from pydantic import BaseModel, ConfigDict, Field
@@ -52,8 +53,8 @@ from clientmodel._validation import (
     check_sequence,
     check_text,
     key_path,
+    read_form,
 )
-from clientmodel.accounts._serial import form, integer, number, row, texts
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.funnel._check import check_deal, check_deals, of_type
 from clientmodel.funnel.markov import AbsorbingChain
@@ -104,11 +105,49 @@ def _feature(deal: Deal, name: str) -> str:
     return "missing" if value is None else str(value)
 
 
+def _frozen_counts(value: Any) -> Any:
+    """Read-only tables of ``(n_won, n_lost)`` pairs: a frozen score shares nothing mutable."""
+    if not isinstance(value, Mapping):
+        return value  # refused, with its key path, by the checks after construction
+    return MappingProxyType(
+        {
+            f: MappingProxyType(
+                {v: tuple(c) if isinstance(c, (list, tuple)) else c for v, c in t.items()}
+            )
+            if isinstance(t, Mapping)
+            else t
+            for f, t in value.items()
+        }
+    )
+
+
+def _read_counts(value: Any, path: str) -> dict[str, dict[str, list[int]]]:
+    """``{feature: {value: [n_won, n_lost]}}`` of a serialised score."""
+    out: dict[str, dict[str, list[int]]] = {}
+    for f, table in check_mapping(value, path).items():
+        where = key_path(path, str(f))
+        out[check_text(f, where)] = {
+            check_text(v, key_path(where, str(v)), allow_blank=True): [
+                check_integer(n, key_path(where, str(v), i), minimum=0)
+                for i, n in enumerate(_pair(cell, key_path(where, str(v))))
+            ]
+            for v, cell in check_mapping(table, where).items()
+        }
+    return out
+
+
+def _pair(cell: Any, path: str) -> list[Any]:
+    items = check_sequence(cell, path)
+    if len(items) != 2:
+        raise ArgumentError(f"{path} must be [n_won, n_lost], got {cell!r}", field=path)
+    return items
+
+
 @attrs.frozen
 class NaiveBayesScore:
     """A fitted categorical naive-Bayes win score (see the module docstring for the maths).
 
-    ``counts[feature][value]`` is ``[n_won, n_lost]`` among training deals (for ``stage``: the
+    ``counts[feature][value]`` is ``(n_won, n_lost)`` among training deals (for ``stage``: the
     training deals that reached the stage); ``n_won``/``n_lost`` the class sizes. Build it with
     :func:`fit_naive_bayes`.
 
@@ -122,10 +161,50 @@ class NaiveBayesScore:
     """
 
     features: tuple[str, ...]
-    counts: dict[str, dict[str, list[int]]]
+    counts: Mapping[str, Mapping[str, tuple[int, int]]] = attrs.field(converter=_frozen_counts)
     n_won: int
     n_lost: int
     alpha: float
+
+    _FORM: ClassVar[dict[str, Any]] = {"counts": _read_counts}
+
+    def __attrs_post_init__(self) -> None:
+        # Construction and from_dict share these: the counts are counts of these deals.
+        name = "NaiveBayesScore"
+        features = [check_text(f, f"{name}.features[{i}]") for i, f in enumerate(self.features)]
+        if not features or len(set(features)) != len(features):
+            raise ArgumentError(
+                f"{name}.features must name at least one feature, each once; got {features}",
+                field=f"{name}.features",
+            )
+        n_won = check_integer(self.n_won, f"{name}.n_won", minimum=1)
+        n_lost = check_integer(self.n_lost, f"{name}.n_lost", minimum=1)
+        check_number(self.alpha, f"{name}.alpha", minimum=0, exclusive_minimum=True)
+        check_mapping(self.counts, f"{name}.counts", required=features, optional=())
+        for f in features:
+            totals = [0, 0]
+            for v, cell in check_mapping(self.counts[f], f"{name}.counts.{f}").items():
+                where = f"{name}.counts.{f}.{v}"
+                won, lost = (
+                    check_integer(n, f"{where}[{i}]", minimum=0)
+                    for i, n in enumerate(_pair(cell, where))
+                )
+                if won > n_won or lost > n_lost:
+                    raise ArgumentError(
+                        f"{where}={list(cell)} counts more deals than were won ({n_won}) or "
+                        f"lost ({n_lost})",
+                        field=where,
+                    )
+                totals[0] += won
+                totals[1] += lost
+            # every closed deal has exactly one value of an ordinary feature ("stage" counts
+            # every stage a deal reached)
+            if f != "stage" and totals != [n_won, n_lost]:
+                raise ArgumentError(
+                    f"{name}.counts.{f} sums to {totals} deals [won, lost], but n_won={n_won} "
+                    f"and n_lost={n_lost}: each closed deal has one value of {f!r}",
+                    field=f"{name}.counts.{f}",
+                )
 
     def _log_ratio(self, feature: str, value: str) -> float:
         table = self.counts[feature]
@@ -193,29 +272,7 @@ class NaiveBayesScore:
         >>> NaiveBayesScore.from_dict(nb.to_dict()) == nb
         True
         """
-        name = "NaiveBayesScore"
-        d = form(data, name, ("features", "counts", "n_won", "n_lost", "alpha"))
-        features = texts(d, "features", name)
-        tables = check_mapping(d["counts"], key_path(name, "counts"), required=features)
-        counts = {}
-        for f in features:
-            path = key_path(name, "counts", f)
-            table = check_mapping(tables[f], path)
-            counts[f] = {
-                str(v): list(row(c, key_path(path, str(v)), (_count, _count)))
-                for v, c in table.items()
-            }
-        return cls(
-            features=features,
-            counts=counts,
-            n_won=integer(d, "n_won", name, minimum=1),
-            n_lost=integer(d, "n_lost", name, minimum=1),
-            alpha=number(d, "alpha", name, minimum=0, exclusive_minimum=True),
-        )
-
-
-def _count(value: Any, path: str) -> int:
-    return check_integer(value, path, minimum=0)
+        return read_form(cls, data)
 
 
 def _reached(deal: Deal, pipeline: Pipeline | None, seen: Sequence[str]) -> list[str]:
