@@ -806,11 +806,13 @@ class CovariateModel:
         covariates: Any,
         customer: str | None,
         columns: Mapping[str, str] | None,
+        *,
+        fit: bool = False,
     ) -> tuple[Any, list[tuple[NDArray[np.intp], Any, dict[str, Array]]]]:
         """The summary and, per group of customers with equal parameters, (rows, plain model at
-        those parameters, the rows' summary)."""
+        those parameters, the rows' summary); ``fit``: the history as the fit reads it."""
         spec = _links_of(type(self.base))
-        data = spec.read(summary, columns, False)
+        data = spec.read(summary, columns, fit)
         cols = self._columns()
         design = _Design(self.purchase, self.dropout, self.constrain)
         key = self.customer if customer is None else check_text(customer, "customer")
@@ -942,7 +944,8 @@ class CovariateModel:
         customer: str | None = None,
         columns: Mapping[str, str] | None = None,
     ) -> float:
-        """Total log-likelihood of a summary at this model's per-customer parameters.
+        """Total log-likelihood of a summary at this model's per-customer parameters: the
+        likelihood the fit maximises (a ``weights`` column counts customers as in the fit).
 
         Examples
         --------
@@ -954,8 +957,16 @@ class CovariateModel:
         >>> cm.log_likelihood_of(h) == base.log_likelihood_of(h)
         True
         """
-        _, groups = self._groups(summary, covariates, customer, columns)
-        return float(sum(model.log_likelihood_of(part) for _, model, part in groups))
+        # The fit's own per-group likelihood: a plain model's log_likelihood_of may read other
+        # data (the sBG's reads cohort counts, not tenures).
+        spec = _links_of(type(self.base))
+        data, groups = self._groups(summary, covariates, customer, columns, fit=True)
+        w = read_weights(summary, data, None, columns)
+        total = 0.0
+        for rows, model, part in groups:
+            theta = np.array([getattr(model, n) for n in model.PARAMS], dtype=np.float64)
+            total += spec.group([part[n] for n in spec.history], w[rows])(theta, 0)[0]
+        return float(total)
 
     # -- effects table and JSON -------------------------------------------------------------
 
