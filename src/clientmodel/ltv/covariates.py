@@ -189,6 +189,7 @@ def _links_of(cls: Any) -> CovariateLinks:
 
 
 _LOG_BOUND = 30.0
+_START_BOUND = 25.0
 
 
 # ------------------------------------------------------------------------------ the data
@@ -575,9 +576,9 @@ def fit_with_covariates(
     # The plain model's optimum (every coefficient 0) is the start: from its first default
     # start (all of them only if that one fails).
     plain = _plain_fit(cls, dict(zip(spec.history, hist, strict=True)), cw)
-    start = np.concatenate(
-        [np.log([plain.params[p] for p in cls.PARAMS]), np.zeros(len(design.names))]
-    )
+    # A plain fit run to an edge (GGompertz/NBD's b -> 0) starts inside the objective's bounds.
+    logs = np.clip(np.log([plain.params[p] for p in cls.PARAMS]), -_START_BOUND, _START_BOUND)
+    start = np.concatenate([logs, np.zeros(len(design.names))])
     p, method, nit, message, converged = _optimise(problem, start, n_obs)
     report = _report(
         cls,
