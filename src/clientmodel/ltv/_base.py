@@ -32,7 +32,7 @@ from clientmodel.ltv.report import FitReport
 from clientmodel.tables import read_table
 
 if TYPE_CHECKING:
-    from clientmodel.ltv.covariates import CovariateModel
+    from clientmodel.ltv.covariates import CovariateLinks, CovariateModel
 
 __all__ = [
     "FORMAT_VERSION",
@@ -98,6 +98,8 @@ class ParametricModel(abc.ABC):
     BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     #: Names of the models this one contains as a special case (for a likelihood-ratio test).
     NESTS: ClassVar[tuple[str, ...]] = ()
+    #: How time-invariant covariates enter the model (``None``: the model takes none).
+    COVARIATES: ClassVar[CovariateLinks | None] = None
     fit_report: FitReport | None
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -171,8 +173,8 @@ class ParametricModel(abc.ABC):
             Starting points (one value per parameter of ``PARAMS``, all > 0). Every start is
             run and the best log-likelihood kept; the default starts suit most data.
         covariates:
-            Time-invariant covariates (Pareto/NBD and BG/NBD): a table with one row per
-            customer, joined to ``summary`` on the ``customer`` column; or ``True`` when the
+            Time-invariant covariates (Pareto/NBD, BG/NBD, GGompertz/NBD): a table with one
+            row per customer, joined to ``summary`` on the ``customer`` column; or ``True`` when the
             covariate columns are in ``summary`` itself. The result is then a
             :class:`~clientmodel.ltv.covariates.CovariateModel` (see that module for the
             parametrisation, CLVTools' sign convention).

@@ -11,7 +11,7 @@ purchase, from the first) and ``T`` (time from the first purchase to the end of 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
@@ -56,6 +56,7 @@ from clientmodel.ltv._fitting import FitReport, Likelihood, Objective, distinct_
 from clientmodel.ltv._smooth import codes as _count_codes
 from clientmodel.ltv._smooth import per_x_smooth_in_rate
 from clientmodel.ltv.contract import TransactionModel
+from clientmodel.ltv.covariates import CovariateLinks
 
 __all__ = ["BGNBD"]
 
@@ -584,6 +585,15 @@ class _BetaGeometricFamily(TransactionModel):
         return out
 
 
+def _group_likelihood(
+    history: Sequence[Array], w: Array
+) -> Callable[[Array, int], tuple[float, Array | None, Array | None]]:
+    """The likelihood of customers sharing one set of parameters (fits with covariates)."""
+    x, tx, t = history
+    data = _BGData(x, tx, t, w, 0, _factorize(x, tx, t))
+    return lambda theta, order: _bg_eval(theta, data, order)
+
+
 @attrs.frozen(kw_only=True)
 class BGNBD(_BetaGeometricFamily):
     """BG/NBD model (Fader, Hardie & Lee 2005): gamma purchase rates, beta-geometric dropout.
@@ -607,6 +617,12 @@ class BGNBD(_BetaGeometricFamily):
     #: Published estimates, the example of the check suite (Fader, Hardie & Lee (2005), CDNOW):
     EXAMPLE: ClassVar[dict[str, float]] = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
     _SHIFT: ClassVar[int] = 0
+    #: CLVTools' links: alpha_i = alpha exp(-g.x); a_i, b_i = a, b exp(g.z) (the mean dropout
+    #: probability stays, its concentration moves).
+    COVARIATES: ClassVar[CovariateLinks | None] = CovariateLinks(
+        links=(None, ("purchase", -1.0), ("dropout", 1.0), ("dropout", 1.0)),
+        group=_group_likelihood,
+    )
     r: float = attrs.field(validator=positive)
     alpha: float = attrs.field(validator=positive)
     a: float = attrs.field(validator=positive)

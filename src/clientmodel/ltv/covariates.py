@@ -1,6 +1,7 @@
 """Time-invariant covariates for Pareto/NBD and BG/NBD (Fader & Hardie 2007, "Incorporating
-time-invariant covariates into the Pareto/NBD and BG/NBD models"), in CLVTools' parametrisation,
-and for the shifted beta-geometric (``theta ~ Beta(alpha, beta exp(-gamma_d . z_i))``).
+time-invariant covariates into the Pareto/NBD and BG/NBD models") and GGompertz/NBD, in CLVTools'
+parametrisation, and for the shifted beta-geometric (``theta ~ Beta(alpha, beta exp(-gamma_d .
+z_i))``).
 
 Each customer ``i`` has a row ``x_i`` of purchase covariates and ``z_i`` of dropout covariates;
 the models' scale parameters become per-customer values::
@@ -8,6 +9,10 @@ the models' scale parameters become per-customer values::
     Pareto/NBD  alpha_i = alpha exp(-gamma_p . x_i)    beta_i = beta exp(-gamma_d . z_i)
     BG/NBD      alpha_i = alpha exp(-gamma_p . x_i)    a_i = a exp(gamma_d . z_i),
                                                        b_i = b exp(gamma_d . z_i)
+    GGompertz   alpha_i = alpha exp(-gamma_p . x_i)    beta_i = beta exp(-gamma_d . z_i)
+
+Each model class says how in its ``COVARIATES`` (a :class:`CovariateLinks`); this module names no
+model.
 
 so a positive ``gamma_p`` raises the mean purchase rate ``r / alpha_i`` (by the factor
 ``exp(gamma_p)`` per unit of the covariate: ``gamma_p`` is the elasticity of the rate to the
@@ -20,6 +25,8 @@ covariate row share those parameters, so the fit evaluates the plain model's com
 likelihood (with its analytic gradient and Hessian) once per distinct covariate row and sums:
 ``log theta_g = log theta + D_g c`` is linear in the free parameters, so the gradient is
 ``sum_g J_g' grad_g`` and the Hessian ``sum_g J_g' H_g J_g`` exactly (``J_g = [I | D_g]``).
+A model whose likelihood has no analytic Hessian (GGompertz/NBD) is fitted by BFGS on the
+exact gradient, its standard errors from central differences of that gradient.
 The cost grows with the distinct (covariate row, history) pairs: categorical covariates are
 cheap, a continuous covariate with a distinct value per customer costs one evaluation of the
 plain likelihood per customer.
@@ -35,7 +42,7 @@ from typing import Any, cast
 import attrs
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
-from scipy import optimize, special, stats
+from scipy import optimize, stats
 
 from clientmodel._validation import (
     check_mapping,
@@ -50,6 +57,7 @@ from clientmodel.ltv._base import (
     FORMAT_VERSION,
     REGISTRY,
     ParametricModel,
+    SummaryData,
     _as_record,
     check_btyd,
     read_summary,
@@ -59,21 +67,13 @@ from clientmodel.ltv._fitting import compress, distinct_rows
 from clientmodel.ltv.report import FitReport
 from clientmodel.tables import read_table
 
-__all__ = ["PROCESSES", "CovariateModel", "fit_with_covariates"]
+__all__ = ["PROCESSES", "CovariateLinks", "CovariateModel", "fit_with_covariates"]
 
 Array = NDArray[np.float64]
 #: The two processes a covariate can act on.
 PROCESSES = ("purchase", "dropout")
 _SUMMARY = ("frequency", "recency", "T")
-# Per model: for each parameter of PARAMS, the process whose linear predictor moves its log and
-# the sign (CLVTools: alpha_i = alpha exp(-g.x); beta_i = beta exp(-g.z); a_i, b_i = exp(+g.z)).
-_LINKS: dict[str, tuple[tuple[str, float] | None, ...]] = {
-    "ParetoNBD": (None, ("purchase", -1.0), None, ("dropout", -1.0)),
-    "BGNBD": (None, ("purchase", -1.0), ("dropout", 1.0), ("dropout", 1.0)),
-    # theta ~ Beta(alpha, beta_i), beta_i = beta exp(-g.z): a positive g raises the churn.
-    "ShiftedBetaGeometric": (None, ("dropout", -1.0)),
-}
-#: The per-customer predictions of each plain model that ``CovariateModel.predict`` applies.
+#: The per-customer predictions of a transaction model that ``CovariateModel.predict`` applies.
 _TRANSACTION_PREDICTIONS = (
     "p_alive",
     "churn_risk",
@@ -83,18 +83,113 @@ _TRANSACTION_PREDICTIONS = (
     "p_purchases",
     "p_any_purchase",
 )
-_PREDICTIONS: dict[str, tuple[str, ...]] = {
-    "ParetoNBD": (*_TRANSACTION_PREDICTIONS, "discounted_closed_form"),
-    "BGNBD": _TRANSACTION_PREDICTIONS,
-    "ShiftedBetaGeometric": ("p_retained", "churn_risk", "derl"),
-}
-#: The history columns each model reads (the first are counts), and those predictions need.
-_HISTORY: dict[str, tuple[str, ...]] = {
-    "ParetoNBD": _SUMMARY,
-    "BGNBD": _SUMMARY,
-    "ShiftedBetaGeometric": ("renewals", "churned"),
-}
+#: ``evaluator(theta, order) -> (value, gradient, Hessian)`` of one group's log-likelihood.
+_Eval = Callable[[Array, int], tuple[float, Array | None, Array | None]]
+
+
+def _read_transactions(summary: Any, columns: Mapping[str, str] | None, fit: bool) -> SummaryData:
+    """The ``frequency, recency, T`` history (and ``weights`` when fitting), checked as the plain
+    transaction models' fit does."""
+    data = read_summary(
+        summary,
+        _SUMMARY,
+        columns=columns,
+        counts=("frequency",),
+        optional=("weights",) if fit else (),
+    )
+    check_btyd(data)
+    return data
+
+
+def _fit_plain(cls: Any, history: Mapping[str, Array]) -> Any:
+    """The plain model's fit on compressed rows (with ``weights``): from its first default start
+    (all of them only if that one fails)."""
+    likelihood = cls._likelihood(dict(history), weights=None, columns=None)
+    try:
+        return cls._maximize(likelihood, 0.0, likelihood.starts[:1])
+    except ConvergenceError:
+        return cls.fit(dict(history))
+
+
+@attrs.frozen(kw_only=True)
+class CovariateLinks:
+    """How time-invariant covariates enter a model: a model class's ``COVARIATES``.
+
+    Adding covariates to a model is giving its class this description; nothing in
+    :mod:`clientmodel.ltv.covariates` names a model.
+
+    Attributes
+    ----------
+    links:
+        One entry per parameter of the model's ``PARAMS``: ``(process, sign)`` when that
+        process's linear predictor moves the parameter, ``theta_i = theta exp(sign eta_i)``, or
+        ``None`` when the parameter is common to all customers.
+    group:
+        ``group(history, weights)``: the plain model's compressed log-likelihood of customers
+        sharing one set of parameters, as a function ``(theta, order)`` of the natural
+        parameters returning the value and, up to ``order``, the gradient and the Hessian with
+        respect to the log-parameters.
+    predictions:
+        The per-customer prediction methods :meth:`CovariateModel.predict` applies.
+    history:
+        The history columns the model reads (counts first).
+    read:
+        ``read(summary, columns, fit)``: those columns, checked (``weights`` too when fitting).
+    plain:
+        ``plain(cls, history)``: the plain model's fit on compressed rows with ``weights``, the
+        start of the fit with covariates (coefficients 0).
+    hessian:
+        Whether ``group`` gives the Hessian; if not the fit uses BFGS on the analytic gradient
+        and the standard errors come from central differences of that gradient.
+    tenures:
+        The per-customer data of the model are read by ``fit_tenures`` (``fit`` reads
+        something else, e.g. cohort counts).
+
+    Examples
+    --------
+    >>> from clientmodel.ltv import ParetoNBD
+    >>> ParetoNBD.COVARIATES.links
+    (None, ('purchase', -1.0), None, ('dropout', -1.0))
+    """
+
+    links: tuple[tuple[str, float] | None, ...]
+    group: Callable[[Sequence[Array], Array], _Eval]
+    predictions: tuple[str, ...] = _TRANSACTION_PREDICTIONS
+    history: tuple[str, ...] = _SUMMARY
+    read: Callable[[Any, Mapping[str, str] | None, bool], SummaryData] = _read_transactions
+    plain: Callable[[Any, Mapping[str, Array]], Any] = _fit_plain
+    hessian: bool = True
+    tenures: bool = False
+
+    @property
+    def processes(self) -> tuple[str, ...]:
+        """The processes some parameter depends on."""
+        return tuple(p for p in PROCESSES if any(link and link[0] == p for link in self.links))
+
+
+def _covariate_models() -> list[str]:
+    """Names of the registered models that take covariates."""
+    return sorted(n for n, c in REGISTRY.items() if c.COVARIATES is not None)
+
+
+def _name(model: Any) -> str:
+    return model if isinstance(model, str) else str(model.__name__)
+
+
+def _links_of(cls: Any) -> CovariateLinks:
+    """A model class's covariate description (a class or its registered name)."""
+    model = REGISTRY.get(cls) if isinstance(cls, str) else cls
+    spec = None if model is None else model.COVARIATES
+    if spec is None:
+        raise ArgumentError(
+            f"covariates are supported for {', '.join(_covariate_models())}, not {_name(cls)}",
+            field="covariates",
+        )
+    return spec
+
+
 _LOG_BOUND = 30.0
+_START_BOUND = 25.0
 
 
 # ------------------------------------------------------------------------------ the data
@@ -152,18 +247,16 @@ def _names(value: Any, field: str) -> tuple[str, ...]:
     return out
 
 
-def _design(model: str, purchase: Any, dropout: Any, constrain: Any) -> _Design:
-    if model not in _LINKS:
-        raise ArgumentError(
-            f"covariates are supported for {', '.join(sorted(_LINKS))}, not {model}",
-            field="covariates",
-        )
-    if model == "ShiftedBetaGeometric" and check_sequence(purchase, "purchase"):
-        raise ArgumentError(
-            "the shifted beta-geometric has no purchase process: name its covariates in "
-            "dropout=[...]",
-            field="purchase",
-        )
+def _design(model: Any, purchase: Any, dropout: Any, constrain: Any) -> _Design:
+    """The checked covariate names of ``model`` (a model class or its name)."""
+    spec = _links_of(model)
+    for process, names in (("purchase", purchase), ("dropout", dropout)):
+        if process not in spec.processes and check_sequence(names, process):
+            other = next(p for p in spec.processes if p != process)
+            raise ArgumentError(
+                f"{_name(model)} has no {process} process: name its covariates in {other}=[...]",
+                field=process,
+            )
     p, d, c = (
         _names(purchase, "purchase"),
         _names(dropout, "dropout"),
@@ -269,64 +362,9 @@ def _runs(index: NDArray[np.intp], n_groups: int) -> list[NDArray[np.intp]]:
     return [order[bounds[g] : bounds[g + 1]] for g in range(n_groups)]
 
 
-_Eval = Callable[[Array, int], tuple[float, Array | None, Array | None]]
-
-
-def _group_evaluators(model: str, history: Sequence[Array], w: Array) -> _Eval:
+def _group_evaluators(model: Any, history: Sequence[Array], w: Array) -> _Eval:
     """The plain model's compressed likelihood of one group of customers."""
-    if model == "ShiftedBetaGeometric":
-        renewals, churned = history
-        return lambda theta, order: _sbg_eval(theta, renewals, churned, w, order)
-    x, tx, t = history
-    if model == "ParetoNBD":
-        from clientmodel.ltv.pareto_nbd import _pareto_loglik, _ParetoData
-
-        pdata = _ParetoData(x, tx, t, w)
-        return lambda theta, order: _pareto_loglik(theta, pdata, order)
-    from clientmodel.ltv.bgnbd import _bg_eval, _BGData, _factorize
-
-    bdata = _BGData(x, tx, t, w, 0, _factorize(x, tx, t))
-    return lambda theta, order: _bg_eval(theta, bdata, order)
-
-
-def _sbg_eval(
-    theta: Array, renewals: Array, churned: Array, w: Array, order: int
-) -> tuple[float, Array | None, Array | None]:
-    """sBG log-likelihood (Fader & Hardie 2007, eq. 3-4), gradient and Hessian w.r.t. the
-    log-parameters: ``log B(alpha + e, beta + k) - log B(alpha, beta)`` per row, ``e`` = churned.
-    """
-    a, b = (float(v) for v in theta)
-    e = (churned > 0).astype(np.float64)
-    value = float(np.dot(w, special.betaln(a + e, b + renewals) - special.betaln(a, b)))
-    if order < 1:
-        return value, None, None
-    dg = special.digamma
-
-    def tg(v: Any) -> Array:
-        out: Array = special.polygamma(1, v)
-        return out
-
-    end = a + b + renewals + e
-    g = np.array(
-        [
-            np.dot(w, dg(a + e) - dg(end)) + w.sum() * (dg(a + b) - dg(a)),
-            np.dot(w, dg(b + renewals) - dg(end)) + w.sum() * (dg(a + b) - dg(b)),
-        ]
-    )
-    if order < 2:
-        return value, g * theta, None
-    t_end = float(np.dot(w, tg(end)))
-    t_ab = w.sum() * float(tg(a + b))
-    h = np.array(
-        [
-            [float(np.dot(w, tg(a + e))) - t_end - w.sum() * float(tg(a)) + t_ab, t_ab - t_end],
-            [
-                t_ab - t_end,
-                float(np.dot(w, tg(b + renewals))) - t_end - w.sum() * float(tg(b)) + t_ab,
-            ],
-        ]
-    )
-    return value, g * theta, h * np.outer(theta, theta) + np.diag(g * theta)
+    return _links_of(model).group(history, w)
 
 
 class _Problem:
@@ -334,11 +372,13 @@ class _Problem:
 
     def __init__(
         self,
-        model: str,
+        model: Any,
         evaluators: list[_Eval],
         shifts: Array,
         penalty: float,
     ):
+        self.model = model  # the model class (or its name)
+        self.hessian = _links_of(model).hessian
         self.evaluators = evaluators
         self.shifts = shifts  # (groups, model parameters, free coefficients): D_g
         self.penalty = penalty
@@ -357,6 +397,9 @@ class _Problem:
         return result
 
     def _evaluate(self, p: Array, order: int) -> tuple[float, Array, Array]:
+        if order >= 2 and not self.hessian:
+            value, grad, _ = self._evaluate(p, 1)
+            return value, grad, self._numeric_hessian(p)
         m = self.m
         base, c = p[:m], p[m:]
         value = 0.0
@@ -380,6 +423,17 @@ class _Problem:
         grad[m:] -= 2.0 * self.penalty * c
         hess[m:, m:] -= 2.0 * self.penalty * np.eye(len(c))
         return value, grad, hess
+
+    def _numeric_hessian(self, p: Array) -> Array:
+        """Central differences of the analytic gradient (models without a Hessian)."""
+        h = np.empty((self.k, self.k))
+        for i in range(self.k):
+            step = 1e-4 * max(1.0, abs(float(p[i])))
+            e = np.zeros(self.k)
+            e[i] = step
+            h[:, i] = (self._evaluate(p + e, 1)[1] - self._evaluate(p - e, 1)[1]) / (2.0 * step)
+        out: Array = 0.5 * (h + h.T)
+        return out
 
 
 def _optimise(problem: _Problem, start: Array, scale: float) -> tuple[Array, str, int, str, bool]:
@@ -406,7 +460,7 @@ def _optimise(problem: _Problem, start: Array, scale: float) -> tuple[Array, str
 
     x0 = start
     last: optimize.OptimizeResult | None = None
-    for method in ("trust-exact", "BFGS"):
+    for method in ("trust-exact", "BFGS") if problem.hessian else ("BFGS",):
         newton[0] = method == "trust-exact"
         try:
             if method == "trust-exact":
@@ -439,33 +493,14 @@ def _optimise(problem: _Problem, start: Array, scale: float) -> tuple[Array, str
     )
 
 
-def _read_history(model: str, summary: Any, columns: Mapping[str, str] | None, *, fit: bool) -> Any:
+def _read_history(model: Any, summary: Any, columns: Mapping[str, str] | None, *, fit: bool) -> Any:
     """The model's history columns (and ``weights`` when fitting), checked as the plain fit does."""
-    if model == "ShiftedBetaGeometric":
-        from clientmodel.ltv.sbg import _read_tenures
-
-        return _read_tenures(summary, columns, require_churned=fit)
-    data = read_summary(
-        summary,
-        _SUMMARY,
-        columns=columns,
-        counts=("frequency",),
-        optional=("weights",) if fit else (),
-    )
-    check_btyd(data)
-    return data
+    return _links_of(model).read(summary, columns, fit)
 
 
 def _plain_fit(cls: Any, history: dict[str, Array], w: Array) -> Any:
-    """The plain model's fit on the compressed rows: from its first default start (all of them
-    only if that one fails)."""
-    if cls.__name__ == "ShiftedBetaGeometric":
-        return cls.fit_tenures({**history, "weights": w})
-    likelihood = cls._likelihood({**history, "weights": w}, weights=None, columns=None)
-    try:
-        return cls._maximize(likelihood, 0.0, likelihood.starts[:1])
-    except ConvergenceError:
-        return cls.fit({**history, "weights": w})
+    """The plain model's fit on the compressed rows (the start of the fit with covariates)."""
+    return _links_of(cls).plain(cls, {**history, "weights": w})
 
 
 def fit_with_covariates(
@@ -485,25 +520,25 @@ def fit_with_covariates(
     penalizer: float = 0.0,
     starts: Any = None,
 ) -> CovariateModel:
-    """Fit ``cls`` with static covariates; see :meth:`ParametricModel.fit` (Pareto/NBD, BG/NBD)
-    and :meth:`ShiftedBetaGeometric.fit_tenures` (``tenures=True``)."""
+    """Fit ``cls`` with static covariates; see :meth:`ParametricModel.fit` (Pareto/NBD, BG/NBD,
+    GGompertz/NBD) and :meth:`ShiftedBetaGeometric.fit_tenures` (``tenures=True``)."""
     if penalizer or starts is not None:
         raise ArgumentError(
             "with covariates, use penalty= (on the coefficients); penalizer= and "
             "starts= apply to the plain fit only",
             field="penalizer" if penalizer else "starts",
         )
-    model = cls.__name__
-    if (model == "ShiftedBetaGeometric") != tenures:
+    spec = _links_of(cls)
+    if spec.tenures != tenures:
         raise ArgumentError(
-            "covariates need one row per customer: ShiftedBetaGeometric.fit_tenures takes them "
-            "(fit reads cohort counts)",
+            "covariates need one row per customer: "
+            f"{cls.__name__}.{'fit_tenures' if spec.tenures else 'fit'} takes them",
             field="covariates",
         )
-    design = _design(model, purchase, dropout, constrain)
+    design = _design(cls, purchase, dropout, constrain)
     lam = check_number(penalty, "penalty", minimum=0)
     customer = check_text(customer, "customer")
-    data = _read_history(model, summary, columns, fit=True)
+    data = spec.read(summary, columns, True)
     w = read_weights(summary, data, weights, columns)
     matrix = _covariate_matrix(summary, covariates, design, customer, len(data))
     keep = w > 0
@@ -514,7 +549,7 @@ def fit_with_covariates(
     zs = matrix[keep][:, [cols.index(n) for n in design.dropout]]
     _check_identified(xs, design.purchase, "purchase")
     _check_identified(zs, design.dropout, "dropout")
-    history = [data[n][keep] for n in _HISTORY[model]]
+    history = [data[n][keep] for n in spec.history]
     # Compress on (covariate row, history); the covariate columns come first, so each group of
     # equal covariate rows is one run of the sorted distinct rows.
     compressed, cw = compress(*matrix[keep].T, *history, weights=w[keep])
@@ -528,22 +563,22 @@ def fit_with_covariates(
     eta_d = group_rows[:, [cols.index(n) for n in design.dropout]] @ a_d
     m = len(cls.PARAMS)
     shifts = np.zeros((len(group_rows), m, len(design.names)))
-    for j, link in enumerate(_LINKS[model]):
+    for j, link in enumerate(spec.links):
         if link is not None:
             process, sign = link
             shifts[:, j, :] = sign * (eta_p if process == "purchase" else eta_d)
     evaluators = []
     for rows in _runs(index, len(group_rows)):
-        evaluators.append(_group_evaluators(model, [h[rows] for h in hist], cw[rows]))
+        evaluators.append(spec.group([h[rows] for h in hist], cw[rows]))
     n_obs = float(cw.sum())
     # CLVTools' scale: the mean log-likelihood per customer minus lam * sum(gamma**2).
-    problem = _Problem(model, evaluators, shifts, lam * n_obs)
+    problem = _Problem(cls, evaluators, shifts, lam * n_obs)
     # The plain model's optimum (every coefficient 0) is the start: from its first default
     # start (all of them only if that one fails).
-    plain = _plain_fit(cls, dict(zip(_HISTORY[model], hist, strict=True)), cw)
-    start = np.concatenate(
-        [np.log([plain.params[p] for p in cls.PARAMS]), np.zeros(len(design.names))]
-    )
+    plain = _plain_fit(cls, dict(zip(spec.history, hist, strict=True)), cw)
+    # A plain fit run to an edge (GGompertz/NBD's b -> 0) starts inside the objective's bounds.
+    logs = np.clip(np.log([plain.params[p] for p in cls.PARAMS]), -_START_BOUND, _START_BOUND)
+    start = np.concatenate([logs, np.zeros(len(design.names))])
     p, method, nit, message, converged = _optimise(problem, start, n_obs)
     report = _report(
         cls,
@@ -658,7 +693,7 @@ def _frozen_coefficients(
 
 @attrs.frozen(kw_only=True)
 class CovariateModel:
-    """A Pareto/NBD or BG/NBD fitted with time-invariant covariates.
+    """A model (Pareto/NBD, BG/NBD, GGompertz/NBD, sBG) fitted with time-invariant covariates.
 
     Attributes
     ----------
@@ -697,8 +732,7 @@ class CovariateModel:
     fit_report: FitReport | None = attrs.field(default=None, eq=False, repr=False)
 
     def __attrs_post_init__(self) -> None:
-        name = type(self.base).__name__
-        _design(name, self.purchase, self.dropout, self.constrain)
+        _design(type(self.base), self.purchase, self.dropout, self.constrain)
         for process, names in (("purchase", self.purchase), ("dropout", self.dropout)):
             given = self.coefficients.get(process, {})
             if sorted(given) != sorted(names):
@@ -716,7 +750,8 @@ class CovariateModel:
         """Each parameter of the base model per row, given the rows' linear predictors."""
         out: dict[str, Array] = {}
         eta = {"purchase": eta_p, "dropout": eta_d}
-        for name, link in zip(self.base.PARAMS, _LINKS[type(self.base).__name__], strict=True):
+        links = _links_of(type(self.base)).links
+        for name, link in zip(self.base.PARAMS, links, strict=True):
             value = float(getattr(self.base, name))
             if link is None:
                 out[name] = np.full(len(eta_p), value)
@@ -772,11 +807,13 @@ class CovariateModel:
         covariates: Any,
         customer: str | None,
         columns: Mapping[str, str] | None,
+        *,
+        fit: bool = False,
     ) -> tuple[Any, list[tuple[NDArray[np.intp], Any, dict[str, Array]]]]:
         """The summary and, per group of customers with equal parameters, (rows, plain model at
-        those parameters, the rows' summary)."""
-        name = type(self.base).__name__
-        data = _read_history(name, summary, columns, fit=False)
+        those parameters, the rows' summary); ``fit``: the history as the fit reads it."""
+        spec = _links_of(type(self.base))
+        data = spec.read(summary, columns, fit)
         cols = self._columns()
         design = _Design(self.purchase, self.dropout, self.constrain)
         key = self.customer if customer is None else check_text(customer, "customer")
@@ -788,7 +825,7 @@ class CovariateModel:
         base = cast(Any, self.base)
         for g, rows in enumerate(_runs(index, len(groups[0]))):
             model = attrs.evolve(base, **{k: float(v[g]) for k, v in params.items()})
-            part = {n: data[n][rows] for n in _HISTORY[name] if n in data.columns}
+            part = {n: data[n][rows] for n in spec.history if n in data.columns}
             out.append((rows, model, part))
         return data, out
 
@@ -838,7 +875,7 @@ class CovariateModel:
         >>> bool(annual > monthly)
         True
         """
-        allowed = _PREDICTIONS[type(self.base).__name__]
+        allowed = _links_of(type(self.base)).predictions
         if method not in allowed:
             raise ArgumentError(
                 f"method must be one of {', '.join(allowed)}, got {method!r}"
@@ -908,7 +945,8 @@ class CovariateModel:
         customer: str | None = None,
         columns: Mapping[str, str] | None = None,
     ) -> float:
-        """Total log-likelihood of a summary at this model's per-customer parameters.
+        """Total log-likelihood of a summary at this model's per-customer parameters: the
+        likelihood the fit maximises (a ``weights`` column counts customers as in the fit).
 
         Examples
         --------
@@ -920,8 +958,16 @@ class CovariateModel:
         >>> cm.log_likelihood_of(h) == base.log_likelihood_of(h)
         True
         """
-        _, groups = self._groups(summary, covariates, customer, columns)
-        return float(sum(model.log_likelihood_of(part) for _, model, part in groups))
+        # The fit's own per-group likelihood: a plain model's log_likelihood_of may read other
+        # data (the sBG's reads cohort counts, not tenures).
+        spec = _links_of(type(self.base))
+        data, groups = self._groups(summary, covariates, customer, columns, fit=True)
+        w = read_weights(summary, data, None, columns)
+        total = 0.0
+        for rows, model, part in groups:
+            theta = np.array([getattr(model, n) for n in model.PARAMS], dtype=np.float64)
+            total += spec.group([part[n] for n in spec.history], w[rows])(theta, 0)[0]
+        return float(total)
 
     # -- effects table and JSON -------------------------------------------------------------
 
@@ -1005,9 +1051,9 @@ class CovariateModel:
             optional=("library_version", "effects", "fit_report"),
         )
         name = data["model"]
-        if name not in _LINKS:
+        if name not in _covariate_models():
             raise ArgumentError(
-                f"model {name!r} has no covariate form; expected one of {sorted(_LINKS)}",
+                f"model {name!r} has no covariate form; expected one of {_covariate_models()}",
                 field=key_path(path, "model"),
             )
         model_cls = REGISTRY[name]

@@ -29,7 +29,7 @@ reuse the new-customer formulas with ``(r + x, alpha + T, beta_T)``.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar
 
 import attrs
@@ -49,6 +49,7 @@ from clientmodel.ltv._btyd import (
 )
 from clientmodel.ltv._fitting import FitReport, Likelihood, distinct_rows
 from clientmodel.ltv.contract import TransactionModel
+from clientmodel.ltv.covariates import CovariateLinks
 
 __all__ = ["GGompertzNBD"]
 
@@ -202,6 +203,20 @@ def _survival_integral(t: float, b: float, s: float, beta_t: Array) -> Array:
     return out
 
 
+def _group_likelihood(
+    history: Sequence[Array], w: Array
+) -> Callable[[Array, int], tuple[float, Array | None, Array | None]]:
+    """The likelihood of customers sharing one set of parameters (fits with covariates): the
+    value and the analytic gradient (the quadrature has no Hessian)."""
+    x, tx, t = history
+
+    def evaluate(theta: Array, order: int) -> tuple[float, Array | None, Array | None]:
+        value, grad = _loglik(theta, x, tx, t, w)
+        return value, grad, None
+
+    return evaluate
+
+
 @attrs.frozen(kw_only=True)
 class GGompertzNBD(TransactionModel):
     """GGompertz/NBD: Poisson purchases while alive, gamma-mixed Gompertz lifetimes.
@@ -233,6 +248,13 @@ class GGompertzNBD(TransactionModel):
     BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     #: Pareto/NBD is the limit b -> 0 (with beta / b fixed): on the edge, see ``lrtest``.
     NESTS: ClassVar[tuple[str, ...]] = ("ParetoNBD",)
+    #: CLVTools' links: alpha_i = alpha exp(-g.x), beta_i = beta exp(-g.z) (the rate of the
+    #: gamma of the Gompertz scale eta); the analytic gradient, no Hessian.
+    COVARIATES: ClassVar[CovariateLinks | None] = CovariateLinks(
+        links=(None, ("purchase", -1.0), None, None, ("dropout", -1.0)),
+        group=_group_likelihood,
+        hessian=False,
+    )
     r: float = attrs.field(validator=positive)
     alpha: float = attrs.field(validator=positive)
     b: float = attrs.field(validator=positive)

@@ -11,7 +11,7 @@ in a stable, log-space form (see :mod:`clientmodel.ltv._special`).
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, ClassVar, NamedTuple
 
 import attrs
@@ -54,6 +54,7 @@ from clientmodel.ltv._btyd import (
 )
 from clientmodel.ltv._fitting import FitReport, Likelihood, Objective
 from clientmodel.ltv.contract import TransactionModel
+from clientmodel.ltv.covariates import _TRANSACTION_PREDICTIONS, CovariateLinks
 
 __all__ = ["ParetoNBD"]
 
@@ -300,6 +301,15 @@ def _pareto_dert(
     return out
 
 
+def _group_likelihood(
+    history: Sequence[Array], w: Array
+) -> Callable[[Array, int], tuple[float, Array | None, Array | None]]:
+    """The likelihood of customers sharing one set of parameters (fits with covariates)."""
+    x, tx, t = history
+    data = _ParetoData(x, tx, t, w)
+    return lambda theta, order: _pareto_loglik(theta, data, order)
+
+
 @attrs.frozen(kw_only=True)
 class ParetoNBD(TransactionModel):
     """Pareto/NBD model: Poisson purchases while alive, exponential lifetimes, gamma mixing.
@@ -327,6 +337,12 @@ class ParetoNBD(TransactionModel):
         ("s", "beta", "dropout rates"),
     )
     BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
+    #: CLVTools' links: alpha_i = alpha exp(-g.x), beta_i = beta exp(-g.z).
+    COVARIATES: ClassVar[CovariateLinks | None] = CovariateLinks(
+        links=(None, ("purchase", -1.0), None, ("dropout", -1.0)),
+        group=_group_likelihood,
+        predictions=(*_TRANSACTION_PREDICTIONS, "discounted_closed_form"),
+    )
     r: float = attrs.field(validator=positive)
     alpha: float = attrs.field(validator=positive)
     s: float = attrs.field(validator=positive)

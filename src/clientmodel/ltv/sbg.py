@@ -21,7 +21,7 @@ Two ways to describe the data, equivalent for fitting:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar, overload
 
 import attrs
@@ -47,6 +47,7 @@ from clientmodel.ltv._base import (
 )
 from clientmodel.ltv._fitting import FitReport, Likelihood, compress
 from clientmodel.ltv.contract import RetentionModel
+from clientmodel.ltv.covariates import CovariateLinks
 
 if TYPE_CHECKING:
     from clientmodel.ltv.covariates import CovariateModel
@@ -189,6 +190,54 @@ def _scalar_or_array(values: Array) -> float | Array:
     return float(values) if values.ndim == 0 else values
 
 
+def _sbg_eval(
+    theta: Array, renewals: Array, churned: Array, w: Array, order: int
+) -> tuple[float, Array | None, Array | None]:
+    """sBG log-likelihood (Fader & Hardie 2007, eq. 3-4), gradient and Hessian w.r.t. the
+    log-parameters: ``log B(alpha + e, beta + k) - log B(alpha, beta)`` per row, ``e`` = churned.
+    """
+    a, b = (float(v) for v in theta)
+    e = (churned > 0).astype(np.float64)
+    value = float(np.dot(w, special.betaln(a + e, b + renewals) - special.betaln(a, b)))
+    if order < 1:
+        return value, None, None
+    dg = special.digamma
+
+    def tg(v: Any) -> Array:
+        out: Array = special.polygamma(1, v)
+        return out
+
+    end = a + b + renewals + e
+    g = np.array(
+        [
+            np.dot(w, dg(a + e) - dg(end)) + w.sum() * (dg(a + b) - dg(a)),
+            np.dot(w, dg(b + renewals) - dg(end)) + w.sum() * (dg(a + b) - dg(b)),
+        ]
+    )
+    if order < 2:
+        return value, g * theta, None
+    t_end = float(np.dot(w, tg(end)))
+    t_ab = w.sum() * float(tg(a + b))
+    h = np.array(
+        [
+            [float(np.dot(w, tg(a + e))) - t_end - w.sum() * float(tg(a)) + t_ab, t_ab - t_end],
+            [
+                t_ab - t_end,
+                float(np.dot(w, tg(b + renewals))) - t_end - w.sum() * float(tg(b)) + t_ab,
+            ],
+        ]
+    )
+    return value, g * theta, h * np.outer(theta, theta) + np.diag(g * theta)
+
+
+def _group_likelihood(
+    history: Sequence[Array], w: Array
+) -> Callable[[Array, int], tuple[float, Array | None, Array | None]]:
+    """The likelihood of customers sharing one set of parameters (fits with covariates)."""
+    renewals, churned = history
+    return lambda theta, order: _sbg_eval(theta, renewals, churned, w, order)
+
+
 @attrs.frozen(kw_only=True)
 class ShiftedBetaGeometric(RetentionModel):
     """Shifted-beta-geometric retention model (Fader & Hardie 2007).
@@ -219,6 +268,16 @@ class ShiftedBetaGeometric(RetentionModel):
     GAMMA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = ()
     BETA_MIXTURES: ClassVar[tuple[tuple[str, str, str], ...]] = (
         ("alpha", "beta", "dropout probability per period"),
+    )
+    #: theta ~ Beta(alpha, beta_i), beta_i = beta exp(-g.z): a positive g raises the churn.
+    COVARIATES: ClassVar[CovariateLinks | None] = CovariateLinks(
+        links=(None, ("dropout", -1.0)),
+        group=_group_likelihood,
+        predictions=("p_retained", "churn_risk", "derl"),
+        history=("renewals", "churned"),
+        read=lambda summary, columns, fit: _read_tenures(summary, columns, require_churned=fit),
+        plain=lambda cls, history: cls.fit_tenures(dict(history)),
+        tenures=True,
     )
     alpha: float = attrs.field(validator=positive)
     beta: float = attrs.field(validator=positive)

@@ -22,3 +22,10 @@ est.c <- pnbd(clv.static, names.cov.constr="Gender", start.params.constr=c(Gende
 cat("CONSTR pnbd\n"); print(coef(est.c)); print(logLik(est.c)); print(sqrt(diag(vcov(est.c))))
 est.r <- pnbd(clv.static, reg.lambdas=c(trans=5, life=5), verbose=FALSE)
 cat("REG pnbd 5\n"); print(coef(est.r)); print(logLik(est.r))
+# GGompertz/NBD (golden values of tests/ltv/test_covariates_ggompertz.py): without covariates,
+# then with Gender and Channel on both processes (about 4 minutes).
+est0 <- ggomnbd(clv.apparel, verbose=FALSE)
+cat("NOCOV ggomnbd\n"); print(coef(est0)); print(logLik(est0)); print(sqrt(diag(vcov(est0))))
+t0 <- Sys.time(); est <- ggomnbd(clv.static, verbose=FALSE); el <- Sys.time() - t0
+cat("MODEL ggomnbd time", format(el), "\n")
+print(coef(est)); print(logLik(est)); print(sqrt(diag(vcov(est)))); print(summary(est))
