@@ -66,7 +66,23 @@ def _scope_codes(old: prepare.Prepared) -> dict[str, int]:
     return out
 
 
-def _new_part(res: Resolution, new: list[IdentityRecord]) -> _NewPart:
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MICRO = dt.timedelta(microseconds=1)
+
+
+def _times(stamps: list[dt.datetime | None], tz: str) -> NDArray[np.datetime64]:
+    """Aware times as the naive wall-clock times the resolution keeps (in its timezone)."""
+    if tz == "UTC":  # whole microseconds since the epoch: exact, and no object per record
+        nat = np.iinfo(np.int64).min  # numpy's NaT
+        ticks = [nat if s is None else (s - _EPOCH) // _MICRO for s in stamps]
+        return np.asarray(ticks, dtype=np.int64).astype("datetime64[us]")
+    return np.asarray(
+        [np.datetime64("NaT", "us") if s is None else _wall_time(s, tz) for s in stamps],
+        dtype="datetime64[us]",
+    )
+
+
+def _new_part(res: Resolution, batch: prepare.RecordBatch) -> _NewPart:
     """The new records' arrays; old keys keep their codes.
 
     Only the new identifiers are looked up among the old keys (one pass over the key values),
@@ -74,22 +90,17 @@ def _new_part(res: Resolution, new: list[IdentityRecord]) -> _NewPart:
     """
     old = res._prep
     extra = res.config._blocked()
-    wanted = {
-        (prepare.KIND_INDEX[i.kind], i.scope or "", i.value, i.hashed)
-        for rec in new
-        for i in rec.identifiers
-    }
     key_index: dict[tuple[int, str, str, bool], int] = {}
-    candidates = np.flatnonzero(_member(old, {w[2] for w in wanted}))
-    for code in candidates.tolist():
-        sc = old.key_scope[code]
-        key = (
-            int(old.key_kind[code]),
-            sc or "",
-            str(old.key_value[code]),
-            bool(old.key_hashed[code]),
-        )
-        key_index[key] = code
+    candidates = np.flatnonzero(_member(old, set(batch.ident_value)))
+    for code, kind, sc, value, hashed in zip(
+        candidates.tolist(),
+        old.key_kind[candidates].tolist(),
+        old.key_scope[candidates].tolist(),
+        old.key_value[candidates].tolist(),
+        old.key_hashed[candidates].tolist(),
+        strict=True,
+    ):
+        key_index[(kind, sc or "", str(value), hashed)] = code
     scope_code = _scope_codes(old)
     next_scope = int(old.key_scope_code.max(initial=0)) + 1
     n_old_keys = len(old.key_kind)
@@ -97,51 +108,42 @@ def _new_part(res: Resolution, new: list[IdentityRecord]) -> _NewPart:
     scopes: list[str | None] = []
     codes: list[int] = []
     values: list[str] = []
-    hashed: list[bool] = []
+    hashed_keys: list[bool] = []
     blocked: list[bool] = []
-    row_record: list[int] = []
     row_key: list[int] = []
-    times = []
-    for i, rec in enumerate(new):
-        times.append(
-            np.datetime64("NaT", "us")
-            if rec.timestamp is None
-            else _wall_time(rec.timestamp, old.tz or "UTC")
-        )
-        for ident in rec.identifiers:
-            k = prepare.KIND_INDEX[ident.kind]
-            key = (k, ident.scope or "", ident.value, ident.hashed)
-            found = key_index.get(key)
-            if found is None:
-                found = key_index[key] = n_old_keys + len(kinds)
-                kinds.append(k)
-                scopes.append(ident.scope)
-                if (ident.scope or "") not in scope_code:
-                    scope_code[ident.scope or ""] = next_scope
-                    next_scope += 1
-                codes.append(scope_code[ident.scope or ""])
-                values.append(ident.value)
-                hashed.append(ident.hashed)
-                blocked.append(
-                    is_blocked(ident.value)
-                    or (not ident.hashed and prepare.extra_blocked(ident.value, k, extra))
-                )
-            row_record.append(i)
-            row_key.append(found)
+    for k, scope, value, hashed in zip(
+        batch.ident_kind, batch.ident_scope, batch.ident_value, batch.ident_hashed, strict=True
+    ):
+        key = (k, scope or "", value, hashed)
+        found = key_index.get(key)
+        if found is None:
+            found = key_index[key] = n_old_keys + len(kinds)
+            kinds.append(k)
+            scopes.append(scope)
+            if (scope or "") not in scope_code:
+                scope_code[scope or ""] = next_scope
+                next_scope += 1
+            codes.append(scope_code[scope or ""])
+            values.append(value)
+            hashed_keys.append(hashed)
+            blocked.append(
+                is_blocked(value) or (not hashed and prepare.extra_blocked(value, k, extra))
+            )
+        row_key.append(found)
     scope_arr = np.empty(len(scopes), dtype=object)
     scope_arr[:] = scopes
     value_arr = np.empty(len(values), dtype=object)
     value_arr[:] = values
     return _NewPart(
-        ids=prepare.id_array([r.record_id for r in new], "record_id"),
-        times=np.asarray(times, dtype="datetime64[us]"),
+        ids=prepare.id_array(batch.ids, "record_id"),
+        times=_times(batch.stamps, old.tz or "UTC"),
         key_kind=np.asarray(kinds, dtype=np.int8),
         key_scope=scope_arr,
         key_scope_code=np.asarray(codes, dtype=np.int64),
         key_value=value_arr,
-        key_hashed=np.asarray(hashed, dtype=bool),
+        key_hashed=np.asarray(hashed_keys, dtype=bool),
         key_blocked=np.asarray(blocked, dtype=bool),
-        row_record=np.asarray(row_record, dtype=np.int64),
+        row_record=np.asarray(batch.ident_record, dtype=np.int64),
         row_key=np.asarray(row_key, dtype=np.int64),
     )
 
@@ -286,6 +288,19 @@ def _positions(prep: prepare.Prepared, ids: Any) -> Any:
     return order[np.searchsorted(prep.record_ids[order], ids)]
 
 
+def _batch(records: Any) -> prepare.RecordBatch:
+    """The new records as one batch: read directly when every record has a plain shape, else
+    validated record by record (which names the first bad record)."""
+    if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
+        validated_records(records)  # raises the usual error
+    items = records if isinstance(records, (list, tuple)) else list(records)
+    batch = prepare.record_batch(items)
+    if batch is None:
+        batch = prepare.record_batch(validated_records(items))
+    assert batch is not None  # validated records, with distinct ids, always have a plain shape
+    return batch
+
+
 def add_records(
     resolution: Resolution, records: Iterable[IdentityRecord | Mapping[str, Any]]
 ) -> Resolution:
@@ -318,11 +333,11 @@ def add_records(
             f"resolution must be a Resolution, got {type(resolution).__name__}",
             field="resolution",
         )
-    new = validated_records(records)
-    if not new:
+    batch = _batch(records)
+    if not batch.ids:
         return resolution
     old = resolution._prep
-    part = _new_part(resolution, new)
+    part = _new_part(resolution, batch)
     if old.n_records and (old.record_ids.dtype == object) != (part.ids.dtype == object):
         raise DataError(
             "the new record ids are not of the resolution's id type; use one type of record "
