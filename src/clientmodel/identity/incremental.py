@@ -19,15 +19,22 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.identity import _engine as engine
 from clientmodel.identity import _prepare as prepare
 from clientmodel.identity.config import IdentityRecord
 from clientmodel.identity.kinds import is_blocked
-from clientmodel.identity.resolution import Resolution, _refusals, validated_records
+from clientmodel.identity.resolution import (
+    _DEFAULT_SCOPE,
+    _DEFAULT_TIMESTAMP,
+    Resolution,
+    _refusals,
+    validated_records,
+)
 from clientmodel.periods import timezone
 
-__all__ = ["add_records"]
+__all__ = ["add_records", "add_table"]
 
 
 def _wall_time(moment: dt.datetime, tz: str | None) -> np.datetime64:
@@ -50,6 +57,9 @@ class _NewPart:
     key_blocked: NDArray[np.bool_]
     row_record: NDArray[np.int64]  # index among the new records
     row_key: NDArray[np.int64]
+    tz: str | None  # the timezone of ``times`` (wall-clock times)
+    #: Table face: each row's time (rows are distinct ``(record, key)`` pairs then).
+    row_time: NDArray[np.datetime64] | None = None
 
 
 def _scope_codes(old: prepare.Prepared) -> dict[str, int]:
@@ -145,6 +155,71 @@ def _new_part(res: Resolution, batch: prepare.RecordBatch) -> _NewPart:
         key_blocked=np.asarray(blocked, dtype=bool),
         row_record=np.asarray(batch.ident_record, dtype=np.int64),
         row_key=np.asarray(row_key, dtype=np.int64),
+        tz=old.tz or "UTC",
+    )
+
+
+def _table_part(res: Resolution, new: prepare.Prepared) -> _NewPart:
+    """The arrays of a prepared table of new records; old keys keep their codes."""
+    old = res._prep
+    has_time = bool((~np.isnat(new.record_times)).any())
+    old_timed = bool((~np.isnat(old.record_times)).any())
+    if has_time and old_timed and new.tz != old.tz:
+        raise DataError(
+            f"the new records' timestamps are in timezone {new.tz!r} but the resolution keeps "
+            f"its times in {old.tz!r}; pass tz={old.tz!r} to read them in the resolution's "
+            "timezone",
+            field="timestamp",
+        )
+    values = new.key_value.tolist()
+    key_index: dict[tuple[int, str, str, bool], int] = {}
+    candidates = np.flatnonzero(_member(old, set(values)))
+    for code, kind, sc, value, hashed in zip(
+        candidates.tolist(),
+        old.key_kind[candidates].tolist(),
+        old.key_scope[candidates].tolist(),
+        old.key_value[candidates].tolist(),
+        old.key_hashed[candidates].tolist(),
+        strict=True,
+    ):
+        key_index[(kind, sc or "", str(value), hashed)] = code
+    scope_code = _scope_codes(old)
+    next_scope = int(old.key_scope_code.max(initial=0)) + 1
+    n_old = len(old.key_kind)
+    code_of = np.empty(len(values), dtype=np.int64)
+    fresh: list[int] = []
+    codes: list[int] = []
+    for j, kind, sc, value, hashed in zip(
+        range(len(values)),
+        new.key_kind.tolist(),
+        new.key_scope.tolist(),
+        values,
+        new.key_hashed.tolist(),
+        strict=True,
+    ):
+        found = key_index.get((kind, sc or "", value, hashed))
+        if found is None:
+            found = n_old + len(fresh)
+            fresh.append(j)
+            if (sc or "") not in scope_code:
+                scope_code[sc or ""] = next_scope
+                next_scope += 1
+            codes.append(scope_code[sc or ""])
+        code_of[j] = found
+    take = np.asarray(fresh, dtype=np.int64)
+    return _NewPart(
+        ids=new.record_ids,
+        times=new.record_times,
+        key_kind=new.key_kind[take],
+        key_scope=new.key_scope[take],
+        key_scope_code=np.asarray(codes, dtype=np.int64),
+        key_value=new.key_value[take],
+        key_hashed=new.key_hashed[take],
+        key_blocked=new.key_blocked[take],
+        row_record=new.row_record,
+        row_key=code_of[new.row_key],
+        tz=new.tz,
+        row_time=new.row_time,
     )
 
 
@@ -226,7 +301,13 @@ def _inserted(
 
     # rows: old rows keep their order within a record; new rows are de-duplicated and sorted
     n_keys = len(old.key_kind) + len(part.key_kind)
-    new_pairs = prepare.sorted_unique(part.row_record * max(n_keys, 1) + part.row_key)
+    pair_codes = part.row_record * max(n_keys, 1) + part.row_key
+    if part.row_time is None:
+        new_pairs = prepare.sorted_unique(pair_codes)
+        new_row_time = None
+    else:  # distinct already (a prepared table); their times follow them
+        by_pair = np.argsort(pair_codes, kind="stable")
+        new_pairs, new_row_time = pair_codes[by_pair], part.row_time[by_pair]
     nr_record, nr_key = new_pairs // max(n_keys, 1), new_pairs % max(n_keys, 1)
     counts = np.zeros(total, dtype=np.int64)
     old_counts = np.bincount(old.row_record, minlength=n)
@@ -252,13 +333,14 @@ def _inserted(
     if old.row_time is not None:
         row_time = np.empty(n_rows, dtype="datetime64[us]")
         row_time[old_row_pos] = old.row_time
-        row_time[new_row_pos] = part.times[nr_record]
+        row_time[new_row_pos] = part.times[nr_record] if new_row_time is None else new_row_time
     has_time = bool((~np.isnat(part.times)).any())
+    old_timed = bool((~np.isnat(old.record_times)).any())
     combined = prepare.Prepared(
         record_ids=gather(old.record_ids, part.ids),
         id_rank=gather(old_rank, new_rank),
         record_times=gather(old.record_times, part.times),
-        tz=old.tz or ("UTC" if has_time else None),
+        tz=part.tz if has_time and not old_timed else old.tz,
         key_kind=np.concatenate([old.key_kind, part.key_kind]),
         key_scope=np.concatenate([old.key_scope, part.key_scope]),
         key_scope_code=np.concatenate([old.key_scope_code, part.key_scope_code]),
@@ -336,8 +418,89 @@ def add_records(
     batch = _batch(records)
     if not batch.ids:
         return resolution
+    return _added(resolution, _new_part(resolution, batch))
+
+
+@boundary
+def add_table(
+    resolution: Resolution,
+    table: Any,
+    *,
+    record: str = "record_id",
+    kind: str = "kind",
+    value: str = "value",
+    scope: str | None = _DEFAULT_SCOPE,
+    timestamp: str | None = _DEFAULT_TIMESTAMP,
+    tz: str | None = None,
+    default_country_code: str | None = None,
+    hashed: bool = False,
+) -> Resolution:
+    """The resolution with the records of a long identifier table added (the table face of
+    :func:`add_records`): exactly what resolving all the rows again would give.
+
+    The table is read as :func:`~clientmodel.identity.resolution.resolve_table` reads it (any
+    frame kind, vectorised checks and normalisation), so a backend adds a batch of rows without
+    building a record object per row.
+
+    Parameters
+    ----------
+    resolution:
+        An existing resolution (of records or of a table).
+    table:
+        A pandas/polars DataFrame, pyarrow Table, or mapping of column -> values, one row per
+        (record, identifier), with record ids not in ``resolution``.
+    record, kind, value, scope, timestamp, tz, default_country_code, hashed:
+        As for :func:`~clientmodel.identity.resolution.resolve_table`. Timestamps must come
+        out in the resolution's timezone (``tz`` converts aware ones).
+
+    Returns
+    -------
+    Resolution
+        Only the components the new records touch are resolved again.
+
+    Raises
+    ------
+    DataError
+        For the table's defects (as ``resolve_table``), record ids already resolved or of the
+        other id type, and times in another timezone than the resolution's.
+
+    Examples
+    --------
+    >>> from clientmodel.identity import resolve_table
+    >>> res = resolve_table({"record_id": ["a", "b"], "kind": ["email", "email"],
+    ...                      "value": ["x@y.io", "z@y.io"]})
+    >>> more = add_table(res, {"record_id": ["c", "c"], "kind": ["email", "phone"],
+    ...                        "value": ["X@Y.io", "+86 138 0013 8000"]})
+    >>> more.profile_of("c"), more.n_profiles
+    ('a', 2)
+    """
+    if not isinstance(resolution, Resolution):
+        raise ArgumentError(
+            f"resolution must be a Resolution, got {type(resolution).__name__}",
+            field="resolution",
+        )
+    new, _ = prepare.from_table(
+        table,
+        record=record,
+        kind=kind,
+        value=value,
+        scope=scope,
+        scope_required=scope is not None and scope != _DEFAULT_SCOPE,
+        timestamp=timestamp,
+        timestamp_required=timestamp is not None and timestamp != _DEFAULT_TIMESTAMP,
+        tz=tz,
+        default_country_code=default_country_code,
+        hashed=hashed,
+        extra=resolution.config._blocked(),
+    )
+    if not new.n_records:
+        return resolution
+    return _added(resolution, _table_part(resolution, new))
+
+
+def _added(resolution: Resolution, part: _NewPart) -> Resolution:
+    """The resolution with the new part added: only the touched components resolved again."""
     old = resolution._prep
-    part = _new_part(resolution, batch)
     if old.n_records and (old.record_ids.dtype == object) != (part.ids.dtype == object):
         raise DataError(
             "the new record ids are not of the resolution's id type; use one type of record "
