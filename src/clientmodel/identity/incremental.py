@@ -230,7 +230,7 @@ def _member(old: prepare.Prepared, wanted: set[str]) -> NDArray[np.bool_]:
     if old.key_arrow is not None and wanted:
         pa = importlib.import_module("pyarrow")
         pc = importlib.import_module("pyarrow.compute")
-        found = pc.is_in(old.key_arrow, value_set=pa.array(sorted(wanted), type=old.key_arrow.type))
+        found = pc.is_in(old.key_arrow, value_set=pa.array(list(wanted), type=old.key_arrow.type))
         return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
     return np.fromiter((v in wanted for v in values.tolist()), dtype=bool, count=len(values))
 
