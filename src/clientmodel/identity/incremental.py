@@ -246,10 +246,11 @@ def _ticks(times: NDArray[np.datetime64]) -> NDArray[np.int64]:
 
 def _inserted(
     res: Resolution, part: _NewPart
-) -> tuple[prepare.Prepared, NDArray[np.int64], NDArray[np.int64]]:
+) -> tuple[prepare.Prepared, NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """The old and the new records together in canonical order, by merging (no global sort).
 
-    Returns the combined arrays, the new index of each old record and of each new record. Old
+    Returns the combined arrays, the new index of each old record, of each new record and of
+    each old row. Old
     records keep their relative order (so do their rows); each new record goes where the
     canonical order (time, then id) puts it, and record ids are re-ranked by counting.
     """
@@ -352,7 +353,7 @@ def _inserted(
         row_time=row_time,
         key_arrow=_arrow_keys(old.key_arrow, part.key_value),
     )
-    return combined, old_to_new, new_index
+    return combined, old_to_new, new_index, old_row_pos
 
 
 def _arrow_keys(old: Any, new: NDArray[np.object_]) -> Any:
@@ -498,6 +499,32 @@ def add_table(
     return _added(resolution, _table_part(resolution, new))
 
 
+def _touched(resolution: Resolution, part: _NewPart, rules: engine.RuleArrays) -> NDArray[np.int64]:
+    """The old records of the components the new records touch, read off the old arrays.
+
+    A row can join only when its key is neither blocked nor of a non-joining kind (the key
+    alone decides), so the touched components are those of the old rows carrying the joining old
+    keys of the new rows, and of the old records manual merge rules tie to new ones.
+    """
+    old = resolution._prep
+    n_old_keys = len(old.key_kind)
+    keys = part.row_key[part.row_key < n_old_keys]
+    keys = keys[~old.key_blocked[keys] & rules.joins[old.key_kind[keys]]]
+    carried = np.zeros(n_old_keys, dtype=bool)
+    carried[keys] = True
+    hit = carried[old.row_key]
+    touched = np.zeros(old.n_records, dtype=bool)
+    touched[resolution._component[old.row_record[hit]]] = True
+    if rules.always:
+        new_ids = set(part.ids.tolist())
+        for a, b in rules.always:
+            for mine, other in ((a, b), (b, a)):
+                at = engine.record_of(old, other)
+                if mine in new_ids and at >= 0:
+                    touched[resolution._component[at]] = True
+    return np.flatnonzero(touched[resolution._component])
+
+
 def _added(resolution: Resolution, part: _NewPart) -> Resolution:
     """The resolution with the new part added: only the touched components resolved again."""
     old = resolution._prep
@@ -507,38 +534,20 @@ def _added(resolution: Resolution, part: _NewPart) -> Resolution:
             "id (all strings or all integers)",
             field="record_id",
         )
-    prep, old_to_new, new_idx = _inserted(resolution, part)
     rules = resolution.config._arrays()
-
-    # the components the new records touch: the old components of the active old keys they
-    # carry, and of the records manual merge rules tie them to
-    status = engine.initial_status(prep, rules)
-    active = status == engine.MATCHED
-    new_row = np.zeros(prep.n_records, dtype=bool)
-    new_row[new_idx] = True
-    new_row = new_row[prep.row_record]
-    carried = np.zeros(len(prep.key_kind), dtype=bool)
-    carried[prep.row_key[new_row & active]] = True
-    old_component = np.empty(prep.n_records, dtype=np.int64)
-    old_component[old_to_new] = old_to_new[resolution._component]
-    old_component[new_idx] = -1
-    hit = carried[prep.row_key] & active & ~new_row
-    seeds = [old_component[prep.row_record[hit]]]
-    is_new = np.zeros(prep.n_records, dtype=bool)
-    is_new[new_idx] = True
-    for ra, rb in engine.always_pairs(prep, rules):
-        if is_new[ra] != is_new[rb]:
-            seeds.append(old_component[[rb if is_new[ra] else ra]])
-    touched_components = np.zeros(prep.n_records, dtype=bool)
-    touched_components[np.concatenate(seeds)] = True
-    touched = is_new.copy()
-    touched[old_to_new] = touched_components[old_component[old_to_new]]
+    touched_old = _touched(resolution, part, rules)
+    prep, old_to_new, new_idx, old_row_pos = _inserted(resolution, part)
+    touched = np.zeros(prep.n_records, dtype=bool)
+    touched[new_idx] = True
+    touched[old_to_new[touched_old]] = True
 
     # untouched components keep their answer: old labels, components and statuses, moved
     label = np.empty(prep.n_records, dtype=np.int64)
     label[old_to_new] = old_to_new[resolution._label]
-    component = old_component
-    status[~new_row] = resolution._status
+    component = np.empty(prep.n_records, dtype=np.int64)
+    component[old_to_new] = old_to_new[resolution._component]
+    status = np.empty(len(prep.row_key), dtype=np.int8)
+    status[old_row_pos] = resolution._status
 
     sub_records = np.flatnonzero(touched)
     sub = prep.subset(sub_records)
