@@ -462,7 +462,7 @@ def from_records(records: Sequence[IdentityRecord], extra: Mapping[int, Blocked]
             row_key.append(key_index.setdefault(k, len(key_index)))
     keys, key_hashed, key_blocked = key_arrays(key_index, extra)
     ids = id_array([r.record_id for r in records], "record_id")
-    return canonical(
+    prep = canonical(
         ids,
         rank_ids(ids),
         times,
@@ -473,6 +473,11 @@ def from_records(records: Sequence[IdentityRecord], extra: Mapping[int, Blocked]
         np.asarray(row_record, dtype=np.int64),
         np.asarray(row_key, dtype=np.int64),
     )
+    pa = _optional("pyarrow")
+    if pa is None or not len(keys[3]):  # pragma: no cover - pyarrow is in every test environment
+        return prep
+    # as on the table face: incremental resolution finds new values among these at C speed
+    return attrs.evolve(prep, key_arrow=pa.array(keys[3].tolist(), type=pa.string()))
 
 
 _RECORD_FIELDS = frozenset({"record_id", "identifiers", "timestamp"})
