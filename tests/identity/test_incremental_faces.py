@@ -151,3 +151,20 @@ def test_add_table_refuses_known_ids_and_bad_arguments():
         add_table("not a resolution", {"record_id": ["b"], "kind": ["email"], "value": ["z@y.io"]})
     empty = {"record_id": [], "kind": [], "value": []}
     assert add_table(start, pd.DataFrame(empty).astype(str)) is start
+
+
+def test_old_keys_without_an_arrow_copy_are_searched_in_python(monkeypatch):
+    # both faces keep an arrow copy of the key values when pyarrow is installed; without it
+    # (or after unmerge re-times records) the new values are looked up by a Python pass
+    import clientmodel.identity._prepare as prepare
+
+    old = [("a", [("email", "x@y.io", None)], [T0]), ("b", [("device_id", "D0", None)], [T0])]
+    new = [("c", [("email", "X@y.io", None), ("device_id", "D0", None)], [T0])]
+    monkeypatch.setattr(prepare, "_optional", lambda name: None)
+    start = resolve(as_dicts(old))
+    monkeypatch.undo()
+    assert start._prep.key_arrow is None
+    assert resolve(as_dicts(old))._prep.key_arrow is not None
+    added = add_records(start, as_dicts(new))
+    assert added == resolve(as_dicts(old + new))
+    assert added.n_profiles == 1
