@@ -322,12 +322,15 @@ def full_size(n_rows: int, n_base: int, base_s: float, n_new: int, n_unmerge: in
     inc_s, _, more = measure(
         f"add_records: {len(new_dicts):,} record dicts onto {start.n_records:,}",
         lambda: add_records(start, new_dicts),
+        repeat=2,
     )
     same = more.n_profiles == res.n_profiles and len(more.refusals) == len(res.refusals)
     print(f"  full re-resolution / incremental (dicts, validation included): "
           f"{secs / inc_s:.1f}x (same profiles: {same})")  # fmt: skip
     tab_s, _, more = measure(
-        f"add_table: {len(new_rows):,} rows of those records", lambda: add_table(start, new_rows)
+        f"add_table: {len(new_rows):,} rows of those records",
+        lambda: add_table(start, new_rows),
+        repeat=2,
     )
     same = more.n_profiles == res.n_profiles and len(more.refusals) == len(res.refusals)
     print(f"  full re-resolution / incremental (table): {secs / tab_s:.1f}x "
