@@ -36,7 +36,7 @@ from clientmodel.identity.config import (
     check_pattern,
 )
 from clientmodel.identity.history import MergeEvent, merge_history
-from clientmodel.identity.incremental import add_records
+from clientmodel.identity.incremental import add_records, add_table
 from clientmodel.identity.kinds import (
     DEFAULT_BLOCKED,
     SCOPED_KINDS,
@@ -84,6 +84,7 @@ __all__ = [
     "Resolution",
     "ResolvedProfile",
     "add_records",
+    "add_table",
     "check_pattern",
     "hash_identifier",
     "is_blocked",

@@ -55,7 +55,7 @@ class RuleArrays:
     max_identifiers: int = 0
 
 
-def _record_of(prep: Prepared, record_id: str | int) -> int:
+def record_of(prep: Prepared, record_id: str | int) -> int:
     """The index of a record id in ``prep``, or -1 when it is not there."""
     ids = prep.record_ids
     if (ids.dtype.kind in "iu") != isinstance(record_id, int):
@@ -77,7 +77,7 @@ def always_pairs(prep: Prepared, rules: RuleArrays) -> list[tuple[int, int]]:
 def _pairs(prep: Prepared, pairs: Iterable[tuple[str | int, str | int]]) -> list[tuple[int, int]]:
     out = []
     for a, b in pairs:
-        ra, rb = _record_of(prep, a), _record_of(prep, b)
+        ra, rb = record_of(prep, a), record_of(prep, b)
         if ra >= 0 and rb >= 0 and ra != rb:
             out.append((ra, rb))
     return out

@@ -43,7 +43,9 @@ from clientmodel.identity.kinds import (
     _MAX_EMAIL_LENGTH,
     DEFAULT_BLOCKED,
     SCOPED_KINDS,
+    Identifier,
     IdentifierKind,
+    _check_scope,
     _prepare_value,
     is_blocked,
     masked,
@@ -460,7 +462,7 @@ def from_records(records: Sequence[IdentityRecord], extra: Mapping[int, Blocked]
             row_key.append(key_index.setdefault(k, len(key_index)))
     keys, key_hashed, key_blocked = key_arrays(key_index, extra)
     ids = id_array([r.record_id for r in records], "record_id")
-    return canonical(
+    prep = canonical(
         ids,
         rank_ids(ids),
         times,
@@ -471,6 +473,125 @@ def from_records(records: Sequence[IdentityRecord], extra: Mapping[int, Blocked]
         np.asarray(row_record, dtype=np.int64),
         np.asarray(row_key, dtype=np.int64),
     )
+    pa = _optional("pyarrow")
+    if pa is None or not len(keys[3]):  # pragma: no cover - pyarrow is in every test environment
+        return prep
+    # as on the table face: incremental resolution finds new values among these at C speed
+    return attrs.evolve(prep, key_arrow=pa.array(keys[3].tolist(), type=pa.string()))
+
+
+_RECORD_FIELDS = frozenset({"record_id", "identifiers", "timestamp"})
+_IDENT_FIELDS = frozenset({"kind", "value", "scope", "hashed"})
+#: Kind index by kind value and by member (an enum member hashes by its name, not its value).
+_KIND_OF: dict[Any, int] = {**{k.value: i for i, k in enumerate(KINDS)}, **KIND_INDEX}
+
+
+@attrs.frozen(eq=False)
+class RecordBatch:
+    """Validated records as flat columns: per record, per identifier (normalised)."""
+
+    ids: list[Any]
+    stamps: list[dt.datetime | None]
+    ident_record: list[int]
+    ident_kind: list[int]
+    ident_scope: list[str | None]
+    ident_value: list[str]
+    ident_hashed: list[bool]
+
+
+def record_batch(items: Sequence[Any]) -> RecordBatch | None:
+    """Records (``IdentityRecord`` objects or their plain dicts) as one :class:`RecordBatch`,
+    without building a model per record; ``None`` when an item is outside the plain shapes.
+
+    Only plain shapes are read here: dicts with the record's fields, ``record_id`` an ``int``
+    or a non-blank ``str``, an aware ``datetime`` or no ``timestamp``, ``identifiers`` a list or
+    tuple of ``Identifier`` objects, ``(kind, value[, scope])`` tuples or dicts with a ``bool``
+    ``hashed``.
+    Each value goes through the same normaliser and scope check that ``Identifier`` runs
+    (``kinds._prepare_value``, ``kinds._check_scope``), so a batch holds exactly the fields
+    ``IdentityRecord.model_validate`` would give. Anything else -- other types, a value or scope
+    those checks refuse, repeated record ids -- gives ``None``: the caller then validates record by
+    record, which raises the usual error for the first bad record.
+    """
+    from clientmodel.identity.config import IdentityRecord  # config imports this module
+
+    ids: list[Any] = []
+    stamps: list[dt.datetime | None] = []
+    rec: list[int] = []
+    kinds: list[int] = []
+    scopes: list[str | None] = []
+    values: list[str] = []
+    hashes: list[bool] = []
+    for i, item in enumerate(items):
+        if type(item) is dict:
+            if not item.keys() <= _RECORD_FIELDS:
+                return None
+            rid = item.get("record_id")
+            stamp = item.get("timestamp")
+            idents = item.get("identifiers", ())
+            if type(idents) is not list and type(idents) is not tuple:
+                return None
+        elif isinstance(item, IdentityRecord):
+            ids.append(item.record_id)
+            stamps.append(item.timestamp)
+            for ident in item.identifiers:
+                rec.append(i)
+                kinds.append(KIND_INDEX[ident.kind])
+                scopes.append(ident.scope)
+                values.append(ident.value)
+                hashes.append(ident.hashed)
+            continue
+        else:
+            return None
+        if not (type(rid) is int or (type(rid) is str and rid.strip())):
+            return None
+        if stamp is not None and (type(stamp) is not dt.datetime or stamp.utcoffset() is None):
+            return None
+        ids.append(rid)
+        stamps.append(stamp)
+        for ident in idents:
+            hashed = False
+            if type(ident) is tuple or type(ident) is list:
+                if len(ident) == 2:
+                    kind, raw, scope = ident[0], ident[1], None
+                elif len(ident) == 3:
+                    kind, raw, scope = ident
+                else:
+                    return None
+            elif type(ident) is dict:
+                if not ident.keys() <= _IDENT_FIELDS:
+                    return None
+                kind, raw, scope = ident.get("kind"), ident.get("value"), ident.get("scope")
+                hashed = ident.get("hashed", False)
+                if type(hashed) is not bool:
+                    return None
+            elif isinstance(ident, Identifier):
+                rec.append(i)
+                kinds.append(KIND_INDEX[ident.kind])
+                scopes.append(ident.scope)
+                values.append(ident.value)
+                hashes.append(ident.hashed)
+                continue
+            else:
+                return None
+            if (type(kind) is not str and type(kind) is not IdentifierKind) or type(raw) is not str:
+                return None
+            k = _KIND_OF.get(kind)
+            if k is None:
+                return None
+            try:
+                value, placeholder = _prepare_value(KINDS[k], raw, hashed=hashed)
+                scope = _check_scope(KINDS[k], scope, value, placeholder)
+            except ClientModelError:
+                return None
+            rec.append(i)
+            kinds.append(k)
+            scopes.append(scope)
+            values.append(value)
+            hashes.append(hashed)
+    if len(set(ids)) != len(ids):
+        return None
+    return RecordBatch(ids, stamps, rec, kinds, scopes, values, hashes)
 
 
 # --------------------------------------------------------------------------- table face

@@ -19,15 +19,22 @@ import attrs
 import numpy as np
 from numpy.typing import NDArray
 
+from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.identity import _engine as engine
 from clientmodel.identity import _prepare as prepare
 from clientmodel.identity.config import IdentityRecord
 from clientmodel.identity.kinds import is_blocked
-from clientmodel.identity.resolution import Resolution, _refusals, validated_records
+from clientmodel.identity.resolution import (
+    _DEFAULT_SCOPE,
+    _DEFAULT_TIMESTAMP,
+    Resolution,
+    _refusals,
+    validated_records,
+)
 from clientmodel.periods import timezone
 
-__all__ = ["add_records"]
+__all__ = ["add_records", "add_table"]
 
 
 def _wall_time(moment: dt.datetime, tz: str | None) -> np.datetime64:
@@ -50,6 +57,9 @@ class _NewPart:
     key_blocked: NDArray[np.bool_]
     row_record: NDArray[np.int64]  # index among the new records
     row_key: NDArray[np.int64]
+    tz: str | None  # the timezone of ``times`` (wall-clock times)
+    #: Table face: each row's time (rows are distinct ``(record, key)`` pairs then).
+    row_time: NDArray[np.datetime64] | None = None
 
 
 def _scope_codes(old: prepare.Prepared) -> dict[str, int]:
@@ -66,7 +76,23 @@ def _scope_codes(old: prepare.Prepared) -> dict[str, int]:
     return out
 
 
-def _new_part(res: Resolution, new: list[IdentityRecord]) -> _NewPart:
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+_MICRO = dt.timedelta(microseconds=1)
+
+
+def _times(stamps: list[dt.datetime | None], tz: str) -> NDArray[np.datetime64]:
+    """Aware times as the naive wall-clock times the resolution keeps (in its timezone)."""
+    if tz == "UTC":  # whole microseconds since the epoch: exact, and no object per record
+        nat = np.iinfo(np.int64).min  # numpy's NaT
+        ticks = [nat if s is None else (s - _EPOCH) // _MICRO for s in stamps]
+        return np.asarray(ticks, dtype=np.int64).astype("datetime64[us]")
+    return np.asarray(
+        [np.datetime64("NaT", "us") if s is None else _wall_time(s, tz) for s in stamps],
+        dtype="datetime64[us]",
+    )
+
+
+def _new_part(res: Resolution, batch: prepare.RecordBatch) -> _NewPart:
     """The new records' arrays; old keys keep their codes.
 
     Only the new identifiers are looked up among the old keys (one pass over the key values),
@@ -74,22 +100,17 @@ def _new_part(res: Resolution, new: list[IdentityRecord]) -> _NewPart:
     """
     old = res._prep
     extra = res.config._blocked()
-    wanted = {
-        (prepare.KIND_INDEX[i.kind], i.scope or "", i.value, i.hashed)
-        for rec in new
-        for i in rec.identifiers
-    }
     key_index: dict[tuple[int, str, str, bool], int] = {}
-    candidates = np.flatnonzero(_member(old, {w[2] for w in wanted}))
-    for code in candidates.tolist():
-        sc = old.key_scope[code]
-        key = (
-            int(old.key_kind[code]),
-            sc or "",
-            str(old.key_value[code]),
-            bool(old.key_hashed[code]),
-        )
-        key_index[key] = code
+    candidates = np.flatnonzero(_member(old, set(batch.ident_value)))
+    for code, kind, sc, value, hashed in zip(
+        candidates.tolist(),
+        old.key_kind[candidates].tolist(),
+        old.key_scope[candidates].tolist(),
+        old.key_value[candidates].tolist(),
+        old.key_hashed[candidates].tolist(),
+        strict=True,
+    ):
+        key_index[(kind, sc or "", str(value), hashed)] = code
     scope_code = _scope_codes(old)
     next_scope = int(old.key_scope_code.max(initial=0)) + 1
     n_old_keys = len(old.key_kind)
@@ -97,52 +118,108 @@ def _new_part(res: Resolution, new: list[IdentityRecord]) -> _NewPart:
     scopes: list[str | None] = []
     codes: list[int] = []
     values: list[str] = []
-    hashed: list[bool] = []
+    hashed_keys: list[bool] = []
     blocked: list[bool] = []
-    row_record: list[int] = []
     row_key: list[int] = []
-    times = []
-    for i, rec in enumerate(new):
-        times.append(
-            np.datetime64("NaT", "us")
-            if rec.timestamp is None
-            else _wall_time(rec.timestamp, old.tz or "UTC")
-        )
-        for ident in rec.identifiers:
-            k = prepare.KIND_INDEX[ident.kind]
-            key = (k, ident.scope or "", ident.value, ident.hashed)
-            found = key_index.get(key)
-            if found is None:
-                found = key_index[key] = n_old_keys + len(kinds)
-                kinds.append(k)
-                scopes.append(ident.scope)
-                if (ident.scope or "") not in scope_code:
-                    scope_code[ident.scope or ""] = next_scope
-                    next_scope += 1
-                codes.append(scope_code[ident.scope or ""])
-                values.append(ident.value)
-                hashed.append(ident.hashed)
-                blocked.append(
-                    is_blocked(ident.value)
-                    or (not ident.hashed and prepare.extra_blocked(ident.value, k, extra))
-                )
-            row_record.append(i)
-            row_key.append(found)
+    for k, scope, value, hashed in zip(
+        batch.ident_kind, batch.ident_scope, batch.ident_value, batch.ident_hashed, strict=True
+    ):
+        key = (k, scope or "", value, hashed)
+        found = key_index.get(key)
+        if found is None:
+            found = key_index[key] = n_old_keys + len(kinds)
+            kinds.append(k)
+            scopes.append(scope)
+            if (scope or "") not in scope_code:
+                scope_code[scope or ""] = next_scope
+                next_scope += 1
+            codes.append(scope_code[scope or ""])
+            values.append(value)
+            hashed_keys.append(hashed)
+            blocked.append(
+                is_blocked(value) or (not hashed and prepare.extra_blocked(value, k, extra))
+            )
+        row_key.append(found)
     scope_arr = np.empty(len(scopes), dtype=object)
     scope_arr[:] = scopes
     value_arr = np.empty(len(values), dtype=object)
     value_arr[:] = values
     return _NewPart(
-        ids=prepare.id_array([r.record_id for r in new], "record_id"),
-        times=np.asarray(times, dtype="datetime64[us]"),
+        ids=prepare.id_array(batch.ids, "record_id"),
+        times=_times(batch.stamps, old.tz or "UTC"),
         key_kind=np.asarray(kinds, dtype=np.int8),
         key_scope=scope_arr,
         key_scope_code=np.asarray(codes, dtype=np.int64),
         key_value=value_arr,
-        key_hashed=np.asarray(hashed, dtype=bool),
+        key_hashed=np.asarray(hashed_keys, dtype=bool),
         key_blocked=np.asarray(blocked, dtype=bool),
-        row_record=np.asarray(row_record, dtype=np.int64),
+        row_record=np.asarray(batch.ident_record, dtype=np.int64),
         row_key=np.asarray(row_key, dtype=np.int64),
+        tz=old.tz or "UTC",
+    )
+
+
+def _table_part(res: Resolution, new: prepare.Prepared) -> _NewPart:
+    """The arrays of a prepared table of new records; old keys keep their codes."""
+    old = res._prep
+    has_time = bool((~np.isnat(new.record_times)).any())
+    old_timed = bool((~np.isnat(old.record_times)).any())
+    if has_time and old_timed and new.tz != old.tz:
+        raise DataError(
+            f"the new records' timestamps are in timezone {new.tz!r} but the resolution keeps "
+            f"its times in {old.tz!r}; pass tz={old.tz!r} to read them in the resolution's "
+            "timezone",
+            field="timestamp",
+        )
+    values = new.key_value.tolist()
+    key_index: dict[tuple[int, str, str, bool], int] = {}
+    candidates = np.flatnonzero(_member(old, set(values)))
+    for code, kind, sc, value, hashed in zip(
+        candidates.tolist(),
+        old.key_kind[candidates].tolist(),
+        old.key_scope[candidates].tolist(),
+        old.key_value[candidates].tolist(),
+        old.key_hashed[candidates].tolist(),
+        strict=True,
+    ):
+        key_index[(kind, sc or "", str(value), hashed)] = code
+    scope_code = _scope_codes(old)
+    next_scope = int(old.key_scope_code.max(initial=0)) + 1
+    n_old = len(old.key_kind)
+    code_of = np.empty(len(values), dtype=np.int64)
+    fresh: list[int] = []
+    codes: list[int] = []
+    for j, kind, sc, value, hashed in zip(
+        range(len(values)),
+        new.key_kind.tolist(),
+        new.key_scope.tolist(),
+        values,
+        new.key_hashed.tolist(),
+        strict=True,
+    ):
+        found = key_index.get((kind, sc or "", value, hashed))
+        if found is None:
+            found = n_old + len(fresh)
+            fresh.append(j)
+            if (sc or "") not in scope_code:
+                scope_code[sc or ""] = next_scope
+                next_scope += 1
+            codes.append(scope_code[sc or ""])
+        code_of[j] = found
+    take = np.asarray(fresh, dtype=np.int64)
+    return _NewPart(
+        ids=new.record_ids,
+        times=new.record_times,
+        key_kind=new.key_kind[take],
+        key_scope=new.key_scope[take],
+        key_scope_code=np.asarray(codes, dtype=np.int64),
+        key_value=new.key_value[take],
+        key_hashed=new.key_hashed[take],
+        key_blocked=new.key_blocked[take],
+        row_record=new.row_record,
+        row_key=code_of[new.row_key],
+        tz=new.tz,
+        row_time=new.row_time,
     )
 
 
@@ -153,7 +230,7 @@ def _member(old: prepare.Prepared, wanted: set[str]) -> NDArray[np.bool_]:
     if old.key_arrow is not None and wanted:
         pa = importlib.import_module("pyarrow")
         pc = importlib.import_module("pyarrow.compute")
-        found = pc.is_in(old.key_arrow, value_set=pa.array(sorted(wanted), type=old.key_arrow.type))
+        found = pc.is_in(old.key_arrow, value_set=pa.array(list(wanted), type=old.key_arrow.type))
         return np.asarray(found.to_numpy(zero_copy_only=False), dtype=bool)
     return np.fromiter((v in wanted for v in values.tolist()), dtype=bool, count=len(values))
 
@@ -169,10 +246,11 @@ def _ticks(times: NDArray[np.datetime64]) -> NDArray[np.int64]:
 
 def _inserted(
     res: Resolution, part: _NewPart
-) -> tuple[prepare.Prepared, NDArray[np.int64], NDArray[np.int64]]:
+) -> tuple[prepare.Prepared, NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """The old and the new records together in canonical order, by merging (no global sort).
 
-    Returns the combined arrays, the new index of each old record and of each new record. Old
+    Returns the combined arrays, the new index of each old record, of each new record and of
+    each old row. Old
     records keep their relative order (so do their rows); each new record goes where the
     canonical order (time, then id) puts it, and record ids are re-ranked by counting.
     """
@@ -224,7 +302,13 @@ def _inserted(
 
     # rows: old rows keep their order within a record; new rows are de-duplicated and sorted
     n_keys = len(old.key_kind) + len(part.key_kind)
-    new_pairs = prepare.sorted_unique(part.row_record * max(n_keys, 1) + part.row_key)
+    pair_codes = part.row_record * max(n_keys, 1) + part.row_key
+    if part.row_time is None:
+        new_pairs = prepare.sorted_unique(pair_codes)
+        new_row_time = None
+    else:  # distinct already (a prepared table); their times follow them
+        by_pair = np.argsort(pair_codes, kind="stable")
+        new_pairs, new_row_time = pair_codes[by_pair], part.row_time[by_pair]
     nr_record, nr_key = new_pairs // max(n_keys, 1), new_pairs % max(n_keys, 1)
     counts = np.zeros(total, dtype=np.int64)
     old_counts = np.bincount(old.row_record, minlength=n)
@@ -250,13 +334,14 @@ def _inserted(
     if old.row_time is not None:
         row_time = np.empty(n_rows, dtype="datetime64[us]")
         row_time[old_row_pos] = old.row_time
-        row_time[new_row_pos] = part.times[nr_record]
+        row_time[new_row_pos] = part.times[nr_record] if new_row_time is None else new_row_time
     has_time = bool((~np.isnat(part.times)).any())
+    old_timed = bool((~np.isnat(old.record_times)).any())
     combined = prepare.Prepared(
         record_ids=gather(old.record_ids, part.ids),
         id_rank=gather(old_rank, new_rank),
         record_times=gather(old.record_times, part.times),
-        tz=old.tz or ("UTC" if has_time else None),
+        tz=part.tz if has_time and not old_timed else old.tz,
         key_kind=np.concatenate([old.key_kind, part.key_kind]),
         key_scope=np.concatenate([old.key_scope, part.key_scope]),
         key_scope_code=np.concatenate([old.key_scope_code, part.key_scope_code]),
@@ -268,7 +353,7 @@ def _inserted(
         row_time=row_time,
         key_arrow=_arrow_keys(old.key_arrow, part.key_value),
     )
-    return combined, old_to_new, new_index
+    return combined, old_to_new, new_index, old_row_pos
 
 
 def _arrow_keys(old: Any, new: NDArray[np.object_]) -> Any:
@@ -284,6 +369,19 @@ def _positions(prep: prepare.Prepared, ids: Any) -> Any:
     order = np.empty(prep.n_records, dtype=np.int64)
     order[prep.id_rank] = np.arange(prep.n_records, dtype=np.int64)
     return order[np.searchsorted(prep.record_ids[order], ids)]
+
+
+def _batch(records: Any) -> prepare.RecordBatch:
+    """The new records as one batch: read directly when every record has a plain shape, else
+    validated record by record (which names the first bad record)."""
+    if isinstance(records, (str, bytes, Mapping)) or not isinstance(records, Iterable):
+        validated_records(records)  # raises the usual error
+    items = records if isinstance(records, (list, tuple)) else list(records)
+    batch = prepare.record_batch(items)
+    if batch is None:
+        batch = prepare.record_batch(validated_records(items))
+    assert batch is not None  # validated records, with distinct ids, always have a plain shape
+    return batch
 
 
 def add_records(
@@ -318,49 +416,138 @@ def add_records(
             f"resolution must be a Resolution, got {type(resolution).__name__}",
             field="resolution",
         )
-    new = validated_records(records)
-    if not new:
+    batch = _batch(records)
+    if not batch.ids:
         return resolution
+    return _added(resolution, _new_part(resolution, batch))
+
+
+@boundary
+def add_table(
+    resolution: Resolution,
+    table: Any,
+    *,
+    record: str = "record_id",
+    kind: str = "kind",
+    value: str = "value",
+    scope: str | None = _DEFAULT_SCOPE,
+    timestamp: str | None = _DEFAULT_TIMESTAMP,
+    tz: str | None = None,
+    default_country_code: str | None = None,
+    hashed: bool = False,
+) -> Resolution:
+    """The resolution with the records of a long identifier table added (the table face of
+    :func:`add_records`): exactly what resolving all the rows again would give.
+
+    The table is read as :func:`~clientmodel.identity.resolution.resolve_table` reads it (any
+    frame kind, vectorised checks and normalisation), so a backend adds a batch of rows without
+    building a record object per row.
+
+    Parameters
+    ----------
+    resolution:
+        An existing resolution (of records or of a table).
+    table:
+        A pandas/polars DataFrame, pyarrow Table, or mapping of column -> values, one row per
+        (record, identifier), with record ids not in ``resolution``.
+    record, kind, value, scope, timestamp, tz, default_country_code, hashed:
+        As for :func:`~clientmodel.identity.resolution.resolve_table`. Timestamps must come
+        out in the resolution's timezone (``tz`` converts aware ones).
+
+    Returns
+    -------
+    Resolution
+        Only the components the new records touch are resolved again.
+
+    Raises
+    ------
+    DataError
+        For the table's defects (as ``resolve_table``), record ids already resolved or of the
+        other id type, and times in another timezone than the resolution's.
+
+    Examples
+    --------
+    >>> from clientmodel.identity import resolve_table
+    >>> res = resolve_table({"record_id": ["a", "b"], "kind": ["email", "email"],
+    ...                      "value": ["x@y.io", "z@y.io"]})
+    >>> more = add_table(res, {"record_id": ["c", "c"], "kind": ["email", "phone"],
+    ...                        "value": ["X@Y.io", "+86 138 0013 8000"]})
+    >>> more.profile_of("c"), more.n_profiles
+    ('a', 2)
+    """
+    if not isinstance(resolution, Resolution):
+        raise ArgumentError(
+            f"resolution must be a Resolution, got {type(resolution).__name__}",
+            field="resolution",
+        )
+    new, _ = prepare.from_table(
+        table,
+        record=record,
+        kind=kind,
+        value=value,
+        scope=scope,
+        scope_required=scope is not None and scope != _DEFAULT_SCOPE,
+        timestamp=timestamp,
+        timestamp_required=timestamp is not None and timestamp != _DEFAULT_TIMESTAMP,
+        tz=tz,
+        default_country_code=default_country_code,
+        hashed=hashed,
+        extra=resolution.config._blocked(),
+    )
+    if not new.n_records:
+        return resolution
+    return _added(resolution, _table_part(resolution, new))
+
+
+def _touched(resolution: Resolution, part: _NewPart, rules: engine.RuleArrays) -> NDArray[np.int64]:
+    """The old records of the components the new records touch, read off the old arrays.
+
+    A row can join only when its key is neither blocked nor of a non-joining kind (the key
+    alone decides), so the touched components are those of the old rows carrying the joining old
+    keys of the new rows, and of the old records manual merge rules tie to new ones.
+    """
     old = resolution._prep
-    part = _new_part(resolution, new)
+    n_old_keys = len(old.key_kind)
+    keys = part.row_key[part.row_key < n_old_keys]
+    keys = keys[~old.key_blocked[keys] & rules.joins[old.key_kind[keys]]]
+    carried = np.zeros(n_old_keys, dtype=bool)
+    carried[keys] = True
+    hit = carried[old.row_key]
+    touched = np.zeros(old.n_records, dtype=bool)
+    touched[resolution._component[old.row_record[hit]]] = True
+    if rules.always:
+        new_ids = set(part.ids.tolist())
+        for a, b in rules.always:
+            for mine, other in ((a, b), (b, a)):
+                at = engine.record_of(old, other)
+                if mine in new_ids and at >= 0:
+                    touched[resolution._component[at]] = True
+    return np.flatnonzero(touched[resolution._component])
+
+
+def _added(resolution: Resolution, part: _NewPart) -> Resolution:
+    """The resolution with the new part added: only the touched components resolved again."""
+    old = resolution._prep
     if old.n_records and (old.record_ids.dtype == object) != (part.ids.dtype == object):
         raise DataError(
             "the new record ids are not of the resolution's id type; use one type of record "
             "id (all strings or all integers)",
             field="record_id",
         )
-    prep, old_to_new, new_idx = _inserted(resolution, part)
     rules = resolution.config._arrays()
-
-    # the components the new records touch: the old components of the active old keys they
-    # carry, and of the records manual merge rules tie them to
-    status = engine.initial_status(prep, rules)
-    active = status == engine.MATCHED
-    new_row = np.zeros(prep.n_records, dtype=bool)
-    new_row[new_idx] = True
-    new_row = new_row[prep.row_record]
-    carried = np.zeros(len(prep.key_kind), dtype=bool)
-    carried[prep.row_key[new_row & active]] = True
-    old_component = np.empty(prep.n_records, dtype=np.int64)
-    old_component[old_to_new] = old_to_new[resolution._component]
-    old_component[new_idx] = -1
-    hit = carried[prep.row_key] & active & ~new_row
-    seeds = [old_component[prep.row_record[hit]]]
-    is_new = np.zeros(prep.n_records, dtype=bool)
-    is_new[new_idx] = True
-    for ra, rb in engine.always_pairs(prep, rules):
-        if is_new[ra] != is_new[rb]:
-            seeds.append(old_component[[rb if is_new[ra] else ra]])
-    touched_components = np.zeros(prep.n_records, dtype=bool)
-    touched_components[np.concatenate(seeds)] = True
-    touched = is_new.copy()
-    touched[old_to_new] = touched_components[old_component[old_to_new]]
+    touched_old = _touched(resolution, part, rules)
+    prep, old_to_new, new_idx, old_row_pos = _inserted(resolution, part)
+    touched = np.zeros(prep.n_records, dtype=bool)
+    touched[new_idx] = True
+    touched[old_to_new[touched_old]] = True
 
     # untouched components keep their answer: old labels, components and statuses, moved
     label = np.empty(prep.n_records, dtype=np.int64)
     label[old_to_new] = old_to_new[resolution._label]
-    component = old_component
-    status[~new_row] = resolution._status
+    component = np.empty(prep.n_records, dtype=np.int64)
+    component[old_to_new] = old_to_new[resolution._component]
+    status = np.empty(len(prep.row_key), dtype=np.int8)
+    status[old_row_pos] = resolution._status
 
     sub_records = np.flatnonzero(touched)
     sub = prep.subset(sub_records)
