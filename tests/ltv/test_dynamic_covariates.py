@@ -381,3 +381,22 @@ def test_fitted_model_round_trips_with_its_report(interior_fit):
     back = DynamicCovariateModel.from_dict(json.loads(json.dumps(interior_fit.to_dict())))
     assert back == interior_fit
     assert back.effects() == interior_fit.effects()
+
+
+def test_customer_first_seen_on_as_of_day():
+    """A customer whose first purchase is on the as_of day has no exposure (T = 0): likelihood 1,
+    P(alive) 1, and the other customers' likelihoods are untouched (each customer's exposures at T
+    are its own)."""
+    log = {k: [w, *v] for (k, v), w in zip(SMALL_LOG.items(), [0, "2024-02-12"], strict=True)}
+    cov = {
+        k: [*w, *v]
+        for (k, v), w in zip(
+            SMALL_COV.items(),
+            [[0] * 7, SMALL_COV["period"][:7], [0, 1, 0, 0, 1, 1, 0], [1] * 7],
+            strict=True,
+        )
+    }
+    before = SMALL.log_likelihood_of(SMALL_LOG, SMALL_COV, as_of="2024-02-12")
+    assert SMALL.log_likelihood_of(log, cov, as_of="2024-02-12") == pytest.approx(before, rel=1e-13)
+    alive = SMALL.p_alive(log, cov, as_of="2024-02-12")
+    assert alive["p_alive"][0] == 1.0

@@ -278,9 +278,9 @@ def _customer_loglik(p: Array, d: _Paths) -> tuple[Array, Array]:
     base_b = (cum_b - inc_b)[d.first][d.owner]
     a0 = cum_a - inc_a - base_a  # A at the start of each piece
     b0 = cum_b - inc_b - base_b
-    last = np.append(d.first[1:], len(d.owner)) - 1
-    a_t = cum_a[last] - base_a[last]
-    b_t = cum_b[last] - base_b[last]
+    # exposures at T (a customer first seen on the as_of day has no piece: 0)
+    a_t = np.bincount(d.owner, weights=inc_a, minlength=len(d.x))
+    b_t = np.bincount(d.owner, weights=inc_b, minlength=len(d.x))
     rx = r + d.x
     # integral over a piece after t_x: with w = c_d u and k = c_p / c_d it is
     # k^-(r+x) [tail(0) - tail(c_d L)] of (a' + w)^-(r+x) (b' + w)^-(s+1), a' = (alpha+A0)/k
