@@ -15,6 +15,7 @@ from clientmodel.ltv.contract import (
     model_from_dict,
 )
 from clientmodel.ltv.covariates import CovariateModel
+from clientmodel.ltv.dynamic_covariates import DynamicCovariateModel, fit_dynamic_covariates
 from clientmodel.ltv.gamma_gamma import GammaGamma
 from clientmodel.ltv.ggompertz_nbd import GGompertzNBD
 from clientmodel.ltv.intervals import (
@@ -33,6 +34,7 @@ __all__ = [
     "BGNBD",
     "MBGNBD",
     "CovariateModel",
+    "DynamicCovariateModel",
     "FitReport",
     "GGompertzNBD",
     "GammaGamma",
@@ -45,6 +47,7 @@ __all__ = [
     "clv",
     "clv_table",
     "discounted_purchases",
+    "fit_dynamic_covariates",
     "model_classes",
     "model_from_dict",
     "new_customer_purchases",
