@@ -12,8 +12,11 @@ the alternative that does not lean on the normal approximation.
 The interval covers the uncertainty of the parameters only: not the randomness of the customer's
 own future purchases (a customer with E[X] = 1.2 may well make 0 or 3), and not a wrong model.
 
-Predictions depend on a customer only through the summary columns, so they are made once per
-distinct history; the (draws x histories) block is held a chunk of histories at a time, so
+For a model fitted with covariates the free parameters are the log base parameters and the
+coefficients, drawn jointly; each draw gives every customer its parameters through its
+covariate row. Predictions depend on a customer only through the covariate row and the summary
+columns, so they are made once per distinct (covariate row, history), on rows read and checked
+once; the (draws x histories) block is held a chunk of histories at a time, so
 1,000 draws over a million customers fit in memory.
 """
 
@@ -341,19 +344,38 @@ def _rebuild(model: ParametricModel, theta: Array) -> Any:
 
 def _drawn(model: Any, free: Array) -> Any:
     """The model at one draw of the free parameters (log base parameters, coefficients)."""
-    if not isinstance(model, CovariateModel):
-        return _rebuild(model, np.exp(free))
-    m = len(model.base.PARAMS)
-    coefficients = _coefficients(_free_coefficients(model), free[m:])
-    return attrs.evolve(
-        model, base=_rebuild(model.base, np.exp(free[:m])), coefficients=coefficients
-    )
+    try:
+        with np.errstate(over="ignore"):
+            if not isinstance(model, CovariateModel):
+                return _rebuild(model, np.exp(free))
+            m = len(model.base.PARAMS)
+            coefficients = _coefficients(_free_coefficients(model), free[m:])
+            base = _rebuild(model.base, np.exp(free[:m]))
+    except ArgumentError as err:
+        raise _out_of_range(model, "every customer", err) from None
+    return attrs.evolve(model, base=base, coefficients=coefficients)
 
 
 def _at(model: Any, row: Mapping[str, float]) -> Any:
     """The plain model of customers with covariate row ``row`` (the model itself without
     covariates)."""
-    return model.model_for(row) if isinstance(model, CovariateModel) else model
+    if not isinstance(model, CovariateModel):
+        return model
+    try:
+        with np.errstate(over="ignore", under="ignore"):
+            return model.model_for(row)
+    except ArgumentError as err:
+        raise _out_of_range(model, f"customers with covariates {dict(row)}", err) from None
+
+
+def _out_of_range(model: Any, who: str, err: ArgumentError) -> DataError:
+    """A draw far in the tail of a very wide normal puts a parameter beyond float64."""
+    return DataError(
+        f"a drawn {_name(model)} has no valid parameters for {who} ({err}): the normal "
+        "approximation of the fit is very wide here (see the standard errors of its report); "
+        "use sampling='bootstrap' or more data",
+        field="model",
+    )
 
 
 # -- what is predicted -------------------------------------------------------------------------
@@ -908,6 +930,14 @@ def prediction_intervals(
         Seed or generator: the same seed gives the same intervals.
     columns:
         Renames, standard name -> your column.
+    covariates:
+        For a model fitted with covariates (a
+        :class:`~clientmodel.ltv.covariates.CovariateModel`): a table with one row per
+        customer holding the covariate columns, joined on ``customer``; without it the
+        covariate columns are read from ``summary``. Each draw then gives every customer its own
+        parameters (the coefficients are drawn jointly with the base parameters).
+    customer:
+        The customer id column joining ``covariates`` to ``summary`` (default: the fit's).
 
     Returns
     -------
@@ -925,6 +955,16 @@ def prediction_intervals(
     True
     >>> bool(pi.total_lower <= pi.total_estimate <= pi.total_upper)
     True
+
+    With covariates, each customer at its own parameters:
+
+    >>> import numpy as np
+    >>> data = {**BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(2000, 39.0, seed=2),
+    ...         "vip": np.arange(2000) % 2}
+    >>> with_vip = BGNBD.fit(data, covariates=True, purchase=["vip"])
+    >>> rows = {"frequency": [2, 2], "recency": [30.0, 30.0], "T": [39.0, 39.0], "vip": [0, 1]}
+    >>> prediction_intervals(with_vip, rows, draws=200, seed=0).lower.shape
+    (2,)
     """
     return _compute(
         model,
@@ -967,8 +1007,9 @@ def prediction_interval_table(
 ) -> Any:
     """:func:`prediction_intervals` per customer as the caller's kind of table.
 
-    Columns ``customer`` (copied when given), ``estimate``, ``lower`` and ``upper``; a single
-    record gives a dict of floats. Arguments as in :func:`prediction_intervals`.
+    Columns ``customer`` (copied when given; it also joins a ``covariates`` table),
+    ``estimate``, ``lower`` and ``upper``; a single record gives a dict of floats. Arguments as
+    in :func:`prediction_intervals`.
 
     Examples
     --------
