@@ -250,6 +250,19 @@ def _log_covariance(model: Any, role: str) -> tuple[Array, Array]:
     z = np.log(np.array([getattr(base, p) for p in base.PARAMS], dtype=np.float64))
     if isinstance(model, CovariateModel):
         names = _free_coefficients(model)
+        expected = {
+            *(f"purchase:{n}" for n in model.purchase if n not in model.constrain),
+            *(f"dropout:{n}" for n in model.dropout if n not in model.constrain),
+            *(f"both:{n}" for n in model.constrain),
+        }
+        heads = tuple(report.estimates)[: len(base.PARAMS)]
+        if heads != tuple(base.PARAMS) or set(names) != expected or len(names) != len(expected):
+            raise ArgumentError(
+                f"{role} {name} has a fit report whose estimates {list(report.estimates)} are "
+                f"not its parameters {list(base.PARAMS)} followed by its free coefficients "
+                f"{sorted(expected)}; it cannot be drawn from",
+                field=role,
+            )
         centre = [
             model.coefficients["purchase" if n.startswith("both:") else n.split(":", 1)[0]][
                 n.split(":", 1)[1]
