@@ -118,12 +118,12 @@ DROPOUT = ("web", "city", "gift")
 
 
 def covariate_population(n: int, seed: int) -> dict[str, np.ndarray]:
-    """Three binary covariates per process, effects +-0.3, ``T`` uniform on (1, 104) weeks."""
+    """Three binary covariates per process, effects +-0.3, ``T`` in whole weeks 1..104."""
     rng = np.random.default_rng(seed)
     cols = {c: rng.integers(0, 2, n).astype(np.float64) for c in (*PURCHASE, *DROPOUT)}
     eta_p = 0.3 * cols["vip"] - 0.3 * cols["app"] + 0.2 * cols["promo"]
     eta_d = -0.3 * cols["web"] + 0.3 * cols["city"] - 0.2 * cols["gift"]
-    times = rng.uniform(1.0, 104.0, n)
+    times = rng.integers(1, 105, n).astype(np.float64)
     out = {k: np.empty(n) for k in ("frequency", "recency", "T")}
     keys, index = distinct_rows(eta_p, eta_d)
     for g in range(len(keys[0])):
@@ -187,8 +187,11 @@ def run_covariates(args: argparse.Namespace) -> None:
     )
     full, t_full, m_full = measure(lambda: ours_cov(big))
     need = 8 * args.draws * args.customers / 2**20
+    keys = [big[c] for c in (*PURCHASE, *DROPOUT, "frequency", "recency", "T")]
+    n_big = len(distinct_rows(*keys)[0][0])
     print(
-        f"  {args.customers:>9,} customers: clientmodel {t_full:7.1f} s {m_full:6.0f} MB "
+        f"  {args.customers:>9,} customers ({n_big:,} distinct rows): "
+        f"clientmodel {t_full:7.1f} s {m_full:6.0f} MB "
         f"(by hand would stack {need:,.0f} MB); total {full.total_estimate:,.0f} "
         f"[{full.total_lower:,.0f}, {full.total_upper:,.0f}]"
     )
