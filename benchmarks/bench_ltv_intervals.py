@@ -13,8 +13,13 @@ Two populations, histories drawn from a BG/NBD in random order:
 * continuous: ``T`` uniform on (1, 104) weeks, every history distinct;
 * daily: time in whole days (``T`` uniform on 1..730 days), so many customers share a history.
 
+A third population has covariates: a Pareto/NBD fitted with three binary covariates on each
+process (64 covariate groups), intervals per customer at its own parameters; the hand-written
+code loops over the draws, builds the drawn ``CovariateModel`` and predicts for every customer
+(``CovariateModel.p_alive``, which groups the customers by covariate row itself).
+
 Peak memory is the resident set's high-water mark (``VmHWM``, reset before each phase).
-Run: ``python benchmarks/bench_ltv_intervals.py [--customers N] [--draws B]``.
+Run: ``python benchmarks/bench_ltv_intervals.py [--customers N] [--draws B] [--part P]``.
 """
 
 from __future__ import annotations
@@ -26,8 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from clientmodel.ltv import BGNBD
+from clientmodel.ltv import BGNBD, ParetoNBD
 from clientmodel.ltv._fitting import distinct_rows
+from clientmodel.ltv.covariates import CovariateModel
 from clientmodel.ltv.intervals import draw_parameters, prediction_intervals
 
 
@@ -107,15 +113,103 @@ def run(name: str, truth: BGNBD, args: argparse.Namespace, daily: bool) -> None:
     )
 
 
+PURCHASE = ("vip", "app", "promo")
+DROPOUT = ("web", "city", "gift")
+
+
+def covariate_population(n: int, seed: int) -> dict[str, np.ndarray]:
+    """Three binary covariates per process, effects +-0.3, ``T`` in whole weeks 1..104."""
+    rng = np.random.default_rng(seed)
+    cols = {c: rng.integers(0, 2, n).astype(np.float64) for c in (*PURCHASE, *DROPOUT)}
+    eta_p = 0.3 * cols["vip"] - 0.3 * cols["app"] + 0.2 * cols["promo"]
+    eta_d = -0.3 * cols["web"] + 0.3 * cols["city"] - 0.2 * cols["gift"]
+    times = rng.integers(1, 105, n).astype(np.float64)
+    out = {k: np.empty(n) for k in ("frequency", "recency", "T")}
+    keys, index = distinct_rows(eta_p, eta_d)
+    for g in range(len(keys[0])):
+        rows = np.flatnonzero(index == g)
+        truth = ParetoNBD(
+            r=0.55, alpha=10.0 * np.exp(-keys[0][g]), s=0.6, beta=12.0 * np.exp(-keys[1][g])
+        )
+        sim = truth.simulate(len(rows), times[rows], seed=rng)
+        for k in out:
+            out[k][rows] = sim[k]
+    order = rng.permutation(n)  # shuffled: no sorted runs of a group
+    return {k: v[order] for k, v in {**out, **cols}.items()}
+
+
+def covariate_baseline(model: CovariateModel, summary: dict[str, np.ndarray], draws: int) -> Any:
+    """By hand: per draw, the drawn covariate model predicts for every customer; then quantiles."""
+    thetas = draw_parameters(model, draws, seed=7)
+    names = list(model.fit_report.estimates)[4:] if model.fit_report else []
+    stacked = np.empty((draws, len(summary["T"])))
+    for b, theta in enumerate(thetas):
+        coefficients: dict[str, dict[str, float]] = {"purchase": {}, "dropout": {}}
+        for name, value in zip(names, theta[4:], strict=True):
+            process, column = name.split(":")
+            coefficients[process][column] = float(value)
+        drawn = CovariateModel(
+            base=ParetoNBD(**dict(zip(ParetoNBD.PARAMS, theta[:4], strict=True))),
+            purchase=model.purchase,
+            dropout=model.dropout,
+            coefficients=coefficients,
+        )
+        stacked[b] = drawn.p_alive(summary)
+    lower, upper = np.quantile(stacked, [0.025, 0.975], axis=0)
+    totals = np.quantile(stacked.sum(axis=1), [0.025, 0.975])
+    return lower, upper, totals
+
+
+def run_covariates(args: argparse.Namespace) -> None:
+    start = time.perf_counter()
+    model = ParetoNBD.fit(
+        covariate_population(20_000, seed=1), covariates=True, purchase=PURCHASE, dropout=DROPOUT
+    )
+    print(
+        "\ncovariates (Pareto/NBD, 3 + 3 binary covariates, "
+        f"fit {time.perf_counter() - start:.1f} s): {args.draws} draws of P(alive)"
+    )
+    big = covariate_population(args.customers, seed=2)
+    small = {k: v[: args.baseline_customers] for k, v in big.items()}
+
+    def ours_cov(data: dict[str, np.ndarray]) -> Any:
+        return prediction_intervals(model, data, "p_alive", draws=args.draws, seed=7)
+
+    mine, t_ours, m_ours = measure(lambda: ours_cov(small))
+    hand, t_base, m_base = measure(lambda: covariate_baseline(model, small, args.draws))
+    gap = max(
+        float(np.max(np.abs(mine.lower - hand[0]))), float(np.max(np.abs(mine.upper - hand[1])))
+    )
+    print(
+        f"  {args.baseline_customers:>9,} customers: clientmodel {t_ours:7.1f} s {m_ours:6.0f} MB"
+        f" | by hand {t_base:7.1f} s {m_base:6.0f} MB | time ratio {t_base / t_ours:5.1f}x, "
+        f"memory ratio {m_base / max(m_ours, 1.0):5.1f}x | max |difference| {gap:.1e}"
+    )
+    full, t_full, m_full = measure(lambda: ours_cov(big))
+    need = 8 * args.draws * args.customers / 2**20
+    keys = [big[c] for c in (*PURCHASE, *DROPOUT, "frequency", "recency", "T")]
+    n_big = len(distinct_rows(*keys)[0][0])
+    print(
+        f"  {args.customers:>9,} customers ({n_big:,} distinct rows): "
+        f"clientmodel {t_full:7.1f} s {m_full:6.0f} MB "
+        f"(by hand would stack {need:,.0f} MB); total {full.total_estimate:,.0f} "
+        f"[{full.total_lower:,.0f}, {full.total_upper:,.0f}]"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--baseline-customers", type=int, default=100_000)
     parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--part", choices=("all", "plain", "covariates"), default="all")
     args = parser.parse_args()
     args.baseline_customers = min(args.baseline_customers, args.customers)
-    run("continuous (weeks)", BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5), args, daily=False)
-    run("daily (days)", BGNBD(r=0.25, alpha=28.0, a=0.8, b=2.5), args, daily=True)
+    if args.part != "covariates":
+        run("continuous (weeks)", BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5), args, daily=False)
+        run("daily (days)", BGNBD(r=0.25, alpha=28.0, a=0.8, b=2.5), args, daily=True)
+    if args.part != "plain":
+        run_covariates(args)
 
 
 if __name__ == "__main__":

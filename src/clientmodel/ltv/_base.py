@@ -421,6 +421,8 @@ class SummaryData:
 
 
 def _as_record(summary: Any) -> Mapping[str, Any] | None:
+    if isinstance(summary, SummaryData):  # columns read already (see read_summary)
+        return None
     if hasattr(summary, "model_dump"):  # pydantic
         dumped: Mapping[str, Any] = summary.model_dump()
         return dumped
@@ -448,7 +450,12 @@ def read_summary(
     ``columns`` renames: ``{"frequency": "x", "recency": "t_x"}`` reads the caller's ``x`` as
     ``frequency``. ``counts`` must be whole numbers >= 0. Optional columns missing from the input
     are left out of the result.
+
+    A ``SummaryData`` with the required columns is returned as it is: the library hands on
+    rows it has read and checked already (prediction intervals predict on them once per draw).
     """
+    if isinstance(summary, SummaryData) and not columns and set(required) <= set(summary.columns):
+        return summary
     rename = dict(check_mapping(columns, "columns")) if columns is not None else {}
     record = _as_record(summary)
     source = {k: [v] for k, v in record.items()} if record is not None else summary

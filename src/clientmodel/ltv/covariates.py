@@ -63,7 +63,7 @@ from clientmodel.ltv._base import (
     read_summary,
     read_weights,
 )
-from clientmodel.ltv._fitting import compress, distinct_rows
+from clientmodel.ltv._fitting import _log_covariance, compress, distinct_rows
 from clientmodel.ltv.report import FitReport
 from clientmodel.tables import read_table
 
@@ -675,6 +675,7 @@ def _report(
         at_boundary=at_boundary,
         warnings=tuple(warnings),
         uncertainty_note=note,
+        covariance=None if at_boundary else _log_covariance(hess),
     )
 
 

@@ -12,13 +12,17 @@ the alternative that does not lean on the normal approximation.
 The interval covers the uncertainty of the parameters only: not the randomness of the customer's
 own future purchases (a customer with E[X] = 1.2 may well make 0 or 3), and not a wrong model.
 
-Predictions depend on a customer only through the summary columns, so they are made once per
-distinct history; the (draws x histories) block is held a chunk of histories at a time, so
+For a model fitted with covariates the free parameters are the log base parameters and the
+coefficients, drawn jointly; each draw gives every customer its parameters through its
+covariate row. Predictions depend on a customer only through the covariate row and the summary
+columns, so they are made once per distinct (covariate row, history), on rows read and checked
+once; the (draws x histories) block is held a chunk of histories at a time, so
 1,000 draws over a million customers fit in memory.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Mapping
 from typing import Any, Literal
@@ -37,11 +41,12 @@ from clientmodel._validation import (
     key_path,
     read_key,
 )
-from clientmodel.errors import ArgumentError, ConvergenceError, DataError
-from clientmodel.ltv._base import ParametricModel, _as_record, read_summary
+from clientmodel.errors import ArgumentError, ConvergenceError, DataError, describe_rows
+from clientmodel.ltv._base import ParametricModel, SummaryData, _as_record, read_summary
 from clientmodel.ltv._fitting import distinct_rows
 from clientmodel.ltv.clv import clv, discounted_purchases
 from clientmodel.ltv.contract import SpendModel, TransactionModel, model_classes
+from clientmodel.ltv.covariates import CovariateModel
 from clientmodel.tables import read_table
 
 __all__ = [
@@ -191,10 +196,40 @@ def _numbers(value: Any, path: str) -> list[float]:
     return [check_number(v, key_path(path, i)) for i, v in enumerate(value)]
 
 
-def _log_covariance(model: ParametricModel, role: str) -> tuple[Array, Array]:
-    """The log-estimates and their covariance, or an error saying why there are none."""
+def _name(model: Any) -> str:
+    if isinstance(model, CovariateModel):
+        return f"CovariateModel({type(model.base).__name__})"
+    return type(model).__name__
+
+
+def _base_of(model: Any) -> Any:
+    return model.base if isinstance(model, CovariateModel) else model
+
+
+def _free_coefficients(model: CovariateModel) -> tuple[str, ...]:
+    """The free coefficients (``purchase:x``, ``dropout:z``, ``both:c``) in the order of the fit
+    report, which follow the base model's parameters there."""
+    assert model.fit_report is not None
+    return tuple(model.fit_report.estimates)[len(model.base.PARAMS) :]
+
+
+def _coefficients(names: tuple[str, ...], values: Array) -> dict[str, dict[str, float]]:
+    """``{"purchase": {x: gamma}, "dropout": {z: gamma}}`` from free coefficients; a shared
+    (``both:c``) one acts on both processes."""
+    out: dict[str, dict[str, float]] = {"purchase": {}, "dropout": {}}
+    for name, value in zip(names, values, strict=True):
+        process, column = name.split(":", 1)
+        for p in ("purchase", "dropout") if process == "both" else (process,):
+            out[p][column] = float(value)
+    return out
+
+
+def _log_covariance(model: Any, role: str) -> tuple[Array, Array]:
+    """The free parameters at the estimates and their covariance, or an error saying why there
+    are none. The free parameters are the logs of the base parameters (``PARAMS``) and, for a
+    model with covariates, the free coefficients after them."""
     report = model.fit_report
-    name = type(model).__name__
+    name = _name(model)
     if report is None:
         raise ArgumentError(
             f"{role} {name} was built from parameters, not fitted: it has no sampling "
@@ -211,16 +246,75 @@ def _log_covariance(model: ParametricModel, role: str) -> tuple[Array, Array]:
             "possible: pass sampling='bootstrap', which simulates from the model and refits",
             field=role,
         )
-    z = np.log(np.array([getattr(model, p) for p in model.PARAMS], dtype=np.float64))
-    return z, np.array(report.covariance, dtype=np.float64)
+    base = _base_of(model)
+    z = np.log(np.array([getattr(base, p) for p in base.PARAMS], dtype=np.float64))
+    if isinstance(model, CovariateModel):
+        names = _free_coefficients(model)
+        expected = {
+            *(f"purchase:{n}" for n in model.purchase if n not in model.constrain),
+            *(f"dropout:{n}" for n in model.dropout if n not in model.constrain),
+            *(f"both:{n}" for n in model.constrain),
+        }
+        heads = tuple(report.estimates)[: len(base.PARAMS)]
+        if heads != tuple(base.PARAMS) or set(names) != expected or len(names) != len(expected):
+            raise ArgumentError(
+                f"{role} {name} has a fit report whose estimates {list(report.estimates)} are "
+                f"not its parameters {list(base.PARAMS)} followed by its free coefficients "
+                f"{sorted(expected)}; it cannot be drawn from",
+                field=role,
+            )
+        centre = [
+            model.coefficients["purchase" if n.startswith("both:") else n.split(":", 1)[0]][
+                n.split(":", 1)[1]
+            ]
+            for n in names
+        ]
+        z = np.concatenate([z, np.array(centre, dtype=np.float64)])
+    cov = np.array(report.covariance, dtype=np.float64)
+    if cov.shape != (len(z), len(z)):
+        raise ArgumentError(
+            f"{role} {name} has a fit report whose covariance is {cov.shape[0]} x {cov.shape[1]}, "
+            f"not {len(z)} x {len(z)} (one row per free parameter: {list(report.estimates)})",
+            field=role,
+        )
+    return z, cov
+
+
+def _standard_normals(model: Any, n: int, rng: np.random.Generator) -> Array:
+    return rng.standard_normal((n, len(_base_of(model).PARAMS)))
+
+
+def _free_draws(model: Any, base_normals: Array, rng: np.random.Generator) -> Array:
+    """Draws of the free parameters, ``z_hat + L e`` with ``L`` the Cholesky factor of the
+    covariance. ``L`` is lower triangular and the base parameters come first, so their draws
+    use only the first normals: a model with covariates draws, for the same seed, the base
+    parameters a plain model with the same covariance block would (the coefficients' normals
+    are drawn after everything else)."""
+    z, cov = _log_covariance(model, "model")
+    n, m = base_normals.shape
+    normals = base_normals
+    if len(z) > m:
+        normals = np.hstack([base_normals, rng.standard_normal((n, len(z) - m))])
+    try:
+        chol = np.linalg.cholesky(cov)
+    except np.linalg.LinAlgError:
+        raise ArgumentError(
+            f"model {_name(model)} has a covariance of its estimates that is not positive "
+            "definite; normal draws are not possible: pass sampling='bootstrap'",
+            field="model",
+        ) from None
+    out: Array = normals @ chol.T + z
+    return out
 
 
 def draw_parameters(
-    model: ParametricModel, draws: int = 1000, *, seed: int | np.random.Generator | None = None
+    model: Any, draws: int = 1000, *, seed: int | np.random.Generator | None = None
 ) -> Array:
-    """Parameter draws from the asymptotic normal of a fitted model's log-parameters.
+    """Parameter draws from the asymptotic normal of a fitted model's free parameters.
 
     ``exp(z)`` with ``z ~ N(log theta_hat, Sigma)``, ``Sigma`` the fit report's ``covariance``.
+    For a :class:`~clientmodel.ltv.covariates.CovariateModel` the covariate coefficients are
+    drawn jointly with the log base parameters (they are on their own scale: not exponentiated).
 
     Parameters
     ----------
@@ -233,7 +327,8 @@ def draw_parameters(
 
     Returns
     -------
-    An array of shape ``(draws, len(model.PARAMS))``, columns in the order of ``PARAMS``.
+    An array of shape ``(draws, parameters)``, columns in the order of the fit report's
+    ``estimates``: ``PARAMS``, then the free coefficients of a model with covariates.
 
     Examples
     --------
@@ -242,15 +337,17 @@ def draw_parameters(
     >>> draw_parameters(model, 5, seed=0).shape
     (5, 4)
     """
-    if not isinstance(model, ParametricModel):
+    if not isinstance(model, (ParametricModel, CovariateModel)):
         raise ArgumentError(
             f"model must be a fitted clientmodel model, got {type(model).__name__}",
             field="model",
         )
     n = check_integer(draws, "draws", minimum=1)
     rng = check_seed(seed)
-    z, cov = _log_covariance(model, "model")
-    out: Array = np.exp(rng.multivariate_normal(z, cov, size=n, method="cholesky"))
+    _log_covariance(model, "model")
+    out = _free_draws(model, _standard_normals(model, n, rng), rng)
+    m = len(_base_of(model).PARAMS)
+    out[:, :m] = np.exp(out[:, :m])
     return out
 
 
@@ -258,9 +355,45 @@ def _rebuild(model: ParametricModel, theta: Array) -> Any:
     return type(model)(**dict(zip(model.PARAMS, (float(v) for v in theta), strict=True)))
 
 
+def _drawn(model: Any, free: Array) -> Any:
+    """The model at one draw of the free parameters (log base parameters, coefficients)."""
+    try:
+        with np.errstate(over="ignore"):
+            if not isinstance(model, CovariateModel):
+                return _rebuild(model, np.exp(free))
+            m = len(model.base.PARAMS)
+            coefficients = _coefficients(_free_coefficients(model), free[m:])
+            base = _rebuild(model.base, np.exp(free[:m]))
+    except ArgumentError as err:
+        raise _out_of_range(model, "every customer", err) from None
+    return attrs.evolve(model, base=base, coefficients=coefficients)
+
+
+def _at(model: Any, row: Mapping[str, float]) -> Any:
+    """The plain model of customers with covariate row ``row`` (the model itself without
+    covariates)."""
+    if not isinstance(model, CovariateModel):
+        return model
+    try:
+        with np.errstate(over="ignore", under="ignore"):
+            return model.model_for(row)
+    except ArgumentError as err:
+        raise _out_of_range(model, f"customers with covariates {dict(row)}", err) from None
+
+
+def _out_of_range(model: Any, who: str, err: ArgumentError) -> DataError:
+    """A draw far in the tail of a very wide normal puts a parameter beyond float64."""
+    return DataError(
+        f"a drawn {_name(model)} has no valid parameters for {who} ({err}): the normal "
+        "approximation of the fit is very wide here (see the standard errors of its report); "
+        "use sampling='bootstrap' or more data",
+        field="model",
+    )
+
+
 # -- what is predicted -------------------------------------------------------------------------
 
-Predict = Callable[[TransactionModel, Any, Mapping[str, Array]], Array]
+Predict = Callable[[TransactionModel, Any, Any], Array]
 
 
 @attrs.frozen
@@ -359,55 +492,199 @@ def _array(values: Any) -> Array:
 
 
 def _transaction_model(model: Any) -> TransactionModel:
-    if not isinstance(model, TransactionModel):
+    """The plain transaction model behind ``model`` (its base, for a model with covariates)."""
+    base = _base_of(model)
+    if not isinstance(base, TransactionModel):
         kinds = ", ".join(model_classes("transaction"))
         raise ArgumentError(
-            f"model must be a transaction model ({kinds}), got {type(model).__name__}",
+            f"model must be a transaction model ({kinds}), or one of them fitted with "
+            f"covariates, got {_name(model)}",
             field="model",
         )
-    return model
+    return base
+
+
+# -- the customers -----------------------------------------------------------------------------
+
+
+@attrs.frozen
+class _Customers:
+    """The rows to predict for, read and checked once.
+
+    Customers with the same covariate row (a *group*) share their parameters, and a prediction
+    depends on a customer only through the group and the summary columns: it is made once per
+    distinct (group, history) row. Those rows are sorted by group.
+    """
+
+    rows: dict[str, Array]  # the distinct histories
+    group: NDArray[np.intp]  # the group of each distinct row
+    count: Array  # customers per distinct row
+    index: NDArray[np.intp]  # each customer's distinct row
+    covariates: list[dict[str, float]]  # the covariate row of each group ({} without covariates)
+    customer_group: NDArray[np.intp]  # each customer's group
+
+    def runs(self, start: int, stop: int) -> list[tuple[int, int, int]]:
+        """``(first, end, group)`` of each group's run of distinct rows in ``[start, stop)``."""
+        groups = self.group[start:stop]
+        cuts = [0, *(np.flatnonzero(groups[1:] != groups[:-1]) + 1).tolist(), stop - start]
+        return [(start + a, start + b, int(groups[a])) for a, b in itertools.pairwise(cuts)]
+
+    def part(self, first: int, end: int) -> SummaryData:
+        """Distinct rows ``[first, end)``, handed to the models as rows checked already."""
+        return SummaryData({k: v[first:end] for k, v in self.rows.items()}, False)
+
+
+def _customers(
+    model: Any,
+    standard: Mapping[str, Array],
+    covariate_rows: Array | None,
+    names: tuple[str, ...],
+) -> _Customers:
+    n = len(next(iter(standard.values())))
+    if covariate_rows is None:
+        customer_group = np.zeros(n, dtype=np.intp)
+        groups: list[dict[str, float]] = [{}]
+    else:
+        distinct_cov, customer_group = distinct_rows(*covariate_rows.T)
+        groups = [
+            dict(zip(names, map(float, row), strict=True))
+            for row in zip(*distinct_cov, strict=True)
+        ]
+    distinct, index = distinct_rows(customer_group, *standard.values())
+    return _Customers(
+        rows=dict(zip(standard, distinct[1:], strict=True)),
+        group=distinct[0],
+        count=np.bincount(index, minlength=len(distinct[0])).astype(np.float64),
+        index=index,
+        covariates=groups,
+        customer_group=customer_group,
+    )
+
+
+def _covariate_rows(
+    model: CovariateModel, summary: Any, covariates: Any, customer: str
+) -> tuple[Array, tuple[str, ...]]:
+    """Each customer's covariate row: from ``summary`` itself, or from ``covariates`` (one row
+    per customer) joined on the ``customer`` column."""
+    names = tuple(dict.fromkeys((*model.purchase, *model.dropout)))
+    record = _as_record(summary)
+    table = read_table(
+        {k: [v] for k, v in record.items()} if record is not None else summary, name="summary"
+    )
+    if covariates is None:
+        table.require(*names)
+        return np.column_stack([table.numbers(c) for c in names]), names
+    other = read_table(covariates, name="covariates")
+    other.require(customer, *names)
+    table.require(customer)
+    position: dict[Any, int] = {}
+    for i, key in enumerate(other.ids(customer).tolist()):
+        if key in position:
+            raise DataError(
+                f"covariates column {customer!r} holds the customer {describe_rows([i], [key])} "
+                f"twice (first at row {position[key]}); give one row per customer",
+                field=customer,
+                rows=[i],
+            )
+        position[key] = i
+    keys = table.ids(customer).tolist()
+    where = np.fromiter((position.get(k, -1) for k in keys), dtype=np.intp, count=len(keys))
+    missing = np.flatnonzero(where < 0)
+    if missing.size:
+        raise DataError(
+            f"{missing.size} customer(s) of the summary have no row in the covariates table "
+            f"({describe_rows(missing.tolist(), [keys[i] for i in missing[:5]])}); every "
+            f"customer needs its covariates (joined on column {customer!r})",
+            field=customer,
+            rows=missing[:5].tolist(),
+        )
+    values: Array = np.column_stack([other.numbers(c) for c in names])[where]
+    return values, names
 
 
 # -- the draws ---------------------------------------------------------------------------------
 
 
 def _normal_draws(
-    model: TransactionModel, spend_model: Any, n: int, rng: np.random.Generator
-) -> tuple[list[TransactionModel], list[Any], int]:
-    models = [_rebuild(model, th) for th in draw_parameters(model, n, seed=rng)]
+    model: Any, spend_model: Any, n: int, rng: np.random.Generator
+) -> tuple[list[Any], list[Any], int]:
+    normals = _standard_normals(model, n, rng)
     if isinstance(spend_model, SpendModel):
         spends = [_rebuild(spend_model, th) for th in draw_parameters(spend_model, n, seed=rng)]
     else:
         spends = [spend_model] * n
+    models = [_drawn(model, free) for free in _free_draws(model, normals, rng)]
     return models, spends, 0
 
 
+def _simulate(
+    model: Any,
+    size: int,
+    rng: np.random.Generator,
+    times: Array,
+    customers: _Customers,
+    covariate_rows: Array | None,
+    names: tuple[str, ...],
+) -> dict[str, Array]:
+    """Data like the fit's, from the model: ``size`` customers with the observation lengths
+    (and, with covariates, the covariate rows, drawn together with them) of the summary's."""
+    if not isinstance(model, CovariateModel):
+        sim: dict[str, Array] = model.simulate(size, rng.choice(times, size=size), seed=rng)
+        return sim
+    assert covariate_rows is not None
+    pick = np.sort(rng.integers(0, len(times), size))
+    group = customers.customer_group[pick]
+    parts: list[dict[str, Array]] = []
+    for g in np.unique(group):
+        rows = pick[group == g]
+        part = model.model_for(customers.covariates[g]).simulate(len(rows), times[rows], seed=rng)
+        parts.append({**part, **{c: covariate_rows[rows, j] for j, c in enumerate(names)}})
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+def _refit(model: Any, data: dict[str, Array]) -> Any:
+    if not isinstance(model, CovariateModel):
+        return type(model).fit(data)
+    report = model.fit_report
+    return type(model.base).fit(
+        data,
+        covariates=True,
+        purchase=model.purchase,
+        dropout=model.dropout,
+        constrain=model.constrain,
+        penalty=0.0 if report is None else report.penalizer,
+    )
+
+
 def _bootstrap_draws(
-    model: TransactionModel,
+    model: Any,
     spend_model: Any,
     n: int,
     rng: np.random.Generator,
     times: Array,
     frequency: Array | None,
-) -> tuple[list[TransactionModel], list[Any], int]:
+    customers: _Customers,
+    covariate_rows: Array | None,
+    names: tuple[str, ...],
+) -> tuple[list[Any], list[Any], int]:
     """Refits on data simulated from the model: as many customers as the fit had, with
-    observation lengths drawn from the summary's."""
+    observation lengths (and covariate rows) drawn from the summary's."""
     report = model.fit_report
     size = len(times) if report is None else max(1, round(report.n_observations))
-    models: list[TransactionModel] = []
+    models: list[Any] = []
     spends: list[Any] = []
     failed = 0
     while len(models) < n:
         if failed > _REDRAWS * n:
             raise ConvergenceError(
-                f"{failed} of the bootstrap refits of {type(model).__name__} did not converge "
+                f"{failed} of the bootstrap refits of {_name(model)} did not converge "
                 "(the fitted model generates data on which it is not identified); use "
                 "sampling='normal' or more data",
                 field="sampling",
             )
-        sim = model.simulate(size, rng.choice(times, size=size), seed=rng)
+        sim = _simulate(model, size, rng, times, customers, covariate_rows, names)
         try:
-            refit = type(model).fit(sim)
+            refit = _refit(model, sim)
             spend = spend_model
             if isinstance(spend_model, SpendModel) and frequency is not None:
                 # The spend model is refitted on its own data size, with numbers of purchases
@@ -418,6 +695,12 @@ def _bootstrap_draws(
                 simulator: Any = spend_model
                 spend = type(spend_model).fit(simulator.simulate(len(freq), freq, seed=rng))
         except ConvergenceError:
+            failed += 1
+            continue
+        except DataError:
+            # A replicate in which a covariate happens to be constant cannot be fitted.
+            if not isinstance(model, CovariateModel):
+                raise
             failed += 1
             continue
         models.append(refit)
@@ -444,8 +727,17 @@ def _compute(
     sampling: str,
     seed: int | np.random.Generator | None,
     columns: Mapping[str, str] | None,
+    covariates: Any,
+    customer: str | None,
 ) -> PredictionIntervals:
-    model = _transaction_model(model)
+    base = _transaction_model(model)
+    with_covariates = isinstance(model, CovariateModel)
+    if covariates is not None and not with_covariates:
+        raise ArgumentError(
+            f"covariates apply to a model fitted with covariates (a CovariateModel), not to "
+            f"{type(model).__name__}",
+            field="covariates",
+        )
     check_choice(quantity, "quantity", QUANTITIES)
     check_choice(sampling, "sampling", SAMPLINGS)
     lev = check_number(level, "level", minimum=0, maximum=1, exclusive_minimum=True)
@@ -460,26 +752,37 @@ def _compute(
     rng = check_seed(seed)
     if isinstance(spend_model, SpendModel) and quantity == "clv" and sampling == "normal":
         _log_covariance(spend_model, "spend_model")
-    task = _task(quantity, model, spend_model, horizon, discount_rate, margin, unit, method)
+    task = _task(quantity, base, spend_model, horizon, discount_rate, margin, unit, method)
     if sampling == "normal":
         _log_covariance(model, "model")
-    # The prediction at the estimates, on the caller's rows: this validates them, with errors
-    # naming the caller's row numbers.
+    # The one validation of the rows: a prediction on the caller's rows, whose errors name the
+    # caller's row numbers. Every later prediction is on distinct rows of these, checked already.
     rename = None if columns is None else dict(check_mapping(columns, "columns"))
     data = read_summary(summary, task.needed, columns=rename)
     standard = {name: data[name] for name in task.needed}
-    estimate = task.predict(model, spend_model, standard)
+    checked = task.predict(base, spend_model, standard)
+    covariate_rows: Array | None = None
+    names: tuple[str, ...] = ()
+    if with_covariates:
+        key = model.customer if customer is None else check_text(customer, "customer")
+        covariate_rows, names = _covariate_rows(model, summary, covariates, key)
+    customers = _customers(model, standard, covariate_rows, names)
+    if with_covariates:
+        at_estimates = _predict_rows(
+            task.predict, model, spend_model, customers, 0, len(customers.count)
+        )
+        estimate = at_estimates[customers.index]
+    else:
+        estimate = checked
     if not np.all(np.isfinite(estimate)):
         rows_bad = np.flatnonzero(~np.isfinite(estimate))
         first = {k: float(v[rows_bad[0]]) for k, v in standard.items()}
-        _not_finite(model, first, "the model", rows_bad)
-    distinct, index = distinct_rows(*(standard[name] for name in task.needed))
-    rows = dict(zip(task.needed, distinct, strict=True))
-    count = np.bincount(index, minlength=len(distinct[0])).astype(np.float64)
+        group = customers.covariates[customers.customer_group[rows_bad[0]]]
+        _not_finite(_at(model, group), first, "the model", rows_bad)
     if sampling == "normal":
         models, spends, failed = _normal_draws(model, spend_model, n, rng)
     else:
-        times = standard[model.SUMMARY[-1]]
+        times = standard[base.SUMMARY[-1]]
         freq = None
         if isinstance(spend_model, SpendModel):
             freq = standard["frequency"][standard["frequency"] > 0]
@@ -489,8 +792,10 @@ def _compute(
                     "summary, to simulate spend data like the fit's",
                     field="frequency",
                 )
-        models, spends, failed = _bootstrap_draws(model, spend_model, n, rng, times, freq)
-    lower, upper, totals = _quantiles(task.predict, models, spends, rows, count, lev)
+        models, spends, failed = _bootstrap_draws(
+            model, spend_model, n, rng, times, freq, customers, covariate_rows, names
+        )
+    lower, upper, totals = _quantiles(task.predict, models, spends, customers, lev)
     tail = (1.0 - lev) / 2.0
     total_low, total_high = np.quantile(totals, [tail, 1.0 - tail])
     return PredictionIntervals(
@@ -499,8 +804,8 @@ def _compute(
         sampling=sampling,
         draws=n,
         estimate=estimate,
-        lower=lower[index],
-        upper=upper[index],
+        lower=lower[customers.index],
+        upper=upper[customers.index],
         total_estimate=float(np.sum(estimate)),
         total_lower=float(total_low),
         total_upper=float(total_high),
@@ -508,18 +813,29 @@ def _compute(
     )
 
 
+def _predict_rows(
+    predict: Predict, model: Any, spend: Any, customers: _Customers, start: int, stop: int
+) -> Array:
+    """Predictions for the distinct rows ``[start, stop)``, each group at its own parameters."""
+    out = np.empty(stop - start)
+    for first, end, group in customers.runs(start, stop):
+        plain = _at(model, customers.covariates[group])
+        out[first - start : end - start] = predict(plain, spend, customers.part(first, end))
+    return out
+
+
 def _quantiles(
     predict: Predict,
-    models: list[TransactionModel],
+    models: list[Any],
     spends: list[Any],
-    rows: Mapping[str, Array],
-    count: Array,
+    customers: _Customers,
     level: float,
 ) -> tuple[Array, Array, Array]:
-    """Per distinct history the quantiles over the draws, and per draw the total over customers.
+    """Per distinct row the quantiles over the draws, and per draw the total over customers.
 
-    The (draws x histories) block is built a chunk of histories at a time, small enough to hold.
+    The (draws x rows) block is built a chunk of rows at a time, small enough to hold.
     """
+    count = customers.count
     n_rows, n_draws = len(count), len(models)
     chunk = max(1, _BLOCK // n_draws)
     tail = (1.0 - level) / 2.0
@@ -528,21 +844,25 @@ def _quantiles(
     block = np.empty((n_draws, min(chunk, n_rows)))
     for start in range(0, n_rows, chunk):
         stop = min(start + chunk, n_rows)
-        part = {k: v[start:stop] for k, v in rows.items()}
         values = block[:, : stop - start]
         for d, (m, s) in enumerate(zip(models, spends, strict=True)):
-            values[d] = predict(m, s, part)
+            values[d] = _predict_rows(predict, m, s, customers, start, stop)
         bad = ~np.isfinite(values)
         if bad.any():
             d, j = (int(v[0]) for v in np.nonzero(bad))
-            _not_finite(models[d], {k: float(v[j]) for k, v in part.items()}, "a drawn model")
+            row = start + j
+            _not_finite(
+                _at(models[d], customers.covariates[customers.group[row]]),
+                {k: float(v[row]) for k, v in customers.rows.items()},
+                "a drawn model",
+            )
         totals += values @ count[start:stop]
         lower[start:stop], upper[start:stop] = _quantiles_of_columns(values, tail)
     return lower, upper, totals
 
 
 def _not_finite(
-    model: TransactionModel,
+    model: Any,
     history: Mapping[str, float],
     which: str,
     rows: NDArray[np.intp] | None = None,
@@ -590,6 +910,8 @@ def prediction_intervals(
     sampling: Sampling = "normal",
     seed: int | np.random.Generator | None = None,
     columns: Mapping[str, str] | None = None,
+    covariates: Any = None,
+    customer: str | None = None,
 ) -> PredictionIntervals:
     """Prediction intervals per customer and for the total, from the parameters' uncertainty.
 
@@ -621,6 +943,14 @@ def prediction_intervals(
         Seed or generator: the same seed gives the same intervals.
     columns:
         Renames, standard name -> your column.
+    covariates:
+        For a model fitted with covariates (a
+        :class:`~clientmodel.ltv.covariates.CovariateModel`): a table with one row per
+        customer holding the covariate columns, joined on ``customer``; without it the
+        covariate columns are read from ``summary``. Each draw then gives every customer its own
+        parameters (the coefficients are drawn jointly with the base parameters).
+    customer:
+        The customer id column joining ``covariates`` to ``summary`` (default: the fit's).
 
     Returns
     -------
@@ -638,6 +968,16 @@ def prediction_intervals(
     True
     >>> bool(pi.total_lower <= pi.total_estimate <= pi.total_upper)
     True
+
+    With covariates, each customer at its own parameters:
+
+    >>> import numpy as np
+    >>> data = {**BGNBD(r=0.25, alpha=4.0, a=0.8, b=2.5).simulate(2000, 39.0, seed=2),
+    ...         "vip": np.arange(2000) % 2}
+    >>> with_vip = BGNBD.fit(data, covariates=True, purchase=["vip"])
+    >>> rows = {"frequency": [2, 2], "recency": [30.0, 30.0], "T": [39.0, 39.0], "vip": [0, 1]}
+    >>> prediction_intervals(with_vip, rows, draws=200, seed=0).lower.shape
+    (2,)
     """
     return _compute(
         model,
@@ -654,6 +994,8 @@ def prediction_intervals(
         sampling=sampling,
         seed=seed,
         columns=columns,
+        covariates=covariates,
+        customer=customer,
     )
 
 
@@ -673,12 +1015,14 @@ def prediction_interval_table(
     sampling: Sampling = "normal",
     seed: int | np.random.Generator | None = None,
     columns: Mapping[str, str] | None = None,
+    covariates: Any = None,
     customer: str | None = None,
 ) -> Any:
     """:func:`prediction_intervals` per customer as the caller's kind of table.
 
-    Columns ``customer`` (copied when given), ``estimate``, ``lower`` and ``upper``; a single
-    record gives a dict of floats. Arguments as in :func:`prediction_intervals`.
+    Columns ``customer`` (copied when given; it also joins a ``covariates`` table),
+    ``estimate``, ``lower`` and ``upper``; a single record gives a dict of floats. Arguments as
+    in :func:`prediction_intervals`.
 
     Examples
     --------
@@ -707,6 +1051,8 @@ def prediction_interval_table(
         sampling=sampling,
         seed=seed,
         columns=columns,
+        covariates=covariates,
+        customer=customer,
     )
     out: dict[str, Any] = {
         "estimate": np.array(result.estimate),
