@@ -308,8 +308,8 @@ def test_any_result_round_trips_through_json_unchanged(rows, quantity, level, dr
         sampling="normal",
         draws=draws,
         estimate=[r[0] for r in rows],
-        lower=[r[1] for r in rows],
-        upper=[r[2] for r in rows],
+        lower=[min(r[1], r[2]) for r in rows],  # a form with lower > upper is refused
+        upper=[max(r[1], r[2]) for r in rows],
         total_estimate=total,
         total_lower=total - 1.0,
         total_upper=total + 1.0,

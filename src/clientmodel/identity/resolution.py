@@ -51,8 +51,16 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
-from clientmodel._validation import boundary, check_mapping, validate_record
-from clientmodel.errors import ArgumentError, DataError
+from clientmodel._validation import (
+    boundary,
+    check_choice,
+    check_mapping,
+    check_sequence,
+    check_text,
+    key_path,
+    validate_record,
+)
+from clientmodel.errors import ArgumentError, ClientModelError, DataError
 from clientmodel.identity import _engine as engine
 from clientmodel.identity import _prepare as prepare
 from clientmodel.identity.config import (
@@ -566,7 +574,9 @@ class Resolution:
         check_mapping(data, "Resolution", required=["config", "records"])
         config = validate_record(IdentityConfig, data["config"], field="Resolution.config")
         tz = data.get("tz")
-        recs = list(data["records"])
+        if tz is not None:
+            check_text(tz, "Resolution.tz")
+        recs = _form_records(data["records"])
         ids = prepare.id_array([r["record_id"] for r in recs], "record_id")
         times = np.array(
             [
@@ -625,7 +635,10 @@ class Resolution:
             label=label,
             component=component,
             status=status,
-            refusals=tuple(_RefusalData.of(Refusal.from_dict(r)) for r in data.get("refusals", ())),
+            refusals=tuple(
+                _RefusalData.of(Refusal.from_dict(r))
+                for r in check_sequence(data.get("refusals", ()), "Resolution.refusals")
+            ),
         )
 
     # ------------------------------------------------------------------ comparison
@@ -1153,3 +1166,69 @@ def _dropped(res: Resolution, keep: NDArray[np.bool_], drop_rows: NDArray[np.boo
         refusals=tuple(refusals),
         backend=res._backend,
     )
+
+
+def _form_records(value: Any) -> list[Mapping[str, Any]]:
+    """The ``records`` of a resolution export, checked for shape with key paths (the rebuild
+    below indexes them freely)."""
+    records = check_sequence(value, "Resolution.records")
+    seen: set[Any] = set()
+    for i, rec in enumerate(records):
+        where = key_path("Resolution.records", i)
+        check_mapping(
+            rec,
+            where,
+            required=["record_id", "profile_id", "identifiers"],
+            optional=["record_id", "profile_id", "identifiers", "timestamp"],
+        )
+        for name in ("record_id", "profile_id"):
+            rid = rec[name]
+            if isinstance(rid, bool) or not isinstance(rid, (str, int)):
+                raise ArgumentError(
+                    f"{key_path(where, name)} must be text or an integer, got {type(rid).__name__}",
+                    field=key_path(where, name),
+                )
+        if rec["record_id"] in seen:
+            raise ArgumentError(
+                f"{key_path(where, 'record_id')} repeats an earlier record id",
+                field=key_path(where, "record_id"),
+            )
+        seen.add(rec["record_id"])
+        stamp = rec.get("timestamp")
+        if stamp is not None:
+            try:
+                np.datetime64(check_text(stamp, key_path(where, "timestamp")), "us")
+            except ValueError:
+                raise ArgumentError(
+                    f"{key_path(where, 'timestamp')} must be an ISO timestamp or null",
+                    field=key_path(where, "timestamp"),
+                ) from None
+        items = check_sequence(rec["identifiers"], key_path(where, "identifiers"))
+        for j, item in enumerate(items):
+            at = key_path(key_path(where, "identifiers"), j)
+            check_mapping(
+                item,
+                at,
+                required=["kind", "value", "status"],
+                optional=["kind", "value", "scope", "hashed", "status"],
+            )
+            statuses = [s.value for s in IdentifierStatus]
+            check_choice(item["status"], key_path(at, "status"), statuses)
+            try:
+                _ident_load(item)
+            except (ClientModelError, ValidationError) as exc:
+                # the pydantic details stay on __cause__; the message never echoes the value
+                reason = exc.errors()[0]["msg"] if isinstance(exc, ValidationError) else str(exc)
+                raise ArgumentError(f"{at}: {reason}", field=at) from exc
+    ids = [rec["record_id"] for rec in records]
+    if len({type(r) for r in ids}) > 1:
+        raise ArgumentError(
+            "Resolution.records mixes text and integer record ids; use one type",
+            field="Resolution.records",
+        )
+    known = set(ids)
+    for i, rec in enumerate(records):
+        if rec["profile_id"] not in known:
+            where = key_path(key_path("Resolution.records", i), "profile_id")
+            raise ArgumentError(f"{where} names no record of the export", field=where)
+    return records

@@ -264,6 +264,8 @@ def check_times(times: Any) -> Array:
         raise ArgumentError(
             f"times={times!r} must be numbers >= 0 (lengths of future windows)", field="times"
         ) from None
+    if ts.size == 0:
+        raise ArgumentError("times is empty: give at least one horizon", field="times")
     for v in ts.ravel():
         non_negative(float(v), "times")
     return ts

@@ -423,9 +423,12 @@ class GGompertzNBD(TransactionModel):
         >>> m.expected_purchases_new([0.0, 39.0]).round(4).tolist()
         [0.0, 3.5485]
         """
-        ts = np.asarray(t, dtype=np.float64)
+        try:
+            ts = np.asarray(t, dtype=np.float64)
+        except (TypeError, ValueError):
+            ts = np.array(np.nan)  # refused just below, naming t
         if not np.all(np.isfinite(ts) & (ts >= 0)):
-            raise ArgumentError(f"t={t!r} must be finite and >= 0", field="t")
+            raise ArgumentError(f"t={t!r} must be finite numbers >= 0", field="t")
         one = np.array([self.beta])
         flat = np.array(
             [_survival_integral(float(v), self.b, self.s, one)[0] for v in ts.reshape(-1)]

@@ -170,6 +170,14 @@ class PredictionIntervals:
         def number(key: str) -> float:
             return read_key(data, key, path, check_number)
 
+        low, high = np.asarray(columns["lower"]), np.asarray(columns["upper"])
+        crossed = np.flatnonzero(low > high)
+        if crossed.size:
+            where = key_path(key_path(path, "lower"), int(crossed[0]))
+            raise ArgumentError(f"{where} is above its upper bound", field=where)
+        if number("total_lower") > number("total_upper"):
+            where = key_path(path, "total_lower")
+            raise ArgumentError(f"{where} is above total_upper", field=where)
         return cls(
             quantity=read_key(data, "quantity", path, lambda v, f: check_choice(v, f, QUANTITIES)),
             level=read_key(

@@ -54,6 +54,31 @@ def same_ids(
 
 def as_delta(value: Any, *, field: str) -> relativedelta:
     """A window given as a relativedelta, a number of days or text such as ``"3M"`` / ``"90D"``."""
+    try:
+        delta = _delta(value, field)
+        normal = delta.normalized()
+    except OverflowError:  # dateutil keeps days and months in C ints
+        normal = None
+    span = None if normal is None else abs(normal.years) * 12 + abs(normal.months)
+    if span is None or span > _MAX_MONTHS or abs(delta.days) > _MAX_MONTHS * 31:
+        raise ArgumentError(
+            f"{field}={value!r} is too long: a window is at most {_MAX_MONTHS // 12} years",
+            field=field,
+        )
+    positive = delta.years > 0 or delta.months > 0 or delta.days > 0
+    negative = delta.years < 0 or delta.months < 0 or delta.days < 0
+    if normal != delta or negative or not positive:
+        raise ArgumentError(f"{field}={value!r} must be a positive window", field=field)
+    if any(getattr(delta, a) for a in ("hours", "minutes", "seconds", "microseconds")):
+        raise ArgumentError(f"{field}={value!r} must be whole days, weeks, months or years")
+    return delta
+
+
+#: The longest window: a century already outlasts any customer history.
+_MAX_MONTHS = 1200
+
+
+def _delta(value: Any, field: str) -> relativedelta:
     if isinstance(value, relativedelta):
         delta = value
     elif isinstance(value, dt.timedelta):
@@ -69,12 +94,6 @@ def as_delta(value: Any, *, field: str) -> relativedelta:
             "or text such as '90D', '12W', '3M', '1Y'",
             field=field,
         )
-    positive = delta.years > 0 or delta.months > 0 or delta.days > 0
-    negative = delta.years < 0 or delta.months < 0 or delta.days < 0
-    if delta.normalized() != delta or negative or not positive:
-        raise ArgumentError(f"{field}={value!r} must be a positive window", field=field)
-    if any(getattr(delta, a) for a in ("hours", "minutes", "seconds", "microseconds")):
-        raise ArgumentError(f"{field}={value!r} must be whole days, weeks, months or years")
     return delta
 
 

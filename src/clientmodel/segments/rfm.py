@@ -281,7 +281,7 @@ def _floats(value: Any) -> tuple[float, ...]:
 
 
 def _three(value: Any) -> tuple[str, str, str]:
-    items = tuple(str(v) for v in value)
+    items = tuple(str(v) for v in check_sequence(value, "methods"))
     if len(items) != 3:
         raise ArgumentError(
             f"methods needs one entry per dimension {DIMENSIONS}, got {value!r}", field="methods"

@@ -36,6 +36,7 @@ from numpy.typing import NDArray
 from clientmodel._validation import (
     boundary,
     check_integer,
+    check_sequence,
     key_path,
     read_form,
 )
@@ -71,7 +72,14 @@ def _m_range(value: Any) -> tuple[int, int] | None:
 
 
 def _segments(value: Any) -> tuple[Segment, ...]:
-    return tuple(value)
+    items = tuple(check_sequence(value, "segments"))
+    for i, item in enumerate(items):
+        if not isinstance(item, Segment):
+            raise ArgumentError(
+                f"segments[{i}] must be a Segment, got {type(item).__name__}",
+                field=f"segments[{i}]",
+            )
+    return items
 
 
 def _scores(value: Any, path: str) -> tuple[int, int]:
