@@ -63,6 +63,13 @@ from clientmodel.ltv._base import (
     read_summary,
     read_weights,
 )
+from clientmodel.ltv._effects import (
+    PROCESSES,
+    coefficients_form,
+    covariate_names,
+    effects_table,
+    read_coefficients,
+)
 from clientmodel.ltv._fitting import _log_covariance, compress, distinct_rows
 from clientmodel.ltv.report import FitReport
 from clientmodel.tables import read_table
@@ -70,8 +77,6 @@ from clientmodel.tables import read_table
 __all__ = ["PROCESSES", "CovariateLinks", "CovariateModel", "fit_with_covariates"]
 
 Array = NDArray[np.float64]
-#: The two processes a covariate can act on.
-PROCESSES = ("purchase", "dropout")
 _SUMMARY = ("frequency", "recency", "T")
 #: The per-customer predictions of a transaction model that ``CovariateModel.predict`` applies.
 _TRANSACTION_PREDICTIONS = (
@@ -236,17 +241,6 @@ class _Design:
         }
 
 
-def _names(value: Any, field: str) -> tuple[str, ...]:
-    items = check_sequence(value, field)
-    out = tuple(check_text(v, key_path(field, i)) for i, v in enumerate(items))
-    dup = sorted({n for n in out if out.count(n) > 1})
-    if dup:
-        raise ArgumentError(
-            f"{field} names {dup[0]!r} twice; name each covariate once", field=field
-        )
-    return out
-
-
 def _design(model: Any, purchase: Any, dropout: Any, constrain: Any) -> _Design:
     """The checked covariate names of ``model`` (a model class or its name)."""
     spec = _links_of(model)
@@ -258,9 +252,9 @@ def _design(model: Any, purchase: Any, dropout: Any, constrain: Any) -> _Design:
                 field=process,
             )
     p, d, c = (
-        _names(purchase, "purchase"),
-        _names(dropout, "dropout"),
-        _names(constrain, "constrain"),
+        covariate_names(purchase, "purchase"),
+        covariate_names(dropout, "dropout"),
+        covariate_names(constrain, "constrain"),
     )
     if not p and not d:
         raise ArgumentError(
@@ -985,26 +979,13 @@ class CovariateModel:
         >>> cm.effects()["estimate"]
         [0.5]
         """
-        out: dict[str, list[Any]] = {
-            k: [] for k in ("process", "covariate", "estimate", "se", "z", "p", "ci_low", "ci_high")
-        }
-        report = self.fit_report
-        for process, names in (("purchase", self.purchase), ("dropout", self.dropout)):
-            for n in names:
-                key = f"both:{n}" if n in self.constrain else f"{process}:{n}"
-                est = float(self.coefficients[process][n])
-                se = None if report is None else report.standard_errors.get(key)
-                ci = None if report is None else report.confidence_intervals.get(key)
-                z = None if se is None else est / se
-                out["process"].append(process)
-                out["covariate"].append(n)
-                out["estimate"].append(est)
-                out["se"].append(se)
-                out["z"].append(z)
-                out["p"].append(None if z is None else float(2.0 * stats.norm.sf(abs(z))))
-                out["ci_low"].append(None if ci is None else ci[0])
-                out["ci_high"].append(None if ci is None else ci[1])
-        return out
+        constrained = set(self.constrain)
+        return effects_table(
+            self.coefficients,
+            {"purchase": self.purchase, "dropout": self.dropout},
+            self.fit_report,
+            lambda process, n: f"both:{n}" if n in constrained else f"{process}:{n}",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe description: the base model, the covariates, coefficients, effects.
@@ -1031,9 +1012,7 @@ class CovariateModel:
                 "constrain": list(self.constrain),
                 "customer": self.customer,
             },
-            "coefficients": {
-                k: {n: float(v) for n, v in m.items()} for k, m in self.coefficients.items()
-            },
+            "coefficients": coefficients_form(self.coefficients),
             "effects": self.effects(),
             "fit_report": None if self.fit_report is None else self.fit_report.to_dict(),
         }
@@ -1068,21 +1047,13 @@ class CovariateModel:
             required=("purchase", "dropout"),
             optional=("constrain", "customer"),
         )
-        coef_path = key_path(path, "coefficients")
-        coefs = check_mapping(data["coefficients"], coef_path, required=PROCESSES, optional=())
-        coefficients = {
-            p: {
-                str(n): check_number(v, key_path(coef_path, p, str(n)))
-                for n, v in check_mapping(coefs[p], key_path(coef_path, p)).items()
-            }
-            for p in PROCESSES
-        }
+        coefficients = read_coefficients(data["coefficients"], key_path(path, "coefficients"))
         report = data.get("fit_report")
         return cls(
             base=base,
-            purchase=_names(spec["purchase"], key_path(cov_path, "purchase")),
-            dropout=_names(spec["dropout"], key_path(cov_path, "dropout")),
-            constrain=_names(spec.get("constrain", []), key_path(cov_path, "constrain")),
+            purchase=covariate_names(spec["purchase"], key_path(cov_path, "purchase")),
+            dropout=covariate_names(spec["dropout"], key_path(cov_path, "dropout")),
+            constrain=covariate_names(spec.get("constrain", []), key_path(cov_path, "constrain")),
             coefficients=coefficients,
             customer=check_text(
                 spec.get("customer", "customer_id"), key_path(cov_path, "customer")

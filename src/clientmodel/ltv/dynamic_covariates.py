@@ -43,11 +43,16 @@ from clientmodel._validation import (
     check_choice,
     check_mapping,
     check_number,
-    check_sequence,
     check_text,
     key_path,
 )
 from clientmodel.errors import ArgumentError, ConvergenceError, DataError, describe_rows
+from clientmodel.ltv._effects import (
+    coefficients_form,
+    covariate_names,
+    effects_table,
+    read_coefficients,
+)
 from clientmodel.ltv._special import hyp2f1_safe
 from clientmodel.ltv.pareto_nbd import ParetoNBD
 from clientmodel.ltv.report import FitReport
@@ -92,17 +97,6 @@ class _Paths:
     zd: Array  # (pieces, dropout covariates)
     first: NDArray[np.intp]  # customer -> its first piece
     history: CustomerHistory
-
-
-def _names(value: Any, field: str) -> tuple[str, ...]:
-    items = check_sequence(value, field)
-    out = tuple(check_text(v, key_path(field, i)) for i, v in enumerate(items))
-    dup = sorted({n for n in out if out.count(n) > 1})
-    if dup:
-        raise ArgumentError(
-            f"{field} names {dup[0]!r} twice; name each covariate once", field=field
-        )
-    return out
 
 
 def _days(values: NDArray[np.datetime64]) -> Array:
@@ -506,7 +500,7 @@ class DynamicCovariateModel:
                 f"base must be a ParetoNBD, got {type(self.base).__name__}", field="base"
             )
         for process, names in (("purchase", self.purchase), ("dropout", self.dropout)):
-            _names(names, process)
+            covariate_names(names, process)
             given = self.coefficients.get(process, {})
             if sorted(given) != sorted(names):
                 raise ArgumentError(
@@ -627,26 +621,12 @@ class DynamicCovariateModel:
         >>> m.effects()["estimate"]
         [0.4]
         """
-        out: dict[str, list[Any]] = {
-            k: [] for k in ("process", "covariate", "estimate", "se", "z", "p", "ci_low", "ci_high")
-        }
-        report = self.fit_report
-        for process, names in (("purchase", self.purchase), ("dropout", self.dropout)):
-            for n in names:
-                key = f"{process}:{n}"
-                est = float(self.coefficients[process][n])
-                se = None if report is None else report.standard_errors.get(key)
-                ci = None if report is None else report.confidence_intervals.get(key)
-                z = None if se is None else est / se
-                out["process"].append(process)
-                out["covariate"].append(n)
-                out["estimate"].append(est)
-                out["se"].append(se)
-                out["z"].append(z)
-                out["p"].append(None if z is None else float(2.0 * stats.norm.sf(abs(z))))
-                out["ci_low"].append(None if ci is None else ci[0])
-                out["ci_high"].append(None if ci is None else ci[1])
-        return out
+        return effects_table(
+            self.coefficients,
+            {"purchase": self.purchase, "dropout": self.dropout},
+            self.fit_report,
+            lambda process, n: f"{process}:{n}",
+        )
 
     def to_dict(self) -> dict[str, Any]:
         """Plain JSON-safe description: base parameters, covariates, coefficients, effects."""
@@ -666,9 +646,7 @@ class DynamicCovariateModel:
                 "period": self.period,
                 "unit": self.unit,
             },
-            "coefficients": {
-                k: {n: float(v) for n, v in m.items()} for k, m in self.coefficients.items()
-            },
+            "coefficients": coefficients_form(self.coefficients),
             "effects": self.effects(),
             "fit_report": None if self.fit_report is None else self.fit_report.to_dict(),
         }
@@ -705,22 +683,12 @@ class DynamicCovariateModel:
             required=("purchase", "dropout"),
             optional=("customer", "time", "period", "unit"),
         )
-        coef_path = key_path(path, "coefficients")
-        coefs = check_mapping(
-            data["coefficients"], coef_path, required=("purchase", "dropout"), optional=()
-        )
-        coefficients = {
-            p: {
-                str(n): check_number(v, key_path(coef_path, p, str(n)))
-                for n, v in check_mapping(coefs[p], key_path(coef_path, p)).items()
-            }
-            for p in ("purchase", "dropout")
-        }
+        coefficients = read_coefficients(data["coefficients"], key_path(path, "coefficients"))
         report = data.get("fit_report")
         return cls(
             base=base,
-            purchase=_names(spec["purchase"], key_path(cov_path, "purchase")),
-            dropout=_names(spec["dropout"], key_path(cov_path, "dropout")),
+            purchase=covariate_names(spec["purchase"], key_path(cov_path, "purchase")),
+            dropout=covariate_names(spec["dropout"], key_path(cov_path, "dropout")),
             coefficients=coefficients,
             customer=check_text(
                 spec.get("customer", "customer_id"), key_path(cov_path, "customer")
@@ -797,8 +765,8 @@ def fit_dynamic_covariates(
     >>> bool(0.4 < m.coefficients["purchase"]["promo"] < 1.0), m.fit_report.at_boundary
     (True, False)
     """
-    purchase = _names(purchase, "purchase")
-    dropout = _names(dropout, "dropout")
+    purchase = covariate_names(purchase, "purchase")
+    dropout = covariate_names(dropout, "dropout")
     if not purchase and not dropout:
         raise ArgumentError(
             "neither purchase=[...] nor dropout=[...] names a covariate column", field="purchase"
