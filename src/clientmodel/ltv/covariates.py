@@ -1022,6 +1022,15 @@ class CovariateModel:
         """Rebuild from :meth:`to_dict` output; ``ArgumentError`` names a bad key path.
 
         The ``effects`` table is derived from the rest and not read back.
+
+        Examples
+        --------
+        >>> from clientmodel.ltv import ParetoNBD
+        >>> cm = CovariateModel(base=ParetoNBD(r=0.55, alpha=10.0, s=0.6, beta=12.0),
+        ...                     purchase=("vip",), dropout=(),
+        ...                     coefficients={"purchase": {"vip": 0.5}, "dropout": {}})
+        >>> CovariateModel.from_dict(cm.to_dict()).coefficients["purchase"]["vip"]
+        0.5
         """
         path = "CovariateModel"
         check_mapping(

@@ -656,6 +656,14 @@ class DynamicCovariateModel:
         """Rebuild from :meth:`to_dict` output; ``ArgumentError`` names a bad key path.
 
         The ``effects`` table is derived from the rest and not read back.
+
+        Examples
+        --------
+        >>> m = DynamicCovariateModel(base=ParetoNBD(r=0.6, alpha=10.0, s=0.5, beta=12.0),
+        ...                           purchase=("season",), dropout=(),
+        ...                           coefficients={"purchase": {"season": 0.4}, "dropout": {}})
+        >>> DynamicCovariateModel.from_dict(m.to_dict()).coefficients["purchase"]["season"]
+        0.4
         """
         path = "DynamicCovariateModel"
         check_mapping(

@@ -143,7 +143,16 @@ class PredictionIntervals:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PredictionIntervals:
-        """Rebuild from :meth:`to_dict`; ``ArgumentError`` names a bad key path."""
+        """Rebuild from :meth:`to_dict`; ``ArgumentError`` names a bad key path.
+
+        Examples
+        --------
+        >>> pi = PredictionIntervals(quantity="p_alive", level=0.9, sampling="normal", draws=100,
+        ...                          estimate=[0.5], lower=[0.4], upper=[0.6], total_estimate=0.5,
+        ...                          total_lower=0.4, total_upper=0.6)
+        >>> PredictionIntervals.from_dict(pi.to_dict()) == pi
+        True
+        """
         path = "PredictionIntervals"
         keys = (
             "quantity",
