@@ -685,11 +685,13 @@ def _misfit(
 
 
 def _scalar_check(hint: Any, default: Any) -> _Check | None:
-    """A cheap entry check for a parameter declared ``bool``, ``int``, ``float`` or ``str``.
+    """A cheap entry check for a parameter declared ``bool``, ``int``, ``float`` or ``str``, or
+    a record (a pydantic model).
 
     Only these (optionally ``| None``) are checked before the call: they cost a few isinstance
     calls, and a wrong value there is otherwise accepted silently (``"no"`` is truthy, NaN
-    passes every comparison as False).
+    passes every comparison as False, a number passed as a profile goes through a function
+    that has nothing to change).
     """
     args = typing.get_args(hint)
     optional = typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in args
@@ -698,6 +700,18 @@ def _scalar_check(hint: Any, default: Any) -> _Check | None:
         if len(rest) != 1:
             return None
         hint = rest[0]
+    if isinstance(hint, type) and issubclass(hint, BaseModel):
+        record = hint
+
+        def check_record(value: Any, name: str) -> ArgumentError | None:
+            if isinstance(value, record) or (value is None and optional):
+                return None
+            accepted = _describe(record) + (" or None" if optional else "")
+            return ArgumentError(
+                f"{name} must be {accepted}, got {type(value).__name__}", field=name
+            )
+
+        return check_record
     if hint not in (bool, int, float, str):
         return None
     allow_inf = isinstance(default, float) and math.isinf(default)
@@ -746,8 +760,9 @@ def boundary(fn: Callable[_P, _R]) -> Callable[_P, _R]:
     """Make a public function answer arguments of the wrong type with an ArgumentError.
 
     Two checks, both driven by the function's own type hints. Parameters declared ``bool``,
-    ``int``, ``float`` or ``str`` (or ``| None``) must hold such a value: text is not a flag,
-    NaN is not a number, ``3.5`` is not a count; the function's own checks run first (their
+    ``int``, ``float``, ``str`` or a record class (or ``| None``) must hold such a value: text
+    is not a flag, NaN is not a number, ``3.5`` is not a count, a number is not a profile;
+    the function's own checks run first (their
     errors are more specific), and a value they let through is refused all the same. Other
     arguments are judged only when the function fails with an exception that is not a
     :class:`~clientmodel.errors.ClientModelError` (a ``TypeError`` deep inside numpy, an

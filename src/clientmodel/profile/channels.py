@@ -485,7 +485,6 @@ def record_touch(profile: Profile, event: Event | Any) -> Profile:
     >>> p.first_touch.source, p.last_touch.source
     ('spring', '618')
     """
-    check_instance(profile, Profile, "profile")
     event = coerce(Event, event, "event", "event")
     touch = touch_of(event)
     if touch is None:
