@@ -42,6 +42,7 @@ __all__ = [
     "check_choice",
     "check_exact_counts",
     "check_finite_column",
+    "check_floats",
     "check_instance",
     "check_integer",
     "check_mapping",
@@ -295,6 +296,27 @@ def check_sequence(value: Any, field: str, *, data: bool = False) -> list[Any]:
     if isinstance(value, (str, bytes, Mapping)) or not isinstance(value, (Sequence, np.ndarray)):
         raise _error(f"{field} must be a list, got {_shown(value)}", field, data=data)
     return list(value)
+
+
+def check_floats(values: Any, field: str, *, data: bool = False) -> NDArray[np.float64]:
+    """``values`` as a float64 array (NaN allowed), or an error naming ``field`` for text,
+    dates and objects (a ``DataError`` with ``data``, for a column).
+
+    Examples
+    --------
+    >>> check_floats([1, 2.5], "grid")
+    array([1. , 2.5])
+    >>> check_floats(["x"], "grid")
+    Traceback (most recent call last):
+    ...
+    clientmodel.errors.ArgumentError: grid must be numbers, got list
+    """
+    try:
+        return np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError, OverflowError):
+        raise _error(
+            f"{field} must be numbers, got {type(values).__name__}", field, data=data
+        ) from None
 
 
 def check_finite_column(

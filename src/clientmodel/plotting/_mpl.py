@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from clientmodel.errors import ArgumentError, ClientModelError
 
-__all__ = ["MissingDependencyError", "axes", "colormap", "floats", "needs", "pyplot", "unit_name"]
+__all__ = ["MissingDependencyError", "axes", "colormap", "needs", "pyplot", "unit_name"]
 
 
 class MissingDependencyError(ClientModelError, ImportError):
@@ -56,16 +53,6 @@ def colormap(name: Any) -> str:
     from clientmodel._validation import check_choice
 
     return check_choice(name, "cmap", sorted(pyplot().colormaps()))
-
-
-def floats(values: Any, field: str) -> NDArray[np.float64]:
-    """``values`` as a float array, or an ArgumentError naming ``field`` (text, objects)."""
-    try:
-        return np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        raise ArgumentError(
-            f"{field} must be numbers, got {type(values).__name__}", field=field
-        ) from None
 
 
 def needs(value: Any, methods: tuple[str, ...], field: str, what: str) -> None:

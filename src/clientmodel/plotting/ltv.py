@@ -12,6 +12,7 @@ from numpy.typing import NDArray
 from clientmodel._validation import (
     boundary,
     check_choice,
+    check_floats,
     check_integer,
     check_number,
     check_sequence,
@@ -26,7 +27,7 @@ from clientmodel.ltv.diagnostics import (
     prediction_matrix,
 )
 from clientmodel.periods import duration_in_units
-from clientmodel.plotting._mpl import axes, colormap, floats, needs, unit_name
+from clientmodel.plotting._mpl import axes, colormap, needs, unit_name
 
 __all__ = [
     "plot_calibration_holdout",
@@ -512,7 +513,7 @@ def plot_lorenz(
     >>> ax.lines[0].get_ydata().tolist()
     [0.0, 0.1, 0.2, 0.3, 1.0]
     """
-    v = floats(values, "values").ravel()
+    v = check_floats(values, "values").ravel()
     if v.size == 0 or not np.isfinite(v).all() or (v < 0).any():
         raise ArgumentError(
             f"values must be finite and >= 0 ({label} per customer), with at least one",

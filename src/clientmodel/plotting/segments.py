@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from clientmodel._validation import boundary, check_integer, check_sequence
+from clientmodel._validation import boundary, check_floats, check_integer, check_sequence
 from clientmodel.errors import ArgumentError
-from clientmodel.plotting._mpl import axes, floats, pyplot, unit_name
+from clientmodel.plotting._mpl import axes, pyplot, unit_name
 from clientmodel.segments.cohorts import CohortTable
 from clientmodel.tables import read_table
 
@@ -69,7 +69,7 @@ def plot_rfm_heatmap(
             f"fmt must be a format spec for numbers such as ',.0f' or '.1%', got {fmt!r}",
             field="fmt",
         ) from None
-    values = floats(grid, "grid")
+    values = check_floats(grid, "grid")
     if values.ndim != 2 or values.shape[0] != values.shape[1] or values.shape[0] == 0:
         raise ArgumentError(
             f"grid must be a square k x k array (from rf_grid), got shape {values.shape}",
@@ -115,7 +115,7 @@ def plot_segment_sizes(
     """
     if isinstance(segments, Mapping):
         names = [str(k) for k in segments]
-        sizes = floats(list(segments.values()), "segments")
+        sizes = check_floats(list(segments.values()), "segments")
     else:
         given = np.asarray(check_sequence(segments, "segments"), dtype=object).astype(str)
         labels, counts = np.unique(given, return_counts=True)

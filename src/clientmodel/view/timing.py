@@ -47,7 +47,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
 
-from clientmodel._validation import boundary, check_number
+from clientmodel._validation import boundary, check_floats, check_number
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.profile import Event
 from clientmodel.view._common import probability
@@ -104,28 +104,20 @@ class Timing(BaseModel):
     engagement_hours: tuple[int, ...] = ()
 
 
-def _numbers(values: Any, column: str) -> NDArray[np.float64]:
-    """A summary column as floats, or a DataError naming the column (text, dates, objects)."""
-    try:
-        out = np.asarray(values, dtype=np.float64)
-    except (TypeError, ValueError, OverflowError):
-        raise DataError(
-            f"summary column {column!r} must hold numbers (counts and times in the model's unit)",
-            field=column,
-        ) from None
-    return np.atleast_1d(out)
+def _floats(values: Any, column: str) -> NDArray[np.float64]:
+    return np.atleast_1d(check_floats(values, column, data=True))  # a DataError names the column
 
 
 def _summary_arrays(summary: Any) -> tuple[dict[str, NDArray[np.float64]], bool]:
     if isinstance(summary, Mapping) and all(np.ndim(v) == 0 for v in summary.values()):
-        return {str(k): _numbers(v, str(k)) for k, v in summary.items()}, True
+        return {str(k): _floats(v, str(k)) for k, v in summary.items()}, True
     import narwhals.stable.v2 as nw
 
     frame = nw.from_native(summary, eager_only=True, pass_through=True)
     if isinstance(frame, nw.DataFrame):
-        return {c: _numbers(frame[c].to_numpy(), c) for c in frame.columns}, False
+        return {c: _floats(frame[c].to_numpy(), c) for c in frame.columns}, False
     if isinstance(summary, Mapping):
-        return {str(k): _numbers(v, str(k)) for k, v in summary.items()}, False
+        return {str(k): _floats(v, str(k)) for k, v in summary.items()}, False
     raise ArgumentError(
         f"summary must be a mapping or an eager table, got {type(summary).__name__}",
         field="summary",
@@ -354,7 +346,7 @@ def timing_table(
     def column(name: str) -> NDArray[Any]:
         return np.asarray(summary[name]) if mapping else frame[name].to_numpy()
 
-    x, tx, big_t = (_numbers(column(c), c) for c in ("frequency", "recency", "T"))
+    x, tx, big_t = (_floats(column(c), c) for c in ("frequency", "recency", "T"))
     cols = _cadence(x, tx, big_t, typical_gap, overdue_factor)
     q = np.full((len(x), 3), np.nan)
     if model is not None:
