@@ -326,3 +326,15 @@ def test_rules_as_json_dicts_and_limits_on_tables():
     assert evaluate_table(as_dict, frame).to_list() == [True, False, False, True]
     with pytest.raises(RuleError, match="deeper than the limit"):
         evaluate_table("not not not n = 1", frame, limits=Limits(max_depth=2))
+
+
+def test_polars_lazy_keeps_the_row_order_through_an_events_join() -> None:
+    """A polars lazy join keeps no row order: 20,000 shuffled rows came back reordered after a
+    count over an events table; the lazy result keeps the input's order and no helper column."""
+    ids = [f"p{i}" for i in np.random.default_rng(0).permutation(20_000)]
+    people = pl.DataFrame({"customer_id": ids}).lazy()
+    events = pl.DataFrame({"customer_id": ids[::-1] + ids[:10], "amount": [1.0] * 20_010})
+    out = evaluate_table("count(events) >= 2", people, events={"events": events}).collect()
+    assert out.columns == ["customer_id", "rule"]
+    assert out["customer_id"].to_list() == ids
+    assert out["rule"].to_list() == [True] * 10 + [False] * 19_990  # the first ten have two events

@@ -300,6 +300,10 @@ class _Plan:
         if columns:
             filtered = filtered.with_columns(*columns)
         grouped = filtered.group_by(row).agg(agg)
+        if self.lazy and self.index is None and self.frame.implementation.is_polars():
+            # a polars lazy join keeps no row order: number the rows to sort them back
+            self.index = self.name()
+            self.frame = nw.from_native(self.frame.to_native().with_row_index(self.index))
         self.frame = self.frame.join(grouped, on=row, how="left")
         self.joined = True
         return total, total_type
@@ -536,7 +540,10 @@ def _evaluate_frame(
         raise RuleError("rule is nested too deeply to compile") from None
     out = plan.frame
     if plan.lazy:
-        return out.with_columns(expr.alias(name)).drop(plan.temp, strict=False)
+        out = out.with_columns(expr.alias(name))
+        if plan.index is not None:
+            out = out.sort(plan.index)
+        return out.drop(plan.temp, strict=False)
     if plan.joined and plan.index is not None:
         out = out.sort(plan.index)
     return out.select(expr.alias(name)).get_column(name)

@@ -228,6 +228,9 @@ def view_table(
     out = spine.select(key, *[c for c in _SOURCES["people"] if c in names])
     if isinstance(out, nw.DataFrame):
         out = out.with_row_index(order)
+    elif out.implementation.is_polars():
+        # a polars lazy join keeps no row order (narwhals asks for a key to number lazy rows by)
+        out = nw.from_native(out.to_native().with_row_index(order))
     given: set[str] = set(out.collect_schema().names())
     for name, data in (
         ("summary", summary),
@@ -263,7 +266,7 @@ def view_table(
             if c not in given
         ]
     )
-    if isinstance(out, nw.DataFrame):
+    if order in out.collect_schema().names():
         out = out.sort(order)
     columns = [nw.col(key).alias("person_id")]
     columns += [
