@@ -87,3 +87,22 @@ def test_adding_onto_a_table_equals_resolving_everything(scenario):
     res = resolve_table(table.astype({"record_id": str, "kind": str, "value": str}), config)
     carried = [r for r in old if r["identifiers"]]  # a record without rows is not in a table
     assert add_records(res, new) == resolve(carried + new, config)
+
+
+@pytest.mark.parametrize("kind", ["pandas", "polars", "pyarrow", "mapping"])
+def test_a_table_resolution_pickles(kind: str) -> None:
+    """A service caches or ships a resolution between processes: a table-built one held its
+    frame's module and ``pickle`` raised TypeError; it round-trips, table output kind included."""
+    import pickle
+
+    columns = {"record_id": ["a", "b", "c"], "kind": ["email", "email", "phone"],
+               "value": ["x@y.io", "X@Y.io", "+86 138 0013 8000"]}  # fmt: skip
+    pd, pl, pa = (pytest.importorskip(m) for m in ("pandas", "polars", "pyarrow"))
+    table = {"pandas": pd.DataFrame, "polars": pl.DataFrame, "pyarrow": pa.table}.get(
+        kind, lambda c: c
+    )(columns)
+    res = resolve_table(table)
+    back = pickle.loads(pickle.dumps(res))
+    assert back == res
+    assert back.profile_of("b") == "a"  # by hand: b's email equals a's once lowered
+    assert type(back.records_table()) is type(res.records_table())

@@ -647,7 +647,7 @@ def from_table(
     # the eager frame read_table built (a lazy input is collected); None for a mapping.
     # Series (not numpy arrays) let columns go to arrow without a copy through Python objects.
     frame = t._frame
-    backend = None if frame is None else nw.get_native_namespace(frame)
+    backend = None if frame is None else frame.implementation  # an enum: it pickles
 
     def column(name: str) -> Any:
         return frame.get_column(name) if frame is not None else t.raw(name)
