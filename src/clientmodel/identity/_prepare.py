@@ -29,11 +29,11 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import attrs
-import narwhals.stable.v2 as nw
 import numpy as np
 from numpy.typing import NDArray
 
 from clientmodel.errors import ClientModelError, DataError, describe_rows
+from clientmodel.identity._append import with_room
 from clientmodel.identity.kinds import (
     _CLEAN_EMAIL,
     _CLEAN_HASH,
@@ -390,12 +390,13 @@ def canonical(
         id_rank=id_rank[order],
         record_times=record_times[order],
         tz=tz,
-        key_kind=key_kind,
-        key_scope=key_scope,
-        key_scope_code=key_scope_code,
-        key_value=key_value,
-        key_hashed=key_hashed,
-        key_blocked=key_blocked,
+        # with room: records added later append their keys without copying these
+        key_kind=with_room(key_kind),
+        key_scope=with_room(key_scope),
+        key_scope_code=with_room(key_scope_code),
+        key_value=with_room(key_value),
+        key_hashed=with_room(key_hashed),
+        key_blocked=with_room(key_blocked),
         row_record=pair // n_keys,
         row_key=pair % n_keys,
         row_time=pair_time,

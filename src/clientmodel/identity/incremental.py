@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import itertools
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -23,6 +24,7 @@ from clientmodel._validation import boundary
 from clientmodel.errors import ArgumentError, DataError
 from clientmodel.identity import _engine as engine
 from clientmodel.identity import _prepare as prepare
+from clientmodel.identity._append import appended
 from clientmodel.identity.config import IdentityRecord
 from clientmodel.identity.kinds import is_blocked
 from clientmodel.identity.resolution import (
@@ -30,6 +32,7 @@ from clientmodel.identity.resolution import (
     _DEFAULT_TIMESTAMP,
     Resolution,
     _refusals,
+    read_table,
     validated_records,
 )
 from clientmodel.periods import timezone
@@ -249,28 +252,30 @@ def _inserted(
 ) -> tuple[prepare.Prepared, NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
     """The old and the new records together in canonical order, by merging (no global sort).
 
-    Returns the combined arrays, the new index of each old record, of each new record and of
-    each old row. Old
+    Returns the combined arrays, the new index of each old record and of each new record, and
+    which combined rows are old ones. Old
     records keep their relative order (so do their rows); each new record goes where the
     canonical order (time, then id) puts it, and record ids are re-ranked by counting.
     """
     old = res._prep
     n, k = old.n_records, len(part.ids)
     # id ranks: where each new id falls among the sorted old ids
-    sorted_old = old.record_ids[res._id_order]
     new_order = np.argsort(part.ids, kind="stable")
-    at = np.searchsorted(sorted_old, part.ids[new_order])
+    sorted_new = part.ids[new_order]
+    at = np.searchsorted(old.record_ids, sorted_new, sorter=res._id_order)
     clash = at < n
-    clash[clash] = sorted_old[at[clash]] == part.ids[new_order][clash]
+    clash[clash] = old.record_ids[res._id_order[at[clash]]] == sorted_new[clash]
     if clash.any():
-        shown = part.ids[new_order][clash][:5].tolist()
+        shown = sorted_new[clash][:5].tolist()
         raise DataError(
             f"record ids already resolved: {shown!r}; use unmerge to replace a record",
             field="record_id",
         )
     before = np.cumsum(np.bincount(at, minlength=n + 1))[:n]  # new ids before each old one
-    old_pos = np.empty(n, dtype=np.int64)
-    old_pos[res._id_order] = np.arange(n, dtype=np.int64)
+    old_pos = old.id_rank  # each old record's place among the sorted old ids (ranks are dense)
+    if n and int(old_pos.max()) != n - 1:  # pragma: no cover - kept dense by every builder
+        old_pos = np.empty(n, dtype=np.int64)
+        old_pos[res._id_order] = np.arange(n, dtype=np.int64)
     old_rank = old_pos + before[old_pos]
     new_rank = np.empty(k, dtype=np.int64)
     new_rank[new_order] = at + np.arange(k, dtype=np.int64)
@@ -282,12 +287,14 @@ def _inserted(
     hi = np.searchsorted(old_ticks, new_ticks[by], side="right")
     pos = lo.copy()
     tied = np.flatnonzero(hi > lo)
-    if len(tied):  # records sharing a time with old ones: their ranks decide, run by run
-        runs = lo[tied] * (n + 1) + hi[tied]
-        for run in np.unique(runs).tolist():
-            a, b = divmod(run, n + 1)
-            sel = tied[runs == run]
-            pos[sel] = a + np.searchsorted(old_rank[a:b], new_rank[by][sel])
+    if len(tied):  # records sharing a time with old ones: their id ranks decide
+        # old records are sorted by (time, rank): with their times numbered densely, one search
+        # over (time number, rank) places every tied new record
+        run = np.cumsum(np.concatenate(([False], old_ticks[1:] != old_ticks[:-1])))
+        width = n + k + 1
+        pos[tied] = np.searchsorted(
+            run * width + old_rank, run[lo[tied]] * width + new_rank[by][tied]
+        )
     new_index = np.empty(k, dtype=np.int64)
     new_index[by] = pos + np.arange(k, dtype=np.int64)
     shift = np.cumsum(np.bincount(pos, minlength=n + 1))[:n]
@@ -300,7 +307,9 @@ def _inserted(
         out[new_index] = new_values
         return out
 
-    # rows: old rows keep their order within a record; new rows are de-duplicated and sorted
+    # rows: old rows keep their order within a record; new rows are de-duplicated and sorted.
+    # Row arrays are the largest (a fresh one costs page faults): each is written once, old rows
+    # through a mask of where the new rows go, with no index array of row size.
     n_keys = len(old.key_kind) + len(part.key_kind)
     pair_codes = part.row_record * max(n_keys, 1) + part.row_key
     if part.row_time is None:
@@ -310,31 +319,40 @@ def _inserted(
         by_pair = np.argsort(pair_codes, kind="stable")
         new_pairs, new_row_time = pair_codes[by_pair], part.row_time[by_pair]
     nr_record, nr_key = new_pairs // max(n_keys, 1), new_pairs % max(n_keys, 1)
-    counts = np.zeros(total, dtype=np.int64)
-    old_counts = np.bincount(old.row_record, minlength=n)
-    counts[old_to_new] = old_counts
-    counts[new_index] = np.bincount(nr_record, minlength=k)
-    starts = np.concatenate(([0], np.cumsum(counts)[:-1])).astype(np.int64)
-    old_bounds = np.concatenate(([0], np.cumsum(old_counts)[:-1])).astype(np.int64)
-    old_row_pos = starts[old_to_new[old.row_record]] + (
-        np.arange(len(old.row_record), dtype=np.int64) - old_bounds[old.row_record]
-    )
-    new_first = np.searchsorted(nr_record, np.arange(k, dtype=np.int64))
-    new_row_pos = starts[new_index[nr_record]] + (
+    new_counts = np.bincount(nr_record, minlength=k)
+    # the first merged row of each new record (in canonical order): the old rows of the old
+    # records before it (old rows are sorted by record) and the new rows of the new ones
+    canonical_counts = new_counts[by]
+    first_row = np.searchsorted(old.row_record, pos) + np.concatenate(
+        ([0], np.cumsum(canonical_counts)[:-1])
+    ).astype(np.int64)
+    row_start = np.empty(k, dtype=np.int64)
+    row_start[by] = first_row
+    new_first = np.concatenate(([0], np.cumsum(new_counts)[:-1])).astype(np.int64)
+    new_row_pos = row_start[nr_record] + (
         np.arange(len(nr_record), dtype=np.int64) - new_first[nr_record]
     )
     n_rows = len(old.row_record) + len(nr_record)
-    row_record = np.empty(n_rows, dtype=np.int64)
-    row_record[old_row_pos] = old_to_new[old.row_record]
-    row_record[new_row_pos] = new_index[nr_record]
-    row_key = np.empty(n_rows, dtype=np.int64)
-    row_key[old_row_pos] = old.row_key
-    row_key[new_row_pos] = nr_key
+    new_row = np.zeros(n_rows, dtype=bool)
+    new_row[new_row_pos] = True
+    old_row = ~new_row
+
+    def merged_rows(old_values: NDArray[Any], new_values: NDArray[Any]) -> NDArray[Any]:
+        out = np.empty(n_rows, dtype=old_values.dtype)
+        out[old_row] = old_values
+        out[new_row_pos] = new_values
+        return out
+
+    counts = np.empty(total, dtype=np.int64)
+    counts[old_to_new] = np.bincount(old.row_record, minlength=n)
+    counts[new_index] = new_counts
+    row_record = np.repeat(np.arange(total, dtype=np.int64), counts)
+    row_key = merged_rows(old.row_key, nr_key)
     row_time = None
     if old.row_time is not None:
-        row_time = np.empty(n_rows, dtype="datetime64[us]")
-        row_time[old_row_pos] = old.row_time
-        row_time[new_row_pos] = part.times[nr_record] if new_row_time is None else new_row_time
+        row_time = merged_rows(
+            old.row_time, part.times[nr_record] if new_row_time is None else new_row_time
+        )
     has_time = bool((~np.isnat(part.times)).any())
     old_timed = bool((~np.isnat(old.record_times)).any())
     combined = prepare.Prepared(
@@ -342,18 +360,18 @@ def _inserted(
         id_rank=gather(old_rank, new_rank),
         record_times=gather(old.record_times, part.times),
         tz=part.tz if has_time and not old_timed else old.tz,
-        key_kind=np.concatenate([old.key_kind, part.key_kind]),
-        key_scope=np.concatenate([old.key_scope, part.key_scope]),
-        key_scope_code=np.concatenate([old.key_scope_code, part.key_scope_code]),
-        key_value=np.concatenate([old.key_value, part.key_value]),
-        key_hashed=np.concatenate([old.key_hashed, part.key_hashed]),
-        key_blocked=np.concatenate([old.key_blocked, part.key_blocked]),
+        key_kind=appended(old.key_kind, part.key_kind),
+        key_scope=appended(old.key_scope, part.key_scope),
+        key_scope_code=appended(old.key_scope_code, part.key_scope_code),
+        key_value=appended(old.key_value, part.key_value),
+        key_hashed=appended(old.key_hashed, part.key_hashed),
+        key_blocked=appended(old.key_blocked, part.key_blocked),
         row_record=row_record,
         row_key=row_key,
         row_time=row_time,
         key_arrow=_arrow_keys(old.key_arrow, part.key_value),
     )
-    return combined, old_to_new, new_index, old_row_pos
+    return combined, old_to_new, new_index, old_row
 
 
 def _arrow_keys(old: Any, new: NDArray[np.object_]) -> Any:
@@ -361,14 +379,11 @@ def _arrow_keys(old: Any, new: NDArray[np.object_]) -> Any:
     if old is None:
         return None
     pa = importlib.import_module("pyarrow")
-    return pa.concat_arrays([old, pa.array(new.tolist(), type=old.type)])
-
-
-def _positions(prep: prepare.Prepared, ids: Any) -> Any:
-    """The indices in ``prep`` of some record ids (all present); ``id_rank`` is dense here."""
-    order = np.empty(prep.n_records, dtype=np.int64)
-    order[prep.id_rank] = np.arange(prep.n_records, dtype=np.int64)
-    return order[np.searchsorted(prep.record_ids[order], ids)]
+    chunks = [*getattr(old, "chunks", [old]), pa.array(new.tolist(), type=old.type)]
+    # chunks, not one array: the old values are not copied (combined now and then)
+    return (
+        pa.chunked_array(chunks).combine_chunks() if len(chunks) > 64 else pa.chunked_array(chunks)
+    )
 
 
 def _batch(records: Any) -> prepare.RecordBatch:
@@ -480,19 +495,17 @@ def add_table(
             f"resolution must be a Resolution, got {type(resolution).__name__}",
             field="resolution",
         )
-    new, _ = prepare.from_table(
+    new, _ = read_table(
         table,
-        record=record,
-        kind=kind,
-        value=value,
-        scope=scope,
-        scope_required=scope is not None and scope != _DEFAULT_SCOPE,
-        timestamp=timestamp,
-        timestamp_required=timestamp is not None and timestamp != _DEFAULT_TIMESTAMP,
-        tz=tz,
-        default_country_code=default_country_code,
-        hashed=hashed,
-        extra=resolution.config._blocked(),
+        resolution.config,
+        record,
+        kind,
+        value,
+        scope,
+        timestamp,
+        tz,
+        default_country_code,
+        hashed,
     )
     if not new.n_records:
         return resolution
@@ -536,7 +549,7 @@ def _added(resolution: Resolution, part: _NewPart) -> Resolution:
         )
     rules = resolution.config._arrays()
     touched_old = _touched(resolution, part, rules)
-    prep, old_to_new, new_idx, old_row_pos = _inserted(resolution, part)
+    prep, old_to_new, new_idx, old_row = _inserted(resolution, part)
     touched = np.zeros(prep.n_records, dtype=bool)
     touched[new_idx] = True
     touched[old_to_new[touched_old]] = True
@@ -547,7 +560,7 @@ def _added(resolution: Resolution, part: _NewPart) -> Resolution:
     component = np.empty(prep.n_records, dtype=np.int64)
     component[old_to_new] = old_to_new[resolution._component]
     status = np.empty(len(prep.row_key), dtype=np.int8)
-    status[old_row_pos] = resolution._status
+    status[old_row] = resolution._status
 
     sub_records = np.flatnonzero(touched)
     sub = prep.subset(sub_records)
@@ -556,23 +569,30 @@ def _added(resolution: Resolution, part: _NewPart) -> Resolution:
     component[sub_records] = sub_records[outcome.record_component]
     status[touched[prep.row_record]] = outcome.row_status
 
-    touched_ids = set(prep.record_ids[touched].tolist())
-    kept = [r for r in resolution._refusals if r.record_id not in touched_ids]
-    all_refusals = [*kept, *_refusals(sub, outcome.refusals)]
-    refused_ids = sorted({r.record_id for r in all_refusals})
-    order = dict(
-        zip(refused_ids, _positions(prep, prepare.id_array(refused_ids, "record_id")).tolist(),
-            strict=True)
-    ) if refused_ids else {}  # fmt: skip
+    # refusals: the untouched records' stay, in order; the new ones are sorted by record (its
+    # canonical index) and identifier, then merged by record (the two lists share no record)
+    old_refusals = resolution._refusals
+    old_at = old_to_new[resolution._indices_of([r.record_id for r in old_refusals])]
+    keep = ~touched[old_at]
     kind_index = {k.value: i for i, k in enumerate(prepare.KINDS)}
     priority = rules.priority.tolist()
-    refusals = sorted(
-        all_refusals,
-        key=lambda r: (
-            order[r.record_id],
-            engine.sort_key(priority, kind_index[r.ident[0]], r.ident[1], r.ident[2], r.ident[3]),
+
+    def order(item: tuple[int, Any]) -> tuple[int, engine.SortKey]:
+        kind, scope, value, hashed = item[1].ident
+        return item[0], engine.sort_key(priority, kind_index[kind], scope, value, hashed)
+
+    placed = sorted(
+        zip(
+            sub_records[[r.record for r in outcome.refusals]].tolist(),
+            _refusals(sub, outcome.refusals),
+            strict=True,
         ),
+        key=order,
     )
+    kept = list(itertools.compress(old_refusals, keep.tolist()))
+    at = np.concatenate([old_at[keep], np.asarray([p[0] for p in placed], dtype=np.int64)])
+    both = [*kept, *(p[1] for p in placed)]
+    refusals = [both[i] for i in np.argsort(at, kind="stable").tolist()]
     return Resolution(
         resolution.config,
         prep=prep,

@@ -220,9 +220,9 @@ class Resolution:
             raise ArgumentError(f"unknown record id {record_id!r}", field="record_id")
         if ids.dtype == object and not isinstance(record_id, str):
             raise ArgumentError(f"unknown record id {record_id!r}", field="record_id")
-        sorted_ids = ids[self._id_order]
-        pos = int(np.searchsorted(sorted_ids, record_id))
-        if pos >= len(ids) or sorted_ids[pos] != record_id:
+        # a search through the id order, not over a sorted copy: a lookup costs O(log n)
+        pos = int(np.searchsorted(ids, record_id, sorter=self._id_order))
+        if pos >= len(ids) or ids[self._id_order[pos]] != record_id:
             raise ArgumentError(f"unknown record id {record_id!r}", field="record_id")
         return int(self._id_order[pos])
 
@@ -240,11 +240,10 @@ class Resolution:
         ]
         if wrong:
             raise ArgumentError(f"unknown record id {wrong[0]!r}", field="record_id")
-        sorted_ids = ids[self._id_order]
         wanted = np.asarray(record_ids, dtype=ids.dtype)
-        pos = np.searchsorted(sorted_ids, wanted)
+        pos = np.searchsorted(ids, wanted, sorter=self._id_order)
         found = pos < len(ids)
-        found[found] = sorted_ids[pos[found]] == wanted[found]
+        found[found] = ids[self._id_order[pos[found]]] == wanted[found]
         if not found.all():
             bad = record_ids[int(np.flatnonzero(~found)[0])]
             raise ArgumentError(f"unknown record id {bad!r}", field="record_id")
@@ -876,7 +875,27 @@ def resolve_table(
     ['a', 'a', 'c']
     """
     config = _config(config)
-    prep, backend = prepare.from_table(
+    prep, backend = read_table(
+        table, config, record, kind, value, scope, timestamp, tz, default_country_code, hashed
+    )
+    return _build(prep, config, backend)
+
+
+def read_table(
+    table: Any,
+    config: IdentityConfig,
+    record: str,
+    kind: str,
+    value: str,
+    scope: str | None,
+    timestamp: str | None,
+    tz: str | None,
+    default_country_code: str | None,
+    hashed: bool,
+) -> tuple[prepare.Prepared, Any]:
+    """A long identifier table's arrays and frame backend, as :func:`resolve_table` reads it (a
+    scope or timestamp column named by the caller must be there; the default ones may not)."""
+    return prepare.from_table(
         table,
         record=record,
         kind=kind,
@@ -890,7 +909,6 @@ def resolve_table(
         hashed=hashed,
         extra=config._blocked(),
     )
-    return _build(prep, config, backend)
 
 
 @boundary
