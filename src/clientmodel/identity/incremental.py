@@ -4,8 +4,9 @@ The result equals resolving every record from scratch (a property test checks it
 decides each connected component of the record/identifier graph on its own, from its own records
 in canonical order, so a component that no new record touches keeps its profiles, statuses and
 refusals unchanged; only the components the new records join are resolved again. The cost is
-linear array work over everything (keys, the graph pass) plus the engine's work on the touched
-components.
+the engine's work on the touched components plus a few linear passes of array work: the records
+and rows are merged in canonical order (each array written once), while the keys, which only
+grow, are appended in place (``identity._append``) and old key values are searched at C speed.
 """
 
 from __future__ import annotations
@@ -249,13 +250,13 @@ def _ticks(times: NDArray[np.datetime64]) -> NDArray[np.int64]:
 
 def _inserted(
     res: Resolution, part: _NewPart
-) -> tuple[prepare.Prepared, NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+) -> tuple[prepare.Prepared, NDArray[np.int64], NDArray[np.int64], NDArray[np.bool_]]:
     """The old and the new records together in canonical order, by merging (no global sort).
 
     Returns the combined arrays, the new index of each old record and of each new record, and
-    which combined rows are old ones. Old
-    records keep their relative order (so do their rows); each new record goes where the
-    canonical order (time, then id) puts it, and record ids are re-ranked by counting.
+    which combined rows are old ones. Old records keep their relative order (so do their rows);
+    each new record goes where the canonical order (time, then id) puts it, and record ids are
+    re-ranked by counting.
     """
     old = res._prep
     n, k = old.n_records, len(part.ids)
