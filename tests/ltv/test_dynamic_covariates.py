@@ -620,3 +620,42 @@ def test_expected_purchases_row_order_and_frame_kinds(rnd):
     np.testing.assert_allclose(
         np.asarray(got["expected_purchases"]), want["expected_purchases"], rtol=1e-13
     )
+    assert type(got) is type(make(SMALL_LOG))  # the caller's kind of table back
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.tuples(*[st.floats(-1.5, 1.5)] * 4),
+    st.tuples(*[st.floats(-1.0, 1.0)] * 2),
+    st.one_of(st.just(0.0), st.floats(1e-3, 3.0)),
+)
+def test_expected_purchases_constant_covariates_property(logs, coefs, horizon):
+    """Any parameters and horizon: with covariates constant per customer (``app``) the
+    expected purchases are the static-covariate model's (Fader & Hardie 2005 eq. 22 per
+    customer). (Below about 1e-3 weeks the static model's ``log(beta) - log(beta + t)`` loses
+    digits; this module's ``log1p`` does not: see the next test.)"""
+    base = ParetoNBD(
+        **{n: math.exp(v) for n, v in zip(("r", "alpha", "s", "beta"), logs, strict=True)}
+    )
+    c = {"purchase": {"app": coefs[0]}, "dropout": {"app": coefs[1]}}
+    cov = {k: v for k, v in SMALL_AHEAD.items() if k != "promo"}
+    dyn = DynamicCovariateModel(base=base, purchase=("app",), dropout=("app",), coefficients=c)
+    ours = dyn.expected_purchases(SMALL_LOG, cov, as_of="2024-02-12", until=horizon)
+    summary = summarize(SMALL_LOG, as_of="2024-02-12", unit="W", tz="UTC")
+    static = CovariateModel(base=base, purchase=("app",), dropout=("app",), coefficients=c)
+    want = static.expected_purchases(summary, horizon, {"customer_id": [1, 2, 3], "app": [1, 0, 1]})
+    np.testing.assert_allclose(ours["expected_purchases"], want, rtol=1e-9, atol=1e-300)
+
+
+def test_expected_purchases_tiny_horizon_is_the_current_rate():
+    """Over a horizon h -> 0 the expected purchases are P(alive) E[lambda e^{gamma_p.x(T)}]
+    h = P(alive) (r+x) / (alpha + A(T)) c_p h, with the exposure A(T) summed by hand over the
+    weeks (SMALL's customer 1: first purchase Tuesday 2024-01-02, as_of 2024-02-12)."""
+    h = 1e-7
+    out = SMALL.expected_purchases(SMALL_LOG, SMALL_AHEAD, as_of="2024-02-12", until=h)
+    alive = SMALL.p_alive(SMALL_LOG, SMALL_AHEAD, as_of="2024-02-12")["p_alive"][0]
+    c_p = np.exp(0.5 * np.array(SMALL_AHEAD["promo"][:7]) - 0.3)  # customer 1, app = 1
+    share = np.array([6 / 7, 1, 1, 1, 1, 1, 0])  # of each week between 01-02 and 02-12
+    a_t = float(np.sum(c_p * share))
+    want = alive * (0.7 + 2) / (4.0 + a_t) * c_p[6] * h
+    assert out["expected_purchases"][0] == pytest.approx(want, rel=1e-6)

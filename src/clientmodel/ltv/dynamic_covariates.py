@@ -137,9 +137,7 @@ def _read_paths(
         transactions, as_of=as_of, customer=customer, time=time, tz=tz, after_as_of=after_as_of
     )
     end_day = float(history.days(np.array([history.as_of_period]))[0])
-    until_day = (
-        end_day if until is _NO_PREDICTION else _until_day(until, history, end_day, step, unit)
-    )
+    horizon = 0.0 if until is _NO_PREDICTION else _horizon(until, history, end_day, step, unit)
     names = tuple(dict.fromkeys((*purchase, *dropout)))
     cov = read_table(covariates, name="covariates")
     cov.require(customer, period, *names)
@@ -194,7 +192,7 @@ def _read_paths(
                 "to as_of",
                 field=period,
             )
-    uncovered = np.flatnonzero(starts[end_row - 1] + step < until_day)
+    uncovered = np.flatnonzero((starts[end_row - 1] - end_day) / step + 1.0 < horizon)
     if uncovered.size:
         i = int(uncovered[0])
         need = str(np.datetime64(round((starts[end_row[i] - 1] + step) * _US_PER_DAY), "us"))
@@ -254,11 +252,11 @@ def _read_paths(
     length = p_hi[tail] - p_lo[head]
     owner = owner[head]
     vals = vals[head]
-    # the prediction period: each period clipped to [T, T + horizon] (rows sorted by customer
-    # then period start already)
-    horizon = (until_day - end_day) / step
-    a_lo = np.maximum(lo_all, t[code])
-    a_hi = np.minimum(lo_all + 1.0, t[code] + horizon)
+    # the prediction period: each period clipped to [T, T + horizon], in units after T (exact
+    # for a short horizon; rows sorted by customer then period start already)
+    after_t = (starts - end_day) / step
+    a_lo = np.maximum(after_t, 0.0)
+    a_hi = np.minimum(after_t + 1.0, horizon)
     ahead = np.flatnonzero(a_hi > a_lo)
     return _Paths(
         ids=history.ids,
@@ -281,10 +279,8 @@ def _read_paths(
     )
 
 
-def _until_day(
-    until: Any, history: CustomerHistory, end_day: float, step: float, unit: str
-) -> float:
-    """The end of the prediction period as a day number: ``until`` is a number of periods after
+def _horizon(until: Any, history: CustomerHistory, end_day: float, step: float, unit: str) -> float:
+    """The length of the prediction period in units: ``until`` is a number of periods after
     ``as_of`` or a date (counted from its start, as ``as_of`` is)."""
     if isinstance(until, (bool, np.bool_)) or not isinstance(
         until, (numbers.Real, str, dt.date, np.datetime64)
@@ -295,7 +291,7 @@ def _until_day(
             field="until",
         )
     if isinstance(until, numbers.Real):
-        return end_day + step * check_number(until, "until", minimum=0.0)
+        return check_number(until, "until", minimum=0.0)
     last = as_of_value(until, tz=history.tz, field="until")
     day = float(last.astype("datetime64[D]").astype(np.int64))
     if day < end_day:
@@ -304,7 +300,7 @@ def _until_day(
             "period runs from as_of to until",
             field="until",
         )
-    return day
+    return (day - end_day) / step
 
 
 # ------------------------------------------------------------------------------ the likelihood
