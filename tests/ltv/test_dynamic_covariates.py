@@ -28,6 +28,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
 
+from clientmodel.errors import DataError
 from clientmodel.ltv import CovariateModel, ParetoNBD
 from clientmodel.ltv.dynamic_covariates import DynamicCovariateModel, fit_dynamic_covariates
 from clientmodel.transactions import summarize
@@ -659,3 +660,26 @@ def test_expected_purchases_tiny_horizon_is_the_current_rate():
     a_t = float(np.sum(c_p * share))
     want = alive * (0.7 + 2) / (4.0 + a_t) * c_p[6] * h
     assert out["expected_purchases"][0] == pytest.approx(want, rel=1e-6)
+
+
+@pytest.mark.parametrize("offset", range(7))
+def test_until_at_the_end_of_the_last_period_is_covered(offset):
+    """A covariate table ending exactly on ``until`` covers the prediction period, whatever the
+    weekday of the periods and of as_of; one day more is refused."""
+    weeks = [str(np.datetime64("2020-01-01") + offset + 7 * k) for k in range(30)]
+    log = {"customer_id": [1, 1], "timestamp": [weeks[0], weeks[2]]}
+    cov = {"customer_id": [1] * 30, "period": weeks, "promo": [k % 2 for k in range(30)]}
+    end = np.datetime64(weeks[-1]) + 7
+    for as_of in (weeks[3], str(np.datetime64(weeks[3]) + 3)):
+        out = SMALL_PROMO.expected_purchases(log, cov, as_of=as_of, until=str(end))
+        assert out["expected_purchases"][0] > 0
+        with pytest.raises(DataError, match=str(end)):
+            SMALL_PROMO.expected_purchases(log, cov, as_of=as_of, until=str(end + 1))
+
+
+SMALL_PROMO = DynamicCovariateModel(
+    base=ParetoNBD(r=0.6, alpha=10.0, s=0.5, beta=12.0),
+    purchase=("promo",),
+    dropout=("promo",),
+    coefficients={"purchase": {"promo": 0.7}, "dropout": {"promo": -0.3}},
+)

@@ -103,7 +103,6 @@ class _Paths:
     history: CustomerHistory
     # the prediction period (T, T + horizon]: pieces sorted by customer then time, one per
     # covariate period (none without a prediction period)
-    horizon: float
     ahead_owner: NDArray[np.intp]
     ahead_length: Array
     ahead_zp: Array
@@ -192,7 +191,8 @@ def _read_paths(
                 "to as_of",
                 field=period,
             )
-    uncovered = np.flatnonzero((starts[end_row - 1] - end_day) / step + 1.0 < horizon)
+    # (the same rounding as the horizon of a date: a period ending on ``until`` covers it)
+    uncovered = np.flatnonzero((starts[end_row - 1] + step - end_day) / step < horizon)
     if uncovered.size:
         i = int(uncovered[0])
         need = str(np.datetime64(round((starts[end_row[i] - 1] + step) * _US_PER_DAY), "us"))
@@ -271,7 +271,6 @@ def _read_paths(
         zd=vals[:, dcols],
         first=np.searchsorted(owner, np.arange(n)).astype(np.intp),
         history=history,
-        horizon=horizon,
         ahead_owner=code[ahead],
         ahead_length=a_hi[ahead] - a_lo[ahead],
         ahead_zp=values[ahead][:, pcols],
