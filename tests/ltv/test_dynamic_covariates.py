@@ -10,7 +10,10 @@ Yardsticks:
   (``clientmodel.ltv.CovariateModel``, itself checked against CLVTools and Fader & Hardie);
 * one customer's likelihood computed from the model's definition in this file: the cumulative
   exposures by a loop over the weeks and the integral over the dropout time by
-  ``scipy.integrate.quad``.
+  ``scipy.integrate.quad``;
+* for the expected purchases over a prediction period: CLVTools' ``CET`` (the same script), the
+  static-covariate model when the covariates do not change, and a Monte Carlo simulation of the
+  time-varying process in this file.
 """
 
 from __future__ import annotations

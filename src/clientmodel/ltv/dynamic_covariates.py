@@ -25,6 +25,10 @@ integral is the plain Pareto/NBD's (Fader & Hardie 2005) after a change of varia
 of two Gauss hypergeometric tails. With constant covariates this is exactly the static-covariate
 likelihood (``alpha_i = alpha exp(-gamma_p . x)``, ``beta_i = beta exp(-gamma_d . z)``), so a
 positive coefficient raises that process's rate: CLVTools' sign.
+
+Expected purchases over a prediction period ``(T, T + t]`` (CLVTools' ``CET``) integrate the
+purchase rate over that period's covariates against the posterior chance of being alive (see
+``_expected_purchases``).
 """
 
 from __future__ import annotations
