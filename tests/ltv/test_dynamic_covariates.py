@@ -445,6 +445,11 @@ def test_expected_purchases_equal_clvtools(apparel):
     # the same period given as a number of weeks
     weeks = m.expected_purchases(trans, cov, as_of=AS_OF, until=1450 / 7)
     np.testing.assert_allclose(weeks["expected_purchases"], out["expected_purchases"], rtol=1e-13)
+    # the whole log, the holdout purchases left out by after_as_of="exclude"
+    whole = pd.read_csv(DATA / "apparelTrans.csv.gz")
+    assert len(whole) > len(trans)
+    same = m.expected_purchases(whole, cov, as_of=AS_OF, until=UNTIL, after_as_of="exclude")
+    np.testing.assert_array_equal(same["expected_purchases"], out["expected_purchases"])
 
 
 def test_expected_purchases_constant_covariates_equal_static(apparel):
