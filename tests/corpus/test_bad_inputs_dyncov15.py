@@ -62,6 +62,12 @@ M = DynamicCovariateModel(
 M_DICT = M.to_dict()
 
 
+def cet(lg=None, cv=None, *, until=1.0, as_of="2024-02-05"):
+    return M.expected_purchases(
+        log() if lg is None else lg, cov() if cv is None else cv, as_of=as_of, until=until
+    )
+
+
 def _dict(**over):
     d = copy.deepcopy(M_DICT)
     d.update(over)
@@ -173,6 +179,50 @@ CASES = [
         "app",
         exc=DataError,
     ),
+    # --- expected purchases over a prediction period
+    bad("cet-until-none", lambda: cet(until=None), "until", exc=ArgumentError),
+    bad("cet-until-bool", lambda: cet(until=True), "until", exc=ArgumentError),
+    bad("cet-until-negative", lambda: cet(until=-1), "until", exc=ArgumentError),
+    bad("cet-until-nan", lambda: cet(until=math.nan), "until", exc=ArgumentError),
+    bad("cet-until-inf", lambda: cet(until=math.inf), "until", exc=ArgumentError),
+    bad("cet-until-bad-date", lambda: cet(until="2024-02-30"), "until", exc=ArgumentError),
+    bad("cet-until-list", lambda: cet(until=[1]), "until", exc=ArgumentError),
+    bad("cet-until-before-as-of", lambda: cet(until="2024-02-01"), "until", exc=ArgumentError),
+    bad(
+        "cet-covariates-end-before-until",
+        lambda: cet(until="2024-02-20"),
+        ("period", "2024-02-12", "a"),
+        exc=DataError,
+    ),
+    bad(
+        "cet-covariates-end-before-until-periods",
+        lambda: cet(until=1.5),
+        ("period", "2024-02-12"),
+        exc=DataError,
+    ),
+    bad(
+        "cet-email-customer-not-covered",
+        lambda: cet(
+            lg=log(customer_id=[EMAIL, EMAIL, "b", "c", "c"]),
+            cv=cov(customer_id=[EMAIL] * 6 + ["b"] * 6 + ["c"] * 6),
+            until=2,
+        ),
+        "period",
+        exc=DataError,
+    ),
+    bad(
+        "cet-nan-covariate-ahead",
+        lambda: cet(cv=cov(promo=[0, 1, 0, 1, 0, math.nan] * 3)),
+        "promo",
+        exc=DataError,
+        rows=[5],
+    ),
+    bad(
+        "cet-missing-column",
+        lambda: cet(cv={k: v for k, v in cov().items() if k != "promo"}),
+        "promo",
+        exc=DataError,
+    ),
     # --- from_dict
     bad(
         "from_dict-not-mapping",
@@ -238,7 +288,17 @@ def _from_dict_does_not_share_input():
     assert model.coefficients["purchase"]["promo"] == 0.3
 
 
+def _cet_keeps_everyone_and_input():
+    lg, cv = log(), cov()
+    before = copy.deepcopy((lg, cv))
+    out = M.expected_purchases(lg, cv, as_of="2024-02-05", until="2024-02-12")
+    assert (lg, cv) == before
+    assert out["customer_id"].tolist() == ["a", "b", "c"]
+    assert np.all(np.isfinite(out["expected_purchases"]) & (out["expected_purchases"] > 0))
+
+
 KEPT = [
+    keep("cet-keeps-everyone-and-input", _cet_keeps_everyone_and_input),
     keep("fit-leaves-input", _fit_leaves_input),
     keep("no-customer-dropped", _no_customer_dropped),
     keep("from_dict-does-not-share-input", _from_dict_does_not_share_input),

@@ -10,7 +10,10 @@ Yardsticks:
   (``clientmodel.ltv.CovariateModel``, itself checked against CLVTools and Fader & Hardie);
 * one customer's likelihood computed from the model's definition in this file: the cumulative
   exposures by a loop over the weeks and the integral over the dropout time by
-  ``scipy.integrate.quad``.
+  ``scipy.integrate.quad``;
+* for the expected purchases over a prediction period: CLVTools' ``CET`` (the same script), the
+  static-covariate model when the covariates do not change, and a Monte Carlo simulation of the
+  time-varying process in this file.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import integrate, special
 
+from clientmodel.errors import DataError
 from clientmodel.ltv import CovariateModel, ParetoNBD
 from clientmodel.ltv.dynamic_covariates import DynamicCovariateModel, fit_dynamic_covariates
 from clientmodel.transactions import summarize
@@ -400,3 +404,290 @@ def test_customer_first_seen_on_as_of_day():
     assert SMALL.log_likelihood_of(log, cov, as_of="2024-02-12") == pytest.approx(before, rel=1e-13)
     alive = SMALL.p_alive(log, cov, as_of="2024-02-12")
     assert alive["p_alive"][0] == 1.0
+
+
+def test_customer_first_seen_on_as_of_day_sorted_last():
+    """The same with that customer last in id order: it has no piece, so it has no valid "first
+    piece" (this raised IndexError before)."""
+    log = {k: [*v, w] for (k, v), w in zip(SMALL_LOG.items(), [9, "2024-02-12"], strict=True)}
+    cov = {
+        k: [*v, *w]
+        for (k, v), w in zip(
+            SMALL_COV.items(),
+            [[9] * 7, SMALL_COV["period"][:7], [0, 1, 0, 0, 1, 1, 0], [1] * 7],
+            strict=True,
+        )
+    }
+    before = SMALL.log_likelihood_of(SMALL_LOG, SMALL_COV, as_of="2024-02-12")
+    assert SMALL.log_likelihood_of(log, cov, as_of="2024-02-12") == pytest.approx(before, rel=1e-13)
+    assert SMALL.p_alive(log, cov, as_of="2024-02-12")["p_alive"][-1] == 1.0
+
+
+# --- expected purchases over a prediction period (CLVTools' CET) ---------------------------------
+
+#: CLVTools' prediction period for the vignette: from the end of the estimation period to the
+#: last transaction in apparelTrans (its holdout end), 2010-12-20: 1450 days, 207.142857 weeks
+#: (period.length in clvtools_dynamic_cov.out).
+UNTIL = "2010-12-20"
+
+
+def test_expected_purchases_equal_clvtools(apparel):
+    """Golden: CLVTools' CET (predict() on the vignette fit, prediction end = holdout end
+    2010-12-20) per customer, from clvtools_dynamic_cov_predict.csv.gz."""
+    trans, cov = apparel
+    m = model(clv_order(CLV_FIT))
+    out = m.expected_purchases(trans, cov, as_of=AS_OF, until=UNTIL)
+    want = pd.read_csv(DATA / "clvtools_dynamic_cov_predict.csv.gz").set_index("Id")["CET"]
+    assert len(out) == len(want) == 600
+    np.testing.assert_allclose(
+        out["expected_purchases"].to_numpy(), want.loc[out["Id"]].to_numpy(), rtol=1e-10, atol=0
+    )
+    # the same period given as a number of weeks
+    weeks = m.expected_purchases(trans, cov, as_of=AS_OF, until=1450 / 7)
+    np.testing.assert_allclose(weeks["expected_purchases"], out["expected_purchases"], rtol=1e-13)
+    # the whole log, the holdout purchases left out by after_as_of="exclude"
+    whole = pd.read_csv(DATA / "apparelTrans.csv.gz")
+    assert len(whole) > len(trans)
+    same = m.expected_purchases(whole, cov, as_of=AS_OF, until=UNTIL, after_as_of="exclude")
+    np.testing.assert_array_equal(same["expected_purchases"], out["expected_purchases"])
+
+
+def test_expected_purchases_constant_covariates_equal_static(apparel):
+    """Gender and Channel do not change over time: the expected purchases must be the
+    static-covariate Pareto/NBD's (each customer a plain Pareto/NBD with alpha e^-gamma_p.x and
+    beta e^-gamma_d.z; Fader & Hardie 2005 eq. 22) over the same 1450/7 weeks."""
+    trans, cov = apparel
+    coefs = {
+        "purchase": {"Gender": 0.3, "Channel": -0.2},
+        "dropout": {"Gender": 0.5, "Channel": -0.4},
+    }
+    base = ParetoNBD(r=0.8, alpha=12.0, s=0.7, beta=9.0)
+    both = ("Gender", "Channel")
+    dyn = DynamicCovariateModel(base=base, purchase=both, dropout=both, coefficients=coefs, **KW)
+    ours = dyn.expected_purchases(trans, cov, as_of=AS_OF, until=UNTIL)
+    summary = summarize(trans, as_of=AS_OF, unit="W", customer="Id", time="Date", tz="UTC")
+    static = CovariateModel(
+        base=base, purchase=both, dropout=both, coefficients=coefs, customer="Id"
+    )
+    per_customer = cov.drop_duplicates("Id")[["Id", "Gender", "Channel"]]
+    want = static.expected_purchases(summary, 1450 / 7, per_customer)
+    assert list(summary["Id"]) == list(ours["Id"])
+    np.testing.assert_allclose(ours["expected_purchases"], want, rtol=1e-10)
+
+
+def test_expected_purchases_s_equal_one(apparel):
+    """At s = 1 the piece integral is a logarithm (the limit of the general form)."""
+    trans, cov = apparel
+    trans = trans[trans["Id"] <= 60]
+    both = ("Gender", "Channel")
+    coefs = {"purchase": {"Gender": 0.3, "Channel": -0.2}, "dropout": {"Gender": 0.5, "Channel": 0}}
+    kw = {"purchase": both, "dropout": both, "coefficients": coefs, **KW}
+    summary = summarize(trans, as_of=AS_OF, unit="W", customer="Id", time="Date", tz="UTC")
+    per_customer = cov.drop_duplicates("Id")[["Id", "Gender", "Channel"]]
+    for s in (1.0, 1.0 + 1e-9):
+        base = ParetoNBD(r=0.8, alpha=12.0, s=s, beta=9.0)
+        ours = DynamicCovariateModel(base=base, **kw).expected_purchases(
+            trans, cov, as_of=AS_OF, until=52
+        )
+        static = CovariateModel(base=base, purchase=both, dropout=both, coefficients=coefs)
+        want = static.expected_purchases(summary, 52.0, per_customer, customer="Id")
+        np.testing.assert_allclose(ours["expected_purchases"], want, rtol=1e-8)
+
+
+def _simulated_expected_purchases(m, days, weeks, zp, zd, as_of, until, n, seed):
+    """Monte Carlo of the time-varying process for one customer, independent of the module:
+    (lambda, mu) drawn from their gammas, the dropout time from the hazard mu e^{gamma_d.z(u)}
+    (inverting the cumulative hazard, piecewise linear over the weeks), the purchases after
+    as_of drawn as Poisson counts; each draw weighted by the likelihood of the observed history
+    given it (lambda^x e^{-lambda A(min(tau, T))} if tau > t_x). Returns the weighted mean of the
+    counts, its standard error (ratio estimator) and the weighted share alive at as_of."""
+    rng = np.random.default_rng(seed)
+    b = m.base
+    gp = np.array([m.coefficients["purchase"][c] for c in m.purchase])
+    gd = np.array([m.coefficients["dropout"][c] for c in m.dropout])
+
+    def day(text):
+        return float(np.datetime64(text, "D").astype(np.int64))
+
+    first = day(days[0])
+    starts = np.array([day(w) for w in weeks])
+    edges = (np.append(starts, starts[-1] + 7.0) - first) / 7.0  # weeks since the first purchase
+    cum_a = np.concatenate([[0.0], np.cumsum(np.exp(zp @ gp))])
+    cum_b = np.concatenate([[0.0], np.cumsum(np.exp(zd @ gd))])
+    a0, b0 = np.interp(0.0, edges, cum_a), np.interp(0.0, edges, cum_b)
+
+    def exposure(u):
+        return np.interp(u, edges, cum_a) - a0
+
+    x = len(days) - 1
+    tx = (day(days[-1]) - first) / 7.0
+    big_t = (day(as_of) - first) / 7.0
+    end = big_t + until if isinstance(until, float) else (day(until) - first) / 7.0
+    assert end <= edges[-1]
+    lam = rng.gamma(b.r, 1.0 / b.alpha, n)
+    mu = rng.gamma(b.s, 1.0 / b.beta, n)
+    target = b0 + rng.exponential(1.0, n) / mu  # B(tau) - B(0) = Exp(1) / mu
+    tau = np.where(target < cum_b[-1], np.interp(target, cum_b, edges), np.inf)
+    w = lam**x * np.exp(-lam * exposure(np.minimum(tau, big_t))) * (tau > tx)
+    mean_later = lam * (exposure(np.minimum(tau, end)) - exposure(big_t)) * (tau > big_t)
+    count = rng.poisson(mean_later)
+    est = np.sum(w * count) / np.sum(w)
+    se = math.sqrt(np.sum(w**2 * (count - est) ** 2)) / np.sum(w)
+    return est, se, np.sum(w * (tau > big_t)) / np.sum(w)
+
+
+MC_WEEKS = [str(np.datetime64("2024-01-01") + 7 * k) for k in range(15)]
+MC_PROMO = [0, 1, 0, 0, 1, 1, 0, 1, 1, 1, 0, 0, 1, 1, 0]
+
+
+@pytest.mark.parametrize(
+    ("days", "as_of", "until", "seed"),
+    [
+        (["2024-01-02", "2024-01-10", "2024-02-01"], "2024-02-12", "2024-04-03", 1),
+        (["2024-01-05"], "2024-02-14", 6.5, 2),  # every boundary inside a week
+    ],
+)
+def test_expected_purchases_match_simulation(days, as_of, until, seed):
+    """Monte Carlo of the process (above) for one customer, 10^6 draws: the expected purchases
+    and P(alive) within 4 standard errors; holding the covariates at their as_of values over the
+    prediction period (what a static model would do) is far outside them."""
+    m = DynamicCovariateModel(
+        base=ParetoNBD(r=0.7, alpha=4.0, s=0.6, beta=6.0),
+        purchase=("promo", "app"),
+        dropout=("promo",),
+        coefficients={"purchase": {"promo": 0.9, "app": -0.3}, "dropout": {"promo": 1.2}},
+    )
+    log = {"customer_id": [1] * len(days), "timestamp": days}
+    cov = {"customer_id": [1] * 15, "period": MC_WEEKS, "promo": MC_PROMO, "app": [1] * 15}
+    zp = np.column_stack([MC_PROMO, [1] * 15]).astype(float)
+    zd = np.array(MC_PROMO, dtype=float)[:, None]
+    est, se, alive = _simulated_expected_purchases(
+        m, days, MC_WEEKS, zp, zd, as_of, until, 1_000_000, seed
+    )
+    ours = m.expected_purchases(log, cov, as_of=as_of, until=until)["expected_purchases"][0]
+    assert abs(ours - est) < 4 * se
+    assert m.p_alive(log, cov, as_of=as_of)["p_alive"][0] == pytest.approx(alive, abs=0.004)
+    week = np.searchsorted(MC_WEEKS, as_of, side="right") - 1
+    frozen = dict(cov, promo=MC_PROMO[: week + 1] + [MC_PROMO[week]] * (14 - week))
+    wrong = m.expected_purchases(log, frozen, as_of=as_of, until=until)["expected_purchases"][0]
+    assert abs(wrong - est) > 10 * se
+
+
+#: SMALL_COV with three more weeks per customer (to 2024-03-10).
+SMALL_AHEAD = {
+    "customer_id": np.repeat([1, 2, 3], 10).tolist(),
+    "period": [str(np.datetime64("2024-01-01") + 7 * k) for k in range(10)] * 3,
+    "promo": [0, 1, 0, 0, 1, 1, 0, 1, 1, 0] * 3,
+    "app": [1] * 10 + [0] * 10 + [1] * 10,
+}
+
+
+def test_expected_purchases_until_as_of_is_zero_and_grows():
+    until = ["2024-02-12", "2024-02-13", "2024-02-19", "2024-02-26", 2.0]
+    values = [
+        SMALL.expected_purchases(SMALL_LOG, SMALL_AHEAD, as_of="2024-02-12", until=u)[
+            "expected_purchases"
+        ]
+        for u in until
+    ]
+    assert np.all(values[0] == 0.0)
+    assert np.all(np.diff(np.array(values[:4]), axis=0) > 0)
+    np.testing.assert_allclose(values[4], values[3], rtol=1e-13)  # 2 weeks: the 26th
+
+
+def test_expected_purchases_new_customer_on_as_of_day_equals_plain_model():
+    """A customer first seen on the as_of day (x = 0, T = 0, alive) with covariates 0 throughout
+    expects the plain Pareto/NBD's purchases of a new customer over the period."""
+    log = {"customer_id": [1, 1, 2], "timestamp": ["2024-01-02", "2024-01-20", "2024-02-12"]}
+    cov = {
+        "customer_id": [1] * 10 + [2] * 3,
+        "period": [str(np.datetime64("2024-01-01") + 7 * k) for k in range(10)]
+        + ["2024-02-12", "2024-02-19", "2024-02-26"],
+        "promo": [1, 0] * 5 + [0, 0, 0],
+    }
+    m = DynamicCovariateModel(
+        base=SMALL.base,
+        purchase=("promo",),
+        dropout=("promo",),
+        coefficients={"purchase": {"promo": 0.5}, "dropout": {"promo": -0.4}},
+    )
+    out = m.expected_purchases(log, cov, as_of="2024-02-12", until=2.5)
+    assert out["expected_purchases"][1] == pytest.approx(
+        float(SMALL.base.expected_purchases_new(2.5)), rel=1e-12
+    )
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_expected_purchases_row_order_and_frame_kinds(rnd):
+    want = SMALL.expected_purchases(SMALL_LOG, SMALL_AHEAD, as_of="2024-02-12", until=2.5)
+    idx = list(range(30))
+    rnd.shuffle(idx)
+    shuffled = {k: [v[i] for i in idx] for k, v in SMALL_AHEAD.items()}
+    make = rnd.choice([dict, pd.DataFrame, pl.DataFrame, pa.table])
+    got = SMALL.expected_purchases(make(SMALL_LOG), make(shuffled), as_of="2024-02-12", until=2.5)
+    np.testing.assert_allclose(
+        np.asarray(got["expected_purchases"]), want["expected_purchases"], rtol=1e-13
+    )
+    assert type(got) is type(make(SMALL_LOG))  # the caller's kind of table back
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.tuples(*[st.floats(-1.5, 1.5)] * 4),
+    st.tuples(*[st.floats(-1.0, 1.0)] * 2),
+    st.one_of(st.just(0.0), st.floats(1e-3, 3.0)),
+)
+def test_expected_purchases_constant_covariates_property(logs, coefs, horizon):
+    """Any parameters and horizon: with covariates constant per customer (``app``) the
+    expected purchases are the static-covariate model's (Fader & Hardie 2005 eq. 22 per
+    customer). (Below about 1e-3 weeks the static model's ``log(beta) - log(beta + t)`` loses
+    digits; this module's ``log1p`` does not: see the next test.)"""
+    base = ParetoNBD(
+        **{n: math.exp(v) for n, v in zip(("r", "alpha", "s", "beta"), logs, strict=True)}
+    )
+    c = {"purchase": {"app": coefs[0]}, "dropout": {"app": coefs[1]}}
+    cov = {k: v for k, v in SMALL_AHEAD.items() if k != "promo"}
+    dyn = DynamicCovariateModel(base=base, purchase=("app",), dropout=("app",), coefficients=c)
+    ours = dyn.expected_purchases(SMALL_LOG, cov, as_of="2024-02-12", until=horizon)
+    summary = summarize(SMALL_LOG, as_of="2024-02-12", unit="W", tz="UTC")
+    static = CovariateModel(base=base, purchase=("app",), dropout=("app",), coefficients=c)
+    want = static.expected_purchases(summary, horizon, {"customer_id": [1, 2, 3], "app": [1, 0, 1]})
+    np.testing.assert_allclose(ours["expected_purchases"], want, rtol=1e-9, atol=1e-300)
+
+
+def test_expected_purchases_tiny_horizon_is_the_current_rate():
+    """Over a horizon h -> 0 the expected purchases are P(alive) E[lambda e^{gamma_p.x(T)}]
+    h = P(alive) (r+x) / (alpha + A(T)) c_p h, with the exposure A(T) summed by hand over the
+    weeks (SMALL's customer 1: first purchase Tuesday 2024-01-02, as_of 2024-02-12)."""
+    h = 1e-7
+    out = SMALL.expected_purchases(SMALL_LOG, SMALL_AHEAD, as_of="2024-02-12", until=h)
+    alive = SMALL.p_alive(SMALL_LOG, SMALL_AHEAD, as_of="2024-02-12")["p_alive"][0]
+    c_p = np.exp(0.5 * np.array(SMALL_AHEAD["promo"][:7]) - 0.3)  # customer 1, app = 1
+    share = np.array([6 / 7, 1, 1, 1, 1, 1, 0])  # of each week between 01-02 and 02-12
+    a_t = float(np.sum(c_p * share))
+    want = alive * (0.7 + 2) / (4.0 + a_t) * c_p[6] * h
+    assert out["expected_purchases"][0] == pytest.approx(want, rel=1e-6)
+
+
+@pytest.mark.parametrize("offset", range(7))
+def test_until_at_the_end_of_the_last_period_is_covered(offset):
+    """A covariate table ending exactly on ``until`` covers the prediction period, whatever the
+    weekday of the periods and of as_of; one day more is refused."""
+    weeks = [str(np.datetime64("2020-01-01") + offset + 7 * k) for k in range(30)]
+    log = {"customer_id": [1, 1], "timestamp": [weeks[0], weeks[2]]}
+    cov = {"customer_id": [1] * 30, "period": weeks, "promo": [k % 2 for k in range(30)]}
+    end = np.datetime64(weeks[-1]) + 7
+    for as_of in (weeks[3], str(np.datetime64(weeks[3]) + 3)):
+        out = SMALL_PROMO.expected_purchases(log, cov, as_of=as_of, until=str(end))
+        assert out["expected_purchases"][0] > 0
+        with pytest.raises(DataError, match=str(end)):
+            SMALL_PROMO.expected_purchases(log, cov, as_of=as_of, until=str(end + 1))
+
+
+SMALL_PROMO = DynamicCovariateModel(
+    base=ParetoNBD(r=0.6, alpha=10.0, s=0.5, beta=12.0),
+    purchase=("promo",),
+    dropout=("promo",),
+    coefficients={"purchase": {"promo": 0.7}, "dropout": {"promo": -0.3}},
+)

@@ -25,11 +25,17 @@ integral is the plain Pareto/NBD's (Fader & Hardie 2005) after a change of varia
 of two Gauss hypergeometric tails. With constant covariates this is exactly the static-covariate
 likelihood (``alpha_i = alpha exp(-gamma_p . x)``, ``beta_i = beta exp(-gamma_d . z)``), so a
 positive coefficient raises that process's rate: CLVTools' sign.
+
+Expected purchases over a prediction period ``(T, T + t]`` (CLVTools' ``CET``) integrate the
+purchase rate over that period's covariates against the posterior chance of being alive (see
+``_expected_purchases``).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import math
+import numbers
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
@@ -56,7 +62,7 @@ from clientmodel.ltv._effects import (
 from clientmodel.ltv._special import hyp2f1_safe
 from clientmodel.ltv.pareto_nbd import ParetoNBD
 from clientmodel.ltv.report import FitReport
-from clientmodel.periods import UNIT_DAYS, parse_unit
+from clientmodel.periods import UNIT_DAYS, as_of_value, parse_unit
 from clientmodel.tables import read_table
 from clientmodel.transactions import CustomerHistory, customer_history
 
@@ -67,6 +73,8 @@ _BASE = ("r", "alpha", "s", "beta")
 #: Covariate periods must have a fixed length in days: one unit.
 _UNITS = ("D", "W")
 _US_PER_DAY = 86_400_000_000
+#: ``until`` of the paths when there is no prediction period (``None`` is a caller's mistake).
+_NO_PREDICTION: Any = object()
 # Search limits: |log parameter| and |coefficient|. A coefficient of 10 multiplies a rate by
 # exp(10) ~ 22,000 per unit of its covariate; an estimate at the limit means the data put no
 # finite bound on it (the likelihood keeps rising towards the limit), reported as a boundary.
@@ -97,6 +105,12 @@ class _Paths:
     zd: Array  # (pieces, dropout covariates)
     first: NDArray[np.intp]  # customer -> its first piece
     history: CustomerHistory
+    # the prediction period (T, T + horizon]: pieces sorted by customer then time, one per
+    # covariate period (none without a prediction period)
+    ahead_owner: NDArray[np.intp]
+    ahead_length: Array
+    ahead_zp: Array
+    ahead_zd: Array
 
 
 def _days(values: NDArray[np.datetime64]) -> Array:
@@ -117,12 +131,16 @@ def _read_paths(
     unit: str,
     tz: str | None,
     after_as_of: Any,
+    until: Any = _NO_PREDICTION,
 ) -> _Paths:
-    """Join the purchase log and the covariate table into per-customer paths (see ``_Paths``)."""
+    """Join the purchase log and the covariate table into per-customer paths (see ``_Paths``);
+    with ``until``, also the paths over the prediction period from ``as_of`` to ``until``."""
     step = UNIT_DAYS[unit]
     history = customer_history(
         transactions, as_of=as_of, customer=customer, time=time, tz=tz, after_as_of=after_as_of
     )
+    end_day = float(history.days(np.array([history.as_of_period]))[0])
+    horizon = 0.0 if until is _NO_PREDICTION else _horizon(until, history, end_day, step, unit)
     names = tuple(dict.fromkeys((*purchase, *dropout)))
     cov = read_table(covariates, name="covariates")
     cov.require(customer, period, *names)
@@ -165,7 +183,6 @@ def _read_paths(
             rows=[int(rows[i + 1])],
         )
     first_day = history.days(history.first_period)
-    end_day = float(history.days(np.array([history.as_of_period]))[0])
     late = np.flatnonzero(starts[first_row] > first_day)
     short = np.flatnonzero(starts[end_row - 1] + step <= end_day)
     for bad_customers, what in ((late, "first purchase"), (short, "as_of")):
@@ -178,6 +195,20 @@ def _read_paths(
                 "to as_of",
                 field=period,
             )
+    # (the same rounding as the horizon of a date: a period ending on ``until`` covers it)
+    uncovered = np.flatnonzero((starts[end_row - 1] + step - end_day) / step < horizon)
+    if uncovered.size:
+        i = int(uncovered[0])
+        need = str(np.datetime64(round((starts[end_row[i] - 1] + step) * _US_PER_DAY), "us"))
+        need = need[:10] if need.endswith("T00:00:00.000000") else need[:19]
+        shown = history.ids[uncovered[:5]].tolist()
+        raise DataError(
+            f"{uncovered.size} customer(s) have no covariates for part of the prediction period "
+            f"(customers {describe_rows(uncovered.tolist(), shown)}); the first of them has "
+            f"none for the period starting {need}; the covariates table must cover "
+            f"every period from as_of to until={until!r}",
+            field=period,
+        )
     # model time (units since the customer's first purchase) of each period
     lo_all = (starts - first_day[code]) / step
     orders = history.order_customer
@@ -225,6 +256,12 @@ def _read_paths(
     length = p_hi[tail] - p_lo[head]
     owner = owner[head]
     vals = vals[head]
+    # the prediction period: each period clipped to [T, T + horizon], in units after T (exact
+    # for a short horizon; rows sorted by customer then period start already)
+    after_t = (starts - end_day) / step
+    a_lo = np.maximum(after_t, 0.0)
+    a_hi = np.minimum(after_t + 1.0, horizon)
+    ahead = np.flatnonzero(a_hi > a_lo)
     return _Paths(
         ids=history.ids,
         x=x,
@@ -238,7 +275,35 @@ def _read_paths(
         zd=vals[:, dcols],
         first=np.searchsorted(owner, np.arange(n)).astype(np.intp),
         history=history,
+        ahead_owner=code[ahead],
+        ahead_length=a_hi[ahead] - a_lo[ahead],
+        ahead_zp=values[ahead][:, pcols],
+        ahead_zd=values[ahead][:, dcols],
     )
+
+
+def _horizon(until: Any, history: CustomerHistory, end_day: float, step: float, unit: str) -> float:
+    """The length of the prediction period in units: ``until`` is a number of periods after
+    ``as_of`` or a date (counted from its start, as ``as_of`` is)."""
+    if isinstance(until, (bool, np.bool_)) or not isinstance(
+        until, (numbers.Real, str, dt.date, np.datetime64)
+    ):
+        raise ArgumentError(
+            f"until must be a date (the end of the prediction period) or a number of {unit!r} "
+            f"periods after as_of, got {type(until).__name__}",
+            field="until",
+        )
+    if isinstance(until, numbers.Real):
+        return check_number(until, "until", minimum=0.0)
+    last = as_of_value(until, tz=history.tz, field="until")
+    day = float(last.astype("datetime64[D]").astype(np.int64))
+    if day < end_day:
+        raise ArgumentError(
+            f"until={until!r} is before as_of ({str(history.as_of)[:10]}); the prediction "
+            "period runs from as_of to until",
+            field="until",
+        )
+    return (day - end_day) / step
 
 
 # ------------------------------------------------------------------------------ the likelihood
@@ -268,8 +333,9 @@ def _customer_loglik(p: Array, d: _Paths) -> tuple[Array, Array]:
     c_d = np.exp(d.zd @ g_d)
     inc_a, inc_b = c_p * d.length, c_d * d.length
     cum_a, cum_b = np.cumsum(inc_a), np.cumsum(inc_b)
-    base_a = (cum_a - inc_a)[d.first][d.owner]
-    base_b = (cum_b - inc_b)[d.first][d.owner]
+    start = d.first[d.owner]  # (a customer without a piece has no valid first piece)
+    base_a = (cum_a - inc_a)[start]
+    base_b = (cum_b - inc_b)[start]
     a0 = cum_a - inc_a - base_a  # A at the start of each piece
     b0 = cum_b - inc_b - base_b
     # exposures at T (a customer first seen on the as_of day has no piece: 0)
@@ -307,6 +373,42 @@ def _customer_loglik(p: Array, d: _Paths) -> tuple[Array, Array]:
         + log_bracket
     )
     return ll, log_alive - log_bracket
+
+
+def _expected_purchases(p: Array, d: _Paths) -> Array:
+    """Conditional expected purchases over the prediction period ``(T, T + horizon]``.
+
+    Given the history and alive at ``T``, ``lambda ~ Gamma(r+x, alpha+A(T))`` and
+    ``mu ~ Gamma(s, beta+B(T))`` independently, and a customer alive at ``T`` is still alive at
+    ``u`` with probability ``exp(-mu (B(u) - B(T)))``. So::
+
+        CET = P(alive) (r+x)/(alpha+A(T)) integral_T^{T+t} e^{gamma_p . x(u)}
+              ((beta+B(T)) / (beta+B(u)))^s du
+
+    On a piece of length ``L`` with constant rates ``c_p``, ``c_d`` and ``beta+B = b0`` at its
+    start, the integral is ``c_p/c_d (beta+B(T))^s [b0^(1-s) - (b0+c_d L)^(1-s)] / (s-1)``
+    (``log((b0+c_d L)/b0)`` in place of the bracket over ``s-1`` when ``s = 1``).
+    """
+    r, alpha, s, beta = np.exp(p[:4])
+    k_p = d.zp.shape[1]
+    g_p, g_d = p[4 : 4 + k_p], p[4 + k_p :]
+    n = len(d.x)
+    a_t = np.bincount(d.owner, weights=np.exp(d.zp @ g_p) * d.length, minlength=n)
+    b_t = np.bincount(d.owner, weights=np.exp(d.zd @ g_d) * d.length, minlength=n)
+    log_alive = _customer_loglik(p, d)[1]
+    who = d.ahead_owner
+    c_p = np.exp(d.ahead_zp @ g_p)
+    c_d = np.exp(d.ahead_zd @ g_d)
+    inc_b = c_d * d.ahead_length
+    cum_b = np.cumsum(inc_b)
+    first = np.searchsorted(who, who)  # each piece's customer's first piece
+    b_start = beta + b_t[who] + (cum_b - inc_b) - (cum_b - inc_b)[first]
+    q = np.log1p(inc_b / b_start)  # log of (beta+B) at the piece's end over its start
+    bracket = q if s == 1.0 else -np.expm1((1.0 - s) * q) / (s - 1.0)
+    piece = c_p / c_d * b_start * np.exp(s * (np.log(beta + b_t[who]) - np.log(b_start))) * bracket
+    integral = np.bincount(who, weights=piece, minlength=n)
+    out: Array = np.exp(log_alive) * (r + d.x) / (alpha + a_t) * integral
+    return out
 
 
 def _total(p: Array, d: _Paths) -> float:
@@ -606,6 +708,67 @@ class DynamicCovariateModel:
         d = self._paths(transactions, covariates, as_of, tz, after_as_of)
         log_alive = _customer_loglik(self._vector(), d)[1]
         return d.history.result({self.customer: d.ids, "p_alive": np.exp(log_alive)})
+
+    def expected_purchases(
+        self,
+        transactions: Any,
+        covariates: Any,
+        *,
+        as_of: Any,
+        until: Any,
+        tz: str | None = None,
+        after_as_of: str = "error",
+    ) -> Any:
+        """Expected purchases per customer from ``as_of`` to ``until`` given its history and
+        its covariates over both periods (CLVTools' ``CET``).
+
+        ``P(alive) (r+x)/(alpha+A(T))`` times the integral over the prediction period of the
+        purchase covariates' factor and the chance of still being alive, each period at its
+        own covariates (the formula is in the docs page on time-varying covariates).
+
+        Parameters
+        ----------
+        transactions, covariates, as_of, tz, after_as_of:
+            As in :meth:`p_alive`; the covariates must also cover every period from ``as_of``
+            to ``until`` (a ``DataError`` names the customer and the first period missing).
+        until:
+            End of the prediction period: a date (counted from its start, as ``as_of`` is:
+            ``until = as_of`` predicts nothing) or a number of ``unit`` periods after ``as_of``
+            (``52`` with weeks: one year).
+
+        Returns
+        -------
+        table
+            The caller's kind of table with the ``customer`` column and ``expected_purchases``.
+
+        Examples
+        --------
+        >>> m = DynamicCovariateModel(base=ParetoNBD(r=0.6, alpha=10.0, s=0.5, beta=12.0),
+        ...                           purchase=("promo",), dropout=(),
+        ...                           coefficients={"purchase": {"promo": 0.7}, "dropout": {}})
+        >>> log = {"customer_id": [1, 1, 2, 2], "timestamp": ["2024-01-01", "2024-01-08"] * 2}
+        >>> cov = {"customer_id": [1] * 4 + [2] * 4, "promo": [0, 0, 0, 0, 0, 0, 1, 1],
+        ...        "period": ["2024-01-01", "2024-01-08", "2024-01-15", "2024-01-22"] * 2}
+        >>> out = m.expected_purchases(log, cov, as_of="2024-01-15", until=2)
+        >>> bool(out["expected_purchases"][1] > out["expected_purchases"][0])
+        True
+        """
+        d = _read_paths(
+            transactions,
+            covariates,
+            as_of=as_of,
+            purchase=self.purchase,
+            dropout=self.dropout,
+            customer=self.customer,
+            time=self.time,
+            period=self.period,
+            unit=self.unit,
+            tz=tz,
+            after_as_of=after_as_of,
+            until=until,
+        )
+        values = _expected_purchases(self._vector(), d)
+        return d.history.result({self.customer: d.ids, "expected_purchases": values})
 
     # -- effects table and JSON -------------------------------------------------------------
 
