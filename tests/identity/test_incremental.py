@@ -106,3 +106,17 @@ def test_a_table_resolution_pickles(kind: str) -> None:
     assert back == res
     assert back.profile_of("b") == "a"  # by hand: b's email equals a's once lowered
     assert type(back.records_table()) is type(res.records_table())
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(split_scenarios())
+def test_ties_placed_by_the_vectorised_search_equal_resolving_everything(scenario):
+    """New records sharing times with old ones are placed group by group, or -- beyond
+    ``_TIE_GROUPS`` shared times -- by one search over (time number, rank): both ways agree."""
+    from unittest import mock
+
+    from clientmodel.identity import incremental
+
+    old, new, config = scenario
+    with mock.patch.object(incremental, "_TIE_GROUPS", -1):
+        assert add_records(resolve(old, config), new) == resolve(old + new, config)

@@ -240,6 +240,7 @@ def _member(old: prepare.Prepared, wanted: set[str]) -> NDArray[np.bool_]:
 
 
 _LAST = np.iinfo(np.int64).max  # the sort tick of a record without a timestamp (they come last)
+_TIE_GROUPS = 20_000  # beyond this many shared times, one vectorised search places the ties
 
 
 def _ticks(times: NDArray[np.datetime64]) -> NDArray[np.int64]:
@@ -272,34 +273,54 @@ def _inserted(
             f"record ids already resolved: {shown!r}; use unmerge to replace a record",
             field="record_id",
         )
-    before = np.cumsum(np.bincount(at, minlength=n + 1))[:n]  # new ids before each old one
+    # arrays of the resolution's size are written in place where they can be: each fresh one
+    # costs its page faults, which dominate at millions of records
+    before = np.bincount(at, minlength=n + 1)[:n]
+    np.cumsum(before, out=before)  # new ids before each old one, by the old one's place
     old_pos = old.id_rank  # each old record's place among the sorted old ids (ranks are dense)
     if n and int(old_pos.max()) != n - 1:  # pragma: no cover - kept dense by every builder
         old_pos = np.empty(n, dtype=np.int64)
         old_pos[res._id_order] = np.arange(n, dtype=np.int64)
-    old_rank = old_pos + before[old_pos]
+    old_rank = before[old_pos]
+    old_rank += old_pos
     new_rank = np.empty(k, dtype=np.int64)
     new_rank[new_order] = at + np.arange(k, dtype=np.int64)
 
-    # canonical positions: by tick (no timestamp last), then by rank
-    old_ticks, new_ticks = _ticks(old.record_times), _ticks(part.times)
+    # canonical positions: by time (records without one last), then by rank. The old times are
+    # searched where they are: the timed records come first, in time order
+    times = old.record_times
+    if times.dtype != np.dtype("datetime64[us]"):  # pragma: no cover - every builder keeps us
+        times = times.astype("datetime64[us]")
+    n_timed = n - int(np.isnat(times).sum())
+    old_ticks = times[:n_timed].view(np.int64)
+    new_ticks = _ticks(part.times)
     by = np.lexsort((new_rank, new_ticks))
-    lo = np.searchsorted(old_ticks, new_ticks[by], side="left")
-    hi = np.searchsorted(old_ticks, new_ticks[by], side="right")
+    ranked, ticks = new_rank[by], new_ticks[by]
+    untimed = ticks == _LAST
+    lo = np.where(untimed, n_timed, np.searchsorted(old_ticks, ticks, side="left"))
+    hi = np.where(untimed, n, np.searchsorted(old_ticks, ticks, side="right"))
     pos = lo.copy()
-    tied = np.flatnonzero(hi > lo)
-    if len(tied):  # records sharing a time with old ones: their id ranks decide
-        # old records are sorted by (time, rank): with their times numbered densely, one search
-        # over (time number, rank) places every tied new record
-        run = np.cumsum(np.concatenate(([False], old_ticks[1:] != old_ticks[:-1])))
-        width = n + k + 1
-        pos[tied] = np.searchsorted(
-            run * width + old_rank, run[lo[tied]] * width + new_rank[by][tied]
-        )
+    tied = np.flatnonzero(hi > lo)  # sharing a time with old records: their id ranks decide
+    groups = np.flatnonzero(np.diff(lo[tied], prepend=-1))  # one per shared time, in order
+    if len(groups) <= _TIE_GROUPS:  # each group searches the old ranks of its time (sorted)
+        ends = [*groups[1:].tolist(), len(tied)][: len(groups)]
+        for start, end in zip(groups.tolist(), ends, strict=True):
+            sel = tied[start:end]
+            a, b = int(lo[sel[0]]), int(hi[sel[0]])
+            pos[sel] = a + np.searchsorted(old_rank[a:b], ranked[sel])
+    else:  # many distinct shared times: one search over (time number, rank) instead
+        run = np.zeros(n, dtype=np.int64)
+        np.cumsum(old_ticks[1:] != old_ticks[:-1], out=run[1:n_timed])
+        run[n_timed:] = run[n_timed - 1] + 1 if n_timed else 0
+        run *= n + k + 1
+        pos[tied] = np.searchsorted(run + old_rank, run[lo[tied]] + ranked[tied])
     new_index = np.empty(k, dtype=np.int64)
     new_index[by] = pos + np.arange(k, dtype=np.int64)
-    shift = np.cumsum(np.bincount(pos, minlength=n + 1))[:n]
-    old_to_new = np.arange(n, dtype=np.int64) + shift
+    # the new index of each old record: its index plus the new records placed before it
+    old_to_new = np.bincount(pos, minlength=n + 1)[:n]
+    old_to_new += 1
+    np.cumsum(old_to_new, out=old_to_new)
+    old_to_new -= 1
     total = n + k
 
     def gather(old_values: NDArray[Any], new_values: NDArray[Any]) -> NDArray[Any]:
@@ -564,11 +585,11 @@ def _added(resolution: Resolution, part: _NewPart) -> Resolution:
     status[old_row] = resolution._status
 
     sub_records = np.flatnonzero(touched)
-    sub = prep.subset(sub_records)
+    sub, sub_rows = prep.part(sub_records)
     outcome = engine.resolve_arrays(sub, rules)
     label[sub_records] = sub_records[outcome.record_label]
     component[sub_records] = sub_records[outcome.record_component]
-    status[touched[prep.row_record]] = outcome.row_status
+    status[sub_rows] = outcome.row_status
 
     # refusals: the untouched records' stay, in order; the new ones are sorted by record (its
     # canonical index) and identifier, then merged by record (the two lists share no record)
