@@ -138,8 +138,9 @@ class Resolution:
         # profiles are numbered in the order of their first record (labels are record indices)
         is_first = np.zeros(n, dtype=bool)
         is_first[self._label] = True
-        number = np.cumsum(is_first) - 1
-        record_profile = number[self._label].astype(np.int64)
+        number = np.cumsum(is_first, dtype=np.int64)  # in place: fresh arrays cost page faults
+        number -= 1
+        record_profile = number[self._label]
         # a profile's id is the id of its oldest record (its first in processing order), so
         # records that join later never rename it
         first = np.flatnonzero(is_first)
