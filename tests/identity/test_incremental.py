@@ -120,3 +120,21 @@ def test_ties_placed_by_the_vectorised_search_equal_resolving_everything(scenari
     old, new, config = scenario
     with mock.patch.object(incremental, "_TIE_GROUPS", -1):
         assert add_records(resolve(old, config), new) == resolve(old + new, config)
+
+
+@pytest.mark.parametrize("n_apps", [3, 40])
+def test_new_identifiers_find_their_scope_among_many_apps(n_apps: int) -> None:
+    """Scoped ids of one app join across additions, whether the resolution knows a few apps or
+    many (their scope codes are looked up two ways)."""
+    old = [
+        {"record_id": f"r{i}", "identifiers": [("wechat_openid", f"o{i}", f"app{i}")]}
+        for i in range(n_apps)
+    ]
+    new = [
+        {"record_id": f"s{i}", "identifiers": [("wechat_openid", f"o{i}", f"app{i}")]}
+        for i in range(0, n_apps, 2)
+    ] + [{"record_id": "t", "identifiers": [("wechat_openid", "o1", "app0")]}]
+    more = add_records(resolve(old), new)
+    assert more == resolve(old + new)
+    assert more.profile_of("s2") == "r2"  # same app, same openid: by hand
+    assert more.profile_of("t") == "t"  # o1 of another app is another identifier

@@ -130,38 +130,6 @@ class Prepared:
             row_time=None if self.row_time is None else self.row_time[rows],
         )
 
-    def part(self, records: NDArray[np.int64]) -> tuple[Prepared, NDArray[np.int64]]:
-        """The records at the sorted indices ``records`` with their rows and only the keys those
-        rows use (renumbered in their order, so rows stay sorted by record then key), and the
-        indices here of those rows.
-
-        Unlike :meth:`subset`, nothing in it has the size of the whole: resolving a few
-        components of a large resolution costs what they hold.
-        """
-        first = np.searchsorted(self.row_record, records, side="left")
-        lengths = np.searchsorted(self.row_record, records, side="right") - first
-        offsets = np.concatenate(([0], np.cumsum(lengths)[:-1])).astype(np.int64)
-        rows = np.repeat(first - offsets, lengths) + np.arange(int(lengths.sum()), dtype=np.int64)
-        keys, row_key = np.unique(self.row_key[rows], return_inverse=True)
-        ranks = np.empty(len(records), dtype=np.int64)  # dense again: the kept ids' order
-        ranks[np.argsort(self.id_rank[records], kind="stable")] = np.arange(len(records))
-        part = Prepared(
-            record_ids=self.record_ids[records],
-            id_rank=ranks,
-            record_times=self.record_times[records],
-            tz=self.tz,
-            key_kind=self.key_kind[keys],
-            key_scope=self.key_scope[keys],
-            key_scope_code=self.key_scope_code[keys],
-            key_value=self.key_value[keys],
-            key_hashed=self.key_hashed[keys],
-            key_blocked=self.key_blocked[keys],
-            row_record=np.repeat(np.arange(len(records), dtype=np.int64), lengths),
-            row_key=row_key.ravel().astype(np.int64),
-            row_time=None if self.row_time is None else self.row_time[rows],
-        )
-        return part, rows
-
     def identifier_tuple(self, key: int) -> tuple[str, str | None, str, bool]:
         """``(kind, scope, value, hashed)`` of a key, as plain Python values."""
         scope = self.key_scope[key]

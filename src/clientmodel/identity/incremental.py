@@ -71,10 +71,16 @@ def _scope_codes(old: prepare.Prepared) -> dict[str, int]:
     codes = old.key_scope_code
     if not len(codes):
         return {"": 0}
-    first = np.full(int(codes.max()) + 1, -1, dtype=np.int64)
-    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1, dtype=np.int64)
+    n_codes = int(codes.max()) + 1
+    if n_codes <= 16:  # a few apps: one comparison pass each, no array of the keys' size
+        found = [(code, int(np.argmax(codes == code))) for code in range(n_codes)]
+        first = [at if codes[at] == code else -1 for code, at in found]
+    else:
+        where = np.full(n_codes, -1, dtype=np.int64)
+        where[codes[::-1]] = np.arange(len(codes) - 1, -1, -1, dtype=np.int64)
+        first = where.tolist()
     out = {"": 0}
-    for code, at in enumerate(first.tolist()):
+    for code, at in enumerate(first):
         if at >= 0 and old.key_scope[at] is not None:
             out[str(old.key_scope[at])] = code
     return out
@@ -585,11 +591,11 @@ def _added(resolution: Resolution, part: _NewPart) -> Resolution:
     status[old_row] = resolution._status
 
     sub_records = np.flatnonzero(touched)
-    sub, sub_rows = prep.part(sub_records)
+    sub = prep.subset(sub_records)
     outcome = engine.resolve_arrays(sub, rules)
     label[sub_records] = sub_records[outcome.record_label]
     component[sub_records] = sub_records[outcome.record_component]
-    status[sub_rows] = outcome.row_status
+    status[touched[prep.row_record]] = outcome.row_status
 
     # refusals: the untouched records' stay, in order; the new ones are sorted by record (its
     # canonical index) and identifier, then merged by record (the two lists share no record)
