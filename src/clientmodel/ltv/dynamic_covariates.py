@@ -624,7 +624,15 @@ class DynamicCovariateModel:
         ]
         return np.array(logs + coefs)
 
-    def _paths(self, transactions: Any, covariates: Any, as_of: Any, tz: Any, after: Any) -> _Paths:
+    def _paths(
+        self,
+        transactions: Any,
+        covariates: Any,
+        as_of: Any,
+        tz: Any,
+        after: Any,
+        until: Any = _NO_PREDICTION,
+    ) -> _Paths:
         return _read_paths(
             transactions,
             covariates,
@@ -637,6 +645,7 @@ class DynamicCovariateModel:
             unit=self.unit,
             tz=tz,
             after_as_of=after,
+            until=until,
         )
 
     def log_likelihood_of(
@@ -753,20 +762,7 @@ class DynamicCovariateModel:
         >>> bool(out["expected_purchases"][1] > out["expected_purchases"][0])
         True
         """
-        d = _read_paths(
-            transactions,
-            covariates,
-            as_of=as_of,
-            purchase=self.purchase,
-            dropout=self.dropout,
-            customer=self.customer,
-            time=self.time,
-            period=self.period,
-            unit=self.unit,
-            tz=tz,
-            after_as_of=after_as_of,
-            until=until,
-        )
+        d = self._paths(transactions, covariates, as_of, tz, after_as_of, until)
         values = _expected_purchases(self._vector(), d)
         return d.history.result({self.customer: d.ids, "expected_purchases": values})
 
