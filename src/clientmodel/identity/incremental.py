@@ -102,69 +102,88 @@ def _times(stamps: list[dt.datetime | None], tz: str) -> NDArray[np.datetime64]:
     )
 
 
-def _new_part(res: Resolution, batch: prepare.RecordBatch) -> _NewPart:
-    """The new records' arrays; old keys keep their codes.
+def _old_codes(
+    old: prepare.Prepared,
+    kinds: NDArray[np.int8],
+    scopes: list[str | None],
+    values: list[str],
+    hashed: NDArray[np.bool_],
+) -> tuple[NDArray[np.int64], NDArray[np.int64], NDArray[np.int64]]:
+    """For each new identifier ``(kind, scope, value, hashed)``: one integer naming it among the
+    new ones, the code of the old key it equals (-1 when none) and its scope's code (scopes the
+    resolution has not seen get the next codes).
 
-    Only the new identifiers are looked up among the old keys (one pass over the key values),
-    so the Python work grows with the new records, not with the resolution.
+    Only the new values are looked up among the old keys (one pass at C speed over the key
+    values, then a search), so the Python work grows with the new identifiers.
     """
-    old = res._prep
-    extra = res.config._blocked()
-    key_index: dict[tuple[int, str, str, bool], int] = {}
-    candidates = np.flatnonzero(_member(old, set(batch.ident_value)))
-    for code, kind, sc, value, hashed in zip(
-        candidates.tolist(),
-        old.key_kind[candidates].tolist(),
-        old.key_scope[candidates].tolist(),
-        old.key_value[candidates].tolist(),
-        old.key_hashed[candidates].tolist(),
-        strict=True,
-    ):
-        key_index[(kind, sc or "", str(value), hashed)] = code
+    value_id = {v: i for i, v in enumerate(dict.fromkeys(values))}
     scope_code = _scope_codes(old)
-    next_scope = int(old.key_scope_code.max(initial=0)) + 1
-    n_old_keys = len(old.key_kind)
-    kinds: list[int] = []
-    scopes: list[str | None] = []
-    codes: list[int] = []
-    values: list[str] = []
-    hashed_keys: list[bool] = []
-    blocked: list[bool] = []
-    row_key: list[int] = []
-    for k, scope, value, hashed in zip(
-        batch.ident_kind, batch.ident_scope, batch.ident_value, batch.ident_hashed, strict=True
-    ):
-        key = (k, scope or "", value, hashed)
-        found = key_index.get(key)
-        if found is None:
-            found = key_index[key] = n_old_keys + len(kinds)
-            kinds.append(k)
-            scopes.append(scope)
-            if (scope or "") not in scope_code:
-                scope_code[scope or ""] = next_scope
-                next_scope += 1
-            codes.append(scope_code[scope or ""])
-            values.append(value)
-            hashed_keys.append(hashed)
-            blocked.append(
-                is_blocked(value) or (not hashed and prepare.extra_blocked(value, k, extra))
-            )
-        row_key.append(found)
-    scope_arr = np.empty(len(scopes), dtype=object)
-    scope_arr[:] = scopes
-    value_arr = np.empty(len(values), dtype=object)
-    value_arr[:] = values
+    for sc in dict.fromkeys(scopes):
+        scope_code.setdefault(sc or "", int(old.key_scope_code.max(initial=0)) + len(scope_code))
+    width_v, width_s = max(len(value_id), 1), max(scope_code.values()) + 1
+
+    def named(kind: Any, scope: Any, value: NDArray[np.int64], hashed: Any) -> NDArray[np.int64]:
+        out: NDArray[np.int64] = (
+            (np.asarray(kind, dtype=np.int64) * width_s + scope) * width_v + value
+        ) * 2 + np.asarray(hashed, dtype=np.int64)
+        return out
+
+    item_scope = np.fromiter((scope_code[sc or ""] for sc in scopes), np.int64, len(scopes))
+    item_value = np.fromiter((value_id[v] for v in values), np.int64, len(values))
+    items = named(kinds, item_scope, item_value, hashed)
+    candidates = np.flatnonzero(_member(old, set(value_id)))
+    known = named(
+        old.key_kind[candidates],
+        old.key_scope_code[candidates],
+        np.fromiter(
+            (value_id[str(v)] for v in old.key_value[candidates].tolist()),
+            np.int64,
+            len(candidates),
+        ),
+        old.key_hashed[candidates],
+    )
+    # an identifier the table face keyed twice (an unused copy beside the used one) resolves
+    # to the later key, the one its rows use: the last of equal names in code order
+    order = np.argsort(known, kind="stable")
+    at = np.maximum(np.searchsorted(known[order], items, side="right") - 1, 0)
+    found = known[order][at] == items if len(known) else np.zeros(len(items), dtype=bool)
+    codes = np.where(found, candidates[order][at] if len(known) else -1, -1)
+    return items, codes, item_scope
+
+
+def _new_part(res: Resolution, batch: prepare.RecordBatch) -> _NewPart:
+    """The new records' arrays; old keys keep their codes, new keys are numbered after them."""
+    old = res._prep
+    kinds = np.asarray(batch.ident_kind, dtype=np.int8)
+    hashed = np.asarray(batch.ident_hashed, dtype=bool)
+    items, codes, item_scope = _old_codes(old, kinds, batch.ident_scope, batch.ident_value, hashed)
+    fresh = codes < 0
+    # each new key once, numbered after the old ones, its attributes read at its first row
+    _, first, inverse = np.unique(items[fresh], return_index=True, return_inverse=True)
+    codes[fresh] = len(old.key_kind) + inverse.ravel()
+    take = np.flatnonzero(fresh)[first]
+    scope_arr = np.empty(len(take), dtype=object)
+    scope_arr[:] = [batch.ident_scope[i] for i in take.tolist()]
+    value_arr = np.empty(len(take), dtype=object)
+    value_arr[:] = [batch.ident_value[i] for i in take.tolist()]
+    extra = res.config._blocked()
+    blocked = [
+        is_blocked(v) or (not h and prepare.extra_blocked(v, k, extra))
+        for v, k, h in zip(
+            value_arr.tolist(), kinds[take].tolist(), hashed[take].tolist(), strict=True
+        )
+    ]
     return _NewPart(
         ids=prepare.id_array(batch.ids, "record_id"),
         times=_times(batch.stamps, old.tz or "UTC"),
-        key_kind=np.asarray(kinds, dtype=np.int8),
+        key_kind=kinds[take],
         key_scope=scope_arr,
-        key_scope_code=np.asarray(codes, dtype=np.int64),
+        key_scope_code=item_scope[take],
         key_value=value_arr,
-        key_hashed=np.asarray(hashed_keys, dtype=bool),
+        key_hashed=hashed[take],
         key_blocked=np.asarray(blocked, dtype=bool),
         row_record=np.asarray(batch.ident_record, dtype=np.int64),
-        row_key=np.asarray(row_key, dtype=np.int64),
+        row_key=codes,
         tz=old.tz or "UTC",
     )
 
@@ -181,53 +200,23 @@ def _table_part(res: Resolution, new: prepare.Prepared) -> _NewPart:
             "timezone",
             field="timestamp",
         )
-    values = new.key_value.tolist()
-    key_index: dict[tuple[int, str, str, bool], int] = {}
-    candidates = np.flatnonzero(_member(old, set(values)))
-    for code, kind, sc, value, hashed in zip(
-        candidates.tolist(),
-        old.key_kind[candidates].tolist(),
-        old.key_scope[candidates].tolist(),
-        old.key_value[candidates].tolist(),
-        old.key_hashed[candidates].tolist(),
-        strict=True,
-    ):
-        key_index[(kind, sc or "", str(value), hashed)] = code
-    scope_code = _scope_codes(old)
-    next_scope = int(old.key_scope_code.max(initial=0)) + 1
-    n_old = len(old.key_kind)
-    code_of = np.empty(len(values), dtype=np.int64)
-    fresh: list[int] = []
-    codes: list[int] = []
-    for j, kind, sc, value, hashed in zip(
-        range(len(values)),
-        new.key_kind.tolist(),
-        new.key_scope.tolist(),
-        values,
-        new.key_hashed.tolist(),
-        strict=True,
-    ):
-        found = key_index.get((kind, sc or "", value, hashed))
-        if found is None:
-            found = n_old + len(fresh)
-            fresh.append(j)
-            if (sc or "") not in scope_code:
-                scope_code[sc or ""] = next_scope
-                next_scope += 1
-            codes.append(scope_code[sc or ""])
-        code_of[j] = found
-    take = np.asarray(fresh, dtype=np.int64)
+    # the table's keys are distinct already: the new ones are numbered after the old, in order
+    _, codes, key_scope = _old_codes(
+        old, new.key_kind, new.key_scope.tolist(), new.key_value.tolist(), new.key_hashed
+    )
+    take = np.flatnonzero(codes < 0)
+    codes[take] = len(old.key_kind) + np.arange(len(take), dtype=np.int64)
     return _NewPart(
         ids=new.record_ids,
         times=new.record_times,
         key_kind=new.key_kind[take],
         key_scope=new.key_scope[take],
-        key_scope_code=np.asarray(codes, dtype=np.int64),
+        key_scope_code=key_scope[take],
         key_value=new.key_value[take],
         key_hashed=new.key_hashed[take],
         key_blocked=new.key_blocked[take],
         row_record=new.row_record,
-        row_key=code_of[new.row_key],
+        row_key=codes[new.row_key],
         tz=new.tz,
         row_time=new.row_time,
     )
