@@ -138,3 +138,13 @@ def test_new_identifiers_find_their_scope_among_many_apps(n_apps: int) -> None:
     assert more == resolve(old + new)
     assert more.profile_of("s2") == "r2"  # same app, same openid: by hand
     assert more.profile_of("t") == "t"  # o1 of another app is another identifier
+
+
+def test_a_table_keys_each_identifier_once() -> None:
+    """A placeholder spelled as its normalised form ('null') left an unused twin key beside the
+    used one on the table face; new records then had two old keys to match."""
+    t = {"record_id": ["r0", "r0"], "kind": ["member_id", "phone"], "value": ["M0", "null"]}
+    prep = resolve_table(t)._prep
+    keys = list(zip(prep.key_kind.tolist(), prep.key_value.tolist(), strict=True))
+    assert len(keys) == len(set(keys)) == 2
+    assert sorted(prep.row_key.tolist()) == [0, 1]

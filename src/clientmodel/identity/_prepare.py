@@ -821,6 +821,13 @@ def from_table(
     row_norm = pair_norm[row_pair]
     nk_codes, nk_norm, nk_kind = pair_codes(row_norm, len(norm_values), row_kind)
     row_key, key_nk, key_scope_code = pair_codes(nk_codes, len(nk_norm), row_scope)
+    # a raw value whose normalised form is spelled another way has a code no row uses: its pair
+    # would be a key of no row, twin of the used one; keep only the keys rows use
+    used = np.zeros(len(key_nk), dtype=bool)
+    used[row_key] = True
+    if not used.all():
+        row_key = (np.cumsum(used) - 1)[row_key]
+        key_nk, key_scope_code = key_nk[used], key_scope_code[used]
     n_keys = len(key_nk)
     key_blocked = np.zeros(n_keys, dtype=bool)
     key_blocked[row_key] = pair_blocked[row_pair]
