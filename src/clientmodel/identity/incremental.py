@@ -118,8 +118,11 @@ def _old_codes(
     """
     value_id = {v: i for i, v in enumerate(dict.fromkeys(values))}
     scope_code = _scope_codes(old)
+    next_code = int(old.key_scope_code.max(initial=0)) + 1
     for sc in dict.fromkeys(scopes):
-        scope_code.setdefault(sc or "", int(old.key_scope_code.max(initial=0)) + len(scope_code))
+        if (sc or "") not in scope_code:
+            scope_code[sc or ""] = next_code
+            next_code += 1
     width_v, width_s = max(len(value_id), 1), max(scope_code.values()) + 1
 
     def named(kind: Any, scope: Any, value: NDArray[np.int64], hashed: Any) -> NDArray[np.int64]:
