@@ -453,7 +453,7 @@ class GGompertzNBD(TransactionModel):
                 special.gammaln(rr + n)
                 - special.gammaln(rr)
                 - special.gammaln(n + 1.0)
-                + rr * (np.log(aa) - np.log(aa + u))
+                - rr * np.log1p(u / aa)
                 + tail
             )
             return out
