@@ -63,6 +63,8 @@ _LOG_GL_W = np.log(_GL_W / 2.0)
 _EXP_MAX = 700.0
 # A parameter b below this is the Pareto/NBD limit.
 _PARETO_LIMIT_B = 1e-7
+# Rows per block of the likelihood: its (rows x nodes) arrays stay at a few MiB.
+_BLOCK = 8192
 
 
 def _log_bq(v: Array, beta: Any) -> Array:
@@ -116,43 +118,50 @@ def _lifetime_scale(b: float, s: float, beta_t: Array) -> Array:
 
 
 class _Terms:
-    """Per-row pieces of the log-likelihood and, when asked, their gradients (natural scale)."""
+    """Per-row pieces of the log-likelihood and, when asked, their gradients (natural scale).
+
+    ``theta`` holds the five parameters, each one number or one value per row (shape
+    ``(5, rows)``): a fit with covariates evaluates every customer at its own ``alpha_i``,
+    ``beta_i`` in one pass.
+    """
 
     __slots__ = ("alive", "common", "dead", "g_alive", "g_common", "g_dead")
 
     def __init__(self, theta: Array, x: Array, tx: Array, t: Array, gradient: bool):
-        r, alpha, b, s, beta = (float(v) for v in theta)
+        per_row = np.broadcast_to(np.asarray(theta, dtype=np.float64).reshape(5, -1), (5, len(x)))
+        r, alpha, b, s, beta = per_row
         k = r + x
+        log_alpha, log_beta = np.log(alpha), np.log(beta)
         lb_t = _log_bq(b * t, beta)
-        self.common = special.gammaln(k) - special.gammaln(r) + r * math.log(alpha)
-        self.alive = -k * np.log(alpha + t) + s * (math.log(beta) - lb_t)
+        self.common = special.gammaln(k) - special.gammaln(r) + r * log_alpha
+        self.alive = -k * np.log(alpha + t) + s * (log_beta - lb_t)
         # "died at tau in (t_x, T]": graded towards t_x, where (alpha+tau)^-(r+x) is largest.
         beta_tx = np.exp(_log_bq(b * tx, beta) - b * tx)
         h = np.minimum((alpha + tx) / (k + 1.0), _lifetime_scale(b, s, beta_tx))
         tau, log_w = _graded(tx, t - tx, h)
-        bt = b * tau
-        lb = _log_bq(bt, beta)
-        log_at = np.log(alpha + tau)
-        ell = -k[:, None] * log_at + math.log(s * b) + bt + s * math.log(beta) - (s + 1.0) * lb
+        bt = b[:, None] * tau
+        lb = _log_bq(bt, beta[:, None])
+        log_at = np.log(alpha[:, None] + tau)
+        ell = (
+            -k[:, None] * log_at
+            + bt
+            - (s + 1.0)[:, None] * lb
+            + (np.log(s * b) + s * log_beta)[:, None]
+        )
         self.dead, q = _softmax_rows(ell + log_w)
         self.g_common = self.g_alive = self.g_dead = np.empty((0, 0))
         if not gradient:
             return
+        zero = np.zeros_like(x, dtype=np.float64)
         self.g_common = np.stack(
-            [
-                special.digamma(k) - special.digamma(r) + math.log(alpha),
-                np.full_like(x, r / alpha),
-                np.zeros_like(x),
-                np.zeros_like(x),
-                np.zeros_like(x),
-            ]
+            [special.digamma(k) - special.digamma(r) + log_alpha, r / alpha, zero, zero, zero]
         )
         self.g_alive = np.stack(
             [
                 -np.log(alpha + t),
                 -k / (alpha + t),
                 -s * t * np.exp(b * t - lb_t),
-                math.log(beta) - lb_t,
+                log_beta - lb_t,
                 s / beta - s * np.exp(-lb_t),
             ]
         )
@@ -164,30 +173,43 @@ class _Terms:
         self.g_dead = np.stack(
             [
                 mean(-log_at),
-                -k * mean(1.0 / (alpha + tau)),
-                1.0 / b + mean(tau - (s + 1.0) * tau * np.exp(bt - lb)),
-                1.0 / s + math.log(beta) - mean(lb),
+                -k * mean(1.0 / (alpha[:, None] + tau)),
+                1.0 / b + mean(tau - (s + 1.0)[:, None] * tau * np.exp(bt - lb)),
+                1.0 / s + log_beta - mean(lb),
                 s / beta - (s + 1.0) * mean(np.exp(-lb)),
             ]
         )
 
 
-def _loglik(theta: Array, x: Array, tx: Array, t: Array, w: Array) -> tuple[float, Array | None]:
-    """Total weighted log-likelihood and its gradient w.r.t. the log-parameters.
+def _row_gradients(theta: Array, x: Array, tx: Array, t: Array, w: Array) -> tuple[float, Array]:
+    """Total weighted log-likelihood and each row's weighted gradient w.r.t. its own
+    log-parameters (shape ``(5, rows)``); ``theta`` as in :class:`_Terms`. Rows are taken in
+    blocks, so the quadrature's (rows x nodes) arrays stay small.
 
     ``log L = common + log(e^A + e^D)``; with ``p = e^A / (e^A + e^D)`` (alive at ``T``) the
     gradient is ``g_common + p g_A + (1 - p) g_D``, where ``g_D`` is the derivative of the
     log of the integral: the integrand's log-derivative averaged over the quadrature nodes with
     the integrand as weights (differentiating under the integral sign).
     """
-    with np.errstate(all="ignore"):  # a non-finite value is refused by the optimiser
-        terms = _Terms(theta, x, tx, t, gradient=True)
-        total = np.logaddexp(terms.alive, terms.dead)
-        value = float(np.dot(w, terms.common + total))
-        p = np.exp(terms.alive - total)
-        grad = terms.g_common + p * terms.g_alive + (1.0 - p) * np.nan_to_num(terms.g_dead)
-    g = grad @ w
-    return value, g * theta
+    per_row = np.broadcast_to(np.asarray(theta, dtype=np.float64).reshape(5, -1), (5, len(x)))
+    out = np.empty((5, len(x)))
+    value = 0.0
+    for lo in range(0, len(x), _BLOCK):
+        sl = slice(lo, lo + _BLOCK)
+        with np.errstate(all="ignore"):  # a non-finite value is refused by the optimiser
+            terms = _Terms(per_row[:, sl], x[sl], tx[sl], t[sl], gradient=True)
+            total = np.logaddexp(terms.alive, terms.dead)
+            value += float(np.dot(w[sl], terms.common + total))
+            p = np.exp(terms.alive - total)
+            grad = terms.g_common + p * terms.g_alive + (1.0 - p) * np.nan_to_num(terms.g_dead)
+        out[:, sl] = grad * w[sl] * per_row[:, sl]
+    return value, out
+
+
+def _loglik(theta: Array, x: Array, tx: Array, t: Array, w: Array) -> tuple[float, Array | None]:
+    """Total weighted log-likelihood and its gradient w.r.t. the log-parameters (one set)."""
+    value, rows = _row_gradients(theta, x, tx, t, w)
+    return value, rows.sum(axis=1)
 
 
 def _survival_integral(t: float, b: float, s: float, beta_t: Array) -> Array:
@@ -201,6 +223,13 @@ def _survival_integral(t: float, b: float, s: float, beta_t: Array) -> Array:
     log_s = s * (np.log(beta_t)[:, None] - _log_bq(b * u, beta_t[:, None]))
     out: Array = np.exp(log_w + log_s).sum(axis=1)
     return out
+
+
+def _rows_likelihood(history: Sequence[Array], w: Array) -> Callable[[Array], tuple[float, Array]]:
+    """The likelihood with one set of parameters per row (fits with covariates: every
+    customer at its own ``alpha_i``, ``beta_i``, in one pass) and each row's gradient."""
+    x, tx, t = history
+    return lambda theta: _row_gradients(theta, x, tx, t, w)
 
 
 def _group_likelihood(
@@ -249,11 +278,13 @@ class GGompertzNBD(TransactionModel):
     #: Pareto/NBD is the limit b -> 0 (with beta / b fixed): on the edge, see ``lrtest``.
     NESTS: ClassVar[tuple[str, ...]] = ("ParetoNBD",)
     #: CLVTools' links: alpha_i = alpha exp(-g.x), beta_i = beta exp(-g.z) (the rate of the
-    #: gamma of the Gompertz scale eta); the analytic gradient, no Hessian.
+    #: gamma of the Gompertz scale eta); the analytic gradient, no Hessian; every customer in
+    #: one pass at its own parameters (``rows``).
     COVARIATES: ClassVar[CovariateLinks | None] = CovariateLinks(
         links=(None, ("purchase", -1.0), None, None, ("dropout", -1.0)),
         group=_group_likelihood,
         hessian=False,
+        rows=_rows_likelihood,
     )
     r: float = attrs.field(validator=positive)
     alpha: float = attrs.field(validator=positive)
