@@ -93,23 +93,28 @@ def _graded(lo: Array, length: Array, h: Array) -> tuple[Array, Array]:
     h = np.maximum(h, 1e-12 * (1.0 + length))
     span = np.log1p(length / h)
     y = (_GL_X[None, :] + 1.0) * (span[:, None] / 2.0)
-    d = h[:, None] * np.expm1(y)
+    d = np.expm1(y)
+    d *= h[:, None]
+    # d tau / d y = h e^y: log w = log(GL weight) + log(span) + log(h) + y
     with np.errstate(divide="ignore"):
-        log_w = _LOG_GL_W[None, :] + np.log(span)[:, None] + np.log(h[:, None] + d)
-    return lo[:, None] + d, log_w
+        y += (np.log(span) + np.log(h))[:, None]
+    y += _LOG_GL_W[None, :]
+    d += lo[:, None]
+    return d, y
 
 
-def _softmax_rows(z: Array) -> tuple[Array, Array]:
-    """Row-wise log-sum-exp and normalised weights (rows of ``-inf`` give ``-inf`` and 0)."""
+def _exp_rows(z: Array) -> tuple[Array, Array, Array]:
+    """Row-wise log-sum-exp, the terms scaled by each row's largest (``z`` is overwritten with
+    them) and their row sums (rows of ``-inf`` give ``-inf``, zeros and 0)."""
     top = np.max(z, axis=1)
     safe = np.where(np.isfinite(top), top, 0.0)
+    z -= safe[:, None]
     with np.errstate(under="ignore"):
-        e = np.exp(z - safe[:, None])
+        e = np.exp(z, out=z)
     total = e.sum(axis=1)
     with np.errstate(divide="ignore"):
         lse = safe + np.log(total)
-    q = e / np.where(total > 0, total, 1.0)[:, None]
-    return lse, q
+    return lse, e, total
 
 
 def _lifetime_scale(b: float, s: float, beta_t: Array) -> Array:
@@ -138,17 +143,18 @@ class _Terms:
         # "died at tau in (t_x, T]": graded towards t_x, where (alpha+tau)^-(r+x) is largest.
         beta_tx = np.exp(_log_bq(b * tx, beta) - b * tx)
         h = np.minimum((alpha + tx) / (k + 1.0), _lifetime_scale(b, s, beta_tx))
-        tau, log_w = _graded(tx, t - tx, h)
+        tau, ell = _graded(tx, t - tx, h)  # ell starts as the log weights
         bt = b[:, None] * tau
         lb = _log_bq(bt, beta[:, None])
-        log_at = np.log(alpha[:, None] + tau)
-        ell = (
-            -k[:, None] * log_at
-            + bt
-            - (s + 1.0)[:, None] * lb
-            + (np.log(s * b) + s * log_beta)[:, None]
-        )
-        self.dead, q = _softmax_rows(ell + log_w)
+        at = alpha[:, None] + tau
+        log_at = np.log(at)
+        # log of the integrand: -(r+x) log(alpha+tau) + b tau - (s+1) log(beta + e^(b tau) - 1)
+        # + log(s b) + s log(beta), in place (these are rows x nodes arrays)
+        ell += bt
+        ell -= log_at * k[:, None]
+        ell -= lb * (s + 1.0)[:, None]
+        ell += (np.log(s * b) + s * log_beta)[:, None]
+        self.dead, e, total = _exp_rows(ell)
         self.g_common = self.g_alive = self.g_dead = np.empty((0, 0))
         if not gradient:
             return
@@ -166,17 +172,26 @@ class _Terms:
             ]
         )
 
+        scale = 1.0 / np.where(total > 0, total, 1.0)
+
         def mean(values: Array) -> Array:
-            out: Array = np.einsum("ij,ij->i", q, values)
+            """Average over the nodes, the integrand as weights."""
+            out: Array = np.einsum("ij,ij->i", e, values) * scale
             return out
 
+        # 1 / (beta + e^(bt) - 1) and e^(bt) / (beta + e^(bt) - 1), in (0, 1/beta] and (0, 1)
+        inv = np.exp(-lb)
+        np.reciprocal(at, out=at)
+        with np.errstate(over="ignore"):
+            ratio = np.exp(bt - lb)
+        ratio *= tau
         self.g_dead = np.stack(
             [
-                mean(-log_at),
-                -k * mean(1.0 / (alpha[:, None] + tau)),
-                1.0 / b + mean(tau - (s + 1.0)[:, None] * tau * np.exp(bt - lb)),
+                -mean(log_at),
+                -k * mean(at),
+                1.0 / b + mean(tau) - (s + 1.0) * mean(ratio),
                 1.0 / s + log_beta - mean(lb),
-                s / beta - (s + 1.0) * mean(np.exp(-lb)),
+                s / beta - (s + 1.0) * mean(inv),
             ]
         )
 
