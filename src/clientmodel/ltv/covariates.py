@@ -607,8 +607,6 @@ def fit_with_covariates(
     k = len(cols)
     cov_rows = np.column_stack(compressed[:k]) if k else np.empty((len(cw), 0))
     hist = compressed[k:]
-    groups, index = distinct_rows(*cov_rows.T)
-    group_rows = np.column_stack(groups)
     a_p, a_d = design.maps()
     m = len(cls.PARAMS)
     n_obs = float(cw.sum())
@@ -625,6 +623,8 @@ def fit_with_covariates(
         evaluate_rows = spec.rows(hist, cw)
         problem = _RowProblem(cls, evaluate_rows, signs, processes, designs, lam * n_obs)
     else:
+        groups, index = distinct_rows(*cov_rows.T)
+        group_rows = np.column_stack(groups)
         eta_p = group_rows[:, [cols.index(n) for n in design.purchase]] @ a_p
         eta_d = group_rows[:, [cols.index(n) for n in design.dropout]] @ a_d
         shifts = np.zeros((len(group_rows), m, len(design.names)))
