@@ -193,3 +193,33 @@ def test_a_continuous_covariate_is_fitted_in_one_pass(monkeypatch: pytest.Monkey
     # the effect's interval holds the truth (0.4 on income)
     lo, hi = report.confidence_intervals["purchase:income"]
     assert lo <= 0.4 <= hi
+
+
+def test_predictions_in_one_pass_equal_the_per_group_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """P(alive) and expected purchases of customers with a continuous covariate: every row at
+    its own parameters in one pass, equal to the plain model's per covariate row (the path they
+    took before), table and record faces alike."""
+    data = _population(3, 200)
+    fit = GGompertzNBD.fit(data, covariates=True, purchase=["income"], dropout=["app"])
+    calls = {
+        "p_alive": lambda: fit.p_alive(data, horizon=13.0),
+        "now": lambda: fit.p_alive(data),
+        "expected": lambda: fit.expected_purchases(data, 26.0),
+        "path": lambda: fit.predict("expected_purchases_path", data, None, [13.0, 26.0]),
+        "path_kw": lambda: fit.predict("expected_purchases_path", data, times=[13.0]),
+        "record": lambda: fit.expected_purchases(data.iloc[5].to_dict(), 26.0),
+    }
+
+    def no_groups(*args, **kwargs):  # type: ignore[no-untyped-def]
+        raise AssertionError("predicted once per covariate row")
+
+    with monkeypatch.context() as mp:
+        mp.setattr(cov_module.CovariateModel, "_groups", no_groups)
+        one_pass = {k: f() for k, f in calls.items()}
+    spec = GGompertzNBD.COVARIATES
+    assert spec is not None
+    monkeypatch.setattr(GGompertzNBD, "COVARIATES", attrs.evolve(spec, row_predictions=None))
+    for key, f in calls.items():
+        np.testing.assert_allclose(one_pass[key], f(), rtol=1e-12, atol=0.0, err_msg=key)
+    assert isinstance(one_pass["record"], float)
+    assert one_pass["path"].shape == (200, 2)

@@ -94,6 +94,10 @@ _TRANSACTION_PREDICTIONS = (
 _Eval = Callable[[Array, int], tuple[float, Array | None, Array | None]]
 #: ``evaluator(theta_rows) -> (value, per-row gradient)``: parameters of shape (params, rows).
 _RowEval = Callable[[Array], tuple[float, Array]]
+#: ``predict(base, method, params, data, args, kwargs) -> values or None`` (see CovariateLinks).
+_RowPredict = Callable[
+    [Any, str, Mapping[str, Array], SummaryData, tuple[Any, ...], dict[str, Any]], Array | None
+]
 
 
 def _read_transactions(summary: Any, columns: Mapping[str, str] | None, fit: bool) -> SummaryData:
@@ -160,6 +164,11 @@ class CovariateLinks:
         log-parameters, shape ``(parameters, rows)``. When given, the fit evaluates every
         (covariate row, history) pair in one vectorised pass instead of once per covariate
         row (``group``), which matters when a covariate is continuous.
+    row_predictions:
+        Optional ``row_predictions(base, method, params, data, args, kwargs)``: the prediction
+        ``method`` of the plain model ``base`` for every row at once, ``params`` holding each
+        model parameter per row, ``data`` the rows' checked history; ``None`` for a method it
+        does not cover (then the prediction is made once per covariate row).
 
     Examples
     --------
@@ -177,6 +186,7 @@ class CovariateLinks:
     hessian: bool = True
     tenures: bool = False
     rows: Callable[[Sequence[Array], Array], _RowEval] | None = None
+    row_predictions: _RowPredict | None = None
 
     @property
     def processes(self) -> tuple[str, ...]:
@@ -877,12 +887,7 @@ class CovariateModel:
         """The summary and, per group of customers with equal parameters, (rows, plain model at
         those parameters, the rows' summary); ``fit``: the history as the fit reads it."""
         spec = _links_of(type(self.base))
-        data = spec.read(summary, columns, fit)
-        cols = self._columns()
-        design = _Design(self.purchase, self.dropout, self.constrain)
-        key = self.customer if customer is None else check_text(customer, "customer")
-        matrix = _covariate_matrix(summary, covariates, design, key, len(data))
-        eta_p, eta_d = self._etas(matrix, cols)
+        data, (eta_p, eta_d) = self._read(summary, covariates, customer, columns, fit=fit)
         groups, index = distinct_rows(eta_p, eta_d)
         params = self._shifted(*groups)
         out = []
@@ -892,6 +897,22 @@ class CovariateModel:
             part = {n: data[n][rows] for n in spec.history if n in data.columns}
             out.append((rows, model, part))
         return data, out
+
+    def _read(
+        self,
+        summary: Any,
+        covariates: Any,
+        customer: str | None,
+        columns: Mapping[str, str] | None,
+        *,
+        fit: bool = False,
+    ) -> tuple[Any, tuple[Array, Array]]:
+        """The checked history and each row's linear predictors (purchase, dropout)."""
+        data = _links_of(type(self.base)).read(summary, columns, fit)
+        design = _Design(self.purchase, self.dropout, self.constrain)
+        key = self.customer if customer is None else check_text(customer, "customer")
+        matrix = _covariate_matrix(summary, covariates, design, key, len(data))
+        return data, self._etas(matrix, self._columns())
 
     def _predict(
         self,
@@ -903,7 +924,15 @@ class CovariateModel:
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        """Apply the plain model's ``method`` per group of customers with equal covariates."""
+        """Apply the plain model's ``method`` to every row at its own parameters: in one pass
+        where the model says how (``CovariateLinks.row_predictions``), else per group of
+        customers with equal covariates."""
+        row_predictions = _links_of(type(self.base)).row_predictions
+        if row_predictions is not None:
+            data, etas = self._read(summary, covariates, customer, columns)
+            values = row_predictions(self.base, method, self._shifted(*etas), data, args, kwargs)
+            if values is not None:
+                return float(values[0]) if data.record and values.ndim == 1 else values
         data, groups = self._groups(summary, covariates, customer, columns)
         out: Array | None = None
         for rows, model, part in groups:

@@ -247,6 +247,34 @@ def _rows_likelihood(history: Sequence[Array], w: Array) -> Callable[[Array], tu
     return lambda theta: _row_gradients(theta, x, tx, t, w)
 
 
+def _row_predictions(
+    base: Any,
+    method: str,
+    params: Mapping[str, Array],
+    data: SummaryData,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Array | None:
+    """P(alive) and expected purchases (one horizon or a path) of customers with covariates,
+    every row at its own ``alpha_i``, ``beta_i`` in one pass; ``None`` for other methods."""
+    alpha, beta = params["alpha"], params["beta"]
+    if method == "p_alive" and not args and set(kwargs) <= {"horizon"}:
+        horizon = kwargs.get("horizon", 0.0)
+        check_time(horizon, "horizon")
+        out: Array = base._p_alive_rows(data, float(horizon), alpha, beta)
+        return out
+    name = {"expected_purchases": "t", "expected_purchases_path": "times"}.get(method)
+    if name is None or len(args) + len(kwargs) != 1 or set(kwargs) - {name}:
+        return None  # another method, or arguments the plain method will judge
+    value = args[0] if args else kwargs[name]
+    if method == "expected_purchases":
+        check_time(value, "t")
+        out = base._expected_rows(data, np.array([float(value)]), alpha, beta)[:, 0]
+        return out
+    out = base._expected_rows(data, check_times(value), alpha, beta)
+    return out
+
+
 def _group_likelihood(
     history: Sequence[Array], w: Array
 ) -> Callable[[Array, int], tuple[float, Array | None, Array | None]]:
@@ -300,6 +328,7 @@ class GGompertzNBD(TransactionModel):
         group=_group_likelihood,
         hessian=False,
         rows=_rows_likelihood,
+        row_predictions=_row_predictions,
     )
     r: float = attrs.field(validator=positive)
     alpha: float = attrs.field(validator=positive)
@@ -374,26 +403,53 @@ class GGompertzNBD(TransactionModel):
         terms = _Terms(self._theta(), data["frequency"], data["recency"], data["T"], False)
         return float(np.dot(w, terms.common + np.logaddexp(terms.alive, terms.dead)))
 
-    def _alive_now(self, data: SummaryData) -> Array:
-        """P(alive at T) given the history, computed once per distinct history."""
-        (x, tx, t), index = distinct_rows(data["frequency"], data["recency"], data["T"])
-        terms = _Terms(self._theta(), x, tx, t, False)
+    def _alive_now(self, data: SummaryData, alpha: Any = None, beta: Any = None) -> Array:
+        """P(alive at T) given the history, computed once per distinct history (and per-row
+        ``alpha``, ``beta`` when given: a customer with covariates)."""
+        n = len(data["T"])
+        a = np.broadcast_to(np.asarray(self.alpha if alpha is None else alpha, np.float64), (n,))
+        be = np.broadcast_to(np.asarray(self.beta if beta is None else beta, np.float64), (n,))
+        (x, tx, t, a, be), index = distinct_rows(
+            data["frequency"], data["recency"], data["T"], a, be
+        )
+        theta = np.stack(
+            [np.full(len(x), self.r), a, np.full(len(x), self.b), np.full(len(x), self.s), be]
+        )
+        terms = _Terms(theta, x, tx, t, False)
         p = np.exp(terms.alive - np.logaddexp(terms.alive, terms.dead))
         out: Array = np.clip(p, 0.0, 1.0)[index]
         return out
 
-    def _beta_at(self, t: Array) -> Array:
+    def _beta_at(self, t: Array, beta: Any = None) -> Array:
         """Gompertz scale rate of a customer alive at age ``t``: ``(beta + e^(bt) - 1) e^(-bt)``."""
         bt = self.b * np.asarray(t, dtype=np.float64)
-        out: Array = np.exp(_log_bq(bt, self.beta) - bt)
+        out: Array = np.exp(_log_bq(bt, self.beta if beta is None else beta) - bt)
         return out
 
-    def _mean_alive_time(self, t: float, ages: Array) -> Array:
-        """Expected time alive in the next ``t`` of a customer alive at each of ``ages``."""
-        distinct, index = np.unique(ages, return_inverse=True)
-        out: Array = _survival_integral(t, self.b, self.s, self._beta_at(distinct))[
-            index.reshape(-1)
-        ]
+    def _mean_alive_time(self, t: float, beta_t: Array) -> Array:
+        """Expected time alive in the next ``t`` of customers alive now with Gompertz scale
+        rates ``beta_t`` (see :meth:`_beta_at`), once per distinct rate."""
+        distinct, index = np.unique(beta_t, return_inverse=True)
+        out: Array = _survival_integral(t, self.b, self.s, distinct)[index.reshape(-1)]
+        return out
+
+    def _p_alive_rows(self, data: SummaryData, horizon: float, alpha: Any, beta: Any) -> Array:
+        """P(alive at ``T + horizon``) per row, at per-row (or common) ``alpha``, ``beta``."""
+        alive = self._alive_now(data, alpha, beta)
+        if horizon > 0:
+            beta_t = self._beta_at(data["T"], beta)
+            alive = alive * np.exp(
+                self.s * (np.log(beta_t) - _log_bq(np.asarray(self.b * horizon), beta_t))
+            )
+        return alive
+
+    def _expected_rows(self, data: SummaryData, times: Array, alpha: Any, beta: Any) -> Array:
+        """Expected purchases in ``(T, T + t]`` per row (axis 0) and horizon (axis 1)."""
+        factor = self._alive_now(data, alpha, beta) * (self.r + data["frequency"])
+        factor = factor / (alpha + data["T"])
+        beta_t = self._beta_at(data["T"], beta)
+        path = np.column_stack([self._mean_alive_time(float(v), beta_t) for v in times])
+        out: Array = factor[:, None] * path
         return out
 
     def p_alive(
@@ -412,13 +468,7 @@ class GGompertzNBD(TransactionModel):
         """
         check_time(horizon, "horizon")
         data = read_btyd(summary, columns)
-        alive = self._alive_now(data)
-        if horizon > 0:
-            beta_t = self._beta_at(data["T"])
-            alive = alive * np.exp(
-                self.s * (np.log(beta_t) - _log_bq(np.asarray(self.b * horizon), beta_t))
-            )
-        return output(alive, data)
+        return output(self._p_alive_rows(data, float(horizon), self.alpha, self.beta), data)
 
     def expected_purchases(
         self, summary: Any, t: float, *, columns: Mapping[str, str] | None = None
@@ -436,9 +486,7 @@ class GGompertzNBD(TransactionModel):
         """
         check_time(t, "t")
         data = read_btyd(summary, columns)
-        alive = self._alive_now(data)
-        rate = (self.r + data["frequency"]) / (self.alpha + data["T"])
-        values = alive * rate * self._mean_alive_time(float(t), data["T"])
+        values = self._expected_rows(data, np.array([float(t)]), self.alpha, self.beta)[:, 0]
         return output(values, data)
 
     def expected_purchases_path(
@@ -455,10 +503,7 @@ class GGompertzNBD(TransactionModel):
         """
         ts = check_times(times)
         data = read_btyd(summary, columns)
-        factor = self._alive_now(data) * (self.r + data["frequency"]) / (self.alpha + data["T"])
-        path = np.column_stack([self._mean_alive_time(float(v), data["T"]) for v in ts])
-        out: NDArray[np.float64] = factor[:, None] * path
-        return out
+        return self._expected_rows(data, ts, self.alpha, self.beta)
 
     def expected_purchases_new(self, t: ArrayLike) -> Prediction:
         """E[X(t)] for a new customer: ``r/alpha integral_0^t S(u) du``.
