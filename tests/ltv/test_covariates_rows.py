@@ -223,3 +223,15 @@ def test_predictions_in_one_pass_equal_the_per_group_ones(monkeypatch: pytest.Mo
         np.testing.assert_allclose(one_pass[key], f(), rtol=1e-12, atol=0.0, err_msg=key)
     assert isinstance(one_pass["record"], float)
     assert one_pass["path"].shape == (200, 2)
+
+
+def test_log_likelihood_of_in_one_pass_is_the_fits() -> None:
+    data = _population(4, 150)
+    fit = GGompertzNBD.fit(data, covariates=True, purchase=["income"], dropout=["app"])
+    spec = GGompertzNBD.COVARIATES
+    assert spec is not None
+    one_pass = fit.log_likelihood_of(data)
+    assert one_pass == pytest.approx(fit.fit_report.log_likelihood, rel=1e-12, abs=0.0)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(GGompertzNBD, "COVARIATES", attrs.evolve(spec, rows=None))
+        assert fit.log_likelihood_of(data) == pytest.approx(one_pass, rel=1e-12, abs=0.0)

@@ -1054,6 +1054,12 @@ class CovariateModel:
         # The fit's own per-group likelihood: a plain model's log_likelihood_of may read other
         # data (the sBG's reads cohort counts, not tenures).
         spec = _links_of(type(self.base))
+        if spec.rows is not None:  # every row at its own parameters, in one pass
+            data, etas = self._read(summary, covariates, customer, columns, fit=True)
+            w = read_weights(summary, data, None, columns)
+            params = self._shifted(*etas)
+            theta = np.stack([params[n] for n in self.base.PARAMS])
+            return float(spec.rows([data[n] for n in spec.history], w)(theta)[0])
         data, groups = self._groups(summary, covariates, customer, columns, fit=True)
         w = read_weights(summary, data, None, columns)
         total = 0.0
