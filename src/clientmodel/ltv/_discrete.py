@@ -152,8 +152,8 @@ def discounted_survival_sum(g: float, d: Any, c: float) -> Array:
     start = 0
     while start < n_terms:
         j = np.arange(start, min(start + _BLOCK, n_terms), dtype=np.float64)
-        # log r_{k} - log r_{k-1} = log(d + k - 1) - log(g + d + k - 1), k = j + 1
-        steps = np.log(unique[:, None] + j[None, :]) - np.log(g + unique[:, None] + j[None, :])
+        # log r_{k} - log r_{k-1} = log((d + k - 1) / (g + d + k - 1)), k = j + 1
+        steps = -np.log1p(g / (unique[:, None] + j[None, :]))
         logs = log_r[:, None] + np.cumsum(steps, axis=1)
         total += np.exp(logs + (j[None, :] + 1.0) * log_z).sum(axis=1)
         log_r = logs[:, -1]

@@ -114,15 +114,46 @@ def bg_alive_expected(t: Any, r: Any, alpha: Any, a: Any, b: Any) -> Array:
     return out
 
 
+# Below this argument 2F1 - 1 is summed as a series (scipy's 2F1 minus 1 cancels there).
+_SERIES_Z = 0.05
+_SERIES_TERMS = 40
+
+
+def hyp2f1_minus_one(a: Any, b: Any, c: Any, z: Any) -> Array:
+    """``2F1(a, b; c; z) - 1`` without the cancellation of subtracting 1 for small ``z``.
+
+    For ``0 <= z < 0.05`` the Gauss series is summed from its first term,
+    ``sum_{n >= 1} (a)_n (b)_n / ((c)_n n!) z^n``; where 40 terms do not settle it to rounding,
+    and for larger ``z``, it is ``scipy.special.hyp2f1(a, b, c, z) - 1``.
+    """
+    full = np.broadcast_arrays(_f(a), _f(b), _f(c), _f(z))
+    shape = full[0].shape
+    a, b, c, z = (v.reshape(-1) for v in full)
+    with np.errstate(all="ignore"):
+        out = np.asarray(special.hyp2f1(a, b, c, z), dtype=np.float64) - 1.0
+        small = (z >= 0) & (z < _SERIES_Z)
+        if small.any():
+            a_, b_, c_, z_ = a[small], b[small], c[small], z[small]
+            term = a_ * b_ / c_ * z_
+            total = term.copy()
+            for n in range(1, _SERIES_TERMS):
+                term = term * (a_ + n) * (b_ + n) / ((c_ + n) * (n + 1.0)) * z_
+                total += term
+            settled = np.isfinite(total) & (np.abs(term) <= 1e-17 * np.abs(total))
+            out[small] = np.where(settled | (total == 0), total, out[small])
+    result: Array = out.reshape(shape)
+    return result
+
+
 def _bg_expected_closed(t: Array, r: Array, alpha: Array, a: Any, b: Array) -> Array:
     a = _f(a)
     c = a + b - 1.0
     z = t / (alpha + t)
-    log1mz = np.log(alpha) - np.log(alpha + t)
+    log1mz = -np.log1p(t / alpha)  # log(alpha) - log(alpha + t) cancels for small t
     with np.errstate(all="ignore"):
-        hyp = special.hyp2f1(c - r, a - 1.0, c, z)
+        hyp_m1 = hyp2f1_minus_one(c - r, a - 1.0, c, z)
         # 1 - (1-z)^(a-1) F  =  (1 - (1-z)^(a-1)) - (1-z)^(a-1) (F - 1)
-        bracket = -np.expm1((a - 1.0) * log1mz) - np.exp((a - 1.0) * log1mz) * (hyp - 1.0)
+        bracket = -np.expm1((a - 1.0) * log1mz) - np.exp((a - 1.0) * log1mz) * hyp_m1
         out: Array = c / (a - 1.0) * bracket
     return np.where(t > 0, out, 0.0)
 
@@ -141,7 +172,7 @@ def bg_alive_survival(h: Any, r: Any, alpha: Any, a: Any, b: Any) -> Array:
     w = h / (alpha + h)
     with np.errstate(all="ignore"):
         log_hyp = np.log(special.hyp2f1(a + b - r, a, a + b, w))
-        out = np.exp(a * (np.log(alpha) - np.log(alpha + h)) + log_hyp)
+        out = np.exp(-a * np.log1p(h / alpha) + log_hyp)
     out = np.where(h > 0, out, 1.0)
     bad = ~np.isfinite(out) | (out > 1.0 + 1e-9) | (out < 0)
     if bad.any():
@@ -166,7 +197,7 @@ def bg_alive_pmf(n: Any, t: Any, r: Any, alpha: Any, a: Any, b: Any) -> Array:
         + [n > 0] B(a+1, b+n-1)/B(a, b) P(NB(r, alpha/(alpha+t)) >= n)
     """
     n, t, r, alpha, a, b = np.broadcast_arrays(_f(n), _f(t), _f(r), _f(alpha), _f(a), _f(b))
-    log_q = np.log(alpha) - np.log(alpha + t)  # log P(no purchase "success")
+    log_q = -np.log1p(t / alpha)  # log P(no purchase "success")
     with np.errstate(all="ignore"):
         log_1mq = np.log(t) - np.log(alpha + t)
         log_nb = (

@@ -29,7 +29,9 @@ A model whose likelihood has no analytic Hessian (GGompertz/NBD) is fitted by BF
 exact gradient, its standard errors from central differences of that gradient.
 The cost grows with the distinct (covariate row, history) pairs: categorical covariates are
 cheap, a continuous covariate with a distinct value per customer costs one evaluation of the
-plain likelihood per customer.
+plain likelihood per customer, unless the model's likelihood takes one parameter set per row
+(``CovariateLinks.rows``, GGompertz/NBD): then every pair is evaluated in one vectorised pass,
+row ``i`` at ``log theta + D_i c``, its gradient mapped back by ``J_i'``.
 """
 
 from __future__ import annotations
@@ -90,6 +92,12 @@ _TRANSACTION_PREDICTIONS = (
 )
 #: ``evaluator(theta, order) -> (value, gradient, Hessian)`` of one group's log-likelihood.
 _Eval = Callable[[Array, int], tuple[float, Array | None, Array | None]]
+#: ``evaluator(theta_rows) -> (value, per-row gradient)``: parameters of shape (params, rows).
+_RowEval = Callable[[Array], tuple[float, Array]]
+#: ``predict(base, method, params, data, args, kwargs) -> values or None`` (see CovariateLinks).
+_RowPredict = Callable[
+    [Any, str, Mapping[str, Array], SummaryData, tuple[Any, ...], dict[str, Any]], Array | None
+]
 
 
 def _read_transactions(summary: Any, columns: Mapping[str, str] | None, fit: bool) -> SummaryData:
@@ -149,6 +157,18 @@ class CovariateLinks:
     tenures:
         The per-customer data of the model are read by ``fit_tenures`` (``fit`` reads
         something else, e.g. cohort counts).
+    rows:
+        Optional ``rows(history, weights)``: the plain model's log-likelihood with one set of
+        natural parameters per row (an array of shape ``(parameters, rows)``) returning the
+        weighted total and each row's weighted gradient with respect to its own
+        log-parameters, shape ``(parameters, rows)``. When given, the fit evaluates every
+        (covariate row, history) pair in one vectorised pass instead of once per covariate
+        row (``group``), which matters when a covariate is continuous.
+    row_predictions:
+        Optional ``row_predictions(base, method, params, data, args, kwargs)``: the prediction
+        ``method`` of the plain model ``base`` for every row at once, ``params`` holding each
+        model parameter per row, ``data`` the rows' checked history; ``None`` for a method it
+        does not cover (then the prediction is made once per covariate row).
 
     Examples
     --------
@@ -165,6 +185,8 @@ class CovariateLinks:
     plain: Callable[[Any, Mapping[str, Array]], Any] = _fit_plain
     hessian: bool = True
     tenures: bool = False
+    rows: Callable[[Sequence[Array], Array], _RowEval] | None = None
+    row_predictions: _RowPredict | None = None
 
     @property
     def processes(self) -> tuple[str, ...]:
@@ -430,6 +452,51 @@ class _Problem:
         return out
 
 
+class _RowProblem(_Problem):
+    """The same objective from one per-row evaluation: row ``i`` has the log-parameters
+    ``log theta + D_i c`` (``D_i`` from its covariate row), and the chain rule sums
+    ``D_i' g_i`` over the rows. Only the gradient is analytic (``CovariateLinks.rows``)."""
+
+    def __init__(
+        self,
+        model: Any,
+        evaluate_rows: _RowEval,
+        signs: Array,
+        processes: Sequence[int],
+        designs: tuple[Array, Array],
+        penalty: float,
+    ):
+        super().__init__(model, [], np.zeros((0, len(signs), designs[0].shape[1])), penalty)
+        self.hessian = False
+        self.evaluate_rows = evaluate_rows
+        self.signs = signs  # per model parameter: the sign of its link, 0 when unlinked
+        self.processes = processes  # per model parameter: 0 purchase, 1 dropout
+        self.designs = designs  # per process: (rows, free coefficients), eta_i = E_i c
+
+    def _evaluate(self, p: Array, order: int) -> tuple[float, Array, Array]:
+        if order >= 2:
+            value, grad, _ = self._evaluate(p, 1)
+            return value, grad, self._numeric_hessian(p)
+        m = self.m
+        base, c = p[:m], p[m:]
+        etas = [e @ c for e in self.designs]
+        log_theta = np.stack(
+            [
+                np.full(len(etas[0]), base[j]) + self.signs[j] * etas[self.processes[j]]
+                for j in range(m)
+            ]
+        )
+        value, g = self.evaluate_rows(np.exp(log_theta))
+        grad = np.zeros(self.k)
+        grad[:m] = g.sum(axis=1)
+        for j in range(m):
+            if self.signs[j]:
+                grad[m:] += self.signs[j] * (self.designs[self.processes[j]].T @ g[j])
+        value -= self.penalty * float(c @ c)
+        grad[m:] -= 2.0 * self.penalty * c
+        return value, grad, np.zeros((self.k, self.k))
+
+
 def _optimise(problem: _Problem, start: Array, scale: float) -> tuple[Array, str, int, str, bool]:
     """Trust-region Newton from the plain fit (coefficients 0), BFGS if that fails."""
 
@@ -550,23 +617,35 @@ def fit_with_covariates(
     k = len(cols)
     cov_rows = np.column_stack(compressed[:k]) if k else np.empty((len(cw), 0))
     hist = compressed[k:]
-    groups, index = distinct_rows(*cov_rows.T)
-    group_rows = np.column_stack(groups)
     a_p, a_d = design.maps()
-    eta_p = group_rows[:, [cols.index(n) for n in design.purchase]] @ a_p
-    eta_d = group_rows[:, [cols.index(n) for n in design.dropout]] @ a_d
     m = len(cls.PARAMS)
-    shifts = np.zeros((len(group_rows), m, len(design.names)))
-    for j, link in enumerate(spec.links):
-        if link is not None:
-            process, sign = link
-            shifts[:, j, :] = sign * (eta_p if process == "purchase" else eta_d)
-    evaluators = []
-    for rows in _runs(index, len(group_rows)):
-        evaluators.append(spec.group([h[rows] for h in hist], cw[rows]))
     n_obs = float(cw.sum())
     # CLVTools' scale: the mean log-likelihood per customer minus lam * sum(gamma**2).
-    problem = _Problem(cls, evaluators, shifts, lam * n_obs)
+    problem: _Problem
+    if spec.rows is not None:
+        # One pass over every (covariate row, history) pair, each at its own parameters.
+        designs = (
+            cov_rows[:, [cols.index(n) for n in design.purchase]] @ a_p,
+            cov_rows[:, [cols.index(n) for n in design.dropout]] @ a_d,
+        )
+        signs = np.array([0.0 if link is None else link[1] for link in spec.links])
+        processes = [0 if link is None else PROCESSES.index(link[0]) for link in spec.links]
+        evaluate_rows = spec.rows(hist, cw)
+        problem = _RowProblem(cls, evaluate_rows, signs, processes, designs, lam * n_obs)
+    else:
+        groups, index = distinct_rows(*cov_rows.T)
+        group_rows = np.column_stack(groups)
+        eta_p = group_rows[:, [cols.index(n) for n in design.purchase]] @ a_p
+        eta_d = group_rows[:, [cols.index(n) for n in design.dropout]] @ a_d
+        shifts = np.zeros((len(group_rows), m, len(design.names)))
+        for j, link in enumerate(spec.links):
+            if link is not None:
+                process, sign = link
+                shifts[:, j, :] = sign * (eta_p if process == "purchase" else eta_d)
+        evaluators = []
+        for rows in _runs(index, len(group_rows)):
+            evaluators.append(spec.group([h[rows] for h in hist], cw[rows]))
+        problem = _Problem(cls, evaluators, shifts, lam * n_obs)
     # The plain model's optimum (every coefficient 0) is the start: from its first default
     # start (all of them only if that one fails).
     plain = _plain_fit(cls, dict(zip(spec.history, hist, strict=True)), cw)
@@ -808,12 +887,7 @@ class CovariateModel:
         """The summary and, per group of customers with equal parameters, (rows, plain model at
         those parameters, the rows' summary); ``fit``: the history as the fit reads it."""
         spec = _links_of(type(self.base))
-        data = spec.read(summary, columns, fit)
-        cols = self._columns()
-        design = _Design(self.purchase, self.dropout, self.constrain)
-        key = self.customer if customer is None else check_text(customer, "customer")
-        matrix = _covariate_matrix(summary, covariates, design, key, len(data))
-        eta_p, eta_d = self._etas(matrix, cols)
+        data, (eta_p, eta_d) = self._read(summary, covariates, customer, columns, fit=fit)
         groups, index = distinct_rows(eta_p, eta_d)
         params = self._shifted(*groups)
         out = []
@@ -823,6 +897,22 @@ class CovariateModel:
             part = {n: data[n][rows] for n in spec.history if n in data.columns}
             out.append((rows, model, part))
         return data, out
+
+    def _read(
+        self,
+        summary: Any,
+        covariates: Any,
+        customer: str | None,
+        columns: Mapping[str, str] | None,
+        *,
+        fit: bool = False,
+    ) -> tuple[Any, tuple[Array, Array]]:
+        """The checked history and each row's linear predictors (purchase, dropout)."""
+        data = _links_of(type(self.base)).read(summary, columns, fit)
+        design = _Design(self.purchase, self.dropout, self.constrain)
+        key = self.customer if customer is None else check_text(customer, "customer")
+        matrix = _covariate_matrix(summary, covariates, design, key, len(data))
+        return data, self._etas(matrix, self._columns())
 
     def _predict(
         self,
@@ -834,7 +924,15 @@ class CovariateModel:
         *args: Any,
         **kwargs: Any,
     ) -> Any:
-        """Apply the plain model's ``method`` per group of customers with equal covariates."""
+        """Apply the plain model's ``method`` to every row at its own parameters: in one pass
+        where the model says how (``CovariateLinks.row_predictions``), else per group of
+        customers with equal covariates."""
+        row_predictions = _links_of(type(self.base)).row_predictions
+        if row_predictions is not None:
+            data, etas = self._read(summary, covariates, customer, columns)
+            values = row_predictions(self.base, method, self._shifted(*etas), data, args, kwargs)
+            if values is not None:
+                return float(values[0]) if data.record and values.ndim == 1 else values
         data, groups = self._groups(summary, covariates, customer, columns)
         out: Array | None = None
         for rows, model, part in groups:
@@ -956,6 +1054,12 @@ class CovariateModel:
         # The fit's own per-group likelihood: a plain model's log_likelihood_of may read other
         # data (the sBG's reads cohort counts, not tenures).
         spec = _links_of(type(self.base))
+        if spec.rows is not None:  # every row at its own parameters, in one pass
+            data, etas = self._read(summary, covariates, customer, columns, fit=True)
+            w = read_weights(summary, data, None, columns)
+            params = self._shifted(*etas)
+            theta = np.stack([params[n] for n in self.base.PARAMS])
+            return float(spec.rows([data[n] for n in spec.history], w)(theta)[0])
         data, groups = self._groups(summary, covariates, customer, columns, fit=True)
         w = read_weights(summary, data, None, columns)
         total = 0.0

@@ -63,6 +63,8 @@ _LOG_GL_W = np.log(_GL_W / 2.0)
 _EXP_MAX = 700.0
 # A parameter b below this is the Pareto/NBD limit.
 _PARETO_LIMIT_B = 1e-7
+# Rows per block of the likelihood: its (rows x nodes) arrays stay at a few MiB.
+_BLOCK = 8192
 
 
 def _log_bq(v: Array, beta: Any) -> Array:
@@ -91,23 +93,28 @@ def _graded(lo: Array, length: Array, h: Array) -> tuple[Array, Array]:
     h = np.maximum(h, 1e-12 * (1.0 + length))
     span = np.log1p(length / h)
     y = (_GL_X[None, :] + 1.0) * (span[:, None] / 2.0)
-    d = h[:, None] * np.expm1(y)
+    d = np.expm1(y)
+    d *= h[:, None]
+    # d tau / d y = h e^y: log w = log(GL weight) + log(span) + log(h) + y
     with np.errstate(divide="ignore"):
-        log_w = _LOG_GL_W[None, :] + np.log(span)[:, None] + np.log(h[:, None] + d)
-    return lo[:, None] + d, log_w
+        y += (np.log(span) + np.log(h))[:, None]
+    y += _LOG_GL_W[None, :]
+    d += lo[:, None]
+    return d, y
 
 
-def _softmax_rows(z: Array) -> tuple[Array, Array]:
-    """Row-wise log-sum-exp and normalised weights (rows of ``-inf`` give ``-inf`` and 0)."""
+def _exp_rows(z: Array) -> tuple[Array, Array, Array]:
+    """Row-wise log-sum-exp, the terms scaled by each row's largest (``z`` is overwritten with
+    them) and their row sums (rows of ``-inf`` give ``-inf``, zeros and 0)."""
     top = np.max(z, axis=1)
     safe = np.where(np.isfinite(top), top, 0.0)
+    z -= safe[:, None]
     with np.errstate(under="ignore"):
-        e = np.exp(z - safe[:, None])
+        e = np.exp(z, out=z)
     total = e.sum(axis=1)
     with np.errstate(divide="ignore"):
         lse = safe + np.log(total)
-    q = e / np.where(total > 0, total, 1.0)[:, None]
-    return lse, q
+    return lse, e, total
 
 
 def _lifetime_scale(b: float, s: float, beta_t: Array) -> Array:
@@ -116,78 +123,108 @@ def _lifetime_scale(b: float, s: float, beta_t: Array) -> Array:
 
 
 class _Terms:
-    """Per-row pieces of the log-likelihood and, when asked, their gradients (natural scale)."""
+    """Per-row pieces of the log-likelihood and, when asked, their gradients (natural scale).
+
+    ``theta`` holds the five parameters, each one number or one value per row (shape
+    ``(5, rows)``): a fit with covariates evaluates every customer at its own ``alpha_i``,
+    ``beta_i`` in one pass.
+    """
 
     __slots__ = ("alive", "common", "dead", "g_alive", "g_common", "g_dead")
 
     def __init__(self, theta: Array, x: Array, tx: Array, t: Array, gradient: bool):
-        r, alpha, b, s, beta = (float(v) for v in theta)
+        per_row = np.broadcast_to(np.asarray(theta, dtype=np.float64).reshape(5, -1), (5, len(x)))
+        r, alpha, b, s, beta = per_row
         k = r + x
+        log_alpha, log_beta = np.log(alpha), np.log(beta)
         lb_t = _log_bq(b * t, beta)
-        self.common = special.gammaln(k) - special.gammaln(r) + r * math.log(alpha)
-        self.alive = -k * np.log(alpha + t) + s * (math.log(beta) - lb_t)
+        self.common = special.gammaln(k) - special.gammaln(r) + r * log_alpha
+        self.alive = -k * np.log(alpha + t) + s * (log_beta - lb_t)
         # "died at tau in (t_x, T]": graded towards t_x, where (alpha+tau)^-(r+x) is largest.
         beta_tx = np.exp(_log_bq(b * tx, beta) - b * tx)
         h = np.minimum((alpha + tx) / (k + 1.0), _lifetime_scale(b, s, beta_tx))
-        tau, log_w = _graded(tx, t - tx, h)
-        bt = b * tau
-        lb = _log_bq(bt, beta)
-        log_at = np.log(alpha + tau)
-        ell = -k[:, None] * log_at + math.log(s * b) + bt + s * math.log(beta) - (s + 1.0) * lb
-        self.dead, q = _softmax_rows(ell + log_w)
+        tau, ell = _graded(tx, t - tx, h)  # ell starts as the log weights
+        bt = b[:, None] * tau
+        lb = _log_bq(bt, beta[:, None])
+        at = alpha[:, None] + tau
+        log_at = np.log(at)
+        # log of the integrand: -(r+x) log(alpha+tau) + b tau - (s+1) log(beta + e^(b tau) - 1)
+        # + log(s b) + s log(beta), in place (these are rows x nodes arrays)
+        ell += bt
+        ell -= log_at * k[:, None]
+        ell -= lb * (s + 1.0)[:, None]
+        ell += (np.log(s * b) + s * log_beta)[:, None]
+        self.dead, e, total = _exp_rows(ell)
         self.g_common = self.g_alive = self.g_dead = np.empty((0, 0))
         if not gradient:
             return
+        zero = np.zeros_like(x, dtype=np.float64)
         self.g_common = np.stack(
-            [
-                special.digamma(k) - special.digamma(r) + math.log(alpha),
-                np.full_like(x, r / alpha),
-                np.zeros_like(x),
-                np.zeros_like(x),
-                np.zeros_like(x),
-            ]
+            [special.digamma(k) - special.digamma(r) + log_alpha, r / alpha, zero, zero, zero]
         )
         self.g_alive = np.stack(
             [
                 -np.log(alpha + t),
                 -k / (alpha + t),
                 -s * t * np.exp(b * t - lb_t),
-                math.log(beta) - lb_t,
+                log_beta - lb_t,
                 s / beta - s * np.exp(-lb_t),
             ]
         )
 
+        scale = 1.0 / np.where(total > 0, total, 1.0)
+
         def mean(values: Array) -> Array:
-            out: Array = np.einsum("ij,ij->i", q, values)
+            """Average over the nodes, the integrand as weights."""
+            out: Array = np.einsum("ij,ij->i", e, values) * scale
             return out
 
+        # 1 / (beta + e^(bt) - 1) and e^(bt) / (beta + e^(bt) - 1), in (0, 1/beta] and (0, 1)
+        inv = np.exp(-lb)
+        np.reciprocal(at, out=at)
+        with np.errstate(over="ignore"):
+            ratio = np.exp(bt - lb)
+        ratio *= tau
         self.g_dead = np.stack(
             [
-                mean(-log_at),
-                -k * mean(1.0 / (alpha + tau)),
-                1.0 / b + mean(tau - (s + 1.0) * tau * np.exp(bt - lb)),
-                1.0 / s + math.log(beta) - mean(lb),
-                s / beta - (s + 1.0) * mean(np.exp(-lb)),
+                -mean(log_at),
+                -k * mean(at),
+                1.0 / b + mean(tau) - (s + 1.0) * mean(ratio),
+                1.0 / s + log_beta - mean(lb),
+                s / beta - (s + 1.0) * mean(inv),
             ]
         )
 
 
-def _loglik(theta: Array, x: Array, tx: Array, t: Array, w: Array) -> tuple[float, Array | None]:
-    """Total weighted log-likelihood and its gradient w.r.t. the log-parameters.
+def _row_gradients(theta: Array, x: Array, tx: Array, t: Array, w: Array) -> tuple[float, Array]:
+    """Total weighted log-likelihood and each row's weighted gradient w.r.t. its own
+    log-parameters (shape ``(5, rows)``); ``theta`` as in :class:`_Terms`. Rows are taken in
+    blocks, so the quadrature's (rows x nodes) arrays stay small.
 
     ``log L = common + log(e^A + e^D)``; with ``p = e^A / (e^A + e^D)`` (alive at ``T``) the
     gradient is ``g_common + p g_A + (1 - p) g_D``, where ``g_D`` is the derivative of the
     log of the integral: the integrand's log-derivative averaged over the quadrature nodes with
     the integrand as weights (differentiating under the integral sign).
     """
-    with np.errstate(all="ignore"):  # a non-finite value is refused by the optimiser
-        terms = _Terms(theta, x, tx, t, gradient=True)
-        total = np.logaddexp(terms.alive, terms.dead)
-        value = float(np.dot(w, terms.common + total))
-        p = np.exp(terms.alive - total)
-        grad = terms.g_common + p * terms.g_alive + (1.0 - p) * np.nan_to_num(terms.g_dead)
-    g = grad @ w
-    return value, g * theta
+    per_row = np.broadcast_to(np.asarray(theta, dtype=np.float64).reshape(5, -1), (5, len(x)))
+    out = np.empty((5, len(x)))
+    value = 0.0
+    for lo in range(0, len(x), _BLOCK):
+        sl = slice(lo, lo + _BLOCK)
+        with np.errstate(all="ignore"):  # a non-finite value is refused by the optimiser
+            terms = _Terms(per_row[:, sl], x[sl], tx[sl], t[sl], gradient=True)
+            total = np.logaddexp(terms.alive, terms.dead)
+            value += float(np.dot(w[sl], terms.common + total))
+            p = np.exp(terms.alive - total)
+            grad = terms.g_common + p * terms.g_alive + (1.0 - p) * np.nan_to_num(terms.g_dead)
+        out[:, sl] = grad * w[sl] * per_row[:, sl]
+    return value, out
+
+
+def _loglik(theta: Array, x: Array, tx: Array, t: Array, w: Array) -> tuple[float, Array | None]:
+    """Total weighted log-likelihood and its gradient w.r.t. the log-parameters (one set)."""
+    value, rows = _row_gradients(theta, x, tx, t, w)
+    return value, rows.sum(axis=1)
 
 
 def _survival_integral(t: float, b: float, s: float, beta_t: Array) -> Array:
@@ -200,6 +237,41 @@ def _survival_integral(t: float, b: float, s: float, beta_t: Array) -> Array:
     u, log_w = _graded(lo, length, h)
     log_s = s * (np.log(beta_t)[:, None] - _log_bq(b * u, beta_t[:, None]))
     out: Array = np.exp(log_w + log_s).sum(axis=1)
+    return out
+
+
+def _rows_likelihood(history: Sequence[Array], w: Array) -> Callable[[Array], tuple[float, Array]]:
+    """The likelihood with one set of parameters per row (fits with covariates: every
+    customer at its own ``alpha_i``, ``beta_i``, in one pass) and each row's gradient."""
+    x, tx, t = history
+    return lambda theta: _row_gradients(theta, x, tx, t, w)
+
+
+def _row_predictions(
+    base: Any,
+    method: str,
+    params: Mapping[str, Array],
+    data: SummaryData,
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+) -> Array | None:
+    """P(alive) and expected purchases (one horizon or a path) of customers with covariates,
+    every row at its own ``alpha_i``, ``beta_i`` in one pass; ``None`` for other methods."""
+    alpha, beta = params["alpha"], params["beta"]
+    if method == "p_alive" and not args and set(kwargs) <= {"horizon"}:
+        horizon = kwargs.get("horizon", 0.0)
+        check_time(horizon, "horizon")
+        out: Array = base._p_alive_rows(data, float(horizon), alpha, beta)
+        return out
+    name = {"expected_purchases": "t", "expected_purchases_path": "times"}.get(method)
+    if name is None or len(args) + len(kwargs) != 1 or set(kwargs) - {name}:
+        return None  # another method, or arguments the plain method will judge
+    value = args[0] if args else kwargs[name]
+    if method == "expected_purchases":
+        check_time(value, "t")
+        out = base._expected_rows(data, np.array([float(value)]), alpha, beta)[:, 0]
+        return out
+    out = base._expected_rows(data, check_times(value), alpha, beta)
     return out
 
 
@@ -249,11 +321,14 @@ class GGompertzNBD(TransactionModel):
     #: Pareto/NBD is the limit b -> 0 (with beta / b fixed): on the edge, see ``lrtest``.
     NESTS: ClassVar[tuple[str, ...]] = ("ParetoNBD",)
     #: CLVTools' links: alpha_i = alpha exp(-g.x), beta_i = beta exp(-g.z) (the rate of the
-    #: gamma of the Gompertz scale eta); the analytic gradient, no Hessian.
+    #: gamma of the Gompertz scale eta); the analytic gradient, no Hessian; every customer in
+    #: one pass at its own parameters (``rows``).
     COVARIATES: ClassVar[CovariateLinks | None] = CovariateLinks(
         links=(None, ("purchase", -1.0), None, None, ("dropout", -1.0)),
         group=_group_likelihood,
         hessian=False,
+        rows=_rows_likelihood,
+        row_predictions=_row_predictions,
     )
     r: float = attrs.field(validator=positive)
     alpha: float = attrs.field(validator=positive)
@@ -328,26 +403,53 @@ class GGompertzNBD(TransactionModel):
         terms = _Terms(self._theta(), data["frequency"], data["recency"], data["T"], False)
         return float(np.dot(w, terms.common + np.logaddexp(terms.alive, terms.dead)))
 
-    def _alive_now(self, data: SummaryData) -> Array:
-        """P(alive at T) given the history, computed once per distinct history."""
-        (x, tx, t), index = distinct_rows(data["frequency"], data["recency"], data["T"])
-        terms = _Terms(self._theta(), x, tx, t, False)
+    def _alive_now(self, data: SummaryData, alpha: Any = None, beta: Any = None) -> Array:
+        """P(alive at T) given the history, computed once per distinct history (and per-row
+        ``alpha``, ``beta`` when given: a customer with covariates)."""
+        n = len(data["T"])
+        a = np.broadcast_to(np.asarray(self.alpha if alpha is None else alpha, np.float64), (n,))
+        be = np.broadcast_to(np.asarray(self.beta if beta is None else beta, np.float64), (n,))
+        (x, tx, t, a, be), index = distinct_rows(
+            data["frequency"], data["recency"], data["T"], a, be
+        )
+        theta = np.stack(
+            [np.full(len(x), self.r), a, np.full(len(x), self.b), np.full(len(x), self.s), be]
+        )
+        terms = _Terms(theta, x, tx, t, False)
         p = np.exp(terms.alive - np.logaddexp(terms.alive, terms.dead))
         out: Array = np.clip(p, 0.0, 1.0)[index]
         return out
 
-    def _beta_at(self, t: Array) -> Array:
+    def _beta_at(self, t: Array, beta: Any = None) -> Array:
         """Gompertz scale rate of a customer alive at age ``t``: ``(beta + e^(bt) - 1) e^(-bt)``."""
         bt = self.b * np.asarray(t, dtype=np.float64)
-        out: Array = np.exp(_log_bq(bt, self.beta) - bt)
+        out: Array = np.exp(_log_bq(bt, self.beta if beta is None else beta) - bt)
         return out
 
-    def _mean_alive_time(self, t: float, ages: Array) -> Array:
-        """Expected time alive in the next ``t`` of a customer alive at each of ``ages``."""
-        distinct, index = np.unique(ages, return_inverse=True)
-        out: Array = _survival_integral(t, self.b, self.s, self._beta_at(distinct))[
-            index.reshape(-1)
-        ]
+    def _mean_alive_time(self, t: float, beta_t: Array) -> Array:
+        """Expected time alive in the next ``t`` of customers alive now with Gompertz scale
+        rates ``beta_t`` (see :meth:`_beta_at`), once per distinct rate."""
+        distinct, index = np.unique(beta_t, return_inverse=True)
+        out: Array = _survival_integral(t, self.b, self.s, distinct)[index.reshape(-1)]
+        return out
+
+    def _p_alive_rows(self, data: SummaryData, horizon: float, alpha: Any, beta: Any) -> Array:
+        """P(alive at ``T + horizon``) per row, at per-row (or common) ``alpha``, ``beta``."""
+        alive = self._alive_now(data, alpha, beta)
+        if horizon > 0:
+            beta_t = self._beta_at(data["T"], beta)
+            alive = alive * np.exp(
+                self.s * (np.log(beta_t) - _log_bq(np.asarray(self.b * horizon), beta_t))
+            )
+        return alive
+
+    def _expected_rows(self, data: SummaryData, times: Array, alpha: Any, beta: Any) -> Array:
+        """Expected purchases in ``(T, T + t]`` per row (axis 0) and horizon (axis 1)."""
+        factor = self._alive_now(data, alpha, beta) * (self.r + data["frequency"])
+        factor = factor / (alpha + data["T"])
+        beta_t = self._beta_at(data["T"], beta)
+        path = np.column_stack([self._mean_alive_time(float(v), beta_t) for v in times])
+        out: Array = factor[:, None] * path
         return out
 
     def p_alive(
@@ -366,13 +468,7 @@ class GGompertzNBD(TransactionModel):
         """
         check_time(horizon, "horizon")
         data = read_btyd(summary, columns)
-        alive = self._alive_now(data)
-        if horizon > 0:
-            beta_t = self._beta_at(data["T"])
-            alive = alive * np.exp(
-                self.s * (np.log(beta_t) - _log_bq(np.asarray(self.b * horizon), beta_t))
-            )
-        return output(alive, data)
+        return output(self._p_alive_rows(data, float(horizon), self.alpha, self.beta), data)
 
     def expected_purchases(
         self, summary: Any, t: float, *, columns: Mapping[str, str] | None = None
@@ -390,9 +486,7 @@ class GGompertzNBD(TransactionModel):
         """
         check_time(t, "t")
         data = read_btyd(summary, columns)
-        alive = self._alive_now(data)
-        rate = (self.r + data["frequency"]) / (self.alpha + data["T"])
-        values = alive * rate * self._mean_alive_time(float(t), data["T"])
+        values = self._expected_rows(data, np.array([float(t)]), self.alpha, self.beta)[:, 0]
         return output(values, data)
 
     def expected_purchases_path(
@@ -409,10 +503,7 @@ class GGompertzNBD(TransactionModel):
         """
         ts = check_times(times)
         data = read_btyd(summary, columns)
-        factor = self._alive_now(data) * (self.r + data["frequency"]) / (self.alpha + data["T"])
-        path = np.column_stack([self._mean_alive_time(float(v), data["T"]) for v in ts])
-        out: NDArray[np.float64] = factor[:, None] * path
-        return out
+        return self._expected_rows(data, ts, self.alpha, self.beta)
 
     def expected_purchases_new(self, t: ArrayLike) -> Prediction:
         """E[X(t)] for a new customer: ``r/alpha integral_0^t S(u) du``.
@@ -453,7 +544,7 @@ class GGompertzNBD(TransactionModel):
                 special.gammaln(rr + n)
                 - special.gammaln(rr)
                 - special.gammaln(n + 1.0)
-                + rr * (np.log(aa) - np.log(aa + u))
+                - rr * np.log1p(u / aa)
                 + tail
             )
             return out

@@ -295,7 +295,7 @@ def _pareto_dert(
     # g(z) = z**s U(s, s, z): [g(delta b) - exp(-delta H) (b / (b + H))**s g(delta (b + H))] / delta
     bracket = _g(s, delta * b)
     if not math.isinf(horizon):
-        tail = np.exp(-delta * horizon + s * (np.log(b) - np.log(b + horizon)))
+        tail = np.exp(-delta * horizon - s * np.log1p(horizon / b))
         bracket = bracket - tail * _g(s, delta * (b + horizon))
     out: Array = alive * rate * np.maximum(bracket, 0.0) / delta
     return out
@@ -458,7 +458,7 @@ class ParetoNBD(TransactionModel):
         alive, _, _ = self._posterior(data)
         if horizon > 0:
             bt = self.beta + data["T"]
-            alive = alive * np.exp(self.s * (np.log(bt) - np.log(bt + horizon)))
+            alive = alive * np.exp(-self.s * np.log1p(horizon / bt))
         return output(alive, data)
 
     def _alive_expected(self, t: Any, r: Any, alpha: Any, beta: Any) -> Array:
@@ -467,7 +467,9 @@ class ParetoNBD(TransactionModel):
         t, r, alpha, beta = np.broadcast_arrays(
             np.asarray(t, dtype=np.float64), r, alpha, np.asarray(beta, dtype=np.float64)
         )
-        log_base = np.log(beta) - np.log(beta + t)
+        # log(beta / (beta + t)) by log1p: log(beta) - log(beta + t) cancels for small t
+        # (0 at t = 1e-296) and 1 - power takes the cancellation as a relative error.
+        log_base = -np.log1p(t / beta)
         value: Array = r / alpha * beta * _special.one_minus_power_over(self.s - 1.0, log_base)
         return value
 
@@ -557,7 +559,7 @@ class ParetoNBD(TransactionModel):
                 special.gammaln(rr + n)
                 - special.gammaln(rr)
                 - special.gammaln(n + 1.0)
-                + rr * (np.log(aa) - np.log(aa + u))
+                - rr * np.log1p(u / aa)
                 + tail
             )
             return value
@@ -565,7 +567,7 @@ class ParetoNBD(TransactionModel):
         if t == 0:
             return np.full(r.shape, float(n == 0))
         s = self.s
-        alive_term = np.exp(log_nb(np.asarray(t), r, alpha) + s * (np.log(beta) - np.log(beta + t)))
+        alive_term = np.exp(log_nb(np.asarray(t), r, alpha) - s * np.log1p(t / beta))
         m = np.minimum(alpha, beta)
         lo = np.log(m)
         width = np.log(m + t) - lo
@@ -580,7 +582,7 @@ class ParetoNBD(TransactionModel):
                 math.log(s)
                 + y
                 - np.log(beta[:, None])
-                + (s + 1.0) * (np.log(beta[:, None]) - np.log(beta[:, None] + u))
+                - (s + 1.0) * np.log1p(u / beta[:, None])
                 + log_nb(u, r[:, None], alpha[:, None])
             )
             dead_term += (step / 2.0) * (np.exp(log_integrand) @ _PANEL_W)
