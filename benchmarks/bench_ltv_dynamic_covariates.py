@@ -30,6 +30,8 @@ from __future__ import annotations
 import argparse
 import math
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -46,11 +48,26 @@ G_D = {"High.Season": -0.5, "Gender": -0.6, "Channel": 0.6}
 BASE = ParetoNBD(r=2.1, alpha=123.0, s=0.8, beta=60.0)
 
 
-def load(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def benchmark_model() -> DynamicCovariateModel:
+    """The model both dynamic-covariate benchmarks evaluate (the coefficients above)."""
+    return DynamicCovariateModel(
+        base=BASE,
+        purchase=tuple(COVS),
+        dropout=tuple(COVS),
+        coefficients={"purchase": G_P, "dropout": G_D},
+        customer="Id",
+        time="Date",
+        period="Cov.Date",
+    )
+
+
+def load(n: int, seed: int, cov_until: str = AS_OF) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``n`` apparel customers drawn with replacement (new ids), their estimation-period
+    purchases and their covariates up to ``cov_until``; rows of both shuffled."""
     trans = pd.read_csv(DATA / "apparelTrans.csv.gz")
     trans = trans[trans["Date"] <= AS_OF]
     cov = pd.read_csv(DATA / "apparelDynCov.csv.gz")
-    cov = cov[cov["Cov.Date"] <= AS_OF]
+    cov = cov[cov["Cov.Date"] <= cov_until]
     rng = np.random.default_rng(seed)
     picks = rng.choice(trans["Id"].unique(), n)
     by_t, by_c = dict(list(trans.groupby("Id"))), dict(list(cov.groupby("Id")))
@@ -106,50 +123,73 @@ def simulate(n: int, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     return trans.sample(frac=1.0, random_state=seed), cov.sample(frac=1.0, random_state=seed + 1)
 
 
+@dataclass
+class ByHand:
+    """One customer worked by hand: purchase days and weekly covariate multipliers (as day
+    ordinals), exposures by a loop over the weeks, and the likelihood's dropout integral up to
+    the end of estimation by ``scipy.integrate.quad`` (shared with ``bench_ltv_dynamic_cet``)."""
+
+    days: list[int]
+    starts: list[int]
+    c_p: list[float]
+    c_d: list[float]
+    integral: float = 0.0
+
+    @property
+    def x(self) -> int:
+        return len(self.days) - 1
+
+    def week(self, day: float) -> int:
+        return int(np.searchsorted(self.starts, day, side="right")) - 1
+
+    def exposure(self, day_end: float, c: list[float]) -> float:
+        out, day = 0.0, float(self.days[0])
+        while day < day_end:
+            k = self.week(day)
+            stop = min(self.starts[k] + 7.0, day_end)
+            out += c[k] * (stop - day) / 7.0
+            day = stop
+        return out
+
+
+def by_hand(trans: pd.DataFrame, cov: pd.DataFrame, end: int) -> Iterator[tuple[int, ByHand]]:
+    """Each customer of ``cov`` with its pieces worked by hand."""
+    r, alpha, s, beta = BASE.r, BASE.alpha, BASE.s, BASE.beta
+    for cid, rows in cov.groupby("Id"):
+        rows = rows.sort_values("Cov.Date")
+        one = ByHand(
+            days=sorted(
+                {pd.Timestamp(d).toordinal() for d in trans.loc[trans["Id"] == cid, "Date"]}
+            ),
+            starts=[pd.Timestamp(d).toordinal() for d in rows["Cov.Date"]],
+            c_p=[math.exp(sum(G_P[k] * row[k] for k in COVS)) for _, row in rows.iterrows()],
+            c_d=[math.exp(sum(G_D[k] * row[k] for k in COVS)) for _, row in rows.iterrows()],
+        )
+
+        def integrand(day: float, one: ByHand = one) -> float:
+            a, b = one.exposure(day, one.c_p), one.exposure(day, one.c_d)
+            return (
+                one.c_d[one.week(day)] * (alpha + a) ** -(r + one.x) * (beta + b) ** -(s + 1) / 7.0
+            )
+
+        breaks = [d for d in one.starts if one.days[-1] < d < end] or None
+        if one.days[-1] < end:
+            one.integral = integrate.quad(integrand, one.days[-1], end, points=breaks, limit=400)[0]
+        yield int(cid), one
+
+
 def baseline_loglik(trans: pd.DataFrame, cov: pd.DataFrame) -> float:
     """By hand: per customer, weeks looped over, quad over the dropout time."""
     r, alpha, s, beta = BASE.r, BASE.alpha, BASE.s, BASE.beta
     end = pd.Timestamp(AS_OF).toordinal()
     total = 0.0
-    for cid, rows in cov.groupby("Id"):
-        rows = rows.sort_values("Cov.Date")
-        starts = [pd.Timestamp(d).toordinal() for d in rows["Cov.Date"]]
-        c_p = [math.exp(sum(G_P[k] * row[k] for k in COVS)) for _, row in rows.iterrows()]
-        c_d = [math.exp(sum(G_D[k] * row[k] for k in COVS)) for _, row in rows.iterrows()]
-        days = sorted({pd.Timestamp(d).toordinal() for d in trans.loc[trans["Id"] == cid, "Date"]})
-        first, x = days[0], len(days) - 1
-
-        def week(day: float, starts: list[int] = starts) -> int:
-            return int(np.searchsorted(starts, day, side="right")) - 1
-
-        def exposure(
-            day_end: float, c: list[float], first: int = first, starts: list[int] = starts
-        ) -> float:
-            out, day = 0.0, float(first)
-            while day < day_end:
-                k = week(day)
-                stop = min(starts[k] + 7.0, day_end)
-                out += c[k] * (stop - day) / 7.0
-                day = stop
-            return out
-
-        def integrand(
-            day: float, x: int = x, c_p: list[float] = c_p, c_d: list[float] = c_d
-        ) -> float:
-            a, b = exposure(day, c_p), exposure(day, c_d)
-            return c_d[week(day)] * (alpha + a) ** -(r + x) * (beta + b) ** -(s + 1) / 7.0
-
-        breaks = [d for d in starts if days[-1] < d < end] or None
-        integral = (
-            integrate.quad(integrand, days[-1], end, points=breaks, limit=400)[0]
-            if days[-1] < end
-            else 0.0
-        )
-        bracket = (alpha + exposure(end, c_p)) ** -(r + x) * (
-            beta + exposure(end, c_d)
-        ) ** -s + s * integral
+    for _, one in by_hand(trans, cov, end):
+        x = one.x
+        bracket = (alpha + one.exposure(end, one.c_p)) ** -(r + x) * (
+            beta + one.exposure(end, one.c_d)
+        ) ** -s + s * one.integral
         total += (
-            sum(math.log(c_p[week(d)]) for d in days[1:])
+            sum(math.log(one.c_p[one.week(d)]) for d in one.days[1:])
             + special.gammaln(r + x)
             - special.gammaln(r)
             + r * math.log(alpha)
@@ -168,15 +208,7 @@ def main() -> None:
     args = parser.parse_args()
     simulated = args.population == "simulated"
     trans, cov = simulate(args.n, seed=1) if simulated else load(args.n, seed=1)
-    model = DynamicCovariateModel(
-        base=BASE,
-        purchase=tuple(COVS),
-        dropout=tuple(COVS),
-        coefficients={"purchase": G_P, "dropout": G_D},
-        customer="Id",
-        time="Date",
-        period="Cov.Date",
-    )
+    model = benchmark_model()
     start = time.perf_counter()
     ours = model.log_likelihood_of(trans, cov, as_of=AS_OF)
     t_ours = time.perf_counter() - start
