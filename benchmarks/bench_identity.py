@@ -21,6 +21,10 @@ Timed in the same run:
 5. bulk unmerge: ``unmerge_many`` of ``--unmerge`` records and identifiers at once against the
    loop of ``unmerge`` calls a user would write (on the same resolution).
 
+``--incremental-only`` runs step 4 alone, untraced: ``--size 25000000 --incremental-only`` adds
+100,000 records onto a resolution of about 10,000,000 records (the memory-tracing runs of the
+full script would not fit beside tables of that size on a 24 GiB machine).
+
 Prints wall times, the speed ratio at equal size, peak memory (tracemalloc for Python
 allocations, ru_maxrss for the process) and how many profiles each approach ends up with that
 hold two or more member ids (the fusions the limits exist to prevent). Rows are shuffled. Run:
@@ -384,6 +388,33 @@ def full_size(n_rows: int, n_base: int, base_s: float, n_new: int, n_unmerge: in
     )
 
 
+def incremental_only(n_rows: int, n_new: int) -> None:
+    """Only step 4, at sizes where the memory-tracing runs would not fit beside the tables (about
+    25,000,000 rows make a 10,000,000-record resolution): one untraced run of each."""
+    table = make_identity_table(n_rows, seed=2)
+    print(f"== incremental only: {len(table):,} rows, {table['record_id'].nunique():,} records")
+    t0 = time.perf_counter()
+    res = resolve_table(table)
+    full = time.perf_counter() - t0
+    want = (res.n_profiles, len(res.refusals))
+    print(f"  clientmodel resolve_table, everything       {full:8.2f} s (one run)")
+    del res
+    old, new_dicts, new_rows = incremental_records(table, count=n_new)
+    del table
+    for face in ("table", "dicts"):
+        start = resolve_table(old)  # each face adds onto a resolution of its own
+        t0 = time.perf_counter()
+        more = add_table(start, new_rows) if face == "table" else add_records(start, new_dicts)
+        secs = time.perf_counter() - t0
+        same = (more.n_profiles, len(more.refusals)) == want
+        print(
+            f"  add_{'table' if face == 'table' else 'records'}: {len(new_dicts):,} records onto "
+            f"{start.n_records:,}  {secs:8.2f} s -> full / incremental {full / secs:.1f}x "
+            f"(same profiles: {same})"
+        )
+        del more, start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=10_000_000, help="rows at full size")
@@ -392,7 +423,15 @@ def main() -> None:
     )
     parser.add_argument("--new", type=int, default=100_000, help="records added incrementally")
     parser.add_argument("--unmerge", type=int, default=200, help="records + identifiers unmerged")
+    parser.add_argument(
+        "--incremental-only",
+        action="store_true",
+        help="only the incremental step, untraced (e.g. --size 25000000: 10 M records)",
+    )
     args = parser.parse_args()
+    if args.incremental_only:
+        incremental_only(args.size, args.new)
+        return
     print(
         f"identity resolution benchmark: {args.size:,} rows, "
         f"baseline at {args.baseline_size:,} rows"
