@@ -145,10 +145,12 @@ def _old_codes(
         ),
         old.key_hashed[candidates],
     )
+    if not len(known):
+        return items, np.full(len(items), -1, dtype=np.int64), item_scope
     order = np.argsort(known)  # each identifier is keyed once, so names do not repeat here
-    at = np.minimum(np.searchsorted(known[order], items), max(len(known) - 1, 0))
-    found = known[order][at] == items if len(known) else np.zeros(len(items), dtype=bool)
-    codes = np.where(found, candidates[order][at] if len(known) else -1, -1)
+    known, candidates = known[order], candidates[order]
+    at = np.minimum(np.searchsorted(known, items), len(known) - 1)
+    codes = np.where(known[at] == items, candidates[at], -1)
     return items, codes, item_scope
 
 
